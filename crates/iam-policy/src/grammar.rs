@@ -1,0 +1,439 @@
+//! The sub-grammars inside JSON strings, written with nom: policy variables and wildcards (templates),
+//! action patterns, ARN patterns and condition operators.
+
+use nom::branch::alt;
+use nom::bytes::complete::{is_not, tag, take_until, take_while1};
+use nom::combinator::{all_consuming, map, opt};
+use nom::sequence::{delimited, preceded};
+use nom::{IResult, Parser};
+
+use crate::ast::{ActionPattern, ArnPattern, BaseOperator, ConditionOperator, Piece, PolicyVariable, Qualifier, Template};
+use crate::source::Span;
+
+/// A mistake inside a string, located relative to the string's first character.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrammarError {
+    /// Byte offset in the string.
+    pub offset: usize,
+    /// Length of the offending text.
+    pub len: usize,
+    /// Diagnostic code.
+    pub code: &'static str,
+    /// Access Analyzer issue code, if any.
+    pub aws: Option<&'static str>,
+    /// Message.
+    pub message: String,
+    /// Hint.
+    pub help: Option<&'static str>,
+}
+
+impl GrammarError {
+    fn new(offset: usize, len: usize, code: &'static str, message: impl Into<String>) -> Self {
+        Self { offset, len, code, aws: None, message: message.into(), help: None }
+    }
+    fn aws(mut self, c: &'static str) -> Self {
+        self.aws = Some(c);
+        self
+    }
+    fn help(mut self, h: &'static str) -> Self {
+        self.help = Some(h);
+        self
+    }
+}
+
+/// What a template may contain.
+#[derive(Clone, Copy, Debug)]
+pub struct TemplateMode {
+    /// `*` and `?` are wildcards (otherwise literal).
+    pub wildcards: bool,
+    /// `${…}` are policy variables (otherwise literal text).
+    pub variables: bool,
+}
+
+enum VarBody<'a> {
+    Special(&'a str),
+    Key(&'a str, Option<&'a str>),
+}
+
+fn var_body(i: &str) -> IResult<&str, VarBody<'_>> {
+    alt((
+        map(alt((tag("*"), tag("?"), tag("$"))), VarBody::Special),
+        map(
+            (
+                take_while1(|c: char| !c.is_whitespace() && !matches!(c, ',' | '\'' | '}' | '{' | '$')),
+                opt(preceded(tag(", "), delimited(tag("'"), opt(is_not("'")), tag("'")))),
+            ),
+            |(k, d)| VarBody::Key(k, d.map(|d| d.unwrap_or(""))),
+        ),
+    ))
+    .parse(i)
+}
+
+fn variable(i: &str) -> IResult<&str, VarBody<'_>> {
+    delimited(tag("${"), var_body, tag("}")).parse(i)
+}
+
+/// Explains why `${…}` at the start of `rest` is not a valid variable.
+fn variable_error(rest: &str, at: usize) -> GrammarError {
+    let close: IResult<&str, &str> = take_until("}").parse(rest);
+    let body = match close {
+        Ok((_, before)) if !before.get(2..).unwrap_or("").contains("${") => before.get(2..).unwrap_or(""),
+        _ => {
+            let len = rest.find(|c: char| c == '/' || c.is_whitespace()).unwrap_or(rest.len()).max(2);
+            return GrammarError::new(at, len, "iam::variable-brace", "policy variable is missing its closing `}`")
+                .aws("MISSING_BRACE_IN_VARIABLE")
+                .help("close the variable: ${aws:username}");
+        }
+    };
+    let len = body.len() + 3;
+    if body.is_empty() {
+        return GrammarError::new(at, len, "iam::variable-empty", "empty policy variable `${}`")
+            .aws("EMPTY_VARIABLE")
+            .help("name a context key: ${aws:username}");
+    }
+    if let Some((_, d)) = body.split_once(',') {
+        let d = d.trim_start();
+        if !(d.starts_with('\'') && d.ends_with('\'') && d.len() >= 2) {
+            return GrammarError::new(at, len, "iam::variable-default", format!("the default value in `${{{body}}}` must be in single quotes"))
+                .aws("MISSING_QUOTE_IN_VARIABLE")
+                .help("write the default as ${key, 'value'}: comma, one space, single quotes");
+        }
+        return GrammarError::new(at, len, "iam::variable-space", format!("`${{{body}}}` must have exactly one space after the comma"))
+            .aws("UNSUPPORTED_SPACE_IN_VARIABLE")
+            .help("write the default as ${key, 'value'}: comma, one space, single quotes");
+    }
+    if body.chars().any(char::is_whitespace) {
+        return GrammarError::new(at, len, "iam::variable-space", format!("space inside policy variable `${{{body}}}`"))
+            .aws("UNSUPPORTED_SPACE_IN_VARIABLE")
+            .help("remove the spaces: ${aws:username}");
+    }
+    GrammarError::new(at, len, "iam::variable", format!("`${{{body}}}` is not a valid policy variable"))
+        .help("a variable is ${key}, ${key, 'default'}, ${*}, ${?} or ${$}")
+}
+
+/// Parses text with wildcards and/or variables. `base` is the byte offset of the text in the source, when
+/// the text was written without escapes (so offsets carry over); otherwise `fallback` locates variables.
+pub fn template(s: &str, mode: TemplateMode, base: Option<usize>, fallback: Span) -> Result<Template, GrammarError> {
+    let mut pieces = Vec::new();
+    let mut lit = String::new();
+    let mut i = 0;
+    let bytes = s.as_bytes();
+    while let Some(&b) = bytes.get(i) {
+        if mode.variables && b == b'$' && bytes.get(i + 1) == Some(&b'{') {
+            let rest = s.get(i..).unwrap_or("");
+            match variable(rest) {
+                Ok((after, body)) => {
+                    let used = rest.len() - after.len();
+                    match body {
+                        VarBody::Special(c) => lit.push_str(c),
+                        VarBody::Key(k, d) => {
+                            if !lit.is_empty() {
+                                pieces.push(Piece::Literal(std::mem::take(&mut lit)));
+                            }
+                            let span = base.map_or(fallback, |b0| Span::new(b0 + i, b0 + i + used));
+                            pieces.push(Piece::Var(PolicyVariable {
+                                key: k.to_string(),
+                                default: d.map(str::to_string),
+                                span,
+                            }));
+                        }
+                    }
+                    i += used;
+                }
+                Err(_) => return Err(variable_error(rest, i)),
+            }
+            continue;
+        }
+        if mode.wildcards && (b == b'*' || b == b'?') {
+            if !lit.is_empty() {
+                pieces.push(Piece::Literal(std::mem::take(&mut lit)));
+            }
+            pieces.push(if b == b'*' { Piece::Star } else { Piece::Question });
+            i += 1;
+            continue;
+        }
+        let ch_end = s.get(i..).and_then(|r| r.chars().next()).map_or(i + 1, |c| i + c.len_utf8());
+        lit.push_str(s.get(i..ch_end).unwrap_or(""));
+        i = ch_end;
+    }
+    if !lit.is_empty() {
+        pieces.push(Piece::Literal(lit));
+    }
+    // Merge adjacent literals (a `${*}` between two literals) so equal texts give equal templates.
+    let mut merged: Vec<Piece> = Vec::with_capacity(pieces.len());
+    for p in pieces {
+        match (merged.last_mut(), p) {
+            (Some(Piece::Literal(a)), Piece::Literal(b)) => a.push_str(&b),
+            (_, p) => merged.push(p),
+        }
+    }
+    Ok(Template { pieces: merged })
+}
+
+fn service_prefix(i: &str) -> IResult<&str, &str> {
+    take_while1(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')(i)
+}
+
+/// Parses an action pattern: `*` or `service:action` with `*`/`?` in the action part.
+pub fn action(raw: &str, span: Span) -> Result<ActionPattern, GrammarError> {
+    if raw == "*" {
+        return Ok(ActionPattern { raw: raw.to_string(), service: None, action: "*".into(), span });
+    }
+    if raw.contains("${") {
+        return Err(GrammarError::new(0, raw.len(), "iam::variable-place", "policy variables are not allowed in actions")
+            .aws("VARIABLE_UNSUPPORTED_IN_ELEMENT")
+            .help("list the actions explicitly or use wildcards"));
+    }
+    let Some((svc, act)) = raw.split_once(':') else {
+        return Err(GrammarError::new(0, raw.len(), "iam::action-prefix", format!("action `{raw}` has no service prefix"))
+            .aws("INVALID_ACTION")
+            .help("write actions as service:Action, for example s3:GetObject"));
+    };
+    if let Some(second) = act.find(':') {
+        return Err(GrammarError::new(svc.len() + 1 + second, 1, "iam::action-colon", format!("action `{raw}` has more than one `:`"))
+            .help("an action is service:Action with exactly one colon"));
+    }
+    if svc.contains(['*', '?']) {
+        return Err(GrammarError::new(0, svc.len(), "iam::action-service-wildcard", format!("wildcard in the service prefix of `{raw}`"))
+            .help("wildcards are allowed only in the action name: s3:Get*"));
+    }
+    let ok: IResult<&str, &str> = all_consuming(service_prefix).parse(svc);
+    if ok.is_err() {
+        return Err(GrammarError::new(0, svc.len().max(1), "iam::action-prefix", format!("`{svc}` is not a valid service prefix"))
+            .aws("INVALID_SERVICE")
+            .help("a service prefix is letters, digits and `-`, such as s3 or cognito-identity"));
+    }
+    if act.is_empty() {
+        return Err(GrammarError::new(svc.len(), 1, "iam::action-empty", format!("action `{raw}` has no action name"))
+            .help("name an action after the colon, or use `*`"));
+    }
+    Ok(ActionPattern {
+        raw: raw.to_string(),
+        service: Some(svc.to_ascii_lowercase()),
+        action: act.to_lowercase(),
+        span,
+    })
+}
+
+/// Splits at the first `max - 1` colons.
+fn split_colons(s: &str, max: usize) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        if out.len() + 1 == max {
+            break;
+        }
+        if c == ':' {
+            out.push((start, s.get(start..i).unwrap_or("")));
+            start = i + 1;
+        }
+    }
+    out.push((start, s.get(start..).unwrap_or("")));
+    out
+}
+
+/// Parses a resource ARN pattern (`arn:partition:service:region:account:resource`). `variables` says
+/// whether `${…}` in the resource part are policy variables.
+pub fn arn_pattern(raw: &str, variables: bool, base: Option<usize>, fallback: Span) -> Result<ArnPattern, GrammarError> {
+    let prefix: IResult<&str, &str> = tag("arn:").parse(raw);
+    if prefix.is_err() {
+        return Err(GrammarError::new(0, raw.len(), "iam::arn-format", format!("resource `{raw}` must be an ARN or `*`"))
+            .aws("INVALID_ARN")
+            .help("an ARN is arn:partition:service:region:account-id:resource"));
+    }
+    let parts = split_colons(raw, 6);
+    let n = parts.len();
+    for (idx, (off, seg)) in parts.iter().enumerate().take(5) {
+        if seg.contains("${") && (idx < 5) && !(n < 6 && idx == n - 1) {
+            return Err(GrammarError::new(*off, seg.len(), "iam::variable-place", "policy variables are allowed only in the resource part of an ARN")
+                .aws("VARIABLE_UNSUPPORTED_IN_ELEMENT")
+                .help("move the variable after the fifth colon"));
+        }
+        if idx == 2 && seg.contains(['*', '?']) {
+            return Err(GrammarError::new(*off, seg.len(), "iam::arn-service-wildcard", format!("wildcard in the service of ARN `{raw}`"))
+                .aws("INVALID_ARN_SERVICE")
+                .help("name the service exactly, for example arn:aws:s3:::bucket"));
+        }
+    }
+    let open_ended = n < 6 && parts.last().is_some_and(|(_, s)| s.ends_with('*'));
+    if n < 6 && !open_ended {
+        return Err(GrammarError::new(0, raw.len(), "iam::arn-short", format!("ARN `{raw}` has {n} parts; an ARN has six"))
+            .aws("INVALID_ARN")
+            .help("an ARN is arn:partition:service:region:account-id:resource; end a shorter pattern with `*`"));
+    }
+    let mut segments = Vec::with_capacity(n);
+    for (idx, (off, seg)) in parts.iter().enumerate() {
+        let mode = TemplateMode { wildcards: true, variables: variables && (idx == 5 || (open_ended && idx == n - 1)) };
+        let t = template(seg, mode, base.map(|b| b + off), fallback).map_err(|mut e| {
+            e.offset += off;
+            e
+        })?;
+        segments.push(t);
+    }
+    Ok(ArnPattern { segments, open_ended })
+}
+
+/// Parses an ARN condition value: six parts, each matched separately (no wildcard crosses a `:`).
+pub fn arn_value(raw: &str, variables: bool, base: Option<usize>, fallback: Span) -> Result<Vec<Template>, GrammarError> {
+    let parts = split_colons(raw, 6);
+    if parts.len() < 6 {
+        return Err(GrammarError::new(0, raw.len(), "iam::arn-value", format!("`{raw}` is not an ARN: it has {} of six parts", parts.len()))
+            .aws("INVALID_ARN")
+            .help("ARN operators compare the six parts arn:partition:service:region:account-id:resource"));
+    }
+    parts
+        .iter()
+        .map(|(off, seg)| {
+            template(seg, TemplateMode { wildcards: true, variables }, base.map(|b| b + off), fallback).map_err(|mut e| {
+                e.offset += off;
+                e
+            })
+        })
+        .collect()
+}
+
+fn qualifier(i: &str) -> IResult<&str, Option<Qualifier>> {
+    opt(alt((
+        map(tag("ForAllValues:"), |_| Qualifier::ForAllValues),
+        map(tag("ForAnyValue:"), |_| Qualifier::ForAnyValue),
+    )))
+    .parse(i)
+}
+
+/// Parses `[ForAllValues:|ForAnyValue:]Base[IfExists]`. Names are case-sensitive.
+pub fn operator(raw: &str) -> Result<ConditionOperator, GrammarError> {
+    let unknown = || {
+        let hint = suggest_operator(raw);
+        let mut e = GrammarError::new(0, raw.len(), "iam::condition-operator", format!("unknown condition operator `{raw}`"))
+            .aws("INVALID_CONDITION_OPERATOR");
+        e.help = Some(if hint { "check the spelling; operators are case-sensitive, such as StringEquals, ForAnyValue:StringLike or ArnLikeIfExists" } else { "a Condition maps operators (StringEquals, ArnLike, …) to {key: value}; a context key cannot stand where an operator belongs" });
+        e
+    };
+    let (rest, q) = qualifier(raw).map_err(|_| unknown())?;
+    let (base_txt, if_exists) = match rest.strip_suffix("IfExists") {
+        Some(b) => (b, true),
+        None => (rest, false),
+    };
+    let base = BaseOperator::ALL.iter().copied().find(|b| b.as_str() == base_txt).ok_or_else(unknown)?;
+    if base == BaseOperator::Null && if_exists {
+        return Err(GrammarError::new(0, raw.len(), "iam::null-if-exists", "`Null` cannot take `IfExists`")
+            .aws("NULL_WITH_IF_EXISTS")
+            .help("use Null alone: it already tests whether the key exists"));
+    }
+    Ok(ConditionOperator { qualifier: q, base, if_exists })
+}
+
+/// Whether `raw` looks like a misspelt operator rather than a context key.
+fn suggest_operator(raw: &str) -> bool {
+    let l = raw.to_ascii_lowercase();
+    !raw.contains(':') || l.starts_with("for")
+}
+
+/// The closest known name within edit distance 2, for "did you mean" hints.
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let w = word.to_ascii_lowercase();
+    candidates
+        .iter()
+        .map(|c| (levenshtein(&w, &c.to_ascii_lowercase()), *c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            if let Some(c) = cur.get_mut(j + 1) {
+                *c = sub.min(del).min(ins);
+            }
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VARS: TemplateMode = TemplateMode { wildcards: true, variables: true };
+
+    fn t(s: &str) -> Template {
+        template(s, VARS, Some(0), Span::default()).unwrap()
+    }
+    fn terr(s: &str) -> &'static str {
+        template(s, VARS, Some(0), Span::default()).unwrap_err().code
+    }
+
+    #[test]
+    fn templates() {
+        assert_eq!(t("a*b?").pieces, [Piece::Literal("a".into()), Piece::Star, Piece::Literal("b".into()), Piece::Question]);
+        assert_eq!(t("b/${*}x").pieces, [Piece::Literal("b/*x".into())]);
+        assert_eq!(t("${?}${$}").pieces, [Piece::Literal("?$".into())]);
+        let v = t("home/${aws:username}/");
+        let var = v.variables().next().unwrap();
+        assert_eq!(var.key, "aws:username");
+        assert_eq!((var.span.start, var.span.end), (5, 20));
+        let d = t("${aws:PrincipalTag/team, 'company-wide'}");
+        assert_eq!(d.variables().next().unwrap().default.as_deref(), Some("company-wide"));
+        let e = t("${k, ''}");
+        assert_eq!(e.variables().next().unwrap().default.as_deref(), Some(""));
+        let lit = template("${x}*", TemplateMode { wildcards: false, variables: false }, None, Span::default()).unwrap();
+        assert_eq!(lit.pieces, [Piece::Literal("${x}*".into())]);
+    }
+
+    #[test]
+    fn variable_errors() {
+        assert_eq!(terr("home/${aws:username/*"), "iam::variable-brace");
+        assert_eq!(terr("${}"), "iam::variable-empty");
+        assert_eq!(terr("${aws: username}"), "iam::variable-space");
+        assert_eq!(terr("${aws:PrincipalTag/team, company-wide}"), "iam::variable-default");
+        assert_eq!(terr("${k,'d'}"), "iam::variable-space");
+        let e = template("abc${aws:username", VARS, Some(0), Span::default()).unwrap_err();
+        assert_eq!(e.offset, 3);
+    }
+
+    #[test]
+    fn actions() {
+        let a = action("S3:getObject", Span::default()).unwrap();
+        assert_eq!((a.service.as_deref(), a.action.as_str()), (Some("s3"), "getobject"));
+        assert!(action("*", Span::default()).unwrap().service.is_none());
+        assert_eq!(action("invalid", Span::default()).unwrap_err().code, "iam::action-prefix");
+        assert_eq!(action("s3:List:Bucket", Span::default()).unwrap_err().code, "iam::action-colon");
+        assert_eq!(action("s*:Get", Span::default()).unwrap_err().code, "iam::action-service-wildcard");
+        assert_eq!(action("a a:List", Span::default()).unwrap_err().code, "iam::action-prefix");
+        assert_eq!(action("s3:${aws:username}", Span::default()).unwrap_err().code, "iam::variable-place");
+    }
+
+    #[test]
+    fn arns() {
+        let p = arn_pattern("arn:aws:s3:::b/${aws:username}/*", true, Some(0), Span::default()).unwrap();
+        assert_eq!(p.segments.len(), 6);
+        assert!(p.segments[5].has_variables());
+        assert!(arn_pattern("arn:aws:sqs:*", true, None, Span::default()).unwrap().open_ended);
+        assert_eq!(arn_pattern("arn:aws:s*:::b", true, None, Span::default()).unwrap_err().code, "iam::arn-service-wildcard");
+        assert_eq!(arn_pattern("sns-topic-name", true, None, Span::default()).unwrap_err().code, "iam::arn-format");
+        assert_eq!(arn_pattern("arn:aws:s3", true, None, Span::default()).unwrap_err().code, "iam::arn-short");
+        assert_eq!(arn_pattern("arn:aws:s3:${aws:r}::b", true, None, Span::default()).unwrap_err().code, "iam::variable-place");
+        let colon = arn_pattern("arn:aws:ssm:us-east-1:123456789012:parameter/a:b", true, None, Span::default()).unwrap();
+        assert_eq!(colon.segments[5].as_literal().as_deref(), Some("parameter/a:b"));
+    }
+
+    #[test]
+    fn operators() {
+        let o = operator("ForAnyValue:StringEqualsIfExists").unwrap();
+        assert_eq!((o.qualifier, o.base, o.if_exists), (Some(Qualifier::ForAnyValue), BaseOperator::StringEquals, true));
+        assert_eq!(o.to_string(), "ForAnyValue:StringEqualsIfExists");
+        for bad in ["StringEqual", "stringequals", "ForSomeValues:StringEquals", "ForAnyValue::StringEquals", "servicecatalog:accountLevel"] {
+            assert_eq!(operator(bad).unwrap_err().code, "iam::condition-operator", "{bad}");
+        }
+        assert_eq!(operator("NullIfExists").unwrap_err().code, "iam::null-if-exists");
+        assert_eq!(did_you_mean("effect", &["Effect", "Action"]), Some("Effect"));
+    }
+}

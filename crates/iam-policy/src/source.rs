@@ -1,0 +1,113 @@
+//! Source text, byte spans and line/column lookup.
+
+use std::sync::Arc;
+
+/// A byte range in a policy's source text.
+///
+/// Spans are location metadata: two spans always compare equal, so two syntax trees are equal when they
+/// say the same thing, wherever it was written.
+#[derive(Clone, Copy, Debug, Default, Hash)]
+pub struct Span {
+    /// Byte offset of the first byte.
+    pub start: usize,
+    /// Byte offset one past the last byte.
+    pub end: usize,
+}
+
+impl PartialEq for Span {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+impl Eq for Span {}
+
+impl Span {
+    /// A span from `start` to `end` (byte offsets).
+    pub const fn new(start: usize, end: usize) -> Self {
+        Self { start, end }
+    }
+    /// The number of bytes covered.
+    pub const fn len(&self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+    /// Whether the span covers no byte.
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The span that covers both `self` and `other`.
+    pub fn join(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(s: Span) -> Self {
+        miette::SourceSpan::new(s.start.into(), s.len())
+    }
+}
+
+/// A named policy source: a file name (or `<inline>`) and its text, shared cheaply.
+#[derive(Clone, Debug)]
+pub struct Source {
+    name: Arc<str>,
+    text: Arc<str>,
+    /// Byte offsets where each line starts.
+    line_starts: Arc<[usize]>,
+}
+
+impl Source {
+    /// A source named `name` holding `text`.
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
+        let mut starts = vec![0];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                starts.push(i + 1);
+            }
+        }
+        Self { name: name.into(), text, line_starts: starts.into() }
+    }
+    /// The file name or label given at construction.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The full text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+    /// The text shared as an `Arc`.
+    pub fn text_arc(&self) -> &Arc<str> {
+        &self.text
+    }
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+    /// The text covered by `span`, or "" when the span is out of range.
+    pub fn slice(&self, span: Span) -> &str {
+        self.text.get(span.start..span.end).unwrap_or("")
+    }
+}
+
+/// A value with the span it was written at.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    /// Wraps `value` with `span`.
+    pub const fn new(value: T, span: Span) -> Self {
+        Self { value, span }
+    }
+}
