@@ -1,1 +1,13 @@
+//! The workspace's integration tests: one binary, one module per area.
 
+mod corpus;
+mod golden;
+mod hostile;
+mod roundtrip;
+
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}

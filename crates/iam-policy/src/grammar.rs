@@ -215,15 +215,23 @@ pub fn action(raw: &str, span: Span) -> Result<ActionPattern, GrammarError> {
     })
 }
 
-/// Splits at the first `max - 1` colons.
+/// Splits at the first `max - 1` colons, skipping colons inside `${…}` (variable keys contain colons).
 fn split_colons(s: &str, max: usize) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut start = 0;
+    let mut in_var = false;
+    let mut prev = '\0';
     for (i, c) in s.char_indices() {
         if out.len() + 1 == max {
             break;
         }
-        if c == ':' {
+        if c == '{' && prev == '$' {
+            in_var = true;
+        } else if c == '}' {
+            in_var = false;
+        }
+        prev = c;
+        if c == ':' && !in_var {
             out.push((start, s.get(start..i).unwrap_or("")));
             start = i + 1;
         }
@@ -244,10 +252,12 @@ pub fn arn_pattern(raw: &str, variables: bool, base: Option<usize>, fallback: Sp
     let parts = split_colons(raw, 6);
     let n = parts.len();
     for (idx, (off, seg)) in parts.iter().enumerate().take(5) {
-        if seg.contains("${") && (idx < 5) && !(n < 6 && idx == n - 1) {
-            return Err(GrammarError::new(*off, seg.len(), "iam::variable-place", "policy variables are allowed only in the resource part of an ARN")
+        // AWS's own managed policies put variables in the account part
+        // (`arn:*:kms:*:${aws:PrincipalAccount}:key/*`), so region, account and resource may hold them.
+        if seg.contains("${") && idx < 3 {
+            return Err(GrammarError::new(*off, seg.len(), "iam::variable-place", "policy variables are not allowed in the partition or service of an ARN")
                 .aws("VARIABLE_UNSUPPORTED_IN_ELEMENT")
-                .help("move the variable after the fifth colon"));
+                .help("name the partition and service literally"));
         }
         if idx == 2 && seg.contains(['*', '?']) {
             return Err(GrammarError::new(*off, seg.len(), "iam::arn-service-wildcard", format!("wildcard in the service of ARN `{raw}`"))
@@ -263,7 +273,7 @@ pub fn arn_pattern(raw: &str, variables: bool, base: Option<usize>, fallback: Sp
     }
     let mut segments = Vec::with_capacity(n);
     for (idx, (off, seg)) in parts.iter().enumerate() {
-        let mode = TemplateMode { wildcards: true, variables: variables && (idx == 5 || (open_ended && idx == n - 1)) };
+        let mode = TemplateMode { wildcards: true, variables: variables && idx >= 3 };
         let t = template(seg, mode, base.map(|b| b + off), fallback).map_err(|mut e| {
             e.offset += off;
             e
@@ -420,7 +430,9 @@ mod tests {
         assert_eq!(arn_pattern("arn:aws:s*:::b", true, None, Span::default()).unwrap_err().code, "iam::arn-service-wildcard");
         assert_eq!(arn_pattern("sns-topic-name", true, None, Span::default()).unwrap_err().code, "iam::arn-format");
         assert_eq!(arn_pattern("arn:aws:s3", true, None, Span::default()).unwrap_err().code, "iam::arn-short");
-        assert_eq!(arn_pattern("arn:aws:s3:${aws:r}::b", true, None, Span::default()).unwrap_err().code, "iam::variable-place");
+        assert_eq!(arn_pattern("arn:${aws:p}:s3:::b", true, None, Span::default()).unwrap_err().code, "iam::variable-place");
+        let acct = arn_pattern("arn:*:kms:*:${aws:PrincipalAccount}:key/*", true, None, Span::default()).unwrap();
+        assert!(acct.segments[4].has_variables());
         let colon = arn_pattern("arn:aws:ssm:us-east-1:123456789012:parameter/a:b", true, None, Span::default()).unwrap();
         assert_eq!(colon.segments[5].as_literal().as_deref(), Some("parameter/a:b"));
     }

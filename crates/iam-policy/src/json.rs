@@ -187,6 +187,18 @@ impl Reader<'_> {
                         .label("comment")
                         .help("remove the comment; IAM policies are strict JSON");
                 }
+                Some(0xC2 | 0xE2 | 0xE3) if self.unicode_space().is_some() => {
+                    let start = self.pos;
+                    let (len, name) = self.unicode_space().unwrap_or((1, ""));
+                    let mut end = start + len;
+                    while let Some((l, _)) = self.at_unicode_space(end) {
+                        end += l;
+                    }
+                    self.pos = end;
+                    self.err("json::unicode-space", Span::new(start, end), format!("{name} is not JSON whitespace"))
+                        .label("looks like a space, is not one")
+                        .help("copied from a web page? replace it with ordinary spaces");
+                }
                 Some(0xEF) if self.pos == 0 && self.bytes.starts_with(&[0xEF, 0xBB, 0xBF]) => {
                     // A UTF-8 byte-order mark: editors write it, AWS's console strips it. Accept.
                     self.pos += 3;
@@ -194,6 +206,24 @@ impl Reader<'_> {
                 _ => return,
             }
         }
+    }
+
+    fn unicode_space(&self) -> Option<(usize, &'static str)> {
+        self.at_unicode_space(self.pos)
+    }
+
+    /// Spaces that web pages put into copied code: no-break, em/en/thin spaces, zero-width space.
+    fn at_unicode_space(&self, at: usize) -> Option<(usize, &'static str)> {
+        let c = self.src.get(at..)?.chars().next()?;
+        let name = match c {
+            '\u{00A0}' => "a no-break space (U+00A0)",
+            '\u{2000}'..='\u{200A}' => "a typographic space",
+            '\u{200B}' => "a zero-width space (U+200B)",
+            '\u{202F}' => "a narrow no-break space (U+202F)",
+            '\u{3000}' => "an ideographic space (U+3000)",
+            _ => return None,
+        };
+        Some((c.len_utf8(), name))
     }
 
     fn value(&mut self) -> Result<Value, Fatal> {
@@ -469,6 +499,7 @@ impl Reader<'_> {
         let open = self.pos;
         self.pos += 1;
         let mut members: Vec<Member> = Vec::new();
+        let mut index: Option<std::collections::HashMap<String, usize>> = None;
         let mut comma: Option<usize> = None;
         loop {
             self.skip_ws();
@@ -545,7 +576,11 @@ impl Reader<'_> {
             }
             self.skip_ws();
             let value = self.value()?;
-            if let Some(first) = find_member(&members, &key) {
+            if members.len() == 16 && index.is_none() {
+                // Past a handful of keys, look duplicates up in a map so hostile objects stay linear.
+                index = Some(members.iter().enumerate().rev().map(|(i, m)| (m.key.clone(), i)).collect());
+            }
+            if let Some(first) = find_member(&members, &index, &key) {
                 let first_span = first.key_span;
                 self.diags.push(
                     Diagnostic::error("json::duplicate-key", key_span, format!("duplicate key `{key}`"))
@@ -558,6 +593,9 @@ impl Reader<'_> {
                         })
                         .aws("JSON_SYNTAX_ERROR"),
                 );
+            }
+            if let Some(ix) = index.as_mut() {
+                ix.entry(key.clone()).or_insert(members.len());
             }
             members.push(Member { key, key_span, value });
             self.skip_ws();
@@ -598,8 +636,11 @@ impl Reader<'_> {
     }
 }
 
-fn find_member<'m>(members: &'m [Member], key: &str) -> Option<&'m Member> {
-    members.iter().find(|m| m.key == key)
+fn find_member<'m>(members: &'m [Member], index: &Option<std::collections::HashMap<String, usize>>, key: &str) -> Option<&'m Member> {
+    match index {
+        Some(ix) => ix.get(key).and_then(|&i| members.get(i)),
+        None => members.iter().find(|m| m.key == key),
+    }
 }
 
 fn is_json_number(s: &str) -> bool {
@@ -667,6 +708,16 @@ mod tests {
     #[test]
     fn comments_and_unquoted() {
         assert_eq!(codes("{/* c */ a: 1 // x\n}"), ["json::comment", "json::unquoted-key", "json::comment"]);
+    }
+    #[test]
+    fn web_page_spaces() {
+        assert_eq!(codes("{\n\u{a0}\u{a0}\"a\": 1}"), ["json::unicode-space"]);
+    }
+    #[test]
+    fn many_keys_duplicate() {
+        let mut s: String = (0..100).map(|i| format!("\"k{i}\": 1,")).collect();
+        s.push_str("\"k3\": 2");
+        assert_eq!(codes(&format!("{{{s}}}")), ["json::duplicate-key"]);
     }
     #[test]
     fn two_values() {

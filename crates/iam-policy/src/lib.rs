@@ -83,8 +83,8 @@ impl std::error::Error for ParseErrors {}
 pub fn parse(source: &Source) -> Result<PolicyDocument, ParseErrors> {
     let (doc, diagnostics) = parse_source(source);
     match doc {
-        Some(d) => Ok(d),
-        None => Err(ParseErrors { source: source.clone(), diagnostics }),
+        Some(d) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(d),
+        _ => Err(ParseErrors { source: source.clone(), diagnostics }),
     }
 }
 
@@ -93,7 +93,7 @@ pub fn parse(source: &Source) -> Result<PolicyDocument, ParseErrors> {
 pub struct Checked {
     /// The source.
     pub source: Source,
-    /// The document, when parsing found no error.
+    /// The document as far as it could be read (check [`Checked::has_errors`] before using it).
     pub document: Option<PolicyDocument>,
     /// Everything found, parse diagnostics first.
     pub diagnostics: Vec<Diagnostic>,

@@ -34,7 +34,9 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> (Source, Option<PolicyDocument>,
     }
 }
 
-/// Parses a policy document and returns it (when no error was found) with every diagnostic.
+/// Parses a policy document and returns it with every diagnostic. The document is returned whenever the
+/// JSON could be read, even when content errors were found (so type validation can still run and report
+/// its findings in the same pass); callers must check the diagnostics for errors before using it.
 pub fn parse_source(src: &Source) -> (Option<PolicyDocument>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let text = src.text();
@@ -54,8 +56,7 @@ pub fn parse_source(src: &Source) -> (Option<PolicyDocument>, Vec<Diagnostic>) {
         return (None, diags);
     };
     let doc = Builder { src: text, diags: &mut diags, variables: true }.document(src, &root);
-    let failed = diags.iter().any(Diagnostic::is_error);
-    (if failed { None } else { doc }, diags)
+    (doc, diags)
 }
 
 struct Builder<'a> {
@@ -215,12 +216,13 @@ impl Builder<'_> {
             }
         };
         // Sids must be unique within a policy.
-        for (i, s) in statements.iter().enumerate() {
+        let mut seen: std::collections::HashMap<&str, &Spanned<String>> = std::collections::HashMap::new();
+        for s in &statements {
             let Some(sid) = &s.sid else { continue };
             if sid.value.is_empty() {
                 continue;
             }
-            if let Some(first) = statements.iter().take(i).filter_map(|p| p.sid.as_ref()).find(|p| p.value == sid.value) {
+            if let Some(first) = seen.insert(sid.value.as_str(), sid) {
                 self.push(
                     Diagnostic::error("iam::duplicate-sid", sid.span, format!("duplicate statement id `{}`", sid.value))
                         .label("second use")
@@ -617,7 +619,10 @@ impl Builder<'_> {
         let family = op.base.family();
         if op.qualifier.is_none() && multivalued && family != Family::Null {
             self.push(
-                Diagnostic::error("iam::missing-qualifier", k.key_span, format!("`{}` is multivalued: `{}` needs `ForAllValues:` or `ForAnyValue:`", k.key, operator_name(op)))
+                // The reference asks for an error here, but AWS accepts it: AWS managed policies
+                // (CloudTrailEventContext, SageMakerStudioProjectProvisioningRolePolicy) use bare
+                // StringEquals on `events:detail-type`, which the catalogue types ArrayOfString.
+                Diagnostic::warning("iam::missing-qualifier", k.key_span, format!("`{}` is multivalued: `{}` needs `ForAllValues:` or `ForAnyValue:`", k.key, operator_name(op)))
                     .label("multivalued key")
                     .related(operator.span, "operator without a set qualifier")
                     .help(format!("write ForAnyValue:{op} (some value matches) or ForAllValues:{op} (every value matches)"))
