@@ -23,7 +23,11 @@ fn cases() -> Vec<Case> {
                 e => {
                     let p: Vec<&str> = e.split(' ').collect();
                     let (line, col) = p[2].split_once(':').unwrap();
-                    Some((p[1].to_string(), line.parse().unwrap(), col.parse().unwrap()))
+                    Some((
+                        p[1].to_string(),
+                        line.parse().unwrap(),
+                        col.parse().unwrap(),
+                    ))
                 }
             };
             Case {
@@ -43,26 +47,44 @@ fn malformed_corpus_and_seeds() {
     assert!(cases.len() >= 29, "expect.tsv lists {} cases", cases.len());
     let mut failures = Vec::new();
     for c in &cases {
-        let path = root().join("fixtures/malformed").join(format!("{}.json", c.name));
+        let path = root()
+            .join("fixtures/malformed")
+            .join(format!("{}.json", c.name));
         let bytes = std::fs::read(&path).unwrap();
         let display = path.strip_prefix(root()).unwrap().display().to_string();
-        let opts = ValidateOptions { partition: c.partition.clone() };
+        let opts = ValidateOptions {
+            partition: c.partition.clone(),
+        };
         let checked = iam_policy::check(&display, &bytes, c.ty, &opts);
-        let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
+        let errors: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .collect();
         match &c.expect {
             None => {
                 if !errors.is_empty() {
-                    failures.push(format!("{}: expected to be accepted, got {:?}", c.name, errors[0].message));
+                    failures.push(format!(
+                        "{}: expected to be accepted, got {:?}",
+                        c.name, errors[0].message
+                    ));
                 }
             }
             Some((code, line, col)) => {
-                let hit = errors.iter().any(|d| d.code == code && checked.source.line_col(d.span.start) == (*line, *col));
+                let hit = errors.iter().any(|d| {
+                    d.code == code && checked.source.line_col(d.span.start) == (*line, *col)
+                });
                 if !hit {
                     let got: Vec<_> = errors
                         .iter()
-                        .map(|d| format!("{} at {:?}", d.code, checked.source.line_col(d.span.start)))
+                        .map(|d| {
+                            format!("{} at {:?}", d.code, checked.source.line_col(d.span.start))
+                        })
                         .collect();
-                    failures.push(format!("{}: expected {code} at {line}:{col}, got {got:?}", c.name));
+                    failures.push(format!(
+                        "{}: expected {code} at {line}:{col}, got {got:?}",
+                        c.name
+                    ));
                 }
             }
         }
@@ -72,13 +94,19 @@ fn malformed_corpus_and_seeds() {
             rendered.push_str(&policy_check::validate_cmd::render(d, &checked.source, 80));
         }
         let base = c.name.rsplit('/').next().unwrap();
-        let golden = root().join("fixtures/errors").join(format!("{}.stderr", base.trim_start_matches("../")));
+        let golden = root()
+            .join("fixtures/errors")
+            .join(format!("{}.stderr", base.trim_start_matches("../")));
         if update {
             std::fs::write(&golden, &rendered).unwrap();
         } else {
             let want = std::fs::read_to_string(&golden).unwrap_or_default();
             if want != rendered {
-                failures.push(format!("{}: rendering differs from {}:\n{rendered}", c.name, golden.display()));
+                failures.push(format!(
+                    "{}: rendering differs from {}:\n{rendered}",
+                    c.name,
+                    golden.display()
+                ));
             }
         }
     }
@@ -89,8 +117,17 @@ fn malformed_corpus_and_seeds() {
 fn duplicate_statement_names_both_positions() {
     let path = root().join("fixtures/errors/seed-001-conditional-access-two-statements.json");
     let bytes = std::fs::read(&path).unwrap();
-    let c = iam_policy::check("seed-001", &bytes, PolicyType::Identity, &ValidateOptions::default());
-    let d = c.diagnostics.iter().find(|d| d.code == "json::duplicate-key").unwrap();
+    let c = iam_policy::check(
+        "seed-001",
+        &bytes,
+        PolicyType::Identity,
+        &ValidateOptions::default(),
+    );
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "json::duplicate-key")
+        .unwrap();
     assert!(d.message.contains("Statement"));
     assert_eq!(c.source.line_col(d.span.start), (10, 4));
     assert_eq!(d.related.len(), 1);

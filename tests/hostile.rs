@@ -3,7 +3,12 @@
 use iam_policy::{MAX_DOCUMENT_BYTES, PolicyType, ValidateOptions};
 
 fn check(bytes: &[u8]) -> iam_policy::Checked {
-    iam_policy::check("hostile.json", bytes, PolicyType::Identity, &ValidateOptions::default())
+    iam_policy::check(
+        "hostile.json",
+        bytes,
+        PolicyType::Identity,
+        &ValidateOptions::default(),
+    )
 }
 
 #[test]
@@ -18,7 +23,8 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
 #[test]
 fn oversized_document_is_refused_with_the_limit() {
     let mut big = String::from("{\"Version\":\"2012-10-17\",\"Statement\":[");
-    let stmt = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/key"},"#;
+    let stmt =
+        r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/key"},"#;
     while big.len() < 50 * 1024 * 1024 {
         big.push_str(stmt);
     }
@@ -27,7 +33,11 @@ fn oversized_document_is_refused_with_the_limit() {
     let c = check(big.as_bytes());
     assert_eq!(c.diagnostics.len(), 1);
     assert_eq!(c.diagnostics[0].code, "iam::too-large");
-    assert!(c.diagnostics[0].message.contains(&MAX_DOCUMENT_BYTES.to_string()));
+    assert!(
+        c.diagnostics[0]
+            .message
+            .contains(&MAX_DOCUMENT_BYTES.to_string())
+    );
 }
 
 #[test]
@@ -47,7 +57,8 @@ fn document_just_under_the_limit_parses() {
 
 #[test]
 fn invalid_utf8_is_located() {
-    let mut bytes = br#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:Get"#.to_vec();
+    let mut bytes =
+        br#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:Get"#.to_vec();
     let at = bytes.len();
     bytes.extend_from_slice(&[0xFF, 0xFE]);
     bytes.extend_from_slice(br#"", "Resource": "*"}}"#);
@@ -60,25 +71,60 @@ fn invalid_utf8_is_located() {
 #[test]
 fn one_megabyte_string_value() {
     let sid = "A".repeat(1024 * 1024);
-    let doc = format!(r#"{{"Version":"2012-10-17","Statement":{{"Sid":"{sid}","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}}}"#);
+    let doc = format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Sid":"{sid}","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}}}"#
+    );
     let c = check(doc.as_bytes());
     assert!(!c.has_errors());
-    assert_eq!(c.document.unwrap().statements[0].sid.as_ref().unwrap().value.len(), sid.len());
+    assert_eq!(
+        c.document.unwrap().statements[0]
+            .sid
+            .as_ref()
+            .unwrap()
+            .value
+            .len(),
+        sid.len()
+    );
 }
 
 #[test]
 fn garbage_never_panics() {
     let inputs: &[&[u8]] = &[
-        b"", b"{", b"}", b"[", b"\"", b"{\"", b"{\"a\"", b"{\"a\":", b"{\"a\":}", b"nul", b"\\u", b"\"\\u12",
-        b"\"\\ud800\"", b"{\"Statement\":[{}]}", b"{\"Statement\":[]}", b"{\"Statement\":{\"Effect\":1}}",
-        b"{\"Statement\":{\"Condition\":{\"StringEquals\":{\"k\":[[]]}}}}", b"\xEF\xBB\xBF{}", b"/*", b"//",
+        b"",
+        b"{",
+        b"}",
+        b"[",
+        b"\"",
+        b"{\"",
+        b"{\"a\"",
+        b"{\"a\":",
+        b"{\"a\":}",
+        b"nul",
+        b"\\u",
+        b"\"\\u12",
+        b"\"\\ud800\"",
+        b"{\"Statement\":[{}]}",
+        b"{\"Statement\":[]}",
+        b"{\"Statement\":{\"Effect\":1}}",
+        b"{\"Statement\":{\"Condition\":{\"StringEquals\":{\"k\":[[]]}}}}",
+        b"\xEF\xBB\xBF{}",
+        b"/*",
+        b"//",
         b"{\"Statement\":{\"Resource\":\"arn:aws:s3:::${\"}}",
     ];
     for i in inputs {
         let c = check(i);
-        assert!(c.has_errors(), "{:?} was accepted", String::from_utf8_lossy(i));
+        assert!(
+            c.has_errors(),
+            "{:?} was accepted",
+            String::from_utf8_lossy(i)
+        );
         for d in &c.diagnostics {
-            assert!(d.span.start <= i.len() && d.span.end <= i.len() + 1, "span out of range for {:?}", String::from_utf8_lossy(i));
+            assert!(
+                d.span.start <= i.len() && d.span.end <= i.len() + 1,
+                "span out of range for {:?}",
+                String::from_utf8_lossy(i)
+            );
         }
     }
 }
@@ -94,6 +140,19 @@ fn all_errors_in_one_pass() {
   ]
 }"#;
     let c = check(doc.as_bytes());
-    let codes: Vec<_> = c.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
-    assert_eq!(codes, ["json::trailing-comma", "iam::effect", "iam::action-prefix", "iam::condition-operator"]);
+    let codes: Vec<_> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "json::trailing-comma",
+            "iam::effect",
+            "iam::action-prefix",
+            "iam::condition-operator"
+        ]
+    );
 }

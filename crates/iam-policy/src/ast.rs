@@ -51,7 +51,9 @@ impl PartialEq for PolicyDocument {
 impl PolicyDocument {
     /// The effective language version (absent means 2008-10-17).
     pub fn effective_version(&self) -> Version {
-        self.version.as_ref().map_or(Version::V2008_10_17, |v| v.value)
+        self.version
+            .as_ref()
+            .map_or(Version::V2008_10_17, |v| v.value)
     }
     /// Whether `${…}` are policy variables in this document.
     pub fn substitutes_variables(&self) -> bool {
@@ -410,11 +412,23 @@ impl BaseOperator {
     pub const fn family(self) -> Family {
         use BaseOperator::*;
         match self {
-            StringEquals | StringNotEquals | StringEqualsIgnoreCase | StringNotEqualsIgnoreCase | StringLike
+            StringEquals
+            | StringNotEquals
+            | StringEqualsIgnoreCase
+            | StringNotEqualsIgnoreCase
+            | StringLike
             | StringNotLike => Family::String,
-            NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals | NumericGreaterThan
+            NumericEquals
+            | NumericNotEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
             | NumericGreaterThanEquals => Family::Numeric,
-            DateEquals | DateNotEquals | DateLessThan | DateLessThanEquals | DateGreaterThan
+            DateEquals
+            | DateNotEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
             | DateGreaterThanEquals => Family::Date,
             Bool => Family::Bool,
             BinaryEquals => Family::Binary,

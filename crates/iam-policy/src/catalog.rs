@@ -41,8 +41,16 @@ pub fn catalog() -> &'static Catalog {
         let mut c = Catalog::default();
         for line in DATA.lines() {
             let mut it = line.splitn(4, ' ');
-            let (Some(kind), Some(a), Some(b)) = (it.next(), it.next(), it.next()) else { continue };
-            let ty = |t: &str| if t.starts_with("ArrayOf") { KeyType::Multi } else { KeyType::Single };
+            let (Some(kind), Some(a), Some(b)) = (it.next(), it.next(), it.next()) else {
+                continue;
+            };
+            let ty = |t: &str| {
+                if t.starts_with("ArrayOf") {
+                    KeyType::Multi
+                } else {
+                    KeyType::Single
+                }
+            };
             match kind {
                 "K" => {
                     c.keys.insert(a, ty(b));
@@ -70,7 +78,11 @@ impl Catalog {
         if let Some(t) = self.keys.get(l.as_str()) {
             return Some(*t);
         }
-        self.prefixes.iter().filter(|(p, _)| l.starts_with(p) && l.len() > p.len()).map(|(_, t)| *t).next()
+        self.prefixes
+            .iter()
+            .filter(|(p, _)| l.starts_with(p) && l.len() > p.len())
+            .map(|(_, t)| *t)
+            .next()
     }
     /// Whether a key is documented as multivalued.
     pub fn is_multivalued(&self, key: &str) -> bool {
@@ -89,7 +101,10 @@ pub fn resource_fits(format: &str, resource: &str) -> bool {
     let mut rest = format;
     while let Some(i) = rest.find("${") {
         chunks.push(rest.get(..i).unwrap_or(""));
-        rest = rest.get(i..).and_then(|r| r.find('}').map(|j| r.get(j + 1..).unwrap_or(""))).unwrap_or("");
+        rest = rest
+            .get(i..)
+            .and_then(|r| r.find('}').map(|j| r.get(j + 1..).unwrap_or("")))
+            .unwrap_or("");
         chunks.push("\u{0}");
     }
     chunks.push(rest);
@@ -139,13 +154,21 @@ mod tests {
     fn formats() {
         assert!(resource_fits("${BucketName}/${ObjectName}", "test/athena"));
         assert!(resource_fits("${BucketName}", "test"));
-        assert!(!resource_fits("accesspoint/${AccessPointName}", "test/athena"));
-        assert!(resource_fits("accesspoint/${AccessPointName}", "accesspoint/x"));
+        assert!(!resource_fits(
+            "accesspoint/${AccessPointName}",
+            "test/athena"
+        ));
+        assert!(resource_fits(
+            "accesspoint/${AccessPointName}",
+            "accesspoint/x"
+        ));
         assert!(!resource_fits("job/${JobId}", "job/"));
         assert!(c_has_s3());
     }
 
     fn c_has_s3() -> bool {
-        catalog().arn_formats("s3").is_some_and(|f| f.iter().any(|f| !f.region))
+        catalog()
+            .arn_formats("s3")
+            .is_some_and(|f| f.iter().any(|f| !f.region))
     }
 }

@@ -63,7 +63,10 @@ impl Diagnostic {
     }
     /// A new warning.
     pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, ..Self::error(code, span, message) }
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, span, message)
+        }
     }
     /// Sets the label under the span.
     #[must_use]
@@ -96,7 +99,11 @@ impl Diagnostic {
     /// Attaches the source so miette can render the diagnostic with a snippet.
     pub fn with_source<'a>(&'a self, source: &'a Source) -> Located<'a> {
         let named = miette::NamedSource::new(source.name(), source.text_arc().clone());
-        Located { diag: self, source, named }
+        Located {
+            diag: self,
+            source,
+            named,
+        }
     }
 }
 
@@ -138,7 +145,10 @@ impl miette::Diagnostic for Located<'_> {
         })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.diag.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.named)

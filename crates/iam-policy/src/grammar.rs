@@ -7,7 +7,10 @@ use nom::combinator::{all_consuming, map, opt};
 use nom::sequence::{delimited, preceded};
 use nom::{IResult, Parser};
 
-use crate::ast::{ActionPattern, ArnPattern, BaseOperator, ConditionOperator, Piece, PolicyVariable, Qualifier, Template};
+use crate::ast::{
+    ActionPattern, ArnPattern, BaseOperator, ConditionOperator, Piece, PolicyVariable, Qualifier,
+    Template,
+};
 use crate::source::Span;
 
 /// A mistake inside a string, located relative to the string's first character.
@@ -29,7 +32,14 @@ pub struct GrammarError {
 
 impl GrammarError {
     fn new(offset: usize, len: usize, code: &'static str, message: impl Into<String>) -> Self {
-        Self { offset, len, code, aws: None, message: message.into(), help: None }
+        Self {
+            offset,
+            len,
+            code,
+            aws: None,
+            message: message.into(),
+            help: None,
+        }
     }
     fn aws(mut self, c: &'static str) -> Self {
         self.aws = Some(c);
@@ -60,8 +70,13 @@ fn var_body(i: &str) -> IResult<&str, VarBody<'_>> {
         map(alt((tag("*"), tag("?"), tag("$"))), VarBody::Special),
         map(
             (
-                take_while1(|c: char| !c.is_whitespace() && !matches!(c, ',' | '\'' | '}' | '{' | '$')),
-                opt(preceded(tag(", "), delimited(tag("'"), opt(is_not("'")), tag("'")))),
+                take_while1(|c: char| {
+                    !c.is_whitespace() && !matches!(c, ',' | '\'' | '}' | '{' | '$')
+                }),
+                opt(preceded(
+                    tag(", "),
+                    delimited(tag("'"), opt(is_not("'")), tag("'")),
+                )),
             ),
             |(k, d)| VarBody::Key(k, d.map(|d| d.unwrap_or(""))),
         ),
@@ -77,43 +92,83 @@ fn variable(i: &str) -> IResult<&str, VarBody<'_>> {
 fn variable_error(rest: &str, at: usize) -> GrammarError {
     let close: IResult<&str, &str> = take_until("}").parse(rest);
     let body = match close {
-        Ok((_, before)) if !before.get(2..).unwrap_or("").contains("${") => before.get(2..).unwrap_or(""),
+        Ok((_, before)) if !before.get(2..).unwrap_or("").contains("${") => {
+            before.get(2..).unwrap_or("")
+        }
         _ => {
-            let len = rest.find(|c: char| c == '/' || c.is_whitespace()).unwrap_or(rest.len()).max(2);
-            return GrammarError::new(at, len, "iam::variable-brace", "policy variable is missing its closing `}`")
-                .aws("MISSING_BRACE_IN_VARIABLE")
-                .help("close the variable: ${aws:username}");
+            let len = rest
+                .find(|c: char| c == '/' || c.is_whitespace())
+                .unwrap_or(rest.len())
+                .max(2);
+            return GrammarError::new(
+                at,
+                len,
+                "iam::variable-brace",
+                "policy variable is missing its closing `}`",
+            )
+            .aws("MISSING_BRACE_IN_VARIABLE")
+            .help("close the variable: ${aws:username}");
         }
     };
     let len = body.len() + 3;
     if body.is_empty() {
-        return GrammarError::new(at, len, "iam::variable-empty", "empty policy variable `${}`")
-            .aws("EMPTY_VARIABLE")
-            .help("name a context key: ${aws:username}");
+        return GrammarError::new(
+            at,
+            len,
+            "iam::variable-empty",
+            "empty policy variable `${}`",
+        )
+        .aws("EMPTY_VARIABLE")
+        .help("name a context key: ${aws:username}");
     }
     if let Some((_, d)) = body.split_once(',') {
         let d = d.trim_start();
         if !(d.starts_with('\'') && d.ends_with('\'') && d.len() >= 2) {
-            return GrammarError::new(at, len, "iam::variable-default", format!("the default value in `${{{body}}}` must be in single quotes"))
-                .aws("MISSING_QUOTE_IN_VARIABLE")
-                .help("write the default as ${key, 'value'}: comma, one space, single quotes");
-        }
-        return GrammarError::new(at, len, "iam::variable-space", format!("`${{{body}}}` must have exactly one space after the comma"))
-            .aws("UNSUPPORTED_SPACE_IN_VARIABLE")
+            return GrammarError::new(
+                at,
+                len,
+                "iam::variable-default",
+                format!("the default value in `${{{body}}}` must be in single quotes"),
+            )
+            .aws("MISSING_QUOTE_IN_VARIABLE")
             .help("write the default as ${key, 'value'}: comma, one space, single quotes");
+        }
+        return GrammarError::new(
+            at,
+            len,
+            "iam::variable-space",
+            format!("`${{{body}}}` must have exactly one space after the comma"),
+        )
+        .aws("UNSUPPORTED_SPACE_IN_VARIABLE")
+        .help("write the default as ${key, 'value'}: comma, one space, single quotes");
     }
     if body.chars().any(char::is_whitespace) {
-        return GrammarError::new(at, len, "iam::variable-space", format!("space inside policy variable `${{{body}}}`"))
-            .aws("UNSUPPORTED_SPACE_IN_VARIABLE")
-            .help("remove the spaces: ${aws:username}");
+        return GrammarError::new(
+            at,
+            len,
+            "iam::variable-space",
+            format!("space inside policy variable `${{{body}}}`"),
+        )
+        .aws("UNSUPPORTED_SPACE_IN_VARIABLE")
+        .help("remove the spaces: ${aws:username}");
     }
-    GrammarError::new(at, len, "iam::variable", format!("`${{{body}}}` is not a valid policy variable"))
-        .help("a variable is ${key}, ${key, 'default'}, ${*}, ${?} or ${$}")
+    GrammarError::new(
+        at,
+        len,
+        "iam::variable",
+        format!("`${{{body}}}` is not a valid policy variable"),
+    )
+    .help("a variable is ${key}, ${key, 'default'}, ${*}, ${?} or ${$}")
 }
 
 /// Parses text with wildcards and/or variables. `base` is the byte offset of the text in the source, when
 /// the text was written without escapes (so offsets carry over); otherwise `fallback` locates variables.
-pub fn template(s: &str, mode: TemplateMode, base: Option<usize>, fallback: Span) -> Result<Template, GrammarError> {
+pub fn template(
+    s: &str,
+    mode: TemplateMode,
+    base: Option<usize>,
+    fallback: Span,
+) -> Result<Template, GrammarError> {
     let mut pieces = Vec::new();
     let mut lit = String::new();
     let mut i = 0;
@@ -148,11 +203,18 @@ pub fn template(s: &str, mode: TemplateMode, base: Option<usize>, fallback: Span
             if !lit.is_empty() {
                 pieces.push(Piece::Literal(std::mem::take(&mut lit)));
             }
-            pieces.push(if b == b'*' { Piece::Star } else { Piece::Question });
+            pieces.push(if b == b'*' {
+                Piece::Star
+            } else {
+                Piece::Question
+            });
             i += 1;
             continue;
         }
-        let ch_end = s.get(i..).and_then(|r| r.chars().next()).map_or(i + 1, |c| i + c.len_utf8());
+        let ch_end = s
+            .get(i..)
+            .and_then(|r| r.chars().next())
+            .map_or(i + 1, |c| i + c.len_utf8());
         lit.push_str(s.get(i..ch_end).unwrap_or(""));
         i = ch_end;
     }
@@ -177,35 +239,70 @@ fn service_prefix(i: &str) -> IResult<&str, &str> {
 /// Parses an action pattern: `*` or `service:action` with `*`/`?` in the action part.
 pub fn action(raw: &str, span: Span) -> Result<ActionPattern, GrammarError> {
     if raw == "*" {
-        return Ok(ActionPattern { raw: raw.to_string(), service: None, action: "*".into(), span });
+        return Ok(ActionPattern {
+            raw: raw.to_string(),
+            service: None,
+            action: "*".into(),
+            span,
+        });
     }
     if raw.contains("${") {
-        return Err(GrammarError::new(0, raw.len(), "iam::variable-place", "policy variables are not allowed in actions")
-            .aws("VARIABLE_UNSUPPORTED_IN_ELEMENT")
-            .help("list the actions explicitly or use wildcards"));
+        return Err(GrammarError::new(
+            0,
+            raw.len(),
+            "iam::variable-place",
+            "policy variables are not allowed in actions",
+        )
+        .aws("VARIABLE_UNSUPPORTED_IN_ELEMENT")
+        .help("list the actions explicitly or use wildcards"));
     }
     let Some((svc, act)) = raw.split_once(':') else {
-        return Err(GrammarError::new(0, raw.len(), "iam::action-prefix", format!("action `{raw}` has no service prefix"))
-            .aws("INVALID_ACTION")
-            .help("write actions as service:Action, for example s3:GetObject"));
+        return Err(GrammarError::new(
+            0,
+            raw.len(),
+            "iam::action-prefix",
+            format!("action `{raw}` has no service prefix"),
+        )
+        .aws("INVALID_ACTION")
+        .help("write actions as service:Action, for example s3:GetObject"));
     };
     if let Some(second) = act.find(':') {
-        return Err(GrammarError::new(svc.len() + 1 + second, 1, "iam::action-colon", format!("action `{raw}` has more than one `:`"))
-            .help("an action is service:Action with exactly one colon"));
+        return Err(GrammarError::new(
+            svc.len() + 1 + second,
+            1,
+            "iam::action-colon",
+            format!("action `{raw}` has more than one `:`"),
+        )
+        .help("an action is service:Action with exactly one colon"));
     }
     if svc.contains(['*', '?']) {
-        return Err(GrammarError::new(0, svc.len(), "iam::action-service-wildcard", format!("wildcard in the service prefix of `{raw}`"))
-            .help("wildcards are allowed only in the action name: s3:Get*"));
+        return Err(GrammarError::new(
+            0,
+            svc.len(),
+            "iam::action-service-wildcard",
+            format!("wildcard in the service prefix of `{raw}`"),
+        )
+        .help("wildcards are allowed only in the action name: s3:Get*"));
     }
     let ok: IResult<&str, &str> = all_consuming(service_prefix).parse(svc);
     if ok.is_err() {
-        return Err(GrammarError::new(0, svc.len().max(1), "iam::action-prefix", format!("`{svc}` is not a valid service prefix"))
-            .aws("INVALID_SERVICE")
-            .help("a service prefix is letters, digits and `-`, such as s3 or cognito-identity"));
+        return Err(GrammarError::new(
+            0,
+            svc.len().max(1),
+            "iam::action-prefix",
+            format!("`{svc}` is not a valid service prefix"),
+        )
+        .aws("INVALID_SERVICE")
+        .help("a service prefix is letters, digits and `-`, such as s3 or cognito-identity"));
     }
     if act.is_empty() {
-        return Err(GrammarError::new(svc.len(), 1, "iam::action-empty", format!("action `{raw}` has no action name"))
-            .help("name an action after the colon, or use `*`"));
+        return Err(GrammarError::new(
+            svc.len(),
+            1,
+            "iam::action-empty",
+            format!("action `{raw}` has no action name"),
+        )
+        .help("name an action after the colon, or use `*`"));
     }
     Ok(ActionPattern {
         raw: raw.to_string(),
@@ -242,12 +339,22 @@ fn split_colons(s: &str, max: usize) -> Vec<(usize, &str)> {
 
 /// Parses a resource ARN pattern (`arn:partition:service:region:account:resource`). `variables` says
 /// whether `${…}` in the resource part are policy variables.
-pub fn arn_pattern(raw: &str, variables: bool, base: Option<usize>, fallback: Span) -> Result<ArnPattern, GrammarError> {
+pub fn arn_pattern(
+    raw: &str,
+    variables: bool,
+    base: Option<usize>,
+    fallback: Span,
+) -> Result<ArnPattern, GrammarError> {
     let prefix: IResult<&str, &str> = tag("arn:").parse(raw);
     if prefix.is_err() {
-        return Err(GrammarError::new(0, raw.len(), "iam::arn-format", format!("resource `{raw}` must be an ARN or `*`"))
-            .aws("INVALID_ARN")
-            .help("an ARN is arn:partition:service:region:account-id:resource"));
+        return Err(GrammarError::new(
+            0,
+            raw.len(),
+            "iam::arn-format",
+            format!("resource `{raw}` must be an ARN or `*`"),
+        )
+        .aws("INVALID_ARN")
+        .help("an ARN is arn:partition:service:region:account-id:resource"));
     }
     let parts = split_colons(raw, 6);
     let n = parts.len();
@@ -255,14 +362,24 @@ pub fn arn_pattern(raw: &str, variables: bool, base: Option<usize>, fallback: Sp
         // AWS's own managed policies put variables in the account part
         // (`arn:*:kms:*:${aws:PrincipalAccount}:key/*`), so region, account and resource may hold them.
         if seg.contains("${") && idx < 3 {
-            return Err(GrammarError::new(*off, seg.len(), "iam::variable-place", "policy variables are not allowed in the partition or service of an ARN")
-                .aws("VARIABLE_UNSUPPORTED_IN_ELEMENT")
-                .help("name the partition and service literally"));
+            return Err(GrammarError::new(
+                *off,
+                seg.len(),
+                "iam::variable-place",
+                "policy variables are not allowed in the partition or service of an ARN",
+            )
+            .aws("VARIABLE_UNSUPPORTED_IN_ELEMENT")
+            .help("name the partition and service literally"));
         }
         if idx == 2 && seg.contains(['*', '?']) {
-            return Err(GrammarError::new(*off, seg.len(), "iam::arn-service-wildcard", format!("wildcard in the service of ARN `{raw}`"))
-                .aws("INVALID_ARN_SERVICE")
-                .help("name the service exactly, for example arn:aws:s3:::bucket"));
+            return Err(GrammarError::new(
+                *off,
+                seg.len(),
+                "iam::arn-service-wildcard",
+                format!("wildcard in the service of ARN `{raw}`"),
+            )
+            .aws("INVALID_ARN_SERVICE")
+            .help("name the service exactly, for example arn:aws:s3:::bucket"));
         }
     }
     let open_ended = n < 6 && parts.last().is_some_and(|(_, s)| s.ends_with('*'));
@@ -273,28 +390,55 @@ pub fn arn_pattern(raw: &str, variables: bool, base: Option<usize>, fallback: Sp
     }
     let mut segments = Vec::with_capacity(n);
     for (idx, (off, seg)) in parts.iter().enumerate() {
-        let mode = TemplateMode { wildcards: true, variables: variables && idx >= 3 };
+        let mode = TemplateMode {
+            wildcards: true,
+            variables: variables && idx >= 3,
+        };
         let t = template(seg, mode, base.map(|b| b + off), fallback).map_err(|mut e| {
             e.offset += off;
             e
         })?;
         segments.push(t);
     }
-    Ok(ArnPattern { segments, open_ended })
+    Ok(ArnPattern {
+        segments,
+        open_ended,
+    })
 }
 
 /// Parses an ARN condition value: six parts, each matched separately (no wildcard crosses a `:`).
-pub fn arn_value(raw: &str, variables: bool, base: Option<usize>, fallback: Span) -> Result<Vec<Template>, GrammarError> {
+pub fn arn_value(
+    raw: &str,
+    variables: bool,
+    base: Option<usize>,
+    fallback: Span,
+) -> Result<Vec<Template>, GrammarError> {
     let parts = split_colons(raw, 6);
     if parts.len() < 6 {
-        return Err(GrammarError::new(0, raw.len(), "iam::arn-value", format!("`{raw}` is not an ARN: it has {} of six parts", parts.len()))
-            .aws("INVALID_ARN")
-            .help("ARN operators compare the six parts arn:partition:service:region:account-id:resource"));
+        return Err(GrammarError::new(
+            0,
+            raw.len(),
+            "iam::arn-value",
+            format!("`{raw}` is not an ARN: it has {} of six parts", parts.len()),
+        )
+        .aws("INVALID_ARN")
+        .help(
+            "ARN operators compare the six parts arn:partition:service:region:account-id:resource",
+        ));
     }
     parts
         .iter()
         .map(|(off, seg)| {
-            template(seg, TemplateMode { wildcards: true, variables }, base.map(|b| b + off), fallback).map_err(|mut e| {
+            template(
+                seg,
+                TemplateMode {
+                    wildcards: true,
+                    variables,
+                },
+                base.map(|b| b + off),
+                fallback,
+            )
+            .map_err(|mut e| {
                 e.offset += off;
                 e
             })
@@ -314,9 +458,18 @@ fn qualifier(i: &str) -> IResult<&str, Option<Qualifier>> {
 pub fn operator(raw: &str) -> Result<ConditionOperator, GrammarError> {
     let unknown = || {
         let hint = suggest_operator(raw);
-        let mut e = GrammarError::new(0, raw.len(), "iam::condition-operator", format!("unknown condition operator `{raw}`"))
-            .aws("INVALID_CONDITION_OPERATOR");
-        e.help = Some(if hint { "check the spelling; operators are case-sensitive, such as StringEquals, ForAnyValue:StringLike or ArnLikeIfExists" } else { "a Condition maps operators (StringEquals, ArnLike, …) to {key: value}; a context key cannot stand where an operator belongs" });
+        let mut e = GrammarError::new(
+            0,
+            raw.len(),
+            "iam::condition-operator",
+            format!("unknown condition operator `{raw}`"),
+        )
+        .aws("INVALID_CONDITION_OPERATOR");
+        e.help = Some(if hint {
+            "check the spelling; operators are case-sensitive, such as StringEquals, ForAnyValue:StringLike or ArnLikeIfExists"
+        } else {
+            "a Condition maps operators (StringEquals, ArnLike, …) to {key: value}; a context key cannot stand where an operator belongs"
+        });
         e
     };
     let (rest, q) = qualifier(raw).map_err(|_| unknown())?;
@@ -324,13 +477,26 @@ pub fn operator(raw: &str) -> Result<ConditionOperator, GrammarError> {
         Some(b) => (b, true),
         None => (rest, false),
     };
-    let base = BaseOperator::ALL.iter().copied().find(|b| b.as_str() == base_txt).ok_or_else(unknown)?;
+    let base = BaseOperator::ALL
+        .iter()
+        .copied()
+        .find(|b| b.as_str() == base_txt)
+        .ok_or_else(unknown)?;
     if base == BaseOperator::Null && if_exists {
-        return Err(GrammarError::new(0, raw.len(), "iam::null-if-exists", "`Null` cannot take `IfExists`")
-            .aws("NULL_WITH_IF_EXISTS")
-            .help("use Null alone: it already tests whether the key exists"));
+        return Err(GrammarError::new(
+            0,
+            raw.len(),
+            "iam::null-if-exists",
+            "`Null` cannot take `IfExists`",
+        )
+        .aws("NULL_WITH_IF_EXISTS")
+        .help("use Null alone: it already tests whether the key exists"));
     }
-    Ok(ConditionOperator { qualifier: q, base, if_exists })
+    Ok(ConditionOperator {
+        qualifier: q,
+        base,
+        if_exists,
+    })
 }
 
 /// Whether `raw` looks like a misspelt operator rather than a context key.
@@ -372,18 +538,31 @@ fn levenshtein(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
-    const VARS: TemplateMode = TemplateMode { wildcards: true, variables: true };
+    const VARS: TemplateMode = TemplateMode {
+        wildcards: true,
+        variables: true,
+    };
 
     fn t(s: &str) -> Template {
         template(s, VARS, Some(0), Span::default()).unwrap()
     }
     fn terr(s: &str) -> &'static str {
-        template(s, VARS, Some(0), Span::default()).unwrap_err().code
+        template(s, VARS, Some(0), Span::default())
+            .unwrap_err()
+            .code
     }
 
     #[test]
     fn templates() {
-        assert_eq!(t("a*b?").pieces, [Piece::Literal("a".into()), Piece::Star, Piece::Literal("b".into()), Piece::Question]);
+        assert_eq!(
+            t("a*b?").pieces,
+            [
+                Piece::Literal("a".into()),
+                Piece::Star,
+                Piece::Literal("b".into()),
+                Piece::Question
+            ]
+        );
         assert_eq!(t("b/${*}x").pieces, [Piece::Literal("b/*x".into())]);
         assert_eq!(t("${?}${$}").pieces, [Piece::Literal("?$".into())]);
         let v = t("home/${aws:username}/");
@@ -391,10 +570,22 @@ mod tests {
         assert_eq!(var.key, "aws:username");
         assert_eq!((var.span.start, var.span.end), (5, 20));
         let d = t("${aws:PrincipalTag/team, 'company-wide'}");
-        assert_eq!(d.variables().next().unwrap().default.as_deref(), Some("company-wide"));
+        assert_eq!(
+            d.variables().next().unwrap().default.as_deref(),
+            Some("company-wide")
+        );
         let e = t("${k, ''}");
         assert_eq!(e.variables().next().unwrap().default.as_deref(), Some(""));
-        let lit = template("${x}*", TemplateMode { wildcards: false, variables: false }, None, Span::default()).unwrap();
+        let lit = template(
+            "${x}*",
+            TemplateMode {
+                wildcards: false,
+                variables: false,
+            },
+            None,
+            Span::default(),
+        )
+        .unwrap();
         assert_eq!(lit.pieces, [Piece::Literal("${x}*".into())]);
     }
 
@@ -403,7 +594,10 @@ mod tests {
         assert_eq!(terr("home/${aws:username/*"), "iam::variable-brace");
         assert_eq!(terr("${}"), "iam::variable-empty");
         assert_eq!(terr("${aws: username}"), "iam::variable-space");
-        assert_eq!(terr("${aws:PrincipalTag/team, company-wide}"), "iam::variable-default");
+        assert_eq!(
+            terr("${aws:PrincipalTag/team, company-wide}"),
+            "iam::variable-default"
+        );
         assert_eq!(terr("${k,'d'}"), "iam::variable-space");
         let e = template("abc${aws:username", VARS, Some(0), Span::default()).unwrap_err();
         assert_eq!(e.offset, 3);
@@ -412,40 +606,128 @@ mod tests {
     #[test]
     fn actions() {
         let a = action("S3:getObject", Span::default()).unwrap();
-        assert_eq!((a.service.as_deref(), a.action.as_str()), (Some("s3"), "getobject"));
+        assert_eq!(
+            (a.service.as_deref(), a.action.as_str()),
+            (Some("s3"), "getobject")
+        );
         assert!(action("*", Span::default()).unwrap().service.is_none());
-        assert_eq!(action("invalid", Span::default()).unwrap_err().code, "iam::action-prefix");
-        assert_eq!(action("s3:List:Bucket", Span::default()).unwrap_err().code, "iam::action-colon");
-        assert_eq!(action("s*:Get", Span::default()).unwrap_err().code, "iam::action-service-wildcard");
-        assert_eq!(action("a a:List", Span::default()).unwrap_err().code, "iam::action-prefix");
-        assert_eq!(action("s3:${aws:username}", Span::default()).unwrap_err().code, "iam::variable-place");
+        assert_eq!(
+            action("invalid", Span::default()).unwrap_err().code,
+            "iam::action-prefix"
+        );
+        assert_eq!(
+            action("s3:List:Bucket", Span::default()).unwrap_err().code,
+            "iam::action-colon"
+        );
+        assert_eq!(
+            action("s*:Get", Span::default()).unwrap_err().code,
+            "iam::action-service-wildcard"
+        );
+        assert_eq!(
+            action("a a:List", Span::default()).unwrap_err().code,
+            "iam::action-prefix"
+        );
+        assert_eq!(
+            action("s3:${aws:username}", Span::default())
+                .unwrap_err()
+                .code,
+            "iam::variable-place"
+        );
     }
 
     #[test]
     fn arns() {
-        let p = arn_pattern("arn:aws:s3:::b/${aws:username}/*", true, Some(0), Span::default()).unwrap();
+        let p = arn_pattern(
+            "arn:aws:s3:::b/${aws:username}/*",
+            true,
+            Some(0),
+            Span::default(),
+        )
+        .unwrap();
         assert_eq!(p.segments.len(), 6);
         assert!(p.segments[5].has_variables());
-        assert!(arn_pattern("arn:aws:sqs:*", true, None, Span::default()).unwrap().open_ended);
-        assert_eq!(arn_pattern("arn:aws:s*:::b", true, None, Span::default()).unwrap_err().code, "iam::arn-service-wildcard");
-        assert_eq!(arn_pattern("sns-topic-name", true, None, Span::default()).unwrap_err().code, "iam::arn-format");
-        assert_eq!(arn_pattern("arn:aws:s3", true, None, Span::default()).unwrap_err().code, "iam::arn-short");
-        assert_eq!(arn_pattern("arn:${aws:p}:s3:::b", true, None, Span::default()).unwrap_err().code, "iam::variable-place");
-        let acct = arn_pattern("arn:*:kms:*:${aws:PrincipalAccount}:key/*", true, None, Span::default()).unwrap();
+        assert!(
+            arn_pattern("arn:aws:sqs:*", true, None, Span::default())
+                .unwrap()
+                .open_ended
+        );
+        assert_eq!(
+            arn_pattern("arn:aws:s*:::b", true, None, Span::default())
+                .unwrap_err()
+                .code,
+            "iam::arn-service-wildcard"
+        );
+        assert_eq!(
+            arn_pattern("sns-topic-name", true, None, Span::default())
+                .unwrap_err()
+                .code,
+            "iam::arn-format"
+        );
+        assert_eq!(
+            arn_pattern("arn:aws:s3", true, None, Span::default())
+                .unwrap_err()
+                .code,
+            "iam::arn-short"
+        );
+        assert_eq!(
+            arn_pattern("arn:${aws:p}:s3:::b", true, None, Span::default())
+                .unwrap_err()
+                .code,
+            "iam::variable-place"
+        );
+        let acct = arn_pattern(
+            "arn:*:kms:*:${aws:PrincipalAccount}:key/*",
+            true,
+            None,
+            Span::default(),
+        )
+        .unwrap();
         assert!(acct.segments[4].has_variables());
-        let colon = arn_pattern("arn:aws:ssm:us-east-1:123456789012:parameter/a:b", true, None, Span::default()).unwrap();
-        assert_eq!(colon.segments[5].as_literal().as_deref(), Some("parameter/a:b"));
+        let colon = arn_pattern(
+            "arn:aws:ssm:us-east-1:123456789012:parameter/a:b",
+            true,
+            None,
+            Span::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            colon.segments[5].as_literal().as_deref(),
+            Some("parameter/a:b")
+        );
     }
 
     #[test]
     fn operators() {
         let o = operator("ForAnyValue:StringEqualsIfExists").unwrap();
-        assert_eq!((o.qualifier, o.base, o.if_exists), (Some(Qualifier::ForAnyValue), BaseOperator::StringEquals, true));
+        assert_eq!(
+            (o.qualifier, o.base, o.if_exists),
+            (
+                Some(Qualifier::ForAnyValue),
+                BaseOperator::StringEquals,
+                true
+            )
+        );
         assert_eq!(o.to_string(), "ForAnyValue:StringEqualsIfExists");
-        for bad in ["StringEqual", "stringequals", "ForSomeValues:StringEquals", "ForAnyValue::StringEquals", "servicecatalog:accountLevel"] {
-            assert_eq!(operator(bad).unwrap_err().code, "iam::condition-operator", "{bad}");
+        for bad in [
+            "StringEqual",
+            "stringequals",
+            "ForSomeValues:StringEquals",
+            "ForAnyValue::StringEquals",
+            "servicecatalog:accountLevel",
+        ] {
+            assert_eq!(
+                operator(bad).unwrap_err().code,
+                "iam::condition-operator",
+                "{bad}"
+            );
         }
-        assert_eq!(operator("NullIfExists").unwrap_err().code, "iam::null-if-exists");
-        assert_eq!(did_you_mean("effect", &["Effect", "Action"]), Some("Effect"));
+        assert_eq!(
+            operator("NullIfExists").unwrap_err().code,
+            "iam::null-if-exists"
+        );
+        assert_eq!(
+            did_you_mean("effect", &["Effect", "Action"]),
+            Some("Effect")
+        );
     }
 }

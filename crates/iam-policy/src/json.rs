@@ -101,12 +101,32 @@ struct Reader<'a> {
     pos: usize,
     diags: &'a mut Vec<Diagnostic>,
     depth: usize,
+    /// Runs of web-page spaces seen; only the first is reported, with the count.
+    unicode_spaces: usize,
 }
 
 /// Reads one JSON document. Recoverable mistakes are pushed to `diags` and reading goes on; the value is
 /// `None` when a mistake made the rest unreadable.
 pub fn read(src: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
-    let mut r = Reader { src, bytes: src.as_bytes(), pos: 0, diags, depth: 0 };
+    let mut r = Reader {
+        src,
+        bytes: src.as_bytes(),
+        pos: 0,
+        diags,
+        depth: 0,
+        unicode_spaces: 0,
+    };
+    let value = read_value(&mut r);
+    if r.unicode_spaces > 1 {
+        let n = r.unicode_spaces;
+        if let Some(d) = r.diags.iter_mut().find(|d| d.code == "json::unicode-space") {
+            d.label = format!("first of {n} places with such spaces");
+        }
+    }
+    value
+}
+
+fn read_value(r: &mut Reader<'_>) -> Option<Value> {
     r.skip_ws();
     if r.pos >= r.bytes.len() {
         r.diags.push(
@@ -153,7 +173,9 @@ pub fn read(src: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
 }
 
 fn next_char_end(src: &str, pos: usize) -> usize {
-    src.get(pos..).and_then(|s| s.chars().next()).map_or(pos, |c| pos + c.len_utf8())
+    src.get(pos..)
+        .and_then(|s| s.chars().next())
+        .map_or(pos, |c| pos + c.len_utf8())
 }
 
 impl Reader<'_> {
@@ -162,7 +184,10 @@ impl Reader<'_> {
     }
 
     fn err(&mut self, code: &'static str, span: Span, msg: impl Into<String>) -> Pending<'_> {
-        Pending { out: self.diags, d: Some(Diagnostic::error(code, span, msg).aws("JSON_SYNTAX_ERROR")) }
+        Pending {
+            out: self.diags,
+            d: Some(Diagnostic::error(code, span, msg).aws("JSON_SYNTAX_ERROR")),
+        }
     }
 
     fn skip_ws(&mut self) {
@@ -183,9 +208,13 @@ impl Reader<'_> {
                             None => self.pos = self.bytes.len(),
                         }
                     }
-                    self.err("json::comment", Span::new(start, self.pos), "comments are not allowed in JSON")
-                        .label("comment")
-                        .help("remove the comment; IAM policies are strict JSON");
+                    self.err(
+                        "json::comment",
+                        Span::new(start, self.pos),
+                        "comments are not allowed in JSON",
+                    )
+                    .label("comment")
+                    .help("remove the comment; IAM policies are strict JSON");
                 }
                 Some(0xC2 | 0xE2 | 0xE3) if self.unicode_space().is_some() => {
                     let start = self.pos;
@@ -195,9 +224,17 @@ impl Reader<'_> {
                         end += l;
                     }
                     self.pos = end;
-                    self.err("json::unicode-space", Span::new(start, end), format!("{name} is not JSON whitespace"))
-                        .label("looks like a space, is not one")
-                        .help("copied from a web page? replace it with ordinary spaces");
+                    self.unicode_spaces += 1;
+                    if self.unicode_spaces > 1 {
+                        continue;
+                    }
+                    self.err(
+                        "json::unicode-space",
+                        Span::new(start, end),
+                        format!("{name} is not JSON whitespace"),
+                    )
+                    .label("looks like a space, is not one")
+                    .help("copied from a web page? replace it with ordinary spaces");
                 }
                 Some(0xEF) if self.pos == 0 && self.bytes.starts_with(&[0xEF, 0xBB, 0xBF]) => {
                     // A UTF-8 byte-order mark: editors write it, AWS's console strips it. Accept.
@@ -233,14 +270,24 @@ impl Reader<'_> {
             Some(b'[') => self.nested(|r| r.array()),
             Some(b'"') => {
                 let s = self.string(b'"')?;
-                Ok(Value { kind: Kind::String(s), span: Span::new(start, self.pos) })
+                Ok(Value {
+                    kind: Kind::String(s),
+                    span: Span::new(start, self.pos),
+                })
             }
             Some(b'\'') => {
                 let s = self.string(b'\'')?;
-                self.err("json::single-quote", Span::new(start, self.pos), "strings must use double quotes")
-                    .label("single-quoted string")
-                    .help("replace the single quotes with double quotes");
-                Ok(Value { kind: Kind::String(s), span: Span::new(start, self.pos) })
+                self.err(
+                    "json::single-quote",
+                    Span::new(start, self.pos),
+                    "strings must use double quotes",
+                )
+                .label("single-quoted string")
+                .help("replace the single quotes with double quotes");
+                Ok(Value {
+                    kind: Kind::String(s),
+                    span: Span::new(start, self.pos),
+                })
             }
             Some(b'-' | b'0'..=b'9' | b'+' | b'.') => self.number(),
             Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b'$' => {
@@ -252,9 +299,13 @@ impl Reader<'_> {
                     "null" => Kind::Null,
                     other => {
                         let other = other.to_string();
-                        self.err("json::unquoted-string", span, format!("`{other}` is not a JSON value"))
-                            .label("unquoted text")
-                            .help(format!("strings must be quoted: \"{other}\""));
+                        self.err(
+                            "json::unquoted-string",
+                            span,
+                            format!("`{other}` is not a JSON value"),
+                        )
+                        .label("unquoted text")
+                        .help(format!("strings must be quoted: \"{other}\""));
                         Kind::String(other)
                     }
                 };
@@ -263,25 +314,40 @@ impl Reader<'_> {
             Some(_) => {
                 let end = next_char_end(self.src, start);
                 let found = self.src.get(start..end).unwrap_or("?").to_string();
-                self.err("json::unexpected", Span::new(start, end), format!("expected a JSON value, found `{found}`"))
-                    .label("expected a value here")
-                    .help("a value is an object, array, string, number, `true`, `false` or `null`");
+                self.err(
+                    "json::unexpected",
+                    Span::new(start, end),
+                    format!("expected a JSON value, found `{found}`"),
+                )
+                .label("expected a value here")
+                .help("a value is an object, array, string, number, `true`, `false` or `null`");
                 Err(Fatal)
             }
             None => {
-                self.err("json::eof", Span::new(start, start), "the document ends where a value was expected")
-                    .label("expected a value here");
+                self.err(
+                    "json::eof",
+                    Span::new(start, start),
+                    "the document ends where a value was expected",
+                )
+                .label("expected a value here");
                 Err(Fatal)
             }
         }
     }
 
-    fn nested(&mut self, f: impl FnOnce(&mut Self) -> Result<Value, Fatal>) -> Result<Value, Fatal> {
+    fn nested(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<Value, Fatal>,
+    ) -> Result<Value, Fatal> {
         if self.depth >= MAX_DEPTH {
             let at = self.pos;
-            self.err("json::too-deep", Span::new(at, at + 1), format!("nesting deeper than {MAX_DEPTH} levels"))
-                .label("too deep")
-                .help("an IAM policy needs at most six levels of nesting");
+            self.err(
+                "json::too-deep",
+                Span::new(at, at + 1),
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            )
+            .label("too deep")
+            .help("an IAM policy needs at most six levels of nesting");
             return Err(Fatal);
         }
         self.depth += 1;
@@ -317,7 +383,10 @@ impl Reader<'_> {
                 .label("invalid number")
                 .help("JSON numbers have no leading `+`, no leading zeros and digits on both sides of `.`; quote the value if it is text");
         }
-        Ok(Value { kind: Kind::Number(text), span: Span::new(start, self.pos) })
+        Ok(Value {
+            kind: Kind::Number(text),
+            span: Span::new(start, self.pos),
+        })
     }
 
     fn string(&mut self, quote: u8) -> Result<String, Fatal> {
@@ -342,9 +411,13 @@ impl Reader<'_> {
                 Some(b'\\') => self.escape(&mut out),
                 Some(b'\n') | None => {
                     let end = self.pos;
-                    self.err("json::unterminated-string", Span::new(start, end), "this string is never closed")
-                        .label("string starts here")
-                        .help("add the closing `\"` before the end of the line");
+                    self.err(
+                        "json::unterminated-string",
+                        Span::new(start, end),
+                        "this string is never closed",
+                    )
+                    .label("string starts here")
+                    .help("add the closing `\"` before the end of the line");
                     return Err(Fatal);
                 }
                 Some(c) => {
@@ -450,22 +523,33 @@ impl Reader<'_> {
                         self.trailing_comma(c, "]");
                     }
                     self.pos += 1;
-                    return Ok(Value { kind: Kind::Array(items), span: Span::new(open, self.pos) });
+                    return Ok(Value {
+                        kind: Kind::Array(items),
+                        span: Span::new(open, self.pos),
+                    });
                 }
                 None => return Err(self.unclosed(open, "array", "]")),
                 Some(b'}') => {
                     let at = self.pos;
-                    self.err("json::mismatched-bracket", Span::new(at, at + 1), "`}` closes an array")
-                        .label("expected `]`")
-                        .related(Span::new(open, open + 1), "the array opens here")
-                        .help("close the array with `]` before closing the object");
+                    self.err(
+                        "json::mismatched-bracket",
+                        Span::new(at, at + 1),
+                        "`}` closes an array",
+                    )
+                    .label("expected `]`")
+                    .related(Span::new(open, open + 1), "the array opens here")
+                    .help("close the array with `]` before closing the object");
                     return Err(Fatal);
                 }
                 Some(b',') if comma.is_some() || items.is_empty() => {
                     let at = self.pos;
-                    self.err("json::extra-comma", Span::new(at, at + 1), "a comma with no value before it")
-                        .label("unexpected comma")
-                        .help("remove the extra comma");
+                    self.err(
+                        "json::extra-comma",
+                        Span::new(at, at + 1),
+                        "a comma with no value before it",
+                    )
+                    .label("unexpected comma")
+                    .help("remove the extra comma");
                     self.pos += 1;
                     comma = Some(at);
                     continue;
@@ -474,9 +558,13 @@ impl Reader<'_> {
             }
             if !items.is_empty() && comma.is_none() {
                 let at = self.pos;
-                self.err("json::missing-comma", Span::new(at, at), "missing `,` between array elements")
-                    .label("expected `,` here")
-                    .help("separate array elements with commas");
+                self.err(
+                    "json::missing-comma",
+                    Span::new(at, at),
+                    "missing `,` between array elements",
+                )
+                .label("expected `,` here")
+                .help("separate array elements with commas");
             }
             items.push(self.value()?);
             self.skip_ws();
@@ -487,9 +575,13 @@ impl Reader<'_> {
             } else if !matches!(self.peek(), Some(b']' | b'"' | b'{' | b'[' | b'}') | None) {
                 let at = self.pos;
                 let end = next_char_end(self.src, at);
-                self.err("json::expected-comma", Span::new(at, end), "expected `,` or `]` after an array element")
-                    .label("unexpected character")
-                    .related(Span::new(open, open + 1), "the array opens here");
+                self.err(
+                    "json::expected-comma",
+                    Span::new(at, end),
+                    "expected `,` or `]` after an array element",
+                )
+                .label("unexpected character")
+                .related(Span::new(open, open + 1), "the array opens here");
                 return Err(Fatal);
             }
         }
@@ -510,22 +602,33 @@ impl Reader<'_> {
                         self.trailing_comma(c, "}");
                     }
                     self.pos += 1;
-                    return Ok(Value { kind: Kind::Object(members), span: Span::new(open, self.pos) });
+                    return Ok(Value {
+                        kind: Kind::Object(members),
+                        span: Span::new(open, self.pos),
+                    });
                 }
                 None => return Err(self.unclosed(open, "object", "}")),
                 Some(b']') => {
                     let at = self.pos;
-                    self.err("json::mismatched-bracket", Span::new(at, at + 1), "`]` closes an object")
-                        .label("expected `}`")
-                        .related(Span::new(open, open + 1), "the object opens here")
-                        .help("close the object with `}` before closing the array");
+                    self.err(
+                        "json::mismatched-bracket",
+                        Span::new(at, at + 1),
+                        "`]` closes an object",
+                    )
+                    .label("expected `}`")
+                    .related(Span::new(open, open + 1), "the object opens here")
+                    .help("close the object with `}` before closing the array");
                     return Err(Fatal);
                 }
                 Some(b',') => {
                     let at = self.pos;
-                    self.err("json::extra-comma", Span::new(at, at + 1), "a comma with no member before it")
-                        .label("unexpected comma")
-                        .help("remove the extra comma");
+                    self.err(
+                        "json::extra-comma",
+                        Span::new(at, at + 1),
+                        "a comma with no member before it",
+                    )
+                    .label("unexpected comma")
+                    .help("remove the extra comma");
                     self.pos += 1;
                     comma = Some(at);
                     continue;
@@ -536,9 +639,13 @@ impl Reader<'_> {
                     }
                     let k = self.string(q)?;
                     if q == b'\'' {
-                        self.err("json::single-quote", Span::new(key_start, self.pos), "keys must use double quotes")
-                            .label("single-quoted key")
-                            .help("replace the single quotes with double quotes");
+                        self.err(
+                            "json::single-quote",
+                            Span::new(key_start, self.pos),
+                            "keys must use double quotes",
+                        )
+                        .label("single-quoted key")
+                        .help("replace the single quotes with double quotes");
                     }
                     k
                 }
@@ -548,17 +655,25 @@ impl Reader<'_> {
                     }
                     let w = self.word().trim_end_matches(':').to_string();
                     self.pos = key_start + w.len();
-                    self.err("json::unquoted-key", Span::new(key_start, self.pos), format!("key `{w}` is not quoted"))
-                        .label("unquoted key")
-                        .help(format!("JSON keys are strings: \"{w}\""));
+                    self.err(
+                        "json::unquoted-key",
+                        Span::new(key_start, self.pos),
+                        format!("key `{w}` is not quoted"),
+                    )
+                    .label("unquoted key")
+                    .help(format!("JSON keys are strings: \"{w}\""));
                     w
                 }
                 Some(_) => {
                     let at = self.pos;
                     let end = next_char_end(self.src, at);
-                    self.err("json::expected-key", Span::new(at, end), "expected a quoted key or `}`")
-                        .label("unexpected character")
-                        .related(Span::new(open, open + 1), "the object opens here");
+                    self.err(
+                        "json::expected-key",
+                        Span::new(at, end),
+                        "expected a quoted key or `}`",
+                    )
+                    .label("unexpected character")
+                    .related(Span::new(open, open + 1), "the object opens here");
                     return Err(Fatal);
                 }
             };
@@ -569,16 +684,27 @@ impl Reader<'_> {
             } else {
                 let at = self.pos;
                 let end = next_char_end(self.src, at);
-                self.err("json::expected-colon", Span::new(at, end.max(at)), format!("expected `:` after key `{key}`"))
-                    .label("expected `:`")
-                    .related(key_span, "this key");
+                self.err(
+                    "json::expected-colon",
+                    Span::new(at, end.max(at)),
+                    format!("expected `:` after key `{key}`"),
+                )
+                .label("expected `:`")
+                .related(key_span, "this key");
                 return Err(Fatal);
             }
             self.skip_ws();
             let value = self.value()?;
             if members.len() == 16 && index.is_none() {
                 // Past a handful of keys, look duplicates up in a map so hostile objects stay linear.
-                index = Some(members.iter().enumerate().rev().map(|(i, m)| (m.key.clone(), i)).collect());
+                index = Some(
+                    members
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .map(|(i, m)| (m.key.clone(), i))
+                        .collect(),
+                );
             }
             if let Some(first) = find_member(&members, &index, &key) {
                 let first_span = first.key_span;
@@ -597,7 +723,11 @@ impl Reader<'_> {
             if let Some(ix) = index.as_mut() {
                 ix.entry(key.clone()).or_insert(members.len());
             }
-            members.push(Member { key, key_span, value });
+            members.push(Member {
+                key,
+                key_span,
+                value,
+            });
             self.skip_ws();
             comma = None;
             if self.peek() == Some(b',') {
@@ -606,37 +736,60 @@ impl Reader<'_> {
             } else if !matches!(self.peek(), Some(b'}' | b'"' | b']') | None) {
                 let at = self.pos;
                 let end = next_char_end(self.src, at);
-                self.err("json::expected-comma", Span::new(at, end), "expected `,` or `}` after an object member")
-                    .label("unexpected character")
-                    .related(Span::new(open, open + 1), "the object opens here");
+                self.err(
+                    "json::expected-comma",
+                    Span::new(at, end),
+                    "expected `,` or `}` after an object member",
+                )
+                .label("unexpected character")
+                .related(Span::new(open, open + 1), "the object opens here");
                 return Err(Fatal);
             }
         }
     }
 
     fn missing_member_comma(&mut self, at: usize) {
-        self.err("json::missing-comma", Span::new(at, at), "missing `,` between object members")
-            .label("expected `,` before this key")
-            .help("separate members with commas");
+        self.err(
+            "json::missing-comma",
+            Span::new(at, at),
+            "missing `,` between object members",
+        )
+        .label("expected `,` before this key")
+        .help("separate members with commas");
     }
 
     fn trailing_comma(&mut self, at: usize, closer: &str) {
-        self.err("json::trailing-comma", Span::new(at, at + 1), format!("trailing comma before `{closer}`"))
-            .label("remove this comma")
-            .help("JSON does not allow a comma after the last element");
+        self.err(
+            "json::trailing-comma",
+            Span::new(at, at + 1),
+            format!("trailing comma before `{closer}`"),
+        )
+        .label("remove this comma")
+        .help("JSON does not allow a comma after the last element");
     }
 
     fn unclosed(&mut self, open: usize, what: &str, closer: &str) -> Fatal {
         let end = self.bytes.len();
-        self.err("json::unclosed", Span::new(end, end), format!("the document ends inside an {what}"))
-            .label(format!("expected `{closer}`"))
-            .related(Span::new(open, open + 1), format!("this {what} is never closed"))
-            .help(format!("add the missing `{closer}`"));
+        self.err(
+            "json::unclosed",
+            Span::new(end, end),
+            format!("the document ends inside an {what}"),
+        )
+        .label(format!("expected `{closer}`"))
+        .related(
+            Span::new(open, open + 1),
+            format!("this {what} is never closed"),
+        )
+        .help(format!("add the missing `{closer}`"));
         Fatal
     }
 }
 
-fn find_member<'m>(members: &'m [Member], index: &Option<std::collections::HashMap<String, usize>>, key: &str) -> Option<&'m Member> {
+fn find_member<'m>(
+    members: &'m [Member],
+    index: &Option<std::collections::HashMap<String, usize>>,
+    key: &str,
+) -> Option<&'m Member> {
     match index {
         Some(ix) => ix.get(key).and_then(|&i| members.get(i)),
         None => members.iter().find(|m| m.key == key),
@@ -699,7 +852,10 @@ mod tests {
     }
     #[test]
     fn trailing_comma() {
-        assert_eq!(codes(r#"{"a": [1,],}"#), ["json::trailing-comma", "json::trailing-comma"]);
+        assert_eq!(
+            codes(r#"{"a": [1,],}"#),
+            ["json::trailing-comma", "json::trailing-comma"]
+        );
     }
     #[test]
     fn duplicate_nested() {
@@ -707,7 +863,10 @@ mod tests {
     }
     #[test]
     fn comments_and_unquoted() {
-        assert_eq!(codes("{/* c */ a: 1 // x\n}"), ["json::comment", "json::unquoted-key", "json::comment"]);
+        assert_eq!(
+            codes("{/* c */ a: 1 // x\n}"),
+            ["json::comment", "json::unquoted-key", "json::comment"]
+        );
     }
     #[test]
     fn web_page_spaces() {
@@ -725,7 +884,10 @@ mod tests {
     }
     #[test]
     fn bad_escape_and_numbers() {
-        assert_eq!(codes(r#"{"a": "\q", "b": 01, "c": +1}"#), ["json::escape", "json::number", "json::number"]);
+        assert_eq!(
+            codes(r#"{"a": "\q", "b": 01, "c": +1}"#),
+            ["json::escape", "json::number", "json::number"]
+        );
     }
     #[test]
     fn deep() {

@@ -84,7 +84,10 @@ pub fn parse(source: &Source) -> Result<PolicyDocument, ParseErrors> {
     let (doc, diagnostics) = parse_source(source);
     match doc {
         Some(d) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(d),
-        _ => Err(ParseErrors { source: source.clone(), diagnostics }),
+        _ => Err(ParseErrors {
+            source: source.clone(),
+            diagnostics,
+        }),
     }
 }
 
@@ -112,5 +115,9 @@ pub fn check(name: &str, bytes: &[u8], ty: PolicyType, opts: &ValidateOptions) -
     if let Some(doc) = &document {
         diagnostics.extend(validate(doc, ty, opts));
     }
-    Checked { source, document, diagnostics }
+    Checked {
+        source,
+        document,
+        diagnostics,
+    }
 }

@@ -25,10 +25,14 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> (Source, Option<PolicyDocument>,
             let at = e.valid_up_to();
             let src = Source::new(name, String::from_utf8_lossy(bytes).into_owned());
             // Lossy decoding keeps the valid prefix byte for byte, so the offset still points at the bad byte.
-            let d = Diagnostic::error("json::utf8", Span::new(at, at + 1), format!("invalid UTF-8 at byte {at}"))
-                .label("not UTF-8")
-                .help("save the policy as UTF-8; IAM policies are UTF-8 JSON")
-                .aws("JSON_SYNTAX_ERROR");
+            let d = Diagnostic::error(
+                "json::utf8",
+                Span::new(at, at + 1),
+                format!("invalid UTF-8 at byte {at}"),
+            )
+            .label("not UTF-8")
+            .help("save the policy as UTF-8; IAM policies are UTF-8 JSON")
+            .aws("JSON_SYNTAX_ERROR");
             (src, None, vec![d])
         }
     }
@@ -45,7 +49,11 @@ pub fn parse_source(src: &Source) -> (Option<PolicyDocument>, Vec<Diagnostic>) {
             Diagnostic::error(
                 "iam::too-large",
                 Span::new(0, 0),
-                format!("the document is {} bytes; the limit is {} bytes", text.len(), MAX_DOCUMENT_BYTES),
+                format!(
+                    "the document is {} bytes; the limit is {} bytes",
+                    text.len(),
+                    MAX_DOCUMENT_BYTES
+                ),
             )
             .label("document starts here")
             .help("IAM policies are at most a few kilobytes; split the document"),
@@ -55,7 +63,12 @@ pub fn parse_source(src: &Source) -> (Option<PolicyDocument>, Vec<Diagnostic>) {
     let Some(root) = json::read(text, &mut diags) else {
         return (None, diags);
     };
-    let doc = Builder { src: text, diags: &mut diags, variables: true }.document(src, &root);
+    let doc = Builder {
+        src: text,
+        diags: &mut diags,
+        variables: true,
+    }
+    .document(src, &root);
     (doc, diags)
 }
 
@@ -66,8 +79,17 @@ struct Builder<'a> {
 }
 
 const TOP_KEYS: &[&str] = &["Version", "Id", "Statement"];
-const STMT_KEYS: &[&str] =
-    &["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
+const STMT_KEYS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
 const PRINCIPAL_KEYS: &[&str] = &["AWS", "Service", "Federated", "CanonicalUser"];
 
 impl Builder<'_> {
@@ -77,7 +99,9 @@ impl Builder<'_> {
 
     /// The offset of a string's content when it was written without escapes.
     fn content_base(&self, v: &Value, s: &str) -> Option<usize> {
-        let inner = self.src.get(v.span.start + 1..v.span.end.saturating_sub(1))?;
+        let inner = self
+            .src
+            .get(v.span.start + 1..v.span.end.saturating_sub(1))?;
         (inner == s).then_some(v.span.start + 1)
     }
 
@@ -97,11 +121,17 @@ impl Builder<'_> {
     }
 
     fn unknown_key(&mut self, m: &Member, known: &[&str], what: &str) {
-        let mut d = Diagnostic::error("iam::unknown-element", m.key_span, format!("unknown {what} element `{}`", m.key))
-            .label("not an element of a policy")
-            .aws("JSON_SYNTAX_ERROR");
+        let mut d = Diagnostic::error(
+            "iam::unknown-element",
+            m.key_span,
+            format!("unknown {what} element `{}`", m.key),
+        )
+        .label("not an element of a policy")
+        .aws("JSON_SYNTAX_ERROR");
         if let Some(s) = grammar::did_you_mean(&m.key, known) {
-            d = d.help(format!("did you mean `{s}`? element names are case-sensitive"));
+            d = d.help(format!(
+                "did you mean `{s}`? element names are case-sensitive"
+            ));
         } else {
             d = d.help(format!("{what} elements are {}", known.join(", ")));
         }
@@ -113,8 +143,12 @@ impl Builder<'_> {
             Kind::String(s) => Some(s),
             other => {
                 self.push(
-                    Diagnostic::error("iam::type", v.span, format!("{what} must be a string, found {}", other.name()))
-                        .label("expected a string"),
+                    Diagnostic::error(
+                        "iam::type",
+                        v.span,
+                        format!("{what} must be a string, found {}", other.name()),
+                    )
+                    .label("expected a string"),
                 );
                 None
             }
@@ -124,10 +158,14 @@ impl Builder<'_> {
     fn document(&mut self, src: &Source, root: &Value) -> Option<PolicyDocument> {
         let Kind::Object(members) = &root.kind else {
             self.push(
-                Diagnostic::error("iam::not-object", root.span, format!("a policy is a JSON object, found {}", root.kind.name()))
-                    .label("expected `{`")
-                    .help("a policy is {\"Version\": \"2012-10-17\", \"Statement\": [...]}")
-                    .aws("JSON_SYNTAX_ERROR"),
+                Diagnostic::error(
+                    "iam::not-object",
+                    root.span,
+                    format!("a policy is a JSON object, found {}", root.kind.name()),
+                )
+                .label("expected `{`")
+                .help("a policy is {\"Version\": \"2012-10-17\", \"Statement\": [...]}")
+                .aws("JSON_SYNTAX_ERROR"),
             );
             return None;
         };
@@ -159,7 +197,9 @@ impl Builder<'_> {
                 _ => self.unknown_key(m, TOP_KEYS, "policy"),
             }
         }
-        self.variables = version.as_ref().is_some_and(|v: &Spanned<Version>| v.value == Version::V2012_10_17);
+        self.variables = version
+            .as_ref()
+            .is_some_and(|v: &Spanned<Version>| v.value == Version::V2012_10_17);
         if !self.variables && self.src.contains("${") {
             let at = self.src.find("${").unwrap_or(0);
             self.push(
@@ -175,9 +215,13 @@ impl Builder<'_> {
         }
         let Some(sm) = stmt_value else {
             self.push(
-                Diagnostic::error("iam::missing-statement", Span::new(root.span.start, root.span.start + 1), "the policy has no `Statement`")
-                    .label("this object needs a `Statement` element")
-                    .help("add \"Statement\": [{\"Effect\": …, \"Action\": …, \"Resource\": …}]"),
+                Diagnostic::error(
+                    "iam::missing-statement",
+                    Span::new(root.span.start, root.span.start + 1),
+                    "the policy has no `Statement`",
+                )
+                .label("this object needs a `Statement` element")
+                .help("add \"Statement\": [{\"Effect\": …, \"Action\": …, \"Resource\": …}]"),
             );
             return None;
         };
@@ -190,9 +234,13 @@ impl Builder<'_> {
             Kind::Array(items) => {
                 if items.is_empty() {
                     self.push(
-                        Diagnostic::error("iam::empty-statement", sm.value.span, "`Statement` is an empty array")
-                            .label("no statements")
-                            .help("a policy needs at least one statement"),
+                        Diagnostic::error(
+                            "iam::empty-statement",
+                            sm.value.span,
+                            "`Statement` is an empty array",
+                        )
+                        .label("no statements")
+                        .help("a policy needs at least one statement"),
                     );
                 }
                 for it in items {
@@ -200,8 +248,12 @@ impl Builder<'_> {
                         statements.extend(self.statement(it));
                     } else {
                         self.push(
-                            Diagnostic::error("iam::type", it.span, format!("a statement must be an object, found {}", it.kind.name()))
-                                .label("expected a statement object"),
+                            Diagnostic::error(
+                                "iam::type",
+                                it.span,
+                                format!("a statement must be an object, found {}", it.kind.name()),
+                            )
+                            .label("expected a statement object"),
                         );
                     }
                 }
@@ -209,14 +261,22 @@ impl Builder<'_> {
             }
             other => {
                 self.push(
-                    Diagnostic::error("iam::type", sm.value.span, format!("`Statement` must be an object or an array, found {}", other.name()))
-                        .label("expected a statement or an array of statements"),
+                    Diagnostic::error(
+                        "iam::type",
+                        sm.value.span,
+                        format!(
+                            "`Statement` must be an object or an array, found {}",
+                            other.name()
+                        ),
+                    )
+                    .label("expected a statement or an array of statements"),
                 );
                 false
             }
         };
         // Sids must be unique within a policy.
-        let mut seen: std::collections::HashMap<&str, &Spanned<String>> = std::collections::HashMap::new();
+        let mut seen: std::collections::HashMap<&str, &Spanned<String>> =
+            std::collections::HashMap::new();
         for s in &statements {
             let Some(sid) = &s.sid else { continue };
             if sid.value.is_empty() {
@@ -224,19 +284,32 @@ impl Builder<'_> {
             }
             if let Some(first) = seen.insert(sid.value.as_str(), sid) {
                 self.push(
-                    Diagnostic::error("iam::duplicate-sid", sid.span, format!("duplicate statement id `{}`", sid.value))
-                        .label("second use")
-                        .related(first.span, "first use")
-                        .help("statement ids (Sid) must be unique within a policy")
-                        .aws("UNIQUE_SIDS_REQUIRED"),
+                    Diagnostic::error(
+                        "iam::duplicate-sid",
+                        sid.span,
+                        format!("duplicate statement id `{}`", sid.value),
+                    )
+                    .label("second use")
+                    .related(first.span, "first use")
+                    .help("statement ids (Sid) must be unique within a policy")
+                    .aws("UNIQUE_SIDS_REQUIRED"),
                 );
             }
         }
-        Some(PolicyDocument { source: src.clone(), version, id, statements, statement_array: array, span: root.span })
+        Some(PolicyDocument {
+            source: src.clone(),
+            version,
+            id,
+            statements,
+            statement_array: array,
+            span: root.span,
+        })
     }
 
     fn statement(&mut self, v: &Value) -> Option<Statement> {
-        let Kind::Object(members) = &v.kind else { return None };
+        let Kind::Object(members) = &v.kind else {
+            return None;
+        };
         let mut sid = None;
         let mut effect = None;
         let mut principal: Option<(&Member, bool)> = None;
@@ -266,11 +339,21 @@ impl Builder<'_> {
                             "Deny" => effect = Some(Spanned::new(Effect::Deny, m.value.span)),
                             other => {
                                 ok = false;
-                                let mut d = Diagnostic::error("iam::effect", m.value.span, format!("invalid effect `{other}`"))
-                                    .label("must be `Allow` or `Deny`")
-                                    .aws("INVALID_EFFECT");
-                                d = if other.eq_ignore_ascii_case("allow") || other.eq_ignore_ascii_case("deny") {
-                                    let fixed = if other.eq_ignore_ascii_case("allow") { "Allow" } else { "Deny" };
+                                let mut d = Diagnostic::error(
+                                    "iam::effect",
+                                    m.value.span,
+                                    format!("invalid effect `{other}`"),
+                                )
+                                .label("must be `Allow` or `Deny`")
+                                .aws("INVALID_EFFECT");
+                                d = if other.eq_ignore_ascii_case("allow")
+                                    || other.eq_ignore_ascii_case("deny")
+                                {
+                                    let fixed = if other.eq_ignore_ascii_case("allow") {
+                                        "Allow"
+                                    } else {
+                                        "Deny"
+                                    };
                                     d.help(format!("Effect is case-sensitive: write `{fixed}`"))
                                 } else {
                                     d.help("Effect is `Allow` or `Deny`")
@@ -295,24 +378,34 @@ impl Builder<'_> {
         let brace = Span::new(v.span.start, v.span.start + 1);
         if effect.is_none() && ok {
             self.push(
-                Diagnostic::error("iam::missing-effect", brace, "the statement has no `Effect`")
-                    .label("this statement")
-                    .help("add \"Effect\": \"Allow\" or \"Effect\": \"Deny\"")
-                    .aws("MISSING_EFFECT"),
+                Diagnostic::error(
+                    "iam::missing-effect",
+                    brace,
+                    "the statement has no `Effect`",
+                )
+                .label("this statement")
+                .help("add \"Effect\": \"Allow\" or \"Effect\": \"Deny\"")
+                .aws("MISSING_EFFECT"),
             );
         }
         if action.is_none() {
             self.push(
-                Diagnostic::error("iam::missing-action", brace, "the statement has no `Action` or `NotAction`")
-                    .label("this statement")
-                    .help("add an Action element such as \"Action\": \"s3:GetObject\"")
-                    .aws("MISSING_ACTION"),
+                Diagnostic::error(
+                    "iam::missing-action",
+                    brace,
+                    "the statement has no `Action` or `NotAction`",
+                )
+                .label("this statement")
+                .help("add an Action element such as \"Action\": \"s3:GetObject\"")
+                .aws("MISSING_ACTION"),
             );
         }
         let principal = principal.and_then(|(m, neg)| self.principal(&m.value, neg));
         let action = action.and_then(|(m, neg)| self.actions(&m.value, neg, &m.key));
         let resource = resource.and_then(|(m, neg)| self.resources(&m.value, neg, &m.key));
-        let conditions = condition.map(|m| self.conditions(&m.value)).unwrap_or_default();
+        let conditions = condition
+            .map(|m| self.conditions(&m.value))
+            .unwrap_or_default();
         Some(Statement {
             sid,
             effect: effect?,
@@ -325,15 +418,25 @@ impl Builder<'_> {
         })
     }
 
-    fn pair<'m>(&mut self, slot: &mut Option<(&'m Member, bool)>, m: &'m Member, neg: bool, (a, b): (&str, &str)) {
+    fn pair<'m>(
+        &mut self,
+        slot: &mut Option<(&'m Member, bool)>,
+        m: &'m Member,
+        neg: bool,
+        (a, b): (&str, &str),
+    ) {
         if let Some((first, _)) = slot {
             if first.key != m.key {
                 self.push(
-                    Diagnostic::error("iam::element-combination", m.key_span, format!("`{a}` and `{b}` cannot be in the same statement"))
-                        .label("second element")
-                        .related(first.key_span, "first element")
-                        .help(format!("keep either `{a}` or `{b}`"))
-                        .aws("UNSUPPORTED_ELEMENT_COMBINATION"),
+                    Diagnostic::error(
+                        "iam::element-combination",
+                        m.key_span,
+                        format!("`{a}` and `{b}` cannot be in the same statement"),
+                    )
+                    .label("second element")
+                    .related(first.key_span, "first element")
+                    .help(format!("keep either `{a}` or `{b}`"))
+                    .aws("UNSUPPORTED_ELEMENT_COMBINATION"),
                 );
             }
             return;
@@ -342,15 +445,23 @@ impl Builder<'_> {
     }
 
     /// A string or a non-empty array of strings.
-    fn string_list<'v>(&mut self, v: &'v Value, what: &str) -> Option<(Vec<(&'v str, &'v Value)>, bool)> {
+    fn string_list<'v>(
+        &mut self,
+        v: &'v Value,
+        what: &str,
+    ) -> Option<(Vec<(&'v str, &'v Value)>, bool)> {
         match &v.kind {
             Kind::String(s) => Some((vec![(s.as_str(), v)], false)),
             Kind::Array(items) => {
                 if items.is_empty() {
                     self.push(
-                        Diagnostic::error("iam::empty-list", v.span, format!("`{what}` is an empty array"))
-                            .label("nothing listed")
-                            .help(format!("list at least one value in `{what}`")),
+                        Diagnostic::error(
+                            "iam::empty-list",
+                            v.span,
+                            format!("`{what}` is an empty array"),
+                        )
+                        .label("nothing listed")
+                        .help(format!("list at least one value in `{what}`")),
                     );
                     return None;
                 }
@@ -364,8 +475,15 @@ impl Builder<'_> {
             }
             other => {
                 self.push(
-                    Diagnostic::error("iam::type", v.span, format!("`{what}` must be a string or an array of strings, found {}", other.name()))
-                        .label("expected a string or array"),
+                    Diagnostic::error(
+                        "iam::type",
+                        v.span,
+                        format!(
+                            "`{what}` must be a string or an array of strings, found {}",
+                            other.name()
+                        ),
+                    )
+                    .label("expected a string or array"),
                 );
                 None
             }
@@ -380,9 +498,13 @@ impl Builder<'_> {
                 Ok(a) => {
                     if s.chars().any(char::is_whitespace) {
                         self.push(
-                            Diagnostic::warning("iam::action-whitespace", sv.span, format!("action `{s}` contains whitespace and will never match"))
-                                .label("whitespace")
-                                .help("remove the spaces"),
+                            Diagnostic::warning(
+                                "iam::action-whitespace",
+                                sv.span,
+                                format!("action `{s}` contains whitespace and will never match"),
+                            )
+                            .label("whitespace")
+                            .help("remove the spaces"),
                         );
                     }
                     items.push(a);
@@ -393,7 +515,12 @@ impl Builder<'_> {
                 }
             }
         }
-        Some(ActionBlock { negated, items, array, span: v.span })
+        Some(ActionBlock {
+            negated,
+            items,
+            array,
+            span: v.span,
+        })
     }
 
     fn resources(&mut self, v: &Value, negated: bool, what: &str) -> Option<ResourceBlock> {
@@ -401,7 +528,11 @@ impl Builder<'_> {
         let mut items = Vec::with_capacity(list.len());
         for (s, sv) in list {
             if s == "*" {
-                items.push(ResourcePattern { raw: s.into(), kind: ResourceKind::Any, span: sv.span });
+                items.push(ResourcePattern {
+                    raw: s.into(),
+                    kind: ResourceKind::Any,
+                    span: sv.span,
+                });
                 continue;
             }
             let base = self.content_base(sv, s);
@@ -420,7 +551,11 @@ impl Builder<'_> {
             match parsed {
                 Ok(p) => {
                     self.arn_lints(&p, sv, s);
-                    items.push(ResourcePattern { raw: s.into(), kind: ResourceKind::Arn(p), span: sv.span });
+                    items.push(ResourcePattern {
+                        raw: s.into(),
+                        kind: ResourceKind::Arn(p),
+                        span: sv.span,
+                    });
                 }
                 Err(e) => {
                     let d = self.grammar_diag(e, sv, s);
@@ -428,7 +563,12 @@ impl Builder<'_> {
                 }
             }
         }
-        Some(ResourceBlock { negated, items, array, span: v.span })
+        Some(ResourceBlock {
+            negated,
+            items,
+            array,
+            span: v.span,
+        })
     }
 
     fn arn_lints(&mut self, p: &ArnPattern, sv: &Value, raw: &str) {
@@ -445,36 +585,48 @@ impl Builder<'_> {
             sv.span
         };
         let lit = |i: usize| p.segments.get(i).and_then(Template::as_literal);
-        if let Some(svc) = lit(2) {
-            if svc.chars().any(|c| c.is_ascii_uppercase()) {
-                self.push(
-                    Diagnostic::warning("iam::arn-service-case", seg_span(2), format!("service `{svc}` in an ARN should be lower case"))
-                        .label("upper case never matches")
-                        .help("ARNs compare case-sensitively; service names are lower case")
-                        .aws("INVALID_ARN_SERVICE_CASE"),
-                );
-            }
+        if let Some(svc) = lit(2)
+            && svc.chars().any(|c| c.is_ascii_uppercase())
+        {
+            self.push(
+                Diagnostic::warning(
+                    "iam::arn-service-case",
+                    seg_span(2),
+                    format!("service `{svc}` in an ARN should be lower case"),
+                )
+                .label("upper case never matches")
+                .help("ARNs compare case-sensitively; service names are lower case")
+                .aws("INVALID_ARN_SERVICE_CASE"),
+            );
         }
         if let Some(region) = lit(3) {
             let valid = region.is_empty() || is_region(&region);
             if !valid {
                 self.push(
-                    Diagnostic::error("iam::arn-region", seg_span(3), format!("`{region}` is not a valid Region"))
-                        .label("invalid Region")
-                        .help("a Region looks like us-east-1; leave it empty or use `*` for any Region")
-                        .aws("INVALID_ARN_REGION"),
+                    Diagnostic::error(
+                        "iam::arn-region",
+                        seg_span(3),
+                        format!("`{region}` is not a valid Region"),
+                    )
+                    .label("invalid Region")
+                    .help("a Region looks like us-east-1; leave it empty or use `*` for any Region")
+                    .aws("INVALID_ARN_REGION"),
                 );
             }
         }
-        if let Some(account) = lit(4) {
-            if !(account.is_empty() || account == "aws" || is_account(&account)) {
-                self.push(
-                    Diagnostic::error("iam::arn-account", seg_span(4), format!("`{account}` is not a valid account id"))
-                        .label("an account id is 12 digits")
-                        .help("use the 12-digit account id, leave it empty, or use `*`")
-                        .aws("INVALID_ARN_ACCOUNT"),
-                );
-            }
+        if let Some(account) = lit(4)
+            && !(account.is_empty() || account == "aws" || is_account(&account))
+        {
+            self.push(
+                Diagnostic::error(
+                    "iam::arn-account",
+                    seg_span(4),
+                    format!("`{account}` is not a valid account id"),
+                )
+                .label("an account id is 12 digits")
+                .help("use the 12-digit account id, leave it empty, or use `*`")
+                .aws("INVALID_ARN_ACCOUNT"),
+            );
         }
     }
 
@@ -497,7 +649,10 @@ impl Builder<'_> {
                     if let Some((list, array)) = self.string_list(&m.value, kind.as_str()) {
                         entries.push(PrincipalEntry {
                             kind,
-                            values: list.into_iter().map(|(s, sv)| Spanned::new(s.to_string(), sv.span)).collect(),
+                            values: list
+                                .into_iter()
+                                .map(|(s, sv)| Spanned::new(s.to_string(), sv.span))
+                                .collect(),
                             array,
                         });
                     }
@@ -513,30 +668,49 @@ impl Builder<'_> {
             }
             Kind::String(s) => {
                 self.push(
-                    Diagnostic::error("iam::principal-format", v.span, format!("principal `{s}` must be `*` or an object such as {{\"AWS\": …}}"))
-                        .label("bare principal")
-                        .help("write {\"AWS\": \"…\"}, {\"Service\": \"…\"} or {\"Federated\": \"…\"}")
-                        .aws("INVALID_PRINCIPAL"),
+                    Diagnostic::error(
+                        "iam::principal-format",
+                        v.span,
+                        format!("principal `{s}` must be `*` or an object such as {{\"AWS\": …}}"),
+                    )
+                    .label("bare principal")
+                    .help("write {\"AWS\": \"…\"}, {\"Service\": \"…\"} or {\"Federated\": \"…\"}")
+                    .aws("INVALID_PRINCIPAL"),
                 );
                 return None;
             }
             other => {
                 self.push(
-                    Diagnostic::error("iam::type", v.span, format!("a principal must be `*` or an object, found {}", other.name()))
-                        .label("expected an object"),
+                    Diagnostic::error(
+                        "iam::type",
+                        v.span,
+                        format!(
+                            "a principal must be `*` or an object, found {}",
+                            other.name()
+                        ),
+                    )
+                    .label("expected an object"),
                 );
                 return None;
             }
         };
-        Some(PrincipalBlock { negated, value, span: v.span })
+        Some(PrincipalBlock {
+            negated,
+            value,
+            span: v.span,
+        })
     }
 
     fn conditions(&mut self, v: &Value) -> Vec<Condition> {
         let mut out = Vec::new();
         let Kind::Object(ops) = &v.kind else {
             self.push(
-                Diagnostic::error("iam::type", v.span, format!("`Condition` must be an object, found {}", v.kind.name()))
-                    .label("expected {\"Operator\": {\"key\": \"value\"}}"),
+                Diagnostic::error(
+                    "iam::type",
+                    v.span,
+                    format!("`Condition` must be an object, found {}", v.kind.name()),
+                )
+                .label("expected {\"Operator\": {\"key\": \"value\"}}"),
             );
             return out;
         };
@@ -544,11 +718,15 @@ impl Builder<'_> {
             let operator = match grammar::operator(&op.key) {
                 Ok(o) => o,
                 Err(e) => {
-                    let mut d = Diagnostic::error(e.code, op.key_span, e.message).label("not a condition operator");
+                    let mut d = Diagnostic::error(e.code, op.key_span, e.message)
+                        .label("not a condition operator");
                     if let Some(a) = e.aws {
                         d = d.aws(a);
                     }
-                    if let Some(s) = grammar::did_you_mean(op.key.rsplit(':').next().unwrap_or(&op.key), &BaseOperator::ALL.map(BaseOperator::as_str)) {
+                    if let Some(s) = grammar::did_you_mean(
+                        op.key.rsplit(':').next().unwrap_or(&op.key),
+                        &BaseOperator::ALL.map(BaseOperator::as_str),
+                    ) {
                         d = d.help(format!("did you mean `{s}`?"));
                     } else if let Some(h) = e.help {
                         d = d.help(h);
@@ -556,9 +734,13 @@ impl Builder<'_> {
                     self.push(d);
                     if !matches!(op.value.kind, Kind::Object(_)) {
                         self.push(
-                            Diagnostic::error("iam::condition-block", op.value.span, "an operator's value must be an object of context keys")
-                                .label("expected {\"key\": \"value\"}")
-                                .help("write \"StringEquals\": {\"aws:PrincipalTag/team\": \"a\"}"),
+                            Diagnostic::error(
+                                "iam::condition-block",
+                                op.value.span,
+                                "an operator's value must be an object of context keys",
+                            )
+                            .label("expected {\"key\": \"value\"}")
+                            .help("write \"StringEquals\": {\"aws:PrincipalTag/team\": \"a\"}"),
                         );
                     }
                     continue;
@@ -567,17 +749,28 @@ impl Builder<'_> {
             let opv = Spanned::new(operator, op.key_span);
             let Kind::Object(keys) = &op.value.kind else {
                 self.push(
-                    Diagnostic::error("iam::condition-block", op.value.span, format!("the value of `{}` must be an object of context keys", op.key))
-                        .label("expected {\"key\": \"value\"}")
-                        .help("write \"StringEquals\": {\"aws:PrincipalTag/team\": \"a\"}"),
+                    Diagnostic::error(
+                        "iam::condition-block",
+                        op.value.span,
+                        format!(
+                            "the value of `{}` must be an object of context keys",
+                            op.key
+                        ),
+                    )
+                    .label("expected {\"key\": \"value\"}")
+                    .help("write \"StringEquals\": {\"aws:PrincipalTag/team\": \"a\"}"),
                 );
                 continue;
             };
             if keys.is_empty() {
                 self.push(
-                    Diagnostic::warning("iam::condition-empty", op.value.span, format!("`{}` tests no key", op.key))
-                        .label("empty")
-                        .help("remove the operator or add a key"),
+                    Diagnostic::warning(
+                        "iam::condition-empty",
+                        op.value.span,
+                        format!("`{}` tests no key", op.key),
+                    )
+                    .label("empty")
+                    .help("remove the operator or add a key"),
                 );
             }
             for k in keys {
@@ -592,14 +785,21 @@ impl Builder<'_> {
     fn condition(&mut self, operator: Spanned<ConditionOperator>, k: &Member) -> Option<Condition> {
         let op = operator.value;
         if k.key.is_empty() {
-            self.push(Diagnostic::error("iam::condition-key", k.key_span, "empty condition key").label("name a context key here"));
+            self.push(
+                Diagnostic::error("iam::condition-key", k.key_span, "empty condition key")
+                    .label("name a context key here"),
+            );
             return None;
         }
         if k.key.contains("${") {
             self.push(
-                Diagnostic::error("iam::variable-place", k.key_span, "policy variables are not allowed in condition keys")
-                    .label("variable in a key")
-                    .aws("VARIABLE_UNSUPPORTED_IN_ELEMENT"),
+                Diagnostic::error(
+                    "iam::variable-place",
+                    k.key_span,
+                    "policy variables are not allowed in condition keys",
+                )
+                .label("variable in a key")
+                .aws("VARIABLE_UNSUPPORTED_IN_ELEMENT"),
             );
             return None;
         }
@@ -609,9 +809,13 @@ impl Builder<'_> {
         };
         if vals.is_empty() {
             self.push(
-                Diagnostic::error("iam::condition-values", k.value.span, format!("condition key `{}` has no values", k.key))
-                    .label("empty array")
-                    .help("list at least one value"),
+                Diagnostic::error(
+                    "iam::condition-values",
+                    k.value.span,
+                    format!("condition key `{}` has no values", k.key),
+                )
+                .label("empty array")
+                .help("list at least one value"),
             );
             return None;
         }
@@ -637,21 +841,34 @@ impl Builder<'_> {
                     .aws("NULL_WITH_QUALIFIER"),
             );
         }
-        if op.qualifier == Some(Qualifier::ForAllValues) && catalog().key_type(&k.key) == Some(crate::catalog::KeyType::Single) {
+        if op.qualifier == Some(Qualifier::ForAllValues)
+            && catalog().key_type(&k.key) == Some(crate::catalog::KeyType::Single)
+        {
             self.push(
-                Diagnostic::warning("iam::forallvalues-single", k.key_span, format!("`ForAllValues:` with the single-valued key `{}` can be overly permissive", k.key))
-                    .label("single-valued key")
-                    .related(operator.span, "ForAllValues is true when the key is absent")
-                    .help("remove ForAllValues: (an absent key then fails the test)")
-                    .aws("FORALLVALUES_WITH_SINGLE_VALUED_KEY"),
+                Diagnostic::warning(
+                    "iam::forallvalues-single",
+                    k.key_span,
+                    format!(
+                        "`ForAllValues:` with the single-valued key `{}` can be overly permissive",
+                        k.key
+                    ),
+                )
+                .label("single-valued key")
+                .related(operator.span, "ForAllValues is true when the key is absent")
+                .help("remove ForAllValues: (an absent key then fails the test)")
+                .aws("FORALLVALUES_WITH_SINGLE_VALUED_KEY"),
             );
         }
         if family == Family::Bool && vals.len() > 1 {
             self.push(
-                Diagnostic::error("iam::bool-multiple", k.value.span, "`Bool` takes a single value")
-                    .label("more than one value")
-                    .help("test one value: \"true\" or \"false\"")
-                    .aws("INVALID_CONDITION_MULTIPLE_BOOLEAN"),
+                Diagnostic::error(
+                    "iam::bool-multiple",
+                    k.value.span,
+                    "`Bool` takes a single value",
+                )
+                .label("more than one value")
+                .help("test one value: \"true\" or \"false\"")
+                .aws("INVALID_CONDITION_MULTIPLE_BOOLEAN"),
             );
         }
         let mut values = Vec::with_capacity(vals.len());
@@ -662,50 +879,103 @@ impl Builder<'_> {
                 Kind::Bool(b) => RawScalar::Bool(*b),
                 other => {
                     self.push(
-                        Diagnostic::error("iam::type", v.span, format!("a condition value must be a string, number or boolean, found {}", other.name()))
-                            .label("expected a scalar"),
+                        Diagnostic::error(
+                            "iam::type",
+                            v.span,
+                            format!(
+                                "a condition value must be a string, number or boolean, found {}",
+                                other.name()
+                            ),
+                        )
+                        .label("expected a scalar"),
                     );
                     continue;
                 }
             };
             let typed = self.typed(op, &k.key, &raw, v);
-            values.push(ConditionValue { raw, typed, span: v.span });
+            values.push(ConditionValue {
+                raw,
+                typed,
+                span: v.span,
+            });
         }
-        Some(Condition { operator, key: Spanned::new(k.key.clone(), k.key_span), values, array })
+        Some(Condition {
+            operator,
+            key: Spanned::new(k.key.clone(), k.key_span),
+            values,
+            array,
+        })
     }
 
-    fn typed(&mut self, op: ConditionOperator, key: &str, raw: &RawScalar, v: &Value) -> TypedValue {
+    fn typed(
+        &mut self,
+        op: ConditionOperator,
+        key: &str,
+        raw: &RawScalar,
+        v: &Value,
+    ) -> TypedValue {
         let text = raw.text();
         let family = op.base.family();
         let has_var = self.variables && text.contains("${");
-        let mismatch = |me: &mut Self, code: &'static str, aws: &'static str, what: &str, help: &str| {
-            me.push(
-                Diagnostic::error(code, v.span, format!("`{text}` is not {what} for `{}`", operator_name(op)))
+        let mismatch =
+            |me: &mut Self, code: &'static str, aws: &'static str, what: &str, help: &str| {
+                me.push(
+                    Diagnostic::error(
+                        code,
+                        v.span,
+                        format!("`{text}` is not {what} for `{}`", operator_name(op)),
+                    )
                     .label(format!("expected {what}"))
                     .help(help.to_string())
                     .aws(aws),
-            );
-            TypedValue::Invalid
-        };
+                );
+                TypedValue::Invalid
+            };
         if has_var && !matches!(family, Family::String | Family::Arn | Family::Bool) {
             self.push(
-                Diagnostic::error("iam::variable-operator", v.span, format!("policy variables cannot be used with `{}`", operator_name(op)))
-                    .label("variable in a non-string value")
-                    .help("policy variables work with String and ARN operators")
-                    .aws("INVALID_VARIABLE_FOR_OPERATOR"),
+                Diagnostic::error(
+                    "iam::variable-operator",
+                    v.span,
+                    format!(
+                        "policy variables cannot be used with `{}`",
+                        operator_name(op)
+                    ),
+                )
+                .label("variable in a non-string value")
+                .help("policy variables work with String and ARN operators")
+                .aws("INVALID_VARIABLE_FOR_OPERATOR"),
             );
             return TypedValue::Invalid;
         }
         if has_var {
             // Only single-valued keys can be substituted.
-            let base = if let RawScalar::String(s) = raw { self.content_base(v, s) } else { None };
-            if let Ok(t) = grammar::template(text, TemplateMode { wildcards: false, variables: true }, base, v.span) {
+            let base = if let RawScalar::String(s) = raw {
+                self.content_base(v, s)
+            } else {
+                None
+            };
+            if let Ok(t) = grammar::template(
+                text,
+                TemplateMode {
+                    wildcards: false,
+                    variables: true,
+                },
+                base,
+                v.span,
+            ) {
                 for var in t.variables() {
                     if catalog().is_multivalued(&var.key) {
                         self.push(
-                            Diagnostic::error("iam::variable-multivalued", var.span, format!("`{}` is multivalued and cannot be a policy variable", var.key))
-                                .label("multivalued key")
-                                .help("only single-valued keys can be substituted"),
+                            Diagnostic::error(
+                                "iam::variable-multivalued",
+                                var.span,
+                                format!(
+                                    "`{}` is multivalued and cannot be a policy variable",
+                                    var.key
+                                ),
+                            )
+                            .label("multivalued key")
+                            .help("only single-valued keys can be substituted"),
                         );
                     }
                 }
@@ -713,34 +983,74 @@ impl Builder<'_> {
         }
         match family {
             Family::String => {
-                let like = matches!(op.base, BaseOperator::StringLike | BaseOperator::StringNotLike);
-                if !like && text.contains('*') && matches!(op.base, BaseOperator::StringEquals | BaseOperator::StringNotEquals | BaseOperator::StringEqualsIgnoreCase | BaseOperator::StringNotEqualsIgnoreCase) {
+                let like = matches!(
+                    op.base,
+                    BaseOperator::StringLike | BaseOperator::StringNotLike
+                );
+                if !like
+                    && text.contains('*')
+                    && matches!(
+                        op.base,
+                        BaseOperator::StringEquals
+                            | BaseOperator::StringNotEquals
+                            | BaseOperator::StringEqualsIgnoreCase
+                            | BaseOperator::StringNotEqualsIgnoreCase
+                    )
+                {
                     self.push(
-                        Diagnostic::warning("iam::wildcard-without-like", v.span, format!("`*` is a literal character in `{}`", operator_name(op)))
-                            .label("not a wildcard here")
-                            .help("use StringLike to match with wildcards")
-                            .aws("WILDCARD_WITHOUT_LIKE_OPERATOR"),
+                        Diagnostic::warning(
+                            "iam::wildcard-without-like",
+                            v.span,
+                            format!("`*` is a literal character in `{}`", operator_name(op)),
+                        )
+                        .label("not a wildcard here")
+                        .help("use StringLike to match with wildcards")
+                        .aws("WILDCARD_WITHOUT_LIKE_OPERATOR"),
                     );
                 }
-                self.template_value(text, raw, v, TemplateMode { wildcards: like, variables: self.variables })
-                    .map_or(TypedValue::Invalid, TypedValue::String)
+                self.template_value(
+                    text,
+                    raw,
+                    v,
+                    TemplateMode {
+                        wildcards: like,
+                        variables: self.variables,
+                    },
+                )
+                .map_or(TypedValue::Invalid, TypedValue::String)
             }
             Family::Numeric => match Decimal::parse(text) {
                 Some(d) => TypedValue::Number(d),
-                None => mismatch(self, "iam::type-number", "TYPE_MISMATCH_NUMBER", "a number", "write a decimal number such as 10 or 2.5: no exponent, sign `+`, spaces or units"),
+                None => mismatch(
+                    self,
+                    "iam::type-number",
+                    "TYPE_MISMATCH_NUMBER",
+                    "a number",
+                    "write a decimal number such as 10 or 2.5: no exponent, sign `+`, spaces or units",
+                ),
             },
             Family::Date => match value::parse_date(text) {
                 Some((t, form)) => {
                     if form == DateForm::IsoNoOffset {
                         self.push(
-                            Diagnostic::warning("iam::date-offset", v.span, format!("`{text}` has no time zone; it is read as UTC"))
-                                .label("no offset")
-                                .help("end the time with Z or an offset such as +02:00"),
+                            Diagnostic::warning(
+                                "iam::date-offset",
+                                v.span,
+                                format!("`{text}` has no time zone; it is read as UTC"),
+                            )
+                            .label("no offset")
+                            .help("end the time with Z or an offset such as +02:00"),
                         );
                     }
                     TypedValue::Date(t)
                 }
-                None => mismatch(self, "iam::type-date", "TYPE_MISMATCH_DATE", "a date", "write an ISO 8601 date such as 2020-01-01T00:00:00Z, or epoch seconds"),
+                None => mismatch(
+                    self,
+                    "iam::type-date",
+                    "TYPE_MISMATCH_DATE",
+                    "a date",
+                    "write an ISO 8601 date such as 2020-01-01T00:00:00Z, or epoch seconds",
+                ),
             },
             Family::Bool => {
                 if has_var {
@@ -751,34 +1061,70 @@ impl Builder<'_> {
                             .aws("INVALID_VARIABLE_FOR_OPERATOR"),
                     );
                     return self
-                        .template_value(text, raw, v, TemplateMode { wildcards: false, variables: true })
-                        .map_or(TypedValue::Invalid, |t| TypedValue::Bool(BoolValue::Template(t)));
+                        .template_value(
+                            text,
+                            raw,
+                            v,
+                            TemplateMode {
+                                wildcards: false,
+                                variables: true,
+                            },
+                        )
+                        .map_or(TypedValue::Invalid, |t| {
+                            TypedValue::Bool(BoolValue::Template(t))
+                        });
                 }
                 match value::parse_bool(text) {
                     Some(b) => TypedValue::Bool(BoolValue::Literal(b)),
-                    None => mismatch(self, "iam::type-bool", "TYPE_MISMATCH_BOOLEAN", "a boolean", "write true or false"),
+                    None => mismatch(
+                        self,
+                        "iam::type-bool",
+                        "TYPE_MISMATCH_BOOLEAN",
+                        "a boolean",
+                        "write true or false",
+                    ),
                 }
             }
             Family::Binary => match value::parse_base64(text) {
                 Some(b) => TypedValue::Binary(b),
-                None => mismatch(self, "iam::type-binary", "TYPE_MISMATCH_BINARY", "base64", "BinaryEquals compares base64-encoded bytes"),
+                None => mismatch(
+                    self,
+                    "iam::type-binary",
+                    "TYPE_MISMATCH_BINARY",
+                    "base64",
+                    "BinaryEquals compares base64-encoded bytes",
+                ),
             },
             Family::Ip => match value::parse_ip_net(text) {
                 Some((net, host_bits)) => {
                     if host_bits {
                         self.push(
-                            Diagnostic::warning("iam::ip-host-bits", v.span, format!("`{text}` has host bits set; it means `{net}`"))
-                                .label("host bits after the prefix")
-                                .help(format!("write {net}"))
-                                .aws("IMPROVE_IP_RANGE"),
+                            Diagnostic::warning(
+                                "iam::ip-host-bits",
+                                v.span,
+                                format!("`{text}` has host bits set; it means `{net}`"),
+                            )
+                            .label("host bits after the prefix")
+                            .help(format!("write {net}"))
+                            .aws("IMPROVE_IP_RANGE"),
                         );
                     }
                     TypedValue::Ip(net)
                 }
-                None => mismatch(self, "iam::type-ip", "TYPE_MISMATCH_IP_RANGE", "an IP address or CIDR", "write an address or CIDR such as 203.0.113.0/24 or 2001:db8::/32"),
+                None => mismatch(
+                    self,
+                    "iam::type-ip",
+                    "TYPE_MISMATCH_IP_RANGE",
+                    "an IP address or CIDR",
+                    "write an address or CIDR such as 203.0.113.0/24 or 2001:db8::/32",
+                ),
             },
             Family::Arn => {
-                let base = if let RawScalar::String(s) = raw { self.content_base(v, s) } else { None };
+                let base = if let RawScalar::String(s) = raw {
+                    self.content_base(v, s)
+                } else {
+                    None
+                };
                 match grammar::arn_value(text, self.variables, base, v.span) {
                     Ok(parts) => TypedValue::Arn(parts),
                     Err(e) => {
@@ -792,14 +1138,30 @@ impl Builder<'_> {
                 Some(b) => TypedValue::Null(b),
                 None => {
                     let _ = key;
-                    mismatch(self, "iam::type-bool", "TYPE_MISMATCH_BOOLEAN", "a boolean", "Null takes true (key absent) or false (key present)")
+                    mismatch(
+                        self,
+                        "iam::type-bool",
+                        "TYPE_MISMATCH_BOOLEAN",
+                        "a boolean",
+                        "Null takes true (key absent) or false (key present)",
+                    )
                 }
             },
         }
     }
 
-    fn template_value(&mut self, text: &str, raw: &RawScalar, v: &Value, mode: TemplateMode) -> Option<Template> {
-        let base = if let RawScalar::String(s) = raw { self.content_base(v, s) } else { None };
+    fn template_value(
+        &mut self,
+        text: &str,
+        raw: &RawScalar,
+        v: &Value,
+        mode: TemplateMode,
+    ) -> Option<Template> {
+        let base = if let RawScalar::String(s) = raw {
+            self.content_base(v, s)
+        } else {
+            None
+        };
         match grammar::template(text, mode, base, v.span) {
             Ok(t) => Some(t),
             Err(e) => {
@@ -822,9 +1184,17 @@ fn is_region(s: &str) -> bool {
     }
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() >= 3
-        && parts.first().is_some_and(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts.last().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts
+            .first()
+            .is_some_and(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 fn is_account(s: &str) -> bool {
@@ -844,7 +1214,14 @@ mod tests {
 
     #[test]
     fn regions() {
-        for ok in ["us-east-1", "us-gov-west-1", "cn-north-1", "eu-central-2", "*", "us-*"] {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "eu-central-2",
+            "*",
+            "us-*",
+        ] {
             assert!(is_region(ok), "{ok}");
         }
         for bad in [" <YOUR_REGION>", "US-EAST-1", "useast1", "us-east"] {

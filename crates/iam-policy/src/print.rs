@@ -79,7 +79,11 @@ fn statement(f: &mut fmt::Formatter<'_>, s: &Statement, ind: &str) -> fmt::Resul
     }
     parts.push(format!("\"Effect\": {}", q(s.effect.value.as_str())));
     if let Some(p) = &s.principal {
-        let key = if p.negated { "NotPrincipal" } else { "Principal" };
+        let key = if p.negated {
+            "NotPrincipal"
+        } else {
+            "Principal"
+        };
         let body = match &p.value {
             PrincipalValue::Any => "\"*\"".to_string(),
             PrincipalValue::Map(entries) => {
@@ -89,7 +93,12 @@ fn statement(f: &mut fmt::Formatter<'_>, s: &Statement, ind: &str) -> fmt::Resul
                         b.push(',');
                     }
                     let items: Vec<String> = e.values.iter().map(|v| q(&v.value)).collect();
-                    let _ = write!(b, "\n{inner}  {}: {}", q(e.kind.as_str()), Fmt(|f| list(f, &items, e.array, &format!("{inner}  "))));
+                    let _ = write!(
+                        b,
+                        "\n{inner}  {}: {}",
+                        q(e.kind.as_str()),
+                        Fmt(|f| list(f, &items, e.array, &format!("{inner}  ")))
+                    );
                 }
                 let _ = write!(b, "\n{inner}}}");
                 b
@@ -100,12 +109,18 @@ fn statement(f: &mut fmt::Formatter<'_>, s: &Statement, ind: &str) -> fmt::Resul
     if let Some(a) = &s.action {
         let key = if a.negated { "NotAction" } else { "Action" };
         let items: Vec<String> = a.items.iter().map(|i| q(&i.raw)).collect();
-        parts.push(format!("\"{key}\": {}", Fmt(|f| list(f, &items, a.array, &inner))));
+        parts.push(format!(
+            "\"{key}\": {}",
+            Fmt(|f| list(f, &items, a.array, &inner))
+        ));
     }
     if let Some(r) = &s.resource {
         let key = if r.negated { "NotResource" } else { "Resource" };
         let items: Vec<String> = r.items.iter().map(|i| q(&i.raw)).collect();
-        parts.push(format!("\"{key}\": {}", Fmt(|f| list(f, &items, r.array, &inner))));
+        parts.push(format!(
+            "\"{key}\": {}",
+            Fmt(|f| list(f, &items, r.array, &inner))
+        ));
     }
     if s.has_condition_element {
         let mut b = String::from("{");
@@ -127,7 +142,12 @@ fn statement(f: &mut fmt::Formatter<'_>, s: &Statement, ind: &str) -> fmt::Resul
                 first_key = false;
                 let items: Vec<String> = c.values.iter().map(|v| scalar(&v.raw)).collect();
                 let ind2 = format!("{inner}    ");
-                let _ = write!(b, "\n{ind2}{}: {}", q(&c.key.value), Fmt(|f| list(f, &items, c.array, &ind2)));
+                let _ = write!(
+                    b,
+                    "\n{ind2}{}: {}",
+                    q(&c.key.value),
+                    Fmt(|f| list(f, &items, c.array, &ind2))
+                );
                 i += 1;
             }
             let _ = write!(b, "\n{inner}  }}");

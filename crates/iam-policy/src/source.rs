@@ -6,7 +6,7 @@ use std::sync::Arc;
 ///
 /// Spans are location metadata: two spans always compare equal, so two syntax trees are equal when they
 /// say the same thing, wherever it was written.
-#[derive(Clone, Copy, Debug, Default, Hash)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Span {
     /// Byte offset of the first byte.
     pub start: usize,
@@ -65,7 +65,11 @@ impl Source {
                 starts.push(i + 1);
             }
         }
-        Self { name: name.into(), text, line_starts: starts.into() }
+        Self {
+            name: name.into(),
+            text,
+            line_starts: starts.into(),
+        }
     }
     /// The file name or label given at construction.
     pub fn name(&self) -> &str {
@@ -87,7 +91,10 @@ impl Source {
             Err(i) => i.saturating_sub(1),
         };
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
     /// The text covered by `span`, or "" when the span is out of range.
@@ -97,7 +104,7 @@ impl Source {
 }
 
 /// A value with the span it was written at.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spanned<T> {
     /// The value.
     pub value: T,

@@ -65,7 +65,10 @@ impl PolicyType {
     }
     /// Whether statements of this type name a principal.
     pub const fn has_principal(self) -> bool {
-        matches!(self, PolicyType::Resource | PolicyType::Trust | PolicyType::Rcp)
+        matches!(
+            self,
+            PolicyType::Resource | PolicyType::Trust | PolicyType::Rcp
+        )
     }
 }
 
@@ -115,24 +118,42 @@ pub fn validate(doc: &PolicyDocument, ty: PolicyType, opts: &ValidateOptions) ->
 
 fn version_rules(doc: &PolicyDocument, ty: PolicyType, out: &mut Vec<Diagnostic>) {
     let iam_managed = matches!(ty, PolicyType::Identity | PolicyType::Boundary);
-    let at = doc.version.as_ref().map_or(Span::new(doc.span.start, doc.span.start + 1), |v| v.span);
+    let at = doc
+        .version
+        .as_ref()
+        .map_or(Span::new(doc.span.start, doc.span.start + 1), |v| v.span);
     let uses_vars = doc.source.text().contains("${");
     match doc.version.as_ref().map(|v| v.value) {
         Some(Version::V2008_10_17) if iam_managed || ty == PolicyType::Rcp => out.push(
-            Diagnostic::error("iam::version-required", at, format!("{} must be version 2012-10-17", ty.title()))
-                .label("2008-10-17 is accepted only in older resource policies")
-                .help("write \"Version\": \"2012-10-17\""),
+            Diagnostic::error(
+                "iam::version-required",
+                at,
+                format!("{} must be version 2012-10-17", ty.title()),
+            )
+            .label("2008-10-17 is accepted only in older resource policies")
+            .help("write \"Version\": \"2012-10-17\""),
         ),
         None if ty == PolicyType::Rcp || (iam_managed && uses_vars) => out.push(
-            Diagnostic::error("iam::version-required", at, format!("{} without `Version` must not use policy variables", ty.title()))
-                .label("no Version: 2008-10-17 semantics, where `${…}` is literal text")
-                .help("add \"Version\": \"2012-10-17\" as the first element")
-                .aws("VARIABLE_UNSUPPORTED_IN_VERSION"),
+            Diagnostic::error(
+                "iam::version-required",
+                at,
+                format!(
+                    "{} without `Version` must not use policy variables",
+                    ty.title()
+                ),
+            )
+            .label("no Version: 2008-10-17 semantics, where `${…}` is literal text")
+            .help("add \"Version\": \"2012-10-17\" as the first element")
+            .aws("VARIABLE_UNSUPPORTED_IN_VERSION"),
         ),
         None => out.push(
-            Diagnostic::warning("iam::version-missing", at, "the policy has no `Version`; the 2008-10-17 language applies")
-                .label("no Version")
-                .help("add \"Version\": \"2012-10-17\" as the first element"),
+            Diagnostic::warning(
+                "iam::version-missing",
+                at,
+                "the policy has no `Version`; the 2008-10-17 language applies",
+            )
+            .label("no Version")
+            .help("add \"Version\": \"2012-10-17\" as the first element"),
         ),
         _ => {}
     }
@@ -165,10 +186,14 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
     if let Some(p) = &s.principal {
         if p.negated && matches!(ty, PolicyType::Trust | PolicyType::Rcp) {
             out.push(
-                Diagnostic::error("iam::notprincipal-forbidden", p.span, format!("{} does not support `NotPrincipal`", ty.title()))
-                    .label("NotPrincipal")
-                    .help("use Principal, narrowed with conditions")
-                    .aws("UNSUPPORTED_ELEMENT"),
+                Diagnostic::error(
+                    "iam::notprincipal-forbidden",
+                    p.span,
+                    format!("{} does not support `NotPrincipal`", ty.title()),
+                )
+                .label("NotPrincipal")
+                .help("use Principal, narrowed with conditions")
+                .aws("UNSUPPORTED_ELEMENT"),
             );
         }
         if p.negated && s.effect.value == Effect::Allow && ty == PolicyType::Resource {
@@ -182,92 +207,119 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
     }
     match (&s.resource, ty) {
         (Some(r), PolicyType::Trust) => out.push(
-            Diagnostic::error("iam::resource-forbidden", r.span, "a role trust policy cannot have `Resource`")
-                .label("the role itself is the resource")
-                .help("remove Resource from the trust policy")
-                .aws("UNSUPPORTED_RESOURCE_ARN_IN_POLICY"),
+            Diagnostic::error(
+                "iam::resource-forbidden",
+                r.span,
+                "a role trust policy cannot have `Resource`",
+            )
+            .label("the role itself is the resource")
+            .help("remove Resource from the trust policy")
+            .aws("UNSUPPORTED_RESOURCE_ARN_IN_POLICY"),
         ),
         (None, t) if t != PolicyType::Trust => out.push(
-            Diagnostic::error("iam::missing-resource", first_brace(s), "the statement has no `Resource` or `NotResource`")
-                .label("this statement")
-                .help("add \"Resource\": \"arn:…\" (or \"*\")")
-                .aws("MISSING_RESOURCE"),
+            Diagnostic::error(
+                "iam::missing-resource",
+                first_brace(s),
+                "the statement has no `Resource` or `NotResource`",
+            )
+            .label("this statement")
+            .help("add \"Resource\": \"arn:…\" (or \"*\")")
+            .aws("MISSING_RESOURCE"),
         ),
         _ => {}
     }
-    if let Some(r) = &s.resource {
-        if ty != PolicyType::Resource {
-            for item in &r.items {
-                if item.raw.starts_with("execute-api:") {
-                    out.push(
+    if let Some(r) = &s.resource
+        && ty != PolicyType::Resource
+    {
+        for item in &r.items {
+            if item.raw.starts_with("execute-api:") {
+                out.push(
                         Diagnostic::error("iam::arn-format", item.span, format!("`{}` is API Gateway's short form, valid only in an API's resource policy", item.raw))
                             .label("not an ARN")
                             .help("write the full ARN: arn:aws:execute-api:region:account-id:api-id/stage/METHOD/path")
                             .aws("INVALID_ARN"),
                     );
-                }
             }
         }
     }
-    if ty == PolicyType::Trust {
-        if let Some(a) = &s.action {
-            for item in &a.items {
-                let fine = item.service.as_deref() == Some("sts") || item.service.is_none();
-                if !fine && !a.negated {
-                    out.push(
+    if ty == PolicyType::Trust
+        && let Some(a) = &s.action
+    {
+        for item in &a.items {
+            let fine = item.service.as_deref() == Some("sts") || item.service.is_none();
+            if !fine && !a.negated {
+                out.push(
                         Diagnostic::warning("iam::trust-action", item.span, format!("`{}` has no effect in a trust policy", item.raw))
                             .label("not an sts action")
                             .help("trust policies grant sts:AssumeRole, sts:AssumeRoleWithWebIdentity, sts:AssumeRoleWithSAML, sts:TagSession, sts:SetSourceIdentity"),
                     );
-                }
             }
         }
     }
     if ty == PolicyType::Rcp {
-        if let Some(a) = &s.action {
-            if a.negated {
-                out.push(
-                    Diagnostic::error("iam::rcp-notaction", a.span, "a resource control policy does not support `NotAction`")
-                        .label("NotAction")
-                        .help("list the actions with Action"),
-                );
-            }
+        if let Some(a) = &s.action
+            && a.negated
+        {
+            out.push(
+                Diagnostic::error(
+                    "iam::rcp-notaction",
+                    a.span,
+                    "a resource control policy does not support `NotAction`",
+                )
+                .label("NotAction")
+                .help("list the actions with Action"),
+            );
         }
-        if let Some(p) = &s.principal {
-            if !p.negated && p.value != PrincipalValue::Any {
-                out.push(
+        if let Some(p) = &s.principal
+            && !p.negated
+            && p.value != PrincipalValue::Any
+        {
+            out.push(
                     Diagnostic::error("iam::rcp-principal", p.span, "a resource control policy's principal must be \"*\"")
                         .label("narrow principals with conditions instead")
                         .help("write \"Principal\": \"*\" and add aws:PrincipalAccount or aws:PrincipalOrgID conditions"),
                 );
-            }
         }
         let full_access = s.effect.value == Effect::Allow
-            && s.action.as_ref().is_some_and(|a| a.items.len() == 1 && a.items.iter().all(|i| i.raw == "*"))
-            && s.resource.as_ref().is_some_and(|r| r.items.iter().all(|i| i.raw == "*"))
+            && s.action
+                .as_ref()
+                .is_some_and(|a| a.items.len() == 1 && a.items.iter().all(|i| i.raw == "*"))
+            && s.resource
+                .as_ref()
+                .is_some_and(|r| r.items.iter().all(|i| i.raw == "*"))
             && s.conditions.is_empty();
         if s.effect.value == Effect::Allow && !full_access {
             out.push(
-                Diagnostic::error("iam::rcp-allow", s.effect.span, "a resource control policy can only deny")
-                    .label("Allow")
-                    .help("RCPs restrict; the only Allow is AWS's RCPFullAWSAccess (Allow * on *)"),
+                Diagnostic::error(
+                    "iam::rcp-allow",
+                    s.effect.span,
+                    "a resource control policy can only deny",
+                )
+                .label("Allow")
+                .help("RCPs restrict; the only Allow is AWS's RCPFullAWSAccess (Allow * on *)"),
             );
         }
     }
 }
 
 fn principal_rules(p: &PrincipalBlock, _s: &Statement, out: &mut Vec<Diagnostic>) {
-    let PrincipalValue::Map(entries) = &p.value else { return };
+    let PrincipalValue::Map(entries) = &p.value else {
+        return;
+    };
     for e in entries {
         for v in &e.values {
             let text = v.value.as_str();
             if e.kind == PrincipalKind::Aws && text != "*" {
                 if text.contains(['*', '?']) {
                     out.push(
-                        Diagnostic::error("iam::principal-wildcard", v.span, format!("wildcards are not allowed in principal `{text}`"))
-                            .label("only a bare \"*\" may stand for everyone")
-                            .help("use \"*\" with an aws:PrincipalArn ArnLike condition")
-                            .aws("INVALID_PRINCIPAL"),
+                        Diagnostic::error(
+                            "iam::principal-wildcard",
+                            v.span,
+                            format!("wildcards are not allowed in principal `{text}`"),
+                        )
+                        .label("only a bare \"*\" may stand for everyone")
+                        .help("use \"*\" with an aws:PrincipalArn ArnLike condition")
+                        .aws("INVALID_PRINCIPAL"),
                     );
                     continue;
                 }
@@ -275,7 +327,9 @@ fn principal_rules(p: &PrincipalBlock, _s: &Statement, out: &mut Vec<Diagnostic>
                     let parts: Vec<&str> = rest.splitn(5, ':').collect();
                     parts.get(3).is_some_and(|a| is_account_id(a)) && parts.len() == 5
                 } else {
-                    is_account_id(text) || (text.len() >= 20 && text.starts_with("AROA") || text.starts_with("AIDA"))
+                    is_account_id(text)
+                        || (text.len() >= 20 && text.starts_with("AROA")
+                            || text.starts_with("AIDA"))
                 };
                 if !account_ok {
                     out.push(
@@ -288,52 +342,89 @@ fn principal_rules(p: &PrincipalBlock, _s: &Statement, out: &mut Vec<Diagnostic>
             }
             if e.kind == PrincipalKind::Service && text.contains(['*', '?']) {
                 out.push(
-                    Diagnostic::error("iam::principal-wildcard", v.span, format!("wildcards are not allowed in service principal `{text}`"))
-                        .label("wildcard")
-                        .aws("INVALID_PRINCIPAL"),
+                    Diagnostic::error(
+                        "iam::principal-wildcard",
+                        v.span,
+                        format!("wildcards are not allowed in service principal `{text}`"),
+                    )
+                    .label("wildcard")
+                    .aws("INVALID_PRINCIPAL"),
                 );
             }
         }
     }
 }
 
-fn arn_rules(item: &ResourcePattern, p: &ArnPattern, _ty: PolicyType, opts: &ValidateOptions, out: &mut Vec<Diagnostic>) {
+fn arn_rules(
+    item: &ResourcePattern,
+    p: &ArnPattern,
+    _ty: PolicyType,
+    opts: &ValidateOptions,
+    out: &mut Vec<Diagnostic>,
+) {
     let lit = |i: usize| p.segments.get(i).and_then(Template::as_literal);
-    if let (Some(want), Some(part)) = (&opts.partition, lit(1)) {
-        if &part != want {
-            out.push(
-                Diagnostic::error("iam::arn-partition", item.span, format!("partition `{part}` is not valid for resource `{}`", item.raw))
-                    .label(format!("this policy is for the `{want}` partition"))
-                    .help(format!("write arn:{want}:… (or arn:${{AWS::Partition}} in CloudFormation)"))
-                    .aws("INVALID_ARN_PARTITION"),
-            );
-        }
+    if let (Some(want), Some(part)) = (&opts.partition, lit(1))
+        && &part != want
+    {
+        out.push(
+            Diagnostic::error(
+                "iam::arn-partition",
+                item.span,
+                format!(
+                    "partition `{part}` is not valid for resource `{}`",
+                    item.raw
+                ),
+            )
+            .label(format!("this policy is for the `{want}` partition"))
+            .help(format!(
+                "write arn:{want}:… (or arn:${{AWS::Partition}} in CloudFormation)"
+            ))
+            .aws("INVALID_ARN_PARTITION"),
+        );
     }
     if p.open_ended || item.raw.starts_with("execute-api:") {
         return;
     }
-    let (Some(service), Some(region), Some(account), Some(resource)) = (lit(2), lit(3), lit(4), lit(5)) else {
+    let (Some(service), Some(region), Some(account), Some(resource)) =
+        (lit(2), lit(3), lit(4), lit(5))
+    else {
         return;
     };
-    let Some(formats) = catalog().arn_formats(&service) else { return };
-    let fitting: Vec<_> = formats.iter().filter(|f| resource_fits(f.resource, &resource)).collect();
+    let Some(formats) = catalog().arn_formats(&service) else {
+        return;
+    };
+    let fitting: Vec<_> = formats
+        .iter()
+        .filter(|f| resource_fits(f.resource, &resource))
+        .collect();
     if fitting.is_empty() {
         return;
     }
     if !region.is_empty() && fitting.iter().all(|f| !f.region) {
         out.push(
-            Diagnostic::error("iam::arn-region-not-allowed", item.span, format!("resource `{}` cannot contain a Region", item.raw))
-                .label(format!("{service} resources of this form have no Region"))
-                .help(format!("leave the Region empty: arn:{}:{service}::{account}:{resource}", lit(1).unwrap_or_default()))
-                .aws("ARN_REGION_NOT_ALLOWED"),
+            Diagnostic::error(
+                "iam::arn-region-not-allowed",
+                item.span,
+                format!("resource `{}` cannot contain a Region", item.raw),
+            )
+            .label(format!("{service} resources of this form have no Region"))
+            .help(format!(
+                "leave the Region empty: arn:{}:{service}::{account}:{resource}",
+                lit(1).unwrap_or_default()
+            ))
+            .aws("ARN_REGION_NOT_ALLOWED"),
         );
     }
     if !account.is_empty() && fitting.iter().all(|f| !f.account) {
         out.push(
-            Diagnostic::error("iam::arn-account-not-allowed", item.span, format!("resource `{}` cannot contain an account id", item.raw))
-                .label(format!("{service} resources of this form have no account"))
-                .help("leave the account empty")
-                .aws("ARN_ACCOUNT_NOT_ALLOWED"),
+            Diagnostic::error(
+                "iam::arn-account-not-allowed",
+                item.span,
+                format!("resource `{}` cannot contain an account id", item.raw),
+            )
+            .label(format!("{service} resources of this form have no account"))
+            .help("leave the account empty")
+            .aws("ARN_ACCOUNT_NOT_ALLOWED"),
         );
     }
 }

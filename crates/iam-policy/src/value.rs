@@ -29,7 +29,11 @@ impl Decimal {
         let int = int.trim_start_matches('0').to_string();
         let frac = frac.unwrap_or("").trim_end_matches('0').to_string();
         let zero = int.is_empty() && frac.is_empty();
-        Some(Decimal { negative: sign.is_some() && !zero, int, frac })
+        Some(Decimal {
+            negative: sign.is_some() && !zero,
+            int,
+            frac,
+        })
     }
 
     fn cmp_magnitude(&self, o: &Self) -> Ordering {
@@ -80,26 +84,45 @@ fn num(s: &str) -> i64 {
     s.parse().unwrap_or(0)
 }
 
-type TimeParts<'a> = (&'a str, &'a str, Option<(&'a str, Option<&'a str>)>, Option<&'a str>);
+type TimeParts<'a> = (
+    &'a str,
+    &'a str,
+    Option<(&'a str, Option<&'a str>)>,
+    Option<&'a str>,
+);
 
 fn iso_time(i: &str) -> IResult<&str, TimeParts<'_>> {
     let (i, hh) = preceded(char('T'), digits_n(2)).parse(i)?;
     let (i, mm) = preceded(char(':'), digits_n(2)).parse(i)?;
     let (i, ss) = opt(pair(
         preceded(char(':'), digits_n(2)),
-        opt(preceded(char('.'), take_while1(|c: char| c.is_ascii_digit()))),
+        opt(preceded(
+            char('.'),
+            take_while1(|c: char| c.is_ascii_digit()),
+        )),
     ))
     .parse(i)?;
-    let (i, tz) = opt(alt((tag("Z"), recognize((one_of("+-"), digits_n(2), char(':'), digits_n(2)))))).parse(i)?;
+    let (i, tz) = opt(alt((
+        tag("Z"),
+        recognize((one_of("+-"), digits_n(2), char(':'), digits_n(2))),
+    )))
+    .parse(i)?;
     Ok((i, (hh, mm, ss, tz)))
 }
 
-type DateParts<'a> = (&'a str, Option<(&'a str, Option<&'a str>)>, Option<TimeParts<'a>>);
+type DateParts<'a> = (
+    &'a str,
+    Option<(&'a str, Option<&'a str>)>,
+    Option<TimeParts<'a>>,
+);
 
 fn iso(i: &str) -> IResult<&str, DateParts<'_>> {
     all_consuming((
         digits_n(4),
-        opt(pair(preceded(char('-'), digits_n(2)), opt(preceded(char('-'), digits_n(2))))),
+        opt(pair(
+            preceded(char('-'), digits_n(2)),
+            opt(preceded(char('-'), digits_n(2))),
+        )),
         opt(iso_time),
     ))
     .parse(i)
@@ -121,7 +144,9 @@ pub fn parse_date(s: &str) -> Option<(Instant, DateForm)> {
         return None; // a time needs a full date
     }
     let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(i32::try_from(num(y)).ok()?, month, u8::try_from(d).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(i32::try_from(num(y)).ok()?, month, u8::try_from(d).ok()?)
+            .ok()?;
     let mut form = DateForm::Iso;
     let mut nanos: i128 = 0;
     let mut offset_secs: i128 = 0;
@@ -150,8 +175,16 @@ pub fn parse_date(s: &str) -> Option<(Instant, DateForm)> {
             }
         }
     }
-    let days = i128::from(date.to_julian_day() - time::Date::from_calendar_date(1970, time::Month::January, 1).ok()?.to_julian_day());
-    Some((Instant(days * 86_400 * 1_000_000_000 + nanos - offset_secs * 1_000_000_000), form))
+    let days = i128::from(
+        date.to_julian_day()
+            - time::Date::from_calendar_date(1970, time::Month::January, 1)
+                .ok()?
+                .to_julian_day(),
+    );
+    Some((
+        Instant(days * 86_400 * 1_000_000_000 + nanos - offset_secs * 1_000_000_000),
+        form,
+    ))
 }
 
 /// Parses `true` / `false` in any case.
@@ -216,10 +249,24 @@ mod tests {
         assert_eq!(t("2020"), t("2020-01-01"));
         assert_eq!(t("2020-06"), t("2020-06-01"));
         assert_eq!(t("2020-01-01T01:00:00+01:00"), t("2020-01-01T00:00:00Z"));
-        assert_eq!(t("2020-01-01T00:00:00.5Z").0 - t("2020-01-01T00:00:00Z").0, 500_000_000);
-        assert_eq!(parse_date("2020-01-01T00:00:00").unwrap().1, DateForm::IsoNoOffset);
+        assert_eq!(
+            t("2020-01-01T00:00:00.5Z").0 - t("2020-01-01T00:00:00Z").0,
+            500_000_000
+        );
+        assert_eq!(
+            parse_date("2020-01-01T00:00:00").unwrap().1,
+            DateForm::IsoNoOffset
+        );
         assert!(t("2020-06-30") < t("2020-06-30T00:00:01Z"));
-        for bad in ["2020-13-01", "2020-02-30", "2020-01-01T25:00Z", "yesterday", "2020-01-01 00:00", "1e9", "2020T10:00"] {
+        for bad in [
+            "2020-13-01",
+            "2020-02-30",
+            "2020-01-01T25:00Z",
+            "yesterday",
+            "2020-01-01 00:00",
+            "1e9",
+            "2020T10:00",
+        ] {
             assert!(parse_date(bad).is_none(), "{bad}");
         }
     }

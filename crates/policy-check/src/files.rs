@@ -18,7 +18,8 @@ pub fn expand_paths(args: &[String]) -> Result<Vec<PathBuf>, String> {
             for m in matches {
                 let m = m.map_err(|e| format!("cannot read `{a}`: {e}"))?;
                 if m.is_dir() {
-                    walk(&m, &mut out).map_err(|e| format!("cannot read directory `{}`: {e}", m.display()))?;
+                    walk(&m, &mut out)
+                        .map_err(|e| format!("cannot read directory `{}`: {e}", m.display()))?;
                 } else {
                     out.push(m);
                 }
@@ -44,7 +45,9 @@ pub fn is_policy_file(p: &Path) -> bool {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {

@@ -28,7 +28,11 @@ pub use files::expand_paths;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
-#[command(name = "policy-check", version, about = "Check and evaluate AWS IAM policies offline")]
+#[command(
+    name = "policy-check",
+    version,
+    about = "Check and evaluate AWS IAM policies offline"
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -97,16 +101,24 @@ pub enum Command {
 
 /// Runs the CLI, printing to the process's stdout and stderr.
 pub fn run(cli: Cli) -> ExitCode {
-    let code = run_to(cli, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
+    let code = run_to(
+        cli,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
     ExitCode::from(code)
 }
 
 /// Runs the CLI with explicit output streams; returns the exit code.
 pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let r = match cli.command {
-        Command::Validate { ty, partition, format, quiet, paths } => {
-            validate_cmd::run(&paths, ty, partition, format, quiet, out, err)
-        }
+        Command::Validate {
+            ty,
+            partition,
+            format,
+            quiet,
+            paths,
+        } => validate_cmd::run(&paths, ty, partition, format, quiet, out, err),
         Command::Eval(a) => eval_cmd::run_eval(&a, out, err),
         Command::Test(a) => eval_cmd::run_test(&a, out, err),
     };

@@ -8,16 +8,24 @@ use crate::{Format, TypeArg};
 
 /// Guesses a document's type from its statements (see [`TypeArg::Auto`]).
 pub fn infer_type(doc: &PolicyDocument) -> PolicyType {
-    let with_principal = doc.statements.iter().filter(|s| s.principal.is_some()).count();
+    let with_principal = doc
+        .statements
+        .iter()
+        .filter(|s| s.principal.is_some())
+        .count();
     if with_principal == 0 {
         return PolicyType::Identity;
     }
     let trust = doc.statements.iter().all(|s| {
-        s.action.as_ref().is_some_and(|a| {
-            a.items.iter().all(|i| i.service.as_deref() == Some("sts"))
-        })
+        s.action
+            .as_ref()
+            .is_some_and(|a| a.items.iter().all(|i| i.service.as_deref() == Some("sts")))
     });
-    if trust { PolicyType::Trust } else { PolicyType::Resource }
+    if trust {
+        PolicyType::Trust
+    } else {
+        PolicyType::Resource
+    }
 }
 
 fn to_type(t: TypeArg) -> Option<PolicyType> {
@@ -35,14 +43,20 @@ fn to_type(t: TypeArg) -> Option<PolicyType> {
 
 /// Renders one diagnostic for humans, without colour, at `width` columns.
 pub fn render(d: &Diagnostic, src: &Source, width: usize) -> String {
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .with_width(width)
-        .with_links(false);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(width)
+            .with_links(false);
     let mut s = String::new();
     let located = d.with_source(src);
     if handler.render_report(&mut s, &located).is_err() {
         let (l, c) = src.line_col(d.span.start);
-        s = format!("{}:{l}:{c}: {}: {}\n", src.name(), d.severity.as_str(), d.message);
+        s = format!(
+            "{}:{l}:{c}: {}: {}\n",
+            src.name(),
+            d.severity.as_str(),
+            d.message
+        );
     }
     s
 }
