@@ -1,1 +1,299 @@
-//! stub
+//! The decision vocabulary shared by every engine in policy-check: IAM and (later) Cedar report through
+//! these types, so callers never branch on the engine.
+//!
+//! - [`Decision`]: `Allow`, `ExplicitDeny` (a statement denied), `ImplicitDeny` (nothing allowed).
+//! - [`Outcome`]: the decision, the statement that decided it, and the layer that blocked or allowed it.
+//!   It holds ids only and is `Copy`, so evaluating allocates nothing.
+//! - [`Trace`]: a hook called during evaluation; [`NoTrace`] compiles away.
+//! - [`Context`] / [`Request`]: the request model — principal, action, resource, and context keys with
+//!   single or multiple values.
+//!
+//! ```
+//! use authz_core::{Context, Decision, Request};
+//!
+//! let mut ctx = Context::new();
+//! ctx.insert("aws:SourceIp", "203.0.113.7");
+//! ctx.insert_multi("aws:TagKeys", ["team", "cost-center"]);
+//! let req = Request::new("s3:GetObject", "arn:aws:s3:::photos/alice/1.jpg").context(&ctx);
+//! assert_eq!(req.context.get("AWS:SOURCEIP").unwrap().values(), ["203.0.113.7"]);
+//! assert!(Decision::ExplicitDeny.is_deny());
+//! ```
+//!
+//! This crate depends on std only.
+#![deny(missing_docs)]
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// The answer to "is this request allowed?".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Decision {
+    /// Some policy allowed it and nothing denied it.
+    Allow,
+    /// A statement that applies denied it.
+    ExplicitDeny,
+    /// Nothing allowed it (or a required layer did not allow it).
+    ImplicitDeny,
+}
+
+impl Decision {
+    /// `Allow`, `ExplicitDeny` or `ImplicitDeny`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "Allow",
+            Decision::ExplicitDeny => "ExplicitDeny",
+            Decision::ImplicitDeny => "ImplicitDeny",
+        }
+    }
+    /// Whether the request is refused.
+    pub const fn is_deny(self) -> bool {
+        !matches!(self, Decision::Allow)
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Decision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "Allow" => Ok(Decision::Allow),
+            "ExplicitDeny" | "Deny" => Ok(Decision::ExplicitDeny),
+            "ImplicitDeny" => Ok(Decision::ImplicitDeny),
+            other => Err(format!("unknown decision `{other}`; expected Allow, ExplicitDeny or ImplicitDeny")),
+        }
+    }
+}
+
+/// Which group of policies a statement belongs to, or which layer blocked a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Layer {
+    /// Identity-based policies of the principal.
+    Identity,
+    /// The resource's resource-based policy (or a role's trust policy).
+    Resource,
+    /// The principal's permissions boundary.
+    Boundary,
+    /// Session policies.
+    Session,
+    /// Service control policies at the given organization level (0 = root).
+    Scp(u8),
+    /// Resource control policies at the given organization level.
+    Rcp(u8),
+    /// A Cedar policy set.
+    Cedar,
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Layer::Identity => f.write_str("identity policies"),
+            Layer::Resource => f.write_str("resource-based policy"),
+            Layer::Boundary => f.write_str("permissions boundary"),
+            Layer::Session => f.write_str("session policy"),
+            Layer::Scp(l) => write!(f, "service control policies (level {l})"),
+            Layer::Rcp(l) => write!(f, "resource control policies (level {l})"),
+            Layer::Cedar => f.write_str("Cedar policies"),
+        }
+    }
+}
+
+/// A statement by id: the policy (index in its set) and the statement's index in that policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StatementRef {
+    /// The layer the policy belongs to.
+    pub layer: Layer,
+    /// Index of the policy within its layer.
+    pub policy: u32,
+    /// Index of the statement within the policy.
+    pub statement: u32,
+}
+
+/// The result of one evaluation: ids only, `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The decision.
+    pub decision: Decision,
+    /// The statement that decided: the denying statement, or an allowing one.
+    pub decided_by: Option<StatementRef>,
+    /// For an implicit deny, the layer that did not allow.
+    pub blocked_by: Option<Layer>,
+}
+
+impl Outcome {
+    /// An implicit deny with nothing to point at.
+    pub const IMPLICIT: Outcome = Outcome { decision: Decision::ImplicitDeny, decided_by: None, blocked_by: None };
+}
+
+/// Called during evaluation. Every method has an empty default; [`NoTrace`] implements none and costs
+/// nothing.
+pub trait Trace {
+    /// A statement was considered; `matched` says whether it applies to the request.
+    fn statement(&mut self, _at: StatementRef, _matched: bool) {}
+    /// A condition (by index within its statement) was evaluated.
+    fn condition(&mut self, _at: StatementRef, _index: usize, _matched: bool) {}
+}
+
+/// The tracer that records nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoTrace;
+impl Trace for NoTrace {}
+
+/// The values of one context key: a single value, or a set (possibly empty).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextValue {
+    values: Vec<String>,
+    multi: bool,
+}
+
+impl ContextValue {
+    /// A single value.
+    pub fn single(v: impl Into<String>) -> Self {
+        Self { values: vec![v.into()], multi: false }
+    }
+    /// A set of values.
+    pub fn multi<I: IntoIterator<Item = S>, S: Into<String>>(vs: I) -> Self {
+        Self { values: vs.into_iter().map(Into::into).collect(), multi: true }
+    }
+    /// The values.
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+    /// Whether it was given as a set.
+    pub fn is_multi(&self) -> bool {
+        self.multi
+    }
+}
+
+/// Request context: key names are case-insensitive (stored lower-cased); values as given.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    map: HashMap<String, ContextValue>,
+}
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets a single-valued key.
+    pub fn insert(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
+        self.map.insert(key.to_ascii_lowercase(), ContextValue::single(value));
+        self
+    }
+    /// Sets a multivalued key.
+    pub fn insert_multi<I: IntoIterator<Item = S>, S: Into<String>>(&mut self, key: &str, values: I) -> &mut Self {
+        self.map.insert(key.to_ascii_lowercase(), ContextValue::multi(values));
+        self
+    }
+    /// Sets a key to a value.
+    pub fn insert_value(&mut self, key: &str, value: ContextValue) -> &mut Self {
+        self.map.insert(key.to_ascii_lowercase(), value);
+        self
+    }
+    /// Looks a key up; `key` may be in any case (lower-case keys avoid a copy).
+    pub fn get(&self, key: &str) -> Option<&ContextValue> {
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.map.get(&key.to_ascii_lowercase());
+        }
+        self.map.get(key)
+    }
+    /// Looks up a key already in lower case, without allocating.
+    pub fn get_lower(&self, key_lower: &str) -> Option<&ContextValue> {
+        self.map.get(key_lower)
+    }
+    /// The keys (lower case) and values.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v))
+    }
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// One request: who, what, on what, with which context. Borrows everything.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The principal's ARN (`arn:aws:iam::…:user/…`, `arn:aws:sts::…:assumed-role/…/…`), a service
+    /// principal (`s3.amazonaws.com`), a federation provider (`cognito-identity.amazonaws.com`), or
+    /// `None`/`"anonymous"` for an anonymous caller.
+    pub principal: Option<&'a str>,
+    /// `service:Action`.
+    pub action: &'a str,
+    /// The resource ARN (or `*` for actions without resource-level permissions).
+    pub resource: &'a str,
+    /// The account that owns the resource, when it differs from the one in the ARN or the ARN has none.
+    pub resource_account: Option<&'a str>,
+    /// Whether the principal has a permissions boundary (for the documented `NotPrincipal` quirk).
+    pub has_boundary: bool,
+    /// Context keys.
+    pub context: &'a Context,
+}
+
+static EMPTY: std::sync::OnceLock<Context> = std::sync::OnceLock::new();
+
+impl<'a> Request<'a> {
+    /// A request with no principal and an empty context.
+    pub fn new(action: &'a str, resource: &'a str) -> Self {
+        Self {
+            principal: None,
+            action,
+            resource,
+            resource_account: None,
+            has_boundary: false,
+            context: EMPTY.get_or_init(Context::new),
+        }
+    }
+    /// Sets the context.
+    #[must_use]
+    pub fn context(mut self, ctx: &'a Context) -> Self {
+        self.context = ctx;
+        self
+    }
+    /// Sets the principal.
+    #[must_use]
+    pub fn principal(mut self, p: &'a str) -> Self {
+        self.principal = Some(p);
+        self
+    }
+    /// Sets the resource's account.
+    #[must_use]
+    pub fn resource_account(mut self, a: &'a str) -> Self {
+        self.resource_account = Some(a);
+        self
+    }
+    /// Says the principal has a permissions boundary.
+    #[must_use]
+    pub fn with_boundary(mut self, b: bool) -> Self {
+        self.has_boundary = b;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_keys_are_case_insensitive() {
+        let mut c = Context::new();
+        c.insert("AWS:SourceIp", "1.2.3.4");
+        assert!(c.get("aws:sourceip").is_some());
+        assert!(c.get_lower("aws:sourceip").is_some());
+        assert!(c.get("aws:SOURCEIP").is_some());
+        assert!(!c.get("aws:sourceip").unwrap().is_multi());
+    }
+
+    #[test]
+    fn decisions_parse() {
+        assert_eq!("Allow".parse::<Decision>(), Ok(Decision::Allow));
+        assert!("allow".parse::<Decision>().is_err());
+        assert!(!Decision::Allow.is_deny());
+        assert!(Decision::ImplicitDeny.is_deny());
+    }
+}

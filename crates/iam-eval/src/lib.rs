@@ -1,1 +1,737 @@
-//! stub
+//! Compiles IAM policies into an immutable [`PolicySet`] and evaluates requests against it the way AWS
+//! documents: action and resource matching with wildcards and policy variables, `NotAction` /
+//! `NotResource` / `NotPrincipal`, every condition operator with `IfExists` and the set qualifiers, and
+//! the evaluation logic across identity, resource-based, boundary, session, SCP and RCP policies
+//! ([`Authorizer`]).
+//!
+//! Compiling does all the work that can be done once: actions are indexed (evaluation cost does not grow
+//! with the number of action patterns), condition keys are lower-cased, values are typed. Evaluating
+//! borrows the request and allocates nothing; [`Outcome`] is `Copy` and names the deciding statement.
+//!
+//! ```
+//! use authz_core::{Context, Decision, Layer, Request};
+//! use iam_eval::PolicySet;
+//! use iam_policy::Source;
+//!
+//! let src = Source::new("row-level.json", r#"{
+//!   "Version": "2012-10-17",
+//!   "Statement": [{
+//!     "Effect": "Allow",
+//!     "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+//!     "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/Notes",
+//!     "Condition": {"ForAllValues:StringEquals": {
+//!       "dynamodb:LeadingKeys": ["${cognito-identity.amazonaws.com:sub}"]}}
+//!   }]
+//! }"#);
+//! let doc = iam_policy::parse(&src).unwrap();
+//! let set = PolicySet::compile(Layer::Identity, [doc]).unwrap();
+//!
+//! let mut ctx = Context::new();
+//! ctx.insert("cognito-identity.amazonaws.com:sub", "us-east-1:1111");
+//! ctx.insert_multi("dynamodb:LeadingKeys", ["us-east-1:1111"]);
+//! let req = Request::new("dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/Notes").context(&ctx);
+//! assert_eq!(set.evaluate(&req).decision, Decision::Allow);
+//!
+//! ctx.insert_multi("dynamodb:LeadingKeys", ["us-east-1:2222"]);
+//! let req = req.context(&ctx);
+//! assert_eq!(set.evaluate(&req).decision, Decision::ImplicitDeny);
+//! ```
+//!
+//! This crate never reads files, never parses JSON and never renders; `iam-policy` parses and
+//! `policy-check` does I/O.
+#![deny(missing_docs)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+pub use authz_core::{Context, ContextValue, Decision, Layer, NoTrace, Outcome, Request, StatementRef, Trace};
+use iam_policy::{Effect, PolicyDocument, PrincipalKind, PrincipalValue, ResourceKind};
+
+pub mod condition;
+mod explain;
+pub mod matcher;
+
+pub use explain::{ConditionCheck, Explanation, StatementExplanation, StatementInfo, Verdict};
+
+use condition::{CCondition, CValue};
+use matcher::{P, compile_pieces, is_match, split_arn};
+
+/// A policy that cannot be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{policy}: {message}")]
+pub struct CompileError {
+    /// The policy's source name.
+    pub policy: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Action patterns of one statement, grouped for lookup by service.
+#[derive(Debug, Clone, Default)]
+struct ActionMatcher {
+    any: bool,
+    /// `service:action` exact, lower case.
+    exact: HashSet<Box<str>>,
+    /// Services with `service:*`.
+    whole_service: HashSet<Box<str>>,
+    /// Other wildcard patterns, by service.
+    globs: HashMap<Box<str>, Vec<Box<[P]>>>,
+}
+
+impl ActionMatcher {
+    fn is_match(&self, full_lower: &str, service: &str, action: &str, ctx: &Context) -> bool {
+        if self.any || self.exact.contains(full_lower) || self.whole_service.contains(service) {
+            return true;
+        }
+        self.globs.get(service).is_some_and(|gs| gs.iter().any(|g| is_match(g, action, ctx) == Ok(true)))
+    }
+}
+
+#[derive(Debug, Clone)]
+enum ResourceMatcher {
+    Any,
+    Exact(Box<str>),
+    Prefix(Box<str>),
+    /// Six segments, each matched on its own.
+    Segments(Box<[Box<[P]>]>),
+    /// Fewer than six segments; the last ends in `*` and may cross colons.
+    Open(Box<[Box<[P]>]>),
+}
+
+impl ResourceMatcher {
+    fn compile(kind: &ResourceKind, raw: &str) -> ResourceMatcher {
+        let ResourceKind::Arn(p) = kind else { return ResourceMatcher::Any };
+        let segs: Box<[Box<[P]>]> = p.segments.iter().map(compile_pieces).collect();
+        if p.open_ended {
+            return ResourceMatcher::Open(segs);
+        }
+        let literal = p.segments.iter().all(|s| s.as_literal().is_some());
+        if literal {
+            return ResourceMatcher::Exact(raw.into());
+        }
+        // `arn:…:prefix*` with nothing else variable: a prefix test on the whole ARN.
+        let head_literal = p.segments.iter().take(5).all(|s| s.as_literal().is_some());
+        if let Some(last) = p.segments.get(5) {
+            if head_literal
+                && matches!(last.pieces.last(), Some(iam_policy::Piece::Star))
+                && last.pieces.iter().rev().skip(1).all(|x| matches!(x, iam_policy::Piece::Literal(_)))
+            {
+                return ResourceMatcher::Prefix(raw.trim_end_matches('*').into());
+            }
+        }
+        ResourceMatcher::Segments(segs)
+    }
+
+    /// `Err(())`: a variable could not be resolved.
+    fn is_match(&self, resource: &str, ctx: &Context) -> Result<bool, ()> {
+        match self {
+            ResourceMatcher::Any => Ok(true),
+            ResourceMatcher::Exact(e) => Ok(**e == *resource),
+            ResourceMatcher::Prefix(p) => Ok(resource.starts_with(&**p) && split_arn(resource).is_some()),
+            ResourceMatcher::Segments(segs) => {
+                let Some(parts) = split_arn(resource) else { return Ok(false) };
+                let mut all = true;
+                for (s, v) in segs.iter().zip(parts.iter()) {
+                    if !is_match(s, v, ctx)? {
+                        all = false;
+                    }
+                }
+                Ok(all)
+            }
+            ResourceMatcher::Open(segs) => {
+                let n = segs.len();
+                let mut rest = resource;
+                for (i, s) in segs.iter().enumerate() {
+                    if i + 1 == n {
+                        return is_match(s, rest, ctx);
+                    }
+                    let Some((head, tail)) = rest.split_once(':') else { return Ok(false) };
+                    if !is_match(s, head, ctx)? {
+                        return Ok(false);
+                    }
+                    rest = tail;
+                }
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// How a principal element matched the caller (strongest first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Grant {
+    /// The principal's own ARN (user, assumed-role session, federated user), a service, a federation
+    /// provider, or `*`.
+    Exact,
+    /// The role whose session is calling.
+    Role,
+    /// The caller's account (`123456789012` or `…:root`).
+    Account,
+}
+
+#[derive(Debug, Clone)]
+struct PrincipalMatcher {
+    negated: bool,
+    any: bool,
+    entries: Box<[(PrincipalKind, Box<str>)]>,
+}
+
+/// The account of an ARN principal.
+fn arn_account(p: &str) -> Option<&str> {
+    let parts = split_arn_prefix(p)?;
+    Some(parts.4).filter(|a| !a.is_empty())
+}
+
+fn split_arn_prefix(p: &str) -> Option<(&str, &str, &str, &str, &str, &str)> {
+    let a = split_arn(p)?;
+    Some((a[0], a[1], a[2], a[3], a[4], a[5]))
+}
+
+impl PrincipalMatcher {
+    /// The strongest grant of any entry to `principal` (not considering negation).
+    fn grant(&self, principal: Option<&str>) -> Option<Grant> {
+        if self.any {
+            return Some(Grant::Exact);
+        }
+        let p = principal.filter(|p| *p != "anonymous");
+        let mut best: Option<Grant> = None;
+        for (kind, v) in self.entries.iter() {
+            let g = match kind {
+                PrincipalKind::Aws => {
+                    if &**v == "*" {
+                        Some(Grant::Exact)
+                    } else if let Some(p) = p {
+                        aws_grant(v, p)
+                    } else {
+                        None
+                    }
+                }
+                _ => p.filter(|p| *p == &**v).map(|_| Grant::Exact),
+            };
+            best = match (best, g) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        best
+    }
+}
+
+fn aws_grant(v: &str, p: &str) -> Option<Grant> {
+    if v == p {
+        return Some(Grant::Exact);
+    }
+    let p_account = arn_account(p)?;
+    if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return (v == p_account).then_some(Grant::Account);
+    }
+    let (_, _, vsvc, _, vacct, vres) = split_arn_prefix(v)?;
+    if vsvc == "iam" && vres == "root" {
+        return (vacct == p_account).then_some(Grant::Account);
+    }
+    // A role ARN grants every session of the role: arn:…:sts::A:assumed-role/NAME/SESSION.
+    if vsvc == "iam" && vacct == p_account {
+        if let Some(role_path) = vres.strip_prefix("role/") {
+            let role_name = role_path.rsplit('/').next().unwrap_or(role_path);
+            let (_, _, psvc, _, _, pres) = split_arn_prefix(p)?;
+            if psvc == "sts" {
+                if let Some(sess) = pres.strip_prefix("assumed-role/") {
+                    if sess.split('/').next() == Some(role_name) {
+                        return Some(Grant::Role);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+#[derive(Debug, Clone)]
+struct CStatement {
+    at: StatementRef,
+    effect: Effect,
+    not_action: bool,
+    actions: ActionMatcher,
+    not_resource: bool,
+    /// `None`: no Resource element (trust policies).
+    resources: Option<Box<[ResourceMatcher]>>,
+    principal: Option<PrincipalMatcher>,
+    conditions: Box<[CCondition]>,
+}
+
+#[derive(Debug, Default)]
+struct ActionIndex {
+    exact: HashMap<Box<str>, Vec<u32>>,
+    by_service: HashMap<Box<str>, Vec<u32>>,
+    always: Vec<u32>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    layer: Layer,
+    docs: Vec<PolicyDocument>,
+    statements: Vec<CStatement>,
+    index: ActionIndex,
+}
+
+/// Compiled policies of one layer (for example all identity policies of a principal), immutable and
+/// cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PolicySet {
+    inner: Arc<Inner>,
+}
+
+/// The result of evaluating one layer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LayerResult {
+    /// The first applicable `Deny`.
+    pub deny: Option<StatementRef>,
+    /// The applicable `Allow` with the strongest principal grant (first in order among equals).
+    pub allow: Option<(StatementRef, Option<Grant>)>,
+}
+
+/// Lower-cases an action into a stack buffer; long actions fall back to the heap.
+enum Lowered {
+    Stack([u8; 128], usize),
+    Heap(String),
+}
+
+impl Lowered {
+    fn new(s: &str) -> Lowered {
+        let mut buf = [0u8; 128];
+        if s.len() <= buf.len() {
+            for (d, b) in buf.iter_mut().zip(s.bytes()) {
+                *d = b.to_ascii_lowercase();
+            }
+            Lowered::Stack(buf, s.len())
+        } else {
+            Lowered::Heap(s.to_ascii_lowercase())
+        }
+    }
+    fn as_str(&self) -> &str {
+        match self {
+            // ASCII lower-casing keeps UTF-8 valid, so this never fails.
+            Lowered::Stack(b, n) => b.get(..*n).and_then(|s| std::str::from_utf8(s).ok()).unwrap_or(""),
+            Lowered::Heap(s) => s,
+        }
+    }
+}
+
+impl PolicySet {
+    /// Compiles policies into one set for `layer`. Statement ids are (policy index, statement index).
+    pub fn compile(layer: Layer, docs: impl IntoIterator<Item = PolicyDocument>) -> Result<PolicySet, CompileError> {
+        let docs: Vec<PolicyDocument> = docs.into_iter().collect();
+        let mut statements = Vec::new();
+        let mut index = ActionIndex::default();
+        for (pi, doc) in docs.iter().enumerate() {
+            let err = |m: String| CompileError { policy: doc.source.name().to_string(), message: m };
+            for (si, s) in doc.statements.iter().enumerate() {
+                let at = StatementRef {
+                    layer,
+                    policy: u32::try_from(pi).map_err(|_| err("too many policies".into()))?,
+                    statement: u32::try_from(si).map_err(|_| err("too many statements".into()))?,
+                };
+                let id = u32::try_from(statements.len()).map_err(|_| err("too many statements".into()))?;
+                let Some(ab) = &s.action else {
+                    return Err(err(format!("statement {si} has no Action")));
+                };
+                let mut actions = ActionMatcher::default();
+                for a in &ab.items {
+                    match &a.service {
+                        None => actions.any = true,
+                        Some(svc) => {
+                            let has_wild = a.action.contains(['*', '?']);
+                            if a.action == "*" {
+                                actions.whole_service.insert(svc.as_str().into());
+                            } else if has_wild {
+                                let t = iam_policy::grammar::template(
+                                    &a.action,
+                                    iam_policy::grammar::TemplateMode { wildcards: true, variables: false },
+                                    None,
+                                    a.span,
+                                )
+                                .map_err(|e| err(e.message))?;
+                                actions.globs.entry(svc.as_str().into()).or_default().push(compile_pieces(&t));
+                            } else {
+                                actions.exact.insert(format!("{svc}:{}", a.action).into());
+                            }
+                        }
+                    }
+                }
+                // Index: NotAction and `*` statements are always candidates.
+                if ab.negated || actions.any {
+                    index.always.push(id);
+                } else {
+                    for e in &actions.exact {
+                        index.exact.entry(e.clone()).or_default().push(id);
+                    }
+                    for svc in actions.whole_service.iter().chain(actions.globs.keys()) {
+                        let v = index.by_service.entry(svc.clone()).or_default();
+                        if v.last() != Some(&id) {
+                            v.push(id);
+                        }
+                    }
+                }
+                let resources = s.resource.as_ref().map(|r| {
+                    r.items.iter().map(|i| ResourceMatcher::compile(&i.kind, &i.raw)).collect::<Box<[_]>>()
+                });
+                let principal = s.principal.as_ref().map(|p| {
+                    let (any, entries) = match &p.value {
+                        PrincipalValue::Any => (true, Box::default()),
+                        PrincipalValue::Map(es) => (
+                            false,
+                            es.iter()
+                                .flat_map(|e| e.values.iter().map(move |v| (e.kind, v.value.as_str().into())))
+                                .collect::<Box<[_]>>(),
+                        ),
+                    };
+                    PrincipalMatcher { negated: p.negated, any, entries }
+                });
+                let mut conditions = Vec::with_capacity(s.conditions.len());
+                for c in &s.conditions {
+                    let mut values = Vec::with_capacity(c.values.len());
+                    for v in &c.values {
+                        values.push(CValue::compile(&v.typed).ok_or_else(|| {
+                            err(format!("condition value `{}` of `{}` is invalid", v.raw.text(), c.key.value))
+                        })?);
+                    }
+                    conditions.push(CCondition {
+                        op: c.operator.value,
+                        key: c.key.value.to_ascii_lowercase().into(),
+                        values: values.into(),
+                    });
+                }
+                statements.push(CStatement {
+                    at,
+                    effect: s.effect.value,
+                    not_action: ab.negated,
+                    actions,
+                    not_resource: s.resource.as_ref().is_some_and(|r| r.negated),
+                    resources,
+                    principal,
+                    conditions: conditions.into(),
+                });
+            }
+        }
+        for v in index.exact.values_mut().chain(index.by_service.values_mut()) {
+            v.sort_unstable();
+            v.dedup();
+        }
+        Ok(PolicySet { inner: Arc::new(Inner { layer, docs, statements, index }) })
+    }
+
+    /// The layer this set was compiled for.
+    pub fn layer(&self) -> Layer {
+        self.inner.layer
+    }
+
+    /// The policies, in compile order.
+    pub fn documents(&self) -> &[PolicyDocument] {
+        &self.inner.docs
+    }
+
+    /// The number of statements.
+    pub fn len(&self) -> usize {
+        self.inner.statements.len()
+    }
+
+    /// Whether the set has no statements.
+    pub fn is_empty(&self) -> bool {
+        self.inner.statements.is_empty()
+    }
+
+    /// Evaluates the set alone: an applicable `Deny` gives `ExplicitDeny`, else an applicable `Allow`
+    /// gives `Allow`, else `ImplicitDeny`. Principals are not checked unless the request names one.
+    pub fn evaluate(&self, req: &Request<'_>) -> Outcome {
+        self.evaluate_with(req, &mut NoTrace)
+    }
+
+    /// [`PolicySet::evaluate`] with a tracer.
+    pub fn evaluate_with<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> Outcome {
+        let r = self.evaluate_layer_with(req, trace);
+        if let Some(d) = r.deny {
+            return Outcome { decision: Decision::ExplicitDeny, decided_by: Some(d), blocked_by: None };
+        }
+        match r.allow {
+            Some((a, _)) => Outcome { decision: Decision::Allow, decided_by: Some(a), blocked_by: None },
+            None => Outcome { decision: Decision::ImplicitDeny, decided_by: None, blocked_by: Some(self.inner.layer) },
+        }
+    }
+
+    /// Finds the applicable `Deny` and `Allow` statements of this layer.
+    pub fn evaluate_layer_with<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> LayerResult {
+        let lowered = Lowered::new(req.action);
+        let full = lowered.as_str();
+        let (service, action) = full.split_once(':').unwrap_or(("", full));
+        let ix = &self.inner.index;
+        let empty: &[u32] = &[];
+        let a = ix.exact.get(full).map_or(empty, Vec::as_slice);
+        let b = ix.by_service.get(service).map_or(empty, Vec::as_slice);
+        let c = ix.always.as_slice();
+        let mut out = LayerResult::default();
+        // Visit the union of three sorted lists in statement order.
+        let (mut i, mut j, mut k) = (0, 0, 0);
+        loop {
+            let next = [a.get(i), b.get(j), c.get(k)].into_iter().flatten().min().copied();
+            let Some(id) = next else { break };
+            i += usize::from(a.get(i) == Some(&id));
+            j += usize::from(b.get(j) == Some(&id));
+            k += usize::from(c.get(k) == Some(&id));
+            let Some(st) = self.inner.statements.get(id as usize) else { break };
+            let grant = self.applies(st, req, full, service, action, trace);
+            trace.statement(st.at, grant.is_some());
+            let Some(grant) = grant else { continue };
+            match st.effect {
+                Effect::Deny => {
+                    if out.deny.is_none() {
+                        out.deny = Some(st.at);
+                    }
+                }
+                Effect::Allow => {
+                    let better = match out.allow {
+                        None => true,
+                        Some((_, g)) => match (g, grant) {
+                            (Some(old), Some(new)) => new < old,
+                            (None, Some(_)) => true,
+                            _ => false,
+                        },
+                    };
+                    if better {
+                        out.allow = Some((st.at, grant));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `None` when the statement does not apply; otherwise the principal grant (`None` inside when the
+    /// statement has no principal element).
+    fn applies<T: Trace>(
+        &self,
+        st: &CStatement,
+        req: &Request<'_>,
+        full: &str,
+        service: &str,
+        action: &str,
+        trace: &mut T,
+    ) -> Option<Option<Grant>> {
+        let ctx = req.context;
+        if st.actions.is_match(full, service, action, ctx) == st.not_action {
+            return None;
+        }
+        if !resource_applies(st, req.resource, ctx) {
+            return None;
+        }
+        let grant = match &st.principal {
+            None => None,
+            Some(p) => {
+                let g = p.grant(req.principal);
+                if p.negated {
+                    // Documented quirk: a resource-policy Deny with NotPrincipal always denies a principal
+                    // that has a permissions boundary.
+                    let quirk = st.effect == Effect::Deny && req.has_boundary && self.inner.layer == Layer::Resource;
+                    if g.is_some() && !quirk {
+                        return None;
+                    }
+                    Some(Grant::Exact)
+                } else {
+                    Some(g?)
+                }
+            }
+        };
+        for (n, c) in st.conditions.iter().enumerate() {
+            let ok = condition::evaluate(c, ctx);
+            trace.condition(st.at, n, ok);
+            if !ok {
+                return None;
+            }
+        }
+        Some(grant)
+    }
+
+    /// The statement behind an id, with its policy: for explanations, off the hot path.
+    pub fn statement(&self, at: StatementRef) -> Option<StatementInfo<'_>> {
+        let doc = self.inner.docs.get(at.policy as usize)?;
+        let st = doc.statements.get(at.statement as usize)?;
+        Some(StatementInfo { at, document: doc, statement: st })
+    }
+}
+
+fn resource_applies(st: &CStatement, resource: &str, ctx: &Context) -> bool {
+    let Some(rs) = &st.resources else { return true };
+    if st.not_resource {
+        // Matches when the resource matches none of the entries; an entry with an unresolvable variable
+        // excludes nothing.
+        !rs.iter().any(|r| r.is_match(resource, ctx) == Ok(true))
+    } else {
+        rs.iter().any(|r| r.is_match(resource, ctx) == Ok(true))
+    }
+}
+
+/// All the policies that bear on a request: identity policies, and optionally a resource-based policy,
+/// a permissions boundary, session policies, and SCP / RCP chains (one set per organization level).
+#[derive(Debug, Clone)]
+pub struct Authorizer {
+    /// Identity-based policies.
+    pub identity: PolicySet,
+    /// The resource's resource-based policy (or a role's trust policy).
+    pub resource: Option<PolicySet>,
+    /// Permissions boundary.
+    pub boundary: Option<PolicySet>,
+    /// Session policies (pooled).
+    pub session: Option<PolicySet>,
+    /// SCPs, root first; every level must allow.
+    pub scps: Vec<PolicySet>,
+    /// RCPs, root first; every level must allow.
+    pub rcps: Vec<PolicySet>,
+    /// Whether AWS's `RCPFullAWSAccess` (allow all) is attached at every RCP level, as it is whenever RCPs
+    /// are enabled. Default `true`.
+    pub rcp_full_access: bool,
+    /// The resource policy must name the principal (role trust policies, KMS key policies).
+    pub resource_policy_required: bool,
+}
+
+impl Authorizer {
+    /// Identity policies only.
+    pub fn new(identity: PolicySet) -> Self {
+        Self {
+            identity,
+            resource: None,
+            boundary: None,
+            session: None,
+            scps: Vec::new(),
+            rcps: Vec::new(),
+            rcp_full_access: true,
+            resource_policy_required: false,
+        }
+    }
+
+    /// All compiled sets, for looking statements up.
+    pub fn sets(&self) -> impl Iterator<Item = &PolicySet> {
+        std::iter::once(&self.identity)
+            .chain(self.resource.iter())
+            .chain(self.boundary.iter())
+            .chain(self.session.iter())
+            .chain(self.scps.iter())
+            .chain(self.rcps.iter())
+    }
+
+    /// The statement behind an id, in whichever layer it belongs to.
+    pub fn statement(&self, at: StatementRef) -> Option<StatementInfo<'_>> {
+        self.sets().find(|s| s.layer() == at.layer).and_then(|s| s.statement(at))
+    }
+
+    /// Decides a request.
+    pub fn evaluate(&self, req: &Request<'_>) -> Outcome {
+        self.evaluate_with(req, &mut NoTrace)
+    }
+
+    /// Decides a request, reporting to `trace`.
+    pub fn evaluate_with<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> Outcome {
+        let deny = |at| Outcome { decision: Decision::ExplicitDeny, decided_by: Some(at), blocked_by: None };
+        let implicit = |l| Outcome { decision: Decision::ImplicitDeny, decided_by: None, blocked_by: Some(l) };
+        // 1. Any applicable Deny anywhere wins.
+        for set in &self.rcps {
+            if let Some(d) = set.evaluate_layer_with(req, trace).deny {
+                return deny(d);
+            }
+        }
+        let mut scp_allows = true;
+        let mut scp_block = None;
+        for set in &self.scps {
+            let r = set.evaluate_layer_with(req, trace);
+            if let Some(d) = r.deny {
+                return deny(d);
+            }
+            if r.allow.is_none() && scp_allows {
+                scp_allows = false;
+                scp_block = Some(set.layer());
+            }
+        }
+        let res = self.resource.as_ref().map(|s| s.evaluate_layer_with(req, trace));
+        if let Some(d) = res.and_then(|r| r.deny) {
+            return deny(d);
+        }
+        let id = self.identity.evaluate_layer_with(req, trace);
+        if let Some(d) = id.deny {
+            return deny(d);
+        }
+        let bnd = self.boundary.as_ref().map(|s| s.evaluate_layer_with(req, trace));
+        if let Some(d) = bnd.and_then(|r| r.deny) {
+            return deny(d);
+        }
+        let ses = self.session.as_ref().map(|s| s.evaluate_layer_with(req, trace));
+        if let Some(d) = ses.and_then(|r| r.deny) {
+            return deny(d);
+        }
+        // 2. RCPs: every level must allow (RCPFullAWSAccess does unless told otherwise).
+        if !self.rcp_full_access {
+            for set in &self.rcps {
+                if set.evaluate_layer_with(req, &mut NoTrace).allow.is_none() {
+                    return implicit(set.layer());
+                }
+            }
+        }
+        // 3. SCPs: every level must allow.
+        if let (false, Some(l)) = (scp_allows, scp_block) {
+            return implicit(l);
+        }
+        let boundary_ok = bnd.is_none_or(|r| r.allow.is_some());
+        let session_ok = ses.is_none_or(|r| r.allow.is_some());
+        let res_allow = res.and_then(|r| r.allow);
+        let anonymous = req.principal.is_none_or(|p| p == "anonymous");
+        let principal_account = req.principal.and_then(arn_account);
+        let resource_account = req.resource_account.or_else(|| arn_account(req.resource));
+        let cross_account = matches!((principal_account, resource_account), (Some(p), Some(r)) if p != r);
+        let allow = |at: StatementRef| Outcome { decision: Decision::Allow, decided_by: Some(at), blocked_by: None };
+
+        if anonymous || is_service_or_federated(req.principal) {
+            // Only the resource-based policy (or trust policy) can grant: it must name the caller.
+            return match res_allow {
+                Some((at, Some(_))) => allow(at),
+                _ => implicit(Layer::Resource),
+            };
+        }
+        if self.resource_policy_required && !matches!(res_allow, Some((_, Some(_)))) {
+            // Role trust and KMS key policies must name the principal even in the same account.
+            return implicit(Layer::Resource);
+        }
+        if !cross_account {
+            // 4. Same-account resource-based policy.
+            if let Some((at, grant)) = res_allow {
+                match grant {
+                    Some(Grant::Exact) => return allow(at),
+                    Some(Grant::Role) if boundary_ok && session_ok => return allow(at),
+                    _ => {}
+                }
+            }
+        }
+        // 5–7. Identity policies, boundary, session policies.
+        let Some((id_at, _)) = id.allow else { return implicit(Layer::Identity) };
+        if !boundary_ok {
+            return implicit(Layer::Boundary);
+        }
+        if !session_ok {
+            return implicit(Layer::Session);
+        }
+        if cross_account {
+            // Cross-account: the resource side must allow as well.
+            return match res_allow {
+                Some((_, Some(_))) => allow(id_at),
+                _ => implicit(Layer::Resource),
+            };
+        }
+        allow(id_at)
+    }
+
+    /// Decides a request and explains it: every statement considered, why each did or did not apply,
+    /// and which context keys the conditions needed but the request lacked.
+    pub fn explain(&self, req: &Request<'_>) -> Explanation {
+        explain::explain(self, req)
+    }
+}
+
+fn is_service_or_federated(p: Option<&str>) -> bool {
+    p.is_some_and(|p| !p.starts_with("arn:") && !(p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit())))
+}

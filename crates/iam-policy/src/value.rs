@@ -45,6 +45,19 @@ impl Decimal {
     }
 }
 
+impl std::fmt::Display for Decimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.negative {
+            f.write_str("-")?;
+        }
+        f.write_str(if self.int.is_empty() { "0" } else { &self.int })?;
+        if !self.frac.is_empty() {
+            write!(f, ".{}", self.frac)?;
+        }
+        Ok(())
+    }
+}
+
 impl Ord for Decimal {
     fn cmp(&self, o: &Self) -> Ordering {
         match (self.negative, o.negative) {
@@ -58,6 +71,60 @@ impl Ord for Decimal {
 impl PartialOrd for Decimal {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
         Some(self.cmp(o))
+    }
+}
+
+/// A decimal borrowed from text, for comparing request values without allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecimalRef<'a> {
+    negative: bool,
+    int: &'a str,
+    frac: &'a str,
+}
+
+impl<'a> DecimalRef<'a> {
+    /// Parses the same strict syntax as [`Decimal::parse`], borrowing the digits.
+    pub fn parse(s: &'a str) -> Option<Self> {
+        let (neg, rest) = match s.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, s),
+        };
+        let (int, frac) = match rest.split_once('.') {
+            Some((i, f)) => (i, Some(f)),
+            None => (rest, None),
+        };
+        if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if let Some(f) = frac {
+            if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+        }
+        let int = int.trim_start_matches('0');
+        let frac = frac.unwrap_or("").trim_end_matches('0');
+        Some(DecimalRef { negative: neg && !(int.is_empty() && frac.is_empty()), int, frac })
+    }
+
+    fn cmp_magnitude(&self, o: &DecimalRef<'_>) -> Ordering {
+        self.int.len().cmp(&o.int.len()).then_with(|| self.int.cmp(o.int)).then_with(|| self.frac.cmp(o.frac))
+    }
+
+    /// Compares two decimals exactly.
+    pub fn cmp_to(&self, o: &DecimalRef<'_>) -> Ordering {
+        match (self.negative, o.negative) {
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, false) => self.cmp_magnitude(o),
+            (true, true) => o.cmp_magnitude(self),
+        }
+    }
+}
+
+impl Decimal {
+    /// This decimal, borrowed.
+    pub fn as_ref(&self) -> DecimalRef<'_> {
+        DecimalRef { negative: self.negative, int: &self.int, frac: &self.frac }
     }
 }
 
@@ -158,8 +225,12 @@ pub fn parse_date(s: &str) -> Option<(Instant, DateForm)> {
         }
         nanos += i128::from(h * 3600 + mi * 60 + sec) * 1_000_000_000;
         if let Some(f) = frac {
-            let f9: String = f.chars().chain(std::iter::repeat('0')).take(9).collect();
-            nanos += f9.parse::<i128>().ok()?;
+            // The first nine digits are nanoseconds; later digits are below the resolution.
+            let mut n: i128 = 0;
+            for i in 0..9 {
+                n = n * 10 + f.as_bytes().get(i).map_or(0, |b| i128::from(b - b'0'));
+            }
+            nanos += n;
         }
         match tz {
             None => form = DateForm::IsoNoOffset,
@@ -239,6 +310,17 @@ mod tests {
         for bad in ["1e3", "+1", " 1", "10abc", "0x10", "1.", ".5", ""] {
             assert!(Decimal::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn decimal_refs_agree_with_decimals() {
+        for (a, b) in [("10", "10.0"), ("-1", "1"), ("0.5", "0.25"), ("-0", "0"), ("100", "99.999"), ("-10", "-9.5")] {
+            let (x, y) = (d(a), d(b));
+            assert_eq!(x.as_ref().cmp_to(&DecimalRef::parse(b).unwrap()), x.cmp(&y), "{a} {b}");
+        }
+        assert!(DecimalRef::parse("1e3").is_none());
+        assert!(DecimalRef::parse("1.").is_none());
+        assert!(DecimalRef::parse("-").is_none());
     }
 
     #[test]

@@ -1,0 +1,237 @@
+//! Explanations: which statements applied, why the others did not, and which context keys were missing.
+//! Off the hot path: this allocates freely and re-checks every statement with the same matchers.
+
+use std::collections::BTreeSet;
+
+use authz_core::{Context, Outcome, Request, StatementRef};
+use iam_policy::{Effect, PolicyDocument, Statement};
+
+use crate::condition::{self, CCondition, CValue, Why};
+use crate::matcher::{P, resolve};
+use crate::{Authorizer, CStatement, Lowered, PolicySet, resource_applies};
+
+/// A statement with the policy it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct StatementInfo<'a> {
+    /// Its id.
+    pub at: StatementRef,
+    /// The policy.
+    pub document: &'a PolicyDocument,
+    /// The statement.
+    pub statement: &'a Statement,
+}
+
+impl StatementInfo<'_> {
+    /// `Sid`, if any.
+    pub fn sid(&self) -> Option<&str> {
+        self.statement.sid.as_ref().map(|s| s.value.as_str()).filter(|s| !s.is_empty())
+    }
+    /// File, line and column of the statement.
+    pub fn location(&self) -> (String, usize, usize) {
+        let (l, c) = self.document.source.line_col(self.statement.span.start);
+        (self.document.source.name().to_string(), l, c)
+    }
+    /// `file:line:column (Sid X)` or `file:line:column (statement #N)`.
+    pub fn label(&self) -> String {
+        let (f, l, c) = self.location();
+        match self.sid() {
+            Some(s) => format!("{f}:{l}:{c} (Sid {s})"),
+            None => format!("{f}:{l}:{c} (statement #{})", self.at.statement + 1),
+        }
+    }
+}
+
+/// Why a statement did or did not apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// It applies to the request.
+    Applies,
+    /// The action is not in its `Action` (or is in its `NotAction`).
+    ActionNotMatched,
+    /// The resource is not matched (or is excluded by `NotResource`).
+    ResourceNotMatched,
+    /// The principal element does not name the caller.
+    PrincipalNotMatched,
+    /// The condition at this index is false.
+    ConditionFailed(usize),
+}
+
+/// One condition as evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionCheck {
+    /// The operator as written.
+    pub operator: String,
+    /// The key.
+    pub key: String,
+    /// The policy values (variables substituted where they resolve).
+    pub policy_values: Vec<String>,
+    /// The request's values, `None` when the key is absent.
+    pub request_values: Option<Vec<String>>,
+    /// The result.
+    pub result: bool,
+    /// A note on the rule that decided (absent key, multiple values without a qualifier, unresolved
+    /// variable).
+    pub note: Option<String>,
+}
+
+/// One statement as evaluated.
+#[derive(Debug, Clone)]
+pub struct StatementExplanation {
+    /// Its id.
+    pub at: StatementRef,
+    /// `file:line:column (Sid …)`.
+    pub label: String,
+    /// Its `Sid`.
+    pub sid: Option<String>,
+    /// Allow or Deny.
+    pub effect: Effect,
+    /// Whether and why not it applied.
+    pub verdict: Verdict,
+    /// Its conditions, evaluated (only when action, resource and principal matched).
+    pub conditions: Vec<ConditionCheck>,
+}
+
+/// A decision with its reasons.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    /// The decision, as [`Authorizer::evaluate`] gives it.
+    pub outcome: Outcome,
+    /// Every statement of every layer, in order.
+    pub statements: Vec<StatementExplanation>,
+    /// Context keys that conditions or variables of otherwise-matching statements needed but the request
+    /// lacked (like the policy simulator's `MissingContextValues`).
+    pub missing_context: Vec<String>,
+}
+
+pub(crate) fn explain(auth: &Authorizer, req: &Request<'_>) -> Explanation {
+    let outcome = auth.evaluate(req);
+    let mut statements = Vec::new();
+    let mut missing = BTreeSet::new();
+    for set in auth.sets() {
+        explain_set(set, req, &mut statements, &mut missing);
+    }
+    Explanation { outcome, statements, missing_context: missing.into_iter().collect() }
+}
+
+fn values_of(ctx: &Context, key: &str) -> Option<Vec<String>> {
+    ctx.get_lower(key).map(|v| v.values().to_vec())
+}
+
+fn show_pieces(p: &[P], ctx: &Context, missing: &mut BTreeSet<String>) -> String {
+    let mut s = String::new();
+    for x in p {
+        match x {
+            P::Lit(l) => s.push_str(l),
+            P::Star => s.push('*'),
+            P::One => s.push('?'),
+            P::Var(k, d) => match resolve(k, d.as_deref(), ctx) {
+                Some(v) => s.push_str(v),
+                None => {
+                    missing.insert(k.to_string());
+                    s.push_str(&format!("${{{k}}}"));
+                }
+            },
+        }
+    }
+    s
+}
+
+fn show_value(v: &CValue, ctx: &Context, missing: &mut BTreeSet<String>) -> String {
+    match v {
+        CValue::Str(p) | CValue::BoolVar(p) => show_pieces(p, ctx, missing),
+        CValue::Num(d) => d.to_string(),
+        CValue::Date(t) => format!("{} (epoch ns)", t.0),
+        CValue::Bool(b) | CValue::Null(b) => b.to_string(),
+        CValue::Bin(b) => format!("{} bytes", b.len()),
+        CValue::Ip(n) => n.to_string(),
+        CValue::Arn(parts) => parts.iter().map(|p| show_pieces(p, ctx, missing)).collect::<Vec<_>>().join(":"),
+    }
+}
+
+fn check(c: &CCondition, ctx: &Context, missing: &mut BTreeSet<String>) -> ConditionCheck {
+    let (result, why) = condition::evaluate_why(c, ctx);
+    let request_values = values_of(ctx, &c.key);
+    let mut local = BTreeSet::new();
+    let policy_values: Vec<String> = c.values.iter().map(|v| show_value(v, ctx, &mut local)).collect();
+    let note = match why {
+        Why::Absent => {
+            missing.insert(c.key.to_string());
+            Some(format!("key `{}` is absent from the request", c.key))
+        }
+        Why::MultipleValues => Some("the request gives several values; without ForAllValues:/ForAnyValue: the test is false".into()),
+        Why::Compared if !local.is_empty() => Some(format!(
+            "variable {} not in the request: that value matches nothing",
+            local.iter().map(|k| format!("${{{k}}}")).collect::<Vec<_>>().join(", ")
+        )),
+        Why::Compared => None,
+    };
+    missing.extend(local);
+    ConditionCheck { operator: c.op.to_string(), key: c.key.to_string(), policy_values, request_values, result, note }
+}
+
+fn explain_set(set: &PolicySet, req: &Request<'_>, out: &mut Vec<StatementExplanation>, missing: &mut BTreeSet<String>) {
+    let lowered = Lowered::new(req.action);
+    let full = lowered.as_str();
+    let (service, action) = full.split_once(':').unwrap_or(("", full));
+    for st in &set.inner.statements {
+        let info = set.statement(st.at);
+        let label = info.map(|i| i.label()).unwrap_or_default();
+        let sid = info.and_then(|i| i.sid().map(str::to_string));
+        let mut e = StatementExplanation { at: st.at, label, sid, effect: st.effect, verdict: Verdict::Applies, conditions: Vec::new() };
+        e.verdict = verdict(set, st, req, full, service, action, missing, &mut e.conditions);
+        out.push(e);
+    }
+}
+
+#[expect(clippy::too_many_arguments, reason = "internal helper mirroring PolicySet::applies")]
+fn verdict(
+    set: &PolicySet,
+    st: &CStatement,
+    req: &Request<'_>,
+    full: &str,
+    service: &str,
+    action: &str,
+    missing: &mut BTreeSet<String>,
+    conds: &mut Vec<ConditionCheck>,
+) -> Verdict {
+    let ctx = req.context;
+    if st.actions.is_match(full, service, action, ctx) == st.not_action {
+        return Verdict::ActionNotMatched;
+    }
+    if !resource_applies(st, req.resource, ctx) {
+        if let Some(info) = set.statement(st.at) {
+            if let Some(r) = &info.statement.resource {
+                for it in &r.items {
+                    if let iam_policy::ResourceKind::Arn(p) = &it.kind {
+                        for v in p.segments.iter().flat_map(|s| s.variables()) {
+                            if resolve(&v.key.to_ascii_lowercase(), v.default.as_deref(), ctx).is_none() {
+                                missing.insert(v.key.to_ascii_lowercase());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Verdict::ResourceNotMatched;
+    }
+    if st.principal.is_some() {
+        let g = st.principal.as_ref().and_then(|p| p.grant(req.principal));
+        let negated = st.principal.as_ref().is_some_and(|p| p.negated);
+        let quirk = negated && st.effect == Effect::Deny && req.has_boundary && set.layer() == authz_core::Layer::Resource;
+        if (g.is_some() == negated) && !quirk {
+            return Verdict::PrincipalNotMatched;
+        }
+    }
+    let mut failed = None;
+    for (i, c) in st.conditions.iter().enumerate() {
+        let ch = check(c, ctx, missing);
+        if !ch.result && failed.is_none() {
+            failed = Some(i);
+        }
+        conds.push(ch);
+    }
+    match failed {
+        Some(i) => Verdict::ConditionFailed(i),
+        None => Verdict::Applies,
+    }
+}
