@@ -2,6 +2,7 @@
 
 mod cli;
 mod corpus;
+mod eval;
 mod golden;
 mod hostile;
 mod roundtrip;

@@ -64,7 +64,9 @@ impl std::str::FromStr for Decision {
             "Allow" => Ok(Decision::Allow),
             "ExplicitDeny" | "Deny" => Ok(Decision::ExplicitDeny),
             "ImplicitDeny" => Ok(Decision::ImplicitDeny),
-            other => Err(format!("unknown decision `{other}`; expected Allow, ExplicitDeny or ImplicitDeny")),
+            other => Err(format!(
+                "unknown decision `{other}`; expected Allow, ExplicitDeny or ImplicitDeny"
+            )),
         }
     }
 }
@@ -126,7 +128,11 @@ pub struct Outcome {
 
 impl Outcome {
     /// An implicit deny with nothing to point at.
-    pub const IMPLICIT: Outcome = Outcome { decision: Decision::ImplicitDeny, decided_by: None, blocked_by: None };
+    pub const IMPLICIT: Outcome = Outcome {
+        decision: Decision::ImplicitDeny,
+        decided_by: None,
+        blocked_by: None,
+    };
 }
 
 /// Called during evaluation. Every method has an empty default; [`NoTrace`] implements none and costs
@@ -153,11 +159,17 @@ pub struct ContextValue {
 impl ContextValue {
     /// A single value.
     pub fn single(v: impl Into<String>) -> Self {
-        Self { values: vec![v.into()], multi: false }
+        Self {
+            values: vec![v.into()],
+            multi: false,
+        }
     }
     /// A set of values.
     pub fn multi<I: IntoIterator<Item = S>, S: Into<String>>(vs: I) -> Self {
-        Self { values: vs.into_iter().map(Into::into).collect(), multi: true }
+        Self {
+            values: vs.into_iter().map(Into::into).collect(),
+            multi: true,
+        }
     }
     /// The values.
     pub fn values(&self) -> &[String] {
@@ -182,12 +194,18 @@ impl Context {
     }
     /// Sets a single-valued key.
     pub fn insert(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
-        self.map.insert(key.to_ascii_lowercase(), ContextValue::single(value));
+        self.map
+            .insert(key.to_ascii_lowercase(), ContextValue::single(value));
         self
     }
     /// Sets a multivalued key.
-    pub fn insert_multi<I: IntoIterator<Item = S>, S: Into<String>>(&mut self, key: &str, values: I) -> &mut Self {
-        self.map.insert(key.to_ascii_lowercase(), ContextValue::multi(values));
+    pub fn insert_multi<I: IntoIterator<Item = S>, S: Into<String>>(
+        &mut self,
+        key: &str,
+        values: I,
+    ) -> &mut Self {
+        self.map
+            .insert(key.to_ascii_lowercase(), ContextValue::multi(values));
         self
     }
     /// Sets a key to a value.
@@ -221,7 +239,8 @@ impl Context {
 pub struct Request<'a> {
     /// The principal's ARN (`arn:aws:iam::…:user/…`, `arn:aws:sts::…:assumed-role/…/…`), a service
     /// principal (`s3.amazonaws.com`), a federation provider (`cognito-identity.amazonaws.com`), or
-    /// `None`/`"anonymous"` for an anonymous caller.
+    /// `"anonymous"` for an unauthenticated caller. `None` means an unnamed IAM principal of the
+    /// resource's account: the one the identity policies belong to.
     pub principal: Option<&'a str>,
     /// `service:Action`.
     pub action: &'a str,

@@ -8,7 +8,6 @@ use iam_policy::{BaseOperator, BoolValue, ConditionOperator, Qualifier, TypedVal
 
 use crate::matcher::{P, compile_pieces, eq_ignore_case, is_match, split_arn};
 
-
 /// A compiled policy value.
 #[derive(Clone, Debug)]
 pub enum CValue {
@@ -82,7 +81,9 @@ pub fn compare(op: BaseOperator, pv: &CValue, rv: &str, ctx: &Context) -> Cmp {
         Err(()) => Cmp::Unusable,
     };
     match (op, pv) {
-        (StringEqualsIgnoreCase | StringNotEqualsIgnoreCase, CValue::Str(p)) => r(eq_ignore_case(p, rv, ctx)),
+        (StringEqualsIgnoreCase | StringNotEqualsIgnoreCase, CValue::Str(p)) => {
+            r(eq_ignore_case(p, rv, ctx))
+        }
         (_, CValue::Str(p)) => r(is_match(p, rv, ctx)),
         (_, CValue::Num(d)) => match DecimalRef::parse(rv) {
             Some(x) => {
@@ -151,7 +152,13 @@ fn b64_eq(rv: &str, want: &[u8]) -> Cmp {
     let engine = base64::engine::general_purpose::STANDARD;
     if rv.len() / 4 * 3 + 3 <= buf.len() {
         match engine.decode_slice(rv, &mut buf) {
-            Ok(n) => return if buf.get(..n) == Some(want) { Cmp::Match } else { Cmp::NoMatch },
+            Ok(n) => {
+                return if buf.get(..n) == Some(want) {
+                    Cmp::Match
+                } else {
+                    Cmp::NoMatch
+                };
+            }
             Err(_) => return Cmp::Unusable,
         }
     }
@@ -170,7 +177,10 @@ fn b64_eq(rv: &str, want: &[u8]) -> Cmp {
 /// Does one request value satisfy the condition's values (OR for positive operators, NOR for negated)?
 fn value_ok(c: &CCondition, rv: &str, ctx: &Context) -> bool {
     let neg = c.op.base.is_negated();
-    let any = c.values.iter().any(|pv| compare(c.op.base, pv, rv, ctx) == Cmp::Match);
+    let any = c
+        .values
+        .iter()
+        .any(|pv| compare(c.op.base, pv, rv, ctx) == Cmp::Match);
     if neg {
         // A request value that is not of the operator's type matches nothing, so a negated test holds.
         !any
@@ -201,12 +211,16 @@ pub fn evaluate_why(c: &CCondition, ctx: &Context) -> (bool, Why) {
     let values: &[String] = got.map_or(&[], |v| v.values());
     if c.op.base == BaseOperator::Null {
         // A key given as "" or [] counts as null (the IAM guide uses Null: false to exclude empty values).
-        let present = !(values.is_empty() || (values.len() == 1 && values.iter().all(String::is_empty)));
+        let present =
+            !(values.is_empty() || (values.len() == 1 && values.iter().all(String::is_empty)));
         let want_absent = matches!(c.values.first(), Some(CValue::Null(true)));
         return match c.op.qualifier {
             Some(Qualifier::ForAllValues) => (true, Why::Compared),
             Some(Qualifier::ForAnyValue) => (false, Why::Compared),
-            None => (present != want_absent, if present { Why::Compared } else { Why::Absent }),
+            None => (
+                present != want_absent,
+                if present { Why::Compared } else { Why::Absent },
+            ),
         };
     }
     let absent = values.is_empty();

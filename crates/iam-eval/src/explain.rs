@@ -24,7 +24,11 @@ pub struct StatementInfo<'a> {
 impl StatementInfo<'_> {
     /// `Sid`, if any.
     pub fn sid(&self) -> Option<&str> {
-        self.statement.sid.as_ref().map(|s| s.value.as_str()).filter(|s| !s.is_empty())
+        self.statement
+            .sid
+            .as_ref()
+            .map(|s| s.value.as_str())
+            .filter(|s| !s.is_empty())
     }
     /// File, line and column of the statement.
     pub fn location(&self) -> (String, usize, usize) {
@@ -110,7 +114,11 @@ pub(crate) fn explain(auth: &Authorizer, req: &Request<'_>) -> Explanation {
     for set in auth.sets() {
         explain_set(set, req, &mut statements, &mut missing);
     }
-    Explanation { outcome, statements, missing_context: missing.into_iter().collect() }
+    Explanation {
+        outcome,
+        statements,
+        missing_context: missing.into_iter().collect(),
+    }
 }
 
 fn values_of(ctx: &Context, key: &str) -> Option<Vec<String>> {
@@ -144,7 +152,11 @@ fn show_value(v: &CValue, ctx: &Context, missing: &mut BTreeSet<String>) -> Stri
         CValue::Bool(b) | CValue::Null(b) => b.to_string(),
         CValue::Bin(b) => format!("{} bytes", b.len()),
         CValue::Ip(n) => n.to_string(),
-        CValue::Arn(parts) => parts.iter().map(|p| show_pieces(p, ctx, missing)).collect::<Vec<_>>().join(":"),
+        CValue::Arn(parts) => parts
+            .iter()
+            .map(|p| show_pieces(p, ctx, missing))
+            .collect::<Vec<_>>()
+            .join(":"),
     }
 }
 
@@ -152,7 +164,11 @@ fn check(c: &CCondition, ctx: &Context, missing: &mut BTreeSet<String>) -> Condi
     let (result, why) = condition::evaluate_why(c, ctx);
     let request_values = values_of(ctx, &c.key);
     let mut local = BTreeSet::new();
-    let policy_values: Vec<String> = c.values.iter().map(|v| show_value(v, ctx, &mut local)).collect();
+    let policy_values: Vec<String> = c
+        .values
+        .iter()
+        .map(|v| show_value(v, ctx, &mut local))
+        .collect();
     let note = match why {
         Why::Absent => {
             missing.insert(c.key.to_string());
@@ -166,10 +182,22 @@ fn check(c: &CCondition, ctx: &Context, missing: &mut BTreeSet<String>) -> Condi
         Why::Compared => None,
     };
     missing.extend(local);
-    ConditionCheck { operator: c.op.to_string(), key: c.key.to_string(), policy_values, request_values, result, note }
+    ConditionCheck {
+        operator: c.op.to_string(),
+        key: c.key.to_string(),
+        policy_values,
+        request_values,
+        result,
+        note,
+    }
 }
 
-fn explain_set(set: &PolicySet, req: &Request<'_>, out: &mut Vec<StatementExplanation>, missing: &mut BTreeSet<String>) {
+fn explain_set(
+    set: &PolicySet,
+    req: &Request<'_>,
+    out: &mut Vec<StatementExplanation>,
+    missing: &mut BTreeSet<String>,
+) {
     let lowered = Lowered::new(req.action);
     let full = lowered.as_str();
     let (service, action) = full.split_once(':').unwrap_or(("", full));
@@ -177,13 +205,32 @@ fn explain_set(set: &PolicySet, req: &Request<'_>, out: &mut Vec<StatementExplan
         let info = set.statement(st.at);
         let label = info.map(|i| i.label()).unwrap_or_default();
         let sid = info.and_then(|i| i.sid().map(str::to_string));
-        let mut e = StatementExplanation { at: st.at, label, sid, effect: st.effect, verdict: Verdict::Applies, conditions: Vec::new() };
-        e.verdict = verdict(set, st, req, full, service, action, missing, &mut e.conditions);
+        let mut e = StatementExplanation {
+            at: st.at,
+            label,
+            sid,
+            effect: st.effect,
+            verdict: Verdict::Applies,
+            conditions: Vec::new(),
+        };
+        e.verdict = verdict(
+            set,
+            st,
+            req,
+            full,
+            service,
+            action,
+            missing,
+            &mut e.conditions,
+        );
         out.push(e);
     }
 }
 
-#[expect(clippy::too_many_arguments, reason = "internal helper mirroring PolicySet::applies")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "internal helper mirroring PolicySet::applies"
+)]
 fn verdict(
     set: &PolicySet,
     st: &CStatement,
@@ -204,7 +251,9 @@ fn verdict(
                 for it in &r.items {
                     if let iam_policy::ResourceKind::Arn(p) = &it.kind {
                         for v in p.segments.iter().flat_map(|s| s.variables()) {
-                            if resolve(&v.key.to_ascii_lowercase(), v.default.as_deref(), ctx).is_none() {
+                            if resolve(&v.key.to_ascii_lowercase(), v.default.as_deref(), ctx)
+                                .is_none()
+                            {
                                 missing.insert(v.key.to_ascii_lowercase());
                             }
                         }
@@ -217,7 +266,10 @@ fn verdict(
     if st.principal.is_some() {
         let g = st.principal.as_ref().and_then(|p| p.grant(req.principal));
         let negated = st.principal.as_ref().is_some_and(|p| p.negated);
-        let quirk = negated && st.effect == Effect::Deny && req.has_boundary && set.layer() == authz_core::Layer::Resource;
+        let quirk = negated
+            && st.effect == Effect::Deny
+            && req.has_boundary
+            && set.layer() == authz_core::Layer::Resource;
         if (g.is_some() == negated) && !quirk {
             return Verdict::PrincipalNotMatched;
         }

@@ -44,7 +44,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-pub use authz_core::{Context, ContextValue, Decision, Layer, NoTrace, Outcome, Request, StatementRef, Trace};
+pub use authz_core::{
+    Context, ContextValue, Decision, Layer, NoTrace, Outcome, Request, StatementRef, Trace,
+};
 use iam_policy::{Effect, PolicyDocument, PrincipalKind, PrincipalValue, ResourceKind};
 
 pub mod condition;
@@ -83,7 +85,9 @@ impl ActionMatcher {
         if self.any || self.exact.contains(full_lower) || self.whole_service.contains(service) {
             return true;
         }
-        self.globs.get(service).is_some_and(|gs| gs.iter().any(|g| is_match(g, action, ctx) == Ok(true)))
+        self.globs
+            .get(service)
+            .is_some_and(|gs| gs.iter().any(|g| is_match(g, action, ctx) == Ok(true)))
     }
 }
 
@@ -99,24 +103,51 @@ enum ResourceMatcher {
 }
 
 impl ResourceMatcher {
-    fn compile(kind: &ResourceKind, raw: &str) -> ResourceMatcher {
-        let ResourceKind::Arn(p) = kind else { return ResourceMatcher::Any };
+    fn compile(kind: &ResourceKind) -> ResourceMatcher {
+        let ResourceKind::Arn(p) = kind else {
+            return ResourceMatcher::Any;
+        };
         let segs: Box<[Box<[P]>]> = p.segments.iter().map(compile_pieces).collect();
         if p.open_ended {
             return ResourceMatcher::Open(segs);
         }
-        let literal = p.segments.iter().all(|s| s.as_literal().is_some());
-        if literal {
-            return ResourceMatcher::Exact(raw.into());
+        // The literal text comes from the pieces, not the raw string: `${*}` stands for a literal `*`.
+        let literals: Vec<Option<String>> = p
+            .segments
+            .iter()
+            .map(iam_policy::Template::as_literal)
+            .collect();
+        if literals.iter().all(Option::is_some) {
+            return ResourceMatcher::Exact(
+                literals
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(":")
+                    .into(),
+            );
         }
         // `arn:…:prefix*` with nothing else variable: a prefix test on the whole ARN.
         let head_literal = p.segments.iter().take(5).all(|s| s.as_literal().is_some());
         if let Some(last) = p.segments.get(5) {
             if head_literal
                 && matches!(last.pieces.last(), Some(iam_policy::Piece::Star))
-                && last.pieces.iter().rev().skip(1).all(|x| matches!(x, iam_policy::Piece::Literal(_)))
+                && last
+                    .pieces
+                    .iter()
+                    .rev()
+                    .skip(1)
+                    .all(|x| matches!(x, iam_policy::Piece::Literal(_)))
             {
-                return ResourceMatcher::Prefix(raw.trim_end_matches('*').into());
+                let mut prefix: Vec<String> = literals.iter().take(5).flatten().cloned().collect();
+                let mut tail = String::new();
+                for piece in &last.pieces {
+                    if let iam_policy::Piece::Literal(l) = piece {
+                        tail.push_str(l);
+                    }
+                }
+                prefix.push(tail);
+                return ResourceMatcher::Prefix(prefix.join(":").into());
             }
         }
         ResourceMatcher::Segments(segs)
@@ -127,9 +158,13 @@ impl ResourceMatcher {
         match self {
             ResourceMatcher::Any => Ok(true),
             ResourceMatcher::Exact(e) => Ok(**e == *resource),
-            ResourceMatcher::Prefix(p) => Ok(resource.starts_with(&**p) && split_arn(resource).is_some()),
+            ResourceMatcher::Prefix(p) => {
+                Ok(resource.starts_with(&**p) && split_arn(resource).is_some())
+            }
             ResourceMatcher::Segments(segs) => {
-                let Some(parts) = split_arn(resource) else { return Ok(false) };
+                let Some(parts) = split_arn(resource) else {
+                    return Ok(false);
+                };
                 let mut all = true;
                 for (s, v) in segs.iter().zip(parts.iter()) {
                     if !is_match(s, v, ctx)? {
@@ -145,7 +180,9 @@ impl ResourceMatcher {
                     if i + 1 == n {
                         return is_match(s, rest, ctx);
                     }
-                    let Some((head, tail)) = rest.split_once(':') else { return Ok(false) };
+                    let Some((head, tail)) = rest.split_once(':') else {
+                        return Ok(false);
+                    };
                     if !is_match(s, head, ctx)? {
                         return Ok(false);
                     }
@@ -311,7 +348,10 @@ impl Lowered {
     fn as_str(&self) -> &str {
         match self {
             // ASCII lower-casing keeps UTF-8 valid, so this never fails.
-            Lowered::Stack(b, n) => b.get(..*n).and_then(|s| std::str::from_utf8(s).ok()).unwrap_or(""),
+            Lowered::Stack(b, n) => b
+                .get(..*n)
+                .and_then(|s| std::str::from_utf8(s).ok())
+                .unwrap_or(""),
             Lowered::Heap(s) => s,
         }
     }
@@ -319,19 +359,26 @@ impl Lowered {
 
 impl PolicySet {
     /// Compiles policies into one set for `layer`. Statement ids are (policy index, statement index).
-    pub fn compile(layer: Layer, docs: impl IntoIterator<Item = PolicyDocument>) -> Result<PolicySet, CompileError> {
+    pub fn compile(
+        layer: Layer,
+        docs: impl IntoIterator<Item = PolicyDocument>,
+    ) -> Result<PolicySet, CompileError> {
         let docs: Vec<PolicyDocument> = docs.into_iter().collect();
         let mut statements = Vec::new();
         let mut index = ActionIndex::default();
         for (pi, doc) in docs.iter().enumerate() {
-            let err = |m: String| CompileError { policy: doc.source.name().to_string(), message: m };
+            let err = |m: String| CompileError {
+                policy: doc.source.name().to_string(),
+                message: m,
+            };
             for (si, s) in doc.statements.iter().enumerate() {
                 let at = StatementRef {
                     layer,
                     policy: u32::try_from(pi).map_err(|_| err("too many policies".into()))?,
                     statement: u32::try_from(si).map_err(|_| err("too many statements".into()))?,
                 };
-                let id = u32::try_from(statements.len()).map_err(|_| err("too many statements".into()))?;
+                let id = u32::try_from(statements.len())
+                    .map_err(|_| err("too many statements".into()))?;
                 let Some(ab) = &s.action else {
                     return Err(err(format!("statement {si} has no Action")));
                 };
@@ -346,12 +393,19 @@ impl PolicySet {
                             } else if has_wild {
                                 let t = iam_policy::grammar::template(
                                     &a.action,
-                                    iam_policy::grammar::TemplateMode { wildcards: true, variables: false },
+                                    iam_policy::grammar::TemplateMode {
+                                        wildcards: true,
+                                        variables: false,
+                                    },
                                     None,
                                     a.span,
                                 )
                                 .map_err(|e| err(e.message))?;
-                                actions.globs.entry(svc.as_str().into()).or_default().push(compile_pieces(&t));
+                                actions
+                                    .globs
+                                    .entry(svc.as_str().into())
+                                    .or_default()
+                                    .push(compile_pieces(&t));
                             } else {
                                 actions.exact.insert(format!("{svc}:{}", a.action).into());
                             }
@@ -373,7 +427,10 @@ impl PolicySet {
                     }
                 }
                 let resources = s.resource.as_ref().map(|r| {
-                    r.items.iter().map(|i| ResourceMatcher::compile(&i.kind, &i.raw)).collect::<Box<[_]>>()
+                    r.items
+                        .iter()
+                        .map(|i| ResourceMatcher::compile(&i.kind))
+                        .collect::<Box<[_]>>()
                 });
                 let principal = s.principal.as_ref().map(|p| {
                     let (any, entries) = match &p.value {
@@ -381,18 +438,30 @@ impl PolicySet {
                         PrincipalValue::Map(es) => (
                             false,
                             es.iter()
-                                .flat_map(|e| e.values.iter().map(move |v| (e.kind, v.value.as_str().into())))
+                                .flat_map(|e| {
+                                    e.values
+                                        .iter()
+                                        .map(move |v| (e.kind, v.value.as_str().into()))
+                                })
                                 .collect::<Box<[_]>>(),
                         ),
                     };
-                    PrincipalMatcher { negated: p.negated, any, entries }
+                    PrincipalMatcher {
+                        negated: p.negated,
+                        any,
+                        entries,
+                    }
                 });
                 let mut conditions = Vec::with_capacity(s.conditions.len());
                 for c in &s.conditions {
                     let mut values = Vec::with_capacity(c.values.len());
                     for v in &c.values {
                         values.push(CValue::compile(&v.typed).ok_or_else(|| {
-                            err(format!("condition value `{}` of `{}` is invalid", v.raw.text(), c.key.value))
+                            err(format!(
+                                "condition value `{}` of `{}` is invalid",
+                                v.raw.text(),
+                                c.key.value
+                            ))
                         })?);
                     }
                     conditions.push(CCondition {
@@ -413,11 +482,22 @@ impl PolicySet {
                 });
             }
         }
-        for v in index.exact.values_mut().chain(index.by_service.values_mut()) {
+        for v in index
+            .exact
+            .values_mut()
+            .chain(index.by_service.values_mut())
+        {
             v.sort_unstable();
             v.dedup();
         }
-        Ok(PolicySet { inner: Arc::new(Inner { layer, docs, statements, index }) })
+        Ok(PolicySet {
+            inner: Arc::new(Inner {
+                layer,
+                docs,
+                statements,
+                index,
+            }),
+        })
     }
 
     /// The layer this set was compiled for.
@@ -450,11 +530,23 @@ impl PolicySet {
     pub fn evaluate_with<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> Outcome {
         let r = self.evaluate_layer_with(req, trace);
         if let Some(d) = r.deny {
-            return Outcome { decision: Decision::ExplicitDeny, decided_by: Some(d), blocked_by: None };
+            return Outcome {
+                decision: Decision::ExplicitDeny,
+                decided_by: Some(d),
+                blocked_by: None,
+            };
         }
         match r.allow {
-            Some((a, _)) => Outcome { decision: Decision::Allow, decided_by: Some(a), blocked_by: None },
-            None => Outcome { decision: Decision::ImplicitDeny, decided_by: None, blocked_by: Some(self.inner.layer) },
+            Some((a, _)) => Outcome {
+                decision: Decision::Allow,
+                decided_by: Some(a),
+                blocked_by: None,
+            },
+            None => Outcome {
+                decision: Decision::ImplicitDeny,
+                decided_by: None,
+                blocked_by: Some(self.inner.layer),
+            },
         }
     }
 
@@ -472,12 +564,18 @@ impl PolicySet {
         // Visit the union of three sorted lists in statement order.
         let (mut i, mut j, mut k) = (0, 0, 0);
         loop {
-            let next = [a.get(i), b.get(j), c.get(k)].into_iter().flatten().min().copied();
+            let next = [a.get(i), b.get(j), c.get(k)]
+                .into_iter()
+                .flatten()
+                .min()
+                .copied();
             let Some(id) = next else { break };
             i += usize::from(a.get(i) == Some(&id));
             j += usize::from(b.get(j) == Some(&id));
             k += usize::from(c.get(k) == Some(&id));
-            let Some(st) = self.inner.statements.get(id as usize) else { break };
+            let Some(st) = self.inner.statements.get(id as usize) else {
+                break;
+            };
             let grant = self.applies(st, req, full, service, action, trace);
             trace.statement(st.at, grant.is_some());
             let Some(grant) = grant else { continue };
@@ -530,7 +628,9 @@ impl PolicySet {
                 if p.negated {
                     // Documented quirk: a resource-policy Deny with NotPrincipal always denies a principal
                     // that has a permissions boundary.
-                    let quirk = st.effect == Effect::Deny && req.has_boundary && self.inner.layer == Layer::Resource;
+                    let quirk = st.effect == Effect::Deny
+                        && req.has_boundary
+                        && self.inner.layer == Layer::Resource;
                     if g.is_some() && !quirk {
                         return None;
                     }
@@ -554,7 +654,11 @@ impl PolicySet {
     pub fn statement(&self, at: StatementRef) -> Option<StatementInfo<'_>> {
         let doc = self.inner.docs.get(at.policy as usize)?;
         let st = doc.statements.get(at.statement as usize)?;
-        Some(StatementInfo { at, document: doc, statement: st })
+        Some(StatementInfo {
+            at,
+            document: doc,
+            statement: st,
+        })
     }
 }
 
@@ -619,7 +723,9 @@ impl Authorizer {
 
     /// The statement behind an id, in whichever layer it belongs to.
     pub fn statement(&self, at: StatementRef) -> Option<StatementInfo<'_>> {
-        self.sets().find(|s| s.layer() == at.layer).and_then(|s| s.statement(at))
+        self.sets()
+            .find(|s| s.layer() == at.layer)
+            .and_then(|s| s.statement(at))
     }
 
     /// Decides a request.
@@ -629,8 +735,16 @@ impl Authorizer {
 
     /// Decides a request, reporting to `trace`.
     pub fn evaluate_with<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> Outcome {
-        let deny = |at| Outcome { decision: Decision::ExplicitDeny, decided_by: Some(at), blocked_by: None };
-        let implicit = |l| Outcome { decision: Decision::ImplicitDeny, decided_by: None, blocked_by: Some(l) };
+        let deny = |at| Outcome {
+            decision: Decision::ExplicitDeny,
+            decided_by: Some(at),
+            blocked_by: None,
+        };
+        let implicit = |l| Outcome {
+            decision: Decision::ImplicitDeny,
+            decided_by: None,
+            blocked_by: Some(l),
+        };
         // 1. Any applicable Deny anywhere wins.
         for set in &self.rcps {
             if let Some(d) = set.evaluate_layer_with(req, trace).deny {
@@ -649,7 +763,10 @@ impl Authorizer {
                 scp_block = Some(set.layer());
             }
         }
-        let res = self.resource.as_ref().map(|s| s.evaluate_layer_with(req, trace));
+        let res = self
+            .resource
+            .as_ref()
+            .map(|s| s.evaluate_layer_with(req, trace));
         if let Some(d) = res.and_then(|r| r.deny) {
             return deny(d);
         }
@@ -657,11 +774,17 @@ impl Authorizer {
         if let Some(d) = id.deny {
             return deny(d);
         }
-        let bnd = self.boundary.as_ref().map(|s| s.evaluate_layer_with(req, trace));
+        let bnd = self
+            .boundary
+            .as_ref()
+            .map(|s| s.evaluate_layer_with(req, trace));
         if let Some(d) = bnd.and_then(|r| r.deny) {
             return deny(d);
         }
-        let ses = self.session.as_ref().map(|s| s.evaluate_layer_with(req, trace));
+        let ses = self
+            .session
+            .as_ref()
+            .map(|s| s.evaluate_layer_with(req, trace));
         if let Some(d) = ses.and_then(|r| r.deny) {
             return deny(d);
         }
@@ -680,11 +803,16 @@ impl Authorizer {
         let boundary_ok = bnd.is_none_or(|r| r.allow.is_some());
         let session_ok = ses.is_none_or(|r| r.allow.is_some());
         let res_allow = res.and_then(|r| r.allow);
-        let anonymous = req.principal.is_none_or(|p| p == "anonymous");
+        let anonymous = req.principal == Some("anonymous");
         let principal_account = req.principal.and_then(arn_account);
         let resource_account = req.resource_account.or_else(|| arn_account(req.resource));
-        let cross_account = matches!((principal_account, resource_account), (Some(p), Some(r)) if p != r);
-        let allow = |at: StatementRef| Outcome { decision: Decision::Allow, decided_by: Some(at), blocked_by: None };
+        let cross_account =
+            matches!((principal_account, resource_account), (Some(p), Some(r)) if p != r);
+        let allow = |at: StatementRef| Outcome {
+            decision: Decision::Allow,
+            decided_by: Some(at),
+            blocked_by: None,
+        };
 
         if anonymous || is_service_or_federated(req.principal) {
             // Only the resource-based policy (or trust policy) can grant: it must name the caller.
@@ -708,7 +836,9 @@ impl Authorizer {
             }
         }
         // 5–7. Identity policies, boundary, session policies.
-        let Some((id_at, _)) = id.allow else { return implicit(Layer::Identity) };
+        let Some((id_at, _)) = id.allow else {
+            return implicit(Layer::Identity);
+        };
         if !boundary_ok {
             return implicit(Layer::Boundary);
         }
@@ -733,5 +863,7 @@ impl Authorizer {
 }
 
 fn is_service_or_federated(p: Option<&str>) -> bool {
-    p.is_some_and(|p| !p.starts_with("arn:") && !(p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit())))
+    p.is_some_and(|p| {
+        !p.starts_with("arn:") && !(p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()))
+    })
 }

@@ -36,7 +36,10 @@ pub fn compile_pieces(t: &Template) -> Box<[P]> {
             Piece::Literal(l) => P::Lit(l.as_str().into()),
             Piece::Star => P::Star,
             Piece::Question => P::One,
-            Piece::Var(v) => P::Var(v.key.to_ascii_lowercase().into(), v.default.as_deref().map(Into::into)),
+            Piece::Var(v) => P::Var(
+                v.key.to_ascii_lowercase().into(),
+                v.default.as_deref().map(Into::into),
+            ),
         })
         .collect()
 }
@@ -51,7 +54,12 @@ pub fn is_match(pieces: &[P], value: &str, ctx: &Context) -> Result<bool, ()> {
 }
 
 /// [`is_match`] that counts steps.
-pub fn is_match_counted(pieces: &[P], value: &str, ctx: &Context, steps: &mut Steps) -> Result<bool, ()> {
+pub fn is_match_counted(
+    pieces: &[P],
+    value: &str,
+    ctx: &Context,
+    steps: &mut Steps,
+) -> Result<bool, ()> {
     // Resolve every variable first: an unresolvable one makes the whole element match nothing.
     for p in pieces {
         if let P::Var(k, d) = p {
@@ -66,7 +74,9 @@ pub fn is_match_counted(pieces: &[P], value: &str, ctx: &Context, steps: &mut St
     if star_count == 0 {
         return Ok(seg_at(first, value, 0, ctx, steps) == Some(value.len()));
     }
-    let Some(mut pos) = seg_at(first, value, 0, ctx, steps) else { return Ok(false) };
+    let Some(mut pos) = seg_at(first, value, 0, ctx, steps) else {
+        return Ok(false);
+    };
     let mut remaining = star_count;
     for seg in segs {
         remaining -= 1;
@@ -113,7 +123,13 @@ fn next_boundary(s: &str, at: usize) -> Option<usize> {
 }
 
 /// Matches one star-free segment at byte offset `at`; returns the end offset.
-fn seg_at(seg: &[P], value: &str, mut at: usize, ctx: &Context, steps: &mut Steps) -> Option<usize> {
+fn seg_at(
+    seg: &[P],
+    value: &str,
+    mut at: usize,
+    ctx: &Context,
+    steps: &mut Steps,
+) -> Option<usize> {
     for p in seg {
         steps.0 += 1;
         match p {
@@ -153,7 +169,11 @@ pub fn eq_ignore_case(pieces: &[P], value: &str, ctx: &Context) -> Result<bool, 
     for (slot, p) in texts.iter_mut().zip(pieces) {
         *slot = piece_text(p, ctx)?;
     }
-    let left = texts.iter().take(pieces.len()).flat_map(|t| t.chars()).flat_map(char::to_lowercase);
+    let left = texts
+        .iter()
+        .take(pieces.len())
+        .flat_map(|t| t.chars())
+        .flat_map(char::to_lowercase);
     Ok(left.eq(value.chars().flat_map(char::to_lowercase)))
 }
 
@@ -167,7 +187,9 @@ fn piece_text<'a>(p: &'a P, ctx: &'a Context) -> Result<&'a str, ()> {
 }
 
 fn lower_eq(a: &str, b: &str) -> bool {
-    a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// Splits an ARN into its first five colon-separated parts and the rest; `None` if it has fewer than six.
@@ -186,11 +208,22 @@ pub fn split_arn(s: &str) -> Option<[&str; 6]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use iam_policy::grammar::{TemplateMode, template};
     use iam_policy::Span;
+    use iam_policy::grammar::{TemplateMode, template};
 
     fn pieces(s: &str) -> Box<[P]> {
-        compile_pieces(&template(s, TemplateMode { wildcards: true, variables: true }, None, Span::default()).unwrap())
+        compile_pieces(
+            &template(
+                s,
+                TemplateMode {
+                    wildcards: true,
+                    variables: true,
+                },
+                None,
+                Span::default(),
+            )
+            .unwrap(),
+        )
     }
 
     /// The reference: a naive recursive matcher on strings (exponential, fine for short inputs).
@@ -226,8 +259,14 @@ mod tests {
     fn variables_resolve_in_place() {
         let mut c = Context::new();
         c.insert("aws:username", "a*");
-        assert_eq!(is_match(&pieces("home/${aws:username}/*"), "home/a*/x", &c), Ok(true));
-        assert_eq!(is_match(&pieces("home/${aws:username}"), "home/abc", &c), Ok(false));
+        assert_eq!(
+            is_match(&pieces("home/${aws:username}/*"), "home/a*/x", &c),
+            Ok(true)
+        );
+        assert_eq!(
+            is_match(&pieces("home/${aws:username}"), "home/abc", &c),
+            Ok(false)
+        );
         assert_eq!(is_match(&pieces("${aws:userid}"), "x", &c), Err(()));
         assert_eq!(is_match(&pieces("${aws:userid, 'x'}"), "x", &c), Ok(true));
         c.insert_multi("aws:tagkeys", ["a", "b"]);
@@ -264,7 +303,10 @@ mod tests {
 
     #[test]
     fn arns_split() {
-        assert_eq!(split_arn("arn:aws:s3:::b/k:x"), Some(["arn", "aws", "s3", "", "", "b/k:x"]));
+        assert_eq!(
+            split_arn("arn:aws:s3:::b/k:x"),
+            Some(["arn", "aws", "s3", "", "", "b/k:x"])
+        );
         assert_eq!(split_arn("arn:aws:s3"), None);
     }
 }

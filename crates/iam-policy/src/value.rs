@@ -103,11 +103,19 @@ impl<'a> DecimalRef<'a> {
         }
         let int = int.trim_start_matches('0');
         let frac = frac.unwrap_or("").trim_end_matches('0');
-        Some(DecimalRef { negative: neg && !(int.is_empty() && frac.is_empty()), int, frac })
+        Some(DecimalRef {
+            negative: neg && !(int.is_empty() && frac.is_empty()),
+            int,
+            frac,
+        })
     }
 
     fn cmp_magnitude(&self, o: &DecimalRef<'_>) -> Ordering {
-        self.int.len().cmp(&o.int.len()).then_with(|| self.int.cmp(o.int)).then_with(|| self.frac.cmp(o.frac))
+        self.int
+            .len()
+            .cmp(&o.int.len())
+            .then_with(|| self.int.cmp(o.int))
+            .then_with(|| self.frac.cmp(o.frac))
     }
 
     /// Compares two decimals exactly.
@@ -124,7 +132,11 @@ impl<'a> DecimalRef<'a> {
 impl Decimal {
     /// This decimal, borrowed.
     pub fn as_ref(&self) -> DecimalRef<'_> {
-        DecimalRef { negative: self.negative, int: &self.int, frac: &self.frac }
+        DecimalRef {
+            negative: self.negative,
+            int: &self.int,
+            frac: &self.frac,
+        }
     }
 }
 
@@ -314,9 +326,20 @@ mod tests {
 
     #[test]
     fn decimal_refs_agree_with_decimals() {
-        for (a, b) in [("10", "10.0"), ("-1", "1"), ("0.5", "0.25"), ("-0", "0"), ("100", "99.999"), ("-10", "-9.5")] {
+        for (a, b) in [
+            ("10", "10.0"),
+            ("-1", "1"),
+            ("0.5", "0.25"),
+            ("-0", "0"),
+            ("100", "99.999"),
+            ("-10", "-9.5"),
+        ] {
             let (x, y) = (d(a), d(b));
-            assert_eq!(x.as_ref().cmp_to(&DecimalRef::parse(b).unwrap()), x.cmp(&y), "{a} {b}");
+            assert_eq!(
+                x.as_ref().cmp_to(&DecimalRef::parse(b).unwrap()),
+                x.cmp(&y),
+                "{a} {b}"
+            );
         }
         assert!(DecimalRef::parse("1e3").is_none());
         assert!(DecimalRef::parse("1.").is_none());

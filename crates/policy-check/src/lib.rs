@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-mod eval_cmd;
+pub mod eval_cmd;
 mod files;
 pub mod validate_cmd;
 

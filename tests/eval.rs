@@ -1,0 +1,338 @@
+//! The evaluator: golden edge cases, seed suites, invariants, the eval and test commands.
+
+use authz_core::{Context, Decision, Layer, Request, StatementRef, Trace};
+use iam_eval::{Authorizer, PolicySet};
+use iam_policy::Source;
+use proptest::prelude::*;
+
+use crate::cli::run;
+use crate::root;
+
+fn path(p: &str) -> String {
+    root().join(p).display().to_string()
+}
+
+#[test]
+fn edge_case_table_every_row() {
+    let results =
+        policy_check::eval_cmd::run_suites(&[path("fixtures/eval/edge-cases.suite.json")]).unwrap();
+    assert!(results.len() >= 82, "{} cases", results.len());
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| !r.pass)
+        .map(|r| format!("{}: {}\n{}", r.name, r.actual, r.detail))
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+#[test]
+fn seed_suites_pass() {
+    let results = policy_check::eval_cmd::run_suites(&[path("policies")]).unwrap();
+    assert!(results.len() >= 32);
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| !r.pass)
+        .map(|r| format!("{}: {}", r.name, r.detail))
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+#[test]
+fn failing_suite_reports_and_exits_2() {
+    let dir = std::env::temp_dir().join(format!("pc-suite-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let suite = dir.join("wrong.suite.json");
+    std::fs::write(
+        &suite,
+        r#"{"identity": {"Version": "2012-10-17", "Statement": {"Sid": "Reads", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}},
+            "cases": [
+              {"name": "reads", "request": {"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}, "expect": "Allow", "sid": "Reads"},
+              {"name": "writes (wrong expectation)", "request": {"action": "s3:PutObject", "resource": "arn:aws:s3:::b/k"}, "expect": "Allow"}
+            ]}"#,
+    )
+    .unwrap();
+    let (code, out, _) = run(&["test", suite.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("PASS  reads"), "{out}");
+    assert!(out.contains("FAIL  writes (wrong expectation)"), "{out}");
+    assert!(out.contains("action not matched"), "{out}");
+    assert!(out.contains("1 passed, 1 failed"), "{out}");
+    let (code, out, _) = run(&["test", "--format", "json", suite.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[1]["pass"], false);
+    assert_eq!(rows[1]["expect"], "Allow");
+    assert_eq!(rows[1]["actual"], "ImplicitDeny");
+    std::fs::write(
+        &suite,
+        r#"{"cases": [{"name": "x", "request": {"action": "s3:GetObject"}, "expect": "Allow"}]}"#,
+    )
+    .unwrap();
+    let (code, _, err) = run(&["test", suite.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("missing field `resource`"), "{err}");
+}
+
+#[test]
+fn eval_command_formats_and_exit_codes() {
+    let dir = std::env::temp_dir().join(format!("pc-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let req = dir.join("reqs.jsonl");
+    let sub = "us-east-1:11111111-aaaa-4aaa-8aaa-111111111111";
+    std::fs::write(
+        &req,
+        format!(
+            "{{\"action\": \"dynamodb:GetItem\", \"resource\": \"arn:aws:dynamodb:us-east-1:123456789012:table/Notes\", \"context\": {{\"cognito-identity.amazonaws.com:sub\": \"{sub}\", \"dynamodb:LeadingKeys\": [\"{sub}\"]}}}}\n{{\"action\": \"dynamodb:Scan\", \"resource\": \"arn:aws:dynamodb:us-east-1:123456789012:table/Notes\"}}\n"
+        ),
+    )
+    .unwrap();
+    let policy = path("policies/cognito-groups-dynamodb/row-level.json");
+    let (code, out, _) = run(&[
+        "eval",
+        "--policy",
+        &policy,
+        "--request",
+        req.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["decision"], "Allow");
+    assert_eq!(rows[0]["decided_by"]["line"], 4);
+    assert_eq!(rows[1]["decision"], "ImplicitDeny");
+    let single = dir.join("one.json");
+    std::fs::write(&single, format!("{{\"action\": \"dynamodb:GetItem\", \"resource\": \"arn:aws:dynamodb:us-east-1:123456789012:table/Notes\", \"context\": {{\"cognito-identity.amazonaws.com:sub\": \"{sub}\", \"dynamodb:LeadingKeys\": [\"{sub}\"]}}}}")).unwrap();
+    let (code, out, _) = run(&[
+        "eval",
+        "--policy",
+        &policy,
+        "--request",
+        single.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("decision: Allow by"), "{out}");
+    // ForAllValues with the key absent is true (AWS's documented trap): the row-level policy allows a
+    // request that carries no dynamodb:LeadingKeys at all.
+    std::fs::write(&single, r#"[{"action": "dynamodb:GetItem", "resource": "arn:aws:dynamodb:us-east-1:123456789012:table/Notes"}]"#).unwrap();
+    let (code, out, _) = run(&[
+        "eval",
+        "--policy",
+        &policy,
+        "--request",
+        single.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    // A missing variable key is listed and the value matches nothing.
+    std::fs::write(&single, r#"{"action": "dynamodb:GetItem", "resource": "arn:aws:dynamodb:us-east-1:123456789012:table/Notes", "context": {"dynamodb:LeadingKeys": ["x"]}}"#).unwrap();
+    let (code, out, _) = run(&[
+        "eval",
+        "--policy",
+        &policy,
+        "--request",
+        single.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(v["decision"], "ImplicitDeny");
+    assert_eq!(
+        v["missing_context"],
+        serde_json::json!(["cognito-identity.amazonaws.com:sub"])
+    );
+    let reason = v["statements"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("ForAllValues:StringEquals") && reason.contains("dynamodb:leadingkeys"),
+        "{reason}"
+    );
+    // Bad input: a clear error naming the field, exit 1.
+    std::fs::write(
+        &single,
+        r#"{"action": "s3:Get*", "resource": "arn:aws:s3:::b"}"#,
+    )
+    .unwrap();
+    let (code, _, err) = run(&[
+        "eval",
+        "--policy",
+        &policy,
+        "--request",
+        single.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("field `action`"), "{err}");
+    let (code, _, err) = run(&[
+        "eval",
+        "--policy",
+        &path("fixtures/malformed/013-effect-lowercase.json"),
+        "--request",
+        single.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("invalid effect"), "{err}");
+}
+
+#[test]
+fn all_managed_policies_compile() {
+    let docs: Vec<_> = crate::corpus::managed()
+        .into_iter()
+        .map(|(n, t)| iam_policy::parse(&Source::new(n.as_str(), t.as_str())).unwrap())
+        .collect();
+    let set = PolicySet::compile(Layer::Identity, docs).unwrap();
+    assert_eq!(set.len(), 8853);
+}
+
+#[test]
+fn readonly_access_allows_reads_and_not_writes() {
+    let (_, text) = crate::corpus::managed()
+        .into_iter()
+        .find(|(n, _)| n == "ReadOnlyAccess")
+        .unwrap();
+    let set = PolicySet::compile(
+        Layer::Identity,
+        [iam_policy::parse(&Source::new("ReadOnlyAccess", text.as_str())).unwrap()],
+    )
+    .unwrap();
+    let ok = |a: &str| set.evaluate(&Request::new(a, "arn:aws:s3:::b/k")).decision;
+    assert_eq!(ok("s3:GetObject"), Decision::Allow);
+    assert_eq!(ok("S3:getobject"), Decision::Allow);
+    assert_eq!(ok("ec2:DescribeInstances"), Decision::Allow);
+    assert_eq!(ok("s3:PutObject"), Decision::ImplicitDeny);
+    assert_eq!(ok("iam:CreateUser"), Decision::ImplicitDeny);
+}
+
+// ---- invariants -------------------------------------------------------------------------------------
+
+fn stmt_strategy() -> impl Strategy<Value = String> {
+    let action = prop::sample::select(vec![
+        "s3:GetObject",
+        "s3:Get*",
+        "s3:*",
+        "*",
+        "ec2:Describe*",
+        "s3:PutObject",
+    ]);
+    let resource = prop::sample::select(vec![
+        "*",
+        "arn:aws:s3:::b/*",
+        "arn:aws:s3:::b/${aws:username}/*",
+        "arn:aws:s3:::other/*",
+    ]);
+    let cond = prop::sample::select(vec![
+        "",
+        r#","Condition":{"StringEquals":{"aws:username":"alice"}}"#,
+        r#","Condition":{"StringNotEquals":{"aws:username":"bob"}}"#,
+        r#","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#,
+        r#","Condition":{"ForAnyValue:StringLike":{"aws:TagKeys":"t*"}}"#,
+        r#","Condition":{"NumericLessThan":{"s3:max-keys":"10"}}"#,
+    ]);
+    (prop::bool::ANY, prop::bool::ANY, action, resource, cond).prop_map(
+        |(allow, not_action, a, r, c)| {
+            let key = if not_action { "NotAction" } else { "Action" };
+            format!(
+                r#"{{"Effect":"{}","{key}":"{a}","Resource":"{r}"{c}}}"#,
+                if allow { "Allow" } else { "Deny" }
+            )
+        },
+    )
+}
+
+fn set_of(stmts: &[String]) -> PolicySet {
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        stmts.join(",")
+    );
+    let doc = iam_policy::parse(&Source::new("gen", text.as_str())).unwrap();
+    PolicySet::compile(Layer::Identity, [doc]).unwrap()
+}
+
+fn request_strategy() -> impl Strategy<Value = (String, String, Context)> {
+    let action = prop::sample::select(vec![
+        "s3:GetObject",
+        "s3:PutObject",
+        "ec2:DescribeInstances",
+        "iam:CreateUser",
+    ]);
+    let resource = prop::sample::select(vec![
+        "arn:aws:s3:::b/alice/k",
+        "arn:aws:s3:::other/x",
+        "arn:aws:s3:::b/k",
+    ]);
+    let user = prop::option::of(prop::sample::select(vec!["alice", "bob"]));
+    let ip = prop::option::of(prop::sample::select(vec!["10.1.2.3", "192.0.2.1"]));
+    (action, resource, user, ip).prop_map(|(a, r, u, ip)| {
+        let mut c = Context::new();
+        if let Some(u) = u {
+            c.insert("aws:username", u);
+        }
+        if let Some(ip) = ip {
+            c.insert("aws:SourceIp", ip);
+        }
+        c.insert_multi("aws:TagKeys", ["team"]);
+        c.insert("s3:max-keys", "5");
+        (a.to_string(), r.to_string(), c)
+    })
+}
+
+#[derive(Default)]
+struct Recorder(Vec<(StatementRef, bool)>);
+impl Trace for Recorder {
+    fn statement(&mut self, at: StatementRef, matched: bool) {
+        self.0.push((at, matched));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn no_statements_is_implicit_deny((a, r, c) in request_strategy()) {
+        let set = PolicySet::compile(Layer::Identity, []).unwrap();
+        prop_assert_eq!(set.evaluate(&Request::new(&a, &r).context(&c)).decision, Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn invariants(stmts in prop::collection::vec(stmt_strategy(), 1..6), extra in stmt_strategy(), (a, r, c) in request_strategy()) {
+        let req = Request::new(&a, &r).context(&c);
+        let base = set_of(&stmts).evaluate(&req).decision;
+        // Adding a Deny never yields Allow.
+        let mut with_deny = stmts.clone();
+        with_deny.push(extra.replace(r#""Effect":"Allow""#, r#""Effect":"Deny""#));
+        let d = set_of(&with_deny).evaluate(&req).decision;
+        prop_assert!(!(d == Decision::Allow && base != Decision::Allow));
+        prop_assert!(d != Decision::Allow || base == Decision::Allow);
+        // Adding an Allow never changes an ExplicitDeny.
+        if base == Decision::ExplicitDeny {
+            let mut with_allow = stmts.clone();
+            with_allow.push(extra.replace(r#""Effect":"Deny""#, r#""Effect":"Allow""#));
+            prop_assert_eq!(set_of(&with_allow).evaluate(&req).decision, Decision::ExplicitDeny);
+        }
+        // Statement order never matters.
+        let mut rev = stmts.clone();
+        rev.reverse();
+        prop_assert_eq!(set_of(&rev).evaluate(&req).decision, base);
+        // Traced and untraced evaluation agree, and the tracer saw the deciding statement apply.
+        let set = set_of(&stmts);
+        let mut rec = Recorder::default();
+        let traced = set.evaluate_with(&req, &mut rec);
+        prop_assert_eq!(traced, set.evaluate(&req));
+        if let Some(at) = traced.decided_by {
+            prop_assert!(rec.0.contains(&(at, true)));
+        }
+        // The explanation agrees with the decision.
+        let auth = Authorizer::new(set.clone());
+        let ex = auth.explain(&req);
+        prop_assert_eq!(ex.outcome.decision, base);
+        let applies = ex.statements.iter().filter(|s| s.verdict == iam_eval::Verdict::Applies).count();
+        prop_assert_eq!(applies > 0, base != Decision::ImplicitDeny);
+    }
+}
