@@ -2,7 +2,9 @@
 
 use std::hint::black_box;
 
+use authz_core::{Context, Decision, Layer, Request};
 use criterion::{Criterion, criterion_group, criterion_main};
+use iam_eval::PolicySet;
 use iam_policy::{PolicyType, Source, ValidateOptions};
 
 fn managed() -> Vec<(String, String)> {
@@ -43,5 +45,148 @@ fn parse_benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, parse_benches);
+fn doc(name: &str, text: &str) -> iam_policy::PolicyDocument {
+    iam_policy::parse(&Source::new(name, text)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_default()
+}
+
+const SUB: &str = "us-east-1:11111111-aaaa-4aaa-8aaa-111111111111";
+const TABLE: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/Notes";
+
+fn eval_benches(c: &mut Criterion) {
+    let row = doc(
+        "row-level.json",
+        &read("policies/cognito-groups-dynamodb/row-level.json"),
+    );
+    let set = PolicySet::compile(Layer::Identity, [row]).unwrap();
+    let mut ctx = Context::new();
+    ctx.insert("cognito-identity.amazonaws.com:sub", SUB);
+    ctx.insert_multi("dynamodb:LeadingKeys", [SUB]);
+    let req = Request::new("dynamodb:GetItem", TABLE).context(&ctx);
+    assert_eq!(set.evaluate(&req).decision, Decision::Allow);
+    c.bench_function("evaluate/cognito-dynamodb", |b| {
+        b.iter(|| black_box(&set).evaluate(black_box(&req)))
+    });
+    struct Count(u32);
+    impl authz_core::Trace for Count {
+        fn statement(&mut self, _: authz_core::StatementRef, _: bool) {
+            self.0 += 1;
+        }
+    }
+    c.bench_function("evaluate_traced/cognito-dynamodb", |b| {
+        b.iter(|| {
+            let mut t = Count(0);
+            black_box(black_box(&set).evaluate_with(black_box(&req), &mut t));
+            t.0
+        })
+    });
+
+    let ro_text = managed()
+        .into_iter()
+        .find(|(n, _)| n == "ReadOnlyAccess")
+        .map(|(_, t)| t)
+        .unwrap_or_default();
+    let ro = PolicySet::compile(Layer::Identity, [doc("ReadOnlyAccess", &ro_text)]).unwrap();
+    let allow = Request::new(
+        "ssm:GetParameter",
+        "arn:aws:ssm:us-east-1:123456789012:parameter/x",
+    );
+    let deny = Request::new("s3:PutObject", "arn:aws:s3:::bucket/key");
+    assert_eq!(ro.evaluate(&allow).decision, Decision::Allow);
+    assert_eq!(ro.evaluate(&deny).decision, Decision::ImplicitDeny);
+    c.bench_function("evaluate/readonlyaccess-allow", |b| {
+        b.iter(|| black_box(&ro).evaluate(black_box(&allow)))
+    });
+    c.bench_function("evaluate/readonlyaccess-deny", |b| {
+        b.iter(|| black_box(&ro).evaluate(black_box(&deny)))
+    });
+
+    for n in [10usize, 1000, 10000] {
+        let stmts: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"Sid":"S{i}","Effect":"Allow","Action":["svc{}:Action{i}","svc{}:Get{i}*"],"Resource":"arn:aws:svc:us-east-1:123456789012:thing/{i}/*","Condition":{{"StringEquals":{{"aws:PrincipalTag/team":"t{i}"}}}}}}"#,
+                    i % 50,
+                    i % 50
+                )
+            })
+            .collect();
+        let text = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+            stmts.join(",")
+        );
+        let set = PolicySet::compile(Layer::Identity, [doc("scale", &text)]).unwrap();
+        let i = n / 2;
+        let action = format!("svc{}:Action{i}", i % 50);
+        let resource = format!("arn:aws:svc:us-east-1:123456789012:thing/{i}/x");
+        let mut ctx = Context::new();
+        ctx.insert("aws:PrincipalTag/team", format!("t{i}"));
+        let req = Request::new(&action, &resource).context(&ctx);
+        assert_eq!(set.evaluate(&req).decision, Decision::Allow);
+        c.bench_function(&format!("evaluate/scale-{n}"), |b| {
+            b.iter(|| black_box(&set).evaluate(black_box(&req)))
+        });
+    }
+}
+
+fn compile_benches(c: &mut Criterion) {
+    let all = managed();
+    c.bench_function("compile/all-managed", |b| {
+        b.iter(|| {
+            let docs: Vec<_> = all.iter().map(|(n, t)| doc(n, t)).collect();
+            black_box(PolicySet::compile(Layer::Identity, docs).unwrap().len())
+        })
+    });
+}
+
+/// cedar-policy's Authorizer on the Cedar policy equivalent to the seed's LeadingKeys policy.
+fn cedar_benches(c: &mut Criterion) {
+    use cedar_policy::{
+        Authorizer, Context as CContext, Entities, EntityUid, PolicySet as CPolicySet,
+        Request as CRequest,
+    };
+    use std::str::FromStr;
+    let policies = CPolicySet::from_str(
+        r#"permit(principal, action in [Action::"GetItem", Action::"PutItem", Action::"Query"], resource == Table::"arn:aws:dynamodb:us-east-1:123456789012:table/Notes")
+           when { [principal.sub].containsAll(context.leadingKeys) };"#,
+    )
+    .unwrap();
+    let entities = Entities::from_json_value(
+        serde_json::json!([{"uid": {"type": "User", "id": SUB}, "attrs": {"sub": SUB}, "parents": []}]),
+        None,
+    )
+    .unwrap();
+    let ctx = CContext::from_json_value(serde_json::json!({"leadingKeys": [SUB]}), None).unwrap();
+    let req = CRequest::new(
+        EntityUid::from_str(&format!("User::\"{SUB}\"")).unwrap(),
+        EntityUid::from_str("Action::\"GetItem\"").unwrap(),
+        EntityUid::from_str(&format!("Table::\"{TABLE}\"")).unwrap(),
+        ctx,
+        None,
+    )
+    .unwrap();
+    let auth = Authorizer::new();
+    assert_eq!(
+        auth.is_authorized(&req, &policies, &entities).decision(),
+        cedar_policy::Decision::Allow
+    );
+    c.bench_function("cedar/equivalent-cognito", |b| {
+        b.iter(|| {
+            black_box(&auth)
+                .is_authorized(black_box(&req), &policies, &entities)
+                .decision()
+        })
+    });
+}
+
+criterion_group!(
+    benches,
+    parse_benches,
+    compile_benches,
+    eval_benches,
+    cedar_benches
+);
 criterion_main!(benches);
