@@ -1,6 +1,7 @@
 //! The workspace's integration tests: one binary, one module per area.
 
 mod cli;
+mod cognito;
 mod corpus;
 mod eval;
 mod golden;

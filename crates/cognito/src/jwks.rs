@@ -1,0 +1,143 @@
+//! JWKS sources: a file or JSON given in configuration (offline, the default), or the pool's well-known
+//! URL over HTTPS, cached in memory and refetched on an unknown `kid` at most once per cool-down.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+
+use crate::VerifyError;
+
+/// Default cool-down between fetches of one URL that did not yield a wanted `kid`.
+pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(10);
+
+/// Where keys come from.
+#[derive(Debug)]
+pub enum JwksSource {
+    /// A fixed key set.
+    Static(JwkSet),
+    /// Fetched from a URL and cached.
+    Remote(RemoteJwks),
+}
+
+/// A JWKS fetched over HTTP(S).
+#[derive(Debug)]
+pub struct RemoteJwks {
+    url: String,
+    cooldown: Duration,
+    timeout: Duration,
+    state: Mutex<RemoteState>,
+}
+
+#[derive(Debug, Default)]
+struct RemoteState {
+    keys: Option<JwkSet>,
+    last_miss: Option<Instant>,
+    fetches: u64,
+}
+
+impl JwksSource {
+    /// Parses a JWKS document.
+    pub fn from_json(text: &str) -> Result<Self, VerifyError> {
+        let set: JwkSet = serde_json::from_str(text)
+            .map_err(|e| VerifyError::Jwks(format!("invalid JWKS: {e}")))?;
+        Ok(JwksSource::Static(set))
+    }
+
+    /// A JWKS at `url`, fetched on first use.
+    pub fn remote(url: impl Into<String>) -> Self {
+        JwksSource::Remote(RemoteJwks {
+            url: url.into(),
+            cooldown: DEFAULT_COOLDOWN,
+            timeout: Duration::from_secs(5),
+            state: Mutex::new(RemoteState::default()),
+        })
+    }
+
+    /// Sets the refetch cool-down and the HTTP timeout (remote sources only).
+    #[must_use]
+    pub fn with_limits(mut self, cooldown: Duration, timeout: Duration) -> Self {
+        if let JwksSource::Remote(r) = &mut self {
+            r.cooldown = cooldown;
+            r.timeout = timeout;
+        }
+        self
+    }
+
+    /// How many HTTP fetches were made (0 for static sources).
+    pub fn fetch_count(&self) -> u64 {
+        match self {
+            JwksSource::Static(_) => 0,
+            JwksSource::Remote(r) => r.state.lock().map_or(0, |s| s.fetches),
+        }
+    }
+
+    /// The key with `kid`: from the cache, or after one (rate-limited) refetch.
+    pub fn key(&self, kid: &str) -> Result<Jwk, VerifyError> {
+        match self {
+            JwksSource::Static(set) => set
+                .find(kid)
+                .cloned()
+                .ok_or_else(|| VerifyError::UnknownKid(kid.into())),
+            JwksSource::Remote(r) => r.key(kid),
+        }
+    }
+}
+
+impl RemoteJwks {
+    fn key(&self, kid: &str) -> Result<Jwk, VerifyError> {
+        // Holding the lock across the fetch makes concurrent misses share one fetch.
+        let mut st = self
+            .state
+            .lock()
+            .map_err(|_| VerifyError::Jwks("JWKS cache lock poisoned".into()))?;
+        if let Some(k) = st.keys.as_ref().and_then(|s| s.find(kid)) {
+            return Ok(k.clone());
+        }
+        if let Some(t) = st.last_miss {
+            if t.elapsed() < self.cooldown {
+                return Err(match st.keys {
+                    Some(_) => VerifyError::UnknownKid(kid.into()),
+                    None => VerifyError::Jwks(format!(
+                        "the last fetch of {} failed; not retried for {:?}",
+                        self.url, self.cooldown
+                    )),
+                });
+            }
+        }
+        st.fetches += 1;
+        let set = match self.fetch() {
+            Ok(s) => s,
+            Err(e) => {
+                st.last_miss = Some(Instant::now());
+                return Err(e);
+            }
+        };
+        let found = set.find(kid).cloned();
+        st.keys = Some(set);
+        if found.is_none() {
+            // Only a fetch that did not yield the wanted kid starts the cool-down.
+            st.last_miss = Some(Instant::now());
+        }
+        found.ok_or_else(|| VerifyError::UnknownKid(kid.into()))
+    }
+
+    fn fetch(&self) -> Result<JwkSet, VerifyError> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(self.timeout))
+            .build()
+            .into();
+        let mut resp = agent
+            .get(&self.url)
+            .call()
+            .map_err(|e| VerifyError::Jwks(format!("GET {}: {e}", self.url)))?;
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(1024 * 1024)
+            .read_to_string()
+            .map_err(|e| VerifyError::Jwks(format!("GET {}: {e}", self.url)))?;
+        serde_json::from_str(&body)
+            .map_err(|e| VerifyError::Jwks(format!("GET {}: invalid JWKS: {e}", self.url)))
+    }
+}

@@ -1,0 +1,721 @@
+//! Identity pools: claims → IAM request context, role resolution (token or rules), the trust-policy check
+//! for `sts:AssumeRoleWithWebIdentity`, and the final decision with the chosen role's policies.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use authz_core::{Context, ContextValue, Decision, Layer, Request};
+use iam_eval::{Authorizer, Explanation, PolicySet};
+use iam_policy::{PolicyDocument, PolicyType};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::{VerifiedClaims, string_list};
+
+/// The managed `AmazonCognitoUnAuthedIdentitiesSessionPolicy` (version v4, 2026-05-01), the default
+/// scope-down Cognito applies to guest identities in the enhanced flow.
+pub const GUEST_SESSION_POLICY: &str =
+    include_str!("../data/AmazonCognitoUnAuthedIdentitiesSessionPolicy.json");
+
+/// The version id of [`GUEST_SESSION_POLICY`].
+pub const GUEST_SESSION_POLICY_VERSION: &str = "v4";
+
+/// How a rule compares a claim.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum MatchType {
+    /// Equal.
+    Equals,
+    /// Not equal (skipped when the claim is absent).
+    NotEqual,
+    /// Prefix.
+    StartsWith,
+    /// Substring.
+    Contains,
+}
+
+/// One mapping rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Claim name (custom attributes with `custom:`).
+    pub claim: String,
+    /// Comparison.
+    pub match_type: MatchType,
+    /// Value compared.
+    pub value: String,
+    /// Role chosen on a match.
+    pub role_arn: String,
+}
+
+/// What to do when no role can be chosen.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+pub enum Ambiguous {
+    /// Use the pool's authenticated role.
+    #[default]
+    AuthenticatedRole,
+    /// Refuse.
+    Deny,
+}
+
+/// Token- or rules-based mapping.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum MappingType {
+    /// Choose the role from `cognito:roles` / `cognito:preferred_role`.
+    Token,
+    /// Evaluate rules in order.
+    Rules,
+}
+
+/// A role mapping for one provider (`cognito-idp.<region>.amazonaws.com/<pool>:<client>`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleMapping {
+    /// Token or Rules.
+    #[serde(rename = "type")]
+    pub kind: MappingType,
+    /// Fallback.
+    #[serde(default)]
+    pub ambiguous_role_resolution: Ambiguous,
+    /// Rules (for `Rules`).
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+/// A role: its trust policy and permission policies (paths relative to the config file, or inline).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleConfig {
+    /// Trust policy.
+    pub trust: Value,
+    /// Permission policies.
+    #[serde(default)]
+    pub policies: Vec<Value>,
+    /// Permissions boundary.
+    #[serde(default)]
+    pub boundary: Option<Value>,
+}
+
+/// Principal-tag mapping: `"default"` (username ← sub, client ← aud) or `{tag: claim}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PrincipalTags {
+    /// `"default"`.
+    Named(String),
+    /// Custom mapping.
+    Custom(BTreeMap<String, String>),
+}
+
+/// An identity pool as JSON.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolConfig {
+    /// `region:GUID`.
+    pub identity_pool_id: String,
+    /// Account of the roles.
+    pub account: String,
+    /// Default authenticated role ARN.
+    #[serde(default)]
+    pub authenticated_role: Option<String>,
+    /// Default unauthenticated (guest) role ARN.
+    #[serde(default)]
+    pub unauthenticated_role: Option<String>,
+    /// Whether guests are allowed.
+    #[serde(default)]
+    pub allow_unauthenticated: bool,
+    /// Basic (classic) flow enabled.
+    #[serde(default)]
+    pub allow_classic_flow: bool,
+    /// Roles by ARN.
+    pub roles: BTreeMap<String, RoleConfig>,
+    /// Role mappings by provider key.
+    #[serde(default)]
+    pub role_mappings: BTreeMap<String, RoleMapping>,
+    /// Attributes for access control.
+    #[serde(default)]
+    pub principal_tags: Option<PrincipalTags>,
+    /// Guest session policies; default: the managed policy.
+    #[serde(default)]
+    pub guest_session_policies: Option<Vec<Value>>,
+    /// Identity ids by user-pool `sub` (otherwise derived, see [`identity_id`]).
+    #[serde(default)]
+    pub identity_ids: BTreeMap<String, String>,
+}
+
+struct Role {
+    trust: PolicySet,
+    permissions: PolicySet,
+    boundary: Option<PolicySet>,
+}
+
+/// A loaded identity pool: configuration with compiled policies.
+pub struct IdentityPool {
+    /// The configuration.
+    pub config: PoolConfig,
+    roles: BTreeMap<String, Role>,
+    guest: PolicySet,
+}
+
+impl std::fmt::Debug for IdentityPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityPool")
+            .field("id", &self.config.identity_pool_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn load_doc(v: &Value, base: &Path, ty: PolicyType, what: &str) -> Result<PolicyDocument, String> {
+    let (name, bytes) = match v {
+        Value::String(p) => {
+            let path: PathBuf = base.join(p);
+            let b = std::fs::read(&path)
+                .map_err(|e| format!("{what}: cannot read `{}`: {e}", path.display()))?;
+            (path.display().to_string(), b)
+        }
+        Value::Object(_) => (
+            format!("{what} (inline)"),
+            serde_json::to_vec_pretty(v).map_err(|e| e.to_string())?,
+        ),
+        other => {
+            return Err(format!(
+                "{what}: a policy is a path or an inline document, found {other}"
+            ));
+        }
+    };
+    let c = iam_policy::check(&name, &bytes, ty, &iam_policy::ValidateOptions::default());
+    if let Some(d) = c.diagnostics.iter().find(|d| d.is_error()) {
+        let (l, col) = c.source.line_col(d.span.start);
+        return Err(format!("{name}:{l}:{col}: {} [{}]", d.message, d.code));
+    }
+    c.document
+        .ok_or_else(|| format!("{what}: unreadable policy"))
+}
+
+/// Limits from the Cognito API reference (MappingRule, RoleMapping, SetPrincipalTagAttributeMap).
+fn check_limits(c: &PoolConfig) -> Result<(), String> {
+    if c.role_mappings.len() > 10 {
+        return Err(format!(
+            "{} role mappings; an identity pool has at most 10",
+            c.role_mappings.len()
+        ));
+    }
+    for (k, m) in &c.role_mappings {
+        if !k.contains(':') {
+            return Err(format!(
+                "role mapping key `{k}` must be <provider>:<app client id>"
+            ));
+        }
+        if m.kind == MappingType::Rules && !(1..=25).contains(&m.rules.len()) {
+            return Err(format!(
+                "role mapping `{k}` has {} rules; 1 to 25 are allowed",
+                m.rules.len()
+            ));
+        }
+        for r in &m.rules {
+            if !(1..=64).contains(&r.claim.len())
+                || !(1..=128).contains(&r.value.len())
+                || !(20..=2048).contains(&r.role_arn.len())
+            {
+                return Err(format!(
+                    "rule on `{}` in `{k}` breaks the length limits (claim 1–64, value 1–128, role ARN 20–2048)",
+                    r.claim
+                ));
+            }
+        }
+    }
+    if let Some(PrincipalTags::Custom(m)) = &c.principal_tags {
+        if m.len() > 50 {
+            return Err(format!("{} principal tags; at most 50", m.len()));
+        }
+        for (k, v) in m {
+            if !(1..=128).contains(&k.len()) || !(1..=256).contains(&v.len()) {
+                return Err(format!(
+                    "principal tag `{k}` breaks the length limits (key 1–128, value 1–256)"
+                ));
+            }
+        }
+    }
+    if let Some(PrincipalTags::Named(n)) = &c.principal_tags {
+        if n != "default" {
+            return Err(format!(
+                "principal_tags must be \"default\" or an object of tag → claim, not `{n}`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The identity id for a user: configured, or derived deterministically as
+/// `<region>:<uuid from SHA-256(pool id, issuer, sub)>` (the real one is random and kept by Cognito; a
+/// stable stand-in lets tests and policies refer to it).
+pub fn identity_id(pool_id: &str, issuer: &str, sub: &str) -> String {
+    let region = pool_id.split(':').next().unwrap_or("us-east-1");
+    let d = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        format!("{pool_id}\n{issuer}\n{sub}").as_bytes(),
+    );
+    let h: String = d
+        .as_ref()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let g = |a: usize, b: usize| h.get(a..b).unwrap_or("");
+    format!(
+        "{region}:{}-{}-{}-{}-{}",
+        g(0, 8),
+        g(8, 12),
+        g(12, 16),
+        g(16, 20),
+        g(20, 32)
+    )
+}
+
+/// Which role was chosen and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleChoice {
+    /// Role ARN.
+    pub role_arn: String,
+    /// Guest identity (session policies apply).
+    pub unauthenticated: bool,
+    /// How it was chosen.
+    pub reason: String,
+}
+
+/// The end-to-end result.
+#[derive(Debug)]
+pub struct PoolDecision {
+    /// The role, when one was chosen and its trust policy accepted the identity.
+    pub role: Option<RoleChoice>,
+    /// The decision.
+    pub decision: Decision,
+    /// Why, in words (role refusals, trust-policy denials, the deciding statement).
+    pub reason: String,
+    /// The explanation of the final evaluation (or of the trust policy when it refused).
+    pub explanation: Option<Explanation>,
+    /// The IAM context the request was evaluated with.
+    pub context: Context,
+}
+
+impl IdentityPool {
+    /// Loads a pool configuration file; policy paths are relative to it.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let config: PoolConfig =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::from_config(config, path.parent().unwrap_or(Path::new(".")))
+    }
+
+    /// Compiles a configuration.
+    pub fn from_config(config: PoolConfig, base: &Path) -> Result<Self, String> {
+        check_limits(&config)?;
+        let mut roles = BTreeMap::new();
+        for (arn, r) in &config.roles {
+            let trust = load_doc(
+                &r.trust,
+                base,
+                PolicyType::Trust,
+                &format!("role {arn} trust"),
+            )?;
+            let mut perms = Vec::new();
+            for (i, p) in r.policies.iter().enumerate() {
+                perms.push(load_doc(
+                    p,
+                    base,
+                    PolicyType::Identity,
+                    &format!("role {arn} policy #{}", i + 1),
+                )?);
+            }
+            let boundary = r
+                .boundary
+                .as_ref()
+                .map(|b| {
+                    load_doc(
+                        b,
+                        base,
+                        PolicyType::Boundary,
+                        &format!("role {arn} boundary"),
+                    )
+                })
+                .transpose()?;
+            let c = |l, d: Vec<PolicyDocument>| PolicySet::compile(l, d).map_err(|e| e.to_string());
+            roles.insert(
+                arn.clone(),
+                Role {
+                    trust: c(Layer::Resource, vec![trust])?,
+                    permissions: c(Layer::Identity, perms)?,
+                    boundary: boundary.map(|b| c(Layer::Boundary, vec![b])).transpose()?,
+                },
+            );
+        }
+        for arn in config
+            .authenticated_role
+            .iter()
+            .chain(config.unauthenticated_role.iter())
+        {
+            if !roles.contains_key(arn) {
+                return Err(format!("role `{arn}` is not defined under `roles`"));
+            }
+        }
+        let guest_docs = match &config.guest_session_policies {
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    load_doc(
+                        p,
+                        base,
+                        PolicyType::Session,
+                        &format!("guest session policy #{}", i + 1),
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => vec![load_doc(
+                &serde_json::from_str(GUEST_SESSION_POLICY).map_err(|e| e.to_string())?,
+                base,
+                PolicyType::Session,
+                "AmazonCognitoUnAuthedIdentitiesSessionPolicy",
+            )?],
+        };
+        let guest = PolicySet::compile(Layer::Session, guest_docs).map_err(|e| e.to_string())?;
+        Ok(Self {
+            config,
+            roles,
+            guest,
+        })
+    }
+
+    fn provider_key(claims: &VerifiedClaims) -> String {
+        let iss = claims.issuer();
+        let provider = iss.strip_prefix("https://").unwrap_or(iss);
+        format!("{provider}:{}", claims.client_id())
+    }
+
+    /// The identity id of a user.
+    pub fn identity_id(&self, claims: &VerifiedClaims) -> String {
+        self.config
+            .identity_ids
+            .get(claims.sub())
+            .cloned()
+            .unwrap_or_else(|| {
+                identity_id(&self.config.identity_pool_id, claims.issuer(), claims.sub())
+            })
+    }
+
+    /// Chooses the role (enhanced flow). `claims` `None` is a guest identity.
+    pub fn resolve_role(
+        &self,
+        claims: Option<&VerifiedClaims>,
+        custom_role_arn: Option<&str>,
+    ) -> Result<RoleChoice, String> {
+        let Some(claims) = claims else {
+            if !self.config.allow_unauthenticated {
+                return Err("unauthenticated identities are not enabled for this pool".into());
+            }
+            let arn = self
+                .config
+                .unauthenticated_role
+                .clone()
+                .ok_or("the pool has no unauthenticated role")?;
+            return Ok(RoleChoice {
+                role_arn: arn,
+                unauthenticated: true,
+                reason: "guest identity: the pool's unauthenticated role".into(),
+            });
+        };
+        let auth_default = |why: &str| -> Result<RoleChoice, String> {
+            let arn = self
+                .config
+                .authenticated_role
+                .clone()
+                .ok_or_else(|| format!("{why}, and the pool has no authenticated role"))?;
+            Ok(RoleChoice {
+                role_arn: arn,
+                unauthenticated: false,
+                reason: format!("{why}: the pool's authenticated role"),
+            })
+        };
+        let key = Self::provider_key(claims);
+        let Some(mapping) = self.config.role_mappings.get(&key) else {
+            if let Some(c) = custom_role_arn {
+                return Err(format!(
+                    "CustomRoleArn `{c}` needs a role mapping for `{key}`"
+                ));
+            }
+            return auth_default(&format!("no role mapping for `{key}`"));
+        };
+        let ambiguous = |why: &str| match mapping.ambiguous_role_resolution {
+            Ambiguous::AuthenticatedRole => auth_default(why),
+            Ambiguous::Deny => Err(format!("{why}, and AmbiguousRoleResolution is Deny")),
+        };
+        match mapping.kind {
+            MappingType::Token => {
+                let roles = string_list(claims.claims().get("cognito:roles"));
+                if let Some(c) = custom_role_arn {
+                    return if roles.contains(&c) {
+                        Ok(RoleChoice {
+                            role_arn: c.into(),
+                            unauthenticated: false,
+                            reason: "CustomRoleArn listed in cognito:roles".into(),
+                        })
+                    } else {
+                        Err(format!(
+                            "CustomRoleArn `{c}` is not in the token's cognito:roles"
+                        ))
+                    };
+                }
+                if let Some(p) = claims.str("cognito:preferred_role") {
+                    return Ok(RoleChoice {
+                        role_arn: p.into(),
+                        unauthenticated: false,
+                        reason: "cognito:preferred_role (the group with the best precedence)"
+                            .into(),
+                    });
+                }
+                if roles.is_empty() {
+                    ambiguous("the token has neither cognito:preferred_role nor cognito:roles")
+                } else {
+                    ambiguous(
+                        "the token has cognito:roles but no cognito:preferred_role (groups tie on precedence)",
+                    )
+                }
+            }
+            MappingType::Rules => {
+                for (i, r) in mapping.rules.iter().enumerate() {
+                    if rule_matches(r, claims) {
+                        if let Some(c) = custom_role_arn {
+                            if c != r.role_arn {
+                                return Err(format!(
+                                    "CustomRoleArn `{c}` differs from the role of the matching rule #{}",
+                                    i + 1
+                                ));
+                            }
+                        }
+                        return Ok(RoleChoice {
+                            role_arn: r.role_arn.clone(),
+                            unauthenticated: false,
+                            reason: format!(
+                                "rule #{} ({} {:?} `{}`) matched first",
+                                i + 1,
+                                r.claim,
+                                r.match_type,
+                                r.value
+                            ),
+                        });
+                    }
+                }
+                ambiguous("no rule matched")
+            }
+        }
+    }
+
+    /// The IAM context of requests made with the identity's credentials (the caller's own context keys
+    /// are added on top).
+    pub fn iam_context(
+        &self,
+        claims: Option<&VerifiedClaims>,
+        role_arn: &str,
+        identity: &str,
+    ) -> Context {
+        let mut c = Context::new();
+        let role_name = role_arn.rsplit('/').next().unwrap_or(role_arn);
+        c.insert("aws:PrincipalArn", role_arn);
+        c.insert("aws:PrincipalType", "AssumedRole");
+        c.insert("aws:PrincipalAccount", self.config.account.as_str());
+        c.insert(
+            "aws:userid",
+            format!("AROA{}:CognitoIdentityCredentials", role_name.len()),
+        );
+        c.insert("aws:FederatedProvider", "cognito-identity.amazonaws.com");
+        c.insert(
+            "cognito-identity.amazonaws.com:aud",
+            self.config.identity_pool_id.as_str(),
+        );
+        c.insert("cognito-identity.amazonaws.com:sub", identity);
+        c.insert_value(
+            "cognito-identity.amazonaws.com:amr",
+            ContextValue::multi(amr(claims)),
+        );
+        if let Some(cl) = claims {
+            for (tag, claim) in self.tag_map() {
+                if let Some(v) = cl.claims().get(&claim) {
+                    let text = match v {
+                        Value::String(s) => s.clone(),
+                        Value::Array(_) | Value::Object(_) => continue,
+                        other => other.to_string(),
+                    };
+                    c.insert(&format!("aws:PrincipalTag/{tag}"), text);
+                }
+            }
+        }
+        c
+    }
+
+    fn tag_map(&self) -> Vec<(String, String)> {
+        match &self.config.principal_tags {
+            None => Vec::new(),
+            Some(PrincipalTags::Named(_)) => vec![
+                ("username".into(), "sub".into()),
+                ("client".into(), "aud".into()),
+            ],
+            Some(PrincipalTags::Custom(m)) => {
+                m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+            }
+        }
+    }
+
+    /// Decides a request end to end: role choice, trust policy, then the role's policies.
+    pub fn decide(
+        &self,
+        claims: Option<&VerifiedClaims>,
+        custom_role_arn: Option<&str>,
+        request: &crate::PoolRequest,
+    ) -> PoolDecision {
+        let deny = |reason: String,
+                    explanation: Option<Explanation>,
+                    role: Option<RoleChoice>,
+                    context: Context| PoolDecision {
+            role,
+            decision: Decision::ImplicitDeny,
+            reason,
+            explanation,
+            context,
+        };
+        let choice = match self.resolve_role(claims, custom_role_arn) {
+            Ok(c) => c,
+            Err(e) => return deny(format!("no role: {e}"), None, None, Context::new()),
+        };
+        let Some(role) = self.roles.get(&choice.role_arn) else {
+            return deny(
+                format!(
+                    "role `{}` is not defined in the pool configuration",
+                    choice.role_arn
+                ),
+                None,
+                Some(choice),
+                Context::new(),
+            );
+        };
+        let identity = match claims {
+            Some(c) => self.identity_id(c),
+            None => identity_id(
+                &self.config.identity_pool_id,
+                "unauthenticated",
+                request.guest_id.as_deref().unwrap_or("guest"),
+            ),
+        };
+        let ctx = self.iam_context(claims, &choice.role_arn, &identity);
+        // The trust policy must accept the identity for sts:AssumeRoleWithWebIdentity (and sts:TagSession
+        // when principal tags are passed).
+        let mut trust_auth = Authorizer::new(
+            PolicySet::compile(Layer::Identity, []).unwrap_or_else(|_| role.trust.clone()),
+        );
+        trust_auth.resource = Some(role.trust.clone());
+        trust_auth.resource_policy_required = true;
+        let mut actions = vec!["sts:AssumeRoleWithWebIdentity"];
+        if !self.tag_map().is_empty() && claims.is_some() {
+            actions.push("sts:TagSession");
+        }
+        for a in actions {
+            let req = Request::new(a, &choice.role_arn)
+                .principal("cognito-identity.amazonaws.com")
+                .context(&ctx);
+            let ex = trust_auth.explain(&req);
+            if ex.outcome.decision != Decision::Allow {
+                return deny(
+                    format!(
+                        "the trust policy of `{}` does not allow {a} for this identity",
+                        choice.role_arn
+                    ),
+                    Some(ex),
+                    Some(choice),
+                    ctx,
+                );
+            }
+        }
+        // The request, made by the role session, with the identity's IAM context.
+        let mut full = ctx.clone();
+        for (k, v) in request.context.iter() {
+            full.insert_value(k, v.clone());
+        }
+        let role_name = choice.role_arn.rsplit('/').next().unwrap_or("");
+        let principal = format!(
+            "arn:aws:sts::{}:assumed-role/{role_name}/CognitoIdentityCredentials",
+            self.config.account
+        );
+        let mut auth = Authorizer::new(role.permissions.clone());
+        auth.boundary = role.boundary.clone();
+        if choice.unauthenticated {
+            auth.session = Some(self.guest.clone());
+        }
+        let req = Request {
+            principal: Some(&principal),
+            action: &request.action,
+            resource: &request.resource,
+            resource_account: request
+                .resource_account
+                .as_deref()
+                .or(Some(&self.config.account)),
+            has_boundary: role.boundary.is_some(),
+            context: &full,
+        };
+        let ex = auth.explain(&req);
+        let reason = match ex.outcome.decided_by.and_then(|at| auth.statement(at)) {
+            Some(i) => format!(
+                "{} by {} of role `{}` ({})",
+                ex.outcome.decision,
+                i.label(),
+                choice.role_arn,
+                choice.reason
+            ),
+            None => format!(
+                "{} with role `{}` ({})",
+                ex.outcome.decision, choice.role_arn, choice.reason
+            ),
+        };
+        PoolDecision {
+            decision: ex.outcome.decision,
+            role: Some(choice),
+            reason,
+            explanation: Some(ex),
+            context: full,
+        }
+    }
+}
+
+fn amr(claims: Option<&VerifiedClaims>) -> Vec<String> {
+    match claims {
+        None => vec!["unauthenticated".into()],
+        Some(c) => {
+            let provider = c
+                .issuer()
+                .strip_prefix("https://")
+                .unwrap_or(c.issuer())
+                .to_string();
+            vec![
+                "authenticated".into(),
+                provider.clone(),
+                format!("{provider}:CognitoSignIn:{}", c.sub()),
+            ]
+        }
+    }
+}
+
+fn rule_matches(r: &Rule, claims: &VerifiedClaims) -> bool {
+    let values: Vec<String> = match claims.claims().get(&r.claim) {
+        None | Some(Value::Null) => return false,
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+            .collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(other) => vec![other.to_string()],
+    };
+    let v = r.value.as_str();
+    match r.match_type {
+        MatchType::Equals => values.iter().any(|x| x == v),
+        MatchType::NotEqual => !values.iter().any(|x| x == v),
+        MatchType::StartsWith => values.iter().any(|x| x.starts_with(v)),
+        MatchType::Contains => values.iter().any(|x| x.contains(v)),
+    }
+}

@@ -1,0 +1,492 @@
+//! Token verification in the documented order, stopping at the first failure.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::{Map, Value};
+
+use crate::{JwksSource, VerifyError};
+
+/// Largest token accepted, in bytes. Cognito tokens are a few kilobytes.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// ID or access token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TokenUse {
+    /// `token_use: id`; client in `aud`.
+    Id,
+    /// `token_use: access`; client in `client_id`.
+    Access,
+}
+
+impl TokenUse {
+    /// `id` / `access`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenUse::Id => "id",
+            TokenUse::Access => "access",
+        }
+    }
+}
+
+impl std::str::FromStr for TokenUse {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "id" => Ok(TokenUse::Id),
+            "access" => Ok(TokenUse::Access),
+            o => Err(format!("token use must be `id` or `access`, not `{o}`")),
+        }
+    }
+}
+
+/// The two issuer forms of a user pool: `ORIGINAL` and `UPDATED`.
+pub fn pool_issuers(region: &str, user_pool_id: &str) -> Vec<String> {
+    vec![
+        format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"),
+        format!("https://issuer-cognito-idp.{region}.amazonaws.com/{user_pool_id}"),
+    ]
+}
+
+/// The region of a pool id (`us-east-1_AbC` → `us-east-1`).
+pub fn pool_region(user_pool_id: &str) -> Option<&str> {
+    user_pool_id
+        .split_once('_')
+        .map(|(r, _)| r)
+        .filter(|r| !r.is_empty())
+}
+
+/// What a verifier accepts.
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// Accepted issuers, compared byte for byte.
+    pub issuers: Vec<String>,
+    /// Accepted app client ids.
+    pub client_ids: Vec<String>,
+    /// The expected token use.
+    pub token_use: TokenUse,
+    /// Clock leeway in seconds (default 0).
+    pub leeway: i64,
+    /// Accepted algorithms (default RS256 only).
+    pub algorithms: Vec<Algorithm>,
+    /// When set, `cognito:groups` must contain one of these.
+    pub required_groups: Vec<String>,
+    /// When set, `scope` must contain one of these.
+    pub required_scopes: Vec<String>,
+}
+
+impl VerifierConfig {
+    /// A configuration for one user pool: both issuer forms of its Region.
+    pub fn for_pool(user_pool_id: &str, client_id: &str, token_use: TokenUse) -> Self {
+        let region = pool_region(user_pool_id).unwrap_or("us-east-1");
+        Self {
+            issuers: pool_issuers(region, user_pool_id),
+            client_ids: vec![client_id.to_string()],
+            token_use,
+            leeway: 0,
+            algorithms: vec![Algorithm::RS256],
+            required_groups: Vec::new(),
+            required_scopes: Vec::new(),
+        }
+    }
+}
+
+/// Claims of a token that passed every check. Only this crate can make one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedClaims {
+    claims: Map<String, Value>,
+    token_use: TokenUse,
+}
+
+impl VerifiedClaims {
+    /// All claims.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+    /// ID or access.
+    pub fn token_use(&self) -> TokenUse {
+        self.token_use
+    }
+    /// A string claim.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+    /// `sub`.
+    pub fn sub(&self) -> &str {
+        self.str("sub").unwrap_or("")
+    }
+    /// `iss`.
+    pub fn issuer(&self) -> &str {
+        self.str("iss").unwrap_or("")
+    }
+    /// The app client (`aud` or `client_id`).
+    pub fn client_id(&self) -> &str {
+        match self.token_use {
+            TokenUse::Id => self.str("aud").unwrap_or(""),
+            TokenUse::Access => self.str("client_id").unwrap_or(""),
+        }
+    }
+    /// `exp`.
+    pub fn exp(&self) -> i64 {
+        self.claims.get("exp").and_then(Value::as_i64).unwrap_or(0)
+    }
+    /// `cognito:groups`.
+    pub fn groups(&self) -> Vec<&str> {
+        string_list(self.claims.get("cognito:groups"))
+    }
+    /// The user pool id from the issuer URL.
+    pub fn user_pool_id(&self) -> &str {
+        self.issuer().rsplit('/').next().unwrap_or("")
+    }
+
+    /// Claims given explicitly, unverified: for tests and offline tooling that do not sign tokens.
+    /// The name says what it is; production code verifies with [`Verifier::verify`].
+    pub fn from_unverified_claims(claims: Map<String, Value>) -> Result<Self, VerifyError> {
+        let token_use = match claims.get("token_use").and_then(Value::as_str) {
+            Some("access") => TokenUse::Access,
+            Some("id") | None => TokenUse::Id,
+            Some(o) => {
+                return Err(VerifyError::InvalidTokenUse {
+                    got: o.into(),
+                    want: "id or access".into(),
+                });
+            }
+        };
+        if claims.get("sub").and_then(Value::as_str).is_none() {
+            return Err(VerifyError::MissingClaim("sub".into()));
+        }
+        Ok(Self { claims, token_use })
+    }
+}
+
+/// A claim that is a JSON array of strings, or (as `cognito:roles` is described) a comma-separated string.
+pub fn string_list(v: Option<&Value>) -> Vec<&str> {
+    match v {
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        Some(Value::String(s)) if !s.is_empty() => s.split(',').map(str::trim).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Verifies Cognito user-pool tokens.
+#[derive(Debug)]
+pub struct Verifier {
+    config: VerifierConfig,
+    /// One key source per issuer (the same source may serve several issuers).
+    jwks: Vec<(String, std::sync::Arc<JwksSource>)>,
+}
+
+fn decode_part(part: &str, what: &str) -> Result<Map<String, Value>, VerifyError> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| VerifyError::Malformed(format!("the {what} is not base64url")))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| VerifyError::Malformed(format!("the {what} is not UTF-8")))?;
+    // Duplicate keys are refused: an attacker must not choose which of two `iss` a reader sees.
+    let src = iam_policy::Source::new(what, text);
+    let mut diags = Vec::new();
+    if iam_policy::json::read(src.text(), &mut diags).is_none()
+        || diags.iter().any(|d| d.is_error())
+    {
+        let why = diags
+            .first()
+            .map_or("not JSON".to_string(), |d| d.message.clone());
+        return Err(VerifyError::Malformed(format!(
+            "the {what} is not a JSON object: {why}"
+        )));
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(VerifyError::Malformed(format!(
+            "the {what} is not a JSON object"
+        ))),
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn int_claim(m: &Map<String, Value>, name: &str) -> Result<Option<i64>, VerifyError> {
+    match m.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| VerifyError::MissingClaim(name.into())),
+        Some(_) => Err(VerifyError::MissingClaim(name.into())),
+    }
+}
+
+impl Verifier {
+    /// A verifier using `jwks` for every configured issuer.
+    pub fn new(config: VerifierConfig, jwks: JwksSource) -> Self {
+        crate::install_crypto_provider();
+        let shared = std::sync::Arc::new(jwks);
+        let jwks = config
+            .issuers
+            .iter()
+            .map(|i| (i.clone(), shared.clone()))
+            .collect();
+        Self { config, jwks }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    /// The key source of the first issuer (for inspection in tests).
+    pub fn jwks(&self) -> Option<&JwksSource> {
+        self.jwks.first().map(|(_, j)| &**j)
+    }
+
+    /// Verifies a token at the current time.
+    pub fn verify(&self, token: &str) -> Result<VerifiedClaims, VerifyError> {
+        self.verify_at(token, now_secs())
+    }
+
+    /// Verifies a token as of `now` (Unix seconds).
+    pub fn verify_at(&self, token: &str, now: i64) -> Result<VerifiedClaims, VerifyError> {
+        let token = token.trim();
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(VerifyError::TooLarge(token.len()));
+        }
+        // 1. Parse.
+        let parts: Vec<&str> = token.split('.').collect();
+        let [h, p, sig] = parts.as_slice() else {
+            return Err(VerifyError::Malformed(format!(
+                "a JWT has three dot-separated parts, this has {}",
+                parts.len()
+            )));
+        };
+        let header = decode_part(h, "header")?;
+        let payload = decode_part(p, "payload")?;
+        // 2. Header.
+        let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+        let algorithm = match alg {
+            "RS256" => Algorithm::RS256,
+            "RS384" => Algorithm::RS384,
+            "RS512" => Algorithm::RS512,
+            other => return Err(VerifyError::UnsupportedAlgorithm(other.into())),
+        };
+        if !self.config.algorithms.contains(&algorithm) {
+            return Err(VerifyError::UnsupportedAlgorithm(alg.into()));
+        }
+        let kid = match header.get("kid") {
+            Some(Value::String(k)) if !k.is_empty() => k.as_str(),
+            _ => return Err(VerifyError::MissingKid),
+        };
+        // 3. Issuer selection.
+        let iss = match payload.get("iss") {
+            Some(Value::String(s)) => s.as_str(),
+            Some(other) => return Err(VerifyError::InvalidIssuer(other.to_string())),
+            None => return Err(VerifyError::InvalidIssuer("(absent)".into())),
+        };
+        let Some((_, source)) = self.jwks.iter().find(|(i, _)| i == iss) else {
+            return Err(VerifyError::InvalidIssuer(iss.into()));
+        };
+        // 4–5. Key lookup and JWK checks.
+        let jwk = source.key(kid)?;
+        check_jwk(&jwk, kid, algorithm)?;
+        let key = DecodingKey::from_jwk(&jwk)
+            .map_err(|e| VerifyError::InvalidJwk(kid.into(), e.to_string()))?;
+        // 6. Signature.
+        let message_len = h.len() + 1 + p.len();
+        let message = token.get(..message_len).unwrap_or("");
+        match jsonwebtoken::crypto::verify(sig, message.as_bytes(), &key, algorithm) {
+            Ok(true) => {}
+            _ => return Err(VerifyError::InvalidSignature),
+        }
+        // 7. token_use.
+        let want = self.config.token_use.as_str();
+        match payload.get("token_use").and_then(Value::as_str) {
+            Some(t) if t == want => {}
+            Some(t) => {
+                return Err(VerifyError::InvalidTokenUse {
+                    got: t.into(),
+                    want: want.into(),
+                });
+            }
+            None => {
+                return Err(VerifyError::InvalidTokenUse {
+                    got: "(absent)".into(),
+                    want: want.into(),
+                });
+            }
+        }
+        // 8. Client.
+        let client_claim = match self.config.token_use {
+            TokenUse::Id => "aud",
+            TokenUse::Access => "client_id",
+        };
+        match payload.get(client_claim) {
+            Some(Value::String(c)) if self.config.client_ids.iter().any(|x| x == c) => {}
+            Some(Value::String(c)) => return Err(VerifyError::InvalidClient(c.clone())),
+            Some(other) => return Err(VerifyError::InvalidClient(other.to_string())),
+            None => return Err(VerifyError::InvalidClient(format!("(no `{client_claim}`)"))),
+        }
+        // 9. Time.
+        let l = self.config.leeway;
+        let exp =
+            int_claim(&payload, "exp")?.ok_or_else(|| VerifyError::MissingClaim("exp".into()))?;
+        if now >= exp + l {
+            return Err(VerifyError::Expired { exp, now });
+        }
+        if let Some(nbf) = int_claim(&payload, "nbf")? {
+            if now < nbf - l {
+                return Err(VerifyError::NotYetValid { nbf, now });
+            }
+        }
+        if let Some(iat) = int_claim(&payload, "iat")? {
+            if iat > now + l {
+                return Err(VerifyError::IssuedInFuture { iat, now });
+            }
+        }
+        // 10. Required claims.
+        if !matches!(payload.get("sub"), Some(Value::String(_))) {
+            return Err(VerifyError::MissingClaim("sub".into()));
+        }
+        // 11. Groups and scopes.
+        if !self.config.required_groups.is_empty() {
+            let groups = string_list(payload.get("cognito:groups"));
+            if !self
+                .config
+                .required_groups
+                .iter()
+                .any(|g| groups.contains(&g.as_str()))
+            {
+                return Err(VerifyError::MissingGroup(
+                    self.config.required_groups.clone(),
+                ));
+            }
+        }
+        if !self.config.required_scopes.is_empty() {
+            let scopes: Vec<&str> = payload
+                .get("scope")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .split(' ')
+                .collect();
+            if !self
+                .config
+                .required_scopes
+                .iter()
+                .any(|s| scopes.contains(&s.as_str()))
+            {
+                return Err(VerifyError::MissingScope(
+                    self.config.required_scopes.clone(),
+                ));
+            }
+        }
+        Ok(VerifiedClaims {
+            claims: payload,
+            token_use: self.config.token_use,
+        })
+    }
+}
+
+fn check_jwk(jwk: &Jwk, kid: &str, alg: Algorithm) -> Result<(), VerifyError> {
+    let bad = |why: &str| VerifyError::InvalidJwk(kid.into(), why.into());
+    match &jwk.algorithm {
+        AlgorithmParameters::RSA(p) if !p.n.is_empty() && !p.e.is_empty() => {}
+        AlgorithmParameters::RSA(_) => return Err(bad("missing n or e")),
+        _ => return Err(bad("not an RSA key")),
+    }
+    if let Some(u) = &jwk.common.public_key_use {
+        if *u != PublicKeyUse::Signature {
+            return Err(bad("`use` is not `sig`"));
+        }
+    }
+    if let Some(a) = &jwk.common.key_algorithm {
+        let want = match alg {
+            Algorithm::RS384 => KeyAlgorithm::RS384,
+            Algorithm::RS512 => KeyAlgorithm::RS512,
+            _ => KeyAlgorithm::RS256,
+        };
+        if *a != want {
+            return Err(VerifyError::UnsupportedAlgorithm(format!(
+                "{alg:?} (the JWK says {a:?})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A bounded cache of verified tokens, keyed by a SHA-256 of the token, honouring `exp`.
+#[derive(Debug)]
+pub struct TokenCache {
+    capacity: usize,
+    map: Mutex<HashMap<[u8; 32], VerifiedClaims>>,
+}
+
+impl TokenCache {
+    /// A cache holding at most `capacity` tokens.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn key(token: &str) -> [u8; 32] {
+        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.trim().as_bytes());
+        let mut k = [0u8; 32];
+        k.copy_from_slice(d.as_ref());
+        k
+    }
+
+    /// Verifies through the cache: a hit skips the signature check while the token is unexpired.
+    pub fn verify(&self, verifier: &Verifier, token: &str) -> Result<VerifiedClaims, VerifyError> {
+        self.verify_at(verifier, token, now_secs())
+    }
+
+    /// [`TokenCache::verify`] as of `now`.
+    pub fn verify_at(
+        &self,
+        verifier: &Verifier,
+        token: &str,
+        now: i64,
+    ) -> Result<VerifiedClaims, VerifyError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(VerifyError::TooLarge(token.len()));
+        }
+        let k = Self::key(token);
+        if let Ok(map) = self.map.lock() {
+            if let Some(c) = map.get(&k) {
+                if now < c.exp() + verifier.config.leeway {
+                    return Ok(c.clone());
+                }
+            }
+        }
+        let claims = verifier.verify_at(token, now)?;
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= self.capacity {
+                map.retain(|_, c| now < c.exp());
+                if map.len() >= self.capacity {
+                    // Evict the token that expires first.
+                    if let Some(first) = map.iter().min_by_key(|(_, c)| c.exp()).map(|(k, _)| *k) {
+                        map.remove(&first);
+                    }
+                }
+            }
+            map.insert(k, claims.clone());
+        }
+        Ok(claims)
+    }
+
+    /// Number of cached tokens.
+    pub fn len(&self) -> usize {
+        self.map.lock().map_or(0, |m| m.len())
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

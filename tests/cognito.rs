@@ -1,0 +1,512 @@
+//! Cognito: the verifier's attack battery, JWKS over real HTTP, identity-pool role resolution end to end.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use base64::Engine as _;
+use cognito::{
+    JwksSource, MintOptions, SigningKey, TokenCache, TokenUse, VerifiedClaims, Verifier,
+    VerifierConfig, mint,
+};
+use serde_json::{Value, json};
+
+const POOL: &str = "us-east-1_Example";
+const CLIENT: &str = "client123";
+const NOW: i64 = 1_700_000_000;
+
+fn key() -> &'static SigningKey {
+    static K: OnceLock<SigningKey> = OnceLock::new();
+    K.get_or_init(|| SigningKey::generate().unwrap().0)
+}
+
+fn other_key() -> &'static SigningKey {
+    static K: OnceLock<SigningKey> = OnceLock::new();
+    K.get_or_init(|| SigningKey::generate().unwrap().0)
+}
+
+fn opts(token_use: TokenUse) -> MintOptions {
+    MintOptions {
+        token_use,
+        user_pool_id: POOL.into(),
+        region: None,
+        client_id: CLIENT.into(),
+        now: NOW,
+        lifetime: 3600,
+    }
+}
+
+fn token(claims: Value) -> String {
+    mint(key(), claims.as_object().unwrap(), &opts(TokenUse::Id)).unwrap()
+}
+
+fn verifier() -> Verifier {
+    Verifier::new(
+        VerifierConfig::for_pool(POOL, CLIENT, TokenUse::Id),
+        JwksSource::from_json(&key().jwks().to_string()).unwrap(),
+    )
+}
+
+fn b64(v: &Value) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+fn parts(t: &str) -> (String, String, String) {
+    let p: Vec<&str> = t.split('.').collect();
+    (p[0].into(), p[1].into(), p[2].into())
+}
+
+fn payload(t: &str) -> Value {
+    let (_, p, _) = parts(t);
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+fn err(t: &str) -> &'static str {
+    verifier().verify_at(t, NOW + 60).unwrap_err().code()
+}
+
+#[test]
+fn valid_id_and_access_tokens() {
+    let v = verifier()
+        .verify_at(&token(json!({"sub": "u1"})), NOW + 60)
+        .unwrap();
+    assert_eq!(v.sub(), "u1");
+    assert_eq!(v.client_id(), CLIENT);
+    let access = mint(
+        key(),
+        json!({"sub": "u1"}).as_object().unwrap(),
+        &opts(TokenUse::Access),
+    )
+    .unwrap();
+    let av = Verifier::new(
+        VerifierConfig::for_pool(POOL, CLIENT, TokenUse::Access),
+        JwksSource::from_json(&key().jwks().to_string()).unwrap(),
+    );
+    assert_eq!(
+        av.verify_at(&access, NOW).unwrap().token_use(),
+        TokenUse::Access
+    );
+    // Both issuer forms are accepted.
+    let updated =
+        token(json!({"iss": format!("https://issuer-cognito-idp.us-east-1.amazonaws.com/{POOL}")}));
+    assert!(verifier().verify_at(&updated, NOW).is_ok());
+}
+
+#[test]
+fn attack_battery() {
+    let good = token(json!({}));
+    let (h, p, s) = parts(&good);
+    let kid = key().kid().to_string();
+    let claims = payload(&good);
+    // alg: none
+    assert_eq!(
+        err(&format!(
+            "{}.{p}.",
+            b64(&json!({"alg": "none", "kid": kid}))
+        )),
+        "UnsupportedAlgorithm"
+    );
+    // HS256 signed with the RSA public key as the secret.
+    let pubkey = key().jwks()["keys"][0]["n"].as_str().unwrap().to_string();
+    let hs = jsonwebtoken::encode(
+        &jsonwebtoken::Header {
+            alg: jsonwebtoken::Algorithm::HS256,
+            kid: Some(kid.clone()),
+            ..Default::default()
+        },
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(pubkey.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(err(&hs), "UnsupportedAlgorithm");
+    // Missing kid, unknown kid.
+    assert_eq!(
+        err(&key().sign_raw(&json!({"alg": "RS256"}), &claims).unwrap()),
+        "MissingKid"
+    );
+    assert_eq!(
+        err(&key()
+            .sign_raw(&json!({"alg": "RS256", "kid": "nope"}), &claims)
+            .unwrap()),
+        "UnknownKid"
+    );
+    // A forged key under a known kid.
+    assert_eq!(
+        err(&other_key()
+            .sign_raw(&json!({"alg": "RS256", "kid": kid}), &claims)
+            .unwrap()),
+        "InvalidSignature"
+    );
+    // Tampered payload and header.
+    let mut evil = claims.clone();
+    evil["sub"] = json!("admin");
+    assert_eq!(err(&format!("{h}.{}.{s}", b64(&evil))), "InvalidSignature");
+    assert_eq!(
+        err(&format!(
+            "{}.{p}.{s}",
+            b64(&json!({"alg": "RS256", "kid": kid, "x": 1}))
+        )),
+        "InvalidSignature"
+    );
+    // Time.
+    let v = verifier();
+    assert_eq!(
+        v.verify_at(&good, NOW + 3600).unwrap_err().code(),
+        "Expired"
+    );
+    assert!(v.verify_at(&good, NOW + 3599).is_ok());
+    assert_eq!(err(&token(json!({"nbf": NOW + 1000}))), "NotYetValid");
+    assert_eq!(err(&token(json!({"iat": NOW + 1000}))), "IssuedInFuture");
+    assert_eq!(err(&token(json!({"exp": null}))), "MissingClaim");
+    assert_eq!(err(&token(json!({"exp": "soon"}))), "MissingClaim");
+    // Issuer, token_use, client.
+    assert_eq!(
+        err(&token(
+            json!({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"})
+        )),
+        "InvalidIssuer"
+    );
+    assert_eq!(
+        err(&token(
+            json!({"iss": format!("https://cognito-idp.us-west-2.amazonaws.com/{POOL}")})
+        )),
+        "InvalidIssuer"
+    );
+    assert_eq!(
+        err(&token(
+            json!({"iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}/")})
+        )),
+        "InvalidIssuer"
+    );
+    assert_eq!(
+        err(&token(
+            json!({"iss": [format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}")]})
+        )),
+        "InvalidIssuer"
+    );
+    assert_eq!(
+        err(&token(json!({"token_use": "access"}))),
+        "InvalidTokenUse"
+    );
+    assert_eq!(err(&token(json!({"aud": "other-client"}))), "InvalidClient");
+    assert_eq!(err(&token(json!({"aud": [CLIENT]}))), "InvalidClient");
+    // Shape.
+    assert_eq!(err("a.b"), "Malformed");
+    assert_eq!(err("a.b.c.d"), "Malformed");
+    assert_eq!(err(&format!("{h}.!!!.{s}")), "Malformed");
+    assert_eq!(
+        err(&format!(
+            "{}.{p}.{s}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("not json")
+        )),
+        "Malformed"
+    );
+    assert_eq!(
+        err(&format!(
+            "{}.{p}.{s}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(r#"{"alg":"RS256","alg":"none"}"#)
+        )),
+        "Malformed"
+    );
+    assert_eq!(err(&"a".repeat(cognito::MAX_TOKEN_BYTES + 1)), "TooLarge");
+    // JWK / header algorithm mismatch.
+    let rs512 = key()
+        .sign_raw(&json!({"alg": "RS512", "kid": kid}), &claims)
+        .unwrap();
+    assert_eq!(err(&rs512), "UnsupportedAlgorithm");
+}
+
+#[test]
+fn groups_scopes_and_leeway() {
+    let mut cfg = VerifierConfig::for_pool(POOL, CLIENT, TokenUse::Id);
+    cfg.required_groups = vec!["admins".into()];
+    let v = Verifier::new(
+        cfg.clone(),
+        JwksSource::from_json(&key().jwks().to_string()).unwrap(),
+    );
+    assert!(
+        v.verify_at(&token(json!({"cognito:groups": ["admins", "x"]})), NOW)
+            .is_ok()
+    );
+    assert_eq!(
+        v.verify_at(&token(json!({"cognito:groups": ["x"]})), NOW)
+            .unwrap_err()
+            .code(),
+        "MissingGroup"
+    );
+    cfg.required_groups.clear();
+    cfg.leeway = 30;
+    let v = Verifier::new(
+        cfg,
+        JwksSource::from_json(&key().jwks().to_string()).unwrap(),
+    );
+    assert!(v.verify_at(&token(json!({})), NOW + 3620).is_ok());
+    assert!(v.verify_at(&token(json!({})), NOW + 3630).is_err());
+}
+
+#[test]
+fn cache_hits_and_honours_exp() {
+    let v = verifier();
+    let cache = TokenCache::new(2);
+    let t = token(json!({"sub": "c1"}));
+    assert_eq!(cache.verify_at(&v, &t, NOW).unwrap().sub(), "c1");
+    assert_eq!(cache.len(), 1);
+    assert_eq!(cache.verify_at(&v, &t, NOW + 1).unwrap().sub(), "c1");
+    assert_eq!(
+        cache.verify_at(&v, &t, NOW + 3600).unwrap_err().code(),
+        "Expired"
+    );
+    for i in 0..5 {
+        cache
+            .verify_at(&v, &token(json!({"sub": format!("u{i}")})), NOW)
+            .unwrap();
+    }
+    assert!(cache.len() <= 2);
+}
+
+/// A tiny HTTP/1.1 server for one JWKS document, counting requests.
+fn serve(body: String) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            h.fetch_add(1, Ordering::SeqCst);
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(resp.as_bytes());
+        }
+    });
+    (format!("http://{addr}/{POOL}/.well-known/jwks.json"), hits)
+}
+
+#[test]
+fn jwks_over_http_fetch_cache_refetch_and_down() {
+    let (url, hits) = serve(key().jwks().to_string());
+    let src = JwksSource::remote(url.clone())
+        .with_limits(Duration::from_millis(300), Duration::from_secs(2));
+    let v = Verifier::new(VerifierConfig::for_pool(POOL, CLIENT, TokenUse::Id), src);
+    let t = token(json!({}));
+    assert!(v.verify_at(&t, NOW).is_ok());
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert!(v.verify_at(&t, NOW).is_ok());
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "the cached JWKS is used");
+    // An unknown kid triggers one refetch, then fails fast during the cool-down.
+    let unknown = key()
+        .sign_raw(&json!({"alg": "RS256", "kid": "rotated"}), &payload(&t))
+        .unwrap();
+    assert_eq!(v.verify_at(&unknown, NOW).unwrap_err().code(), "UnknownKid");
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    assert_eq!(v.verify_at(&unknown, NOW).unwrap_err().code(), "UnknownKid");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        2,
+        "no refetch inside the cool-down"
+    );
+    std::thread::sleep(Duration::from_millis(350));
+    assert_eq!(v.verify_at(&unknown, NOW).unwrap_err().code(), "UnknownKid");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        3,
+        "one refetch after the cool-down"
+    );
+    assert!(v.verify_at(&t, NOW).is_ok(), "known keys keep working");
+    // A server that is down.
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/jwks.json", dead.local_addr().unwrap());
+    drop(dead);
+    let v = Verifier::new(
+        VerifierConfig::for_pool(POOL, CLIENT, TokenUse::Id),
+        JwksSource::remote(dead_url).with_limits(Duration::from_secs(10), Duration::from_secs(1)),
+    );
+    assert_eq!(v.verify_at(&t, NOW).unwrap_err().code(), "JwksUnavailable");
+    assert_eq!(v.verify_at(&t, NOW).unwrap_err().code(), "JwksUnavailable");
+}
+
+// ---- identity pools ----------------------------------------------------------------------------------
+
+fn claims(v: Value) -> VerifiedClaims {
+    let mut m = json!({"sub": "user-1", "iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}"), "aud": CLIENT, "token_use": "id"});
+    for (k, x) in v.as_object().unwrap() {
+        m[k] = x.clone();
+    }
+    VerifiedClaims::from_unverified_claims(m.as_object().unwrap().clone()).unwrap()
+}
+
+fn pool(mapping: Value) -> cognito::IdentityPool {
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:pool-1"},
+                      "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"}}}]});
+    let guest_trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:pool-1"},
+                      "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "unauthenticated"}}}]});
+    let s3 = |a: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": a, "Resource": "*"}]});
+    let cfg = json!({
+        "identity_pool_id": "us-east-1:pool-1", "account": "123456789012", "allow_unauthenticated": true,
+        "authenticated_role": "arn:aws:iam::123456789012:role/Auth",
+        "unauthenticated_role": "arn:aws:iam::123456789012:role/Guest",
+        "roles": {
+            "arn:aws:iam::123456789012:role/Auth": {"trust": trust, "policies": [s3("s3:GetObject")]},
+            "arn:aws:iam::123456789012:role/Admin": {"trust": trust, "policies": [s3("s3:*")]},
+            "arn:aws:iam::123456789012:role/Editors": {"trust": trust, "policies": [s3("s3:PutObject")]},
+            "arn:aws:iam::123456789012:role/Guest": {"trust": guest_trust, "policies": [s3("s3:*")]},
+            "arn:aws:iam::123456789012:role/Untrusting": {"trust": guest_trust, "policies": [s3("s3:*")]}
+        },
+        "role_mappings": {format!("cognito-idp.us-east-1.amazonaws.com/{POOL}:{CLIENT}"): mapping}
+    });
+    cognito::IdentityPool::from_config(
+        serde_json::from_value(cfg).unwrap(),
+        std::path::Path::new("."),
+    )
+    .unwrap()
+}
+
+fn role(
+    p: &cognito::IdentityPool,
+    c: Option<&VerifiedClaims>,
+    custom: Option<&str>,
+) -> Result<String, String> {
+    p.resolve_role(c, custom)
+        .map(|r| r.role_arn.rsplit('/').next().unwrap().to_string())
+}
+
+#[test]
+fn token_based_role_choice() {
+    let p = pool(json!({"type": "Token", "ambiguous_role_resolution": "AuthenticatedRole"}));
+    let admin = "arn:aws:iam::123456789012:role/Admin";
+    let editors = "arn:aws:iam::123456789012:role/Editors";
+    let c = claims(json!({"cognito:roles": [admin, editors], "cognito:preferred_role": admin}));
+    assert_eq!(role(&p, Some(&c), None).unwrap(), "Admin");
+    assert_eq!(role(&p, Some(&c), Some(editors)).unwrap(), "Editors");
+    assert!(role(&p, Some(&c), Some("arn:aws:iam::123456789012:role/Other")).is_err());
+    // Tie on precedence: roles but no preferred role → ambiguous resolution.
+    let tie = claims(json!({"cognito:roles": format!("{admin},{editors}")}));
+    assert_eq!(role(&p, Some(&tie), None).unwrap(), "Auth");
+    let strict = pool(json!({"type": "Token", "ambiguous_role_resolution": "Deny"}));
+    assert!(
+        role(&strict, Some(&tie), None)
+            .unwrap_err()
+            .contains("Deny")
+    );
+    assert!(role(&strict, Some(&claims(json!({}))), None).is_err());
+    // Guests.
+    assert_eq!(role(&p, None, None).unwrap(), "Guest");
+}
+
+#[test]
+fn rules_based_role_choice() {
+    let p = pool(
+        json!({"type": "Rules", "ambiguous_role_resolution": "Deny", "rules": [
+            {"claim": "custom:dept", "match_type": "NotEqual", "value": "sales", "role_arn": "arn:aws:iam::123456789012:role/Editors"},
+            {"claim": "cognito:groups", "match_type": "Equals", "value": "admins", "role_arn": "arn:aws:iam::123456789012:role/Admin"},
+            {"claim": "email", "match_type": "StartsWith", "value": "ops@", "role_arn": "arn:aws:iam::123456789012:role/Admin"},
+            {"claim": "email", "match_type": "Contains", "value": "@example", "role_arn": "arn:aws:iam::123456789012:role/Auth"}
+        ]}),
+    );
+    // First match wins: the NotEqual rule matches a present, different value.
+    assert_eq!(
+        role(
+            &p,
+            Some(&claims(
+                json!({"custom:dept": "eng", "cognito:groups": ["admins"]})
+            )),
+            None
+        )
+        .unwrap(),
+        "Editors"
+    );
+    // NotEqual on an absent claim is skipped; array claims match per element.
+    assert_eq!(
+        role(
+            &p,
+            Some(&claims(json!({"cognito:groups": ["x", "admins"]}))),
+            None
+        )
+        .unwrap(),
+        "Admin"
+    );
+    assert_eq!(
+        role(&p, Some(&claims(json!({"email": "ops@corp.com"}))), None).unwrap(),
+        "Admin"
+    );
+    assert_eq!(
+        role(&p, Some(&claims(json!({"email": "bob@example.com"}))), None).unwrap(),
+        "Auth"
+    );
+    assert!(
+        role(&p, Some(&claims(json!({"custom:dept": "sales"}))), None)
+            .unwrap_err()
+            .contains("no rule matched")
+    );
+}
+
+#[test]
+fn end_to_end_decisions() {
+    let p = pool(json!({"type": "Token", "ambiguous_role_resolution": "AuthenticatedRole"}));
+    let req = |a: &str| cognito::PoolRequest {
+        action: a.into(),
+        resource: "arn:aws:s3:::b/k".into(),
+        ..Default::default()
+    };
+    let admin = claims(
+        json!({"cognito:preferred_role": "arn:aws:iam::123456789012:role/Admin", "cognito:roles": ["arn:aws:iam::123456789012:role/Admin"]}),
+    );
+    let d = p.decide(Some(&admin), None, &req("s3:DeleteObject"));
+    assert_eq!(d.decision, authz_core::Decision::Allow, "{}", d.reason);
+    assert!(d.reason.contains("role/Admin"));
+    assert_eq!(
+        d.context
+            .get("cognito-identity.amazonaws.com:aud")
+            .unwrap()
+            .values(),
+        ["us-east-1:pool-1"]
+    );
+    assert!(
+        d.context
+            .get("cognito-identity.amazonaws.com:sub")
+            .unwrap()
+            .values()[0]
+            .starts_with("us-east-1:")
+    );
+    let plain = claims(json!({}));
+    assert_eq!(
+        p.decide(Some(&plain), None, &req("s3:GetObject")).decision,
+        authz_core::Decision::Allow
+    );
+    assert_eq!(
+        p.decide(Some(&plain), None, &req("s3:PutObject")).decision,
+        authz_core::Decision::ImplicitDeny
+    );
+    // Guests get the role's policies ∩ the managed guest session policy (no S3 there).
+    let g = p.decide(None, None, &req("s3:GetObject"));
+    assert_eq!(
+        g.decision,
+        authz_core::Decision::ImplicitDeny,
+        "{}",
+        g.reason
+    );
+    // A role whose trust policy does not accept authenticated identities is refused, with the reason.
+    let untrusting =
+        claims(json!({"cognito:preferred_role": "arn:aws:iam::123456789012:role/Untrusting"}));
+    let d = p.decide(Some(&untrusting), None, &req("s3:GetObject"));
+    assert_eq!(d.decision, authz_core::Decision::ImplicitDeny);
+    assert!(d.reason.contains("trust policy"), "{}", d.reason);
+    // Identity ids are stable.
+    assert_eq!(p.identity_id(&plain), p.identity_id(&plain));
+}
