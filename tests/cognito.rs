@@ -510,3 +510,153 @@ fn end_to_end_decisions() {
     // Identity ids are stable.
     assert_eq!(p.identity_id(&plain), p.identity_id(&plain));
 }
+
+#[test]
+fn token_cli_mint_verify_decode() {
+    use crate::cli::run;
+    let dir = std::env::temp_dir().join(format!("pc-token-{}", std::process::id()));
+    let claims = dir.join("claims.json");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        &claims,
+        r#"{"sub": "cli-user", "cognito:groups": ["admins"]}"#,
+    )
+    .unwrap();
+    let kd = dir.join("keys");
+    let (code, tok, err) = run(&[
+        "token",
+        "mint",
+        "--key-dir",
+        kd.to_str().unwrap(),
+        "--claims",
+        claims.to_str().unwrap(),
+        "--user-pool-id",
+        POOL,
+        "--client-id",
+        CLIENT,
+        "--now",
+        "1700000000",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(kd.join("jwks.json").exists() && kd.join("private.pem").exists());
+    let tok = tok.trim().to_string();
+    let jwks = kd.join("jwks.json").display().to_string();
+    let verify = |extra: &[&str]| {
+        let mut a = vec![
+            "token",
+            "verify",
+            "--jwks",
+            &jwks,
+            "--user-pool-id",
+            POOL,
+            "--client-id",
+            CLIENT,
+            "--format",
+            "json",
+        ];
+        a.extend_from_slice(extra);
+        a.push(&tok);
+        run(&a)
+    };
+    let (code, out, _) = verify(&["--now", "1700000100"]);
+    assert_eq!(code, 0, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["claims"]["sub"], "cli-user");
+    assert_eq!(v["claims"]["cognito:groups"], json!(["admins"]));
+    assert_eq!(
+        v["claims"]["iss"],
+        format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}")
+    );
+    let (code, out, _) = verify(&["--now", "1700009999"]);
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["valid"].clone(), v["error"]["code"].clone()),
+        (json!(false), json!("Expired"))
+    );
+    let (code, out, _) = verify(&["--now", "1700000100", "--token-use", "access"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("InvalidTokenUse"));
+    // A second mint reuses the key.
+    let (_, tok2, _) = run(&[
+        "token",
+        "mint",
+        "--key-dir",
+        kd.to_str().unwrap(),
+        "--now",
+        "1700000000",
+    ]);
+    assert_eq!(
+        tok2.split('.').next(),
+        tok.split('.').next(),
+        "same header, same kid"
+    );
+    let (code, out, _) = run(&["token", "decode", &tok]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verified"], false);
+    assert!(v["warning"].as_str().unwrap().contains("NOT VERIFIED"));
+    assert_eq!(v["header"]["alg"], "RS256");
+    let (code, _, err) = run(&["token", "decode", "abc"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("three"), "{err}");
+}
+
+#[test]
+fn pool_cli_end_to_end() {
+    use crate::cli::run;
+    let root = crate::root();
+    let dir = std::env::temp_dir().join(format!("pc-pool-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let req = dir.join("req.json");
+    std::fs::write(&req, r#"{"action": "dynamodb:Scan", "resource": "arn:aws:dynamodb:us-east-1:123456789012:table/Notes"}"#).unwrap();
+    let pool = root.join("policies/cognito-groups-dynamodb/identity-pool.pool.json");
+    let token = root.join("policies/cognito-groups-dynamodb/tokens/user-1.jwt");
+    let jwks = root.join("fixtures/keys/jwks.json");
+    let (code, out, err) = run(&[
+        "pool",
+        "eval",
+        "--pool",
+        pool.to_str().unwrap(),
+        "--token",
+        token.to_str().unwrap(),
+        "--jwks",
+        jwks.to_str().unwrap(),
+        "--user-pool-id",
+        "us-east-1_Example",
+        "--client-id",
+        "exampleclient",
+        "--now",
+        "1700000100",
+        "--request",
+        req.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    let v: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(v["decision"], "ImplicitDeny");
+    assert_eq!(v["role"], "arn:aws:iam::123456789012:role/NotesRowLevel");
+    // An expired token is a deny with the reason, not an error.
+    let (code, out, _) = run(&[
+        "pool",
+        "eval",
+        "--pool",
+        pool.to_str().unwrap(),
+        "--token",
+        token.to_str().unwrap(),
+        "--jwks",
+        jwks.to_str().unwrap(),
+        "--user-pool-id",
+        "us-east-1_Example",
+        "--client-id",
+        "exampleclient",
+        "--now",
+        "1800000000",
+        "--request",
+        req.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(out.contains("Expired"), "{out}");
+}

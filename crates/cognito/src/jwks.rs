@@ -94,16 +94,16 @@ impl RemoteJwks {
         if let Some(k) = st.keys.as_ref().and_then(|s| s.find(kid)) {
             return Ok(k.clone());
         }
-        if let Some(t) = st.last_miss {
-            if t.elapsed() < self.cooldown {
-                return Err(match st.keys {
-                    Some(_) => VerifyError::UnknownKid(kid.into()),
-                    None => VerifyError::Jwks(format!(
-                        "the last fetch of {} failed; not retried for {:?}",
-                        self.url, self.cooldown
-                    )),
-                });
-            }
+        if let Some(t) = st.last_miss
+            && t.elapsed() < self.cooldown
+        {
+            return Err(match st.keys {
+                Some(_) => VerifyError::UnknownKid(kid.into()),
+                None => VerifyError::Jwks(format!(
+                    "the last fetch of {} failed; not retried for {:?}",
+                    self.url, self.cooldown
+                )),
+            });
         }
         st.fetches += 1;
         let set = match self.fetch() {

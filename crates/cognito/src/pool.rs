@@ -234,12 +234,12 @@ fn check_limits(c: &PoolConfig) -> Result<(), String> {
             }
         }
     }
-    if let Some(PrincipalTags::Named(n)) = &c.principal_tags {
-        if n != "default" {
-            return Err(format!(
-                "principal_tags must be \"default\" or an object of tag → claim, not `{n}`"
-            ));
-        }
+    if let Some(PrincipalTags::Named(n)) = &c.principal_tags
+        && n != "default"
+    {
+        return Err(format!(
+            "principal_tags must be \"default\" or an object of tag → claim, not `{n}`"
+        ));
     }
     Ok(())
 }
@@ -483,13 +483,13 @@ impl IdentityPool {
             MappingType::Rules => {
                 for (i, r) in mapping.rules.iter().enumerate() {
                     if rule_matches(r, claims) {
-                        if let Some(c) = custom_role_arn {
-                            if c != r.role_arn {
-                                return Err(format!(
-                                    "CustomRoleArn `{c}` differs from the role of the matching rule #{}",
-                                    i + 1
-                                ));
-                            }
+                        if let Some(c) = custom_role_arn
+                            && c != r.role_arn
+                        {
+                            return Err(format!(
+                                "CustomRoleArn `{c}` differs from the role of the matching rule #{}",
+                                i + 1
+                            ));
                         }
                         return Ok(RoleChoice {
                             role_arn: r.role_arn.clone(),

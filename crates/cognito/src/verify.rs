@@ -338,15 +338,15 @@ impl Verifier {
         if now >= exp + l {
             return Err(VerifyError::Expired { exp, now });
         }
-        if let Some(nbf) = int_claim(&payload, "nbf")? {
-            if now < nbf - l {
-                return Err(VerifyError::NotYetValid { nbf, now });
-            }
+        if let Some(nbf) = int_claim(&payload, "nbf")?
+            && now < nbf - l
+        {
+            return Err(VerifyError::NotYetValid { nbf, now });
         }
-        if let Some(iat) = int_claim(&payload, "iat")? {
-            if iat > now + l {
-                return Err(VerifyError::IssuedInFuture { iat, now });
-            }
+        if let Some(iat) = int_claim(&payload, "iat")?
+            && iat > now + l
+        {
+            return Err(VerifyError::IssuedInFuture { iat, now });
         }
         // 10. Required claims.
         if !matches!(payload.get("sub"), Some(Value::String(_))) {
@@ -398,10 +398,10 @@ fn check_jwk(jwk: &Jwk, kid: &str, alg: Algorithm) -> Result<(), VerifyError> {
         AlgorithmParameters::RSA(_) => return Err(bad("missing n or e")),
         _ => return Err(bad("not an RSA key")),
     }
-    if let Some(u) = &jwk.common.public_key_use {
-        if *u != PublicKeyUse::Signature {
-            return Err(bad("`use` is not `sig`"));
-        }
+    if let Some(u) = &jwk.common.public_key_use
+        && *u != PublicKeyUse::Signature
+    {
+        return Err(bad("`use` is not `sig`"));
     }
     if let Some(a) = &jwk.common.key_algorithm {
         let want = match alg {
@@ -457,12 +457,11 @@ impl TokenCache {
             return Err(VerifyError::TooLarge(token.len()));
         }
         let k = Self::key(token);
-        if let Ok(map) = self.map.lock() {
-            if let Some(c) = map.get(&k) {
-                if now < c.exp() + verifier.config.leeway {
-                    return Ok(c.clone());
-                }
-            }
+        if let Ok(map) = self.map.lock()
+            && let Some(c) = map.get(&k)
+            && now < c.exp() + verifier.config.leeway
+        {
+            return Ok(c.clone());
         }
         let claims = verifier.verify_at(token, now)?;
         if let Ok(mut map) = self.map.lock() {

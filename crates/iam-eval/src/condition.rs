@@ -6,7 +6,7 @@ use authz_core::{Context, ContextValue};
 use iam_policy::value::{DecimalRef, parse_bool, parse_date};
 use iam_policy::{BaseOperator, BoolValue, ConditionOperator, Qualifier, TypedValue};
 
-use crate::matcher::{P, compile_pieces, eq_ignore_case, is_match, split_arn};
+use crate::matcher::{P, Unresolved, compile_pieces, eq_ignore_case, is_match, split_arn};
 
 /// A compiled policy value.
 #[derive(Clone, Debug)]
@@ -76,9 +76,9 @@ pub enum Cmp {
 pub fn compare(op: BaseOperator, pv: &CValue, rv: &str, ctx: &Context) -> Cmp {
     use BaseOperator::*;
     let b = |x: bool| if x { Cmp::Match } else { Cmp::NoMatch };
-    let r = |x: Result<bool, ()>| match x {
+    let r = |x: Result<bool, Unresolved>| match x {
         Ok(v) => b(v),
-        Err(()) => Cmp::Unusable,
+        Err(Unresolved) => Cmp::Unusable,
     };
     match (op, pv) {
         (StringEqualsIgnoreCase | StringNotEqualsIgnoreCase, CValue::Str(p)) => {
@@ -135,7 +135,7 @@ pub fn compare(op: BaseOperator, pv: &CValue, rv: &str, ctx: &Context) -> Cmp {
                     match is_match(p, v, ctx) {
                         Ok(true) => {}
                         Ok(false) => all = false,
-                        Err(()) => return Cmp::Unusable,
+                        Err(Unresolved) => return Cmp::Unusable,
                     }
                 }
                 b(all)

@@ -246,16 +246,15 @@ fn verdict(
         return Verdict::ActionNotMatched;
     }
     if !resource_applies(st, req.resource, ctx) {
-        if let Some(info) = set.statement(st.at) {
-            if let Some(r) = &info.statement.resource {
-                for it in &r.items {
-                    if let iam_policy::ResourceKind::Arn(p) = &it.kind {
-                        for v in p.segments.iter().flat_map(|s| s.variables()) {
-                            if resolve(&v.key.to_ascii_lowercase(), v.default.as_deref(), ctx)
-                                .is_none()
-                            {
-                                missing.insert(v.key.to_ascii_lowercase());
-                            }
+        if let Some(info) = set.statement(st.at)
+            && let Some(r) = &info.statement.resource
+        {
+            for it in &r.items {
+                if let iam_policy::ResourceKind::Arn(p) = &it.kind {
+                    for v in p.segments.iter().flat_map(|s| s.variables()) {
+                        if resolve(&v.key.to_ascii_lowercase(), v.default.as_deref(), ctx).is_none()
+                        {
+                            missing.insert(v.key.to_ascii_lowercase());
                         }
                     }
                 }

@@ -56,7 +56,7 @@ pub mod matcher;
 pub use explain::{ConditionCheck, Explanation, StatementExplanation, StatementInfo, Verdict};
 
 use condition::{CCondition, CValue};
-use matcher::{P, compile_pieces, is_match, split_arn};
+use matcher::{P, Unresolved, compile_pieces, is_match, split_arn};
 
 /// A policy that cannot be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,32 +129,31 @@ impl ResourceMatcher {
         }
         // `arn:…:prefix*` with nothing else variable: a prefix test on the whole ARN.
         let head_literal = p.segments.iter().take(5).all(|s| s.as_literal().is_some());
-        if let Some(last) = p.segments.get(5) {
-            if head_literal
-                && matches!(last.pieces.last(), Some(iam_policy::Piece::Star))
-                && last
-                    .pieces
-                    .iter()
-                    .rev()
-                    .skip(1)
-                    .all(|x| matches!(x, iam_policy::Piece::Literal(_)))
-            {
-                let mut prefix: Vec<String> = literals.iter().take(5).flatten().cloned().collect();
-                let mut tail = String::new();
-                for piece in &last.pieces {
-                    if let iam_policy::Piece::Literal(l) = piece {
-                        tail.push_str(l);
-                    }
+        if let Some(last) = p.segments.get(5)
+            && head_literal
+            && matches!(last.pieces.last(), Some(iam_policy::Piece::Star))
+            && last
+                .pieces
+                .iter()
+                .rev()
+                .skip(1)
+                .all(|x| matches!(x, iam_policy::Piece::Literal(_)))
+        {
+            let mut prefix: Vec<String> = literals.iter().take(5).flatten().cloned().collect();
+            let mut tail = String::new();
+            for piece in &last.pieces {
+                if let iam_policy::Piece::Literal(l) = piece {
+                    tail.push_str(l);
                 }
-                prefix.push(tail);
-                return ResourceMatcher::Prefix(prefix.join(":").into());
             }
+            prefix.push(tail);
+            return ResourceMatcher::Prefix(prefix.join(":").into());
         }
         ResourceMatcher::Segments(segs)
     }
 
-    /// `Err(())`: a variable could not be resolved.
-    fn is_match(&self, resource: &str, ctx: &Context) -> Result<bool, ()> {
+    /// `Err(Unresolved)`: a variable could not be resolved.
+    fn is_match(&self, resource: &str, ctx: &Context) -> Result<bool, Unresolved> {
         match self {
             ResourceMatcher::Any => Ok(true),
             ResourceMatcher::Exact(e) => Ok(**e == *resource),
@@ -267,17 +266,17 @@ fn aws_grant(v: &str, p: &str) -> Option<Grant> {
         return (vacct == p_account).then_some(Grant::Account);
     }
     // A role ARN grants every session of the role: arn:…:sts::A:assumed-role/NAME/SESSION.
-    if vsvc == "iam" && vacct == p_account {
-        if let Some(role_path) = vres.strip_prefix("role/") {
-            let role_name = role_path.rsplit('/').next().unwrap_or(role_path);
-            let (_, _, psvc, _, _, pres) = split_arn_prefix(p)?;
-            if psvc == "sts" {
-                if let Some(sess) = pres.strip_prefix("assumed-role/") {
-                    if sess.split('/').next() == Some(role_name) {
-                        return Some(Grant::Role);
-                    }
-                }
-            }
+    if vsvc == "iam"
+        && vacct == p_account
+        && let Some(role_path) = vres.strip_prefix("role/")
+    {
+        let role_name = role_path.rsplit('/').next().unwrap_or(role_path);
+        let (_, _, psvc, _, _, pres) = split_arn_prefix(p)?;
+        if psvc == "sts"
+            && let Some(sess) = pres.strip_prefix("assumed-role/")
+            && sess.split('/').next() == Some(role_name)
+        {
+            return Some(Grant::Role);
         }
     }
     None
@@ -864,6 +863,6 @@ impl Authorizer {
 
 fn is_service_or_federated(p: Option<&str>) -> bool {
     p.is_some_and(|p| {
-        !p.starts_with("arn:") && !(p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()))
+        !(p.starts_with("arn:") || p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()))
     })
 }

@@ -44,12 +44,16 @@ pub fn compile_pieces(t: &Template) -> Box<[P]> {
         .collect()
 }
 
+/// A policy variable could not be resolved: the element holding it matches nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unresolved;
+
 /// Counts comparison steps; tests use it to prove matching is linear.
 #[derive(Default, Debug)]
 pub struct Steps(pub u64);
 
-/// Matches `value` against `pieces`. `Err(())` when a variable cannot be resolved.
-pub fn is_match(pieces: &[P], value: &str, ctx: &Context) -> Result<bool, ()> {
+/// Matches `value` against `pieces`. `Err(Unresolved)` when a variable cannot be resolved.
+pub fn is_match(pieces: &[P], value: &str, ctx: &Context) -> Result<bool, Unresolved> {
     is_match_counted(pieces, value, ctx, &mut Steps::default())
 }
 
@@ -59,13 +63,13 @@ pub fn is_match_counted(
     value: &str,
     ctx: &Context,
     steps: &mut Steps,
-) -> Result<bool, ()> {
+) -> Result<bool, Unresolved> {
     // Resolve every variable first: an unresolvable one makes the whole element match nothing.
     for p in pieces {
-        if let P::Var(k, d) = p {
-            if resolve(k, d.as_deref(), ctx).is_none() {
-                return Err(());
-            }
+        if let P::Var(k, d) = p
+            && resolve(k, d.as_deref(), ctx).is_none()
+        {
+            return Err(Unresolved);
         }
     }
     let mut segs = pieces.split(|p| matches!(p, P::Star));
@@ -156,7 +160,7 @@ fn seg_at(
 }
 
 /// Compares the resolved template to `value` ignoring case (Unicode simple lower-casing, char by char).
-pub fn eq_ignore_case(pieces: &[P], value: &str, ctx: &Context) -> Result<bool, ()> {
+pub fn eq_ignore_case(pieces: &[P], value: &str, ctx: &Context) -> Result<bool, Unresolved> {
     let mut texts: [&str; 8] = [""; 8];
     if pieces.len() > texts.len() {
         // Long templates are rare; compare through an owned string.
@@ -177,12 +181,12 @@ pub fn eq_ignore_case(pieces: &[P], value: &str, ctx: &Context) -> Result<bool, 
     Ok(left.eq(value.chars().flat_map(char::to_lowercase)))
 }
 
-fn piece_text<'a>(p: &'a P, ctx: &'a Context) -> Result<&'a str, ()> {
+fn piece_text<'a>(p: &'a P, ctx: &'a Context) -> Result<&'a str, Unresolved> {
     match p {
         P::Lit(l) => Ok(l),
         P::Star => Ok("*"),
         P::One => Ok("?"),
-        P::Var(k, d) => resolve(k, d.as_deref(), ctx).ok_or(()),
+        P::Var(k, d) => resolve(k, d.as_deref(), ctx).ok_or(Unresolved),
     }
 }
 
@@ -267,10 +271,13 @@ mod tests {
             is_match(&pieces("home/${aws:username}"), "home/abc", &c),
             Ok(false)
         );
-        assert_eq!(is_match(&pieces("${aws:userid}"), "x", &c), Err(()));
+        assert_eq!(is_match(&pieces("${aws:userid}"), "x", &c), Err(Unresolved));
         assert_eq!(is_match(&pieces("${aws:userid, 'x'}"), "x", &c), Ok(true));
         c.insert_multi("aws:tagkeys", ["a", "b"]);
-        assert_eq!(is_match(&pieces("${aws:TagKeys}"), "a", &c), Err(()));
+        assert_eq!(
+            is_match(&pieces("${aws:TagKeys}"), "a", &c),
+            Err(Unresolved)
+        );
     }
 
     #[test]

@@ -96,10 +96,10 @@ impl<'a> DecimalRef<'a> {
         if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        if let Some(f) = frac {
-            if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
+        if let Some(f) = frac
+            && (f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
         }
         let int = int.trim_start_matches('0');
         let frac = frac.unwrap_or("").trim_end_matches('0');

@@ -415,7 +415,9 @@ pub(crate) fn run_eval(
         match a.format {
             Format::Json => {
                 let mut v = outcome_json(&auth, &ex);
-                v["request"] = serde_json::json!({"action": r.action, "resource": r.resource, "principal": r.principal});
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("request".into(), serde_json::json!({"action": r.action, "resource": r.resource, "principal": r.principal}));
+                }
                 let _ = writeln!(out, "{v}");
             }
             Format::Human => {
@@ -544,7 +546,10 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
         .ok_or_else(|| format!("{name}: a suite is a JSON object"))?;
     for k in suite.keys() {
         if !POLICY_KEYS.contains(&k.as_str())
-            && !matches!(k.as_str(), "name" | "description" | "cases")
+            && !matches!(
+                k.as_str(),
+                "name" | "description" | "cases" | "identity_pool" | "token_verifier"
+            )
         {
             return Err(format!("{name}: unknown suite field `{k}`"));
         }
@@ -571,11 +576,29 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
             if !POLICY_KEYS.contains(&k.as_str())
                 && !matches!(
                     k.as_str(),
-                    "name" | "request" | "expect" | "sid" | "expect_error" | "description"
+                    "name"
+                        | "request"
+                        | "expect"
+                        | "sid"
+                        | "expect_error"
+                        | "description"
+                        | "claims"
+                        | "token"
+                        | "guest"
+                        | "custom_role_arn"
+                        | "role"
+                        | "now"
                 )
             {
                 return Err(format!("{what}: unknown case field `{k}`"));
             }
+        }
+        if ["claims", "token", "guest"]
+            .iter()
+            .any(|k| obj.contains_key(*k))
+        {
+            out.push(pool_case(suite, obj, base, &name, &case_name, &what)?);
+            continue;
         }
         let own_policies = POLICY_KEYS.iter().any(|k| obj.contains_key(*k));
         let auth = if own_policies {
@@ -657,6 +680,111 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
         out.push(mk(expect.to_string(), actual.to_string(), pass, detail));
     }
     Ok(out)
+}
+
+/// A case decided through an identity pool: claims (unverified), a token (verified with the suite's
+/// `token_verifier`), or a guest.
+fn pool_case(
+    suite: &serde_json::Map<String, Value>,
+    obj: &serde_json::Map<String, Value>,
+    base: &Path,
+    name: &str,
+    case_name: &str,
+    what: &str,
+) -> Result<CaseResult, String> {
+    let pool_path = suite
+        .get("identity_pool")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            format!("{what}: claims, token or guest need a suite-level `identity_pool`")
+        })?;
+    let pool = cognito::IdentityPool::load(&base.join(pool_path))?;
+    let expect: Decision = obj
+        .get("expect")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what}: missing `expect`"))?
+        .parse()
+        .map_err(|e| format!("{what}: {e}"))?;
+    let req = crate::cognito_cmd::pool_request(
+        obj.get("request")
+            .ok_or_else(|| format!("{what}: missing `request`"))?,
+        what,
+    )?;
+    let verifier = suite.get("token_verifier");
+    let verify = verifier.map(|v| {
+        (
+            v.get("jwks").and_then(Value::as_str).unwrap_or(""),
+            v.get("user_pool_id").and_then(Value::as_str).unwrap_or(""),
+            v.get("client_id").and_then(Value::as_str).unwrap_or(""),
+        )
+    });
+    let token = obj.get("token").and_then(Value::as_str).map(|t| {
+        // A token may be given inline or as a file next to the suite.
+        let p = base.join(t);
+        if t.len() < 1024 && p.is_file() {
+            std::fs::read_to_string(p)
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
+        } else {
+            t.to_string()
+        }
+    });
+    let at = obj.get("now").and_then(Value::as_i64);
+    let mk = |actual: String, pass: bool, detail: String| CaseResult {
+        suite: name.to_string(),
+        name: case_name.to_string(),
+        expect: expect.to_string(),
+        actual,
+        pass,
+        detail,
+    };
+    let claims = match crate::cognito_cmd::claims_from(
+        token.as_deref(),
+        obj.get("claims"),
+        verify,
+        base,
+        at,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            // A refused token is a deny.
+            let pass = expect == Decision::ImplicitDeny;
+            return Ok(mk(
+                "ImplicitDeny".into(),
+                pass,
+                if pass { String::new() } else { e },
+            ));
+        }
+    };
+    let d = pool.decide(
+        claims.as_ref(),
+        obj.get("custom_role_arn").and_then(Value::as_str),
+        &req,
+    );
+    let mut pass = d.decision == expect;
+    let mut detail = String::new();
+    if let Some(want) = obj.get("role").and_then(Value::as_str) {
+        let got = d.role.as_ref().map(|r| r.role_arn.as_str());
+        if got != Some(want) {
+            pass = false;
+            detail.push_str(&format!("expected role `{want}`, got {got:?}\n"));
+        }
+    }
+    if !pass {
+        detail.push_str(&d.reason);
+        if let Some(ex) = &d.explanation {
+            detail.push('\n');
+            for st in &ex.statements {
+                detail.push_str(&format!(
+                    "  {} {}: {:?}\n",
+                    st.effect.as_str(),
+                    st.label,
+                    st.verdict
+                ));
+            }
+        }
+    }
+    Ok(mk(d.decision.to_string(), pass, detail))
 }
 
 /// Finds suite files: given files, `*.suite.json` under directories, glob matches.

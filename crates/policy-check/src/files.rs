@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 /// Expands paths, directories and globs into a sorted list of files. Directories contribute their
-/// `*.json` files except test suites (`*.suite.json`) and request files (`*.requests.json`).
+/// `*.json` files except test suites (`*.suite.json`), identity-pool configurations (`*.pool.json`)
+/// and request files (`*.request(s).json`).
 pub fn expand_paths(args: &[String]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for a in args {
@@ -40,6 +41,7 @@ pub fn is_policy_file(p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
     name.ends_with(".json")
         && !name.ends_with(".suite.json")
+        && !name.ends_with(".pool.json")
         && !name.ends_with(".requests.json")
         && !name.ends_with(".request.json")
 }

@@ -15,11 +15,12 @@
 //! Exit codes: 0 all valid / all allowed / all tests pass; 2 a deny or a failing test; 1 bad input.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod cognito_cmd;
 pub mod eval_cmd;
 mod files;
 pub mod validate_cmd;
@@ -97,6 +98,19 @@ pub enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Run policy unit-test suites.
     Test(eval_cmd::TestArgs),
+    /// Cognito tokens: mint, verify, decode.
+    #[command(subcommand)]
+    Token(cognito_cmd::TokenCommand),
+    /// Identity pools: token or claims + pool config + request → role and decision.
+    #[command(subcommand)]
+    Pool(PoolCommand),
+}
+
+/// `pool` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PoolCommand {
+    /// Decide requests made with an identity pool's credentials.
+    Eval(cognito_cmd::PoolArgs),
 }
 
 /// Runs the CLI, printing to the process's stdout and stderr.
@@ -121,6 +135,8 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         } => validate_cmd::run(&paths, ty, partition, format, quiet, out, err),
         Command::Eval(a) => eval_cmd::run_eval(&a, out, err),
         Command::Test(a) => eval_cmd::run_test(&a, out, err),
+        Command::Token(t) => cognito_cmd::run_token(&t, out, err),
+        Command::Pool(PoolCommand::Eval(a)) => cognito_cmd::run_pool(&a, out, err),
     };
     match r {
         Ok(code) => code,
@@ -140,5 +156,3 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, String> {
 pub(crate) fn display_name(path: &Path) -> String {
     path.display().to_string()
 }
-
-pub(crate) fn _unused(_: PathBuf) {}
