@@ -66,6 +66,9 @@ pub struct VerifierConfig {
     pub issuers: Vec<String>,
     /// Accepted app client ids.
     pub client_ids: Vec<String>,
+    /// Whether to check the client at all (Verified Permissions skips it when an identity source lists no
+    /// client ids). Default `true`.
+    pub check_client: bool,
     /// The expected token use.
     pub token_use: TokenUse,
     /// Clock leeway in seconds (default 0).
@@ -85,6 +88,7 @@ impl VerifierConfig {
         Self {
             issuers: pool_issuers(region, user_pool_id),
             client_ids: vec![client_id.to_string()],
+            check_client: true,
             token_use,
             leeway: 0,
             algorithms: vec![Algorithm::RS256],
@@ -326,6 +330,7 @@ impl Verifier {
             TokenUse::Access => "client_id",
         };
         match payload.get(client_claim) {
+            Some(Value::String(_)) if !self.config.check_client => {}
             Some(Value::String(c)) if self.config.client_ids.iter().any(|x| x == c) => {}
             Some(Value::String(c)) => return Err(VerifyError::InvalidClient(c.clone())),
             Some(other) => return Err(VerifyError::InvalidClient(other.to_string())),

@@ -492,6 +492,33 @@ fn levels(
         .collect()
 }
 
+const SUITE_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "cases",
+    "identity_pool",
+    "token_verifier",
+    "cedar_store",
+];
+const CASE_FIELDS: &[&str] = &[
+    "name",
+    "request",
+    "expect",
+    "sid",
+    "expect_error",
+    "description", // IAM cases
+    "claims",
+    "token",
+    "guest",
+    "custom_role_arn",
+    "role",
+    "now", // identity-pool cases
+    "cedar_store",
+    "avp_request",
+    "identity_claims",
+    "access_claims",
+    "determining", // Cedar cases
+];
 const POLICY_KEYS: &[&str] = &[
     "identity",
     "resource",
@@ -545,12 +572,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
         .as_object()
         .ok_or_else(|| format!("{name}: a suite is a JSON object"))?;
     for k in suite.keys() {
-        if !POLICY_KEYS.contains(&k.as_str())
-            && !matches!(
-                k.as_str(),
-                "name" | "description" | "cases" | "identity_pool" | "token_verifier"
-            )
-        {
+        if !POLICY_KEYS.contains(&k.as_str()) && !SUITE_FIELDS.contains(&k.as_str()) {
             return Err(format!("{name}: unknown suite field `{k}`"));
         }
     }
@@ -573,25 +595,13 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
             .to_string();
         let what = format!("{name}: case `{case_name}`");
         for k in obj.keys() {
-            if !POLICY_KEYS.contains(&k.as_str())
-                && !matches!(
-                    k.as_str(),
-                    "name"
-                        | "request"
-                        | "expect"
-                        | "sid"
-                        | "expect_error"
-                        | "description"
-                        | "claims"
-                        | "token"
-                        | "guest"
-                        | "custom_role_arn"
-                        | "role"
-                        | "now"
-                )
-            {
+            if !POLICY_KEYS.contains(&k.as_str()) && !CASE_FIELDS.contains(&k.as_str()) {
                 return Err(format!("{what}: unknown case field `{k}`"));
             }
+        }
+        if obj.contains_key("avp_request") {
+            out.push(cedar_case(suite, obj, base, &name, &case_name, &what)?);
+            continue;
         }
         if ["claims", "token", "guest"]
             .iter()
@@ -680,6 +690,114 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
         out.push(mk(expect.to_string(), actual.to_string(), pass, detail));
     }
     Ok(out)
+}
+
+/// A Cedar case: an AVP request against a policy store; tokens are verified against the store's
+/// identity source, or claims are given explicitly (`identity_claims` / `access_claims`, unverified).
+fn cedar_case(
+    suite: &serde_json::Map<String, Value>,
+    obj: &serde_json::Map<String, Value>,
+    base: &Path,
+    name: &str,
+    case_name: &str,
+    what: &str,
+) -> Result<CaseResult, String> {
+    let store_rel = obj
+        .get("cedar_store")
+        .or_else(|| suite.get("cedar_store"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what}: `avp_request` needs a `cedar_store`"))?;
+    let store_dir = base.join(store_rel);
+    let store = cedar_bridge::PolicyStore::load(&store_dir).map_err(|e| format!("{what}: {e}"))?;
+    let mut req = obj.get("avp_request").cloned().unwrap_or(Value::Null);
+    if let Some(want) = obj.get("expect_error").and_then(Value::as_str) {
+        crate::cedar_cmd::resolve_tokens(&mut req, base);
+        let r = crate::cedar_cmd::run_request(
+            &store,
+            &store_dir,
+            &req,
+            None,
+            obj.get("now").and_then(Value::as_i64),
+            &cedar_bridge::avp::TokenClaims::default(),
+        );
+        let (actual, pass, detail) = match r {
+            Err(e) if e.to_string().contains(want) => {
+                (format!("Error {want}"), true, String::new())
+            }
+            Err(e) => ("Error".to_string(), false, e.to_string()),
+            Ok((resp, _)) => ("accepted".to_string(), false, resp.to_string()),
+        };
+        return Ok(CaseResult {
+            suite: name.to_string(),
+            name: case_name.to_string(),
+            expect: format!("Error {want}"),
+            actual,
+            pass,
+            detail,
+        });
+    }
+    let expect: Decision = obj
+        .get("expect")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what}: missing `expect`"))?
+        .parse()
+        .map_err(|e| format!("{what}: {e}"))?;
+    crate::cedar_cmd::resolve_tokens(&mut req, base);
+    let claims = cedar_bridge::avp::TokenClaims {
+        identity: obj
+            .get("identity_claims")
+            .and_then(Value::as_object)
+            .cloned(),
+        access: obj.get("access_claims").and_then(Value::as_object).cloned(),
+    };
+    let mk = |actual: String, pass: bool, detail: String| CaseResult {
+        suite: name.to_string(),
+        name: case_name.to_string(),
+        expect: expect.to_string(),
+        actual,
+        pass,
+        detail,
+    };
+    match crate::cedar_cmd::run_request(
+        &store,
+        &store_dir,
+        &req,
+        None,
+        obj.get("now").and_then(Value::as_i64),
+        &claims,
+    ) {
+        Ok((resp, decisions)) => {
+            let actual = decisions.first().copied().unwrap_or(Decision::ImplicitDeny);
+            let mut pass = actual == expect;
+            let mut detail = String::new();
+            if let Some(want) = obj.get("determining").and_then(Value::as_array) {
+                let got: Vec<&Value> = resp["determiningPolicies"]
+                    .as_array()
+                    .map(|a| a.iter().map(|p| &p["policyId"]).collect())
+                    .unwrap_or_default();
+                let want: Vec<&Value> = want.iter().collect();
+                if got != want {
+                    pass = false;
+                    detail.push_str(&format!(
+                        "expected determining policies {want:?}, got {got:?}\n"
+                    ));
+                }
+            }
+            if !pass {
+                detail.push_str(&resp.to_string());
+            }
+            Ok(mk(actual.to_string(), pass, detail))
+        }
+        Err(cedar_bridge::BridgeError::Claims(m)) => {
+            let pass = expect == Decision::ImplicitDeny;
+            Ok(mk(
+                "ImplicitDeny".into(),
+                pass,
+                if pass { String::new() } else { m },
+            ))
+        }
+        Err(e) => Ok(mk("Error".into(), false, e.to_string())),
+    }
 }
 
 /// A case decided through an identity pool: claims (unverified), a token (verified with the suite's

@@ -20,6 +20,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod cedar_cmd;
 pub mod cognito_cmd;
 pub mod eval_cmd;
 mod files;
@@ -98,6 +99,8 @@ pub enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Run policy unit-test suites.
     Test(eval_cmd::TestArgs),
+    /// Authorize Cedar requests against a policy store (Verified Permissions' JSON shapes).
+    Authorize(cedar_cmd::AuthorizeArgs),
     /// Cognito tokens: mint, verify, decode.
     #[command(subcommand)]
     Token(cognito_cmd::TokenCommand),
@@ -135,6 +138,7 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         } => validate_cmd::run(&paths, ty, partition, format, quiet, out, err),
         Command::Eval(a) => eval_cmd::run_eval(&a, out, err),
         Command::Test(a) => eval_cmd::run_test(&a, out, err),
+        Command::Authorize(a) => cedar_cmd::run(&a, out, err),
         Command::Token(t) => cognito_cmd::run_token(&t, out, err),
         Command::Pool(PoolCommand::Eval(a)) => cognito_cmd::run_pool(&a, out, err),
     };

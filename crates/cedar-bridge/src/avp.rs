@@ -1,0 +1,423 @@
+//! Verified Permissions' request and response shapes, the cedar CLI's request/entities formats, and the
+//! token flow of `IsAuthorizedWithToken`.
+
+use std::str::FromStr;
+
+use cedar_policy::{Context, Entities, EntityUid, Request};
+use serde_json::{Map, Value, json};
+
+use crate::BridgeError;
+use crate::claims::{access_token_context, principal_attrs};
+use crate::store::{PolicyStore, decision_of};
+
+/// An entity reference in any accepted form: `{"entityType","entityId"}`, `{"actionType","actionId"}`,
+/// `{"type","id"}`, `{"__entity":{…}}` or the string `Type::"id"`.
+pub fn entity_uid(v: &Value, what: &str) -> Result<EntityUid, BridgeError> {
+    let bad = || BridgeError::Request(format!("`{what}` is not an entity reference: {v}"));
+    let (t, id) = match v {
+        Value::String(s) => {
+            return EntityUid::from_str(s).map_err(|e| {
+                BridgeError::Request(format!("`{what}`: `{s}` is not an entity uid: {e}"))
+            });
+        }
+        Value::Object(o) => {
+            if let Some(inner) = o.get("__entity") {
+                return entity_uid(inner, what);
+            }
+            let pick = |a: &str, b: &str, c: &str| {
+                o.get(a)
+                    .or_else(|| o.get(b))
+                    .or_else(|| o.get(c))
+                    .and_then(Value::as_str)
+            };
+            (
+                pick("entityType", "actionType", "type").ok_or_else(bad)?,
+                pick("entityId", "actionId", "id").ok_or_else(bad)?,
+            )
+        }
+        _ => return Err(bad()),
+    };
+    let json = json!({"type": t, "id": id});
+    EntityUid::from_json(json).map_err(|e| BridgeError::Request(format!("`{what}`: {e}")))
+}
+
+fn uid_json(u: &EntityUid) -> Value {
+    json!({"type": u.type_name().to_string(), "id": u.id().unescaped()})
+}
+
+/// Converts an AVP `AttributeValue` (`{"string": …}`, `{"Long": 5}`, …; either case) to Cedar JSON.
+pub fn attribute_value(v: &Value, what: &str) -> Result<Value, BridgeError> {
+    let o = v.as_object().filter(|o| o.len() == 1).ok_or_else(|| BridgeError::Request(format!("`{what}`: an attribute value has exactly one member such as {{\"string\": \"x\"}}, found {v}")))?;
+    let Some((k, x)) = o.iter().next() else {
+        return Err(BridgeError::Request(format!(
+            "`{what}`: empty attribute value"
+        )));
+    };
+    let extn = |f: &str| -> Result<Value, BridgeError> {
+        let s = x
+            .as_str()
+            .ok_or_else(|| BridgeError::Request(format!("`{what}`: `{k}` takes a string")))?;
+        Ok(json!({"__extn": {"fn": f, "arg": s}}))
+    };
+    Ok(match k.to_ascii_lowercase().as_str() {
+        "string" => {
+            json!(x.as_str().ok_or_else(|| BridgeError::Request(format!(
+                "`{what}`: `string` takes a string"
+            )))?)
+        }
+        "long" => {
+            json!(x.as_i64().ok_or_else(|| BridgeError::Request(format!(
+                "`{what}`: `long` takes an integer"
+            )))?)
+        }
+        "boolean" => json!(x.as_bool().ok_or_else(|| BridgeError::Request(format!(
+            "`{what}`: `boolean` takes true or false"
+        )))?),
+        "entityidentifier" => json!({"__entity": uid_json(&entity_uid(x, what)?)}),
+        "set" => Value::Array(
+            x.as_array()
+                .ok_or_else(|| BridgeError::Request(format!("`{what}`: `set` takes an array")))?
+                .iter()
+                .map(|e| attribute_value(e, what))
+                .collect::<Result<_, _>>()?,
+        ),
+        "record" => {
+            let r = x.as_object().ok_or_else(|| {
+                BridgeError::Request(format!("`{what}`: `record` takes an object"))
+            })?;
+            Value::Object(
+                r.iter()
+                    .map(|(rk, rv)| Ok((rk.clone(), attribute_value(rv, &format!("{what}.{rk}"))?)))
+                    .collect::<Result<_, BridgeError>>()?,
+            )
+        }
+        "ipaddr" => extn("ip")?,
+        "decimal" => extn("decimal")?,
+        "datetime" => extn("datetime")?,
+        "duration" => extn("duration")?,
+        other => {
+            return Err(BridgeError::Request(format!(
+                "`{what}`: unknown attribute value type `{other}`"
+            )));
+        }
+    })
+}
+
+/// Reads `entities`: `{"entityList": [...]}`, `{"cedarJson": "..."}`, or a cedar-CLI entities array.
+pub fn entities_json(v: Option<&Value>) -> Result<Vec<Value>, BridgeError> {
+    let Some(v) = v else { return Ok(Vec::new()) };
+    if let Some(list) = v.get("entityList") {
+        let list = list
+            .as_array()
+            .ok_or_else(|| BridgeError::Request("`entityList` must be an array".into()))?;
+        return list
+            .iter()
+            .map(|e| {
+                let uid = entity_uid(
+                    e.get("identifier").ok_or_else(|| {
+                        BridgeError::Request("an entity needs `identifier`".into())
+                    })?,
+                    "identifier",
+                )?;
+                let mut attrs = Map::new();
+                if let Some(a) = e.get("attributes").and_then(Value::as_object) {
+                    for (k, x) in a {
+                        attrs.insert(k.clone(), attribute_value(x, k)?);
+                    }
+                }
+                let parents: Vec<Value> = e
+                    .get("parents")
+                    .and_then(Value::as_array)
+                    .map(|ps| {
+                        ps.iter()
+                            .map(|p| entity_uid(p, "parents").map(|u| uid_json(&u)))
+                            .collect::<Result<_, _>>()
+                    })
+                    .transpose()?
+                    .unwrap_or_default();
+                Ok(json!({"uid": uid_json(&uid), "attrs": attrs, "parents": parents}))
+            })
+            .collect();
+    }
+    if let Some(s) = v.get("cedarJson").and_then(Value::as_str) {
+        return match serde_json::from_str(s) {
+            Ok(Value::Array(a)) => Ok(a),
+            _ => Err(BridgeError::Request(
+                "`cedarJson` entities must be a JSON array".into(),
+            )),
+        };
+    }
+    match v {
+        Value::Array(a) => Ok(a.clone()),
+        _ => Err(BridgeError::Request(
+            "`entities` must be {\"entityList\": […]}, {\"cedarJson\": \"…\"} or an array".into(),
+        )),
+    }
+}
+
+/// Reads `context`: `{"contextMap": {...}}`, `{"cedarJson": "..."}`, or a plain Cedar JSON object.
+pub fn context_json(v: Option<&Value>) -> Result<Map<String, Value>, BridgeError> {
+    let Some(v) = v else { return Ok(Map::new()) };
+    if let Some(m) = v.get("contextMap") {
+        let m = m
+            .as_object()
+            .ok_or_else(|| BridgeError::Request("`contextMap` must be an object".into()))?;
+        return m
+            .iter()
+            .map(|(k, x)| Ok((k.clone(), attribute_value(x, k)?)))
+            .collect();
+    }
+    if let Some(s) = v.get("cedarJson").and_then(Value::as_str) {
+        return match serde_json::from_str(s) {
+            Ok(Value::Object(o)) => Ok(o),
+            _ => Err(BridgeError::Request(
+                "`cedarJson` context must be a JSON object".into(),
+            )),
+        };
+    }
+    v.as_object()
+        .cloned()
+        .ok_or_else(|| BridgeError::Request("`context` must be an object".into()))
+}
+
+/// Claims for a token request: verified by the caller or the store, or given explicitly for tests.
+#[derive(Clone, Debug, Default)]
+pub struct TokenClaims {
+    /// ID-token claims.
+    pub identity: Option<Map<String, Value>>,
+    /// Access-token claims.
+    pub access: Option<Map<String, Value>>,
+}
+
+impl TokenClaims {
+    /// From verified claims of the `cognito` crate (the normal input).
+    pub fn from_verified(
+        id: Option<&cognito::VerifiedClaims>,
+        access: Option<&cognito::VerifiedClaims>,
+    ) -> Self {
+        Self {
+            identity: id.map(|c| c.claims().clone()),
+            access: access.map(|c| c.claims().clone()),
+        }
+    }
+}
+
+/// One decision in the shared and the AVP vocabulary.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The shared outcome's decision.
+    pub decision: authz_core::Decision,
+    /// AVP response JSON (`decision`, `determiningPolicies`, `errors`, and `principal` for token calls).
+    pub response: Value,
+    /// Notes from mapping claims (dropped or coerced values).
+    pub notes: Vec<String>,
+}
+
+/// Decides one request: `principal` (or token claims), `action`, `resource`, `context`, `entities`.
+pub fn decide(
+    store: &PolicyStore,
+    req: &Value,
+    tokens: &TokenClaims,
+    shared_entities: Option<&Value>,
+) -> Result<Answer, BridgeError> {
+    let mut notes = Vec::new();
+    let action = entity_uid(
+        req.get("action")
+            .ok_or_else(|| BridgeError::Request("missing `action`".into()))?,
+        "action",
+    )?;
+    let resource = entity_uid(
+        req.get("resource")
+            .ok_or_else(|| BridgeError::Request("missing `resource`".into()))?,
+        "resource",
+    )?;
+    let mut ents = entities_json(req.get("entities").or(shared_entities))?;
+    let mut ctx = context_json(req.get("context"))?;
+    let with_token = tokens.identity.is_some() || tokens.access.is_some();
+    let principal = if with_token {
+        let src = store.identity_source().ok_or_else(|| {
+            BridgeError::Config(
+                "token requests need an identity source (identity-source.json)".into(),
+            )
+        })?;
+        let base = tokens
+            .identity
+            .as_ref()
+            .or(tokens.access.as_ref())
+            .ok_or_else(|| BridgeError::Request("no token".into()))?;
+        // Client checks (an empty list disables them, as in Verified Permissions).
+        for (claims, claim) in [
+            (tokens.identity.as_ref(), "aud"),
+            (tokens.access.as_ref(), "client_id"),
+        ] {
+            if let (Some(c), false) = (claims, src.client_ids.is_empty()) {
+                let got = c.get(claim).and_then(Value::as_str).unwrap_or("");
+                if !src.client_ids.iter().any(|x| x == got) {
+                    return Err(BridgeError::Claims(format!(
+                        "client `{got}` is not one of the identity source's client ids"
+                    )));
+                }
+            }
+        }
+        let pid = src.principal_id(base)?;
+        if let (Some(a), Some(i)) = (&tokens.access, &tokens.identity) {
+            if src.principal_id(a)? != pid || i.get("iss") != a.get("iss") {
+                return Err(BridgeError::Claims(
+                    "the ID and access tokens belong to different users".into(),
+                ));
+            }
+        }
+        let ptype = &src.principal_entity_type;
+        let gtype = src.group_entity_type.clone();
+        for e in &ents {
+            let t = e
+                .get("uid")
+                .and_then(|u| u.get("type"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if t == ptype || gtype.as_deref() == Some(t) {
+                return Err(BridgeError::Request(format!(
+                    "`entities` may not contain `{t}` entities: the token supplies the principal and its groups"
+                )));
+            }
+        }
+        let mut groups = src.groups(tokens.identity.as_ref().unwrap_or(base));
+        if let Some(a) = &tokens.access {
+            for g in src.groups(a) {
+                if !groups.contains(&g) {
+                    groups.push(g);
+                }
+            }
+        }
+        let mut parents = Vec::new();
+        if let Some(gt) = &gtype {
+            for g in &groups {
+                let gid = format!("{}|{g}", src.entity_id_prefix);
+                parents.push(json!({"type": gt, "id": gid}));
+                ents.push(json!({"uid": {"type": gt, "id": gid}, "attrs": {}, "parents": []}));
+            }
+        }
+        let attrs = match &tokens.identity {
+            Some(i) => principal_attrs(src, i, store.attr_types(), &mut notes)?,
+            None => Map::new(),
+        };
+        ents.push(json!({"uid": {"type": ptype, "id": pid}, "attrs": attrs, "parents": parents}));
+        if let Some(a) = &tokens.access {
+            if ctx.contains_key("token") {
+                return Err(BridgeError::Request(
+                    "`context` may not contain `token` with an access token: the token supplies it"
+                        .into(),
+                ));
+            }
+            ctx.insert(
+                "token".into(),
+                Value::Object(access_token_context(src, a, &mut notes)),
+            );
+        }
+        entity_uid(&json!({"type": ptype, "id": pid}), "principal")?
+    } else {
+        entity_uid(
+            req.get("principal")
+                .ok_or_else(|| BridgeError::Request("missing `principal` (or a token)".into()))?,
+            "principal",
+        )?
+    };
+    let schema = store.schema();
+    let entities = Entities::from_json_value(Value::Array(ents), schema)
+        .map_err(|e| BridgeError::Request(format!("entities: {e}")))?;
+    let context = Context::from_json_value(Value::Object(ctx), schema.map(|s| (s, &action)))
+        .map_err(|e| BridgeError::Request(format!("context: {e}")))?;
+    let request = Request::new(principal.clone(), action, resource, context, schema)
+        .map_err(|e| BridgeError::Request(format!("request: {e}")))?;
+    let resp = store.is_authorized(&request, &entities)?;
+    let decision = decision_of(store, &resp);
+    let mut determining: Vec<String> = resp
+        .diagnostics()
+        .reason()
+        .map(ToString::to_string)
+        .collect();
+    determining.sort();
+    let errors: Vec<Value> = resp
+        .diagnostics()
+        .errors()
+        .map(|e| json!({"errorDescription": e.to_string()}))
+        .collect();
+    let mut response = json!({
+        "decision": if decision == authz_core::Decision::Allow { "ALLOW" } else { "DENY" },
+        "determiningPolicies": determining.iter().map(|d| json!({"policyId": d})).collect::<Vec<_>>(),
+        "errors": errors,
+    });
+    if with_token {
+        if let Some(o) = response.as_object_mut() {
+            o.insert("principal".into(), json!({"entityType": principal.type_name().to_string(), "entityId": principal.id().unescaped()}));
+        }
+    }
+    Ok(Answer {
+        decision,
+        response,
+        notes,
+    })
+}
+
+/// Verifies the `identityToken` / `accessToken` of an AVP request against the store's identity source
+/// (its `jwks`, relative to `base`), as `IsAuthorizedWithToken` does: issuer, client, expiry, token use,
+/// signature.
+pub fn verify_request_tokens(
+    store: &PolicyStore,
+    req: &Value,
+    base: &std::path::Path,
+    now: Option<i64>,
+) -> Result<TokenClaims, BridgeError> {
+    let id_tok = req.get("identityToken").and_then(Value::as_str);
+    let ac_tok = req.get("accessToken").and_then(Value::as_str);
+    if id_tok.is_none() && ac_tok.is_none() {
+        return Ok(TokenClaims::default());
+    }
+    let src = store.identity_source().ok_or_else(|| {
+        BridgeError::Config("token requests need an identity source (identity-source.json)".into())
+    })?;
+    let jwks_arg = src.jwks.as_deref().ok_or_else(|| {
+        BridgeError::Config("the identity source has no `jwks` to verify tokens with".into())
+    })?;
+    let verifier = |token_use: cognito::TokenUse| -> Result<cognito::Verifier, BridgeError> {
+        let jwks = if jwks_arg.starts_with("http://") || jwks_arg.starts_with("https://") {
+            cognito::JwksSource::remote(jwks_arg)
+        } else {
+            let p = base.join(jwks_arg);
+            let text = std::fs::read_to_string(&p).map_err(|e| {
+                BridgeError::Config(format!("cannot read JWKS `{}`: {e}", p.display()))
+            })?;
+            cognito::JwksSource::from_json(&text).map_err(|e| BridgeError::Config(e.to_string()))?
+        };
+        let mut cfg = match &src.user_pool_id {
+            Some(pool) => cognito::VerifierConfig::for_pool(pool, "", token_use),
+            None => {
+                let mut c = cognito::VerifierConfig::for_pool("us-east-1_x", "", token_use);
+                c.issuers = src.issuer.iter().cloned().collect();
+                c
+            }
+        };
+        cfg.client_ids = src.client_ids.clone();
+        cfg.check_client = !src.client_ids.is_empty();
+        Ok(cognito::Verifier::new(cfg, jwks))
+    };
+    let now = now.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+    });
+    let check = |tok: &str, u: cognito::TokenUse| -> Result<Map<String, Value>, BridgeError> {
+        verifier(u)?
+            .verify_at(tok, now)
+            .map(|c| c.claims().clone())
+            .map_err(|e| BridgeError::Claims(format!("token refused: {e} ({})", e.code())))
+    };
+    Ok(TokenClaims {
+        identity: id_tok
+            .map(|t| check(t, cognito::TokenUse::Id))
+            .transpose()?,
+        access: ac_tok
+            .map(|t| check(t, cognito::TokenUse::Access))
+            .transpose()?,
+    })
+}

@@ -1,0 +1,63 @@
+//! Cedar for policy-check: build the Cedar principal, its groups and attributes from Cognito (or OIDC)
+//! tokens exactly as Amazon Verified Permissions does, speak Verified Permissions' JSON request and
+//! response shapes, and authorize through an index that evaluates only the policies whose scope can
+//! match.
+//!
+//! - [`PolicyStore`]: `*.cedar` policies (`@id` annotations become policy ids), templates and links, an
+//!   optional schema (strict validation), an identity source.
+//! - [`avp::decide`]: one `IsAuthorized` / `IsAuthorizedWithToken` request → the AVP response and the
+//!   shared [`authz_core::Decision`] (a satisfied `forbid` is `ExplicitDeny`, no `permit` is
+//!   `ImplicitDeny`).
+//! - [`claims`]: the token → entity mapping: principal `Type::"<pool>|<sub>"`, groups as parents,
+//!   ID-token claims as attributes in bracket and/or dot notation, access-token claims as
+//!   `context.token`, JSON types mapped and (with a schema) coerced.
+//!
+//! ```
+//! use cedar_bridge::{PolicyStore, avp, claims::IdentitySource};
+//!
+//! let policies = vec![("photos.cedar".to_string(), r#"
+//!     @id("usa-view")
+//!     permit(principal, action == Action::"view", resource)
+//!     when { principal.custom.location == "USA" };"#.to_string())];
+//! let source = IdentitySource::cognito("us-east-1_Example", "User", Some("UserGroup"));
+//! let store = PolicyStore::from_parts(&policies, None, Some(source), Vec::new(), true).unwrap();
+//!
+//! let claims = serde_json::json!({"sub": "alice-sub", "custom:location": "USA", "cognito:groups": ["family"]});
+//! let tokens = avp::TokenClaims { identity: claims.as_object().cloned(), access: None };
+//! let req = serde_json::json!({"action": {"actionType": "Action", "actionId": "view"},
+//!                              "resource": {"entityType": "Photo", "entityId": "VacationPhoto94.jpg"}});
+//! let answer = avp::decide(&store, &req, &tokens, None).unwrap();
+//! assert_eq!(answer.response["decision"], "ALLOW");
+//! assert_eq!(answer.response["determiningPolicies"][0]["policyId"], "usa-view");
+//! assert_eq!(answer.response["principal"]["entityId"], "us-east-1_Example|alice-sub");
+//! ```
+//!
+//! Depends on authz-core, cognito (for `VerifiedClaims`) and cedar-policy.
+#![deny(missing_docs)]
+
+pub mod avp;
+pub mod claims;
+mod store;
+
+pub use store::{Link, PolicyStore, attr_types_from_json, decision_of};
+
+/// Why a store, request or token could not be used. Every such case is a deny.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BridgeError {
+    /// Store configuration.
+    #[error("{0}")]
+    Config(String),
+    /// Invalid Cedar policy or schema (with position).
+    #[error("{0}")]
+    Policy(String),
+    /// Strict validation against the schema failed.
+    #[error("validation failed:\n  {}", .0.join("\n  "))]
+    Validation(Vec<String>),
+    /// A request that is not well-formed.
+    #[error("{0}")]
+    Request(String),
+    /// Token claims that cannot be mapped.
+    #[error("{0}")]
+    Claims(String),
+}

@@ -1,0 +1,496 @@
+//! A policy store on disk and indexed authorization.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+
+use cedar_policy::{
+    ActionConstraint, Authorizer, Decision as CDecision, Entities, EntityUid, Policy, PolicyId,
+    PolicySet, PrincipalConstraint, Request, ResourceConstraint, Schema, SlotId, ValidationMode,
+    Validator,
+};
+use serde_json::Value;
+
+use crate::BridgeError;
+use crate::claims::{AttrType, AttrTypes, IdentitySource};
+
+/// A template link: template id, new policy id, slot values.
+#[derive(Clone, Debug)]
+pub struct Link {
+    /// Template id.
+    pub template: String,
+    /// The linked policy's id.
+    pub id: String,
+    /// `?principal` / `?resource` values.
+    pub values: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ScopeKey {
+    Any,
+    Type(String),
+}
+
+#[derive(Clone, Debug)]
+enum ActionKey {
+    Any,
+    Set(Vec<String>),
+}
+
+#[derive(Debug)]
+struct IndexEntry {
+    id: String,
+    action: ActionKey,
+    principal: ScopeKey,
+    resource: ScopeKey,
+}
+
+type SubsetKey = (String, String, String);
+
+/// Policies, optional schema and identity source, with an index that narrows each request to the
+/// policies whose scope can match (by action, principal type and resource type).
+#[derive(Debug)]
+pub struct PolicyStore {
+    policies: PolicySet,
+    schema: Option<Schema>,
+    attr_types: Option<AttrTypes>,
+    identity_source: Option<IdentitySource>,
+    links: Vec<Link>,
+    index: Vec<IndexEntry>,
+    subsets: RwLock<HashMap<SubsetKey, Arc<PolicySet>>>,
+    authorizer: Authorizer,
+}
+
+fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let before = src.get(..offset.min(src.len())).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Renders a Cedar error (a miette diagnostic) with the position of its first label.
+fn cedar_err(file: &str, src: &str, e: &dyn miette::Diagnostic, what: &str) -> BridgeError {
+    let pos = e
+        .labels()
+        .and_then(|mut l| l.next())
+        .map(|l| line_col(src, l.offset()));
+    let mut msg = match pos {
+        Some((l, c)) => format!("{file}:{l}:{c}: {what}: {e}"),
+        None => format!("{file}: {what}: {e}"),
+    };
+    if let Some(h) = e.help() {
+        msg.push_str(&format!(" (help: {h})"));
+    }
+    BridgeError::Policy(msg)
+}
+
+impl PolicyStore {
+    /// Builds a store from policy text (`@id` annotations become ids), an optional schema and identity
+    /// source. With `strict`, policies are validated against the schema in Cedar's strict mode.
+    pub fn from_parts(
+        files: &[(String, String)],
+        schema: Option<Schema>,
+        identity_source: Option<IdentitySource>,
+        links: Vec<Link>,
+        strict: bool,
+    ) -> Result<Self, BridgeError> {
+        let mut set = PolicySet::new();
+        for (name, text) in files {
+            let parsed = PolicySet::from_str(text)
+                .map_err(|e| cedar_err(name, text, &e, "invalid Cedar"))?;
+            let stem = Path::new(name)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("policy")
+                .to_string();
+            for (n, p) in parsed.policies().enumerate() {
+                let id = p
+                    .annotation("id")
+                    .map_or_else(|| format!("{stem}.{n}"), str::to_string);
+                set.add(p.new_id(PolicyId::new(&id)))
+                    .map_err(|e| BridgeError::Policy(format!("{name}: {e}")))?;
+            }
+            for (n, t) in parsed.templates().enumerate() {
+                let id = t
+                    .annotation("id")
+                    .map_or_else(|| format!("{stem}.template{n}"), str::to_string);
+                set.add_template(t.new_id(PolicyId::new(&id)))
+                    .map_err(|e| BridgeError::Policy(format!("{name}: {e}")))?;
+            }
+        }
+        for l in &links {
+            set.link(
+                PolicyId::new(&l.template),
+                PolicyId::new(&l.id),
+                slot_values(l)?,
+            )
+            .map_err(|e| {
+                BridgeError::Policy(format!("link `{}` of template `{}`: {e}", l.id, l.template))
+            })?;
+        }
+        if let (Some(s), true) = (&schema, strict) {
+            let v = Validator::new(s.clone());
+            let res = v.validate(&set, ValidationMode::Strict);
+            let errors: Vec<String> = res
+                .validation_errors()
+                .map(|e| {
+                    let mut m = format!("policy `{}`: {e}", e.policy_id());
+                    let text = e.to_string();
+                    if text.contains("optional") || text.contains("does not have the attribute") || text.contains("may not have") {
+                        m.push_str(" (help: guard optional attributes with `has`, e.g. `principal has custom && principal.custom has location && principal.custom.location == \"USA\"`)");
+                    }
+                    m
+                })
+                .collect();
+            if !errors.is_empty() {
+                return Err(BridgeError::Validation(errors));
+            }
+        }
+        let attr_types = None;
+        let index = set.policies().map(index_entry).collect();
+        Ok(Self {
+            policies: set,
+            schema,
+            attr_types,
+            identity_source,
+            links,
+            index,
+            subsets: RwLock::new(HashMap::new()),
+            authorizer: Authorizer::new(),
+        })
+    }
+
+    /// Loads a store directory: `*.cedar` policies and templates, optional `schema.cedarschema` or
+    /// `schema.json`, optional `links.json` and `identity-source.json`.
+    pub fn load(dir: &Path) -> Result<Self, BridgeError> {
+        let rd = std::fs::read_dir(dir).map_err(|e| {
+            BridgeError::Config(format!("cannot read store `{}`: {e}", dir.display()))
+        })?;
+        let mut paths: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        let mut files = Vec::new();
+        for p in &paths {
+            if p.extension().and_then(|e| e.to_str()) == Some("cedar") {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    BridgeError::Config(format!("cannot read `{}`: {e}", p.display()))
+                })?;
+                files.push((p.display().to_string(), text));
+            }
+        }
+        if files.is_empty() {
+            return Err(BridgeError::Config(format!(
+                "the store `{}` has no *.cedar policies",
+                dir.display()
+            )));
+        }
+        let read = |name: &str| -> Result<Option<String>, BridgeError> {
+            let p = dir.join(name);
+            if !p.exists() {
+                return Ok(None);
+            }
+            std::fs::read_to_string(&p)
+                .map(Some)
+                .map_err(|e| BridgeError::Config(format!("cannot read `{}`: {e}", p.display())))
+        };
+        let mut schema_json = None;
+        let schema = if let Some(text) = read("schema.cedarschema")? {
+            let name = dir.join("schema.cedarschema").display().to_string();
+            let (s, _) = Schema::from_cedarschema_str(&text)
+                .map_err(|e| cedar_err(&name, &text, &e, "invalid schema"))?;
+            schema_json = cedar_policy::SchemaFragment::from_cedarschema_str(&text)
+                .ok()
+                .and_then(|(f, _)| f.to_json_value().ok());
+            Some(s)
+        } else if let Some(text) = read("schema.json")? {
+            let name = dir.join("schema.json").display().to_string();
+            schema_json = serde_json::from_str(&text).ok();
+            Some(
+                Schema::from_json_str(&text)
+                    .map_err(|e| cedar_err(&name, &text, &e, "invalid schema"))?,
+            )
+        } else {
+            None
+        };
+        let identity_source = match read("identity-source.json")? {
+            Some(t) => {
+                let v: Value = serde_json::from_str(&t)
+                    .map_err(|e| BridgeError::Config(format!("identity-source.json: {e}")))?;
+                Some(IdentitySource::from_json(&v)?)
+            }
+            None => None,
+        };
+        let links = match read("links.json")? {
+            Some(t) => parse_links(&t)?,
+            None => Vec::new(),
+        };
+        let mut store = Self::from_parts(&files, schema, identity_source, links, true)?;
+        if let (Some(js), Some(src)) = (schema_json, &store.identity_source) {
+            store.attr_types = Some(attr_types_from_json(&js, &src.principal_entity_type));
+        }
+        Ok(store)
+    }
+
+    /// The policies.
+    pub fn policies(&self) -> &PolicySet {
+        &self.policies
+    }
+    /// The schema.
+    pub fn schema(&self) -> Option<&Schema> {
+        self.schema.as_ref()
+    }
+    /// The identity source.
+    pub fn identity_source(&self) -> Option<&IdentitySource> {
+        self.identity_source.as_ref()
+    }
+    /// Declared principal attributes (from the schema), for coercion and projection.
+    pub fn attr_types(&self) -> Option<&AttrTypes> {
+        self.attr_types.as_ref()
+    }
+    /// Sets the declared principal attributes.
+    pub fn set_attr_types(&mut self, t: AttrTypes) {
+        self.attr_types = Some(t);
+    }
+
+    /// The policies that can apply to `(principal, action, resource)`, cached per (action, principal type,
+    /// resource type).
+    pub fn subset(
+        &self,
+        p: &EntityUid,
+        a: &EntityUid,
+        r: &EntityUid,
+    ) -> Result<Arc<PolicySet>, BridgeError> {
+        let key = (
+            a.to_string(),
+            p.type_name().to_string(),
+            r.type_name().to_string(),
+        );
+        if let Some(s) = self.subsets.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(s);
+        }
+        let mut sub = PolicySet::new();
+        let mut templates_added: Vec<String> = Vec::new();
+        for e in &self.index {
+            let action_ok = match &e.action {
+                ActionKey::Any => true,
+                ActionKey::Set(s) => s.iter().any(|x| *x == key.0),
+            };
+            let scope_ok = |k: &ScopeKey, t: &str| match k {
+                ScopeKey::Any => true,
+                ScopeKey::Type(x) => x == t,
+            };
+            if !(action_ok && scope_ok(&e.principal, &key.1) && scope_ok(&e.resource, &key.2)) {
+                continue;
+            }
+            let pid = PolicyId::new(&e.id);
+            let Some(policy) = self.policies.policy(&pid) else {
+                continue;
+            };
+            match policy.template_id() {
+                None => sub
+                    .add(policy.clone())
+                    .map_err(|x| BridgeError::Policy(x.to_string()))?,
+                Some(tid) => {
+                    let tname = tid.to_string();
+                    if !templates_added.contains(&tname) {
+                        if let Some(t) = self.policies.template(tid) {
+                            sub.add_template(t.clone())
+                                .map_err(|x| BridgeError::Policy(x.to_string()))?;
+                        }
+                        templates_added.push(tname);
+                    }
+                    let link =
+                        self.links.iter().find(|l| l.id == e.id).ok_or_else(|| {
+                            BridgeError::Policy(format!("link `{}` not found", e.id))
+                        })?;
+                    sub.link(tid.clone(), pid, slot_values(link)?)
+                        .map_err(|x| BridgeError::Policy(x.to_string()))?;
+                }
+            }
+        }
+        let sub = Arc::new(sub);
+        if let Ok(mut m) = self.subsets.write() {
+            if m.len() < 4096 {
+                m.insert(key, sub.clone());
+            }
+        }
+        Ok(sub)
+    }
+
+    /// Authorizes with the index. Same decisions and determining policies as the whole set.
+    pub fn is_authorized(
+        &self,
+        req: &Request,
+        entities: &Entities,
+    ) -> Result<cedar_policy::Response, BridgeError> {
+        let (Some(p), Some(a), Some(r)) = (req.principal(), req.action(), req.resource()) else {
+            return Ok(self.authorizer.is_authorized(req, &self.policies, entities));
+        };
+        let sub = self.subset(p, a, r)?;
+        Ok(self.authorizer.is_authorized(req, &sub, entities))
+    }
+
+    /// Authorizes against every policy (no index): the reference the index is tested against.
+    pub fn is_authorized_unindexed(
+        &self,
+        req: &Request,
+        entities: &Entities,
+    ) -> cedar_policy::Response {
+        self.authorizer.is_authorized(req, &self.policies, entities)
+    }
+
+    /// Whether a policy is a `forbid`.
+    pub fn is_forbid(&self, id: &PolicyId) -> bool {
+        self.policies
+            .policy(id)
+            .is_some_and(|p| p.effect() == cedar_policy::Effect::Forbid)
+    }
+}
+
+/// Maps a Cedar response to the shared outcome: a satisfied forbid is `ExplicitDeny`, no permit is
+/// `ImplicitDeny`.
+pub fn decision_of(store: &PolicyStore, resp: &cedar_policy::Response) -> authz_core::Decision {
+    match resp.decision() {
+        CDecision::Allow => authz_core::Decision::Allow,
+        CDecision::Deny if resp.diagnostics().reason().any(|id| store.is_forbid(id)) => {
+            authz_core::Decision::ExplicitDeny
+        }
+        CDecision::Deny => authz_core::Decision::ImplicitDeny,
+    }
+}
+
+fn slot_values(l: &Link) -> Result<HashMap<SlotId, EntityUid>, BridgeError> {
+    let mut m = HashMap::new();
+    for (slot, uid) in &l.values {
+        let s = match slot.as_str() {
+            "?principal" => SlotId::principal(),
+            "?resource" => SlotId::resource(),
+            o => {
+                return Err(BridgeError::Config(format!(
+                    "unknown template slot `{o}` (use ?principal or ?resource)"
+                )));
+            }
+        };
+        let u = EntityUid::from_str(uid).map_err(|e| {
+            BridgeError::Config(format!(
+                "link `{}`: `{uid}` is not an entity uid: {e}",
+                l.id
+            ))
+        })?;
+        m.insert(s, u);
+    }
+    Ok(m)
+}
+
+fn parse_links(text: &str) -> Result<Vec<Link>, BridgeError> {
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| BridgeError::Config(format!("links.json: {e}")))?;
+    let arr = v
+        .as_array()
+        .ok_or_else(|| BridgeError::Config("links.json must be an array".into()))?;
+    arr.iter()
+        .map(|l| {
+            let s = |k: &str| {
+                l.get(k)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| BridgeError::Config(format!("links.json: a link needs `{k}`")))
+            };
+            let values = l
+                .get("values")
+                .and_then(Value::as_object)
+                .ok_or_else(|| BridgeError::Config("links.json: a link needs `values`".into()))?
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect();
+            Ok(Link {
+                template: s("template")?,
+                id: s("id")?,
+                values,
+            })
+        })
+        .collect()
+}
+
+fn index_entry(p: &Policy) -> IndexEntry {
+    let scope_p = match p.principal_constraint() {
+        PrincipalConstraint::Eq(u) => ScopeKey::Type(u.type_name().to_string()),
+        PrincipalConstraint::Is(t) | PrincipalConstraint::IsIn(t, _) => {
+            ScopeKey::Type(t.to_string())
+        }
+        PrincipalConstraint::Any | PrincipalConstraint::In(_) => ScopeKey::Any,
+    };
+    let scope_r = match p.resource_constraint() {
+        ResourceConstraint::Eq(u) => ScopeKey::Type(u.type_name().to_string()),
+        ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => ScopeKey::Type(t.to_string()),
+        ResourceConstraint::Any | ResourceConstraint::In(_) => ScopeKey::Any,
+    };
+    // `action in [A, B]` also matches actions that are members of A or B through action groups, so only
+    // `==` narrows by name; `in` narrows when the listed actions have no members (checked against the
+    // request's action entity chain by Cedar itself otherwise).
+    let action = match p.action_constraint() {
+        ActionConstraint::Any => ActionKey::Any,
+        ActionConstraint::Eq(u) => ActionKey::Set(vec![u.to_string()]),
+        ActionConstraint::In(_) => ActionKey::Any,
+    };
+    IndexEntry {
+        id: p.id().to_string(),
+        action,
+        principal: scope_p,
+        resource: scope_r,
+    }
+}
+
+fn type_of(v: &Value, common: &serde_json::Map<String, Value>) -> Option<AttrType> {
+    let t = v.get("type").and_then(Value::as_str)?;
+    Some(match t {
+        "Record" => {
+            let attrs = v.get("attributes").and_then(Value::as_object)?;
+            AttrType::Record(
+                attrs
+                    .iter()
+                    .filter_map(|(k, x)| type_of(x, common).map(|t| (k.clone(), t)))
+                    .collect(),
+            )
+        }
+        "Set" => AttrType::Set(Box::new(type_of(v.get("element")?, common)?)),
+        "EntityOrCommon" | "Extension" => {
+            let name = v.get("name").and_then(Value::as_str)?;
+            match common.get(name) {
+                Some(c) => type_of(c, common)?,
+                None => AttrType::Named(name.to_string()),
+            }
+        }
+        other => match common.get(other) {
+            Some(c) => type_of(c, common)?,
+            None => AttrType::Named(other.to_string()),
+        },
+    })
+}
+
+/// Reads a JSON schema's attributes of `entity_type` (`Ns::Type`).
+pub fn attr_types_from_json(schema: &Value, entity_type: &str) -> AttrTypes {
+    let (ns, name) = entity_type.rsplit_once("::").unwrap_or(("", entity_type));
+    let Some(nsv) = schema.get(ns) else {
+        return AttrTypes::default();
+    };
+    let common = nsv
+        .get("commonTypes")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let shape = nsv
+        .get("entityTypes")
+        .and_then(|e| e.get(name))
+        .and_then(|t| t.get("shape"));
+    let attrs = shape
+        .and_then(|s| s.get("attributes"))
+        .and_then(Value::as_object)
+        .map(|a| {
+            a.iter()
+                .filter_map(|(k, v)| type_of(v, &common).map(|t| (k.clone(), t)))
+                .collect()
+        })
+        .unwrap_or_default();
+    AttrTypes { attrs }
+}
