@@ -260,12 +260,12 @@ pub fn decide(
             }
         }
         let pid = src.principal_id(base)?;
-        if let (Some(a), Some(i)) = (&tokens.access, &tokens.identity) {
-            if src.principal_id(a)? != pid || i.get("iss") != a.get("iss") {
-                return Err(BridgeError::Claims(
-                    "the ID and access tokens belong to different users".into(),
-                ));
-            }
+        if let (Some(a), Some(i)) = (&tokens.access, &tokens.identity)
+            && (src.principal_id(a)? != pid || i.get("iss") != a.get("iss"))
+        {
+            return Err(BridgeError::Claims(
+                "the ID and access tokens belong to different users".into(),
+            ));
         }
         let ptype = &src.principal_entity_type;
         let gtype = src.group_entity_type.clone();
@@ -347,10 +347,8 @@ pub fn decide(
         "determiningPolicies": determining.iter().map(|d| json!({"policyId": d})).collect::<Vec<_>>(),
         "errors": errors,
     });
-    if with_token {
-        if let Some(o) = response.as_object_mut() {
-            o.insert("principal".into(), json!({"entityType": principal.type_name().to_string(), "entityId": principal.id().unescaped()}));
-        }
+    if with_token && let Some(o) = response.as_object_mut() {
+        o.insert("principal".into(), json!({"entityType": principal.type_name().to_string(), "entityId": principal.id().unescaped()}));
     }
     Ok(Answer {
         decision,

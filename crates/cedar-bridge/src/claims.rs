@@ -290,10 +290,10 @@ fn convert(
             };
             let mut m = Map::new();
             for (k, x) in o {
-                if let Some(f) = fields {
-                    if !f.contains_key(k) {
-                        continue;
-                    }
+                if let Some(f) = fields
+                    && !f.contains_key(k)
+                {
+                    continue;
                 }
                 if let Some(c) = convert(
                     &format!("{name}.{k}"),
@@ -403,11 +403,11 @@ pub fn access_token_context(
         if *k == src.group_claim {
             continue;
         }
-        if k == "scope" {
-            if let Some(s) = v.as_str() {
-                m.insert(k.clone(), json!(s.split_whitespace().collect::<Vec<_>>()));
-                continue;
-            }
+        if k == "scope"
+            && let Some(s) = v.as_str()
+        {
+            m.insert(k.clone(), json!(s.split_whitespace().collect::<Vec<_>>()));
+            continue;
         }
         if let Some(c) = convert(k, v, None, notes) {
             m.insert(k.clone(), c);

@@ -273,7 +273,7 @@ impl PolicyStore {
         for e in &self.index {
             let action_ok = match &e.action {
                 ActionKey::Any => true,
-                ActionKey::Set(s) => s.iter().any(|x| *x == key.0),
+                ActionKey::Set(s) => s.contains(&key.0),
             };
             let scope_ok = |k: &ScopeKey, t: &str| match k {
                 ScopeKey::Any => true,
@@ -309,10 +309,10 @@ impl PolicyStore {
             }
         }
         let sub = Arc::new(sub);
-        if let Ok(mut m) = self.subsets.write() {
-            if m.len() < 4096 {
-                m.insert(key, sub.clone());
-            }
+        if let Ok(mut m) = self.subsets.write()
+            && m.len() < 4096
+        {
+            m.insert(key, sub.clone());
         }
         Ok(sub)
     }

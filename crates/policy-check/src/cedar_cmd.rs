@@ -41,12 +41,12 @@ pub fn resolve_tokens(req: &mut Value, base: &Path) {
     for k in ["identityToken", "accessToken"] {
         if let Some(Value::String(t)) = req.get(k) {
             let p = base.join(t);
-            if t.len() < 1024 && p.is_file() {
-                if let Ok(s) = std::fs::read_to_string(&p) {
-                    if let Some(o) = req.as_object_mut() {
-                        o.insert(k.into(), Value::String(s.trim().to_string()));
-                    }
-                }
+            if t.len() < 1024
+                && p.is_file()
+                && let Ok(s) = std::fs::read_to_string(&p)
+                && let Some(o) = req.as_object_mut()
+            {
+                o.insert(k.into(), Value::String(s.trim().to_string()));
             }
         }
     }

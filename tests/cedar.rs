@@ -1,0 +1,374 @@
+//! The Cedar bridge: token mapping, Verified Permissions shapes, store loading, the index.
+
+use cedar_bridge::avp::{self, TokenClaims};
+use cedar_bridge::claims::{
+    AttrType, AttrTypes, IdentitySource, Notation, access_token_context, principal_attrs,
+};
+use cedar_bridge::{BridgeError, Link, PolicyStore};
+use serde_json::{Map, Value, json};
+
+fn obj(v: Value) -> Map<String, Value> {
+    v.as_object().unwrap().clone()
+}
+
+fn src(notation: Notation) -> IdentitySource {
+    let mut s = IdentitySource::cognito("us-east-1_Example", "App::User", Some("App::Group"));
+    s.notation = notation;
+    s
+}
+
+#[test]
+fn claims_become_attributes_in_both_notations() {
+    let c = obj(
+        json!({"sub": "s1", "custom:location": "USA", "cognito:username": "alice", "email_verified": true,
+        "cognito:groups": ["g"], "address": {"country": "US"}, "amr": ["pwd"], "nothing": null, "age": 42, "score": 1.5, "aud": "c1"}),
+    );
+    let mut notes = Vec::new();
+    let a = principal_attrs(&src(Notation::Both), &c, None, &mut notes).unwrap();
+    assert_eq!(a["custom:location"], "USA");
+    assert_eq!(a["custom"]["location"], "USA");
+    assert_eq!(a["cognito"]["username"], "alice");
+    assert_eq!(a["email_verified"], true);
+    assert_eq!(a["address"]["country"], "US");
+    assert_eq!(a["amr"], json!(["pwd"]));
+    assert_eq!(a["age"], 42);
+    assert_eq!(a["aud"], "c1");
+    assert!(
+        !a.contains_key("cognito:groups"),
+        "groups are parents, not attributes"
+    );
+    assert!(!a.contains_key("nothing"));
+    assert!(!a.contains_key("score"), "floats have no Cedar type");
+    assert!(notes.iter().any(|n| n.contains("score")));
+    let bracket = principal_attrs(&src(Notation::Bracket), &c, None, &mut Vec::new()).unwrap();
+    assert!(bracket.contains_key("custom:location") && !bracket.contains_key("custom"));
+    let dot = principal_attrs(&src(Notation::Dot), &c, None, &mut Vec::new()).unwrap();
+    assert!(!dot.contains_key("custom:location") && dot.contains_key("custom"));
+}
+
+#[test]
+fn reserved_claim_names_are_rejected() {
+    let c = obj(json!({"sub": "s1", "custom:x": "1", "custom": "boom"}));
+    assert!(matches!(
+        principal_attrs(&src(Notation::Both), &c, None, &mut Vec::new()),
+        Err(BridgeError::Claims(_))
+    ));
+    let c = obj(json!({"sub": "s1", "dev": "x"}));
+    assert!(principal_attrs(&src(Notation::Both), &c, None, &mut Vec::new()).is_err());
+}
+
+#[test]
+fn schema_projects_and_coerces() {
+    let mut attrs = std::collections::BTreeMap::new();
+    attrs.insert("custom:age".to_string(), AttrType::Named("Long".into()));
+    attrs.insert(
+        "custom:admin".to_string(),
+        AttrType::Named("Boolean".into()),
+    );
+    let mut custom = std::collections::BTreeMap::new();
+    custom.insert("age".to_string(), AttrType::Named("Long".into()));
+    attrs.insert("custom".to_string(), AttrType::Record(custom));
+    let types = AttrTypes { attrs };
+    let c = obj(
+        json!({"sub": "s1", "custom:age": "41", "custom:admin": "true", "email": "x@y", "custom:bad": "z"}),
+    );
+    let mut notes = Vec::new();
+    let a = principal_attrs(&src(Notation::Both), &c, Some(&types), &mut notes).unwrap();
+    assert_eq!(a["custom:age"], 41);
+    assert_eq!(a["custom:admin"], true);
+    assert_eq!(a["custom"]["age"], 41);
+    assert!(
+        !a.contains_key("email"),
+        "undeclared attributes are dropped under a schema"
+    );
+    assert!(notes.iter().any(|n| n.contains("email")));
+    let c = obj(json!({"sub": "s1", "custom:age": "forty"}));
+    let mut notes = Vec::new();
+    let a = principal_attrs(&src(Notation::Bracket), &c, Some(&types), &mut notes).unwrap();
+    assert!(!a.contains_key("custom:age"));
+    assert!(notes.iter().any(|n| n.contains("not a Long")));
+}
+
+#[test]
+fn access_token_claims_go_to_context_token() {
+    let c = obj(
+        json!({"sub": "s1", "scope": "openid photos/read", "client_id": "c1", "cognito:groups": ["g"]}),
+    );
+    let t = access_token_context(&src(Notation::Both), &c, &mut Vec::new());
+    assert_eq!(t["scope"], json!(["openid", "photos/read"]));
+    assert_eq!(t["client_id"], "c1");
+    assert!(!t.contains_key("cognito:groups"));
+}
+
+#[test]
+fn identity_source_config() {
+    let s = IdentitySource::from_json(&json!({"issuer": "https://idp.example.com", "principal_entity_type": "App::User", "group_claim": "roles"})).unwrap();
+    assert_eq!(s.entity_id_prefix, "idp.example.com");
+    assert_eq!(s.notation, Notation::Bracket);
+    assert_eq!(s.groups(&obj(json!({"roles": "a b"}))), ["a", "b"]);
+    assert!(
+        IdentitySource::from_json(
+            &json!({"issuer": "https://x", "principal_entity_type": "U", "notation": "dot"})
+        )
+        .is_err()
+    );
+    assert!(
+        IdentitySource::from_json(
+            &json!({"user_pool_id": "p", "principal_entity_type": "Bad Type"})
+        )
+        .is_err()
+    );
+    assert!(
+        IdentitySource::from_json(
+            &json!({"user_pool_id": "p", "principal_entity_type": "U", "typo": 1})
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn attribute_values_in_both_cases() {
+    let v = avp::attribute_value(&json!({"record": {"a": {"Long": 5}, "b": {"set": [{"string": "x"}]}, "c": {"entityIdentifier": {"entityType": "T", "entityId": "i"}}, "d": {"ipaddr": "10.0.0.1"}}}), "x").unwrap();
+    assert_eq!(
+        v,
+        json!({"a": 5, "b": ["x"], "c": {"__entity": {"type": "T", "id": "i"}}, "d": {"__extn": {"fn": "ip", "arg": "10.0.0.1"}}})
+    );
+    assert!(avp::attribute_value(&json!({"string": "a", "long": 1}), "x").is_err());
+    assert!(avp::attribute_value(&json!({"float": 1.5}), "x").is_err());
+}
+
+fn store(policies: &str) -> PolicyStore {
+    PolicyStore::from_parts(
+        &[("p.cedar".into(), policies.into())],
+        None,
+        Some(src(Notation::Both)),
+        Vec::new(),
+        true,
+    )
+    .unwrap()
+}
+
+#[test]
+fn batch_and_forbid_and_errors() {
+    let s = store(
+        r#"@id("p1") permit(principal, action == Action::"read", resource);
+                     @id("f1") forbid(principal == App::User::"bob", action, resource);
+                     @id("e1") permit(principal, action == Action::"write", resource) when { principal.missing == 1 };"#,
+    );
+    let req = json!({"entities": {"entityList": []}, "requests": [
+        {"principal": "App::User::\"alice\"", "action": "Action::\"read\"", "resource": "Doc::\"d\""},
+        {"principal": "App::User::\"bob\"", "action": "Action::\"read\"", "resource": "Doc::\"d\""},
+        {"principal": "App::User::\"alice\"", "action": "Action::\"write\"", "resource": "Doc::\"d\""}]});
+    let mut decisions = Vec::new();
+    for r in req["requests"].as_array().unwrap() {
+        decisions.push(avp::decide(&s, r, &TokenClaims::default(), req.get("entities")).unwrap());
+    }
+    assert_eq!(decisions[0].response["decision"], "ALLOW");
+    assert_eq!(decisions[1].decision, authz_core::Decision::ExplicitDeny);
+    assert_eq!(
+        decisions[1].response["determiningPolicies"],
+        json!([{"policyId": "f1"}])
+    );
+    assert_eq!(decisions[2].decision, authz_core::Decision::ImplicitDeny);
+    assert_eq!(
+        decisions[2].response["errors"].as_array().unwrap().len(),
+        1,
+        "an erroring policy is skipped and reported"
+    );
+}
+
+#[test]
+fn bad_cedar_and_schema_violations_are_clear_errors() {
+    let e = PolicyStore::from_parts(
+        &[(
+            "bad.cedar".into(),
+            "permit(principal, action, resource) when { principal.x == };".into(),
+        )],
+        None,
+        None,
+        Vec::new(),
+        true,
+    )
+    .unwrap_err();
+    let m = e.to_string();
+    assert!(m.starts_with("bad.cedar:1:"), "{m}");
+    let (schema, _) = cedar_policy::Schema::from_cedarschema_str(
+        r#"entity User { custom?: { location?: String } }; entity Photo; action view appliesTo { principal: User, resource: Photo };"#,
+    )
+    .unwrap();
+    let unguarded = r#"@id("u") permit(principal, action == Action::"view", resource) when { principal.custom.location == "USA" };"#;
+    let e = PolicyStore::from_parts(
+        &[("s.cedar".into(), unguarded.into())],
+        Some(schema.clone()),
+        None,
+        Vec::new(),
+        true,
+    )
+    .unwrap_err();
+    let m = e.to_string();
+    assert!(m.contains("policy `u`") && m.contains("has"), "{m}");
+    let guarded = r#"@id("g") permit(principal, action == Action::"view", resource) when { principal has custom && principal.custom has location && principal.custom.location == "USA" };"#;
+    assert!(
+        PolicyStore::from_parts(
+            &[("s.cedar".into(), guarded.into())],
+            Some(schema),
+            None,
+            Vec::new(),
+            true
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn templates_and_links() {
+    let t = r#"@id("viewer") permit(principal == ?principal, action == Action::"view", resource in ?resource);"#;
+    let links = vec![Link {
+        template: "viewer".into(),
+        id: "alice-trip".into(),
+        values: vec![
+            ("?principal".into(), "User::\"alice\"".into()),
+            ("?resource".into(), "Album::\"trip\"".into()),
+        ],
+    }];
+    let s =
+        PolicyStore::from_parts(&[("t.cedar".into(), t.into())], None, None, links, true).unwrap();
+    let r = |p: &str| json!({"principal": p, "action": "Action::\"view\"", "resource": "Album::\"trip\""});
+    let a = avp::decide(&s, &r("User::\"alice\""), &TokenClaims::default(), None).unwrap();
+    assert_eq!(
+        a.response["determiningPolicies"],
+        json!([{"policyId": "alice-trip"}])
+    );
+    assert_eq!(
+        avp::decide(&s, &r("User::\"bob\""), &TokenClaims::default(), None)
+            .unwrap()
+            .response["decision"],
+        "DENY"
+    );
+}
+
+#[path = "support/cedar_gen.rs"]
+mod cedar_gen;
+use cedar_gen::generated_store;
+
+#[test]
+fn index_gives_the_same_decisions_and_determining_policies() {
+    use std::str::FromStr;
+    let s = generated_store(1000);
+    let mut checked = 0;
+    for u in 0..12 {
+        for a in (0..100).step_by(7) {
+            for d in [0, 3, 17] {
+                for level in [0, 4] {
+                    let p = cedar_policy::EntityUid::from_str(&format!(
+                        "App::User::\"us-east-1_Example|u{u}\""
+                    ))
+                    .unwrap();
+                    let act =
+                        cedar_policy::EntityUid::from_str(&format!("Action::\"a{a}\"")).unwrap();
+                    let r = cedar_policy::EntityUid::from_str(&format!("Doc::\"d{d}\"")).unwrap();
+                    let ctx = cedar_policy::Context::from_json_value(json!({"level": level}), None)
+                        .unwrap();
+                    let req = cedar_policy::Request::new(p, act, r, ctx, None).unwrap();
+                    let ents = cedar_policy::Entities::from_json_value(
+                        json!([{"uid": {"type": "App::User", "id": format!("us-east-1_Example|u{u}")}, "attrs": {}, "parents": [{"type": "App::Group", "id": format!("us-east-1_Example|g{}", u % 7)}]}]),
+                        None,
+                    )
+                    .unwrap();
+                    let fast = s.is_authorized(&req, &ents).unwrap();
+                    let full = s.is_authorized_unindexed(&req, &ents);
+                    assert_eq!(fast.decision(), full.decision());
+                    let mut a1: Vec<_> = fast
+                        .diagnostics()
+                        .reason()
+                        .map(ToString::to_string)
+                        .collect();
+                    let mut a2: Vec<_> = full
+                        .diagnostics()
+                        .reason()
+                        .map(ToString::to_string)
+                        .collect();
+                    a1.sort();
+                    a2.sort();
+                    assert_eq!(a1, a2);
+                    assert_eq!(
+                        fast.diagnostics().errors().count(),
+                        full.diagnostics().errors().count()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 1000);
+}
+
+#[test]
+fn authorize_cli_formats_and_exit_codes() {
+    use crate::cli::run;
+    let root = crate::root();
+    let dir = std::env::temp_dir().join(format!("pc-cedar-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = root.join("policies/photo-app-avp/store-location");
+    let req = dir.join("req.json");
+    let token =
+        std::fs::read_to_string(root.join("policies/photo-app-avp/tokens/alice.jwt")).unwrap();
+    std::fs::write(&req, json!({"identityToken": token.trim(), "action": {"actionType": "Action", "actionId": "view"}, "resource": {"entityType": "Photo", "entityId": "p"}}).to_string()).unwrap();
+    let (code, out, err) = run(&[
+        "authorize",
+        "--store",
+        store.to_str().unwrap(),
+        "--request",
+        req.to_str().unwrap(),
+        "--now",
+        "1700000100",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["decision"], "ALLOW");
+    assert_eq!(
+        v["principal"],
+        json!({"entityType": "User", "entityId": "us-east-1_Example|alice-sub"})
+    );
+    let (code, out, _) = run(&[
+        "authorize",
+        "--store",
+        store.to_str().unwrap(),
+        "--request",
+        req.to_str().unwrap(),
+        "--now",
+        "1900000000",
+    ]);
+    assert_eq!(code, 2);
+    assert!(out.contains("Expired"), "{out}");
+    // cedar CLI request + entities files.
+    let creq = dir.join("creq.json");
+    let cent = dir.join("ents.json");
+    std::fs::write(&creq, r#"{"principal": "User::\"alice\"", "action": "Action::\"update\"", "resource": "Photo::\"VacationPhoto94.jpg\"", "context": {}}"#).unwrap();
+    std::fs::write(&cent, "[]").unwrap();
+    let (code, out, _) = run(&[
+        "authorize",
+        "--store",
+        store.to_str().unwrap(),
+        "--request",
+        creq.to_str().unwrap(),
+        "--entities",
+        cent.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("alice-update"));
+    // Batch: 31 requests are refused.
+    let many: Vec<Value> = (0..31).map(|_| json!({"principal": "User::\"a\"", "action": "Action::\"view\"", "resource": "Photo::\"p\""})).collect();
+    std::fs::write(&creq, json!({"requests": many}).to_string()).unwrap();
+    let (code, _, err) = run(&[
+        "authorize",
+        "--store",
+        store.to_str().unwrap(),
+        "--request",
+        creq.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("1 to 30"), "{err}");
+}
