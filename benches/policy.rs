@@ -182,11 +182,104 @@ fn cedar_benches(c: &mut Criterion) {
     });
 }
 
+fn cognito_benches(c: &mut Criterion) {
+    use cognito::{
+        JwksSource, MintOptions, SigningKey, TokenCache, TokenUse, Verifier, VerifierConfig,
+    };
+    let (key, _) = SigningKey::generate().expect("key generation");
+    let now = 1_700_000_000;
+    let o = MintOptions {
+        token_use: TokenUse::Id,
+        user_pool_id: "us-east-1_Example".into(),
+        region: None,
+        client_id: "client123".into(),
+        now,
+        lifetime: 3600,
+    };
+    let claims =
+        serde_json::json!({"sub": "u-1", "cognito:groups": ["admins"], "email": "a@example.com"});
+    let token = cognito::mint(&key, claims.as_object().expect("object"), &o).expect("mint");
+    let jwks = JwksSource::from_json(&key.jwks().to_string()).expect("jwks");
+    let v = Verifier::new(
+        VerifierConfig::for_pool("us-east-1_Example", "client123", TokenUse::Id),
+        jwks,
+    );
+    assert!(v.verify_at(&token, now + 1).is_ok());
+    c.bench_function("cognito/verify-cold", |b| {
+        b.iter(|| black_box(&v).verify_at(black_box(&token), now + 1).is_ok())
+    });
+    let cache = TokenCache::new(1024);
+    assert!(cache.verify_at(&v, &token, now + 1).is_ok());
+    c.bench_function("cognito/verify-cache-hit", |b| {
+        b.iter(|| cache.verify_at(&v, black_box(&token), now + 1).is_ok())
+    });
+}
+
+#[path = "../tests/support/cedar_gen.rs"]
+mod cedar_gen;
+
+/// Claims → Cedar decision through the bridge (10 and 1,000 policies), and cedar-policy's Authorizer
+/// over the whole 1,000-policy set for the same request.
+fn bridge_benches(c: &mut Criterion) {
+    use cedar_bridge::avp::{self, TokenClaims};
+    use std::str::FromStr;
+    let claims = serde_json::json!({"sub": "u7", "custom:location": "USA", "cognito:groups": ["g0"], "aud": "client123"});
+    let tokens = TokenClaims {
+        identity: claims.as_object().cloned(),
+        access: None,
+    };
+    let req = serde_json::json!({"action": "Action::\"a7\"", "resource": "Doc::\"d7\"", "context": {"contextMap": {"level": {"long": 4}}}});
+    for n in [10usize, 1000] {
+        let store = cedar_gen::generated_store(n);
+        black_box(avp::decide(&store, &req, &tokens, None).expect("bridge decision"));
+        c.bench_function(&format!("cedar/bridge-{n}"), |b| {
+            b.iter(|| {
+                avp::decide(black_box(&store), black_box(&req), &tokens, None).map(|a| a.decision)
+            })
+        });
+    }
+    // The same request without the bridge's mapping: entities and request built once.
+    let store = cedar_gen::generated_store(1000);
+    let ents = cedar_policy::Entities::from_json_value(
+        serde_json::json!([
+            {"uid": {"type": "App::User", "id": "us-east-1_Example|u7"}, "attrs": {}, "parents": [{"type": "App::Group", "id": "us-east-1_Example|g0"}]},
+            {"uid": {"type": "App::Group", "id": "us-east-1_Example|g0"}, "attrs": {}, "parents": []}
+        ]),
+        None,
+    )
+    .expect("entities");
+    let p = cedar_policy::EntityUid::from_str("App::User::\"us-east-1_Example|u7\"").expect("uid");
+    let a = cedar_policy::EntityUid::from_str("Action::\"a7\"").expect("uid");
+    let r = cedar_policy::EntityUid::from_str("Doc::\"d7\"").expect("uid");
+    let ctx = cedar_policy::Context::from_json_value(serde_json::json!({"level": 4}), None)
+        .expect("context");
+    let request = cedar_policy::Request::new(p, a, r, ctx, None).expect("request");
+    let auth = cedar_policy::Authorizer::new();
+    let full = auth.is_authorized(&request, store.policies(), &ents);
+    let fast = store.is_authorized(&request, &ents).expect("indexed");
+    assert_eq!(full.decision(), fast.decision());
+    c.bench_function("cedar/authorizer-1000", |b| {
+        b.iter(|| {
+            auth.is_authorized(black_box(&request), store.policies(), &ents)
+                .decision()
+        })
+    });
+    c.bench_function("cedar/indexed-1000", |b| {
+        b.iter(|| {
+            store
+                .is_authorized(black_box(&request), &ents)
+                .map(|r| r.decision())
+        })
+    });
+}
+
 criterion_group!(
     benches,
     parse_benches,
     compile_benches,
     eval_benches,
-    cedar_benches
+    cedar_benches,
+    cognito_benches,
+    bridge_benches
 );
 criterion_main!(benches);

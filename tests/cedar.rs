@@ -372,3 +372,21 @@ fn authorize_cli_formats_and_exit_codes() {
     assert_eq!(code, 1);
     assert!(err.contains("1 to 30"), "{err}");
 }
+
+#[test]
+fn validate_checks_cedar_stores() {
+    use crate::cli::run;
+    let dir = std::env::temp_dir().join(format!("pc-store-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("schema.cedarschema"), r#"entity User { custom?: { location?: String } }; entity Photo; action view appliesTo { principal: User, resource: Photo };"#).unwrap();
+    std::fs::write(dir.join("p.cedar"), "@id(\"usa\")\npermit(principal, action == Action::\"view\", resource) when { principal.custom.location == \"USA\" };\n").unwrap();
+    let (code, _, err) = run(&["validate", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("policy `usa`") && err.contains("principal has custom"),
+        "{err}"
+    );
+    std::fs::write(dir.join("p.cedar"), "@id(\"usa\")\npermit(principal, action == Action::\"view\", resource) when { principal has custom && principal.custom has location && principal.custom.location == \"USA\" };\n").unwrap();
+    let (code, _, err) = run(&["validate", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -41,7 +41,12 @@
 //! `policy-check` does I/O.
 #![deny(missing_docs)]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap as StdHashMap, HashSet as StdHashSet};
+
+/// Maps on the hot path use foldhash: seeded (so keys from requests cannot be chosen to collide) and
+/// several times faster than SipHash on short strings.
+type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = StdHashSet<K, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 pub use authz_core::{
@@ -295,11 +300,29 @@ struct CStatement {
     conditions: Box<[CCondition]>,
 }
 
+/// Which statements can match an action. A statement is listed under every key one of its patterns
+/// produces: exact `service:action`; `service:*`; a wildcard pattern under `service:` plus the first three
+/// characters of its literal prefix (`ec2:des` for `ec2:Describe*`), or under the service alone when the
+/// prefix is shorter; `*` and `NotAction` statements always. A request looks up five short lists, so the
+/// cost does not grow with the number of patterns or statements that cannot match.
 #[derive(Debug, Default)]
 struct ActionIndex {
     exact: HashMap<Box<str>, Vec<u32>>,
-    by_service: HashMap<Box<str>, Vec<u32>>,
+    whole_service: HashMap<Box<str>, Vec<u32>>,
+    glob_prefix: HashMap<Box<str>, Vec<u32>>,
+    glob_short: HashMap<Box<str>, Vec<u32>>,
     always: Vec<u32>,
+}
+
+/// Characters of literal prefix used to bucket wildcard patterns.
+const GLOB_BUCKET: usize = 3;
+
+/// The end of the first `n` characters of `s` (in bytes), if it has that many.
+fn char_prefix_end(s: &str, n: usize) -> Option<usize> {
+    s.char_indices()
+        .nth(n)
+        .map(|(i, _)| i)
+        .or_else(|| (s.chars().count() == n).then_some(s.len()))
 }
 
 #[derive(Debug)]
@@ -415,13 +438,33 @@ impl PolicySet {
                 if ab.negated || actions.any {
                     index.always.push(id);
                 } else {
-                    for e in &actions.exact {
-                        index.exact.entry(e.clone()).or_default().push(id);
-                    }
-                    for svc in actions.whole_service.iter().chain(actions.globs.keys()) {
-                        let v = index.by_service.entry(svc.clone()).or_default();
+                    let push = |map: &mut HashMap<Box<str>, Vec<u32>>, key: Box<str>| {
+                        let v = map.entry(key).or_default();
                         if v.last() != Some(&id) {
                             v.push(id);
+                        }
+                    };
+                    for e in &actions.exact {
+                        push(&mut index.exact, e.clone());
+                    }
+                    for svc in &actions.whole_service {
+                        push(&mut index.whole_service, svc.clone());
+                    }
+                    for a in &ab.items {
+                        let (Some(svc), true) = (&a.service, a.action.contains(['*', '?'])) else {
+                            continue;
+                        };
+                        if a.action == "*" {
+                            continue;
+                        }
+                        let literal_end = a.action.find(['*', '?']).unwrap_or(a.action.len());
+                        let literal = a.action.get(..literal_end).unwrap_or("");
+                        match char_prefix_end(literal, GLOB_BUCKET) {
+                            Some(end) => push(
+                                &mut index.glob_prefix,
+                                format!("{svc}:{}", literal.get(..end).unwrap_or("")).into(),
+                            ),
+                            None => push(&mut index.glob_short, svc.as_str().into()),
                         }
                     }
                 }
@@ -484,7 +527,9 @@ impl PolicySet {
         for v in index
             .exact
             .values_mut()
-            .chain(index.by_service.values_mut())
+            .chain(index.whole_service.values_mut())
+            .chain(index.glob_prefix.values_mut())
+            .chain(index.glob_short.values_mut())
         {
             v.sort_unstable();
             v.dedup();
@@ -556,26 +601,43 @@ impl PolicySet {
         let (service, action) = full.split_once(':').unwrap_or(("", full));
         let ix = &self.inner.index;
         let empty: &[u32] = &[];
-        let a = ix.exact.get(full).map_or(empty, Vec::as_slice);
-        let b = ix.by_service.get(service).map_or(empty, Vec::as_slice);
-        let c = ix.always.as_slice();
+        fn get<'m>(m: &'m HashMap<Box<str>, Vec<u32>>, k: &str, empty: &'m [u32]) -> &'m [u32] {
+            m.get(k).map_or(empty, Vec::as_slice)
+        }
+        let bucket =
+            char_prefix_end(action, GLOB_BUCKET).and_then(|e| full.get(..service.len() + 1 + e));
+        let lists: [&[u32]; 5] = [
+            get(&ix.exact, full, empty),
+            get(&ix.whole_service, service, empty),
+            bucket.map_or(empty, |b| get(&ix.glob_prefix, b, empty)),
+            get(&ix.glob_short, service, empty),
+            ix.always.as_slice(),
+        ];
+        let mut pos = [0usize; 5];
         let mut out = LayerResult::default();
-        // Visit the union of three sorted lists in statement order.
-        let (mut i, mut j, mut k) = (0, 0, 0);
+        // Visit the union of the sorted lists in statement order.
         loop {
-            let next = [a.get(i), b.get(j), c.get(k)]
-                .into_iter()
-                .flatten()
-                .min()
-                .copied();
+            let mut next: Option<u32> = None;
+            for (l, p) in lists.iter().zip(pos.iter()) {
+                if let Some(&v) = l.get(*p) {
+                    next = Some(next.map_or(v, |n: u32| n.min(v)));
+                }
+            }
             let Some(id) = next else { break };
-            i += usize::from(a.get(i) == Some(&id));
-            j += usize::from(b.get(j) == Some(&id));
-            k += usize::from(c.get(k) == Some(&id));
+            // A statement found under the exact key is known to match the action.
+            let known = lists
+                .first()
+                .and_then(|l| l.get(pos.first().copied().unwrap_or(0)))
+                == Some(&id);
+            for (l, p) in lists.iter().zip(pos.iter_mut()) {
+                if l.get(*p) == Some(&id) {
+                    *p += 1;
+                }
+            }
             let Some(st) = self.inner.statements.get(id as usize) else {
                 break;
             };
-            let grant = self.applies(st, req, full, service, action, trace);
+            let grant = self.applies(st, req, (known, full, service, action), trace);
             trace.statement(st.at, grant.is_some());
             let Some(grant) = grant else { continue };
             match st.effect {
@@ -608,13 +670,11 @@ impl PolicySet {
         &self,
         st: &CStatement,
         req: &Request<'_>,
-        full: &str,
-        service: &str,
-        action: &str,
+        (known, full, service, action): (bool, &str, &str, &str),
         trace: &mut T,
     ) -> Option<Option<Grant>> {
         let ctx = req.context;
-        if st.actions.is_match(full, service, action, ctx) == st.not_action {
+        if !known && st.actions.is_match(full, service, action, ctx) == st.not_action {
             return None;
         }
         if !resource_applies(st, req.resource, ctx) {

@@ -6,11 +6,19 @@ use std::path::{Path, PathBuf};
 /// `*.json` files except test suites (`*.suite.json`), identity-pool configurations (`*.pool.json`)
 /// and request files (`*.request(s).json`).
 pub fn expand_paths(args: &[String]) -> Result<Vec<PathBuf>, String> {
+    Ok(expand_with_stores(args)?.0)
+}
+
+/// Like [`expand_paths`], and also lists the Cedar policy stores met (directories holding `*.cedar`
+/// files, whose JSON files are store configuration, not IAM policies).
+pub fn expand_with_stores(args: &[String]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
+    let mut stores = Vec::new();
     let mut out = Vec::new();
     for a in args {
         let p = Path::new(a);
         if p.is_dir() {
-            walk(p, &mut out).map_err(|e| format!("cannot read directory `{a}`: {e}"))?;
+            walk(p, &mut out, &mut stores)
+                .map_err(|e| format!("cannot read directory `{a}`: {e}"))?;
         } else if p.exists() {
             out.push(p.to_path_buf());
         } else if a.contains(['*', '?', '[']) {
@@ -19,7 +27,7 @@ pub fn expand_paths(args: &[String]) -> Result<Vec<PathBuf>, String> {
             for m in matches {
                 let m = m.map_err(|e| format!("cannot read `{a}`: {e}"))?;
                 if m.is_dir() {
-                    walk(&m, &mut out)
+                    walk(&m, &mut out, &mut stores)
                         .map_err(|e| format!("cannot read directory `{}`: {e}", m.display()))?;
                 } else {
                     out.push(m);
@@ -33,7 +41,7 @@ pub fn expand_paths(args: &[String]) -> Result<Vec<PathBuf>, String> {
             return Err(format!("`{a}` does not exist"));
         }
     }
-    Ok(out)
+    Ok((out, stores))
 }
 
 /// Whether a file in a directory walk is a policy (not a suite, request or config file).
@@ -46,15 +54,21 @@ pub fn is_policy_file(p: &Path) -> bool {
         && !name.ends_with(".request.json")
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, stores: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
+    let is_store = entries
+        .iter()
+        .any(|p| p.extension().and_then(|e| e.to_str()) == Some("cedar"));
+    if is_store {
+        stores.push(dir.to_path_buf());
+    }
     for p in entries {
         if p.is_dir() {
-            walk(&p, out)?;
-        } else if is_policy_file(&p) {
+            walk(&p, out, stores)?;
+        } else if !is_store && is_policy_file(&p) {
             out.push(p);
         }
     }

@@ -23,7 +23,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub mod cedar_cmd;
 pub mod cognito_cmd;
 pub mod eval_cmd;
-mod files;
+pub mod files;
 pub mod validate_cmd;
 
 pub use files::expand_paths;

@@ -88,7 +88,8 @@ pub(crate) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, String> {
-    let files = crate::expand_paths(paths)?;
+    let (files, stores) = crate::files::expand_with_stores(paths)?;
+    let mut bad_stores = 0usize;
     let opts = ValidateOptions { partition };
     let (mut n_err, mut n_warn, mut bad_files) = (0usize, 0usize, 0usize);
     for f in &files {
@@ -117,12 +118,38 @@ pub(crate) fn run(
             }
         }
     }
+    for store in &stores {
+        if let Err(e) = cedar_bridge::PolicyStore::load(store) {
+            n_err += 1;
+            bad_stores += 1;
+            match format {
+                Format::Json => {
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        serde_json::json!({"file": store.display().to_string(), "line": 0, "column": 0, "code": "cedar::store", "severity": "error", "message": e.to_string()})
+                    );
+                }
+                Format::Human => {
+                    let _ = writeln!(err, "× Cedar store `{}`: {e}", store.display());
+                }
+            }
+        }
+    }
+    if format == Format::Human && !stores.is_empty() {
+        let _ = writeln!(
+            err,
+            "{} Cedar store(s) checked: {} invalid",
+            stores.len(),
+            bad_stores
+        );
+    }
     if format == Format::Human {
         let _ = writeln!(
             err,
             "{} file(s) checked: {} valid, {} invalid ({} error(s), {} warning(s))",
             files.len(),
-            files.len() - bad_files,
+            files.len().saturating_sub(bad_files),
             bad_files,
             n_err,
             n_warn
