@@ -390,3 +390,26 @@ fn validate_checks_cedar_stores() {
     let (code, _, err) = run(&["validate", dir.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn typed_values_reach_policies_without_a_schema() {
+    let s = store(
+        r#"@id("typed") permit(principal, action == Action::"get", resource)
+           when { resource.ip.isInRange(ip("10.0.0.0/8")) && resource.owner == principal && resource.tags.contains("a")
+                  && resource.meta.level == 3 && resource.price.lessThan(decimal("2.5")) && context.flag };"#,
+    );
+    let req = |owner: &str| {
+        json!({"principal": "App::User::\"alice\"", "action": "Action::\"get\"", "resource": "Doc::\"d\"",
+            "context": {"contextMap": {"flag": {"boolean": true}}},
+            "entities": {"entityList": [
+                {"identifier": {"entityType": "Doc", "entityId": "other"}, "attributes": {}},
+                {"identifier": {"entityType": "Doc", "entityId": "d"}, "attributes": {"ip": {"ipaddr": "10.1.2.3"},
+                 "owner": {"entityIdentifier": {"entityType": "App::User", "entityId": owner}},
+                 "tags": {"set": [{"string": "a"}, {"string": "b"}]}, "meta": {"record": {"level": {"long": 3}}},
+                 "price": {"decimal": "1.25"}}}]}})
+    };
+    let a = avp::decide(&s, &req("alice"), &TokenClaims::default(), None).unwrap();
+    assert_eq!(a.response["decision"], "ALLOW", "{}", a.response);
+    let b = avp::decide(&s, &req("bob"), &TokenClaims::default(), None).unwrap();
+    assert_eq!(b.response["decision"], "DENY");
+}

@@ -3,7 +3,11 @@
 
 use std::str::FromStr;
 
-use cedar_policy::{Context, Entities, EntityUid, Request};
+use std::collections::{HashMap, HashSet};
+
+use cedar_policy::{
+    Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, Request, RestrictedExpression,
+};
 use serde_json::{Map, Value, json};
 
 use crate::BridgeError;
@@ -323,10 +327,30 @@ pub fn decide(
         )?
     };
     let schema = store.schema();
-    let entities = Entities::from_json_value(Value::Array(ents), schema)
-        .map_err(|e| BridgeError::Request(format!("entities: {e}")))?;
-    let context = Context::from_json_value(Value::Object(ctx), schema.map(|s| (s, &action)))
-        .map_err(|e| BridgeError::Request(format!("context: {e}")))?;
+    let ents = last_of_each(ents);
+    let (entities, context) = match schema {
+        // With a schema, Cedar's JSON readers type the values (entity references, extension values).
+        Some(_) => (
+            Entities::from_json_value(Value::Array(ents), schema)
+                .map_err(|e| BridgeError::Request(format!("entities: {e}")))?,
+            Context::from_json_value(Value::Object(ctx), schema.map(|s| (s, &action)))
+                .map_err(|e| BridgeError::Request(format!("context: {e}")))?,
+        ),
+        // Without one, build the values directly: no JSON round trip on the hot path.
+        None => (
+            Entities::from_entities(
+                ents.iter().map(to_entity).collect::<Result<Vec<_>, _>>()?,
+                None,
+            )
+            .map_err(|e| BridgeError::Request(format!("entities: {e}")))?,
+            Context::from_pairs(
+                ctx.iter()
+                    .map(|(k, v)| Ok((k.clone(), to_rexpr(v)?)))
+                    .collect::<Result<Vec<_>, BridgeError>>()?,
+            )
+            .map_err(|e| BridgeError::Request(format!("context: {e}")))?,
+        ),
+    };
     let request = Request::new(principal.clone(), action, resource, context, schema)
         .map_err(|e| BridgeError::Request(format!("request: {e}")))?;
     let resp = store.is_authorized(&request, &entities)?;
@@ -355,6 +379,90 @@ pub fn decide(
         response,
         notes,
     })
+}
+
+/// Keeps the last entity of each uid (Verified Permissions uses the last of duplicates).
+fn last_of_each(ents: Vec<Value>) -> Vec<Value> {
+    let mut seen = HashSet::new();
+    let mut out: Vec<Value> = ents
+        .into_iter()
+        .rev()
+        .filter(|e| seen.insert(e.get("uid").map(ToString::to_string).unwrap_or_default()))
+        .collect();
+    out.reverse();
+    out
+}
+
+fn uid_from_cedar_json(v: &Value) -> Result<EntityUid, BridgeError> {
+    let v = v.get("__entity").unwrap_or(v);
+    let t = v
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| BridgeError::Request(format!("not an entity reference: {v}")))?;
+    let id = v
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| BridgeError::Request(format!("not an entity reference: {v}")))?;
+    let tn: EntityTypeName = t
+        .parse()
+        .map_err(|e| BridgeError::Request(format!("`{t}` is not an entity type: {e}")))?;
+    Ok(EntityUid::from_type_name_and_id(tn, EntityId::new(id)))
+}
+
+/// Cedar JSON (as built here) → a restricted expression.
+fn to_rexpr(v: &Value) -> Result<RestrictedExpression, BridgeError> {
+    Ok(match v {
+        Value::String(s) => RestrictedExpression::new_string(s.clone()),
+        Value::Bool(b) => RestrictedExpression::new_bool(*b),
+        Value::Number(n) => RestrictedExpression::new_long(
+            n.as_i64()
+                .ok_or_else(|| BridgeError::Request(format!("{n} is not a 64-bit integer")))?,
+        ),
+        Value::Array(a) => {
+            RestrictedExpression::new_set(a.iter().map(to_rexpr).collect::<Result<Vec<_>, _>>()?)
+        }
+        Value::Object(o) if o.contains_key("__entity") => {
+            RestrictedExpression::new_entity_uid(uid_from_cedar_json(v)?)
+        }
+        Value::Object(o) if o.contains_key("__extn") => {
+            let e = o.get("__extn").cloned().unwrap_or(Value::Null);
+            let f = e.get("fn").and_then(Value::as_str).unwrap_or("");
+            let arg = e.get("arg").and_then(Value::as_str).unwrap_or("");
+            format!("{f}({})", Value::String(arg.to_string()))
+                .parse()
+                .map_err(|x| BridgeError::Request(format!("invalid `{f}` value `{arg}`: {x}")))?
+        }
+        Value::Object(o) => RestrictedExpression::new_record(
+            o.iter()
+                .map(|(k, x)| Ok((k.clone(), to_rexpr(x)?)))
+                .collect::<Result<Vec<_>, BridgeError>>()?,
+        )
+        .map_err(|e| BridgeError::Request(e.to_string()))?,
+        Value::Null => return Err(BridgeError::Request("null is not a Cedar value".into())),
+    })
+}
+
+fn to_entity(v: &Value) -> Result<Entity, BridgeError> {
+    let uid = uid_from_cedar_json(
+        v.get("uid")
+            .ok_or_else(|| BridgeError::Request("an entity needs `uid`".into()))?,
+    )?;
+    let mut attrs = HashMap::new();
+    if let Some(a) = v.get("attrs").and_then(Value::as_object) {
+        for (k, x) in a {
+            attrs.insert(k.clone(), to_rexpr(x)?);
+        }
+    }
+    let mut parents = HashSet::new();
+    for p in v
+        .get("parents")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        parents.insert(uid_from_cedar_json(p)?);
+    }
+    Entity::new(uid, attrs, parents).map_err(|e| BridgeError::Request(format!("entity: {e}")))
 }
 
 /// Verifies the `identityToken` / `accessToken` of an AVP request against the store's identity source

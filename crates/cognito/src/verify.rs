@@ -423,11 +423,13 @@ fn check_jwk(jwk: &Jwk, kid: &str, alg: Algorithm) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// A bounded cache of verified tokens, keyed by a SHA-256 of the token, honouring `exp`.
+/// A bounded cache of verified tokens, honouring `exp`. Tokens are keyed by their full text in a map with
+/// a seeded hash (foldhash): a hit costs one hash and one comparison, not a cryptographic digest, and two
+/// tokens can never share an entry.
 #[derive(Debug)]
 pub struct TokenCache {
     capacity: usize,
-    map: Mutex<HashMap<[u8; 32], VerifiedClaims>>,
+    map: Mutex<HashMap<Box<str>, std::sync::Arc<VerifiedClaims>, foldhash::fast::RandomState>>,
 }
 
 impl TokenCache {
@@ -435,19 +437,16 @@ impl TokenCache {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity: capacity.max(1),
-            map: Mutex::new(HashMap::new()),
+            map: Mutex::new(HashMap::default()),
         }
     }
 
-    fn key(token: &str) -> [u8; 32] {
-        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.trim().as_bytes());
-        let mut k = [0u8; 32];
-        k.copy_from_slice(d.as_ref());
-        k
-    }
-
     /// Verifies through the cache: a hit skips the signature check while the token is unexpired.
-    pub fn verify(&self, verifier: &Verifier, token: &str) -> Result<VerifiedClaims, VerifyError> {
+    pub fn verify(
+        &self,
+        verifier: &Verifier,
+        token: &str,
+    ) -> Result<std::sync::Arc<VerifiedClaims>, VerifyError> {
         self.verify_at(verifier, token, now_secs())
     }
 
@@ -457,29 +456,34 @@ impl TokenCache {
         verifier: &Verifier,
         token: &str,
         now: i64,
-    ) -> Result<VerifiedClaims, VerifyError> {
+    ) -> Result<std::sync::Arc<VerifiedClaims>, VerifyError> {
+        let token = token.trim();
         if token.len() > MAX_TOKEN_BYTES {
             return Err(VerifyError::TooLarge(token.len()));
         }
-        let k = Self::key(token);
-        if let Ok(map) = self.map.lock()
-            && let Some(c) = map.get(&k)
-            && now < c.exp() + verifier.config.leeway
-        {
-            return Ok(c.clone());
+        if let Ok(map) = self.map.lock() {
+            if let Some(c) = map.get(token) {
+                if now < c.exp() + verifier.config.leeway {
+                    return Ok(c.clone());
+                }
+            }
         }
-        let claims = verifier.verify_at(token, now)?;
+        let claims = std::sync::Arc::new(verifier.verify_at(token, now)?);
         if let Ok(mut map) = self.map.lock() {
             if map.len() >= self.capacity {
                 map.retain(|_, c| now < c.exp());
                 if map.len() >= self.capacity {
                     // Evict the token that expires first.
-                    if let Some(first) = map.iter().min_by_key(|(_, c)| c.exp()).map(|(k, _)| *k) {
+                    if let Some(first) = map
+                        .iter()
+                        .min_by_key(|(_, c)| c.exp())
+                        .map(|(k, _)| k.clone())
+                    {
                         map.remove(&first);
                     }
                 }
             }
-            map.insert(k, claims.clone());
+            map.insert(token.into(), claims.clone());
         }
         Ok(claims)
     }

@@ -602,7 +602,12 @@ impl PolicySet {
         let ix = &self.inner.index;
         let empty: &[u32] = &[];
         fn get<'m>(m: &'m HashMap<Box<str>, Vec<u32>>, k: &str, empty: &'m [u32]) -> &'m [u32] {
-            m.get(k).map_or(empty, Vec::as_slice)
+            // Most sets use few kinds of pattern: skip hashing for maps that are empty.
+            if m.is_empty() {
+                empty
+            } else {
+                m.get(k).map_or(empty, Vec::as_slice)
+            }
         }
         let bucket =
             char_prefix_end(action, GLOB_BUCKET).and_then(|e| full.get(..service.len() + 1 + e));
