@@ -461,12 +461,11 @@ impl TokenCache {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(VerifyError::TooLarge(token.len()));
         }
-        if let Ok(map) = self.map.lock() {
-            if let Some(c) = map.get(token) {
-                if now < c.exp() + verifier.config.leeway {
-                    return Ok(c.clone());
-                }
-            }
+        if let Ok(map) = self.map.lock()
+            && let Some(c) = map.get(token)
+            && now < c.exp() + verifier.config.leeway
+        {
+            return Ok(c.clone());
         }
         let claims = std::sync::Arc::new(verifier.verify_at(token, now)?);
         if let Ok(mut map) = self.map.lock() {
