@@ -413,3 +413,31 @@ fn typed_values_reach_policies_without_a_schema() {
     let b = avp::decide(&s, &req("bob"), &TokenClaims::default(), None).unwrap();
     assert_eq!(b.response["decision"], "DENY");
 }
+
+#[test]
+fn entity_references_in_every_form() {
+    let uid = |v: Value| avp::entity_uid(&v, "x").map(|u| u.to_string());
+    assert_eq!(
+        uid(json!("App::User::\"alice\"")).unwrap(),
+        "App::User::\"alice\""
+    );
+    assert_eq!(
+        uid(json!({"entityType": "App::User", "entityId": "a|b"})).unwrap(),
+        "App::User::\"a|b\""
+    );
+    assert_eq!(
+        uid(json!({"actionType": "Action", "actionId": "view"})).unwrap(),
+        "Action::\"view\""
+    );
+    assert_eq!(
+        uid(json!({"__entity": {"type": "T", "id": "i"}})).unwrap(),
+        "T::\"i\""
+    );
+    // Escapes go through Cedar's parser and give the same entity as the structured form.
+    let escaped = avp::entity_uid(&json!(r#"User::"a\"b""#), "x").unwrap();
+    let structured = avp::entity_uid(&json!({"type": "User", "id": "a\"b"}), "x").unwrap();
+    assert_eq!(escaped, structured);
+    assert!(uid(json!("1User::\"x\"")).is_err());
+    assert!(uid(json!({"entityType": "Bad Type", "entityId": "x"})).is_err());
+    assert!(uid(json!(42)).is_err());
+}

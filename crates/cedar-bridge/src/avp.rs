@@ -20,6 +20,15 @@ pub fn entity_uid(v: &Value, what: &str) -> Result<EntityUid, BridgeError> {
     let bad = || BridgeError::Request(format!("`{what}` is not an entity reference: {v}"));
     let (t, id) = match v {
         Value::String(s) => {
+            // `Type::"id"` without escapes is split here; anything else goes to Cedar's parser.
+            if let Some((t, id)) = s.strip_suffix('"').and_then(|x| x.rsplit_once("::\"")) {
+                if !id.contains(['\\', '"']) && !t.contains('"') {
+                    return Ok(EntityUid::from_type_name_and_id(
+                        type_name(t)?,
+                        EntityId::new(id),
+                    ));
+                }
+            }
             return EntityUid::from_str(s).map_err(|e| {
                 BridgeError::Request(format!("`{what}`: `{s}` is not an entity uid: {e}"))
             });
@@ -41,8 +50,10 @@ pub fn entity_uid(v: &Value, what: &str) -> Result<EntityUid, BridgeError> {
         }
         _ => return Err(bad()),
     };
-    let json = json!({"type": t, "id": id});
-    EntityUid::from_json(json).map_err(|e| BridgeError::Request(format!("`{what}`: {e}")))
+    Ok(EntityUid::from_type_name_and_id(
+        type_name(t).map_err(|e| BridgeError::Request(format!("`{what}`: {e}")))?,
+        EntityId::new(id),
+    ))
 }
 
 fn uid_json(u: &EntityUid) -> Value {
@@ -393,6 +404,25 @@ fn last_of_each(ents: Vec<Value>) -> Vec<Value> {
     out
 }
 
+/// Parses an entity type name once per process: Cedar's parser is the slow part of building a request.
+fn type_name(t: &str) -> Result<EntityTypeName, BridgeError> {
+    static CACHE: std::sync::OnceLock<std::sync::RwLock<HashMap<String, EntityTypeName>>> =
+        std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(n) = cache.read().ok().and_then(|m| m.get(t).cloned()) {
+        return Ok(n);
+    }
+    let n: EntityTypeName = t
+        .parse()
+        .map_err(|e| BridgeError::Request(format!("`{t}` is not an entity type: {e}")))?;
+    if let Ok(mut m) = cache.write() {
+        if m.len() < 10_000 {
+            m.insert(t.to_string(), n.clone());
+        }
+    }
+    Ok(n)
+}
+
 fn uid_from_cedar_json(v: &Value) -> Result<EntityUid, BridgeError> {
     let v = v.get("__entity").unwrap_or(v);
     let t = v
@@ -403,10 +433,10 @@ fn uid_from_cedar_json(v: &Value) -> Result<EntityUid, BridgeError> {
         .get("id")
         .and_then(Value::as_str)
         .ok_or_else(|| BridgeError::Request(format!("not an entity reference: {v}")))?;
-    let tn: EntityTypeName = t
-        .parse()
-        .map_err(|e| BridgeError::Request(format!("`{t}` is not an entity type: {e}")))?;
-    Ok(EntityUid::from_type_name_and_id(tn, EntityId::new(id)))
+    Ok(EntityUid::from_type_name_and_id(
+        type_name(t)?,
+        EntityId::new(id),
+    ))
 }
 
 /// Cedar JSON (as built here) → a restricted expression.

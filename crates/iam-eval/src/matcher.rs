@@ -64,6 +64,20 @@ pub fn is_match_counted(
     ctx: &Context,
     steps: &mut Steps,
 ) -> Result<bool, Unresolved> {
+    // Fast paths for the commonest shapes: one literal, or one variable (`${…:sub}`).
+    match pieces {
+        [P::Lit(l)] => {
+            steps.0 += 1;
+            return Ok(**l == *value);
+        }
+        [P::Var(k, d)] => {
+            steps.0 += 1;
+            return resolve(k, d.as_deref(), ctx)
+                .map(|v| v == value)
+                .ok_or(Unresolved);
+        }
+        _ => {}
+    }
     // Resolve every variable first: an unresolvable one makes the whole element match nothing.
     for p in pieces {
         if let P::Var(k, d) = p
