@@ -21,13 +21,14 @@ pub fn entity_uid(v: &Value, what: &str) -> Result<EntityUid, BridgeError> {
     let (t, id) = match v {
         Value::String(s) => {
             // `Type::"id"` without escapes is split here; anything else goes to Cedar's parser.
-            if let Some((t, id)) = s.strip_suffix('"').and_then(|x| x.rsplit_once("::\"")) {
-                if !id.contains(['\\', '"']) && !t.contains('"') {
-                    return Ok(EntityUid::from_type_name_and_id(
-                        type_name(t)?,
-                        EntityId::new(id),
-                    ));
-                }
+            if let Some((t, id)) = s.strip_suffix('"').and_then(|x| x.rsplit_once("::\""))
+                && !id.contains(['\\', '"'])
+                && !t.contains('"')
+            {
+                return Ok(EntityUid::from_type_name_and_id(
+                    type_name(t)?,
+                    EntityId::new(id),
+                ));
             }
             return EntityUid::from_str(s).map_err(|e| {
                 BridgeError::Request(format!("`{what}`: `{s}` is not an entity uid: {e}"))
@@ -415,10 +416,10 @@ fn type_name(t: &str) -> Result<EntityTypeName, BridgeError> {
     let n: EntityTypeName = t
         .parse()
         .map_err(|e| BridgeError::Request(format!("`{t}` is not an entity type: {e}")))?;
-    if let Ok(mut m) = cache.write() {
-        if m.len() < 10_000 {
-            m.insert(t.to_string(), n.clone());
-        }
+    if let Ok(mut m) = cache.write()
+        && m.len() < 10_000
+    {
+        m.insert(t.to_string(), n.clone());
     }
     Ok(n)
 }
