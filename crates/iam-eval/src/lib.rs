@@ -32,8 +32,9 @@
 //! let req = Request::new("dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/Notes").context(&ctx);
 //! assert_eq!(set.evaluate(&req).decision, Decision::Allow);
 //!
-//! ctx.insert_multi("dynamodb:LeadingKeys", ["us-east-1:2222"]);
-//! let req = req.context(&ctx);
+//! let mut other = ctx.clone();
+//! other.insert_multi("dynamodb:LeadingKeys", ["us-east-1:2222"]);
+//! let req = req.context(&other);
 //! assert_eq!(set.evaluate(&req).decision, Decision::ImplicitDeny);
 //! ```
 //!
