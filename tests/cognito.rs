@@ -348,6 +348,10 @@ fn claims(v: Value) -> VerifiedClaims {
 }
 
 fn pool(mapping: Value) -> cognito::IdentityPool {
+    pool_with(mapping, false)
+}
+
+fn pool_with(mapping: Value, classic: bool) -> cognito::IdentityPool {
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:pool-1"},
@@ -358,7 +362,7 @@ fn pool(mapping: Value) -> cognito::IdentityPool {
                       "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "unauthenticated"}}}]});
     let s3 = |a: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": a, "Resource": "*"}]});
     let cfg = json!({
-        "identity_pool_id": "us-east-1:pool-1", "account": "123456789012", "allow_unauthenticated": true,
+        "identity_pool_id": "us-east-1:pool-1", "account": "123456789012", "allow_unauthenticated": true, "allow_classic_flow": classic,
         "authenticated_role": "arn:aws:iam::123456789012:role/Auth",
         "unauthenticated_role": "arn:aws:iam::123456789012:role/Guest",
         "roles": {
@@ -659,4 +663,41 @@ fn pool_cli_end_to_end() {
     ]);
     assert_eq!(code, 2);
     assert!(out.contains("Expired"), "{out}");
+}
+
+#[test]
+fn basic_flow() {
+    let req = |a: &str| cognito::PoolRequest {
+        action: a.into(),
+        resource: "arn:aws:s3:::b/k".into(),
+        ..Default::default()
+    };
+    let admin = "arn:aws:iam::123456789012:role/Admin";
+    let plain = claims(json!({}));
+    // Disabled by default.
+    let p = pool(json!({"type": "Token"}));
+    let d = p.decide_basic(Some(&plain), admin, &req("s3:DeleteObject"));
+    assert_eq!(d.decision, authz_core::Decision::ImplicitDeny);
+    assert!(d.reason.contains("classic"), "{}", d.reason);
+    // Enabled: the client picks any role whose trust policy accepts the identity.
+    let p = pool_with(json!({"type": "Token"}), true);
+    let d = p.decide_basic(Some(&plain), admin, &req("s3:DeleteObject"));
+    assert_eq!(d.decision, authz_core::Decision::Allow, "{}", d.reason);
+    // The trust policy still decides.
+    let d = p.decide_basic(
+        Some(&plain),
+        "arn:aws:iam::123456789012:role/Untrusting",
+        &req("s3:GetObject"),
+    );
+    assert!(d.reason.contains("trust policy"), "{}", d.reason);
+    // Guests get no Cognito scope-down in the basic flow: the role's s3:* applies.
+    let guest = "arn:aws:iam::123456789012:role/Guest";
+    assert_eq!(
+        p.decide_basic(None, guest, &req("s3:GetObject")).decision,
+        authz_core::Decision::Allow
+    );
+    assert_eq!(
+        p.decide(None, None, &req("s3:GetObject")).decision,
+        authz_core::Decision::ImplicitDeny
+    );
 }

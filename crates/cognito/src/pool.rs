@@ -571,6 +571,50 @@ impl IdentityPool {
         custom_role_arn: Option<&str>,
         request: &crate::PoolRequest,
     ) -> PoolDecision {
+        match self.resolve_role(claims, custom_role_arn) {
+            Ok(choice) => self.decide_as(claims, choice, request, true),
+            Err(e) => refused(format!("no role: {e}"), None),
+        }
+    }
+
+    /// Decides a request in the basic (classic) flow: the client took the pool's OpenID token and asked
+    /// STS for `role_arn` itself. Cognito chooses no role and applies no guest scope-down; the role's
+    /// trust policy alone decides whether the identity may assume it. Refused unless the pool allows the
+    /// classic flow.
+    pub fn decide_basic(
+        &self,
+        claims: Option<&VerifiedClaims>,
+        role_arn: &str,
+        request: &crate::PoolRequest,
+    ) -> PoolDecision {
+        if !self.config.allow_classic_flow {
+            return refused(
+                "the basic (classic) flow is disabled for this pool (allow_classic_flow is false)"
+                    .into(),
+                None,
+            );
+        }
+        if claims.is_none() && !self.config.allow_unauthenticated {
+            return refused(
+                "unauthenticated identities are not enabled for this pool".into(),
+                None,
+            );
+        }
+        let choice = RoleChoice {
+            role_arn: role_arn.to_string(),
+            unauthenticated: claims.is_none(),
+            reason: "basic flow: the client chose the role".into(),
+        };
+        self.decide_as(claims, choice, request, false)
+    }
+
+    fn decide_as(
+        &self,
+        claims: Option<&VerifiedClaims>,
+        choice: RoleChoice,
+        request: &crate::PoolRequest,
+        scope_down_guest: bool,
+    ) -> PoolDecision {
         let deny = |reason: String,
                     explanation: Option<Explanation>,
                     role: Option<RoleChoice>,
@@ -580,10 +624,6 @@ impl IdentityPool {
             reason,
             explanation,
             context,
-        };
-        let choice = match self.resolve_role(claims, custom_role_arn) {
-            Ok(c) => c,
-            Err(e) => return deny(format!("no role: {e}"), None, None, Context::new()),
         };
         let Some(role) = self.roles.get(&choice.role_arn) else {
             return deny(
@@ -645,7 +685,7 @@ impl IdentityPool {
         );
         let mut auth = Authorizer::new(role.permissions.clone());
         auth.boundary = role.boundary.clone();
-        if choice.unauthenticated {
+        if choice.unauthenticated && scope_down_guest {
             auth.session = Some(self.guest.clone());
         }
         let req = Request {
@@ -680,6 +720,16 @@ impl IdentityPool {
             explanation: Some(ex),
             context: full,
         }
+    }
+}
+
+fn refused(reason: String, role: Option<RoleChoice>) -> PoolDecision {
+    PoolDecision {
+        role,
+        decision: Decision::ImplicitDeny,
+        reason,
+        explanation: None,
+        context: Context::new(),
     }
 }
 

@@ -116,9 +116,12 @@ pub struct PoolArgs {
     /// An unauthenticated (guest) identity.
     #[arg(long)]
     pub guest: bool,
-    /// Role requested with GetCredentialsForIdentity.
-    #[arg(long)]
+    /// Role requested with GetCredentialsForIdentity (enhanced flow).
+    #[arg(long, conflicts_with = "basic_flow_role")]
     pub custom_role_arn: Option<String>,
+    /// Basic (classic) flow: the client assumes this role with the pool's OpenID token.
+    #[arg(long)]
+    pub basic_flow_role: Option<String>,
     /// Request file (as for `eval`; `principal` is ignored: the role session is the principal).
     #[arg(long)]
     pub request: PathBuf,
@@ -358,7 +361,10 @@ pub(crate) fn run_pool(
     let mut any_deny = false;
     for (v, _) in &requests {
         let req = pool_request(v, &a.request.display().to_string())?;
-        let d = pool.decide(claims.as_ref(), a.custom_role_arn.as_deref(), &req);
+        let d = match &a.basic_flow_role {
+            Some(role) => pool.decide_basic(claims.as_ref(), role, &req),
+            None => pool.decide(claims.as_ref(), a.custom_role_arn.as_deref(), &req),
+        };
         any_deny |= d.decision.is_deny();
         match a.format {
             Format::Json => {

@@ -511,6 +511,7 @@ const CASE_FIELDS: &[&str] = &[
     "token",
     "guest",
     "custom_role_arn",
+    "basic_flow_role",
     "role",
     "now", // identity-pool cases
     "cedar_store",
@@ -878,11 +879,14 @@ fn pool_case(
             ));
         }
     };
-    let d = pool.decide(
-        claims.as_ref(),
-        obj.get("custom_role_arn").and_then(Value::as_str),
-        &req,
-    );
+    let d = match obj.get("basic_flow_role").and_then(Value::as_str) {
+        Some(role) => pool.decide_basic(claims.as_ref(), role, &req),
+        None => pool.decide(
+            claims.as_ref(),
+            obj.get("custom_role_arn").and_then(Value::as_str),
+            &req,
+        ),
+    };
     let mut pass = d.decision == expect;
     let mut detail = String::new();
     if let Some(want) = obj.get("role").and_then(Value::as_str) {
