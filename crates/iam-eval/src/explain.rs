@@ -8,7 +8,7 @@ use iam_policy::{Effect, PolicyDocument, Statement};
 
 use crate::condition::{self, CCondition, CValue, Why};
 use crate::matcher::{P, resolve};
-use crate::{Authorizer, CStatement, Lowered, PolicySet, resource_applies};
+use crate::{Authorizer, CStatement, PolicySet, lower_action, resource_applies, split_action};
 
 /// A statement with the policy it belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -198,9 +198,9 @@ fn explain_set(
     out: &mut Vec<StatementExplanation>,
     missing: &mut BTreeSet<String>,
 ) {
-    let lowered = Lowered::new(req.action);
-    let full = lowered.as_str();
-    let (service, action) = full.split_once(':').unwrap_or(("", full));
+    let (mut buf, mut heap) = ([0u8; 64], String::new());
+    let (full, colon) = lower_action(req.action, &mut buf, &mut heap);
+    let (service, action) = split_action(full, colon);
     for st in &set.inner.statements {
         let info = set.statement(st.at);
         let label = info.map(|i| i.label()).unwrap_or_default();

@@ -350,33 +350,34 @@ pub struct LayerResult {
     pub allow: Option<(StatementRef, Option<Grant>)>,
 }
 
-/// Lower-cases an action into a stack buffer; long actions fall back to the heap.
-enum Lowered {
-    Stack([u8; 128], usize),
-    Heap(String),
+/// Lower-cases an action into the caller's stack buffer (long actions fall back to the heap) and finds
+/// its colon in the same pass. Returns the lower-cased action and the colon's offset.
+fn lower_action<'b>(
+    s: &str,
+    buf: &'b mut [u8; 64],
+    heap: &'b mut String,
+) -> (&'b str, Option<usize>) {
+    let mut colon = None;
+    if s.len() <= buf.len() {
+        let dst = buf.get_mut(..s.len()).unwrap_or_default();
+        for (i, (d, b)) in dst.iter_mut().zip(s.bytes()).enumerate() {
+            *d = b.to_ascii_lowercase();
+            if b == b':' && colon.is_none() {
+                colon = Some(i);
+            }
+        }
+        // ASCII lower-casing keeps UTF-8 valid, so this never fails.
+        (std::str::from_utf8(dst).unwrap_or(""), colon)
+    } else {
+        *heap = s.to_ascii_lowercase();
+        (heap.as_str(), heap.find(':'))
+    }
 }
 
-impl Lowered {
-    fn new(s: &str) -> Lowered {
-        let mut buf = [0u8; 128];
-        if s.len() <= buf.len() {
-            for (d, b) in buf.iter_mut().zip(s.bytes()) {
-                *d = b.to_ascii_lowercase();
-            }
-            Lowered::Stack(buf, s.len())
-        } else {
-            Lowered::Heap(s.to_ascii_lowercase())
-        }
-    }
-    fn as_str(&self) -> &str {
-        match self {
-            // ASCII lower-casing keeps UTF-8 valid, so this never fails.
-            Lowered::Stack(b, n) => b
-                .get(..*n)
-                .and_then(|s| std::str::from_utf8(s).ok())
-                .unwrap_or(""),
-            Lowered::Heap(s) => s,
-        }
+fn split_action(full: &str, colon: Option<usize>) -> (&str, &str) {
+    match colon {
+        Some(c) => (full.get(..c).unwrap_or(""), full.get(c + 1..).unwrap_or("")),
+        None => ("", full),
     }
 }
 
@@ -597,9 +598,9 @@ impl PolicySet {
 
     /// Finds the applicable `Deny` and `Allow` statements of this layer.
     pub fn evaluate_layer_with<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> LayerResult {
-        let lowered = Lowered::new(req.action);
-        let full = lowered.as_str();
-        let (service, action) = full.split_once(':').unwrap_or(("", full));
+        let (mut buf, mut heap) = ([0u8; 64], String::new());
+        let (full, colon) = lower_action(req.action, &mut buf, &mut heap);
+        let (service, action) = split_action(full, colon);
         let ix = &self.inner.index;
         let empty: &[u32] = &[];
         fn get<'m>(m: &'m HashMap<Box<str>, Vec<u32>>, k: &str, empty: &'m [u32]) -> &'m [u32] {
