@@ -166,6 +166,22 @@ fn attack_battery() {
     assert_eq!(err(&token(json!({"iat": NOW + 1000}))), "IssuedInFuture");
     assert_eq!(err(&token(json!({"exp": null}))), "MissingClaim");
     assert_eq!(err(&token(json!({"exp": "soon"}))), "MissingClaim");
+    // Extreme times never overflow.
+    let mut cfg = VerifierConfig::for_pool(POOL, CLIENT, TokenUse::Id);
+    cfg.leeway = i64::MAX;
+    let lenient = Verifier::new(
+        cfg,
+        JwksSource::from_json(&key().jwks().to_string()).unwrap(),
+    );
+    assert!(
+        lenient
+            .verify_at(
+                &token(json!({"exp": i64::MAX, "nbf": i64::MIN, "iat": i64::MAX})),
+                i64::MAX - 1
+            )
+            .is_ok()
+    );
+    assert_eq!(err(&token(json!({"exp": i64::MIN}))), "Expired");
     // Issuer, token_use, client.
     assert_eq!(
         err(&token(

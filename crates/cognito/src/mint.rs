@@ -212,7 +212,7 @@ pub fn mint(
     c.insert("token_use".into(), json!(o.token_use.as_str()));
     c.insert("auth_time".into(), json!(o.now));
     c.insert("iat".into(), json!(o.now));
-    c.insert("exp".into(), json!(o.now + o.lifetime));
+    c.insert("exp".into(), json!(o.now.saturating_add(o.lifetime)));
     c.insert("jti".into(), json!(jti));
     c.insert("origin_jti".into(), json!(jti));
     match o.token_use {

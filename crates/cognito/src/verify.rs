@@ -340,16 +340,16 @@ impl Verifier {
         let l = self.config.leeway;
         let exp =
             int_claim(&payload, "exp")?.ok_or_else(|| VerifyError::MissingClaim("exp".into()))?;
-        if now >= exp + l {
+        if now >= exp.saturating_add(l) {
             return Err(VerifyError::Expired { exp, now });
         }
         if let Some(nbf) = int_claim(&payload, "nbf")?
-            && now < nbf - l
+            && now < nbf.saturating_sub(l)
         {
             return Err(VerifyError::NotYetValid { nbf, now });
         }
         if let Some(iat) = int_claim(&payload, "iat")?
-            && iat > now + l
+            && iat > now.saturating_add(l)
         {
             return Err(VerifyError::IssuedInFuture { iat, now });
         }
@@ -463,7 +463,7 @@ impl TokenCache {
         }
         if let Ok(map) = self.map.lock()
             && let Some(c) = map.get(token)
-            && now < c.exp() + verifier.config.leeway
+            && now < c.exp().saturating_add(verifier.config.leeway)
         {
             return Ok(c.clone());
         }

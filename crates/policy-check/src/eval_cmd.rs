@@ -919,7 +919,12 @@ pub fn find_suites(args: &[String]) -> Result<Vec<PathBuf>, String> {
     for a in args {
         let p = Path::new(a);
         if p.is_dir() {
-            walk_suites(p, &mut out).map_err(|e| format!("cannot read directory `{a}`: {e}"))?;
+            crate::files::walk_matching(
+                p,
+                &|f| f.to_str().is_some_and(|n| n.ends_with(".suite.json")),
+                &mut out,
+            )
+            .map_err(|e| format!("cannot read directory `{a}`: {e}"))?;
         } else if p.exists() {
             out.push(p.to_path_buf());
         } else {
@@ -937,25 +942,6 @@ pub fn find_suites(args: &[String]) -> Result<Vec<PathBuf>, String> {
         return Err("no test suites found (suites are *.suite.json)".into());
     }
     Ok(out)
-}
-
-fn walk_suites(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk_suites(&p, out)?;
-        } else if p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.ends_with(".suite.json"))
-        {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 pub(crate) fn run_test(

@@ -54,11 +54,33 @@ pub fn is_policy_file(p: &Path) -> bool {
         && !name.ends_with(".request.json")
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, stores: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// The entries of a directory, sorted.
+fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
+    Ok(entries)
+}
+
+/// Collects, recursively and sorted, the files below `dir` whose file name satisfies `keep`.
+pub fn walk_matching(
+    dir: &Path,
+    keep: &dyn Fn(&std::ffi::OsStr) -> bool,
+    out: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
+    for p in sorted_entries(dir)? {
+        if p.is_dir() {
+            walk_matching(&p, keep, out)?;
+        } else if p.file_name().is_some_and(keep) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, stores: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let entries = sorted_entries(dir)?;
     let is_store = entries
         .iter()
         .any(|p| p.extension().and_then(|e| e.to_str()) == Some("cedar"));
