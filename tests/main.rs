@@ -8,6 +8,7 @@ mod eval;
 mod golden;
 mod hostile;
 mod roundtrip;
+mod types;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,226 @@
+//! Validation per policy type, one rule per case: the rule's code must appear (and only where it should).
+
+use iam_policy::{PolicyType, ValidateOptions};
+
+fn codes(ty: PolicyType, doc: &str) -> Vec<&'static str> {
+    let c = iam_policy::check("t.json", doc.as_bytes(), ty, &ValidateOptions::default());
+    c.diagnostics.iter().map(|d| d.code).collect()
+}
+
+fn stmt(body: &str) -> String {
+    format!(r#"{{"Version":"2012-10-17","Statement":[{{{body}}}]}}"#)
+}
+
+macro_rules! has {
+    ($name:ident, $ty:expr, $body:expr, $code:expr) => {
+        #[test]
+        fn $name() {
+            let got = codes($ty, &stmt($body));
+            assert!(got.contains(&$code), "expected {} in {:?}", $code, got);
+        }
+    };
+}
+
+macro_rules! clean {
+    ($name:ident, $ty:expr, $body:expr) => {
+        #[test]
+        fn $name() {
+            let got = codes($ty, &stmt($body));
+            assert!(got.is_empty(), "expected no diagnostic, got {:?}", got);
+        }
+    };
+}
+
+const TRUST: &str = r#""Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity""#;
+const RES: &str = r#""Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/R"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*""#;
+
+clean!(trust_ok, PolicyType::Trust, TRUST);
+has!(
+    trust_resource_forbidden,
+    PolicyType::Trust,
+    &format!(r#"{TRUST},"Resource":"*""#),
+    "iam::resource-forbidden"
+);
+has!(
+    trust_notprincipal_forbidden,
+    PolicyType::Trust,
+    r#""Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole""#,
+    "iam::notprincipal-forbidden"
+);
+has!(
+    trust_non_sts_action_warns,
+    PolicyType::Trust,
+    r#""Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"s3:GetObject""#,
+    "iam::trust-action"
+);
+clean!(resource_ok, PolicyType::Resource, RES);
+has!(
+    resource_principal_wildcard_in_arn,
+    PolicyType::Resource,
+    r#""Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/*"},"Action":"s3:GetObject","Resource":"*""#,
+    "iam::principal-wildcard"
+);
+has!(
+    resource_allow_notprincipal_warns,
+    PolicyType::Resource,
+    r#""Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::123456789012:user/Bob"},"Action":"s3:GetObject","Resource":"*""#,
+    "iam::allow-notprincipal"
+);
+clean!(
+    resource_apigw_short_form,
+    PolicyType::Resource,
+    r#""Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/stage/GET/pets""#
+);
+has!(
+    identity_apigw_short_form_is_not_an_arn,
+    PolicyType::Identity,
+    r#""Effect":"Allow","Action":"execute-api:Invoke","Resource":"execute-api:/stage/GET/pets""#,
+    "iam::arn-format"
+);
+has!(
+    scp_principal_forbidden,
+    PolicyType::Scp,
+    RES,
+    "iam::principal-forbidden"
+);
+has!(
+    session_missing_resource,
+    PolicyType::Session,
+    r#""Effect":"Allow","Action":"s3:GetObject""#,
+    "iam::missing-resource"
+);
+clean!(
+    rcp_deny_ok,
+    PolicyType::Rcp,
+    r#""Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-1"}}"#
+);
+clean!(
+    rcp_full_access_ok,
+    PolicyType::Rcp,
+    r#""Effect":"Allow","Principal":"*","Action":"*","Resource":"*""#
+);
+has!(
+    rcp_other_allow,
+    PolicyType::Rcp,
+    r#""Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*""#,
+    "iam::rcp-allow"
+);
+has!(
+    rcp_named_principal,
+    PolicyType::Rcp,
+    r#""Effect":"Deny","Principal":{"AWS":"123456789012"},"Action":"s3:*","Resource":"*""#,
+    "iam::rcp-principal"
+);
+has!(
+    rcp_notaction,
+    PolicyType::Rcp,
+    r#""Effect":"Deny","Principal":"*","NotAction":"s3:*","Resource":"*""#,
+    "iam::rcp-notaction"
+);
+has!(
+    sid_characters_warn,
+    PolicyType::Identity,
+    r#""Sid":"has-dash","Effect":"Allow","Action":"s3:*","Resource":"*""#,
+    "iam::sid-characters"
+);
+has!(
+    bool_two_values,
+    PolicyType::Identity,
+    r#""Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":["true","false"]}}"#,
+    "iam::bool-multiple"
+);
+has!(
+    bad_date,
+    PolicyType::Identity,
+    r#""Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"yesterday"}}"#,
+    "iam::type-date"
+);
+has!(
+    bad_cidr,
+    PolicyType::Identity,
+    r#""Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/33"}}"#,
+    "iam::type-ip"
+);
+has!(
+    host_bits_warn,
+    PolicyType::Identity,
+    r#""Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.1/8"}}"#,
+    "iam::ip-host-bits"
+);
+has!(
+    bad_base64,
+    PolicyType::Identity,
+    r#""Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"BinaryEquals":{"k:k":"%%%"}}"#,
+    "iam::type-binary"
+);
+has!(
+    arn_value_too_short,
+    PolicyType::Identity,
+    r#""Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:sns"}}"#,
+    "iam::arn-value"
+);
+has!(
+    star_in_string_equals_warns,
+    PolicyType::Identity,
+    r#""Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"s3:prefix":"home/*"}}"#,
+    "iam::wildcard-without-like"
+);
+has!(
+    forallvalues_null_warns,
+    PolicyType::Identity,
+    r#""Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"ForAllValues:Null":{"k:k":"true"}}"#,
+    "iam::null-with-qualifier"
+);
+has!(
+    variable_of_multivalued_key,
+    PolicyType::Identity,
+    r#""Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"k:k":"${aws:TagKeys}"}}"#,
+    "iam::variable-multivalued"
+);
+has!(
+    unknown_element_did_you_mean,
+    PolicyType::Identity,
+    r#""effect":"Allow","Action":"s3:*","Resource":"*""#,
+    "iam::unknown-element"
+);
+has!(
+    s3_arn_with_region,
+    PolicyType::Identity,
+    r#""Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:us-east-1::bucket/key""#,
+    "iam::arn-region-not-allowed"
+);
+clean!(
+    s3_access_point_with_region,
+    PolicyType::Identity,
+    r#""Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:us-east-1:123456789012:accesspoint/ap""#
+);
+
+#[test]
+fn partition_option() {
+    let doc = stmt(r#""Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b""#);
+    let cn = ValidateOptions {
+        partition: Some("aws-cn".into()),
+    };
+    let c = iam_policy::check("t.json", doc.as_bytes(), PolicyType::Identity, &cn);
+    assert!(c.diagnostics.iter().any(|d| d.code == "iam::arn-partition"));
+    let aws = ValidateOptions {
+        partition: Some("aws".into()),
+    };
+    assert!(!iam_policy::check("t.json", doc.as_bytes(), PolicyType::Identity, &aws).has_errors());
+}
+
+#[test]
+fn did_you_mean_names_the_element() {
+    let c = iam_policy::check(
+        "t.json",
+        stmt(r#""effect":"Allow","Action":"s3:*","Resource":"*""#).as_bytes(),
+        PolicyType::Identity,
+        &ValidateOptions::default(),
+    );
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "iam::unknown-element")
+        .unwrap();
+    assert!(d.help.as_deref().unwrap_or("").contains("`Effect`"));
+}
