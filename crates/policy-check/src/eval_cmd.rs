@@ -435,6 +435,26 @@ pub(crate) fn run_eval(
     Ok(if any_deny { 2 } else { 0 })
 }
 
+impl CaseResult {
+    fn new(
+        suite: &str,
+        name: &str,
+        expect: String,
+        actual: String,
+        pass: bool,
+        detail: String,
+    ) -> Self {
+        Self {
+            suite: suite.to_string(),
+            name: name.to_string(),
+            expect,
+            actual,
+            pass,
+            detail,
+        }
+    }
+}
+
 /// The result of one suite case.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
@@ -621,13 +641,8 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
                 })
                 .clone()
         };
-        let mk = |expect: String, actual: String, pass: bool, detail: String| CaseResult {
-            suite: name.clone(),
-            name: case_name.clone(),
-            expect,
-            actual,
-            pass,
-            detail,
+        let mk = |expect: String, actual: String, pass: bool, detail: String| {
+            CaseResult::new(&name, &case_name, expect, actual, pass, detail)
         };
         if let Some(code) = obj.get("expect_error").and_then(Value::as_str) {
             let r = match &auth {
@@ -732,14 +747,14 @@ fn cedar_case(
             Err(e) => ("Error".to_string(), false, e.to_string()),
             Ok((resp, _)) => ("accepted".to_string(), false, resp.to_string()),
         };
-        return Ok(CaseResult {
-            suite: name.to_string(),
-            name: case_name.to_string(),
-            expect: format!("Error {want}"),
+        return Ok(CaseResult::new(
+            name,
+            case_name,
+            format!("Error {want}"),
             actual,
             pass,
             detail,
-        });
+        ));
     }
     let expect: Decision = obj
         .get("expect")
@@ -755,13 +770,8 @@ fn cedar_case(
             .cloned(),
         access: obj.get("access_claims").and_then(Value::as_object).cloned(),
     };
-    let mk = |actual: String, pass: bool, detail: String| CaseResult {
-        suite: name.to_string(),
-        name: case_name.to_string(),
-        expect: expect.to_string(),
-        actual,
-        pass,
-        detail,
+    let mk = |actual: String, pass: bool, detail: String| {
+        CaseResult::new(name, case_name, expect.to_string(), actual, pass, detail)
     };
     match crate::cedar_cmd::run_request(
         &store,
@@ -853,13 +863,8 @@ fn pool_case(
         }
     });
     let at = obj.get("now").and_then(Value::as_i64);
-    let mk = |actual: String, pass: bool, detail: String| CaseResult {
-        suite: name.to_string(),
-        name: case_name.to_string(),
-        expect: expect.to_string(),
-        actual,
-        pass,
-        detail,
+    let mk = |actual: String, pass: bool, detail: String| {
+        CaseResult::new(name, case_name, expect.to_string(), actual, pass, detail)
     };
     let claims = match crate::cognito_cmd::claims_from(
         token.as_deref(),
