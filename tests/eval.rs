@@ -16,7 +16,7 @@ fn path(p: &str) -> String {
 fn edge_case_table_every_row() {
     let results =
         policy_check::eval_cmd::run_suites(&[path("fixtures/eval/edge-cases.suite.json")]).unwrap();
-    assert!(results.len() >= 86, "{} cases", results.len());
+    assert!(results.len() >= 92, "{} cases", results.len());
     let failed: Vec<_> = results
         .iter()
         .filter(|r| !r.pass)

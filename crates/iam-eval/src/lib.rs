@@ -862,9 +862,30 @@ impl Authorizer {
                 }
             }
         }
-        // 3. SCPs: every level must allow.
-        if let (false, Some(l)) = (scp_allows, scp_block) {
+        // 3. SCPs: every level must allow. SCPs limit the organization's own IAM principals only, not
+        // anonymous callers, service principals or federation providers.
+        let outside_org =
+            req.principal == Some("anonymous") || is_service_or_federated(req.principal);
+        if let (false, Some(l), false) = (scp_allows, scp_block, outside_org) {
             return implicit(l);
+        }
+        // The account's root user is allowed by default (explicit denies, SCPs and RCPs still apply).
+        if let Some(p) = req.principal {
+            let root_of_resource_account = split_arn(p).is_some_and(|a| {
+                a[2] == "iam"
+                    && a[5] == "root"
+                    && req
+                        .resource_account
+                        .or_else(|| arn_account(req.resource))
+                        .is_none_or(|r| r == a[4])
+            });
+            if root_of_resource_account {
+                return Outcome {
+                    decision: Decision::Allow,
+                    decided_by: None,
+                    blocked_by: None,
+                };
+            }
         }
         let boundary_ok = bnd.is_none_or(|r| r.allow.is_some());
         let session_ok = ses.is_none_or(|r| r.allow.is_some());
