@@ -441,3 +441,18 @@ fn entity_references_in_every_form() {
     assert!(uid(json!({"entityType": "Bad Type", "entityId": "x"})).is_err());
     assert!(uid(json!(42)).is_err());
 }
+
+#[test]
+fn duplicate_entities_keep_the_last_and_escaped_uids_stay_distinct() {
+    let s = store(
+        r#"@id("r") permit(principal, action == Action::"get", resource) when { resource.level == 2 };"#,
+    );
+    let req = json!({"principal": "App::User::\"a\"", "action": "Action::\"get\"", "resource": "Doc::\"d\"",
+        "entities": [
+            {"uid": {"__entity": {"type": "Doc", "id": "x"}}, "attrs": {"level": 1}, "parents": []},
+            {"uid": {"type": "Doc", "id": "d"}, "attrs": {"level": 1}, "parents": []},
+            {"uid": {"__entity": {"type": "Doc", "id": "y"}}, "attrs": {"level": 1}, "parents": []},
+            {"uid": {"type": "Doc", "id": "d"}, "attrs": {"level": 2}, "parents": []}]});
+    let a = avp::decide(&s, &req, &TokenClaims::default(), None).unwrap();
+    assert_eq!(a.response["decision"], "ALLOW", "{}", a.response);
+}

@@ -399,7 +399,16 @@ fn last_of_each(ents: Vec<Value>) -> Vec<Value> {
     let mut out: Vec<Value> = ents
         .into_iter()
         .rev()
-        .filter(|e| seen.insert(e.get("uid").map(ToString::to_string).unwrap_or_default()))
+        .filter(|e| {
+            let uid = e.get("uid").map(|u| u.get("__entity").unwrap_or(u));
+            let part = |k: &str| {
+                uid.and_then(|u| u.get(k))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            seen.insert((part("type"), part("id")))
+        })
         .collect();
     out.reverse();
     out

@@ -46,7 +46,12 @@ struct IndexEntry {
     resource: ScopeKey,
 }
 
-type SubsetKey = (String, String, String);
+type SubsetKey = (
+    EntityUid,
+    cedar_policy::EntityTypeName,
+    cedar_policy::EntityTypeName,
+);
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Policies, optional schema and identity source, with an index that narrows each request to the
 /// policies whose scope can match (by action, principal type and resource type).
@@ -58,7 +63,7 @@ pub struct PolicyStore {
     identity_source: Option<IdentitySource>,
     links: Vec<Link>,
     index: Vec<IndexEntry>,
-    subsets: RwLock<HashMap<SubsetKey, Arc<PolicySet>>>,
+    subsets: RwLock<FastMap<SubsetKey, Arc<PolicySet>>>,
     authorizer: Authorizer,
 }
 
@@ -156,7 +161,7 @@ impl PolicyStore {
             identity_source,
             links,
             index,
-            subsets: RwLock::new(HashMap::new()),
+            subsets: RwLock::new(FastMap::default()),
             authorizer: Authorizer::new(),
         })
     }
@@ -260,26 +265,28 @@ impl PolicyStore {
         a: &EntityUid,
         r: &EntityUid,
     ) -> Result<Arc<PolicySet>, BridgeError> {
-        let key = (
+        let key: SubsetKey = (a.clone(), p.type_name().clone(), r.type_name().clone());
+        if let Some(s) = self.subsets.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(s);
+        }
+        // Built once per key, off the hot path: the string forms the index stores.
+        let names = (
             a.to_string(),
             p.type_name().to_string(),
             r.type_name().to_string(),
         );
-        if let Some(s) = self.subsets.read().ok().and_then(|m| m.get(&key).cloned()) {
-            return Ok(s);
-        }
         let mut sub = PolicySet::new();
         let mut templates_added: Vec<String> = Vec::new();
         for e in &self.index {
             let action_ok = match &e.action {
                 ActionKey::Any => true,
-                ActionKey::Set(s) => s.contains(&key.0),
+                ActionKey::Set(s) => s.contains(&names.0),
             };
             let scope_ok = |k: &ScopeKey, t: &str| match k {
                 ScopeKey::Any => true,
                 ScopeKey::Type(x) => x == t,
             };
-            if !(action_ok && scope_ok(&e.principal, &key.1) && scope_ok(&e.resource, &key.2)) {
+            if !(action_ok && scope_ok(&e.principal, &names.1) && scope_ok(&e.resource, &names.2)) {
                 continue;
             }
             let pid = PolicyId::new(&e.id);
