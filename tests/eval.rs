@@ -336,3 +336,56 @@ proptest! {
         prop_assert_eq!(applies > 0, base != Decision::ImplicitDeny);
     }
 }
+
+fn compiled(layer: Layer, text: &str) -> PolicySet {
+    PolicySet::compile(layer, [iam_policy::parse(&Source::new("t", text)).unwrap()]).unwrap()
+}
+
+#[test]
+fn rcp_levels_without_full_access_must_allow() {
+    let ident = compiled(
+        Layer::Identity,
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
+    );
+    let rcp = compiled(
+        Layer::Rcp(0),
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"ec2:*","Resource":"*"}}"#,
+    );
+    let mut auth = Authorizer::new(ident);
+    auth.rcps = vec![rcp];
+    let req = Request::new("s3:GetObject", "arn:aws:s3:::b/k");
+    // RCPFullAWSAccess is assumed at every level by default.
+    assert_eq!(auth.evaluate(&req).decision, Decision::Allow);
+    auth.rcp_full_access = false;
+    let out = auth.evaluate(&req);
+    assert_eq!(out.decision, Decision::ImplicitDeny);
+    assert_eq!(out.blocked_by, Some(Layer::Rcp(0)));
+}
+
+#[test]
+fn role_arn_with_a_path_grants_its_sessions() {
+    let res = compiled(
+        Layer::Resource,
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/team/app"},"Action":"s3:GetObject","Resource":"*"}}"#,
+    );
+    let mut auth = Authorizer::new(compiled(
+        Layer::Identity,
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"ec2:*","Resource":"*"}}"#,
+    ));
+    auth.resource = Some(res);
+    let ok = Request::new("s3:GetObject", "arn:aws:s3:::b/k")
+        .principal("arn:aws:sts::123456789012:assumed-role/app/s1")
+        .resource_account("123456789012");
+    assert_eq!(auth.evaluate(&ok).decision, Decision::Allow);
+    let other = Request::new("s3:GetObject", "arn:aws:s3:::b/k")
+        .principal("arn:aws:sts::123456789012:assumed-role/other/s1")
+        .resource_account("123456789012");
+    assert_eq!(auth.evaluate(&other).decision, Decision::ImplicitDeny);
+    let other_account = Request::new("s3:GetObject", "arn:aws:s3:::b/k")
+        .principal("arn:aws:sts::999999999999:assumed-role/app/s1")
+        .resource_account("123456789012");
+    assert_eq!(
+        auth.evaluate(&other_account).decision,
+        Decision::ImplicitDeny
+    );
+}
