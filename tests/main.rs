@@ -7,6 +7,7 @@ mod corpus;
 mod eval;
 mod golden;
 mod hostile;
+mod layers;
 mod roundtrip;
 mod types;
 

@@ -251,6 +251,11 @@ pub struct Request<'a> {
     pub resource_account: Option<&'a str>,
     /// Whether the principal has a permissions boundary (for the documented `NotPrincipal` quirk).
     pub has_boundary: bool,
+    /// The IAM user behind a federated-user session (`arn:aws:sts::A:federated-user/N`, made by
+    /// `GetFederationToken`): a resource-policy grant to that user ARN is limited by the boundary and the
+    /// session policy, as a grant to a role ARN is. The federated-user ARN does not name its user, so the
+    /// request has to.
+    pub session_issuer: Option<&'a str>,
     /// Context keys.
     pub context: &'a Context,
 }
@@ -266,6 +271,7 @@ impl<'a> Request<'a> {
             resource,
             resource_account: None,
             has_boundary: false,
+            session_issuer: None,
             context: EMPTY.get_or_init(Context::new),
         }
     }
@@ -285,6 +291,12 @@ impl<'a> Request<'a> {
     #[must_use]
     pub fn resource_account(mut self, a: &'a str) -> Self {
         self.resource_account = Some(a);
+        self
+    }
+    /// Names the IAM user behind a federated-user session.
+    #[must_use]
+    pub fn session_issuer(mut self, arn: &'a str) -> Self {
+        self.session_issuer = Some(arn);
         self
     }
     /// Says the principal has a permissions boundary.

@@ -697,6 +697,7 @@ impl IdentityPool {
                 .as_deref()
                 .or(Some(&self.config.account)),
             has_boundary: role.boundary.is_some(),
+            session_issuer: None,
             context: &full,
         };
         let ex = auth.explain(&req);

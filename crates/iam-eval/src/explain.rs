@@ -263,7 +263,10 @@ fn verdict(
         return Verdict::ResourceNotMatched;
     }
     if st.principal.is_some() {
-        let g = st.principal.as_ref().and_then(|p| p.grant(req.principal));
+        let g = st
+            .principal
+            .as_ref()
+            .and_then(|p| p.grant(req.principal, req.session_issuer));
         let negated = st.principal.as_ref().is_some_and(|p| p.negated);
         let quirk = negated
             && st.effect == Effect::Deny

@@ -199,15 +199,20 @@ impl ResourceMatcher {
     }
 }
 
-/// How a principal element matched the caller (strongest first).
+/// How a principal element matched the caller (strongest first). The kind decides how a same-account
+/// resource-based policy combines with the caller's boundary and session policies (IAM User Guide,
+/// "Policy evaluation logic" and "Permissions boundaries for IAM entities").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Grant {
-    /// The principal's own ARN (user, assumed-role session, federated user), a service, a federation
-    /// provider, or `*`.
+    /// The caller's own ARN (IAM user, assumed-role session, federated-user session), a service, a
+    /// federation provider, or `*`: not limited by implicit denies in identity, boundary or session
+    /// policies.
     Exact,
-    /// The role whose session is calling.
-    Role,
-    /// The caller's account (`123456789012` or `…:root`).
+    /// The identity behind the calling session: the role ARN of an assumed-role session (a request
+    /// written as the role ARN stands for one of its sessions), or the IAM user behind a federated-user
+    /// session. Limited by an implicit deny in the boundary or a session policy.
+    Issuer,
+    /// The caller's account (`123456789012` or `…:root`): delegates to the identity policies.
     Account,
 }
 
@@ -231,7 +236,7 @@ fn split_arn_prefix(p: &str) -> Option<(&str, &str, &str, &str, &str, &str)> {
 
 impl PrincipalMatcher {
     /// The strongest grant of any entry to `principal` (not considering negation).
-    fn grant(&self, principal: Option<&str>) -> Option<Grant> {
+    fn grant(&self, principal: Option<&str>, issuer: Option<&str>) -> Option<Grant> {
         if self.any {
             return Some(Grant::Exact);
         }
@@ -243,7 +248,7 @@ impl PrincipalMatcher {
                     if &**v == "*" {
                         Some(Grant::Exact)
                     } else if let Some(p) = p {
-                        aws_grant(v, p)
+                        aws_grant(v, p, issuer)
                     } else {
                         None
                     }
@@ -259,31 +264,56 @@ impl PrincipalMatcher {
     }
 }
 
-fn aws_grant(v: &str, p: &str) -> Option<Grant> {
+/// The role name of a role ARN's resource part (`role/path/NAME` → `NAME`).
+fn role_name(res: &str) -> Option<&str> {
+    let path = res.strip_prefix("role/")?;
+    path.rsplit('/').next()
+}
+
+/// How the `AWS` principal value `v` grants the caller `p` (`issuer`: the IAM user behind a
+/// federated-user session).
+fn aws_grant(v: &str, p: &str, issuer: Option<&str>) -> Option<Grant> {
+    let caller = split_arn_prefix(p);
+    let caller_role =
+        caller.and_then(|(_, _, svc, _, _, res)| (svc == "iam").then(|| role_name(res))?);
     if v == p {
-        return Some(Grant::Exact);
+        // A role never makes a request itself: a request written as the role ARN stands for a session of
+        // that role, and a grant to the role ARN is a role grant, limited by the boundary.
+        return Some(if caller_role.is_some() {
+            Grant::Issuer
+        } else {
+            Grant::Exact
+        });
     }
-    let p_account = arn_account(p)?;
+    let (_, _, psvc, _, p_account, pres) = caller?;
+    if p_account.is_empty() {
+        return None;
+    }
     if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
         return (v == p_account).then_some(Grant::Account);
     }
     let (_, _, vsvc, _, vacct, vres) = split_arn_prefix(v)?;
-    if vsvc == "iam" && vres == "root" {
-        return (vacct == p_account).then_some(Grant::Account);
+    if vsvc != "iam" || vacct != p_account {
+        return None;
     }
-    // A role ARN grants every session of the role: arn:…:sts::A:assumed-role/NAME/SESSION.
-    if vsvc == "iam"
-        && vacct == p_account
-        && let Some(role_path) = vres.strip_prefix("role/")
-    {
-        let role_name = role_path.rsplit('/').next().unwrap_or(role_path);
-        let (_, _, psvc, _, _, pres) = split_arn_prefix(p)?;
-        if psvc == "sts"
-            && let Some(sess) = pres.strip_prefix("assumed-role/")
-            && sess.split('/').next() == Some(role_name)
-        {
-            return Some(Grant::Role);
+    if vres == "root" {
+        return Some(Grant::Account);
+    }
+    if let Some(granted_role) = role_name(vres) {
+        // Every session of the role: arn:…:sts::A:assumed-role/NAME/SESSION (role names are unique in an
+        // account, and the session ARN carries no path), or the role ARN written with another path.
+        let session_of = (psvc == "sts")
+            .then(|| pres.strip_prefix("assumed-role/"))
+            .flatten()
+            .and_then(|s| s.split('/').next());
+        if session_of == Some(granted_role) || caller_role == Some(granted_role) {
+            return Some(Grant::Issuer);
         }
+        return None;
+    }
+    // The IAM user behind a federated-user session (GetFederationToken).
+    if vres.starts_with("user/") && psvc == "sts" && pres.starts_with("federated-user/") {
+        return (issuer == Some(v)).then_some(Grant::Issuer);
     }
     None
 }
@@ -690,7 +720,7 @@ impl PolicySet {
         let grant = match &st.principal {
             None => None,
             Some(p) => {
-                let g = p.grant(req.principal);
+                let g = p.grant(req.principal, req.session_issuer);
                 if p.negated {
                     // Documented quirk: a resource-policy Deny with NotPrincipal always denies a principal
                     // that has a permissions boundary.
@@ -801,6 +831,17 @@ impl Authorizer {
 
     /// Decides a request, reporting to `trace`.
     pub fn evaluate_with<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> Outcome {
+        // A principal whose boundary is given has a boundary, whatever the request says.
+        let with_boundary;
+        let req = if self.boundary.is_some() && !req.has_boundary {
+            with_boundary = Request {
+                has_boundary: true,
+                ..*req
+            };
+            &with_boundary
+        } else {
+            req
+        };
         let deny = |at| Outcome {
             decision: Decision::ExplicitDeny,
             decided_by: Some(at),
@@ -917,7 +958,7 @@ impl Authorizer {
             if let Some((at, grant)) = res_allow {
                 match grant {
                     Some(Grant::Exact) => return allow(at),
-                    Some(Grant::Role) if boundary_ok && session_ok => return allow(at),
+                    Some(Grant::Issuer) if boundary_ok && session_ok => return allow(at),
                     _ => {}
                 }
             }
@@ -945,7 +986,11 @@ impl Authorizer {
     /// Decides a request and explains it: every statement considered, why each did or did not apply,
     /// and which context keys the conditions needed but the request lacked.
     pub fn explain(&self, req: &Request<'_>) -> Explanation {
-        explain::explain(self, req)
+        let req = Request {
+            has_boundary: req.has_boundary || self.boundary.is_some(),
+            ..*req
+        };
+        explain::explain(self, &req)
     }
 }
 

@@ -6,10 +6,12 @@ use authz_core::Context;
 use iam_policy::{Piece, Template};
 
 /// Looks up a policy variable: the single value of its key, else its default. `None` when the key is
-/// absent (or multivalued) and there is no default: the element holding the variable matches nothing.
+/// absent and there is no default, or when the request gives the key as a set (of any size: AWS documents
+/// that multivalued keys cannot be used as variables, and a set says the key is multivalued): the element
+/// holding the variable then matches nothing, whatever the default.
 pub fn resolve<'c>(key_lower: &str, default: Option<&'c str>, ctx: &'c Context) -> Option<&'c str> {
     match ctx.get_lower(key_lower) {
-        Some(v) if !v.is_multi() || v.values().len() == 1 => v.values().first().map(String::as_str),
+        Some(v) if !v.is_multi() => v.values().first().map(String::as_str),
         Some(_) => None,
         None => default,
     }

@@ -523,6 +523,29 @@ impl Builder<'_> {
         })
     }
 
+    /// Only single-valued keys can be substituted [VAR]: a documented multivalued key is an error.
+    fn multivalued_variables<'v>(
+        &mut self,
+        vars: impl Iterator<Item = &'v crate::ast::PolicyVariable>,
+    ) {
+        for var in vars {
+            if catalog().is_multivalued(&var.key) {
+                self.push(
+                    Diagnostic::error(
+                        "iam::variable-multivalued",
+                        var.span,
+                        format!(
+                            "`{}` is multivalued and cannot be a policy variable",
+                            var.key
+                        ),
+                    )
+                    .label("multivalued key")
+                    .help("only single-valued keys can be substituted"),
+                );
+            }
+        }
+    }
+
     fn resources(&mut self, v: &Value, negated: bool, what: &str) -> Option<ResourceBlock> {
         let (list, array) = self.string_list(v, what)?;
         let mut items = Vec::with_capacity(list.len());
@@ -551,6 +574,7 @@ impl Builder<'_> {
             match parsed {
                 Ok(p) => {
                     self.arn_lints(&p, sv, s);
+                    self.multivalued_variables(p.segments.iter().flat_map(|t| t.variables()));
                     items.push(ResourcePattern {
                         raw: s.into(),
                         kind: ResourceKind::Arn(p),
@@ -963,22 +987,7 @@ impl Builder<'_> {
                 base,
                 v.span,
             ) {
-                for var in t.variables() {
-                    if catalog().is_multivalued(&var.key) {
-                        self.push(
-                            Diagnostic::error(
-                                "iam::variable-multivalued",
-                                var.span,
-                                format!(
-                                    "`{}` is multivalued and cannot be a policy variable",
-                                    var.key
-                                ),
-                            )
-                            .label("multivalued key")
-                            .help("only single-valued keys can be substituted"),
-                        );
-                    }
-                }
+                self.multivalued_variables(t.variables());
             }
         }
         match family {

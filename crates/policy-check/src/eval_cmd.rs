@@ -63,6 +63,8 @@ pub struct OwnedRequest {
     pub resource_account: Option<String>,
     /// The principal has a permissions boundary.
     pub has_boundary: bool,
+    /// The IAM user behind a federated-user session.
+    pub session_issuer: Option<String>,
     /// Context.
     pub context: Context,
 }
@@ -76,6 +78,7 @@ impl OwnedRequest {
             resource: &self.resource,
             resource_account: self.resource_account.as_deref(),
             has_boundary: self.has_boundary,
+            session_issuer: self.session_issuer.as_deref(),
             context: &self.context,
         }
     }
@@ -88,6 +91,7 @@ const REQUEST_FIELDS: &[&str] = &[
     "context",
     "resource_account",
     "principal_has_boundary",
+    "session_issuer",
     "expect",
     "sid",
     "name",
@@ -101,7 +105,7 @@ pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, String> 
     for k in obj.keys() {
         if !REQUEST_FIELDS.contains(&k.as_str()) {
             return Err(format!(
-                "{what}: unknown field `{k}` (fields: principal, action, resource, context, resource_account, principal_has_boundary)"
+                "{what}: unknown field `{k}` (fields: principal, action, resource, context, resource_account, principal_has_boundary, session_issuer)"
             ));
         }
     }
@@ -165,6 +169,7 @@ pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, String> 
         resource,
         resource_account: string("resource_account", false)?,
         has_boundary,
+        session_issuer: string("session_issuer", false)?,
         context,
     })
 }
