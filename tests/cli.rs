@@ -1,16 +1,13 @@
 //! The `policy-check` command line, driven in-process.
 
-use clap::Parser as _;
-
 use crate::root;
 
 /// Runs the CLI with `args`; returns (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (u8, String, String) {
     let mut argv = vec!["policy-check"];
     argv.extend_from_slice(args);
-    let cli = policy_check::Cli::try_parse_from(argv).unwrap();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = policy_check::run_to(cli, &mut out, &mut err);
+    let code = policy_check::run_args(argv, &mut out, &mut err);
     (
         code,
         String::from_utf8(out).unwrap(),
@@ -81,4 +78,42 @@ fn validate_glob_and_missing_files() {
     let (code, _, err) = run(&["validate", &path("does-not-exist.json")]);
     assert_eq!(code, 1);
     assert!(err.contains("does not exist"), "{err}");
+}
+
+/// One meaning per exit code in every command: usage errors are 1 (clap's default 2 means "denied" here),
+/// `--help` is 0 and states the contract.
+#[test]
+fn usage_errors_exit_1_in_every_command() {
+    let commands: &[&[&str]] = &[
+        &["validate"],
+        &["eval"],
+        &["test"],
+        &["authorize"],
+        &["token", "mint"],
+        &["token", "verify"],
+        &["token", "decode"],
+        &["pool", "eval"],
+    ];
+    for c in commands {
+        let mut args = c.to_vec();
+        args.push("--no-such-flag");
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 1, "{c:?}: {err}");
+        assert!(err.contains("--no-such-flag"), "{c:?}: {err}");
+        let mut args = c.to_vec();
+        args.push("--help");
+        let (code, out, _) = run(&args);
+        assert_eq!(code, 0, "{c:?} --help");
+        assert!(out.contains("Usage"), "{c:?}: {out}");
+        assert!(out.contains("Exit codes"), "{c:?}: {out}");
+    }
+    let (code, _, _) = run(&[]);
+    assert_eq!(code, 1, "no subcommand");
+    let (code, _, _) = run(&["frobnicate"]);
+    assert_eq!(code, 1, "unknown subcommand");
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Exit codes"), "{out}");
+    let (code, _, err) = run(&["eval", "--format", "xml", "--request", "r.json"]);
+    assert_eq!(code, 1, "{err}");
 }

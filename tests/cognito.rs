@@ -379,6 +379,7 @@ fn pool_with(mapping: Value, classic: bool) -> cognito::IdentityPool {
     let s3 = |a: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": a, "Resource": "*"}]});
     let cfg = json!({
         "identity_pool_id": "us-east-1:pool-1", "account": "123456789012", "allow_unauthenticated": true, "allow_classic_flow": classic,
+        "cognito_identity_providers": [{"provider_name": format!("cognito-idp.us-east-1.amazonaws.com/{POOL}"), "client_id": CLIENT}],
         "authenticated_role": "arn:aws:iam::123456789012:role/Auth",
         "unauthenticated_role": "arn:aws:iam::123456789012:role/Guest",
         "roles": {
@@ -487,7 +488,9 @@ fn end_to_end_decisions() {
     let admin = claims(
         json!({"cognito:preferred_role": "arn:aws:iam::123456789012:role/Admin", "cognito:roles": ["arn:aws:iam::123456789012:role/Admin"]}),
     );
-    let d = p.decide(Some(&admin), None, &req("s3:DeleteObject"));
+    let d = p
+        .decide(Some(&admin), None, &req("s3:DeleteObject"))
+        .unwrap();
     assert_eq!(d.decision, authz_core::Decision::Allow, "{}", d.reason);
     assert!(d.reason.contains("role/Admin"));
     assert_eq!(
@@ -506,15 +509,19 @@ fn end_to_end_decisions() {
     );
     let plain = claims(json!({}));
     assert_eq!(
-        p.decide(Some(&plain), None, &req("s3:GetObject")).decision,
+        p.decide(Some(&plain), None, &req("s3:GetObject"))
+            .unwrap()
+            .decision,
         authz_core::Decision::Allow
     );
     assert_eq!(
-        p.decide(Some(&plain), None, &req("s3:PutObject")).decision,
+        p.decide(Some(&plain), None, &req("s3:PutObject"))
+            .unwrap()
+            .decision,
         authz_core::Decision::ImplicitDeny
     );
     // Guests get the role's policies ∩ the managed guest session policy (no S3 there).
-    let g = p.decide(None, None, &req("s3:GetObject"));
+    let g = p.decide(None, None, &req("s3:GetObject")).unwrap();
     assert_eq!(
         g.decision,
         authz_core::Decision::ImplicitDeny,
@@ -524,7 +531,9 @@ fn end_to_end_decisions() {
     // A role whose trust policy does not accept authenticated identities is refused, with the reason.
     let untrusting =
         claims(json!({"cognito:preferred_role": "arn:aws:iam::123456789012:role/Untrusting"}));
-    let d = p.decide(Some(&untrusting), None, &req("s3:GetObject"));
+    let d = p
+        .decide(Some(&untrusting), None, &req("s3:GetObject"))
+        .unwrap();
     assert_eq!(d.decision, authz_core::Decision::ImplicitDeny);
     assert!(d.reason.contains("trust policy"), "{}", d.reason);
     // Identity ids are stable.
@@ -658,8 +667,21 @@ fn pool_cli_end_to_end() {
     let v: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     assert_eq!(v["decision"], "ImplicitDeny");
     assert_eq!(v["role"], "arn:aws:iam::123456789012:role/NotesRowLevel");
-    // An expired token is a deny with the reason, not an error.
-    let (code, out, _) = run(&[
+    // The JSON shows the identity id and the session context the request was decided with.
+    assert!(
+        v["identity_id"].as_str().unwrap().starts_with("us-east-1:"),
+        "{v}"
+    );
+    assert_eq!(
+        v["session_context"]["cognito-identity.amazonaws.com:aud"],
+        "us-east-1:0000aaaa-1111-2222-3333-444455556666"
+    );
+    assert!(
+        v["statements"].as_array().is_some_and(|s| !s.is_empty()),
+        "{v}"
+    );
+    // An expired token is an error (exit 1) naming the failed check, never a decision.
+    let (code, out, err) = run(&[
         "pool",
         "eval",
         "--pool",
@@ -677,8 +699,8 @@ fn pool_cli_end_to_end() {
         "--request",
         req.to_str().unwrap(),
     ]);
-    assert_eq!(code, 2);
-    assert!(out.contains("Expired"), "{out}");
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("Expired"), "{err}");
 }
 
 #[test]
@@ -692,28 +714,146 @@ fn basic_flow() {
     let plain = claims(json!({}));
     // Disabled by default.
     let p = pool(json!({"type": "Token"}));
-    let d = p.decide_basic(Some(&plain), admin, &req("s3:DeleteObject"));
+    let d = p
+        .decide_basic(Some(&plain), admin, &req("s3:DeleteObject"))
+        .unwrap();
     assert_eq!(d.decision, authz_core::Decision::ImplicitDeny);
     assert!(d.reason.contains("classic"), "{}", d.reason);
     // Enabled: the client picks any role whose trust policy accepts the identity.
     let p = pool_with(json!({"type": "Token"}), true);
-    let d = p.decide_basic(Some(&plain), admin, &req("s3:DeleteObject"));
+    let d = p
+        .decide_basic(Some(&plain), admin, &req("s3:DeleteObject"))
+        .unwrap();
     assert_eq!(d.decision, authz_core::Decision::Allow, "{}", d.reason);
     // The trust policy still decides.
-    let d = p.decide_basic(
-        Some(&plain),
-        "arn:aws:iam::123456789012:role/Untrusting",
-        &req("s3:GetObject"),
-    );
+    let d = p
+        .decide_basic(
+            Some(&plain),
+            "arn:aws:iam::123456789012:role/Untrusting",
+            &req("s3:GetObject"),
+        )
+        .unwrap();
     assert!(d.reason.contains("trust policy"), "{}", d.reason);
     // Guests get no Cognito scope-down in the basic flow: the role's s3:* applies.
     let guest = "arn:aws:iam::123456789012:role/Guest";
     assert_eq!(
-        p.decide_basic(None, guest, &req("s3:GetObject")).decision,
+        p.decide_basic(None, guest, &req("s3:GetObject"))
+            .unwrap()
+            .decision,
         authz_core::Decision::Allow
     );
     assert_eq!(
-        p.decide(None, None, &req("s3:GetObject")).decision,
+        p.decide(None, None, &req("s3:GetObject")).unwrap().decision,
         authz_core::Decision::ImplicitDeny
     );
+}
+
+/// The session's own keys come from the token and the pool; a request cannot replace them.
+#[test]
+fn session_keys_cannot_be_overridden() {
+    let p = pool(json!({"type": "Token"}));
+    let user = claims(json!({}));
+    let own = p.identity_id(&user);
+    let with = |k: &str, v: &str| {
+        let mut c = authz_core::Context::new();
+        c.insert(k, v);
+        cognito::PoolRequest {
+            action: "s3:GetObject".into(),
+            resource: "arn:aws:s3:::b/k".into(),
+            context: c,
+            ..Default::default()
+        }
+    };
+    let e = p
+        .decide(
+            Some(&user),
+            None,
+            &with(
+                "cognito-identity.amazonaws.com:sub",
+                "us-east-1:someone-else",
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, "pool::context-override");
+    assert!(
+        e.message.contains("someone-else") && e.message.contains(&own),
+        "{e}"
+    );
+    // Key names are case-insensitive: the override is caught in any case.
+    let e = p
+        .decide(
+            Some(&user),
+            None,
+            &with("Cognito-Identity.AmazonAWS.com:SUB", "x"),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, "pool::context-override");
+    // A principal tag the session does not carry cannot be invented.
+    let e = p
+        .decide(Some(&user), None, &with("aws:PrincipalTag/team", "admins"))
+        .unwrap_err();
+    assert_eq!(e.code, "pool::context-override");
+    let e = p
+        .decide(
+            Some(&user),
+            None,
+            &with("aws:PrincipalArn", "arn:aws:iam::123456789012:role/Admin"),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, "pool::context-override");
+    // The same value is accepted; service keys are added.
+    let d = p
+        .decide(
+            Some(&user),
+            None,
+            &with("cognito-identity.amazonaws.com:sub", &own),
+        )
+        .unwrap();
+    assert_eq!(d.decision, authz_core::Decision::Allow, "{}", d.reason);
+    let d = p
+        .decide(Some(&user), None, &with("aws:SourceIp", "203.0.113.9"))
+        .unwrap();
+    assert_eq!(
+        d.context.get("aws:sourceip").unwrap().values(),
+        ["203.0.113.9"]
+    );
+}
+
+/// An identity pool trusts only its configured providers (CreateIdentityPool's
+/// CognitoIdentityProviders / OpenIdConnectProviderARNs).
+#[test]
+fn only_configured_providers_get_credentials() {
+    let p = pool(json!({"type": "Token"}));
+    let req = cognito::PoolRequest {
+        action: "s3:GetObject".into(),
+        resource: "arn:aws:s3:::b/k".into(),
+        ..Default::default()
+    };
+    let other_pool =
+        claims(json!({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}));
+    let e = p.decide(Some(&other_pool), None, &req).unwrap_err();
+    assert_eq!(e.code, "NotAuthorizedException");
+    assert!(e.message.starts_with("Invalid login token"), "{e}");
+    let other_client = claims(json!({"aud": "someone-elses-client"}));
+    let e = p.decide(Some(&other_client), None, &req).unwrap_err();
+    assert_eq!(e.code, "NotAuthorizedException");
+    assert!(e.message.contains("audience"), "{e}");
+    let e = p
+        .decide_basic(
+            Some(&other_pool),
+            "arn:aws:iam::123456789012:role/Auth",
+            &req,
+        )
+        .unwrap_err();
+    assert_eq!(e.code, "NotAuthorizedException");
+    // A listed OIDC provider is accepted.
+    let mut cfg = p.config.clone();
+    cfg.openid_connect_provider_arns =
+        vec!["arn:aws:iam::123456789012:oidc-provider/login.example.com".into()];
+    let oidc = cognito::IdentityPool::from_config(cfg, std::path::Path::new(".")).unwrap();
+    let from_oidc = claims(json!({"iss": "https://login.example.com"}));
+    assert!(oidc.check_login(Some(&from_oidc)).is_ok());
+    assert!(p.check_login(Some(&from_oidc)).is_err());
+    // Guests need no login.
+    assert!(p.check_login(None).is_ok());
 }

@@ -389,3 +389,140 @@ fn role_arn_with_a_path_grants_its_sessions() {
         Decision::ImplicitDeny
     );
 }
+
+/// Suites can pass only when they should: every stated expectation is checked, and anything that makes
+/// an expectation uncheckable is bad input (exit 1), never a pass and never a "failed test".
+#[test]
+fn suites_fail_closed() {
+    let dir = std::env::temp_dir().join(format!("pc-strict-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let allow = r#"{"Version": "2012-10-17", "Statement": {"Sid": "Reads", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}"#;
+    let req = r#"{"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}"#;
+    // No cases.
+    let s = write("empty.suite.json", r#"{"cases": []}"#);
+    let (code, _, err) = run(&["test", &s]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no cases"), "{err}");
+    // A missing policy file.
+    let s = write(
+        "missing.suite.json",
+        &format!(
+            r#"{{"identity": ["nope.json"], "cases": [{{"name": "x", "request": {req}, "expect": "Allow"}}]}}"#
+        ),
+    );
+    let (code, _, err) = run(&["test", &s]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("nope.json"), "{err}");
+    // An invalid policy without expect_error.
+    let s = write(
+        "invalid.suite.json",
+        &format!(
+            r#"{{"identity": {{"Statement": {{"Effect": "allow", "Action": "*", "Resource": "*"}}}}, "cases": [{{"name": "x", "request": {req}, "expect": "Allow"}}]}}"#
+        ),
+    );
+    let (code, _, err) = run(&["test", &s]);
+    assert_eq!(code, 1, "{err}");
+    // `role` means nothing for an IAM case: an unknown field, not ignored.
+    let s = write(
+        "role.suite.json",
+        &format!(
+            r#"{{"identity": {allow}, "cases": [{{"name": "x", "request": {req}, "expect": "Allow", "role": "arn:aws:iam::1:role/R"}}]}}"#
+        ),
+    );
+    let (code, _, err) = run(&["test", &s]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("unknown field `role` for an IAM case"),
+        "{err}"
+    );
+    // Both or neither of expect / expect_error.
+    let s = write(
+        "both.suite.json",
+        &format!(
+            r#"{{"identity": {allow}, "cases": [{{"name": "x", "request": {req}, "expect": "Allow", "expect_error": "iam::effect"}}]}}"#
+        ),
+    );
+    assert_eq!(run(&["test", &s]).0, 1);
+    // A wrong Sid fails and shows both Sids.
+    let s = write(
+        "sid.suite.json",
+        &format!(
+            r#"{{"identity": {allow}, "cases": [{{"name": "wrong sid", "request": {req}, "expect": "Allow", "sid": "Writes"}}]}}"#
+        ),
+    );
+    let (code, out, _) = run(&["test", &s]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("FAIL  wrong sid"), "{out}");
+    assert!(
+        out.contains("Allow, Sid Writes") && out.contains("Allow, Sid Reads"),
+        "{out}"
+    );
+    // Paths that match nothing.
+    let empty = dir.join("nothing-here");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_eq!(run(&["test", empty.to_str().unwrap()]).0, 1);
+    assert_eq!(run(&["validate", empty.to_str().unwrap()]).0, 1);
+    assert_eq!(
+        run(&["test", &format!("{}/*.suite.jsonx", dir.display())]).0,
+        1
+    );
+}
+
+/// Identity-pool cases check every stated expectation, `sid` included, and print explanations in words.
+#[test]
+fn pool_cases_check_sid_and_role() {
+    let pool = path("policies/identity-pool/identity-pool.pool.json");
+    let dir = std::env::temp_dir().join(format!("pc-poolsid-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let claims = r#"{"sub": "plain-user", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example", "aud": "exampleclient", "token_use": "id"}"#;
+    let s = dir.join("p.suite.json");
+    std::fs::write(
+        &s,
+        format!(
+            r#"{{"identity_pool": "{pool}", "cases": [
+              {{"name": "wrong sid", "claims": {claims}, "request": {{"action": "s3:PutObject", "resource": "arn:aws:s3:::mybucket/x"}}, "expect": "ImplicitDeny", "sid": "NoSuchSid"}},
+              {{"name": "wrong role", "claims": {claims}, "request": {{"action": "s3:PutObject", "resource": "arn:aws:s3:::mybucket/x"}}, "expect": "ImplicitDeny", "role": "arn:aws:iam::123456789012:role/Other"}}
+            ]}}"#
+        ),
+    )
+    .unwrap();
+    let (code, out, _) = run(&["test", s.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("FAIL  wrong sid"), "{out}");
+    assert!(
+        out.contains("Sid NoSuchSid") && out.contains("Sid none"),
+        "{out}"
+    );
+    assert!(out.contains("FAIL  wrong role"), "{out}");
+    assert!(
+        out.contains("role arn:aws:iam::123456789012:role/Other"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("ConditionFailed(") && !out.contains("Some(\""),
+        "{out}"
+    );
+    assert!(out.contains("identity id: us-east-1:33333333"), "{out}");
+}
+
+/// A directory holding Cedar policies and IAM JSON checks both.
+#[test]
+fn validate_checks_iam_json_beside_cedar() {
+    let dir = std::env::temp_dir().join(format!("pc-mixed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("p.cedar"), "permit(principal, action, resource);").unwrap();
+    std::fs::write(
+        dir.join("bad-iam.json"),
+        r#"{"Version": "2012-10-17", "Statement": {"Effect": "allow", "Action": "*", "Resource": "*"}}"#,
+    )
+    .unwrap();
+    let (code, _, err) = run(&["validate", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("bad-iam.json"), "{err}");
+    assert!(err.contains("1 Cedar store(s) checked: 0 invalid"), "{err}");
+}

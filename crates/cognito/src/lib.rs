@@ -43,9 +43,9 @@ pub use error::VerifyError;
 pub use jwks::{DEFAULT_COOLDOWN, JwksSource, RemoteJwks};
 pub use mint::{KeyDir, MintOptions, SigningKey, mint};
 pub use pool::{
-    Ambiguous, GUEST_SESSION_POLICY, GUEST_SESSION_POLICY_VERSION, IdentityPool, MappingType,
-    MatchType, PoolConfig, PoolDecision, PrincipalTags, RoleChoice, RoleConfig, RoleMapping, Rule,
-    identity_id,
+    Ambiguous, CognitoProvider, GUEST_SESSION_POLICY, GUEST_SESSION_POLICY_VERSION, IdentityPool,
+    MappingType, MatchType, PoolConfig, PoolDecision, PoolError, PrincipalTags, RoleChoice,
+    RoleConfig, RoleMapping, Rule, identity_id, is_session_key,
 };
 pub use verify::{
     MAX_TOKEN_BYTES, TokenCache, TokenUse, VerifiedClaims, Verifier, VerifierConfig, pool_issuers,

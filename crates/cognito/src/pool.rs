@@ -105,6 +105,56 @@ pub enum PrincipalTags {
     Custom(BTreeMap<String, String>),
 }
 
+/// A user pool app client the identity pool trusts (CreateIdentityPool's `CognitoIdentityProviders`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CognitoProvider {
+    /// `cognito-idp.<region>.amazonaws.com/<userPoolId>`.
+    pub provider_name: String,
+    /// The app client id.
+    pub client_id: String,
+}
+
+/// Why Cognito refused the identity or the request was malformed, before any policy was evaluated: an
+/// error, not a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolError {
+    /// `NotAuthorizedException` (Cognito's refusal of a login token), or `pool::context-override` (the
+    /// request tried to set a key the session owns).
+    pub code: &'static str,
+    /// Why.
+    pub message: String,
+}
+
+impl std::fmt::Display for PoolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for PoolError {}
+
+/// Context keys a session owns: derived from the token and the pool, never from the request.
+pub fn is_session_key(key_lower: &str) -> bool {
+    key_lower.starts_with("cognito-identity.amazonaws.com:")
+        || key_lower.starts_with("aws:principaltag/")
+        || matches!(
+            key_lower,
+            "aws:principalarn"
+                | "aws:principalaccount"
+                | "aws:principaltype"
+                | "aws:principalorgid"
+                | "aws:principalorgpaths"
+                | "aws:principalisawsservice"
+                | "aws:principalservicename"
+                | "aws:userid"
+                | "aws:username"
+                | "aws:federatedprovider"
+                | "aws:tokenissuetime"
+                | "aws:sourceidentity"
+        )
+}
+
 /// An identity pool as JSON.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,6 +189,12 @@ pub struct PoolConfig {
     /// Identity ids by user-pool `sub` (otherwise derived, see [`identity_id`]).
     #[serde(default)]
     pub identity_ids: BTreeMap<String, String>,
+    /// The user pool app clients the pool trusts. A token from any other issuer or client is refused.
+    #[serde(default)]
+    pub cognito_identity_providers: Vec<CognitoProvider>,
+    /// IAM OIDC provider ARNs the pool trusts (`arn:aws:iam::<account>:oidc-provider/<issuer host/path>`).
+    #[serde(default)]
+    pub openid_connect_provider_arns: Vec<String>,
 }
 
 struct Role {
@@ -565,16 +621,65 @@ impl IdentityPool {
     }
 
     /// Decides a request end to end: role choice, trust policy, then the role's policies.
+    ///
+    /// Errors: the token is not from a provider the pool trusts (`NotAuthorizedException`, as Cognito
+    /// answers `GetId`), or the request sets a key the session owns to another value.
     pub fn decide(
         &self,
         claims: Option<&VerifiedClaims>,
         custom_role_arn: Option<&str>,
         request: &crate::PoolRequest,
-    ) -> PoolDecision {
+    ) -> Result<PoolDecision, PoolError> {
+        self.check_login(claims)?;
         match self.resolve_role(claims, custom_role_arn) {
             Ok(choice) => self.decide_as(claims, choice, request, true),
-            Err(e) => refused(format!("no role: {e}"), None),
+            Err(e) => Ok(refused(format!("no role: {e}"), None)),
         }
+    }
+
+    /// Whether Cognito accepts the login: the token's issuer and client must be a configured provider
+    /// (`cognito_identity_providers`, or an `openid_connect_provider_arns` entry for other issuers).
+    /// Guests (`None`) need no login.
+    pub fn check_login(&self, claims: Option<&VerifiedClaims>) -> Result<(), PoolError> {
+        let Some(c) = claims else {
+            return Ok(());
+        };
+        let refuse = |why: String| {
+            Err(PoolError {
+                code: "NotAuthorizedException",
+                message: format!("Invalid login token. {why}"),
+            })
+        };
+        let iss = c.issuer();
+        let provider = iss.strip_prefix("https://").unwrap_or(iss);
+        if provider.is_empty() {
+            return refuse("The token has no issuer (`iss`).".into());
+        }
+        let listed: Vec<&CognitoProvider> = self
+            .config
+            .cognito_identity_providers
+            .iter()
+            .filter(|p| p.provider_name == provider)
+            .collect();
+        if !listed.is_empty() {
+            if listed.iter().any(|p| p.client_id == c.client_id()) {
+                return Ok(());
+            }
+            return refuse(format!(
+                "Incorrect token audience: client `{}` is not configured for provider `{provider}`.",
+                c.client_id()
+            ));
+        }
+        let oidc = self.config.openid_connect_provider_arns.iter().any(|arn| {
+            arn.split_once(":oidc-provider/")
+                .is_some_and(|(_, host)| host == provider)
+        });
+        if oidc {
+            return Ok(());
+        }
+        refuse(format!(
+            "Token is not from a supported provider of this identity pool (issuer `{provider}`)."
+        ))
     }
 
     /// Decides a request in the basic (classic) flow: the client took the pool's OpenID token and asked
@@ -586,19 +691,20 @@ impl IdentityPool {
         claims: Option<&VerifiedClaims>,
         role_arn: &str,
         request: &crate::PoolRequest,
-    ) -> PoolDecision {
+    ) -> Result<PoolDecision, PoolError> {
+        self.check_login(claims)?;
         if !self.config.allow_classic_flow {
-            return refused(
+            return Ok(refused(
                 "the basic (classic) flow is disabled for this pool (allow_classic_flow is false)"
                     .into(),
                 None,
-            );
+            ));
         }
         if claims.is_none() && !self.config.allow_unauthenticated {
-            return refused(
+            return Ok(refused(
                 "unauthenticated identities are not enabled for this pool".into(),
                 None,
-            );
+            ));
         }
         let choice = RoleChoice {
             role_arn: role_arn.to_string(),
@@ -614,7 +720,7 @@ impl IdentityPool {
         choice: RoleChoice,
         request: &crate::PoolRequest,
         scope_down_guest: bool,
-    ) -> PoolDecision {
+    ) -> Result<PoolDecision, PoolError> {
         let deny = |reason: String,
                     explanation: Option<Explanation>,
                     role: Option<RoleChoice>,
@@ -626,7 +732,7 @@ impl IdentityPool {
             context,
         };
         let Some(role) = self.roles.get(&choice.role_arn) else {
-            return deny(
+            return Ok(deny(
                 format!(
                     "role `{}` is not defined in the pool configuration",
                     choice.role_arn
@@ -634,7 +740,7 @@ impl IdentityPool {
                 None,
                 Some(choice),
                 Context::new(),
-            );
+            ));
         };
         let identity = match claims {
             Some(c) => self.identity_id(c),
@@ -662,7 +768,7 @@ impl IdentityPool {
                 .context(&ctx);
             let ex = trust_auth.explain(&req);
             if ex.outcome.decision != Decision::Allow {
-                return deny(
+                return Ok(deny(
                     format!(
                         "the trust policy of `{}` does not allow {a} for this identity",
                         choice.role_arn
@@ -670,13 +776,38 @@ impl IdentityPool {
                     Some(ex),
                     Some(choice),
                     ctx,
-                );
+                ));
             }
         }
-        // The request, made by the role session, with the identity's IAM context.
+        // The request, made by the role session, with the identity's IAM context. The request adds
+        // service keys (`dynamodb:LeadingKeys`, `aws:SourceIp`, …) but cannot change the session's own
+        // keys: one user must not be able to claim another's identity id or tags.
         let mut full = ctx.clone();
         for (k, v) in request.context.iter() {
-            full.insert_value(k, v.clone());
+            match ctx.get_lower(k) {
+                Some(own) if own.values() != v.values() => {
+                    return Err(PoolError {
+                        code: "pool::context-override",
+                        message: format!(
+                            "the request sets `{k}` to {:?}, but the session derives {:?} from the token and the pool; leave it out or give the same value",
+                            v.values(),
+                            own.values()
+                        ),
+                    });
+                }
+                None if is_session_key(k) => {
+                    return Err(PoolError {
+                        code: "pool::context-override",
+                        message: format!(
+                            "the request sets `{k}` to {:?}, but that key belongs to the session and this session has no value for it",
+                            v.values()
+                        ),
+                    });
+                }
+                _ => {
+                    full.insert_value(k, v.clone());
+                }
+            }
         }
         let role_name = choice.role_arn.rsplit('/').next().unwrap_or("");
         let principal = format!(
@@ -714,13 +845,13 @@ impl IdentityPool {
                 ex.outcome.decision, choice.role_arn, choice.reason
             ),
         };
-        PoolDecision {
+        Ok(PoolDecision {
             decision: ex.outcome.decision,
             role: Some(choice),
             reason,
             explanation: Some(ex),
             context: full,
-        }
+        })
     }
 }
 

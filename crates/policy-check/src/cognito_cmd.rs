@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use cognito::{
-    IdentityPool, JwksSource, KeyDir, MintOptions, PoolRequest, TokenUse, VerifiedClaims, Verifier,
-    VerifierConfig,
+    IdentityPool, JwksSource, KeyDir, MintOptions, PoolDecision, PoolRequest, TokenUse,
+    VerifiedClaims, Verifier, VerifierConfig,
 };
 use serde_json::{Map, Value, json};
 
@@ -16,10 +16,13 @@ use crate::Format;
 #[derive(Debug, clap::Subcommand)]
 pub enum TokenCommand {
     /// Create (if absent) an RSA key pair and DIR/jwks.json, and print a Cognito-shaped signed token.
+    #[command(after_help = crate::EXIT_CODES)]
     Mint(MintArgs),
     /// Verify a token; print its claims (exit 0) or the failed check (exit 1).
+    #[command(after_help = crate::EXIT_CODES)]
     Verify(VerifyArgs),
     /// Print a token's header and claims WITHOUT verifying it.
+    #[command(after_help = crate::EXIT_CODES)]
     Decode {
         /// The token, or a file holding it.
         token: String,
@@ -335,28 +338,14 @@ pub(crate) fn run_pool(
     if token.is_none() && claims_json.is_none() && !a.guest {
         return Err("give --token, --claims or --guest".into());
     }
-    let claims = match claims_from(
+    // A token Cognito would refuse is an error (exit 1), not a decision.
+    let claims = claims_from(
         token.as_deref(),
         claims_json.as_ref(),
         verify,
         Path::new("."),
         a.now,
-    ) {
-        Ok(c) => c,
-        Err(e) => {
-            // A bad token is a deny, with the reason.
-            let _ = writeln!(
-                out,
-                "{}",
-                if a.format == Format::Json {
-                    json!({"decision": "ImplicitDeny", "reason": e}).to_string()
-                } else {
-                    format!("decision: ImplicitDeny ({e})")
-                }
-            );
-            return Ok(2);
-        }
-    };
+    )?;
     let requests = crate::eval_cmd::read_requests(&a.request)?;
     let mut any_deny = false;
     for (v, _) in &requests {
@@ -364,40 +353,93 @@ pub(crate) fn run_pool(
         let d = match &a.basic_flow_role {
             Some(role) => pool.decide_basic(claims.as_ref(), role, &req),
             None => pool.decide(claims.as_ref(), a.custom_role_arn.as_deref(), &req),
-        };
+        }
+        .map_err(|e| e.to_string())?;
         any_deny |= d.decision.is_deny();
         match a.format {
             Format::Json => {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    json!({"decision": d.decision.as_str(), "role": d.role.as_ref().map(|r| &r.role_arn), "role_reason": d.role.as_ref().map(|r| &r.reason), "reason": d.reason, "missing_context": d.explanation.as_ref().map(|e| &e.missing_context)})
-                );
+                let _ = writeln!(out, "{}", pool_decision_json(&req, &d));
             }
             Format::Human => {
-                let _ = writeln!(out, "{} on {}", req.action, req.resource);
-                let _ = writeln!(out, "decision: {} — {}", d.decision, d.reason);
-                if let Some(r) = &d.role {
-                    let _ = writeln!(out, "  role: {} ({})", r.role_arn, r.reason);
-                }
-                if let Some(ex) = &d.explanation {
-                    for st in &ex.statements {
-                        let mark = if st.verdict == iam_eval::Verdict::Applies {
-                            "✓"
-                        } else {
-                            "✗"
-                        };
-                        let _ = writeln!(
-                            out,
-                            "  {mark} {} {}: {:?}",
-                            st.effect.as_str(),
-                            st.label,
-                            st.verdict
-                        );
-                    }
-                }
+                let _ = write!(out, "{}", pool_decision_text(&req, &d));
             }
         }
     }
     Ok(if any_deny { 2 } else { 0 })
+}
+
+/// The keys of a decision's context that the session owns (identity id, principal, tags, …), sorted.
+fn session_context(d: &PoolDecision) -> Vec<(String, Vec<String>)> {
+    let mut v: Vec<(String, Vec<String>)> = d
+        .context
+        .iter()
+        .filter(|(k, _)| cognito::is_session_key(k))
+        .map(|(k, v)| (k.to_string(), v.values().to_vec()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A pool decision as JSON: decision, role, reasons, the identity id and session context the request
+/// was evaluated with, and the explanation.
+pub fn pool_decision_json(req: &PoolRequest, d: &PoolDecision) -> Value {
+    let session: serde_json::Map<String, Value> = session_context(d)
+        .into_iter()
+        .map(|(k, v)| {
+            let val = if k == "cognito-identity.amazonaws.com:amr" {
+                json!(v)
+            } else {
+                json!(v.first())
+            };
+            (k, val)
+        })
+        .collect();
+    let statements: Vec<Value> = d
+        .explanation
+        .iter()
+        .flat_map(|e| &e.statements)
+        .map(|s| {
+            json!({"statement": s.label, "sid": s.sid, "effect": s.effect.as_str(),
+                   "applies": s.verdict == iam_eval::Verdict::Applies,
+                   "reason": crate::eval_cmd::reason(s)})
+        })
+        .collect();
+    json!({
+        "request": {"action": req.action, "resource": req.resource},
+        "decision": d.decision.as_str(),
+        "role": d.role.as_ref().map(|r| &r.role_arn),
+        "role_reason": d.role.as_ref().map(|r| &r.reason),
+        "reason": d.reason,
+        "identity_id": d.context.get("cognito-identity.amazonaws.com:sub").and_then(|v| v.values().first()),
+        "session_context": session,
+        "statements": statements,
+        "missing_context": d.explanation.as_ref().map(|e| &e.missing_context),
+    })
+}
+
+/// A pool decision for people, in the same words as `eval`.
+pub fn pool_decision_text(req: &PoolRequest, d: &PoolDecision) -> String {
+    let mut s = format!("{} on {}\n", req.action, req.resource);
+    s.push_str(&format!("decision: {} — {}\n", d.decision, d.reason));
+    if let Some(r) = &d.role {
+        s.push_str(&format!("  role: {} ({})\n", r.role_arn, r.reason));
+    }
+    if let Some(id) = d
+        .context
+        .get("cognito-identity.amazonaws.com:sub")
+        .and_then(|v| v.values().first())
+    {
+        s.push_str(&format!("  identity id: {id}\n"));
+    }
+    let session = session_context(d);
+    if !session.is_empty() {
+        s.push_str("  session context (derived; a request may not change it):\n");
+        for (k, v) in session {
+            s.push_str(&format!("    {k} = {}\n", v.join(", ")));
+        }
+    }
+    if let Some(ex) = &d.explanation {
+        s.push_str(&crate::eval_cmd::statements_text(ex));
+    }
+    s
 }

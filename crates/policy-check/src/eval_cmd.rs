@@ -315,7 +315,8 @@ pub fn outcome_json(auth: &Authorizer, ex: &Explanation) -> Value {
     })
 }
 
-fn reason(s: &iam_eval::StatementExplanation) -> String {
+/// Why a statement did or did not apply, in words.
+pub fn reason(s: &iam_eval::StatementExplanation) -> String {
     match &s.verdict {
         Verdict::Applies => "applies".into(),
         Verdict::ActionNotMatched => "action not matched".into(),
@@ -351,6 +352,13 @@ pub fn explain_text(auth: &Authorizer, ex: &Explanation) -> String {
         s.push_str(&format!(" (no allow from the {l})"));
     }
     s.push('\n');
+    s.push_str(&statements_text(ex));
+    s
+}
+
+/// The per-statement lines of an explanation (and the missing context keys), without the decision line.
+pub fn statements_text(ex: &Explanation) -> String {
+    let mut s = String::new();
     for st in &ex.statements {
         let mark = if st.verdict == Verdict::Applies {
             "✓"
@@ -460,6 +468,56 @@ impl CaseResult {
     }
 }
 
+/// Compares a case's expectations with what happened: the decision, then each optional field the case
+/// states (`sid`, `role`, `determining`). Every stated field is checked; each one that is stated shows in
+/// both the expected and the actual column, so a failing row says what differed.
+struct Compare {
+    expect: String,
+    actual: String,
+    pass: bool,
+    detail: String,
+}
+
+impl Compare {
+    fn new(expect: Decision, actual: Decision) -> Self {
+        Self {
+            expect: expect.to_string(),
+            actual: actual.to_string(),
+            pass: expect == actual,
+            detail: String::new(),
+        }
+    }
+
+    /// Checks one stated field.
+    fn field(&mut self, label: &str, want: &str, got: Option<&str>) {
+        let got_s = got.unwrap_or("none");
+        self.expect.push_str(&format!(", {label} {want}"));
+        self.actual.push_str(&format!(", {label} {got_s}"));
+        if got != Some(want) {
+            self.pass = false;
+            self.detail
+                .push_str(&format!("expected {label} `{want}`, got `{got_s}`\n"));
+        }
+    }
+
+    /// The deciding statement's `Sid`, when the case states one.
+    fn sid(
+        &mut self,
+        obj: &serde_json::Map<String, Value>,
+        got: Option<&str>,
+        what: &str,
+    ) -> Result<(), String> {
+        match obj.get("sid") {
+            None => Ok(()),
+            Some(Value::String(want)) => {
+                self.field("Sid", want, got);
+                Ok(())
+            }
+            Some(other) => Err(format!("{what}: `sid` must be a string, found {other}")),
+        }
+    }
+}
+
 /// The result of one suite case.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
@@ -525,25 +583,43 @@ const SUITE_FIELDS: &[&str] = &[
     "token_verifier",
     "cedar_store",
 ];
-const CASE_FIELDS: &[&str] = &[
+/// Fields of an IAM case (besides the policy keys).
+const IAM_CASE_FIELDS: &[&str] = &[
     "name",
+    "description",
     "request",
     "expect",
     "sid",
     "expect_error",
-    "description", // IAM cases
+];
+/// Fields of an identity-pool case.
+const POOL_CASE_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "request",
+    "expect",
+    "sid",
+    "expect_error",
     "claims",
     "token",
     "guest",
     "custom_role_arn",
     "basic_flow_role",
     "role",
-    "now", // identity-pool cases
+    "now",
+];
+/// Fields of a Cedar case.
+const CEDAR_CASE_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "expect",
+    "expect_error",
     "cedar_store",
     "avp_request",
     "identity_claims",
     "access_claims",
-    "determining", // Cedar cases
+    "determining",
+    "now",
 ];
 const POLICY_KEYS: &[&str] = &[
     "identity",
@@ -607,6 +683,11 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
         .get("cases")
         .and_then(Value::as_array)
         .ok_or_else(|| format!("{name}: missing `cases` array"))?;
+    if cases.is_empty() {
+        return Err(format!(
+            "{name}: the suite has no cases (an empty suite would pass without testing anything)"
+        ));
+    }
     let mut out = Vec::new();
     let mut shared: Option<Result<Authorizer, String>> = None;
     for (i, c) in cases.iter().enumerate() {
@@ -620,10 +701,29 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
             .unwrap_or("(unnamed)")
             .to_string();
         let what = format!("{name}: case `{case_name}`");
+        let (kind, allowed, policies_ok) = if obj.contains_key("avp_request") {
+            ("a Cedar case", CEDAR_CASE_FIELDS, false)
+        } else if ["claims", "token", "guest"]
+            .iter()
+            .any(|k| obj.contains_key(*k))
+        {
+            ("an identity-pool case", POOL_CASE_FIELDS, false)
+        } else {
+            ("an IAM case", IAM_CASE_FIELDS, true)
+        };
         for k in obj.keys() {
-            if !POLICY_KEYS.contains(&k.as_str()) && !CASE_FIELDS.contains(&k.as_str()) {
-                return Err(format!("{what}: unknown case field `{k}`"));
+            let policy_key = policies_ok && POLICY_KEYS.contains(&k.as_str());
+            if !policy_key && !allowed.contains(&k.as_str()) {
+                return Err(format!(
+                    "{what}: unknown field `{k}` for {kind} (fields: {})",
+                    allowed.join(", ")
+                ));
             }
+        }
+        if obj.contains_key("expect") == obj.contains_key("expect_error") {
+            return Err(format!(
+                "{what}: give exactly one of `expect` and `expect_error`"
+            ));
         }
         if obj.contains_key("avp_request") {
             out.push(cedar_case(suite, obj, base, &name, &case_name, &what)?);
@@ -649,7 +749,15 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
         let mk = |expect: String, actual: String, pass: bool, detail: String| {
             CaseResult::new(&name, &case_name, expect, actual, pass, detail)
         };
-        if let Some(code) = obj.get("expect_error").and_then(Value::as_str) {
+        if let Some(code) = obj.get("expect_error") {
+            let code = code.as_str().ok_or_else(|| {
+                format!("{what}: `expect_error` must be a diagnostic code string")
+            })?;
+            if let Err(e) = &auth
+                && e.starts_with("cannot read")
+            {
+                return Err(format!("{what}: {e}"));
+            }
             let r = match &auth {
                 Err(e) if e.contains(code) => mk(
                     format!("Error {code}"),
@@ -681,34 +789,21 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
                 .ok_or_else(|| format!("{what}: missing `request`"))?,
             &what,
         )?;
-        let auth = match auth {
-            Ok(a) => a,
-            Err(e) => {
-                out.push(mk(expect.to_string(), "Error".into(), false, e));
-                continue;
-            }
-        };
+        // Policies that cannot be loaded leave the expectation uncheckable: bad input, not a failed test.
+        let auth = auth.map_err(|e| format!("{what}: {e}"))?;
         let ex = auth.explain(&req.as_request());
-        let actual = ex.outcome.decision;
-        let mut pass = actual == expect;
-        let mut detail = String::new();
-        if let Some(want_sid) = obj.get("sid").and_then(Value::as_str) {
-            let got = ex
-                .outcome
-                .decided_by
-                .and_then(|at| auth.statement(at))
-                .and_then(|i| i.sid().map(str::to_string));
-            if got.as_deref() != Some(want_sid) {
-                pass = false;
-                detail.push_str(&format!(
-                    "expected deciding Sid `{want_sid}`, got {got:?}\n"
-                ));
-            }
-        }
-        if !pass {
+        let decided_sid = ex
+            .outcome
+            .decided_by
+            .and_then(|at| auth.statement(at))
+            .and_then(|i| i.sid().map(str::to_string));
+        let mut cmp = Compare::new(expect, ex.outcome.decision);
+        cmp.sid(obj, decided_sid.as_deref(), &what)?;
+        let mut detail = cmp.detail;
+        if !cmp.pass {
             detail.push_str(&explain_text(&auth, &ex));
         }
-        out.push(mk(expect.to_string(), actual.to_string(), pass, detail));
+        out.push(mk(cmp.expect, cmp.actual, cmp.pass, detail));
     }
     Ok(out)
 }
@@ -836,13 +931,8 @@ fn pool_case(
         .ok_or_else(|| {
             format!("{what}: claims, token or guest need a suite-level `identity_pool`")
         })?;
-    let pool = cognito::IdentityPool::load(&base.join(pool_path))?;
-    let expect: Decision = obj
-        .get("expect")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("{what}: missing `expect`"))?
-        .parse()
-        .map_err(|e| format!("{what}: {e}"))?;
+    let pool =
+        cognito::IdentityPool::load(&base.join(pool_path)).map_err(|e| format!("{what}: {e}"))?;
     let req = crate::cognito_cmd::pool_request(
         obj.get("request")
             .ok_or_else(|| format!("{what}: missing `request`"))?,
@@ -856,71 +946,106 @@ fn pool_case(
             v.get("client_id").and_then(Value::as_str).unwrap_or(""),
         )
     });
-    let token = obj.get("token").and_then(Value::as_str).map(|t| {
-        // A token may be given inline or as a file next to the suite.
-        let p = base.join(t);
-        if t.len() < 1024 && p.is_file() {
-            std::fs::read_to_string(p)
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default()
-        } else {
-            t.to_string()
+    let token = match obj.get("token") {
+        None => None,
+        Some(Value::String(t)) => {
+            // A token may be given inline or as a file next to the suite.
+            let p = base.join(t);
+            let looks_like_jwt = t.split('.').count() == 3 && !t.contains(['/', '\\']);
+            if looks_like_jwt && !p.is_file() {
+                Some(t.clone())
+            } else {
+                Some(
+                    std::fs::read_to_string(&p)
+                        .map(|s| s.trim().to_string())
+                        .map_err(|e| {
+                            format!("{what}: cannot read token file `{}`: {e}", p.display())
+                        })?,
+                )
+            }
         }
-    });
-    let at = obj.get("now").and_then(Value::as_i64);
-    let mk = |actual: String, pass: bool, detail: String| {
-        CaseResult::new(name, case_name, expect.to_string(), actual, pass, detail)
+        Some(other) => return Err(format!("{what}: `token` must be a string, found {other}")),
     };
-    let claims = match crate::cognito_cmd::claims_from(
-        token.as_deref(),
-        obj.get("claims"),
-        verify,
-        base,
-        at,
-    ) {
-        Ok(c) => c,
+    let at = obj.get("now").and_then(Value::as_i64);
+    // Refusals before any policy is evaluated (a token that fails verification, a provider the pool does
+    // not trust, a request that overrides the session's keys) are errors with a code, not decisions.
+    let result =
+        crate::cognito_cmd::claims_from(token.as_deref(), obj.get("claims"), verify, base, at)
+            .and_then(|claims| {
+                match obj.get("basic_flow_role").and_then(Value::as_str) {
+                    Some(role) => pool.decide_basic(claims.as_ref(), role, &req),
+                    None => pool.decide(
+                        claims.as_ref(),
+                        obj.get("custom_role_arn").and_then(Value::as_str),
+                        &req,
+                    ),
+                }
+                .map_err(|e| e.to_string())
+            });
+    if let Some(want) = obj.get("expect_error") {
+        let want = want
+            .as_str()
+            .ok_or_else(|| format!("{what}: `expect_error` must be an error code string"))?;
+        let (actual, pass, detail) = match &result {
+            Err(e) if e.contains(want) => (format!("Error {want}"), true, String::new()),
+            Err(e) => ("Error".to_string(), false, e.clone()),
+            Ok(d) => (d.decision.to_string(), false, d.reason.clone()),
+        };
+        return Ok(CaseResult::new(
+            name,
+            case_name,
+            format!("Error {want}"),
+            actual,
+            pass,
+            detail,
+        ));
+    }
+    let expect: Decision = obj
+        .get("expect")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what}: missing `expect`"))?
+        .parse()
+        .map_err(|e| format!("{what}: {e}"))?;
+    let d = match result {
+        Ok(d) => d,
         Err(e) => {
-            // A refused token is a deny.
-            let pass = expect == Decision::ImplicitDeny;
-            return Ok(mk(
-                "ImplicitDeny".into(),
-                pass,
-                if pass { String::new() } else { e },
+            return Ok(CaseResult::new(
+                name,
+                case_name,
+                expect.to_string(),
+                "Error".into(),
+                false,
+                e,
             ));
         }
     };
-    let d = match obj.get("basic_flow_role").and_then(Value::as_str) {
-        Some(role) => pool.decide_basic(claims.as_ref(), role, &req),
-        None => pool.decide(
-            claims.as_ref(),
-            obj.get("custom_role_arn").and_then(Value::as_str),
-            &req,
-        ),
-    };
-    let mut pass = d.decision == expect;
-    let mut detail = String::new();
-    if let Some(want) = obj.get("role").and_then(Value::as_str) {
-        let got = d.role.as_ref().map(|r| r.role_arn.as_str());
-        if got != Some(want) {
-            pass = false;
-            detail.push_str(&format!("expected role `{want}`, got {got:?}\n"));
+    let mut cmp = Compare::new(expect, d.decision);
+    let decided_sid = d.explanation.as_ref().and_then(|ex| {
+        let at = ex.outcome.decided_by?;
+        ex.statements
+            .iter()
+            .find(|s| s.at == at)
+            .and_then(|s| s.sid.clone())
+    });
+    cmp.sid(obj, decided_sid.as_deref(), what)?;
+    match obj.get("role") {
+        None => {}
+        Some(Value::String(want)) => {
+            cmp.field("role", want, d.role.as_ref().map(|r| r.role_arn.as_str()));
+        }
+        Some(other) => {
+            return Err(format!(
+                "{what}: `role` must be a role ARN string, found {other}"
+            ));
         }
     }
-    if !pass {
-        detail.push_str(&d.reason);
-        if let Some(ex) = &d.explanation {
-            detail.push('\n');
-            for st in &ex.statements {
-                detail.push_str(&format!(
-                    "  {} {}: {:?}\n",
-                    st.effect.as_str(),
-                    st.label,
-                    st.verdict
-                ));
-            }
-        }
+    let mut detail = cmp.detail;
+    if !cmp.pass {
+        detail.push_str(&crate::cognito_cmd::pool_decision_text(&req, &d));
     }
-    Ok(mk(d.decision.to_string(), pass, detail))
+    Ok(CaseResult::new(
+        name, case_name, cmp.expect, cmp.actual, cmp.pass, detail,
+    ))
 }
 
 /// Finds suite files: given files, `*.suite.json` under directories, glob matches.

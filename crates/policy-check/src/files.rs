@@ -10,7 +10,8 @@ pub fn expand_paths(args: &[String]) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Like [`expand_paths`], and also lists the Cedar policy stores met (directories holding `*.cedar`
-/// files, whose JSON files are store configuration, not IAM policies).
+/// files). In a store directory the store's own configuration (`schema.json`, `links.json`,
+/// `identity-source.json`, `entities.json`) is not an IAM policy; any other `*.json` there still is.
 pub fn expand_with_stores(args: &[String]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
     let mut stores = Vec::new();
     let mut out = Vec::new();
@@ -54,6 +55,14 @@ pub fn is_policy_file(p: &Path) -> bool {
         && !name.ends_with(".request.json")
 }
 
+/// The JSON files a Cedar policy store directory reads as its configuration.
+fn is_store_config(p: &Path) -> bool {
+    matches!(
+        p.file_name().and_then(|n| n.to_str()),
+        Some("schema.json" | "links.json" | "identity-source.json" | "entities.json")
+    )
+}
+
 /// The entries of a directory, sorted.
 fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
@@ -90,7 +99,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, stores: &mut Vec<PathBuf>) -> std::i
     for p in entries {
         if p.is_dir() {
             walk(&p, out, stores)?;
-        } else if !is_store && is_policy_file(&p) {
+        } else if is_policy_file(&p) && !(is_store && is_store_config(&p)) {
             out.push(p);
         }
     }

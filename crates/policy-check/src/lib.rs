@@ -12,7 +12,9 @@
 //! assert_eq!(policy_check::run_to(args, &mut Vec::new(), &mut Vec::new()), 0);
 //! ```
 //!
-//! Exit codes: 0 all valid / all allowed / all tests pass; 2 a deny or a failing test; 1 bad input.
+//! Exit codes, the same in every command: 0 all valid / all allowed / all tests pass; 2 a deny or a
+//! failing test; 1 everything the user must fix (bad input, unreadable files, invalid tokens, and
+//! command-line usage errors, which clap would otherwise exit with 2). [`run_args`] maps them.
 
 use std::io::Write;
 use std::path::Path;
@@ -33,13 +35,18 @@ pub use files::expand_paths;
 #[command(
     name = "policy-check",
     version,
-    about = "Check and evaluate AWS IAM policies offline"
+    about = "Check and evaluate AWS IAM policies offline",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The exit-code contract, printed by `--help`.
+pub const EXIT_CODES: &str = "Exit codes (every command): 0 allowed / all tests passed / valid; \
+2 denied / a test failed; 1 anything to fix: bad input, unreadable files, invalid tokens, usage errors.";
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -78,6 +85,7 @@ pub enum TypeArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse and validate policy files (directories are searched for *.json, test suites excluded).
+    #[command(after_help = EXIT_CODES)]
     Validate {
         /// Policy type to validate against.
         #[arg(long = "type", value_enum, default_value_t)]
@@ -96,16 +104,19 @@ pub enum Command {
         paths: Vec<String>,
     },
     /// Evaluate requests against policies.
+    #[command(after_help = EXIT_CODES)]
     Eval(eval_cmd::EvalArgs),
     /// Run policy unit-test suites.
+    #[command(after_help = EXIT_CODES)]
     Test(eval_cmd::TestArgs),
     /// Authorize Cedar requests against a policy store (Verified Permissions' JSON shapes).
+    #[command(after_help = EXIT_CODES)]
     Authorize(cedar_cmd::AuthorizeArgs),
     /// Cognito tokens: mint, verify, decode.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXIT_CODES)]
     Token(cognito_cmd::TokenCommand),
     /// Identity pools: token or claims + pool config + request → role and decision.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXIT_CODES)]
     Pool(PoolCommand),
 }
 
@@ -113,7 +124,44 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum PoolCommand {
     /// Decide requests made with an identity pool's credentials.
+    #[command(after_help = EXIT_CODES)]
     Eval(cognito_cmd::PoolArgs),
+}
+
+/// Parses `args` (program name first) and runs the command. Usage errors print clap's message and exit 1,
+/// not clap's default 2, which means "denied / a test failed" here; `--help` and `--version` exit 0.
+pub fn run_args<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => run_to(cli, out, err),
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let text = e.render().to_string();
+            match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = write!(out, "{text}");
+                    0
+                }
+                _ => {
+                    let _ = write!(err, "{text}");
+                    1
+                }
+            }
+        }
+    }
+}
+
+/// Runs the process's command line ([`run_args`] over `std::env::args_os`).
+pub fn main_with_env() -> ExitCode {
+    let code = run_args(
+        std::env::args_os(),
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    ExitCode::from(code)
 }
 
 /// Runs the CLI, printing to the process's stdout and stderr.

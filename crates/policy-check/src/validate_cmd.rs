@@ -89,6 +89,12 @@ pub(crate) fn run(
     err: &mut dyn Write,
 ) -> Result<u8, String> {
     let (files, stores) = crate::files::expand_with_stores(paths)?;
+    if files.is_empty() && stores.is_empty() {
+        return Err(format!(
+            "no policy files found in {} (policies are *.json; suites, *.pool.json and request files are skipped)",
+            paths.join(", ")
+        ));
+    }
     let mut bad_stores = 0usize;
     let opts = ValidateOptions { partition };
     let (mut n_err, mut n_warn, mut bad_files) = (0usize, 0usize, 0usize);
