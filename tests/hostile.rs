@@ -156,3 +156,65 @@ fn all_errors_in_one_pass() {
         ]
     );
 }
+
+/// Output stays readable on bad input: a bounded snippet on a one-line document, one line for an
+/// oversized or binary one, and never a raw control character on the terminal.
+#[test]
+fn diagnostics_stay_bounded_and_printable() {
+    use crate::cli::run;
+    let dir = std::env::temp_dir().join(format!("pc-bounded-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let actions: Vec<String> = (0..5000).map(|i| format!("\"s3:Get{i}\"")).collect();
+    let one_line = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{}],"Resource":"*","Effect":"Deny"}}]}}"#,
+        actions.join(",")
+    );
+    let f = dir.join("one-line.json");
+    std::fs::write(&f, &one_line).unwrap();
+    let (code, _, err) = run(&["validate", f.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(one_line.len() > 60_000);
+    assert!(err.len() < 2_000, "{} bytes of output", err.len());
+    assert!(err.lines().all(|l| l.chars().count() < 300), "{err}");
+    // The real line and column, and the far first occurrence named by position.
+    let col = one_line.rfind("\"Effect\"").unwrap() + 1;
+    assert!(err.contains(&format!("one-line.json:1:{col}")), "{err}");
+    assert!(err.contains("first occurrence at 1:"), "{err}");
+
+    let big = dir.join("big.json");
+    let mut text = String::from("{\"Statement\":[");
+    while text.len() < iam_policy::MAX_DOCUMENT_BYTES + 10 {
+        text.push_str(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},"#);
+    }
+    std::fs::write(&big, &text).unwrap();
+    let (code, _, err) = run(&["validate", big.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let first = err.lines().next().unwrap();
+    assert!(
+        first.contains("big.json:1:1: error:") && first.contains("limit"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 2, "{err}");
+
+    let bin = dir.join("bin.json");
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    std::fs::write(&bin, &bytes).unwrap();
+    let (code, _, err) = run(&["validate", bin.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.lines().count() <= 2, "{err}");
+    assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{err:?}");
+
+    // Control characters and bidi overrides inside a text document are replaced in snippets.
+    let ctl = dir.join("ctl.json");
+    std::fs::write(
+        &ctl,
+        "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"allow\u{1b}[31m\u{202e}\",\"Action\":\"*\",\"Resource\":\"*\"}}",
+    )
+    .unwrap();
+    let (code, _, err) = run(&["validate", ctl.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+}

@@ -46,7 +46,7 @@ mod validate;
 pub mod value;
 
 pub use ast::*;
-pub use diag::{Diagnostic, Located, Severity};
+pub use diag::{Diagnostic, Located, Severity, printable};
 pub use parse::{MAX_DOCUMENT_BYTES, parse_bytes, parse_source};
 pub use source::{Source, Span, Spanned};
 pub use validate::{PolicyType, ValidateOptions, validate};

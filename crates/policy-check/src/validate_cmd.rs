@@ -49,13 +49,13 @@ pub fn render(d: &Diagnostic, src: &Source, width: usize) -> String {
             .with_links(false);
     let mut s = String::new();
     let located = d.with_source(src);
-    if handler.render_report(&mut s, &located).is_err() {
+    if d.wants_one_line(src) || handler.render_report(&mut s, &located).is_err() {
         let (l, c) = src.line_col(d.span.start);
         s = format!(
             "{}:{l}:{c}: {}: {}\n",
             src.name(),
             d.severity.as_str(),
-            d.message
+            iam_policy::printable(&d.message)
         );
     }
     s
