@@ -224,3 +224,104 @@ fn did_you_mean_names_the_element() {
         .unwrap();
     assert!(d.help.as_deref().unwrap_or("").contains("`Effect`"));
 }
+
+fn warnings(doc: &str) -> Vec<(String, Option<String>, String)> {
+    let c = iam_policy::check(
+        "typo.json",
+        doc.as_bytes(),
+        iam_policy::PolicyType::Identity,
+        &iam_policy::ValidateOptions::default(),
+    );
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    c.diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d.code.to_string(),
+                d.aws_code.map(str::to_string),
+                format!("{} {}", d.message, d.help.clone().unwrap_or_default()),
+            )
+        })
+        .collect()
+}
+
+fn cstmt(action: &str, condition: &str) -> String {
+    format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": {action}, "Resource": "*", "Condition": {condition}}}]}}"#
+    )
+}
+
+/// Typos that would make a policy grant or block nothing, or turn a condition into "always true", are
+/// flagged with Access Analyzer's codes, from the service reference shipped in the repository.
+#[test]
+fn typos_against_the_service_reference() {
+    let w = warnings(&cstmt(r#""s3:GetObjekt""#, "{}"));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].0, "iam::unknown-action");
+    assert_eq!(w[0].1.as_deref(), Some("INVALID_ACTION"));
+    assert!(w[0].2.contains("did you mean `s3:GetObject`"), "{w:?}");
+    let w = warnings(&cstmt(r#""s3:Frobnicate*""#, "{}"));
+    assert_eq!(w[0].0, "iam::unknown-action");
+    let w = warnings(&cstmt(r#""s4:GetObject""#, "{}"));
+    assert_eq!(w[0].0, "iam::unknown-service");
+    // Real actions and wildcards that match are quiet; so is `*`.
+    assert!(
+        warnings(&cstmt(
+            r#"["s3:getobject", "s3:Get*", "dynamodb:*", "*"]"#,
+            "{}"
+        ))
+        .is_empty()
+    );
+
+    let w = warnings(&cstmt(
+        r#""s3:GetObject""#,
+        r#"{"StringEquals": {"aws:SourceIpp": "1.2.3.4"}}"#,
+    ));
+    assert_eq!(w[0].0, "iam::unknown-condition-key");
+    assert_eq!(w[0].1.as_deref(), Some("INVALID_GLOBAL_CONDITION_KEY"));
+    let w = warnings(&cstmt(
+        r#""s3:ListBucket""#,
+        r#"{"StringLike": {"s3:prefixx": "home/"}}"#,
+    ));
+    assert_eq!(w[0].0, "iam::unknown-condition-key");
+    assert_eq!(w[0].1.as_deref(), Some("INVALID_SERVICE_CONDITION_KEY"));
+    let w = warnings(&cstmt(
+        r#""ec2:RunInstances""#,
+        r#"{"StringLike": {"s3:prefix": "home/"}}"#,
+    ));
+    assert_eq!(w[0].0, "iam::condition-key-service");
+    // Global keys, provider keys and the statement's own service keys are quiet.
+    assert!(warnings(&cstmt(
+        r#""s3:ListBucket""#,
+        r#"{"StringLike": {"s3:prefix": "home/", "aws:PrincipalTag/team": "a", "cognito-identity.amazonaws.com:sub": "x"}}"#,
+    ))
+    .is_empty());
+}
+
+/// `ForAllValues:` in an Allow is true when the key is absent: flagged unless `Null: false` requires it.
+#[test]
+fn forallvalues_allow_on_a_key_that_can_be_absent() {
+    let w = warnings(&cstmt(
+        r#""dynamodb:GetItem""#,
+        r#"{"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:userid}"]}}"#,
+    ));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].0, "iam::forallvalues-absent-key");
+    assert!(w[0].2.contains("\"Null\""), "{w:?}");
+    // Misspelled: both the unknown key and the always-true ForAllValues are flagged.
+    let w = warnings(&cstmt(
+        r#""dynamodb:GetItem""#,
+        r#"{"ForAllValues:StringEquals": {"dynamodb:LeadingKey": ["${aws:userid}"]}}"#,
+    ));
+    let codes: Vec<&str> = w.iter().map(|x| x.0.as_str()).collect();
+    assert!(codes.contains(&"iam::unknown-condition-key"), "{w:?}");
+    assert!(codes.contains(&"iam::forallvalues-absent-key"), "{w:?}");
+    // Guarded by Null: false, or in a Deny: quiet.
+    assert!(warnings(&cstmt(
+        r#""dynamodb:GetItem""#,
+        r#"{"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:userid}"]}, "Null": {"dynamodb:LeadingKeys": "false"}}"#,
+    ))
+    .is_empty());
+    let deny = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "dynamodb:GetItem", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["a"]}}}]}"#;
+    assert!(warnings(deny).is_empty());
+}

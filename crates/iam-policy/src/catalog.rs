@@ -32,6 +32,8 @@ pub struct Catalog {
     keys: HashMap<&'static str, KeyType>,
     prefixes: Vec<(&'static str, KeyType)>,
     arns: HashMap<&'static str, Vec<ArnFormat>>,
+    /// Service prefix → its actions (canonical case) and the same names in lower case.
+    actions: HashMap<&'static str, (Vec<&'static str>, std::collections::HashSet<String>)>,
 }
 
 /// The catalogue, loaded once.
@@ -64,6 +66,11 @@ pub fn catalog() -> &'static Catalog {
                         resource: res,
                     });
                 }
+                "S" => {
+                    let names: Vec<&'static str> = b.split(',').filter(|x| !x.is_empty()).collect();
+                    let lower = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+                    c.actions.insert(a, (names, lower));
+                }
                 _ => {}
             }
         }
@@ -88,10 +95,60 @@ impl Catalog {
     pub fn is_multivalued(&self, key: &str) -> bool {
         self.key_type(key) == Some(KeyType::Multi)
     }
+    /// Whether the service prefix (lower case) is in the Service Authorization Reference.
+    pub fn is_service(&self, service: &str) -> bool {
+        self.actions.contains_key(service)
+    }
+    /// The actions of a service (canonical case), if the service is known.
+    pub fn actions(&self, service: &str) -> Option<&[&'static str]> {
+        self.actions.get(service).map(|(v, _)| v.as_slice())
+    }
+    /// Whether a service has an action matching `pattern` (lower case, `*` / `?` wildcards); `None` for
+    /// an unknown service.
+    pub fn action_matches(&self, service: &str, pattern: &str) -> Option<bool> {
+        let (_, lower) = self.actions.get(service)?;
+        if !pattern.contains(['*', '?']) {
+            return Some(lower.contains(pattern));
+        }
+        Some(lower.iter().any(|a| glob(pattern, a)))
+    }
     /// The ARN formats of a service, if known.
     pub fn arn_formats(&self, service: &str) -> Option<&[ArnFormat]> {
         self.arns.get(service).map(Vec::as_slice)
     }
+}
+
+/// `*` / `?` matching over short lower-case names, in O(pattern × text) without backtracking.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // reach[j]: the pattern prefix read so far matches t[..j].
+    let mut reach = vec![false; t.len() + 1];
+    if let Some(r) = reach.first_mut() {
+        *r = true;
+    }
+    for pc in p {
+        let mut next = vec![false; t.len() + 1];
+        if pc == '*' {
+            let mut any = false;
+            for (j, r) in reach.iter().enumerate() {
+                any |= *r;
+                if let Some(n) = next.get_mut(j) {
+                    *n = any;
+                }
+            }
+        } else {
+            for (j, tc) in t.iter().enumerate() {
+                if reach.get(j).copied().unwrap_or(false) && (pc == '?' || pc == *tc) {
+                    if let Some(n) = next.get_mut(j + 1) {
+                        *n = true;
+                    }
+                }
+            }
+        }
+        reach = next;
+    }
+    reach.last().copied().unwrap_or(false)
 }
 
 /// Whether a literal resource part fits a format's resource part (placeholders match any text).
@@ -148,6 +205,21 @@ mod tests {
         assert!(c.is_multivalued("cognito-identity.amazonaws.com:amr"));
         assert_eq!(c.key_type("aws:PrincipalTag/team"), Some(KeyType::Single));
         assert_eq!(c.key_type("nope:nothing"), None);
+    }
+
+    #[test]
+    fn actions_and_globs() {
+        let c = catalog();
+        assert!(c.is_service("s3"));
+        assert_eq!(c.action_matches("s3", "getobject"), Some(true));
+        assert_eq!(c.action_matches("s3", "getobjekt"), Some(false));
+        assert_eq!(c.action_matches("s3", "get*"), Some(true));
+        assert_eq!(c.action_matches("s3", "frobnicate*"), Some(false));
+        assert_eq!(c.action_matches("nosuchservice", "x"), None);
+        assert!(glob("a*b?c", "axxbyc"));
+        assert!(!glob("a*b?c", "axxbc"));
+        assert!(glob("*", ""));
+        assert!(!glob("?", ""));
     }
 
     #[test]

@@ -102,6 +102,7 @@ pub fn validate(doc: &PolicyDocument, ty: PolicyType, opts: &ValidateOptions) ->
     version_rules(doc, ty, &mut out);
     for s in &doc.statements {
         statement_rules(s, ty, &mut out);
+        catalog_rules(s, &mut out);
         if let Some(r) = &s.resource {
             for item in &r.items {
                 if let ResourceKind::Arn(p) = &item.kind {
@@ -426,5 +427,155 @@ fn arn_rules(
             .help("leave the account empty")
             .aws("ARN_ACCOUNT_NOT_ALLOWED"),
         );
+    }
+}
+
+/// Checks against the Service Authorization Reference that catch typos which quietly change what a
+/// policy does: an action that does not exist (an `Allow` that grants nothing, a `Deny` that blocks
+/// nothing), a condition key that does not exist or does not apply to the statement's services (a
+/// condition that never holds, or under `ForAllValues:` / a negated operator, always holds), and
+/// `ForAllValues:` in an `Allow` on a key the request can leave out (an absent key makes it true).
+fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
+    let c = catalog();
+    // The services the statement's actions name; `None` when it can apply to any (`*`, `NotAction`).
+    let mut services: Option<Vec<&str>> = Some(Vec::new());
+    if let Some(a) = &s.action {
+        if a.negated {
+            services = None;
+        }
+        for item in &a.items {
+            let Some(svc) = item.service.as_deref() else {
+                services = None;
+                continue;
+            };
+            if let Some(v) = services.as_mut() {
+                v.push(svc);
+            }
+            match c.action_matches(svc, &item.action) {
+                None => out.push(
+                    Diagnostic::warning(
+                        "iam::unknown-service",
+                        item.span,
+                        format!("`{svc}` is not a service prefix in the Service Authorization Reference"),
+                    )
+                    .label("unknown service")
+                    .help("check the prefix (for example `s3`, `dynamodb`, `execute-api`); a retired service's actions match nothing")
+                    .aws("INVALID_SERVICE"),
+                ),
+                // Whitespace in an action is already an error of its own.
+                Some(false) if item.raw.contains(char::is_whitespace) => {}
+                Some(false) => {
+                    let wildcard = item.action.contains(['*', '?']);
+                    let mut d = Diagnostic::warning(
+                        "iam::unknown-action",
+                        item.span,
+                        if wildcard {
+                            format!("`{}` matches no action of `{svc}`", item.raw)
+                        } else {
+                            format!("the action `{}` does not exist", item.raw)
+                        },
+                    )
+                    .label(if wildcard { "matches nothing" } else { "unknown action" })
+                    .aws("INVALID_ACTION");
+                    let names = c.actions(svc).unwrap_or_default();
+                    if let Some(m) = crate::grammar::did_you_mean(&item.action, names) {
+                        d = d.help(format!("did you mean `{svc}:{m}`?"));
+                    } else {
+                        d = d.help(format!(
+                            "an {} that names no real action has no effect",
+                            s.effect.value.as_str()
+                        ));
+                    }
+                    out.push(d);
+                }
+                Some(true) => {}
+            }
+        }
+    } else {
+        services = None;
+    }
+    for cond in &s.conditions {
+        let key = cond.key.value.to_ascii_lowercase();
+        let Some((prefix, _)) = key.split_once(':') else {
+            continue;
+        };
+        // Keys of web-identity and SAML providers (`cognito-identity.amazonaws.com:sub`, an OIDC
+        // issuer's keys) are not in the reference; only `aws:` and service prefixes are checked.
+        let checkable = prefix == "aws" || c.is_service(prefix);
+        let known = c.key_type(&key).is_some();
+        if checkable && !known {
+            let global = prefix == "aws";
+            out.push(
+                Diagnostic::warning(
+                    "iam::unknown-condition-key",
+                    cond.key.span,
+                    if global {
+                        format!("the global condition key `{}` does not exist", cond.key.value)
+                    } else {
+                        format!(
+                            "the condition key `{}` does not exist in the service `{prefix}`",
+                            cond.key.value
+                        )
+                    },
+                )
+                .label("unknown key: never present in a request")
+                .help("an absent key makes most operators false, and negated operators, `…IfExists` and `ForAllValues:` true")
+                .aws(if global {
+                    "INVALID_GLOBAL_CONDITION_KEY"
+                } else {
+                    "INVALID_SERVICE_CONDITION_KEY"
+                }),
+            );
+        } else if known
+            && c.is_service(prefix)
+            && let Some(svcs) = &services
+            && !svcs.is_empty()
+            && !svcs.contains(&prefix)
+        {
+            out.push(
+                Diagnostic::warning(
+                    "iam::condition-key-service",
+                    cond.key.span,
+                    format!(
+                        "`{}` is a key of `{prefix}`, but the statement's actions are of {}",
+                        cond.key.value,
+                        svcs.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .label("not in these requests")
+                .help("the key is absent from these actions' requests; move the condition to a statement for that service")
+                .aws("UNSUPPORTED_ACTION_FOR_CONDITION_KEY"),
+            );
+        }
+        if s.effect.value == Effect::Allow
+            && cond.operator.value.qualifier == Some(Qualifier::ForAllValues)
+            && !cond.operator.value.if_exists
+        {
+            let guarded = s.conditions.iter().any(|o| {
+                o.operator.value.base == BaseOperator::Null
+                    && o.operator.value.qualifier.is_none()
+                    && o.key.value.eq_ignore_ascii_case(&cond.key.value)
+                    && o.values
+                        .iter()
+                        .any(|v| v.raw.text().eq_ignore_ascii_case("false"))
+            });
+            if !guarded {
+                out.push(
+                    Diagnostic::warning(
+                        "iam::forallvalues-absent-key",
+                        cond.key.span,
+                        format!(
+                            "`ForAllValues:` is true when `{}` is absent, so this Allow also applies to requests without it",
+                            cond.key.value
+                        ),
+                    )
+                    .label(if known || !checkable { "may be absent" } else { "unknown key: always absent" })
+                    .help(format!(
+                        "add \"Null\": {{\"{}\": \"false\"}} to require the key, or use ForAnyValue:",
+                        cond.key.value
+                    )),
+                );
+            }
+        }
     }
 }
