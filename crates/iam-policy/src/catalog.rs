@@ -139,10 +139,11 @@ pub fn glob(pattern: &str, text: &str) -> bool {
             }
         } else {
             for (j, tc) in t.iter().enumerate() {
-                if reach.get(j).copied().unwrap_or(false) && (pc == '?' || pc == *tc) {
-                    if let Some(n) = next.get_mut(j + 1) {
-                        *n = true;
-                    }
+                if reach.get(j).copied().unwrap_or(false)
+                    && (pc == '?' || pc == *tc)
+                    && let Some(n) = next.get_mut(j + 1)
+                {
+                    *n = true;
                 }
             }
         }
