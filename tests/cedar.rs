@@ -94,7 +94,7 @@ fn access_token_claims_go_to_context_token() {
     let c = obj(
         json!({"sub": "s1", "scope": "openid photos/read", "client_id": "c1", "cognito:groups": ["g"]}),
     );
-    let t = access_token_context(&src(Notation::Both), &c, &mut Vec::new());
+    let t = access_token_context(&src(Notation::Both), &c, None, &mut Vec::new());
     assert_eq!(t["scope"], json!(["openid", "photos/read"]));
     assert_eq!(t["client_id"], "c1");
     assert!(!t.contains_key("cognito:groups"));
@@ -332,7 +332,8 @@ fn authorize_cli_formats_and_exit_codes() {
         v["principal"],
         json!({"entityType": "User", "entityId": "us-east-1_Example|alice-sub"})
     );
-    let (code, out, _) = run(&[
+    // An expired token is an error with AVP's exception, never a DENY decision.
+    let (code, out, err) = run(&[
         "authorize",
         "--store",
         store.to_str().unwrap(),
@@ -341,8 +342,27 @@ fn authorize_cli_formats_and_exit_codes() {
         "--now",
         "1900000000",
     ]);
-    assert_eq!(code, 2);
-    assert!(out.contains("Expired"), "{out}");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        err.contains("ValidationException") && err.contains("Expired"),
+        "{err}"
+    );
+    let (code, out, _) = run(&[
+        "authorize",
+        "--store",
+        store.to_str().unwrap(),
+        "--request",
+        req.to_str().unwrap(),
+        "--now",
+        "1900000000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["__type"], "ValidationException");
+    assert!(v["message"].as_str().unwrap().contains("Expired"), "{v}");
+    assert!(v.get("decision").is_none(), "{v}");
     // cedar CLI request + entities files.
     let creq = dir.join("creq.json");
     let cent = dir.join("ents.json");
@@ -455,4 +475,210 @@ fn duplicate_entities_keep_the_last_and_escaped_uids_stay_distinct() {
             {"uid": {"type": "Doc", "id": "d"}, "attrs": {"level": 2}, "parents": []}]});
     let a = avp::decide(&s, &req, &TokenClaims::default(), None).unwrap();
     assert_eq!(a.response["decision"], "ALLOW", "{}", a.response);
+}
+
+fn plain_store() -> PolicyStore {
+    PolicyStore::from_parts(
+        &[(
+            "p.cedar".into(),
+            r#"@id("tagged") permit(principal, action == Action::"view", resource) when { resource.hasTag("team") && resource.getTag("team") == "red" };
+               @id("ancestors") permit(principal in Group::"g0", action == Action::"edit", resource);"#
+                .into(),
+        )],
+        None,
+        None,
+        Vec::new(),
+        false,
+    )
+    .unwrap()
+}
+
+fn decide_json(
+    store: &PolicyStore,
+    req: Value,
+) -> Result<authz_core::Decision, cedar_bridge::BridgeError> {
+    cedar_bridge::avp::decide(store, &req, &Default::default(), None).map(|a| a.decision)
+}
+
+/// Verified Permissions' documented request rules: unions with exactly one member, action entities with
+/// only an identifier, at most 99 transitive parents, entity tags kept.
+#[test]
+fn avp_request_contract() {
+    let store = plain_store();
+    let p = json!({"entityType": "User", "entityId": "u"});
+    let view = json!({"actionType": "Action", "actionId": "view"});
+    let photo = json!({"entityType": "Photo", "entityId": "p"});
+    // Tags in entityList and in cedarJson reach the policies.
+    let tagged = |tags: Value| json!({"entityList": [{"identifier": photo, "tags": tags}]});
+    let r = json!({"principal": p, "action": view, "resource": photo, "entities": tagged(json!({"team": {"string": "red"}}))});
+    assert_eq!(decide_json(&store, r).unwrap(), authz_core::Decision::Allow);
+    let r = json!({"principal": p, "action": view, "resource": photo, "entities": tagged(json!({"team": {"string": "blue"}}))});
+    assert_eq!(
+        decide_json(&store, r).unwrap(),
+        authz_core::Decision::ImplicitDeny
+    );
+    let cj = json!([{"uid": {"type": "Photo", "id": "p"}, "attrs": {}, "parents": [], "tags": {"team": "red"}}]).to_string();
+    let r =
+        json!({"principal": p, "action": view, "resource": photo, "entities": {"cedarJson": cj}});
+    assert_eq!(decide_json(&store, r).unwrap(), authz_core::Decision::Allow);
+    // Unions: exactly one member.
+    let r = json!({"principal": p, "action": view, "resource": photo, "context": {"contextMap": {}, "cedarJson": "{}"}});
+    let e = decide_json(&store, r).unwrap_err();
+    assert_eq!(e.exception(), Some("ValidationException"));
+    assert!(e.to_string().contains("exactly one"), "{e}");
+    let r = json!({"principal": p, "action": view, "resource": photo, "entities": {"entityList": [], "cedarJson": "[]"}});
+    assert!(
+        decide_json(&store, r)
+            .unwrap_err()
+            .to_string()
+            .contains("exactly one")
+    );
+    let r = json!({"principal": p, "action": view, "resource": photo, "context": {"cedarJson": {"a": 1}}});
+    assert!(
+        decide_json(&store, r)
+            .unwrap_err()
+            .to_string()
+            .contains("string")
+    );
+    // An attribute value with two members.
+    let r = json!({"principal": p, "action": view, "resource": photo, "context": {"contextMap": {"a": {"string": "x", "long": 1}}}});
+    assert_eq!(
+        decide_json(&store, r).unwrap_err().exception(),
+        Some("ValidationException")
+    );
+    // Action entities carry only their identifier.
+    let r = json!({"principal": p, "action": view, "resource": photo, "entities": {"entityList": [
+        {"identifier": {"entityType": "Action", "entityId": "view"}, "attributes": {"x": {"long": 1}}}]}});
+    assert!(
+        decide_json(&store, r)
+            .unwrap_err()
+            .to_string()
+            .contains("only its identifier")
+    );
+    let r = json!({"principal": p, "action": view, "resource": photo, "entities": {"entityList": [
+        {"identifier": {"entityType": "Action", "entityId": "view"}}]}});
+    assert!(decide_json(&store, r).is_ok());
+    // Transitive parents: a chain of 99 groups is accepted, 100 refused.
+    let chain = |n: usize| {
+        let mut list = vec![
+            json!({"identifier": p, "parents": [{"entityType": "Group", "entityId": format!("g{}", n - 1)}]}),
+        ];
+        for i in (1..n).rev() {
+            list.push(json!({"identifier": {"entityType": "Group", "entityId": format!("g{i}")}, "parents": [{"entityType": "Group", "entityId": format!("g{}", i - 1)}]}));
+        }
+        json!({"principal": p, "action": {"actionType": "Action", "actionId": "edit"}, "resource": photo, "entities": {"entityList": list}})
+    };
+    assert_eq!(
+        decide_json(&store, chain(99)).unwrap(),
+        authz_core::Decision::Allow
+    );
+    let e = decide_json(&store, chain(100)).unwrap_err();
+    assert!(e.to_string().contains("100 transitive parents"), "{e}");
+}
+
+/// BatchIsAuthorized varies the principal or the resource, not both; the token batch names no principal.
+#[test]
+fn avp_batch_rules() {
+    let store = plain_store();
+    let dir = std::path::Path::new(".");
+    let r = |p: &str, res: &str| json!({"principal": {"entityType": "User", "entityId": p}, "action": {"actionType": "Action", "actionId": "view"}, "resource": {"entityType": "Photo", "entityId": res}});
+    let ok = json!({"requests": [r("a", "p"), r("b", "p")]});
+    assert!(
+        policy_check::cedar_cmd::run_request(&store, dir, &ok, None, None, &Default::default())
+            .is_ok()
+    );
+    let ok = json!({"requests": [r("a", "p"), r("a", "q")]});
+    assert!(
+        policy_check::cedar_cmd::run_request(&store, dir, &ok, None, None, &Default::default())
+            .is_ok()
+    );
+    let bad = json!({"requests": [r("a", "p"), r("b", "q")]});
+    let e =
+        policy_check::cedar_cmd::run_request(&store, dir, &bad, None, None, &Default::default())
+            .unwrap_err();
+    assert_eq!(e.exception(), Some("ValidationException"));
+    assert!(e.to_string().contains("same principal"), "{e}");
+}
+
+/// The `has`-guard hint names a guard that can be true: bracket attributes get a quoted `has`.
+#[test]
+fn has_guard_hint_matches_the_notation() {
+    assert_eq!(
+        cedar_bridge::store_has_guard(r#"principal["custom:location"]"#).as_deref(),
+        Some(r#"principal has "custom:location" && principal["custom:location"]"#)
+    );
+    assert_eq!(
+        cedar_bridge::store_has_guard("principal.custom.location").as_deref(),
+        Some("principal has custom && principal.custom has location && principal.custom.location")
+    );
+    let (schema, _) = cedar_policy::Schema::from_cedarschema_str(
+        r#"entity User { "custom:location"?: String }; entity Photo; action view appliesTo { principal: User, resource: Photo };"#,
+    )
+    .unwrap();
+    let bracket = r#"@id("b") permit(principal, action == Action::"view", resource) when { principal["custom:location"] == "USA" };"#;
+    let e = PolicyStore::from_parts(
+        &[("s.cedar".into(), bracket.into())],
+        Some(schema.clone()),
+        None,
+        Vec::new(),
+        true,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains(r#"principal has "custom:location""#), "{e}");
+    assert!(!e.contains("principal.custom"), "{e}");
+    assert!(e.contains("s.cedar:1:"), "{e}");
+    let guarded = r#"@id("b") permit(principal, action == Action::"view", resource) when { principal has "custom:location" && principal["custom:location"] == "USA" };"#;
+    assert!(
+        PolicyStore::from_parts(
+            &[("s.cedar".into(), guarded.into())],
+            Some(schema),
+            None,
+            Vec::new(),
+            true
+        )
+        .is_ok()
+    );
+}
+
+/// With a schema that declares only some access-token claims under `context.token` (as AVP's documented
+/// schema does), the other claims are left out, not a validation error.
+#[test]
+fn access_token_claims_outside_the_schema_are_left_out() {
+    let dir = std::env::temp_dir().join(format!("pc-token-schema-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("schema.cedarschema"),
+        r#"type ReusedContext = { token?: { scope?: Set<String>, client_id?: String } };
+           entity UserGroup; entity User in [UserGroup] { sub?: String }; entity Photo;
+           action list appliesTo { principal: User, resource: Photo, context: ReusedContext };"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("p.cedar"),
+        r#"@id("scope") permit(principal, action == Action::"list", resource) when { context has token && context.token has scope && context.token.scope.contains("photos/read") };"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("identity-source.json"),
+        r#"{"user_pool_id": "us-east-1_Example", "principal_entity_type": "User", "group_entity_type": "UserGroup", "client_ids": []}"#,
+    )
+    .unwrap();
+    let store = PolicyStore::load(&dir).unwrap();
+    assert!(store.token_types().is_some());
+    let access = json!({"sub": "s1", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+        "token_use": "access", "client_id": "c", "scope": "photos/read openid", "username": "alice", "auth_time": 1700000000,
+        "origin_jti": "x", "event_id": "e"});
+    let tokens = cedar_bridge::avp::TokenClaims {
+        identity: None,
+        access: Some(access.as_object().unwrap().clone()),
+    };
+    let req = json!({"action": {"actionType": "Action", "actionId": "list"}, "resource": {"entityType": "Photo", "entityId": "p"}});
+    let a = cedar_bridge::avp::decide(&store, &req, &tokens, None).unwrap();
+    assert_eq!(a.decision, authz_core::Decision::Allow, "{:?}", a.response);
+    assert!(
+        a.notes.iter().any(|n| n.contains("`username`")),
+        "{:?}",
+        a.notes
+    );
 }

@@ -119,10 +119,78 @@ pub fn attribute_value(v: &Value, what: &str) -> Result<Value, BridgeError> {
     })
 }
 
+/// AVP's unions (`EntitiesDefinition`, `ContextDefinition`) hold exactly one member; `cedarJson` is a
+/// string of Cedar JSON. Returns which member is set, `None` for a plain (cedar CLI) value.
+fn union_member(
+    v: &Value,
+    list: &'static str,
+    what: &str,
+) -> Result<Option<&'static str>, BridgeError> {
+    let Some(o) = v.as_object() else {
+        return Ok(None);
+    };
+    let members = [list, "cedarJson"];
+    let set: Vec<&'static str> = members
+        .iter()
+        .copied()
+        .filter(|m| o.contains_key(*m))
+        .collect();
+    match set.as_slice() {
+        [] => Ok(None),
+        [m] if o.len() == 1 => {
+            if *m == "cedarJson" && !o.get("cedarJson").is_some_and(Value::is_string) {
+                return Err(BridgeError::Request(format!(
+                    "`{what}.cedarJson` must be a string of Cedar JSON"
+                )));
+            }
+            Ok(Some(*m))
+        }
+        _ => Err(BridgeError::Request(format!(
+            "`{what}` is a union: give exactly one of `{list}` and `cedarJson`, found {}",
+            o.keys()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// Whether an entity type is an action type (`Action`, `Ns::Action`).
+fn is_action_type(t: &str) -> bool {
+    t == "Action" || t.ends_with("::Action")
+}
+
 /// Reads `entities`: `{"entityList": [...]}`, `{"cedarJson": "..."}`, or a cedar-CLI entities array.
+/// Action entities carry only their identifier; `tags` (Cedar entity tags) are kept.
 pub fn entities_json(v: Option<&Value>) -> Result<Vec<Value>, BridgeError> {
     let Some(v) = v else { return Ok(Vec::new()) };
-    if let Some(list) = v.get("entityList") {
+    let member = union_member(v, "entityList", "entities")?;
+    let ents = entities_members(v, member)?;
+    for e in &ents {
+        let t = e
+            .get("uid")
+            .and_then(|u| u.get("__entity").or(Some(u)))
+            .and_then(|u| u.get("type"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let non_empty = |k: &str| match e.get(k) {
+            None | Some(Value::Null) => false,
+            Some(Value::Object(o)) => !o.is_empty(),
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(_) => true,
+        };
+        if is_action_type(t) && (non_empty("attrs") || non_empty("parents") || non_empty("tags")) {
+            return Err(BridgeError::Request(format!(
+                "action entity `{t}` may carry only its identifier (no attributes, parents or tags)"
+            )));
+        }
+    }
+    Ok(ents)
+}
+
+fn entities_members(v: &Value, member: Option<&str>) -> Result<Vec<Value>, BridgeError> {
+    if member == Some("entityList") {
+        let list = v.get("entityList").unwrap_or(&Value::Null);
         let list = list
             .as_array()
             .ok_or_else(|| BridgeError::Request("`entityList` must be an array".into()))?;
@@ -151,11 +219,26 @@ pub fn entities_json(v: Option<&Value>) -> Result<Vec<Value>, BridgeError> {
                     })
                     .transpose()?
                     .unwrap_or_default();
-                Ok(json!({"uid": uid_json(&uid), "attrs": attrs, "parents": parents}))
+                let mut out = json!({"uid": uid_json(&uid), "attrs": attrs, "parents": parents});
+                if let Some(t) = e.get("tags") {
+                    let t = t.as_object().ok_or_else(|| {
+                        BridgeError::Request("`tags` must be a map of attribute values".into())
+                    })?;
+                    let mut tags = Map::new();
+                    for (k, x) in t {
+                        tags.insert(k.clone(), attribute_value(x, k)?);
+                    }
+                    if let Some(o) = out.as_object_mut() {
+                        o.insert("tags".into(), Value::Object(tags));
+                    }
+                }
+                Ok(out)
             })
             .collect();
     }
-    if let Some(s) = v.get("cedarJson").and_then(Value::as_str) {
+    if member == Some("cedarJson")
+        && let Some(s) = v.get("cedarJson").and_then(Value::as_str)
+    {
         return match serde_json::from_str(s) {
             Ok(Value::Array(a)) => Ok(a),
             _ => Err(BridgeError::Request(
@@ -174,7 +257,10 @@ pub fn entities_json(v: Option<&Value>) -> Result<Vec<Value>, BridgeError> {
 /// Reads `context`: `{"contextMap": {...}}`, `{"cedarJson": "..."}`, or a plain Cedar JSON object.
 pub fn context_json(v: Option<&Value>) -> Result<Map<String, Value>, BridgeError> {
     let Some(v) = v else { return Ok(Map::new()) };
-    if let Some(m) = v.get("contextMap") {
+    let member = union_member(v, "contextMap", "context")?;
+    if member == Some("contextMap")
+        && let Some(m) = v.get("contextMap")
+    {
         let m = m
             .as_object()
             .ok_or_else(|| BridgeError::Request("`contextMap` must be an object".into()))?;
@@ -183,7 +269,9 @@ pub fn context_json(v: Option<&Value>) -> Result<Map<String, Value>, BridgeError
             .map(|(k, x)| Ok((k.clone(), attribute_value(x, k)?)))
             .collect();
     }
-    if let Some(s) = v.get("cedarJson").and_then(Value::as_str) {
+    if member == Some("cedarJson")
+        && let Some(s) = v.get("cedarJson").and_then(Value::as_str)
+    {
         return match serde_json::from_str(s) {
             Ok(Value::Object(o)) => Ok(o),
             _ => Err(BridgeError::Request(
@@ -327,7 +415,12 @@ pub fn decide(
             }
             ctx.insert(
                 "token".into(),
-                Value::Object(access_token_context(src, a, &mut notes)),
+                Value::Object(access_token_context(
+                    src,
+                    a,
+                    store.token_types(),
+                    &mut notes,
+                )),
             );
         }
         entity_uid(&json!({"type": ptype, "id": pid}), "principal")?
@@ -340,6 +433,14 @@ pub fn decide(
     };
     let schema = store.schema();
     let ents = last_of_each(ents);
+    for (who, uid) in [("principal", &principal), ("resource", &resource)] {
+        let n = transitive_parents(&ents, uid);
+        if n > MAX_TRANSITIVE_PARENTS {
+            return Err(BridgeError::Request(format!(
+                "the {who} `{uid}` has {n} transitive parents; Verified Permissions allows at most {MAX_TRANSITIVE_PARENTS}"
+            )));
+        }
+    }
     let (entities, context) = match schema {
         // With a schema, Cedar's JSON readers type the values (entity references, extension values).
         Some(_) => (
@@ -391,6 +492,39 @@ pub fn decide(
         response,
         notes,
     })
+}
+
+/// The most transitive parents a principal or resource may have (EntityItem, EntitiesDefinition).
+pub const MAX_TRANSITIVE_PARENTS: usize = 99;
+
+/// How many distinct ancestors `uid` has in `ents` (Cedar JSON entities).
+fn transitive_parents(ents: &[Value], uid: &EntityUid) -> usize {
+    let key = |u: &Value| -> (String, String) {
+        let u = u.get("__entity").unwrap_or(u);
+        let part = |k: &str| u.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        (part("type"), part("id"))
+    };
+    let parents: HashMap<(String, String), Vec<(String, String)>> = ents
+        .iter()
+        .filter_map(|e| {
+            let ps = e.get("parents")?.as_array()?.iter().map(key).collect();
+            Some((key(e.get("uid")?), ps))
+        })
+        .collect();
+    let start = (
+        uid.type_name().to_string(),
+        uid.id().unescaped().to_string(),
+    );
+    let mut seen = HashSet::new();
+    let mut stack = vec![start.clone()];
+    while let Some(u) = stack.pop() {
+        for p in parents.get(&u).into_iter().flatten() {
+            if *p != start && seen.insert(p.clone()) {
+                stack.push(p.clone());
+            }
+        }
+    }
+    seen.len()
 }
 
 /// Keeps the last entity of each uid (Verified Permissions uses the last of duplicates).
@@ -502,7 +636,14 @@ fn to_entity(v: &Value) -> Result<Entity, BridgeError> {
     {
         parents.insert(uid_from_cedar_json(p)?);
     }
-    Entity::new(uid, attrs, parents).map_err(|e| BridgeError::Request(format!("entity: {e}")))
+    let mut tags = HashMap::new();
+    if let Some(t) = v.get("tags").and_then(Value::as_object) {
+        for (k, x) in t {
+            tags.insert(k.clone(), to_rexpr(x)?);
+        }
+    }
+    Entity::new_with_tags(uid, attrs, parents, tags)
+        .map_err(|e| BridgeError::Request(format!("entity: {e}")))
 }
 
 /// Verifies the `identityToken` / `accessToken` of an AVP request against the store's identity source

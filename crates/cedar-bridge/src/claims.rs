@@ -393,9 +393,14 @@ pub fn principal_attrs(
 }
 
 /// Builds `context.token` from access-token claims.
+///
+/// `schema`: the attributes the schema declares for `context.token`. Claims it does not declare are left
+/// out with a note (AVP's documented access-token schema declares only some claims, such as `scope` and
+/// `client_id`), exactly as undeclared ID-token claims are; they are not a validation error.
 pub fn access_token_context(
     src: &IdentitySource,
     claims: &Map<String, Value>,
+    schema: Option<&AttrTypes>,
     notes: &mut Vec<MappingNote>,
 ) -> Map<String, Value> {
     let mut m = Map::new();
@@ -403,13 +408,25 @@ pub fn access_token_context(
         if *k == src.group_claim {
             continue;
         }
+        let want = match schema {
+            None => None,
+            Some(s) => match s.attrs.get(k) {
+                Some(t) => Some(t),
+                None => {
+                    notes.push(format!(
+                        "access-token claim `{k}` is not declared for `context.token` in the schema; left out"
+                    ));
+                    continue;
+                }
+            },
+        };
         if k == "scope"
             && let Some(s) = v.as_str()
         {
             m.insert(k.clone(), json!(s.split_whitespace().collect::<Vec<_>>()));
             continue;
         }
-        if let Some(c) = convert(k, v, None, notes) {
+        if let Some(c) = convert(k, v, want, notes) {
             m.insert(k.clone(), c);
         }
     }

@@ -39,9 +39,13 @@ pub mod avp;
 pub mod claims;
 mod store;
 
-pub use store::{Link, PolicyStore, attr_types_from_json, decision_of};
+pub use store::{
+    Link, PolicyStore, attr_types_from_json, decision_of, has_guard as store_has_guard,
+    token_types_from_json,
+};
 
-/// Why a store, request or token could not be used. Every such case is a deny.
+/// Why a store, request or token could not be used: never a decision. Request errors carry the
+/// Verified Permissions exception they are answered with ([`BridgeError::exception`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BridgeError {
@@ -60,4 +64,22 @@ pub enum BridgeError {
     /// Token claims that cannot be mapped.
     #[error("{0}")]
     Claims(String),
+}
+
+impl BridgeError {
+    /// The Verified Permissions exception a request error is answered with: `ValidationException` for a
+    /// malformed request and for a token that fails verification or mapping (AVP answers those with an
+    /// error, never a `DENY`). `None` for a broken policy store, which is not a request error.
+    pub fn exception(&self) -> Option<&'static str> {
+        match self {
+            BridgeError::Request(_) | BridgeError::Claims(_) => Some("ValidationException"),
+            BridgeError::Config(_) | BridgeError::Policy(_) | BridgeError::Validation(_) => None,
+        }
+    }
+
+    /// The error in AWS's JSON 1.0 shape (`{"__type", "message"}`), for request errors.
+    pub fn aws_json(&self) -> Option<serde_json::Value> {
+        self.exception()
+            .map(|t| serde_json::json!({"__type": t, "message": self.to_string()}))
+    }
 }

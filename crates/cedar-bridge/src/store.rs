@@ -60,11 +60,58 @@ pub struct PolicyStore {
     policies: PolicySet,
     schema: Option<Schema>,
     attr_types: Option<AttrTypes>,
+    /// The attributes the schema declares for `context.token` (access-token claims), over all actions.
+    token_types: Option<AttrTypes>,
     identity_source: Option<IdentitySource>,
     links: Vec<Link>,
     index: Vec<IndexEntry>,
     subsets: RwLock<FastMap<SubsetKey, Arc<PolicySet>>>,
     authorizer: Authorizer,
+}
+
+/// The `has` guards that make an attribute access safe, in the notation it is written in:
+/// `principal.custom.location` → `principal has custom && principal.custom has location && …`;
+/// `principal["custom:location"]` → `principal has "custom:location" && …` (an attribute whose name has a
+/// `:` exists only in bracket form, so only a quoted `has` can guard it).
+pub fn has_guard(expr: &str) -> Option<String> {
+    let expr = expr.trim();
+    let base_end = expr.find(['.', '['])?;
+    let base = expr.get(..base_end)?;
+    if base.is_empty() || !base.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let mut rest = expr.get(base_end..)?;
+    let mut prefix = base.to_string();
+    let mut guards = Vec::new();
+    loop {
+        if let Some(r) = rest.strip_prefix('.') {
+            let n = r
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(r.len());
+            let name = r.get(..n)?;
+            if name.is_empty() {
+                return None;
+            }
+            guards.push(format!("{prefix} has {name}"));
+            prefix = format!("{prefix}.{name}");
+            rest = r.get(n..)?;
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let close = r.find(']')?;
+            let key = r.get(..close)?.trim();
+            if !(key.len() >= 2 && key.starts_with('"') && key.ends_with('"')) {
+                return None;
+            }
+            guards.push(format!("{prefix} has {key}"));
+            prefix = format!("{prefix}[{key}]");
+            rest = r.get(close + 1..)?;
+        } else {
+            break;
+        }
+    }
+    if guards.is_empty() {
+        return None;
+    }
+    Some(format!("{} && {expr}", guards.join(" && ")))
 }
 
 fn line_col(src: &str, offset: usize) -> (usize, usize) {
@@ -101,6 +148,8 @@ impl PolicyStore {
         strict: bool,
     ) -> Result<Self, BridgeError> {
         let mut set = PolicySet::new();
+        // Policy id → (file, text), to locate validation errors and quote the expression they name.
+        let mut sources: HashMap<String, (&str, &str)> = HashMap::new();
         for (name, text) in files {
             let parsed = PolicySet::from_str(text)
                 .map_err(|e| cedar_err(name, text, &e, "invalid Cedar"))?;
@@ -113,6 +162,7 @@ impl PolicyStore {
                 let id = p
                     .annotation("id")
                     .map_or_else(|| format!("{stem}.{n}"), str::to_string);
+                sources.insert(id.clone(), (name.as_str(), text.as_str()));
                 set.add(p.new_id(PolicyId::new(&id)))
                     .map_err(|e| BridgeError::Policy(format!("{name}: {e}")))?;
             }
@@ -140,10 +190,25 @@ impl PolicyStore {
             let errors: Vec<String> = res
                 .validation_errors()
                 .map(|e| {
-                    let mut m = format!("policy `{}`: {e}", e.policy_id());
+                    let id = e.policy_id().to_string();
+                    let src = sources.get(&id);
+                    let span = miette::Diagnostic::labels(e)
+                        .and_then(|mut l| l.next())
+                        .map(|l| (l.offset(), l.len()));
+                    let mut m = match (src, span) {
+                        (Some((file, text)), Some((off, _))) => {
+                            let (l, c) = line_col(text, off);
+                            format!("{file}:{l}:{c}: policy `{id}`: {e}")
+                        }
+                        _ => format!("policy `{id}`: {e}"),
+                    };
                     let text = e.to_string();
                     if text.contains("optional") || text.contains("does not have the attribute") || text.contains("may not have") {
-                        m.push_str(" (help: guard optional attributes with `has`, e.g. `principal has custom && principal.custom has location && principal.custom.location == \"USA\"`)");
+                        let expr = src.zip(span).and_then(|((_, t), (off, len))| t.get(off..off + len));
+                        match expr.and_then(has_guard) {
+                            Some(g) => m.push_str(&format!(" (help: guard the attribute with `has`: `{g}`)")),
+                            None => m.push_str(" (help: guard optional attributes with `has`: `principal has \"custom:location\"` for an attribute with `:` in its name, `principal has custom && principal.custom has location` for a record)"),
+                        }
                     }
                     m
                 })
@@ -158,6 +223,7 @@ impl PolicyStore {
             policies: set,
             schema,
             attr_types,
+            token_types: None,
             identity_source,
             links,
             index,
@@ -232,6 +298,7 @@ impl PolicyStore {
         let mut store = Self::from_parts(&files, schema, identity_source, links, true)?;
         if let (Some(js), Some(src)) = (schema_json, &store.identity_source) {
             store.attr_types = Some(attr_types_from_json(&js, &src.principal_entity_type));
+            store.token_types = token_types_from_json(&js);
         }
         Ok(store)
     }
@@ -253,6 +320,12 @@ impl PolicyStore {
         self.attr_types.as_ref()
     }
     /// Sets the declared principal attributes.
+    /// The attributes the schema declares for `context.token`, when it declares any: access-token claims
+    /// outside them are left out, as Verified Permissions does with ID-token claims.
+    pub fn token_types(&self) -> Option<&AttrTypes> {
+        self.token_types.as_ref()
+    }
+    /// Sets the schema's attribute types of the principal entity type.
     pub fn set_attr_types(&mut self, t: AttrTypes) {
         self.attr_types = Some(t);
     }
@@ -473,6 +546,34 @@ fn type_of(v: &Value, common: &serde_json::Map<String, Value>) -> Option<AttrTyp
             None => AttrType::Named(other.to_string()),
         },
     })
+}
+
+/// The attributes of `token` in the context types of a JSON schema's actions (all namespaces, merged).
+pub fn token_types_from_json(schema: &Value) -> Option<AttrTypes> {
+    let mut attrs = std::collections::BTreeMap::new();
+    let mut any = false;
+    for nsv in schema.as_object()?.values() {
+        let common = nsv
+            .get("commonTypes")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for action in nsv
+            .get("actions")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|a| a.values())
+        {
+            let ctx = action.get("appliesTo").and_then(|a| a.get("context"));
+            if let Some(AttrType::Record(fields)) = ctx.and_then(|c| type_of(c, &common))
+                && let Some(AttrType::Record(token)) = fields.get("token")
+            {
+                any = true;
+                attrs.extend(token.clone());
+            }
+        }
+    }
+    any.then_some(AttrTypes { attrs })
 }
 
 /// Reads a JSON schema's attributes of `entity_type` (`Ns::Type`).

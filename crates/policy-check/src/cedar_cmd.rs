@@ -78,6 +78,25 @@ pub fn run_request(
                 list.len()
             )));
         }
+        let with_token = tokens.identity.is_some() || tokens.access.is_some();
+        if with_token {
+            if let Some(i) = list.iter().position(|r| r.get("principal").is_some()) {
+                return Err(BridgeError::Request(format!(
+                    "requests[{i}]: BatchIsAuthorizedWithToken takes the principal from the token; a request may not name one"
+                )));
+            }
+        } else {
+            // BatchIsAuthorized: either the principal or the resource is the same in every request.
+            let same = |k: &str| {
+                list.windows(2)
+                    .all(|w| matches!(w, [a, b] if a.get(k) == b.get(k)))
+            };
+            if !same("principal") && !same("resource") {
+                return Err(BridgeError::Request(
+                    "BatchIsAuthorized: the requests must all have the same principal or all the same resource".into(),
+                ));
+            }
+        }
         let mut results = Vec::new();
         let mut decisions = Vec::new();
         for r in list {
@@ -121,19 +140,16 @@ pub(crate) fn run(
         &TokenClaims::default(),
     ) {
         Ok(x) => x,
-        Err(BridgeError::Claims(m)) => {
-            // A refused token or unmappable claims: a deny, with the reason.
-            let v = json!({"decision": "DENY", "determiningPolicies": [], "errors": [{"errorDescription": m}]});
-            let _ = writeln!(
-                out,
-                "{}",
-                if a.format == Format::Json {
-                    v.to_string()
-                } else {
-                    format!("decision: DENY ({m})")
-                }
-            );
-            return Ok(2);
+        // A malformed request or a token that fails verification: Verified Permissions answers with an
+        // exception, not a decision. Exit 1 with the exception; JSON output is AWS's error shape.
+        Err(e) if e.exception().is_some() => {
+            let name = e.exception().unwrap_or("ValidationException");
+            if a.format == Format::Json {
+                let v = e.aws_json().unwrap_or(Value::Null);
+                let _ = writeln!(out, "{v}");
+                return Ok(1);
+            }
+            return Err(format!("{name}: {e}"));
         }
         Err(e) => return Err(e.to_string()),
     };

@@ -841,10 +841,17 @@ fn cedar_case(
             &cedar_bridge::avp::TokenClaims::default(),
         );
         let (actual, pass, detail) = match r {
-            Err(e) if e.to_string().contains(want) => {
-                (format!("Error {want}"), true, String::new())
+            Err(e) => {
+                let text = match e.exception() {
+                    Some(x) => format!("{x}: {e}"),
+                    None => e.to_string(),
+                };
+                if text.contains(want) {
+                    (format!("Error {want}"), true, String::new())
+                } else {
+                    ("Error".to_string(), false, text)
+                }
             }
-            Err(e) => ("Error".to_string(), false, e.to_string()),
             Ok((resp, _)) => ("accepted".to_string(), false, resp.to_string()),
         };
         return Ok(CaseResult::new(
@@ -903,15 +910,16 @@ fn cedar_case(
             }
             Ok(mk(actual.to_string(), pass, detail))
         }
-        Err(cedar_bridge::BridgeError::Claims(m)) => {
-            let pass = expect == Decision::ImplicitDeny;
-            Ok(mk(
-                "ImplicitDeny".into(),
-                pass,
-                if pass { String::new() } else { m },
-            ))
-        }
-        Err(e) => Ok(mk("Error".into(), false, e.to_string())),
+        // A refused token or a malformed request is an error, never a deny: the case states a decision
+        // it cannot have.
+        Err(e) => Ok(mk(
+            match e.exception() {
+                Some(x) => format!("Error {x}"),
+                None => "Error".into(),
+            },
+            false,
+            e.to_string(),
+        )),
     }
 }
 
