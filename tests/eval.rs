@@ -335,6 +335,27 @@ proptest! {
         let applies = ex.statements.iter().filter(|s| s.verdict == iam_eval::Verdict::Applies).count();
         prop_assert_eq!(applies > 0, base != Decision::ImplicitDeny);
     }
+
+    /// One evaluation path: the explanation is recorded from the evaluation itself. It names the same
+    /// decision and deciding statement as `evaluate`, and each statement's verdict is what evaluating that
+    /// statement alone gives.
+    #[test]
+    fn explanation_is_the_evaluation(stmts in prop::collection::vec(stmt_strategy(), 1..6), (a, r, c) in request_strategy()) {
+        let req = Request::new(&a, &r).context(&c);
+        let set = set_of(&stmts);
+        let auth = Authorizer::new(set.clone());
+        let ex = auth.explain(&req);
+        prop_assert_eq!(ex.outcome, auth.evaluate(&req));
+        prop_assert_eq!(ex.statements.len(), stmts.len());
+        for (i, st) in ex.statements.iter().enumerate() {
+            let alone = set_of(std::slice::from_ref(&stmts[i]));
+            let mut rec = iam_eval::Recorder::default();
+            let d = alone.evaluate_with(&req, &mut rec).decision;
+            let at = StatementRef { layer: Layer::Identity, policy: 0, statement: 0 };
+            prop_assert_eq!(&st.verdict, &rec.verdict(at), "statement {}", i);
+            prop_assert_eq!(st.verdict == iam_eval::Verdict::Applies, d != Decision::ImplicitDeny, "statement {}", i);
+        }
+    }
 }
 
 fn compiled(layer: Layer, text: &str) -> PolicySet {

@@ -5,6 +5,7 @@ mod cli;
 mod cognito;
 mod corpus;
 mod eval;
+mod fuzz;
 mod golden;
 mod hostile;
 mod layers;

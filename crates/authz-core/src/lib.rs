@@ -136,11 +136,33 @@ impl Outcome {
     };
 }
 
+/// How far a statement got in evaluation: the first element that did not match the request, or
+/// [`Step::Applies`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// Every element matched: the statement applies.
+    Applies,
+    /// The action is not in its `Action` (or is in its `NotAction`).
+    Action,
+    /// The resource is not matched (or is excluded by `NotResource`).
+    Resource,
+    /// The principal element does not name the caller.
+    Principal,
+    /// The condition at this index (within the statement) is false.
+    Condition(usize),
+}
+
 /// Called during evaluation. Every method has an empty default; [`NoTrace`] implements none and costs
 /// nothing.
 pub trait Trace {
+    /// Whether the evaluator must visit every layer even after the decision is known (an explanation
+    /// wants every statement's verdict; the hot path stops at the first explicit deny).
+    const COMPLETE: bool = false;
     /// A statement was considered; `matched` says whether it applies to the request.
     fn statement(&mut self, _at: StatementRef, _matched: bool) {}
+    /// How far a considered statement got. Statements the evaluator never considers (its action index
+    /// rules them out) get no call: their action does not match.
+    fn verdict(&mut self, _at: StatementRef, _step: Step) {}
     /// A condition (by index within its statement) was evaluated.
     fn condition(&mut self, _at: StatementRef, _index: usize, _matched: bool) {}
 }

@@ -1,14 +1,19 @@
 //! Explanations: which statements applied, why the others did not, and which context keys were missing.
-//! Off the hot path: this allocates freely and re-checks every statement with the same matchers.
+//!
+//! There is one evaluator. An explanation is a [`Recorder`] (a [`Trace`]) fed by the same
+//! `evaluate_with` the hot path runs: each statement's verdict is what that evaluation reported. Off the
+//! hot path, the recorder then renders what people read: the conditions' values and the missing keys.
 
 use std::collections::BTreeSet;
 
-use authz_core::{Context, Outcome, Request, StatementRef};
+use std::collections::HashMap;
+
+use authz_core::{Context, Outcome, Request, StatementRef, Step, Trace};
 use iam_policy::{Effect, PolicyDocument, Statement};
 
 use crate::condition::{self, CCondition, CValue, Why};
 use crate::matcher::{P, resolve};
-use crate::{Authorizer, CStatement, PolicySet, lower_action, resource_applies, split_action};
+use crate::{Authorizer, PolicySet};
 
 /// A statement with the policy it belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -107,12 +112,40 @@ pub struct Explanation {
     pub missing_context: Vec<String>,
 }
 
+/// Records every statement's verdict as the evaluator reports it.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    verdicts: HashMap<StatementRef, Step>,
+}
+
+impl Trace for Recorder {
+    const COMPLETE: bool = true;
+    fn verdict(&mut self, at: StatementRef, step: Step) {
+        self.verdicts.insert(at, step);
+    }
+}
+
+impl Recorder {
+    /// The verdict recorded for a statement; a statement the evaluator never considered (its action
+    /// index ruled it out) does not match the action.
+    pub fn verdict(&self, at: StatementRef) -> Verdict {
+        match self.verdicts.get(&at) {
+            None | Some(Step::Action) => Verdict::ActionNotMatched,
+            Some(Step::Resource) => Verdict::ResourceNotMatched,
+            Some(Step::Principal) => Verdict::PrincipalNotMatched,
+            Some(Step::Condition(i)) => Verdict::ConditionFailed(*i),
+            Some(Step::Applies) => Verdict::Applies,
+        }
+    }
+}
+
 pub(crate) fn explain(auth: &Authorizer, req: &Request<'_>) -> Explanation {
-    let outcome = auth.evaluate(req);
+    let mut rec = Recorder::default();
+    let outcome = auth.evaluate_with(req, &mut rec);
     let mut statements = Vec::new();
     let mut missing = BTreeSet::new();
     for set in auth.sets() {
-        explain_set(set, req, &mut statements, &mut missing);
+        render_set(set, req, &rec, &mut statements, &mut missing);
     }
     Explanation {
         outcome,
@@ -192,100 +225,49 @@ fn check(c: &CCondition, ctx: &Context, missing: &mut BTreeSet<String>) -> Condi
     }
 }
 
-fn explain_set(
+/// Renders the recorded verdicts of one set: the conditions' values for statements that reached their
+/// conditions, and the variables a resource needed but the request lacked.
+fn render_set(
     set: &PolicySet,
     req: &Request<'_>,
+    rec: &Recorder,
     out: &mut Vec<StatementExplanation>,
     missing: &mut BTreeSet<String>,
 ) {
-    let (mut buf, mut heap) = ([0u8; 64], String::new());
-    let (full, colon) = lower_action(req.action, &mut buf, &mut heap);
-    let (service, action) = split_action(full, colon);
+    let ctx = req.context;
     for st in &set.inner.statements {
         let info = set.statement(st.at);
-        let label = info.map(|i| i.label()).unwrap_or_default();
-        let sid = info.and_then(|i| i.sid().map(str::to_string));
-        let mut e = StatementExplanation {
-            at: st.at,
-            label,
-            sid,
-            effect: st.effect,
-            verdict: Verdict::Applies,
-            conditions: Vec::new(),
-        };
-        e.verdict = verdict(
-            set,
-            st,
-            req,
-            full,
-            service,
-            action,
-            missing,
-            &mut e.conditions,
-        );
-        out.push(e);
-    }
-}
-
-#[expect(
-    clippy::too_many_arguments,
-    reason = "internal helper mirroring PolicySet::applies"
-)]
-fn verdict(
-    set: &PolicySet,
-    st: &CStatement,
-    req: &Request<'_>,
-    full: &str,
-    service: &str,
-    action: &str,
-    missing: &mut BTreeSet<String>,
-    conds: &mut Vec<ConditionCheck>,
-) -> Verdict {
-    let ctx = req.context;
-    if st.actions.is_match(full, service, action, ctx) == st.not_action {
-        return Verdict::ActionNotMatched;
-    }
-    if !resource_applies(st, req.resource, ctx) {
-        if let Some(info) = set.statement(st.at)
-            && let Some(r) = &info.statement.resource
-        {
-            for it in &r.items {
-                if let iam_policy::ResourceKind::Arn(p) = &it.kind {
-                    for v in p.segments.iter().flat_map(|s| s.variables()) {
-                        if resolve(&v.key.to_ascii_lowercase(), v.default.as_deref(), ctx).is_none()
-                        {
-                            missing.insert(v.key.to_ascii_lowercase());
+        let verdict = rec.verdict(st.at);
+        let mut conditions = Vec::new();
+        match verdict {
+            Verdict::Applies | Verdict::ConditionFailed(_) => {
+                for c in st.conditions.iter() {
+                    conditions.push(check(c, ctx, missing));
+                }
+            }
+            Verdict::ResourceNotMatched => {
+                if let Some(r) = info.and_then(|i| i.statement.resource.as_ref()) {
+                    for it in &r.items {
+                        if let iam_policy::ResourceKind::Arn(p) = &it.kind {
+                            for v in p.segments.iter().flat_map(|s| s.variables()) {
+                                let k = v.key.to_ascii_lowercase();
+                                if resolve(&k, v.default.as_deref(), ctx).is_none() {
+                                    missing.insert(k);
+                                }
+                            }
                         }
                     }
                 }
             }
+            Verdict::ActionNotMatched | Verdict::PrincipalNotMatched => {}
         }
-        return Verdict::ResourceNotMatched;
-    }
-    if st.principal.is_some() {
-        let g = st
-            .principal
-            .as_ref()
-            .and_then(|p| p.grant(req.principal, req.session_issuer));
-        let negated = st.principal.as_ref().is_some_and(|p| p.negated);
-        let quirk = negated
-            && st.effect == Effect::Deny
-            && req.has_boundary
-            && set.layer() == authz_core::Layer::Resource;
-        if (g.is_some() == negated) && !quirk {
-            return Verdict::PrincipalNotMatched;
-        }
-    }
-    let mut failed = None;
-    for (i, c) in st.conditions.iter().enumerate() {
-        let ch = check(c, ctx, missing);
-        if !ch.result && failed.is_none() {
-            failed = Some(i);
-        }
-        conds.push(ch);
-    }
-    match failed {
-        Some(i) => Verdict::ConditionFailed(i),
-        None => Verdict::Applies,
+        out.push(StatementExplanation {
+            at: st.at,
+            label: info.map(|i| i.label()).unwrap_or_default(),
+            sid: info.and_then(|i| i.sid().map(str::to_string)),
+            effect: st.effect,
+            verdict,
+            conditions,
+        });
     }
 }

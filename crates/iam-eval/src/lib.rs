@@ -51,7 +51,7 @@ type HashSet<K> = StdHashSet<K, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 pub use authz_core::{
-    Context, ContextValue, Decision, Layer, NoTrace, Outcome, Request, StatementRef, Trace,
+    Context, ContextValue, Decision, Layer, NoTrace, Outcome, Request, StatementRef, Step, Trace,
 };
 use iam_policy::{Effect, PolicyDocument, PrincipalKind, PrincipalValue, ResourceKind};
 
@@ -59,7 +59,9 @@ pub mod condition;
 mod explain;
 pub mod matcher;
 
-pub use explain::{ConditionCheck, Explanation, StatementExplanation, StatementInfo, Verdict};
+pub use explain::{
+    ConditionCheck, Explanation, Recorder, StatementExplanation, StatementInfo, Verdict,
+};
 
 use condition::{CCondition, CValue};
 use matcher::{P, Unresolved, compile_pieces, is_match, split_arn};
@@ -712,9 +714,11 @@ impl PolicySet {
     ) -> Option<Option<Grant>> {
         let ctx = req.context;
         if !known && st.actions.is_match(full, service, action, ctx) == st.not_action {
+            trace.verdict(st.at, Step::Action);
             return None;
         }
         if !resource_applies(st, req.resource, ctx) {
+            trace.verdict(st.at, Step::Resource);
             return None;
         }
         let grant = match &st.principal {
@@ -728,11 +732,15 @@ impl PolicySet {
                         && req.has_boundary
                         && self.inner.layer == Layer::Resource;
                     if g.is_some() && !quirk {
+                        trace.verdict(st.at, Step::Principal);
                         return None;
                     }
                     Some(Grant::Exact)
+                } else if g.is_none() {
+                    trace.verdict(st.at, Step::Principal);
+                    return None;
                 } else {
-                    Some(g?)
+                    g
                 }
             }
         };
@@ -740,9 +748,11 @@ impl PolicySet {
             let ok = condition::evaluate(c, ctx);
             trace.condition(st.at, n, ok);
             if !ok {
+                trace.verdict(st.at, Step::Condition(n));
                 return None;
             }
         }
+        trace.verdict(st.at, Step::Applies);
         Some(grant)
     }
 
@@ -831,6 +841,22 @@ impl Authorizer {
 
     /// Decides a request, reporting to `trace`.
     pub fn evaluate_with<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> Outcome {
+        if T::COMPLETE {
+            // A complete trace (an explanation) wants every layer's verdicts, also after an early deny:
+            // the same layer evaluation reports them all, then the decision is taken as always.
+            let req = Request {
+                has_boundary: req.has_boundary || self.boundary.is_some(),
+                ..*req
+            };
+            for set in self.sets() {
+                set.evaluate_layer_with(&req, trace);
+            }
+            return self.decide(&req, &mut NoTrace);
+        }
+        self.decide(req, trace)
+    }
+
+    fn decide<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> Outcome {
         // A principal whose boundary is given has a boundary, whatever the request says.
         let with_boundary;
         let req = if self.boundary.is_some() && !req.has_boundary {
@@ -986,11 +1012,7 @@ impl Authorizer {
     /// Decides a request and explains it: every statement considered, why each did or did not apply,
     /// and which context keys the conditions needed but the request lacked.
     pub fn explain(&self, req: &Request<'_>) -> Explanation {
-        let req = Request {
-            has_boundary: req.has_boundary || self.boundary.is_some(),
-            ..*req
-        };
-        explain::explain(self, &req)
+        explain::explain(self, req)
     }
 }
 
