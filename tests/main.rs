@@ -1,5 +1,6 @@
 //! The workspace's integration tests: one binary, one module per area.
 
+mod adversarial;
 mod cedar;
 mod cli;
 mod cognito;
