@@ -584,18 +584,15 @@ fn avp_batch_rules() {
     let r = |p: &str, res: &str| json!({"principal": {"entityType": "User", "entityId": p}, "action": {"actionType": "Action", "actionId": "view"}, "resource": {"entityType": "Photo", "entityId": res}});
     let ok = json!({"requests": [r("a", "p"), r("b", "p")]});
     assert!(
-        policy_check::cedar_cmd::run_request(&store, dir, &ok, None, None, &Default::default())
-            .is_ok()
+        policy_check::input::run_request(&store, dir, &ok, None, None, &Default::default()).is_ok()
     );
     let ok = json!({"requests": [r("a", "p"), r("a", "q")]});
     assert!(
-        policy_check::cedar_cmd::run_request(&store, dir, &ok, None, None, &Default::default())
-            .is_ok()
+        policy_check::input::run_request(&store, dir, &ok, None, None, &Default::default()).is_ok()
     );
     let bad = json!({"requests": [r("a", "p"), r("b", "q")]});
-    let e =
-        policy_check::cedar_cmd::run_request(&store, dir, &bad, None, None, &Default::default())
-            .unwrap_err();
+    let e = policy_check::input::run_request(&store, dir, &bad, None, None, &Default::default())
+        .unwrap_err();
     assert_eq!(e.exception(), Some("ValidationException"));
     assert!(e.to_string().contains("same principal"), "{e}");
 }

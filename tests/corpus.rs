@@ -67,7 +67,7 @@ fn bundled_policies_validate() {
         let c = iam_policy::parse_bytes(&f.display().to_string(), &bytes);
         let doc =
             c.1.unwrap_or_else(|| panic!("{} does not parse: {:?}", f.display(), c.2));
-        let ty = policy_check::validate_cmd::infer_type(&doc);
+        let ty = policy_check::policies::infer_type(&doc);
         let mut diags = c.2;
         diags.extend(iam_policy::validate(&doc, ty, &ValidateOptions::default()));
         let errors: Vec<_> = diags

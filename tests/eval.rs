@@ -15,7 +15,7 @@ fn path(p: &str) -> String {
 #[test]
 fn edge_case_table_every_row() {
     let results =
-        policy_check::eval_cmd::run_suites(&[path("fixtures/eval/edge-cases.suite.json")]).unwrap();
+        policy_check::suite::run_suites(&[path("fixtures/eval/edge-cases.suite.json")]).unwrap();
     assert!(results.len() >= 92, "{} cases", results.len());
     let failed: Vec<_> = results
         .iter()
@@ -27,7 +27,7 @@ fn edge_case_table_every_row() {
 
 #[test]
 fn seed_suites_pass() {
-    let results = policy_check::eval_cmd::run_suites(&[path("policies")]).unwrap();
+    let results = policy_check::suite::run_suites(&[path("policies")]).unwrap();
     assert!(results.len() >= 32);
     let failed: Vec<_> = results
         .iter()

@@ -91,7 +91,7 @@ fn malformed_corpus_and_seeds() {
         // Golden rendering: every diagnostic, no colour, width 80.
         let mut rendered = String::new();
         for d in &checked.diagnostics {
-            rendered.push_str(&policy_check::validate_cmd::render(d, &checked.source, 80));
+            rendered.push_str(&policy_check::report::render(d, &checked.source, 80));
         }
         let base = c.name.rsplit('/').next().unwrap();
         let golden = root()

@@ -21,7 +21,7 @@ const FED: &str = "arn:aws:sts::111122223333:federated-user/bob";
 #[test]
 fn golden_layer_suite_every_row() {
     let path = root().join("fixtures/eval/layers.suite.json");
-    let results = policy_check::eval_cmd::run_suites(&[path.display().to_string()]).unwrap();
+    let results = policy_check::suite::run_suites(&[path.display().to_string()]).unwrap();
     assert!(results.len() >= 50, "{} cases", results.len());
     let failed: Vec<_> = results
         .iter()

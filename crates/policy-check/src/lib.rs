@@ -22,11 +22,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub mod cedar_cmd;
-pub mod cognito_cmd;
-pub mod eval_cmd;
+pub mod commands;
 pub mod files;
-pub mod validate_cmd;
+pub mod input;
+pub mod policies;
+pub mod report;
+pub mod suite;
 
 pub use files::expand_paths;
 
@@ -105,16 +106,16 @@ pub enum Command {
     },
     /// Evaluate requests against policies.
     #[command(after_help = EXIT_CODES)]
-    Eval(eval_cmd::EvalArgs),
+    Eval(commands::eval::EvalArgs),
     /// Run policy unit-test suites.
     #[command(after_help = EXIT_CODES)]
-    Test(eval_cmd::TestArgs),
+    Test(commands::test::TestArgs),
     /// Authorize Cedar requests against a policy store (Verified Permissions' JSON shapes).
     #[command(after_help = EXIT_CODES)]
-    Authorize(cedar_cmd::AuthorizeArgs),
+    Authorize(commands::authorize::AuthorizeArgs),
     /// Cognito tokens: mint, verify, decode.
     #[command(subcommand, after_help = EXIT_CODES)]
-    Token(cognito_cmd::TokenCommand),
+    Token(commands::token::TokenCommand),
     /// Identity pools: token or claims + pool config + request → role and decision.
     #[command(subcommand, after_help = EXIT_CODES)]
     Pool(PoolCommand),
@@ -125,7 +126,7 @@ pub enum Command {
 pub enum PoolCommand {
     /// Decide requests made with an identity pool's credentials.
     #[command(after_help = EXIT_CODES)]
-    Eval(cognito_cmd::PoolArgs),
+    Eval(commands::pool::PoolArgs),
 }
 
 /// Parses `args` (program name first) and runs the command. Usage errors print clap's message and exit 1,
@@ -183,12 +184,12 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             format,
             quiet,
             paths,
-        } => validate_cmd::run(&paths, ty, partition, format, quiet, out, err),
-        Command::Eval(a) => eval_cmd::run_eval(&a, out, err),
-        Command::Test(a) => eval_cmd::run_test(&a, out, err),
-        Command::Authorize(a) => cedar_cmd::run(&a, out, err),
-        Command::Token(t) => cognito_cmd::run_token(&t, out, err),
-        Command::Pool(PoolCommand::Eval(a)) => cognito_cmd::run_pool(&a, out, err),
+        } => commands::validate::run(&paths, ty, partition, format, quiet, out, err),
+        Command::Eval(a) => commands::eval::run_eval(&a, out, err),
+        Command::Test(a) => commands::test::run_test(&a, out, err),
+        Command::Authorize(a) => commands::authorize::run(&a, out, err),
+        Command::Token(t) => commands::token::run_token(&t, out, err),
+        Command::Pool(PoolCommand::Eval(a)) => commands::pool::run_pool(&a, out, err),
     };
     match r {
         Ok(code) => code,

@@ -1,83 +1,12 @@
-//! `policy-check validate`.
+//! `policy-check validate`: parse and validate policies and Cedar stores.
 
 use std::io::Write;
 
-use iam_policy::{Diagnostic, PolicyDocument, PolicyType, Source, ValidateOptions};
+use iam_policy::ValidateOptions;
 
+use crate::policies::*;
+use crate::report::*;
 use crate::{Format, TypeArg};
-
-/// Guesses a document's type from its statements (see [`TypeArg::Auto`]).
-pub fn infer_type(doc: &PolicyDocument) -> PolicyType {
-    let with_principal = doc
-        .statements
-        .iter()
-        .filter(|s| s.principal.is_some())
-        .count();
-    if with_principal == 0 {
-        return PolicyType::Identity;
-    }
-    let trust = doc.statements.iter().all(|s| {
-        s.action
-            .as_ref()
-            .is_some_and(|a| a.items.iter().all(|i| i.service.as_deref() == Some("sts")))
-    });
-    if trust {
-        PolicyType::Trust
-    } else {
-        PolicyType::Resource
-    }
-}
-
-fn to_type(t: TypeArg) -> Option<PolicyType> {
-    Some(match t {
-        TypeArg::Auto => return None,
-        TypeArg::Identity => PolicyType::Identity,
-        TypeArg::Resource => PolicyType::Resource,
-        TypeArg::Trust => PolicyType::Trust,
-        TypeArg::Boundary => PolicyType::Boundary,
-        TypeArg::Scp => PolicyType::Scp,
-        TypeArg::Rcp => PolicyType::Rcp,
-        TypeArg::Session => PolicyType::Session,
-    })
-}
-
-/// Renders one diagnostic for humans, without colour, at `width` columns.
-pub fn render(d: &Diagnostic, src: &Source, width: usize) -> String {
-    let handler =
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_width(width)
-            .with_links(false);
-    let mut s = String::new();
-    let located = d.with_source(src);
-    if d.wants_one_line(src) || handler.render_report(&mut s, &located).is_err() {
-        let (l, c) = src.line_col(d.span.start);
-        s = format!(
-            "{}:{l}:{c}: {}: {}\n",
-            src.name(),
-            d.severity.as_str(),
-            iam_policy::printable(&d.message)
-        );
-    }
-    s
-}
-
-/// One diagnostic as a JSON object.
-pub fn to_json(d: &Diagnostic, src: &Source) -> serde_json::Value {
-    let (line, column) = src.line_col(d.span.start);
-    let (end_line, end_column) = src.line_col(d.span.end);
-    serde_json::json!({
-        "file": src.name(),
-        "line": line,
-        "column": column,
-        "end_line": end_line,
-        "end_column": end_column,
-        "code": d.code,
-        "severity": d.severity.as_str(),
-        "message": d.message,
-        "help": d.help,
-        "aws_code": d.aws_code,
-    })
-}
 
 pub(crate) fn run(
     paths: &[String],

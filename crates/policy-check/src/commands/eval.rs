@@ -1,0 +1,107 @@
+//! `policy-check eval`: decide requests against IAM policies in every layer.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use iam_policy::PolicyType;
+
+use crate::Format;
+use crate::input::*;
+use crate::policies::*;
+use crate::report::*;
+
+/// Arguments of `eval`.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Identity-based policies of the principal.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policies: Vec<PathBuf>,
+    /// The resource's resource-based policy (or a role's trust policy).
+    #[arg(long = "resource-policy", value_name = "FILE")]
+    pub resource_policy: Option<PathBuf>,
+    /// Permissions boundary.
+    #[arg(long = "boundary", value_name = "FILE")]
+    pub boundaries: Vec<PathBuf>,
+    /// Service control policies, one per organization level from the root down.
+    #[arg(long = "scp", value_name = "FILE")]
+    pub scps: Vec<PathBuf>,
+    /// Resource control policies, one per organization level from the root down.
+    #[arg(long = "rcp", value_name = "FILE")]
+    pub rcps: Vec<PathBuf>,
+    /// Session policy.
+    #[arg(long = "session-policy", value_name = "FILE")]
+    pub session: Option<PathBuf>,
+    /// Request file: one JSON request, a JSON array of requests, or JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    pub request: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+pub(crate) fn run_eval(
+    a: &EvalArgs,
+    out: &mut dyn Write,
+    _err: &mut dyn Write,
+) -> Result<u8, String> {
+    let mut files = PolicyFiles::default();
+    for p in &a.policies {
+        files.identity.push(load_policy(p, PolicyType::Identity)?);
+    }
+    if let Some(p) = &a.resource_policy {
+        let bytes = crate::read_file(p)?;
+        let name = p.display().to_string();
+        let (_, doc, _) = iam_policy::parse_bytes(&name, &bytes);
+        let ty = doc
+            .as_ref()
+            .map_or(PolicyType::Resource, crate::policies::infer_type);
+        let ty = if ty == PolicyType::Identity {
+            PolicyType::Resource
+        } else {
+            ty
+        };
+        files.resource = Some(load_policy_text(&name, &bytes, ty)?);
+    }
+    for p in &a.boundaries {
+        files.boundary.push(load_policy(p, PolicyType::Boundary)?);
+    }
+    if let Some(p) = &a.session {
+        files.session.push(load_policy(p, PolicyType::Session)?);
+    }
+    for p in &a.scps {
+        files.scps.push(vec![load_policy(p, PolicyType::Scp)?]);
+    }
+    for p in &a.rcps {
+        files.rcps.push(vec![load_policy(p, PolicyType::Rcp)?]);
+    }
+    let requests = read_requests(&a.request)?;
+    if requests.is_empty() {
+        return Err(format!("{}: no requests", a.request.display()));
+    }
+    let auth = files.compile()?;
+    let mut any_deny = false;
+    for (_, r) in &requests {
+        let ex = auth.explain(&r.as_request());
+        any_deny |= ex.outcome.decision.is_deny();
+        match a.format {
+            Format::Json => {
+                let mut v = outcome_json(&auth, &ex);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("request".into(), serde_json::json!({"action": r.action, "resource": r.resource, "principal": r.principal}));
+                }
+                let _ = writeln!(out, "{v}");
+            }
+            Format::Human => {
+                let _ = writeln!(
+                    out,
+                    "{} {} on {}",
+                    r.principal.as_deref().unwrap_or("(anonymous)"),
+                    r.action,
+                    r.resource
+                );
+                let _ = write!(out, "{}", explain_text(&auth, &ex));
+            }
+        }
+    }
+    Ok(if any_deny { 2 } else { 0 })
+}

@@ -1,0 +1,9 @@
+//! One module per command. A command reads its input through [`crate::input`] and
+//! [`crate::policies`], decides, and prints through [`crate::report`]; no command imports another.
+
+pub mod authorize;
+pub mod eval;
+pub mod pool;
+pub mod test;
+pub mod token;
+pub mod validate;

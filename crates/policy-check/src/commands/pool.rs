@@ -1,0 +1,106 @@
+//! `policy-check pool eval`: decide requests made with identity-pool credentials.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use cognito::IdentityPool;
+use serde_json::Value;
+
+use crate::Format;
+use crate::input::*;
+use crate::report::*;
+
+/// `pool eval`.
+#[derive(Debug, clap::Args)]
+pub struct PoolArgs {
+    /// Identity-pool configuration (JSON).
+    #[arg(long)]
+    pub pool: PathBuf,
+    /// A user-pool ID token (or a file holding it); needs --jwks, --user-pool-id, --client-id.
+    #[arg(long, conflicts_with_all = ["claims", "guest"])]
+    pub token: Option<String>,
+    /// JWKS file or URL for --token.
+    #[arg(long)]
+    pub jwks: Option<String>,
+    /// User pool id for --token.
+    #[arg(long)]
+    pub user_pool_id: Option<String>,
+    /// App client id for --token.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Verify as of this Unix time (default: now).
+    #[arg(long)]
+    pub now: Option<i64>,
+    /// Unverified ID-token claims (JSON file), for tests that do not sign.
+    #[arg(long, conflicts_with = "guest")]
+    pub claims: Option<PathBuf>,
+    /// An unauthenticated (guest) identity.
+    #[arg(long)]
+    pub guest: bool,
+    /// Role requested with GetCredentialsForIdentity (enhanced flow).
+    #[arg(long, conflicts_with = "basic_flow_role")]
+    pub custom_role_arn: Option<String>,
+    /// Basic (classic) flow: the client assumes this role with the pool's OpenID token.
+    #[arg(long)]
+    pub basic_flow_role: Option<String>,
+    /// Request file (as for `eval`; `principal` is ignored: the role session is the principal).
+    #[arg(long)]
+    pub request: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+pub(crate) fn run_pool(
+    a: &PoolArgs,
+    out: &mut dyn Write,
+    _err: &mut dyn Write,
+) -> Result<u8, String> {
+    let pool = IdentityPool::load(&a.pool)?;
+    let claims_json = match &a.claims {
+        Some(p) => Some(
+            serde_json::from_str::<Value>(
+                &std::fs::read_to_string(p)
+                    .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?,
+            )
+            .map_err(|e| format!("{}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    let token = a.token.as_deref().map(token_text).transpose()?;
+    let verify = match (&a.jwks, &a.user_pool_id, &a.client_id) {
+        (Some(j), Some(p), Some(c)) => Some((j.as_str(), p.as_str(), c.as_str())),
+        _ => None,
+    };
+    if token.is_none() && claims_json.is_none() && !a.guest {
+        return Err("give --token, --claims or --guest".into());
+    }
+    // A token Cognito would refuse is an error (exit 1), not a decision.
+    let claims = claims_from(
+        token.as_deref(),
+        claims_json.as_ref(),
+        verify,
+        Path::new("."),
+        a.now,
+    )?;
+    let requests = crate::input::read_requests(&a.request)?;
+    let mut any_deny = false;
+    for (v, _) in &requests {
+        let req = pool_request(v, &a.request.display().to_string())?;
+        let d = match &a.basic_flow_role {
+            Some(role) => pool.decide_basic(claims.as_ref(), role, &req),
+            None => pool.decide(claims.as_ref(), a.custom_role_arn.as_deref(), &req),
+        }
+        .map_err(|e| e.to_string())?;
+        any_deny |= d.decision.is_deny();
+        match a.format {
+            Format::Json => {
+                let _ = writeln!(out, "{}", pool_decision_json(&req, &d));
+            }
+            Format::Human => {
+                let _ = write!(out, "{}", pool_decision_text(&req, &d));
+            }
+        }
+    }
+    Ok(if any_deny { 2 } else { 0 })
+}

@@ -1,0 +1,329 @@
+//! Reading what users give: request files, tokens and claims, AVP request documents.
+
+use std::path::Path;
+
+use authz_core::{Context, ContextValue, Request};
+use cedar_bridge::avp::{self, TokenClaims};
+use cedar_bridge::{BridgeError, PolicyStore};
+use cognito::{JwksSource, PoolRequest, TokenUse, VerifiedClaims, Verifier, VerifierConfig};
+use serde_json::{Value, json};
+
+/// A request as read from JSON, owning its strings.
+#[derive(Debug, Clone)]
+pub struct OwnedRequest {
+    /// Principal ARN, service, provider, or `None` (anonymous).
+    pub principal: Option<String>,
+    /// `service:Action`.
+    pub action: String,
+    /// Resource ARN.
+    pub resource: String,
+    /// Resource account.
+    pub resource_account: Option<String>,
+    /// The principal has a permissions boundary.
+    pub has_boundary: bool,
+    /// The IAM user behind a federated-user session.
+    pub session_issuer: Option<String>,
+    /// Context.
+    pub context: Context,
+}
+
+impl OwnedRequest {
+    /// Borrows it as a [`Request`].
+    pub fn as_request(&self) -> Request<'_> {
+        Request {
+            principal: self.principal.as_deref(),
+            action: &self.action,
+            resource: &self.resource,
+            resource_account: self.resource_account.as_deref(),
+            has_boundary: self.has_boundary,
+            session_issuer: self.session_issuer.as_deref(),
+            context: &self.context,
+        }
+    }
+}
+
+pub(crate) const REQUEST_FIELDS: &[&str] = &[
+    "principal",
+    "action",
+    "resource",
+    "context",
+    "resource_account",
+    "principal_has_boundary",
+    "session_issuer",
+    "expect",
+    "sid",
+    "name",
+];
+
+/// Reads a request object. Errors name the field.
+pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, String> {
+    let obj = v
+        .as_object()
+        .ok_or_else(|| format!("{what}: a request must be a JSON object"))?;
+    for k in obj.keys() {
+        if !REQUEST_FIELDS.contains(&k.as_str()) {
+            return Err(format!(
+                "{what}: unknown field `{k}` (fields: principal, action, resource, context, resource_account, principal_has_boundary, session_issuer)"
+            ));
+        }
+    }
+    let string = |k: &str, required: bool| -> Result<Option<String>, String> {
+        match obj.get(k) {
+            None | Some(Value::Null) if !required => Ok(None),
+            None | Some(Value::Null) => Err(format!("{what}: missing field `{k}`")),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(format!(
+                "{what}: field `{k}` must be a string, found {other}"
+            )),
+        }
+    };
+    let action = string("action", true)?.unwrap_or_default();
+    if !action.contains(':') || action.contains(['*', '?']) {
+        return Err(format!(
+            "{what}: field `action` must be one concrete service:Action, found `{action}`"
+        ));
+    }
+    let resource = string("resource", true)?.unwrap_or_default();
+    if resource.is_empty() {
+        return Err(format!("{what}: field `resource` is empty"));
+    }
+    let mut context = Context::new();
+    if let Some(c) = obj.get("context") {
+        let c = c
+            .as_object()
+            .ok_or_else(|| format!("{what}: field `context` must be an object"))?;
+        for (k, v) in c {
+            let scalar = |x: &Value| -> Result<String, String> {
+                match x {
+                    Value::String(s) => Ok(s.clone()),
+                    Value::Number(n) => Ok(n.to_string()),
+                    Value::Bool(b) => Ok(b.to_string()),
+                    other => Err(format!(
+                        "{what}: context key `{k}` has an unsupported value {other}"
+                    )),
+                }
+            };
+            let cv = match v {
+                Value::Array(items) => {
+                    ContextValue::multi(items.iter().map(scalar).collect::<Result<Vec<_>, _>>()?)
+                }
+                other => ContextValue::single(scalar(other)?),
+            };
+            context.insert_value(k, cv);
+        }
+    }
+    let has_boundary = match obj.get("principal_has_boundary") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(format!(
+                "{what}: field `principal_has_boundary` must be a boolean, found {other}"
+            ));
+        }
+    };
+    Ok(OwnedRequest {
+        principal: string("principal", false)?,
+        action,
+        resource,
+        resource_account: string("resource_account", false)?,
+        has_boundary,
+        session_issuer: string("session_issuer", false)?,
+        context,
+    })
+}
+
+/// Reads a request file: one object, an array, or JSON Lines.
+pub fn read_requests(path: &Path) -> Result<Vec<(Value, OwnedRequest)>, String> {
+    let text = String::from_utf8(crate::read_file(path)?)
+        .map_err(|_| format!("{}: not UTF-8", path.display()))?;
+    let name = path.display();
+    let values: Vec<Value> = match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Array(items)) => items,
+        Ok(v) => vec![v],
+        Err(first) => {
+            let mut out = Vec::new();
+            for (i, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
+                out.push(serde_json::from_str(line).map_err(|e| {
+                    if i == 0 {
+                        format!("{name}: {first}")
+                    } else {
+                        format!("{name}:{}: {e}", i + 1)
+                    }
+                })?);
+            }
+            out
+        }
+    };
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let r = request_from_json(&v, &format!("{name}: request #{}", i + 1))?;
+            Ok((v, r))
+        })
+        .collect()
+}
+
+pub(crate) fn token_text(arg: &str) -> Result<String, String> {
+    let p = Path::new(arg);
+    if arg.len() < 4096 && p.is_file() {
+        return std::fs::read_to_string(p)
+            .map(|s| s.trim().to_string())
+            .map_err(|e| format!("cannot read `{arg}`: {e}"));
+    }
+    Ok(arg.trim().to_string())
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+/// A JWKS source from a file path or an http(s) URL.
+pub fn jwks_source(arg: &str, base: &Path) -> Result<JwksSource, String> {
+    if arg.starts_with("http://") || arg.starts_with("https://") {
+        return Ok(JwksSource::remote(arg));
+    }
+    let path = base.join(arg);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read JWKS `{}`: {e}", path.display()))?;
+    JwksSource::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Claims for a pool evaluation: verified from a token, or given explicitly (unverified).
+pub fn claims_from(
+    token: Option<&str>,
+    claims: Option<&Value>,
+    verify: Option<(&str, &str, &str)>,
+    base: &Path,
+    at: Option<i64>,
+) -> Result<Option<VerifiedClaims>, String> {
+    if let Some(t) = token {
+        let (jwks, pool, client) =
+            verify.ok_or("a token needs a JWKS, a user pool id and a client id")?;
+        let v = Verifier::new(
+            VerifierConfig::for_pool(pool, client, TokenUse::Id),
+            jwks_source(jwks, base)?,
+        );
+        return v
+            .verify_at(t, at.unwrap_or_else(now))
+            .map(Some)
+            .map_err(|e| format!("token refused: {e} ({})", e.code()));
+    }
+    if let Some(c) = claims {
+        let m = c.as_object().ok_or("claims must be a JSON object")?.clone();
+        return VerifiedClaims::from_unverified_claims(m)
+            .map(Some)
+            .map_err(|e| format!("claims refused: {e}"));
+    }
+    Ok(None)
+}
+
+/// Turns a request JSON (as for `eval`) into a pool request.
+pub fn pool_request(v: &Value, what: &str) -> Result<PoolRequest, String> {
+    let r = crate::input::request_from_json(v, what)?;
+    Ok(PoolRequest {
+        action: r.action,
+        resource: r.resource,
+        resource_account: r.resource_account,
+        context: r.context,
+        guest_id: None,
+    })
+}
+
+pub(crate) fn read_json(p: &Path) -> Result<Value, String> {
+    let text =
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Resolves token fields given as file paths (relative to `base`).
+pub fn resolve_tokens(req: &mut Value, base: &Path) {
+    for k in ["identityToken", "accessToken"] {
+        if let Some(Value::String(t)) = req.get(k) {
+            let p = base.join(t);
+            if t.len() < 1024
+                && p.is_file()
+                && let Ok(s) = std::fs::read_to_string(&p)
+                && let Some(o) = req.as_object_mut()
+            {
+                o.insert(k.into(), Value::String(s.trim().to_string()));
+            }
+        }
+    }
+}
+
+/// Decides every request of an AVP or cedar CLI request document; returns the AVP response and the
+/// shared decisions.
+pub fn run_request(
+    store: &PolicyStore,
+    store_dir: &Path,
+    req: &Value,
+    entities: Option<&Value>,
+    now: Option<i64>,
+    claims: &TokenClaims,
+) -> Result<(Value, Vec<authz_core::Decision>), BridgeError> {
+    let tokens = if claims.identity.is_some() || claims.access.is_some() {
+        claims.clone()
+    } else {
+        avp::verify_request_tokens(store, req, store_dir, now)?
+    };
+    let shared = req.get("entities").or(entities);
+    if let Some(list) = req.get("requests") {
+        let list = list
+            .as_array()
+            .ok_or_else(|| BridgeError::Request("`requests` must be an array".into()))?;
+        if list.is_empty() || list.len() > 30 {
+            return Err(BridgeError::Request(format!(
+                "a batch holds 1 to 30 requests, this one {}",
+                list.len()
+            )));
+        }
+        let with_token = tokens.identity.is_some() || tokens.access.is_some();
+        if with_token {
+            if let Some(i) = list.iter().position(|r| r.get("principal").is_some()) {
+                return Err(BridgeError::Request(format!(
+                    "requests[{i}]: BatchIsAuthorizedWithToken takes the principal from the token; a request may not name one"
+                )));
+            }
+        } else {
+            // BatchIsAuthorized: either the principal or the resource is the same in every request.
+            let same = |k: &str| {
+                list.windows(2)
+                    .all(|w| matches!(w, [a, b] if a.get(k) == b.get(k)))
+            };
+            if !same("principal") && !same("resource") {
+                return Err(BridgeError::Request(
+                    "BatchIsAuthorized: the requests must all have the same principal or all the same resource".into(),
+                ));
+            }
+        }
+        let mut results = Vec::new();
+        let mut decisions = Vec::new();
+        for r in list {
+            let a = avp::decide(store, r, &tokens, shared)?;
+            decisions.push(a.decision);
+            let mut item = a.response.clone();
+            if let Some(o) = item.as_object_mut() {
+                o.remove("principal");
+                o.insert("request".into(), r.clone());
+            }
+            results.push(item);
+        }
+        let mut out = json!({"results": results});
+        if tokens.identity.is_some() || tokens.access.is_some() {
+            let a = avp::decide(store, list.first().unwrap_or(&Value::Null), &tokens, shared)?;
+            if let (Some(o), Some(p)) = (out.as_object_mut(), a.response.get("principal")) {
+                o.insert("principal".into(), p.clone());
+            }
+        }
+        return Ok((out, decisions));
+    }
+    let a = avp::decide(store, req, &tokens, shared)?;
+    Ok((a.response, vec![a.decision]))
+}

@@ -1,0 +1,215 @@
+//! Rendering, in one place: diagnostics, IAM explanations, identity-pool decisions (text and JSON).
+
+use cognito::{PoolDecision, PoolRequest};
+use iam_eval::{Authorizer, Explanation, Verdict};
+use iam_policy::{Diagnostic, Source};
+use serde_json::{Value, json};
+
+/// A decision as JSON.
+pub fn outcome_json(auth: &Authorizer, ex: &Explanation) -> Value {
+    let o = ex.outcome;
+    let decided = o.decided_by.and_then(|at| auth.statement(at)).map(|i| {
+        let (file, line, column) = i.location();
+        serde_json::json!({"policy": file, "sid": i.sid(), "statement": i.at.statement, "line": line, "column": column})
+    });
+    let statements: Vec<Value> = ex
+        .statements
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "statement": s.label,
+                "sid": s.sid,
+                "effect": s.effect.as_str(),
+                "applies": s.verdict == Verdict::Applies,
+                "reason": reason(s),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "decision": o.decision.as_str(),
+        "decided_by": decided,
+        "blocked_by": o.blocked_by.map(|l| l.to_string()),
+        "statements": statements,
+        "missing_context": ex.missing_context,
+    })
+}
+
+/// Why a statement did or did not apply, in words.
+pub fn reason(s: &iam_eval::StatementExplanation) -> String {
+    match &s.verdict {
+        Verdict::Applies => "applies".into(),
+        Verdict::ActionNotMatched => "action not matched".into(),
+        Verdict::ResourceNotMatched => "resource not matched".into(),
+        Verdict::PrincipalNotMatched => "principal not matched".into(),
+        Verdict::ConditionFailed(i) => match s.conditions.get(*i) {
+            Some(c) => {
+                let req = match &c.request_values {
+                    None => "absent".to_string(),
+                    Some(v) => format!("{v:?}"),
+                };
+                let mut r = format!(
+                    "condition {} `{}` failed: policy {:?}, request {req}",
+                    c.operator, c.key, c.policy_values
+                );
+                if let Some(n) = &c.note {
+                    r.push_str(&format!(" ({n})"));
+                }
+                r
+            }
+            None => "condition failed".into(),
+        },
+    }
+}
+
+/// Human-readable explanation.
+pub fn explain_text(auth: &Authorizer, ex: &Explanation) -> String {
+    let o = ex.outcome;
+    let mut s = format!("decision: {}", o.decision);
+    if let Some(i) = o.decided_by.and_then(|at| auth.statement(at)) {
+        s.push_str(&format!(" by {}", i.label()));
+    } else if let Some(l) = o.blocked_by {
+        s.push_str(&format!(" (no allow from the {l})"));
+    }
+    s.push('\n');
+    s.push_str(&statements_text(ex));
+    s
+}
+
+/// The per-statement lines of an explanation (and the missing context keys), without the decision line.
+pub fn statements_text(ex: &Explanation) -> String {
+    let mut s = String::new();
+    for st in &ex.statements {
+        let mark = if st.verdict == Verdict::Applies {
+            "✓"
+        } else {
+            "✗"
+        };
+        s.push_str(&format!(
+            "  {mark} {} {}: {}\n",
+            st.effect.as_str(),
+            st.label,
+            reason(st)
+        ));
+    }
+    if !ex.missing_context.is_empty() {
+        s.push_str(&format!(
+            "  missing context keys: {}\n",
+            ex.missing_context.join(", ")
+        ));
+    }
+    s
+}
+
+/// The keys of a decision's context that the session owns (identity id, principal, tags, …), sorted.
+pub(crate) fn session_context(d: &PoolDecision) -> Vec<(String, Vec<String>)> {
+    let mut v: Vec<(String, Vec<String>)> = d
+        .context
+        .iter()
+        .filter(|(k, _)| cognito::is_session_key(k))
+        .map(|(k, v)| (k.to_string(), v.values().to_vec()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A pool decision as JSON: decision, role, reasons, the identity id and session context the request
+/// was evaluated with, and the explanation.
+pub fn pool_decision_json(req: &PoolRequest, d: &PoolDecision) -> Value {
+    let session: serde_json::Map<String, Value> = session_context(d)
+        .into_iter()
+        .map(|(k, v)| {
+            let val = if k == "cognito-identity.amazonaws.com:amr" {
+                json!(v)
+            } else {
+                json!(v.first())
+            };
+            (k, val)
+        })
+        .collect();
+    let statements: Vec<Value> = d
+        .explanation
+        .iter()
+        .flat_map(|e| &e.statements)
+        .map(|s| {
+            json!({"statement": s.label, "sid": s.sid, "effect": s.effect.as_str(),
+                   "applies": s.verdict == iam_eval::Verdict::Applies,
+                   "reason": crate::report::reason(s)})
+        })
+        .collect();
+    json!({
+        "request": {"action": req.action, "resource": req.resource},
+        "decision": d.decision.as_str(),
+        "role": d.role.as_ref().map(|r| &r.role_arn),
+        "role_reason": d.role.as_ref().map(|r| &r.reason),
+        "reason": d.reason,
+        "identity_id": d.context.get("cognito-identity.amazonaws.com:sub").and_then(|v| v.values().first()),
+        "session_context": session,
+        "statements": statements,
+        "missing_context": d.explanation.as_ref().map(|e| &e.missing_context),
+    })
+}
+
+/// A pool decision for people, in the same words as `eval`.
+pub fn pool_decision_text(req: &PoolRequest, d: &PoolDecision) -> String {
+    let mut s = format!("{} on {}\n", req.action, req.resource);
+    s.push_str(&format!("decision: {} — {}\n", d.decision, d.reason));
+    if let Some(r) = &d.role {
+        s.push_str(&format!("  role: {} ({})\n", r.role_arn, r.reason));
+    }
+    if let Some(id) = d
+        .context
+        .get("cognito-identity.amazonaws.com:sub")
+        .and_then(|v| v.values().first())
+    {
+        s.push_str(&format!("  identity id: {id}\n"));
+    }
+    let session = session_context(d);
+    if !session.is_empty() {
+        s.push_str("  session context (derived; a request may not change it):\n");
+        for (k, v) in session {
+            s.push_str(&format!("    {k} = {}\n", v.join(", ")));
+        }
+    }
+    if let Some(ex) = &d.explanation {
+        s.push_str(&crate::report::statements_text(ex));
+    }
+    s
+}
+
+/// Renders one diagnostic for humans, without colour, at `width` columns.
+pub fn render(d: &Diagnostic, src: &Source, width: usize) -> String {
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(width)
+            .with_links(false);
+    let mut s = String::new();
+    let located = d.with_source(src);
+    if d.wants_one_line(src) || handler.render_report(&mut s, &located).is_err() {
+        let (l, c) = src.line_col(d.span.start);
+        s = format!(
+            "{}:{l}:{c}: {}: {}\n",
+            src.name(),
+            d.severity.as_str(),
+            iam_policy::printable(&d.message)
+        );
+    }
+    s
+}
+
+/// One diagnostic as a JSON object.
+pub fn to_json(d: &Diagnostic, src: &Source) -> serde_json::Value {
+    let (line, column) = src.line_col(d.span.start);
+    let (end_line, end_column) = src.line_col(d.span.end);
+    serde_json::json!({
+        "file": src.name(),
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
+        "code": d.code,
+        "severity": d.severity.as_str(),
+        "message": d.message,
+        "help": d.help,
+        "aws_code": d.aws_code,
+    })
+}

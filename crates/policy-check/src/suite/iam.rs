@@ -1,0 +1,89 @@
+//! IAM cases: a request against identity, resource, boundary, session, SCP and RCP policies.
+
+use std::path::Path;
+
+use authz_core::Decision;
+use iam_eval::Authorizer;
+use serde_json::Value;
+
+use super::{CaseResult, Compare, POLICY_KEYS, files_for};
+use crate::input::request_from_json;
+use crate::policies::PolicyFiles;
+use crate::report::explain_text;
+
+/// Runs one IAM case. `shared` caches the suite-level policies, compiled once for every case that does
+/// not bring its own.
+pub(crate) fn iam_case(
+    suite: &serde_json::Map<String, Value>,
+    obj: &serde_json::Map<String, Value>,
+    base: &Path,
+    (name, case_name, what): (&str, &str, &str),
+    shared: &mut Option<Result<Authorizer, String>>,
+) -> Result<CaseResult, String> {
+    let own_policies = POLICY_KEYS.iter().any(|k| obj.contains_key(*k));
+    let auth = if own_policies {
+        files_for(suite, obj, base).and_then(PolicyFiles::compile)
+    } else {
+        shared
+            .get_or_insert_with(|| {
+                files_for(suite, &serde_json::Map::new(), base).and_then(PolicyFiles::compile)
+            })
+            .clone()
+    };
+    let mk = |expect: String, actual: String, pass: bool, detail: String| {
+        CaseResult::new(name, case_name, expect, actual, pass, detail)
+    };
+    if let Some(code) = obj.get("expect_error") {
+        let code = code
+            .as_str()
+            .ok_or_else(|| format!("{what}: `expect_error` must be a diagnostic code string"))?;
+        if let Err(e) = &auth
+            && e.starts_with("cannot read")
+        {
+            return Err(format!("{what}: {e}"));
+        }
+        let r = match &auth {
+            Err(e) if e.contains(code) => mk(
+                format!("Error {code}"),
+                format!("Error {code}"),
+                true,
+                String::new(),
+            ),
+            Err(e) => mk(format!("Error {code}"), "Error".into(), false, e.clone()),
+            Ok(_) => mk(
+                format!("Error {code}"),
+                "accepted".into(),
+                false,
+                "the policies were accepted".into(),
+            ),
+        };
+        return Ok(r);
+    }
+    let expect: Decision = obj
+        .get("expect")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what}: missing `expect` (Allow, ExplicitDeny or ImplicitDeny)"))?
+        .parse()
+        .map_err(|e| format!("{what}: {e}"))?;
+    let req = request_from_json(
+        obj.get("request")
+            .ok_or_else(|| format!("{what}: missing `request`"))?,
+        what,
+    )?;
+    // Policies that cannot be loaded leave the expectation uncheckable: bad input, not a failed test.
+    let auth = auth.map_err(|e| format!("{what}: {e}"))?;
+    // Decide on the hot path; build the explanation only for a failing case.
+    let request = req.as_request();
+    let outcome = auth.evaluate(&request);
+    let decided_sid = outcome
+        .decided_by
+        .and_then(|at| auth.statement(at))
+        .and_then(|i| i.sid().map(str::to_string));
+    let mut cmp = Compare::new(expect, outcome.decision);
+    cmp.sid(obj, decided_sid.as_deref(), what)?;
+    let mut detail = cmp.detail;
+    if !cmp.pass {
+        detail.push_str(&explain_text(&auth, &auth.explain(&request)));
+    }
+    Ok(mk(cmp.expect, cmp.actual, cmp.pass, detail))
+}

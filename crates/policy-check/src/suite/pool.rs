@@ -1,0 +1,140 @@
+//! Identity-pool cases: claims, a token or a guest, through a pool configuration.
+
+use std::path::Path;
+
+use authz_core::Decision;
+use serde_json::Value;
+
+use crate::suite::*;
+
+/// A case decided through an identity pool: claims (unverified), a token (verified with the suite's
+/// `token_verifier`), or a guest.
+pub(crate) fn pool_case(
+    suite: &serde_json::Map<String, Value>,
+    obj: &serde_json::Map<String, Value>,
+    base: &Path,
+    name: &str,
+    case_name: &str,
+    what: &str,
+) -> Result<CaseResult, String> {
+    let pool_path = suite
+        .get("identity_pool")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            format!("{what}: claims, token or guest need a suite-level `identity_pool`")
+        })?;
+    let pool =
+        cognito::IdentityPool::load(&base.join(pool_path)).map_err(|e| format!("{what}: {e}"))?;
+    let req = crate::input::pool_request(
+        obj.get("request")
+            .ok_or_else(|| format!("{what}: missing `request`"))?,
+        what,
+    )?;
+    let verifier = suite.get("token_verifier");
+    let verify = verifier.map(|v| {
+        (
+            v.get("jwks").and_then(Value::as_str).unwrap_or(""),
+            v.get("user_pool_id").and_then(Value::as_str).unwrap_or(""),
+            v.get("client_id").and_then(Value::as_str).unwrap_or(""),
+        )
+    });
+    let token = match obj.get("token") {
+        None => None,
+        Some(Value::String(t)) => {
+            // A token may be given inline or as a file next to the suite.
+            let p = base.join(t);
+            let looks_like_jwt = t.split('.').count() == 3 && !t.contains(['/', '\\']);
+            if looks_like_jwt && !p.is_file() {
+                Some(t.clone())
+            } else {
+                Some(
+                    std::fs::read_to_string(&p)
+                        .map(|s| s.trim().to_string())
+                        .map_err(|e| {
+                            format!("{what}: cannot read token file `{}`: {e}", p.display())
+                        })?,
+                )
+            }
+        }
+        Some(other) => return Err(format!("{what}: `token` must be a string, found {other}")),
+    };
+    let at = obj.get("now").and_then(Value::as_i64);
+    // Refusals before any policy is evaluated (a token that fails verification, a provider the pool does
+    // not trust, a request that overrides the session's keys) are errors with a code, not decisions.
+    let result = crate::input::claims_from(token.as_deref(), obj.get("claims"), verify, base, at)
+        .and_then(|claims| {
+            match obj.get("basic_flow_role").and_then(Value::as_str) {
+                Some(role) => pool.decide_basic(claims.as_ref(), role, &req),
+                None => pool.decide(
+                    claims.as_ref(),
+                    obj.get("custom_role_arn").and_then(Value::as_str),
+                    &req,
+                ),
+            }
+            .map_err(|e| e.to_string())
+        });
+    if let Some(want) = obj.get("expect_error") {
+        let want = want
+            .as_str()
+            .ok_or_else(|| format!("{what}: `expect_error` must be an error code string"))?;
+        let (actual, pass, detail) = match &result {
+            Err(e) if e.contains(want) => (format!("Error {want}"), true, String::new()),
+            Err(e) => ("Error".to_string(), false, e.clone()),
+            Ok(d) => (d.decision.to_string(), false, d.reason.clone()),
+        };
+        return Ok(CaseResult::new(
+            name,
+            case_name,
+            format!("Error {want}"),
+            actual,
+            pass,
+            detail,
+        ));
+    }
+    let expect: Decision = obj
+        .get("expect")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what}: missing `expect`"))?
+        .parse()
+        .map_err(|e| format!("{what}: {e}"))?;
+    let d = match result {
+        Ok(d) => d,
+        Err(e) => {
+            return Ok(CaseResult::new(
+                name,
+                case_name,
+                expect.to_string(),
+                "Error".into(),
+                false,
+                e,
+            ));
+        }
+    };
+    let mut cmp = Compare::new(expect, d.decision);
+    let decided_sid = d.explanation.as_ref().and_then(|ex| {
+        let at = ex.outcome.decided_by?;
+        ex.statements
+            .iter()
+            .find(|s| s.at == at)
+            .and_then(|s| s.sid.clone())
+    });
+    cmp.sid(obj, decided_sid.as_deref(), what)?;
+    match obj.get("role") {
+        None => {}
+        Some(Value::String(want)) => {
+            cmp.field("role", want, d.role.as_ref().map(|r| r.role_arn.as_str()));
+        }
+        Some(other) => {
+            return Err(format!(
+                "{what}: `role` must be a role ARN string, found {other}"
+            ));
+        }
+    }
+    let mut detail = cmp.detail;
+    if !cmp.pass {
+        detail.push_str(&crate::report::pool_decision_text(&req, &d));
+    }
+    Ok(CaseResult::new(
+        name, case_name, cmp.expect, cmp.actual, cmp.pass, detail,
+    ))
+}
