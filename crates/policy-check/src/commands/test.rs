@@ -21,11 +21,7 @@ pub(crate) fn run_test(
     out: &mut dyn Write,
     _err: &mut dyn Write,
 ) -> Result<u8, String> {
-    let suites = find_suites(&a.suites)?;
-    let mut results = Vec::new();
-    for s in &suites {
-        results.extend(run_suite(s)?);
-    }
+    let results = run_all(&find_suites(&a.suites)?)?;
     let failed = results.iter().filter(|r| !r.pass).count();
     match a.format {
         Format::Json => {

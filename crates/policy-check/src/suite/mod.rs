@@ -350,9 +350,47 @@ pub fn find_suites(args: &[String]) -> Result<Vec<PathBuf>, String> {
 
 /// Runs suites and returns their results (for tests and embedding).
 pub fn run_suites(args: &[String]) -> Result<Vec<CaseResult>, String> {
-    let mut v = Vec::new();
-    for s in find_suites(args)? {
-        v.extend(run_suite(&s)?);
+    run_all(&find_suites(args)?)
+}
+
+/// Runs suites on every core, in chunks, and returns their results in the order of `suites`. The first
+/// error (in that order) wins, as it would running them one by one.
+pub fn run_all(suites: &[PathBuf]) -> Result<Vec<CaseResult>, String> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(suites.len().max(1));
+    if workers <= 1 || suites.len() < 8 {
+        let mut v = Vec::new();
+        for s in suites {
+            v.extend(run_suite(s)?);
+        }
+        return Ok(v);
+    }
+    let chunk = suites.len().div_ceil(workers);
+    let parts: Vec<Result<Vec<CaseResult>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = suites
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut v = Vec::new();
+                    for s in part {
+                        v.extend(run_suite(s)?);
+                    }
+                    Ok(v)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a suite worker panicked".to_string()))
+            })
+            .collect()
+    });
+    let mut v = Vec::with_capacity(parts.iter().map(|p| p.as_ref().map_or(0, Vec::len)).sum());
+    for p in parts {
+        v.extend(p?);
     }
     Ok(v)
 }
