@@ -18,13 +18,13 @@ cargo build --release --target "$triple" --bin "$target_name"
 corpus="corpus/$target_name"
 mkdir -p "$corpus" "artifacts/$target_name"
 # Seeds: the repository's own inputs for this target, and every saved regression input.
-seed() { [ -d "$1" ] && find "$1" -type f -size -64k -exec cp -n {} "$corpus/" \; || true; }
+seed() { [ -d "$1" ] && find "$1" -type f -size -16k -exec cp -n {} "$corpus/" \; || true; }
 case "$target_name" in
-  policy) seed ../fixtures/malformed; seed ../fixtures/aws-managed; seed ../policies ;;
+  parse|policy) seed ../fixtures/malformed; seed ../fixtures/aws-managed; seed ../policies ;;
   avp) seed ../policies/photo-app-avp ;;
   token) seed ../policies/cognito-groups-dynamodb/tokens; seed ../policies/photo-app-avp/tokens ;;
 esac
 seed "../fixtures/fuzz/$target_name"
 "target/$triple/release/$target_name" "$corpus" \
   -artifact_prefix="artifacts/$target_name/" -max_total_time="$seconds" -print_final_stats=1 \
-  -max_len=65536 -timeout=10 -rss_limit_mb=4096 "$@"
+  -max_len=16384 -timeout=10 -rss_limit_mb=4096 "$@"

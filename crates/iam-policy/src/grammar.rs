@@ -508,8 +508,12 @@ fn suggest_operator(raw: &str) -> bool {
 /// The closest known name within edit distance 2, for "did you mean" hints.
 pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let w = word.to_ascii_lowercase();
+    let wl = w.chars().count();
     candidates
         .iter()
+        // The edit distance is at least the difference in length: skip the candidates it rules out
+        // before paying for the distance (a service has hundreds of actions).
+        .filter(|c| c.chars().count().abs_diff(wl) <= 2)
         .map(|c| (levenshtein(&w, &c.to_ascii_lowercase()), *c))
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
