@@ -29,7 +29,7 @@ pub(crate) fn cedar_case(
     let store_dir = base.join(store_rel);
     let store = cedar_bridge::PolicyStore::load(&store_dir).map_err(|e| format!("{what}: {e}"))?;
     let mut req = obj.get("avp_request").cloned().unwrap_or(Value::Null);
-    if let Some(want) = obj.get("expect_error").and_then(Value::as_str) {
+    if let Some(want) = super::expected_error(obj, what)? {
         crate::input::resolve_tokens(&mut req, base);
         let r = crate::input::run_request(
             &store,
@@ -39,35 +39,16 @@ pub(crate) fn cedar_case(
             obj.get("now").and_then(Value::as_i64),
             &cedar_bridge::avp::TokenClaims::default(),
         );
-        let (actual, pass, detail) = match r {
-            Err(e) => {
-                let text = match e.exception() {
-                    Some(x) => format!("{x}: {e}"),
-                    None => e.to_string(),
-                };
-                if text.contains(want) {
-                    (format!("Error {want}"), true, String::new())
-                } else {
-                    ("Error".to_string(), false, text)
-                }
-            }
-            Ok((resp, _)) => ("accepted".to_string(), false, resp.to_string()),
+        let got = match r {
+            Err(e) => Err(match e.exception() {
+                Some(x) => format!("{x}: {e}"),
+                None => e.to_string(),
+            }),
+            Ok((resp, _)) => Ok(resp.to_string()),
         };
-        return Ok(CaseResult::new(
-            name,
-            case_name,
-            format!("Error {want}"),
-            actual,
-            pass,
-            detail,
-        ));
+        return Ok(super::error_row((name, case_name), want, got));
     }
-    let expect: Decision = obj
-        .get("expect")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("{what}: missing `expect`"))?
-        .parse()
-        .map_err(|e| format!("{what}: {e}"))?;
+    let expect = super::expected_decision(obj, what)?;
     crate::input::resolve_tokens(&mut req, base);
     let claims = cedar_bridge::avp::TokenClaims {
         identity: obj

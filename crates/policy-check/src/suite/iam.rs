@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use authz_core::Decision;
 use iam_eval::Authorizer;
 use serde_json::Value;
 
@@ -33,38 +32,19 @@ pub(crate) fn iam_case(
     let mk = |expect: String, actual: String, pass: bool, detail: String| {
         CaseResult::new(name, case_name, expect, actual, pass, detail)
     };
-    if let Some(code) = obj.get("expect_error") {
-        let code = code
-            .as_str()
-            .ok_or_else(|| format!("{what}: `expect_error` must be a diagnostic code string"))?;
+    if let Some(code) = super::expected_error(obj, what)? {
         if let Err(e) = &auth
             && e.starts_with("cannot read")
         {
             return Err(format!("{what}: {e}"));
         }
-        let r = match &auth {
-            Err(e) if e.contains(code) => mk(
-                format!("Error {code}"),
-                format!("Error {code}"),
-                true,
-                String::new(),
-            ),
-            Err(e) => mk(format!("Error {code}"), "Error".into(), false, e.clone()),
-            Ok(_) => mk(
-                format!("Error {code}"),
-                "accepted".into(),
-                false,
-                "the policies were accepted".into(),
-            ),
+        let got = match &auth {
+            Err(e) => Err(e.clone()),
+            Ok(_) => Ok("the policies were accepted".to_string()),
         };
-        return Ok(r);
+        return Ok(super::error_row((name, case_name), code, got));
     }
-    let expect: Decision = obj
-        .get("expect")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("{what}: missing `expect` (Allow, ExplicitDeny or ImplicitDeny)"))?
-        .parse()
-        .map_err(|e| format!("{what}: {e}"))?;
+    let expect = super::expected_decision(obj, what)?;
     let req = request_from_json(
         obj.get("request")
             .ok_or_else(|| format!("{what}: missing `request`"))?,

@@ -32,6 +32,54 @@ impl CaseResult {
     }
 }
 
+/// The decision a case expects (`expect`).
+pub(crate) fn expected_decision(
+    obj: &serde_json::Map<String, Value>,
+    what: &str,
+) -> Result<Decision, String> {
+    obj.get("expect")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what}: missing `expect` (Allow, ExplicitDeny or ImplicitDeny)"))?
+        .parse()
+        .map_err(|e| format!("{what}: {e}"))
+}
+
+/// The error a case expects (`expect_error`), if it expects one.
+pub(crate) fn expected_error<'o>(
+    obj: &'o serde_json::Map<String, Value>,
+    what: &str,
+) -> Result<Option<&'o str>, String> {
+    match obj.get("expect_error") {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(format!(
+            "{what}: `expect_error` must be an error code string, found {other}"
+        )),
+    }
+}
+
+/// The row of a case that expects the error `want`: `got` is the error text (`Err`), or what was
+/// decided instead (`Ok`).
+pub(crate) fn error_row(
+    (name, case_name): (&str, &str),
+    want: &str,
+    got: Result<String, String>,
+) -> CaseResult {
+    let (actual, pass, detail) = match got {
+        Err(e) if e.contains(want) => (format!("Error {want}"), true, String::new()),
+        Err(e) => ("Error".to_string(), false, e),
+        Ok(decided) => ("accepted".to_string(), false, decided),
+    };
+    CaseResult::new(
+        name,
+        case_name,
+        format!("Error {want}"),
+        actual,
+        pass,
+        detail,
+    )
+}
+
 /// Compares a case's expectations with what happened: the decision, then each optional field the case
 /// states (`sid`, `role`, `determining`). Every stated field is checked; each one that is stated shows in
 /// both the expected and the actual column, so a failing row says what differed.

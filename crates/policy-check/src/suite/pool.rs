@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use authz_core::Decision;
 use serde_json::Value;
 
 use crate::suite::*;
@@ -73,30 +72,14 @@ pub(crate) fn pool_case(
             }
             .map_err(|e| e.to_string())
         });
-    if let Some(want) = obj.get("expect_error") {
-        let want = want
-            .as_str()
-            .ok_or_else(|| format!("{what}: `expect_error` must be an error code string"))?;
-        let (actual, pass, detail) = match &result {
-            Err(e) if e.contains(want) => (format!("Error {want}"), true, String::new()),
-            Err(e) => ("Error".to_string(), false, e.clone()),
-            Ok(d) => (d.decision.to_string(), false, d.reason.clone()),
+    if let Some(want) = super::expected_error(obj, what)? {
+        let got = match &result {
+            Err(e) => Err(e.clone()),
+            Ok(d) => Ok(format!("{}: {}", d.decision, d.reason)),
         };
-        return Ok(CaseResult::new(
-            name,
-            case_name,
-            format!("Error {want}"),
-            actual,
-            pass,
-            detail,
-        ));
+        return Ok(super::error_row((name, case_name), want, got));
     }
-    let expect: Decision = obj
-        .get("expect")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("{what}: missing `expect`"))?
-        .parse()
-        .map_err(|e| format!("{what}: {e}"))?;
+    let expect = super::expected_decision(obj, what)?;
     let d = match result {
         Ok(d) => d,
         Err(e) => {
