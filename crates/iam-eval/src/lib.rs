@@ -633,6 +633,17 @@ impl PolicySet {
         let (mut buf, mut heap) = ([0u8; 64], String::new());
         let (full, colon) = lower_action(req.action, &mut buf, &mut heap);
         let (service, action) = split_action(full, colon);
+        self.evaluate_prepared(req, (full, service, action), trace)
+    }
+
+    /// [`PolicySet::evaluate_layer_with`] for an action already lower-cased and split
+    /// (`service:action`, `service`, `action`): the authorizer prepares it once for every layer.
+    fn evaluate_prepared<T: Trace>(
+        &self,
+        req: &Request<'_>,
+        (full, service, action): (&str, &str, &str),
+        trace: &mut T,
+    ) -> LayerResult {
         let ix = &self.inner.index;
         let empty: &[u32] = &[];
         fn get<'m>(m: &'m HashMap<Box<str>, Vec<u32>>, k: &str, empty: &'m [u32]) -> &'m [u32] {
@@ -868,6 +879,11 @@ impl Authorizer {
         } else {
             req
         };
+        // The action is lower-cased and split once for every layer.
+        let (mut buf, mut heap) = ([0u8; 64], String::new());
+        let (full, colon) = lower_action(req.action, &mut buf, &mut heap);
+        let (service, action) = split_action(full, colon);
+        let prep = (full, service, action);
         let deny = |at| Outcome {
             decision: Decision::ExplicitDeny,
             decided_by: Some(at),
@@ -880,14 +896,14 @@ impl Authorizer {
         };
         // 1. Any applicable Deny anywhere wins.
         for set in &self.rcps {
-            if let Some(d) = set.evaluate_layer_with(req, trace).deny {
+            if let Some(d) = set.evaluate_prepared(req, prep, trace).deny {
                 return deny(d);
             }
         }
         let mut scp_allows = true;
         let mut scp_block = None;
         for set in &self.scps {
-            let r = set.evaluate_layer_with(req, trace);
+            let r = set.evaluate_prepared(req, prep, trace);
             if let Some(d) = r.deny {
                 return deny(d);
             }
@@ -899,32 +915,32 @@ impl Authorizer {
         let res = self
             .resource
             .as_ref()
-            .map(|s| s.evaluate_layer_with(req, trace));
+            .map(|s| s.evaluate_prepared(req, prep, trace));
         if let Some(d) = res.and_then(|r| r.deny) {
             return deny(d);
         }
-        let id = self.identity.evaluate_layer_with(req, trace);
+        let id = self.identity.evaluate_prepared(req, prep, trace);
         if let Some(d) = id.deny {
             return deny(d);
         }
         let bnd = self
             .boundary
             .as_ref()
-            .map(|s| s.evaluate_layer_with(req, trace));
+            .map(|s| s.evaluate_prepared(req, prep, trace));
         if let Some(d) = bnd.and_then(|r| r.deny) {
             return deny(d);
         }
         let ses = self
             .session
             .as_ref()
-            .map(|s| s.evaluate_layer_with(req, trace));
+            .map(|s| s.evaluate_prepared(req, prep, trace));
         if let Some(d) = ses.and_then(|r| r.deny) {
             return deny(d);
         }
         // 2. RCPs: every level must allow (RCPFullAWSAccess does unless told otherwise).
         if !self.rcp_full_access {
             for set in &self.rcps {
-                if set.evaluate_layer_with(req, &mut NoTrace).allow.is_none() {
+                if set.evaluate_prepared(req, prep, &mut NoTrace).allow.is_none() {
                     return implicit(set.layer());
                 }
             }
