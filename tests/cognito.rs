@@ -363,11 +363,11 @@ fn claims(v: Value) -> VerifiedClaims {
     VerifiedClaims::from_unverified_claims(m.as_object().unwrap().clone()).unwrap()
 }
 
-fn pool(mapping: Value) -> cognito::IdentityPool {
+fn pool(mapping: Value) -> identity_pool::IdentityPool {
     pool_with(mapping, false)
 }
 
-fn pool_with(mapping: Value, classic: bool) -> cognito::IdentityPool {
+fn pool_with(mapping: Value, classic: bool) -> identity_pool::IdentityPool {
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:pool-1"},
@@ -391,7 +391,7 @@ fn pool_with(mapping: Value, classic: bool) -> cognito::IdentityPool {
         },
         "role_mappings": {format!("cognito-idp.us-east-1.amazonaws.com/{POOL}:{CLIENT}"): mapping}
     });
-    cognito::IdentityPool::from_config(
+    identity_pool::IdentityPool::from_config(
         serde_json::from_value(cfg).unwrap(),
         std::path::Path::new("."),
     )
@@ -399,7 +399,7 @@ fn pool_with(mapping: Value, classic: bool) -> cognito::IdentityPool {
 }
 
 fn role(
-    p: &cognito::IdentityPool,
+    p: &identity_pool::IdentityPool,
     c: Option<&VerifiedClaims>,
     custom: Option<&str>,
 ) -> Result<String, String> {
@@ -480,7 +480,7 @@ fn rules_based_role_choice() {
 #[test]
 fn end_to_end_decisions() {
     let p = pool(json!({"type": "Token", "ambiguous_role_resolution": "AuthenticatedRole"}));
-    let req = |a: &str| cognito::PoolRequest {
+    let req = |a: &str| identity_pool::PoolRequest {
         action: a.into(),
         resource: "arn:aws:s3:::b/k".into(),
         ..Default::default()
@@ -705,7 +705,7 @@ fn pool_cli_end_to_end() {
 
 #[test]
 fn basic_flow() {
-    let req = |a: &str| cognito::PoolRequest {
+    let req = |a: &str| identity_pool::PoolRequest {
         action: a.into(),
         resource: "arn:aws:s3:::b/k".into(),
         ..Default::default()
@@ -757,7 +757,7 @@ fn session_keys_cannot_be_overridden() {
     let with = |k: &str, v: &str| {
         let mut c = authz_core::Context::new();
         c.insert(k, v);
-        cognito::PoolRequest {
+        identity_pool::PoolRequest {
             action: "s3:GetObject".into(),
             resource: "arn:aws:s3:::b/k".into(),
             context: c,
@@ -824,7 +824,7 @@ fn session_keys_cannot_be_overridden() {
 #[test]
 fn only_configured_providers_get_credentials() {
     let p = pool(json!({"type": "Token"}));
-    let req = cognito::PoolRequest {
+    let req = identity_pool::PoolRequest {
         action: "s3:GetObject".into(),
         resource: "arn:aws:s3:::b/k".into(),
         ..Default::default()
@@ -850,10 +850,46 @@ fn only_configured_providers_get_credentials() {
     let mut cfg = p.config.clone();
     cfg.openid_connect_provider_arns =
         vec!["arn:aws:iam::123456789012:oidc-provider/login.example.com".into()];
-    let oidc = cognito::IdentityPool::from_config(cfg, std::path::Path::new(".")).unwrap();
+    let oidc = identity_pool::IdentityPool::from_config(cfg, std::path::Path::new(".")).unwrap();
     let from_oidc = claims(json!({"iss": "https://login.example.com"}));
     assert!(oidc.check_login(Some(&from_oidc)).is_ok());
     assert!(p.check_login(Some(&from_oidc)).is_err());
     // Guests need no login.
     assert!(p.check_login(None).is_ok());
+}
+
+/// A token whose header or payload repeats a key (at any depth) is refused: an attacker must not choose
+/// which of two `iss` or `aud` a reader sees.
+#[test]
+fn duplicate_claims_are_refused() {
+    use base64::Engine as _;
+    let jwks = std::fs::read_to_string(crate::root().join("fixtures/keys/jwks.json")).unwrap();
+    let v = cognito::Verifier::new(
+        cognito::VerifierConfig::for_pool(
+            "us-east-1_Example",
+            "exampleclient",
+            cognito::TokenUse::Id,
+        ),
+        cognito::JwksSource::from_json(&jwks).unwrap(),
+    );
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    for (header, payload) in [
+        (
+            r#"{"alg":"RS256","alg":"none","kid":"k"}"#,
+            r#"{"sub":"a"}"#,
+        ),
+        (
+            r#"{"alg":"RS256","kid":"k"}"#,
+            r#"{"iss":"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example","iss":"https://evil.example","sub":"a"}"#,
+        ),
+        (
+            r#"{"alg":"RS256","kid":"k"}"#,
+            r#"{"sub":"a","address":{"c":"US","c":"FR"}}"#,
+        ),
+    ] {
+        let token = format!("{}.{}.sig", b64(header), b64(payload));
+        let e = v.verify_at(&token, 1_700_000_000).unwrap_err();
+        assert_eq!(e.code(), "Malformed", "{header} {payload}: {e}");
+        assert!(e.to_string().contains("duplicate key"), "{e}");
+    }
 }

@@ -189,24 +189,84 @@ fn decode_part(part: &str, what: &str) -> Result<Map<String, Value>, VerifyError
         .map_err(|_| VerifyError::Malformed(format!("the {what} is not base64url")))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| VerifyError::Malformed(format!("the {what} is not UTF-8")))?;
-    // Duplicate keys are refused: an attacker must not choose which of two `iss` a reader sees.
-    let src = iam_policy::Source::new(what, text);
-    let mut diags = Vec::new();
-    if iam_policy::json::read(src.text(), &mut diags).is_none()
-        || diags.iter().any(|d| d.is_error())
-    {
-        let why = diags
-            .first()
-            .map_or("not JSON".to_string(), |d| d.message.clone());
-        return Err(VerifyError::Malformed(format!(
-            "the {what} is not a JSON object: {why}"
-        )));
-    }
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(m)) => Ok(m),
+    // Duplicate keys are refused at any depth: an attacker must not choose which of two `iss` a reader
+    // sees.
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = match <Strict as serde::Deserialize>::deserialize(&mut de).and_then(|v| {
+        de.end()?;
+        Ok(v)
+    }) {
+        Ok(Strict(v)) => v,
+        Err(e) => {
+            return Err(VerifyError::Malformed(format!(
+                "the {what} is not a JSON object: {e}"
+            )));
+        }
+    };
+    match v {
+        Value::Object(m) => Ok(m),
         _ => Err(VerifyError::Malformed(format!(
             "the {what} is not a JSON object"
         ))),
+    }
+}
+
+/// A JSON value read with duplicate object keys refused, at any depth (serde_json keeps the last).
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut v = Vec::new();
+        while let Some(Strict(x)) = seq.next_element()? {
+            v.push(x);
+        }
+        Ok(Value::Array(v))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut m = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let Strict(x) = map.next_value()?;
+            if m.insert(k.clone(), x).is_some() {
+                return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+            }
+        }
+        Ok(Value::Object(m))
     }
 }
 

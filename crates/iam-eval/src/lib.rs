@@ -940,7 +940,11 @@ impl Authorizer {
         // 2. RCPs: every level must allow (RCPFullAWSAccess does unless told otherwise).
         if !self.rcp_full_access {
             for set in &self.rcps {
-                if set.evaluate_prepared(req, prep, &mut NoTrace).allow.is_none() {
+                if set
+                    .evaluate_prepared(req, prep, &mut NoTrace)
+                    .allow
+                    .is_none()
+                {
                     return implicit(set.layer());
                 }
             }

@@ -5,7 +5,8 @@ use std::path::Path;
 use authz_core::{Context, ContextValue, Request};
 use cedar_bridge::avp::{self, TokenClaims};
 use cedar_bridge::{BridgeError, PolicyStore};
-use cognito::{JwksSource, PoolRequest, TokenUse, VerifiedClaims, Verifier, VerifierConfig};
+use cognito::{JwksSource, TokenUse, VerifiedClaims, Verifier, VerifierConfig};
+use identity_pool::PoolRequest;
 use serde_json::{Value, json};
 
 /// A request as read from JSON, owning its strings.

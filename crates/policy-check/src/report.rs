@@ -1,8 +1,8 @@
 //! Rendering, in one place: diagnostics, IAM explanations, identity-pool decisions (text and JSON).
 
-use cognito::{PoolDecision, PoolRequest};
 use iam_eval::{Authorizer, Explanation, Verdict};
 use iam_policy::{Diagnostic, Source};
+use identity_pool::{PoolDecision, PoolRequest};
 use serde_json::{Value, json};
 
 /// A decision as JSON.
@@ -105,7 +105,7 @@ pub(crate) fn session_context(d: &PoolDecision) -> Vec<(String, Vec<String>)> {
     let mut v: Vec<(String, Vec<String>)> = d
         .context
         .iter()
-        .filter(|(k, _)| cognito::is_session_key(k))
+        .filter(|(k, _)| identity_pool::is_session_key(k))
         .map(|(k, v)| (k.to_string(), v.values().to_vec()))
         .collect();
     v.sort();

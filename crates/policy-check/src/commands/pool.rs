@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use cognito::IdentityPool;
+use identity_pool::IdentityPool;
 use serde_json::Value;
 
 use crate::Format;

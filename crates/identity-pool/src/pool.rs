@@ -10,7 +10,7 @@ use iam_policy::{PolicyDocument, PolicyType};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{VerifiedClaims, string_list};
+use cognito::{VerifiedClaims, string_list};
 
 /// The managed `AmazonCognitoUnAuthedIdentitiesSessionPolicy` (version v4, 2026-05-01), the default
 /// scope-down Cognito applies to guest identities in the enhanced flow.

@@ -1,0 +1,56 @@
+//! Amazon Cognito identity pools for policy-check, on top of verified tokens (`cognito`) and the IAM
+//! evaluator (`iam-eval`): only configured providers get in, the role is chosen as Cognito chooses it
+//! (token- or rules-based mappings, `CustomRoleArn`, ambiguous resolution, the basic flow), the role's
+//! trust policy is evaluated for `sts:AssumeRoleWithWebIdentity` with the `cognito-identity.amazonaws.com:*`
+//! keys, and the request is decided with the role's policies and the session's own IAM context, which a
+//! request cannot override.
+//!
+//! ```
+//! use identity_pool::{IdentityPool, PoolConfig, PoolRequest};
+//!
+//! let config: PoolConfig = serde_json::from_value(serde_json::json!({
+//!     "identity_pool_id": "us-east-1:pool", "account": "123456789012",
+//!     "authenticated_role": "arn:aws:iam::123456789012:role/Auth",
+//!     "cognito_identity_providers": [{"provider_name": "cognito-idp.us-east-1.amazonaws.com/us-east-1_Example", "client_id": "app"}],
+//!     "roles": {"arn:aws:iam::123456789012:role/Auth": {
+//!         "trust": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+//!             "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+//!             "Action": "sts:AssumeRoleWithWebIdentity",
+//!             "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:pool"}}}]},
+//!         "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+//!             "Resource": "arn:aws:s3:::photos/${cognito-identity.amazonaws.com:sub}/*"}]}]}}
+//! })).unwrap();
+//! let pool = IdentityPool::from_config(config, std::path::Path::new(".")).unwrap();
+//! let claims = cognito::VerifiedClaims::from_unverified_claims(serde_json::json!({
+//!     "sub": "u-1", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+//!     "aud": "app", "token_use": "id"}).as_object().unwrap().clone()).unwrap();
+//! let id = pool.identity_id(&claims);
+//! let req = PoolRequest { action: "s3:GetObject".into(),
+//!     resource: format!("arn:aws:s3:::photos/{id}/1.jpg"), ..Default::default() };
+//! let d = pool.decide(Some(&claims), None, &req).unwrap();
+//! assert_eq!(d.decision, authz_core::Decision::Allow, "{}", d.reason);
+//! ```
+#![deny(missing_docs)]
+
+mod pool;
+
+pub use pool::{
+    Ambiguous, CognitoProvider, GUEST_SESSION_POLICY, GUEST_SESSION_POLICY_VERSION, IdentityPool,
+    MappingType, MatchType, PoolConfig, PoolDecision, PoolError, PrincipalTags, RoleChoice,
+    RoleConfig, RoleMapping, Rule, identity_id, is_session_key,
+};
+
+/// A request made with identity-pool credentials (the IAM context of the identity is added to it).
+#[derive(Debug, Clone, Default)]
+pub struct PoolRequest {
+    /// `service:Action`.
+    pub action: String,
+    /// Resource ARN.
+    pub resource: String,
+    /// Resource account, when the ARN has none.
+    pub resource_account: Option<String>,
+    /// Extra context keys (`aws:SourceIp`, service keys such as `dynamodb:LeadingKeys`).
+    pub context: authz_core::Context,
+    /// A label for a guest identity (its identity id is derived from it).
+    pub guest_id: Option<String>,
+}
