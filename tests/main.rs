@@ -3,6 +3,7 @@
 mod adversarial;
 mod cedar;
 mod cli;
+mod codes;
 mod cognito;
 mod corpus;
 mod eval;
