@@ -680,3 +680,55 @@ fn access_token_claims_outside_the_schema_are_left_out() {
         a.notes
     );
 }
+
+/// Cedar cases check every stated field: a wrong `determining` list fails and shows both lists; a batch
+/// cannot be checked by one case; a malformed `determining` is bad input.
+#[test]
+fn cedar_cases_check_determining_and_refuse_batches() {
+    use crate::cli::run;
+    let root = crate::root();
+    let dir = std::env::temp_dir().join(format!("pc-cedar-case-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = root.join("policies/photo-app-avp/store-location");
+    let req = json!({"principal": {"entityType": "User", "entityId": "alice"},
+        "action": {"actionType": "Action", "actionId": "update"},
+        "resource": {"entityType": "Photo", "entityId": "VacationPhoto94.jpg"}});
+    let write = |name: &str, case: Value| {
+        let p = dir.join(name);
+        std::fs::write(
+            &p,
+            json!({"cedar_store": store, "cases": [case]}).to_string(),
+        )
+        .unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let s = write(
+        "ok.suite.json",
+        json!({"name": "right", "avp_request": req, "expect": "Allow", "determining": ["alice-update"]}),
+    );
+    assert_eq!(run(&["test", &s]).0, 0);
+    let s = write(
+        "wrong.suite.json",
+        json!({"name": "wrong", "avp_request": req, "expect": "Allow", "determining": ["usa-view"]}),
+    );
+    let (code, out, _) = run(&["test", &s]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("FAIL  wrong"), "{out}");
+    assert!(
+        out.contains("determining usa-view") && out.contains("determining alice-update"),
+        "{out}"
+    );
+    let s = write(
+        "bad.suite.json",
+        json!({"name": "bad", "avp_request": req, "expect": "Allow", "determining": "alice-update"}),
+    );
+    assert_eq!(run(&["test", &s]).0, 1);
+    let batch = json!({"requests": [req, req]});
+    let s = write(
+        "batch.suite.json",
+        json!({"name": "batch", "avp_request": batch, "expect": "Allow"}),
+    );
+    let (code, _, err) = run(&["test", &s]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("one request"), "{err}");
+}

@@ -2,15 +2,10 @@
 
 use std::path::Path;
 
-use authz_core::Decision;
 use serde_json::Value;
 
 use crate::suite::*;
 
-#[expect(
-    clippy::indexing_slicing,
-    reason = "serde_json::Value indexing by key yields Null, never panics"
-)]
 /// A Cedar case: an AVP request against a policy store; tokens are verified against the store's
 /// identity source, or claims are given explicitly (`identity_claims` / `access_claims`, unverified).
 pub(crate) fn cedar_case(
@@ -69,26 +64,45 @@ pub(crate) fn cedar_case(
         &claims,
     ) {
         Ok((resp, decisions)) => {
-            let actual = decisions.first().copied().unwrap_or(Decision::ImplicitDeny);
-            let mut pass = actual == expect;
-            let mut detail = String::new();
-            if let Some(want) = obj.get("determining").and_then(Value::as_array) {
-                let got: Vec<&Value> = resp["determiningPolicies"]
-                    .as_array()
-                    .map(|a| a.iter().map(|p| &p["policyId"]).collect())
-                    .unwrap_or_default();
-                let want: Vec<&Value> = want.iter().collect();
-                if got != want {
-                    pass = false;
-                    detail.push_str(&format!(
-                        "expected determining policies {want:?}, got {got:?}\n"
+            // A case states one decision: a batch of several requests cannot be checked by it.
+            let [actual] = decisions.as_slice() else {
+                return Err(format!(
+                    "{what}: a case checks one request; this `avp_request` decides {}",
+                    decisions.len()
+                ));
+            };
+            let mut cmp = super::Compare::new(expect, *actual);
+            let item = resp.get("results").and_then(|r| r.get(0)).unwrap_or(&resp);
+            match obj.get("determining") {
+                None => {}
+                Some(Value::Array(want)) => {
+                    let want: Vec<&str> = want
+                        .iter()
+                        .map(|v| {
+                            v.as_str().ok_or_else(|| {
+                                format!("{what}: `determining` lists policy ids (strings)")
+                            })
+                        })
+                        .collect::<Result<_, _>>()?;
+                    let got: Vec<&str> = item["determiningPolicies"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|p| p["policyId"].as_str()).collect())
+                        .unwrap_or_default();
+                    cmp.field("determining", &want.join(", "), Some(&got.join(", ")));
+                }
+                Some(other) => {
+                    return Err(format!(
+                        "{what}: `determining` must be an array of policy ids, found {other}"
                     ));
                 }
             }
-            if !pass {
+            let mut detail = cmp.detail;
+            if !cmp.pass {
                 detail.push_str(&resp.to_string());
             }
-            Ok(mk(actual.to_string(), pass, detail))
+            Ok(CaseResult::new(
+                name, case_name, cmp.expect, cmp.actual, cmp.pass, detail,
+            ))
         }
         // A refused token or a malformed request is an error, never a deny: the case states a decision
         // it cannot have.
