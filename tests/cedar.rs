@@ -662,7 +662,7 @@ fn access_token_claims_outside_the_schema_are_left_out() {
         r#"{"user_pool_id": "us-east-1_Example", "principal_entity_type": "User", "group_entity_type": "UserGroup", "client_ids": []}"#,
     )
     .unwrap();
-    let store = PolicyStore::load(&dir).unwrap();
+    let store = policy_check::input::load_store(&dir).unwrap();
     assert!(store.token_types().is_some());
     let access = json!({"sub": "s1", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
         "token_use": "access", "client_id": "c", "scope": "photos/read openid", "username": "alice", "auth_time": 1700000000,

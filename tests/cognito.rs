@@ -393,7 +393,7 @@ fn pool_with(mapping: Value, classic: bool) -> identity_pool::IdentityPool {
     });
     identity_pool::IdentityPool::from_config(
         serde_json::from_value(cfg).unwrap(),
-        std::path::Path::new("."),
+        &identity_pool::no_files,
     )
     .unwrap()
 }
@@ -850,7 +850,7 @@ fn only_configured_providers_get_credentials() {
     let mut cfg = p.config.clone();
     cfg.openid_connect_provider_arns =
         vec!["arn:aws:iam::123456789012:oidc-provider/login.example.com".into()];
-    let oidc = identity_pool::IdentityPool::from_config(cfg, std::path::Path::new(".")).unwrap();
+    let oidc = identity_pool::IdentityPool::from_config(cfg, &identity_pool::no_files).unwrap();
     let from_oidc = claims(json!({"iss": "https://login.example.com"}));
     assert!(oidc.check_login(Some(&from_oidc)).is_ok());
     assert!(p.check_login(Some(&from_oidc)).is_err());

@@ -646,13 +646,14 @@ fn to_entity(v: &Value) -> Result<Entity, BridgeError> {
         .map_err(|e| BridgeError::Request(format!("entity: {e}")))
 }
 
-/// Verifies the `identityToken` / `accessToken` of an AVP request against the store's identity source
-/// (its `jwks`, relative to `base`), as `IsAuthorizedWithToken` does: issuer, client, expiry, token use,
-/// signature.
+/// Verifies the `identityToken` / `accessToken` of an AVP request against the store's identity source,
+/// as `IsAuthorizedWithToken` does: issuer, client, expiry, token use, signature. The keys: the
+/// identity source's `jwks` URL (fetched over HTTPS), or `jwks_text`, the JWKS its `jwks` file holds,
+/// read by the caller (this crate reads no files).
 pub fn verify_request_tokens(
     store: &PolicyStore,
     req: &Value,
-    base: &std::path::Path,
+    jwks_text: Option<&str>,
     now: Option<i64>,
 ) -> Result<TokenClaims, BridgeError> {
     let id_tok = req.get("identityToken").and_then(Value::as_str);
@@ -670,11 +671,12 @@ pub fn verify_request_tokens(
         let jwks = if jwks_arg.starts_with("http://") || jwks_arg.starts_with("https://") {
             cognito::JwksSource::remote(jwks_arg)
         } else {
-            let p = base.join(jwks_arg);
-            let text = std::fs::read_to_string(&p).map_err(|e| {
-                BridgeError::Config(format!("cannot read JWKS `{}`: {e}", p.display()))
+            let text = jwks_text.ok_or_else(|| {
+                BridgeError::Config(format!(
+                    "the identity source's JWKS `{jwks_arg}` is a file: the caller must read it"
+                ))
             })?;
-            cognito::JwksSource::from_json(&text).map_err(|e| BridgeError::Config(e.to_string()))?
+            cognito::JwksSource::from_json(text).map_err(|e| BridgeError::Config(e.to_string()))?
         };
         let mut cfg = match &src.user_pool_id {
             Some(pool) => cognito::VerifierConfig::for_pool(pool, "", token_use),

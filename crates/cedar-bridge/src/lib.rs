@@ -40,7 +40,7 @@ pub mod claims;
 mod store;
 
 pub use store::{
-    Link, PolicyStore, attr_types_from_json, decision_of, has_guard as store_has_guard,
+    Link, PolicyStore, StoreFiles, attr_types_from_json, decision_of, has_guard as store_has_guard,
     token_types_from_json,
 };
 

@@ -232,38 +232,25 @@ impl PolicyStore {
         })
     }
 
-    /// Loads a store directory: `*.cedar` policies and templates, optional `schema.cedarschema` or
-    /// `schema.json`, optional `links.json` and `identity-source.json`.
-    pub fn load(dir: &Path) -> Result<Self, BridgeError> {
-        let rd = std::fs::read_dir(dir).map_err(|e| {
-            BridgeError::Config(format!("cannot read store `{}`: {e}", dir.display()))
-        })?;
-        let mut paths: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        let mut files = Vec::new();
-        for p in &paths {
-            if p.extension().and_then(|e| e.to_str()) == Some("cedar") {
-                let text = std::fs::read_to_string(p).map_err(|e| {
-                    BridgeError::Config(format!("cannot read `{}`: {e}", p.display()))
-                })?;
-                files.push((p.display().to_string(), text));
-            }
-        }
+    /// Builds a store from the text of its files (what a store directory holds): `*.cedar` policies and
+    /// templates, an optional `schema.cedarschema` or `schema.json`, `identity-source.json` and
+    /// `links.json`. Policies are validated strictly against the schema. The crate reads no files; the
+    /// CLI reads the directory.
+    pub fn from_files(f: &StoreFiles) -> Result<Self, BridgeError> {
+        let files = &f.policies;
         if files.is_empty() {
             return Err(BridgeError::Config(format!(
                 "the store `{}` has no *.cedar policies",
-                dir.display()
+                f.name
             )));
         }
         let read = |name: &str| -> Result<Option<String>, BridgeError> {
-            let p = dir.join(name);
-            if !p.exists() {
-                return Ok(None);
-            }
-            std::fs::read_to_string(&p)
-                .map(Some)
-                .map_err(|e| BridgeError::Config(format!("cannot read `{}`: {e}", p.display())))
+            Ok(f.others
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.clone()))
         };
+        let dir = std::path::Path::new(&f.name);
         let mut schema_json = None;
         let schema = if let Some(text) = read("schema.cedarschema")? {
             let name = dir.join("schema.cedarschema").display().to_string();
@@ -295,7 +282,7 @@ impl PolicyStore {
             Some(t) => parse_links(&t)?,
             None => Vec::new(),
         };
-        let mut store = Self::from_parts(&files, schema, identity_source, links, true)?;
+        let mut store = Self::from_parts(files, schema, identity_source, links, true)?;
         if let (Some(js), Some(src)) = (schema_json, &store.identity_source) {
             store.attr_types = Some(attr_types_from_json(&js, &src.principal_entity_type));
             store.token_types = token_types_from_json(&js);
@@ -546,6 +533,18 @@ fn type_of(v: &Value, common: &serde_json::Map<String, Value>) -> Option<AttrTyp
             None => AttrType::Named(other.to_string()),
         },
     })
+}
+
+/// The text of a policy store's files, read by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct StoreFiles {
+    /// The store's name (its directory), for messages.
+    pub name: String,
+    /// `*.cedar` files: (path, text), in a stable order.
+    pub policies: Vec<(String, String)>,
+    /// The other files by file name: `schema.cedarschema`, `schema.json`, `identity-source.json`,
+    /// `links.json`.
+    pub others: Vec<(String, String)>,
 }
 
 /// The attributes of `token` in the context types of a JSON schema's actions (all namespaces, merged).

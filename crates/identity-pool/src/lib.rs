@@ -3,7 +3,7 @@
 //! (token- or rules-based mappings, `CustomRoleArn`, ambiguous resolution, the basic flow), the role's
 //! trust policy is evaluated for `sts:AssumeRoleWithWebIdentity` with the `cognito-identity.amazonaws.com:*`
 //! keys, and the request is decided with the role's policies and the session's own IAM context, which a
-//! request cannot override.
+//! request cannot override. The crate reads no files: policies named by path come through a callback.
 //!
 //! ```
 //! use identity_pool::{IdentityPool, PoolConfig, PoolRequest};
@@ -20,7 +20,7 @@
 //!         "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
 //!             "Resource": "arn:aws:s3:::photos/${cognito-identity.amazonaws.com:sub}/*"}]}]}}
 //! })).unwrap();
-//! let pool = IdentityPool::from_config(config, std::path::Path::new(".")).unwrap();
+//! let pool = IdentityPool::from_config(config, &identity_pool::no_files).unwrap();
 //! let claims = cognito::VerifiedClaims::from_unverified_claims(serde_json::json!({
 //!     "sub": "u-1", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
 //!     "aud": "app", "token_use": "id"}).as_object().unwrap().clone()).unwrap();
@@ -36,8 +36,8 @@ mod pool;
 
 pub use pool::{
     Ambiguous, CognitoProvider, GUEST_SESSION_POLICY, GUEST_SESSION_POLICY_VERSION, IdentityPool,
-    MappingType, MatchType, PoolConfig, PoolDecision, PoolError, PrincipalTags, RoleChoice,
-    RoleConfig, RoleMapping, Rule, identity_id, is_session_key,
+    MappingType, MatchType, PolicyFiles, PoolConfig, PoolDecision, PoolError, PrincipalTags,
+    RoleChoice, RoleConfig, RoleMapping, Rule, identity_id, is_session_key, no_files,
 };
 
 /// A request made with identity-pool credentials (the IAM context of the identity is added to it).

@@ -2,7 +2,6 @@
 //! for `sts:AssumeRoleWithWebIdentity`, and the final decision with the chosen role's policies.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use authz_core::{Context, ContextValue, Decision, Layer, Request};
 use iam_eval::{Authorizer, Explanation, PolicySet};
@@ -219,14 +218,25 @@ impl std::fmt::Debug for IdentityPool {
     }
 }
 
-fn load_doc(v: &Value, base: &Path, ty: PolicyType, what: &str) -> Result<PolicyDocument, String> {
+/// Reads a policy a configuration names by path: the path as written → (a display name, the bytes).
+/// The library does no file I/O; the caller decides where paths lead (the CLI: next to the config file).
+pub type PolicyFiles<'a> = &'a dyn Fn(&str) -> Result<(String, Vec<u8>), String>;
+
+/// For configurations whose policies are all inline: any path is refused.
+pub fn no_files(path: &str) -> Result<(String, Vec<u8>), String> {
+    Err(format!(
+        "`{path}`: this configuration must hold its policies inline (no files are read)"
+    ))
+}
+
+fn load_doc(
+    v: &Value,
+    files: PolicyFiles<'_>,
+    ty: PolicyType,
+    what: &str,
+) -> Result<PolicyDocument, String> {
     let (name, bytes) = match v {
-        Value::String(p) => {
-            let path: PathBuf = base.join(p);
-            let b = std::fs::read(&path)
-                .map_err(|e| format!("{what}: cannot read `{}`: {e}", path.display()))?;
-            (path.display().to_string(), b)
-        }
+        Value::String(p) => files(p).map_err(|e| format!("{what}: {e}"))?,
         Value::Object(_) => (
             format!("{what} (inline)"),
             serde_json::to_vec_pretty(v).map_err(|e| e.to_string())?,
@@ -354,22 +364,14 @@ pub struct PoolDecision {
 
 impl IdentityPool {
     /// Loads a pool configuration file; policy paths are relative to it.
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-        let config: PoolConfig =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        Self::from_config(config, path.parent().unwrap_or(Path::new(".")))
-    }
-
-    /// Compiles a configuration.
-    pub fn from_config(config: PoolConfig, base: &Path) -> Result<Self, String> {
+    /// Compiles a configuration; `files` reads the policies it names by path.
+    pub fn from_config(config: PoolConfig, files: PolicyFiles<'_>) -> Result<Self, String> {
         check_limits(&config)?;
         let mut roles = BTreeMap::new();
         for (arn, r) in &config.roles {
             let trust = load_doc(
                 &r.trust,
-                base,
+                files,
                 PolicyType::Trust,
                 &format!("role {arn} trust"),
             )?;
@@ -377,7 +379,7 @@ impl IdentityPool {
             for (i, p) in r.policies.iter().enumerate() {
                 perms.push(load_doc(
                     p,
-                    base,
+                    files,
                     PolicyType::Identity,
                     &format!("role {arn} policy #{}", i + 1),
                 )?);
@@ -388,7 +390,7 @@ impl IdentityPool {
                 .map(|b| {
                     load_doc(
                         b,
-                        base,
+                        files,
                         PolicyType::Boundary,
                         &format!("role {arn} boundary"),
                     )
@@ -420,7 +422,7 @@ impl IdentityPool {
                 .map(|(i, p)| {
                     load_doc(
                         p,
-                        base,
+                        files,
                         PolicyType::Session,
                         &format!("guest session policy #{}", i + 1),
                     )
@@ -428,7 +430,7 @@ impl IdentityPool {
                 .collect::<Result<Vec<_>, _>>()?,
             None => vec![load_doc(
                 &serde_json::from_str(GUEST_SESSION_POLICY).map_err(|e| e.to_string())?,
-                base,
+                files,
                 PolicyType::Session,
                 "AmazonCognitoUnAuthedIdentitiesSessionPolicy",
             )?],

@@ -272,7 +272,23 @@ pub fn run_request(
     let tokens = if claims.identity.is_some() || claims.access.is_some() {
         claims.clone()
     } else {
-        avp::verify_request_tokens(store, req, store_dir, now)?
+        {
+            // The identity source's JWKS, when it names a file, is read next to the store.
+            let jwks_file = store
+                .identity_source()
+                .and_then(|src| src.jwks.as_deref())
+                .filter(|j| !(j.starts_with("http://") || j.starts_with("https://")));
+            let text = match jwks_file {
+                Some(j) => {
+                    let p = store_dir.join(j);
+                    Some(std::fs::read_to_string(&p).map_err(|e| {
+                        BridgeError::Config(format!("cannot read JWKS `{}`: {e}", p.display()))
+                    })?)
+                }
+                None => None,
+            };
+            avp::verify_request_tokens(store, req, text.as_deref(), now)?
+        }
     };
     let shared = req.get("entities").or(entities);
     if let Some(list) = req.get("requests") {
@@ -327,4 +343,53 @@ pub fn run_request(
     }
     let a = avp::decide(store, req, &tokens, shared)?;
     Ok((a.response, vec![a.decision]))
+}
+
+/// Loads an identity-pool configuration file; the policies it names by path are read next to it.
+pub fn load_pool(path: &Path) -> Result<identity_pool::IdentityPool, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let config: identity_pool::PoolConfig =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let files = move |p: &str| -> Result<(String, Vec<u8>), String> {
+        let full = base.join(p);
+        let bytes =
+            std::fs::read(&full).map_err(|e| format!("cannot read `{}`: {e}", full.display()))?;
+        Ok((full.display().to_string(), bytes))
+    };
+    identity_pool::IdentityPool::from_config(config, &files)
+}
+
+/// Reads a Cedar policy store directory (`*.cedar`, `schema.cedarschema` / `schema.json`,
+/// `identity-source.json`, `links.json`) and builds the store.
+pub fn load_store(dir: &Path) -> Result<cedar_bridge::PolicyStore, BridgeError> {
+    let cannot = |p: &Path, e: std::io::Error| {
+        BridgeError::Config(format!("cannot read `{}`: {e}", p.display()))
+    };
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| BridgeError::Config(format!("cannot read store `{}`: {e}", dir.display())))?;
+    let mut paths: Vec<std::path::PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    let mut files = cedar_bridge::StoreFiles {
+        name: dir.display().to_string(),
+        ..Default::default()
+    };
+    for p in &paths {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let is_policy = p.extension().and_then(|e| e.to_str()) == Some("cedar");
+        let is_config = matches!(
+            name,
+            "schema.cedarschema" | "schema.json" | "identity-source.json" | "links.json"
+        );
+        if is_policy || is_config {
+            let text = std::fs::read_to_string(p).map_err(|e| cannot(p, e))?;
+            if is_policy {
+                files.policies.push((p.display().to_string(), text));
+            } else {
+                files.others.push((name.to_string(), text));
+            }
+        }
+    }
+    cedar_bridge::PolicyStore::from_files(&files)
 }

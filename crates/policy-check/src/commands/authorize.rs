@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use cedar_bridge::PolicyStore;
 use cedar_bridge::avp::TokenClaims;
 use serde_json::Value;
 
@@ -36,7 +35,7 @@ pub(crate) fn run(
     out: &mut dyn Write,
     _err: &mut dyn Write,
 ) -> Result<u8, String> {
-    let store = PolicyStore::load(&a.store).map_err(|e| e.to_string())?;
+    let store = crate::input::load_store(&a.store).map_err(|e| e.to_string())?;
     let mut req = read_json(&a.request)?;
     resolve_tokens(&mut req, a.request.parent().unwrap_or(Path::new(".")));
     let entities = a.entities.as_deref().map(read_json).transpose()?;

@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use identity_pool::IdentityPool;
 use serde_json::Value;
 
 use crate::Format;
@@ -56,7 +55,7 @@ pub(crate) fn run_pool(
     out: &mut dyn Write,
     _err: &mut dyn Write,
 ) -> Result<u8, String> {
-    let pool = IdentityPool::load(&a.pool)?;
+    let pool = crate::input::load_pool(&a.pool)?;
     let claims_json = match &a.claims {
         Some(p) => Some(
             serde_json::from_str::<Value>(

@@ -54,7 +54,7 @@ pub(crate) fn run(
         }
     }
     for store in &stores {
-        if let Err(e) = cedar_bridge::PolicyStore::load(store) {
+        if let Err(e) = crate::input::load_store(store) {
             n_err += 1;
             bad_stores += 1;
             match format {

@@ -22,7 +22,7 @@ pub(crate) fn cedar_case(
         .and_then(Value::as_str)
         .ok_or_else(|| format!("{what}: `avp_request` needs a `cedar_store`"))?;
     let store_dir = base.join(store_rel);
-    let store = cedar_bridge::PolicyStore::load(&store_dir).map_err(|e| format!("{what}: {e}"))?;
+    let store = crate::input::load_store(&store_dir).map_err(|e| format!("{what}: {e}"))?;
     let mut req = obj.get("avp_request").cloned().unwrap_or(Value::Null);
     if let Some(want) = super::expected_error(obj, what)? {
         crate::input::resolve_tokens(&mut req, base);

@@ -22,8 +22,8 @@ pub(crate) fn pool_case(
         .ok_or_else(|| {
             format!("{what}: claims, token or guest need a suite-level `identity_pool`")
         })?;
-    let pool = identity_pool::IdentityPool::load(&base.join(pool_path))
-        .map_err(|e| format!("{what}: {e}"))?;
+    let pool =
+        crate::input::load_pool(&base.join(pool_path)).map_err(|e| format!("{what}: {e}"))?;
     let req = crate::input::pool_request(
         obj.get("request")
             .ok_or_else(|| format!("{what}: missing `request`"))?,
