@@ -1,5 +1,6 @@
 //! Cognito: the verifier's attack battery, JWKS over real HTTP, identity-pool role resolution end to end.
 
+use cognito::Claims as _;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,8 +9,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use cognito::{
-    JwksSource, MintOptions, SigningKey, TokenCache, TokenUse, VerifiedClaims, Verifier,
-    VerifierConfig, mint,
+    JwksSource, MintOptions, SigningKey, TokenCache, TokenUse, Verifier, VerifierConfig, mint,
 };
 use serde_json::{Value, json};
 
@@ -355,12 +355,12 @@ fn jwks_over_http_fetch_cache_refetch_and_down() {
 
 // ---- identity pools ----------------------------------------------------------------------------------
 
-fn claims(v: Value) -> VerifiedClaims {
+fn claims(v: Value) -> cognito::GivenClaims {
     let mut m = json!({"sub": "user-1", "iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}"), "aud": CLIENT, "token_use": "id"});
     for (k, x) in v.as_object().unwrap() {
         m[k] = x.clone();
     }
-    VerifiedClaims::from_unverified_claims(m.as_object().unwrap().clone()).unwrap()
+    cognito::GivenClaims::new(m.as_object().unwrap().clone()).unwrap()
 }
 
 fn pool(mapping: Value) -> identity_pool::IdentityPool {
@@ -400,10 +400,10 @@ fn pool_with(mapping: Value, classic: bool) -> identity_pool::IdentityPool {
 
 fn role(
     p: &identity_pool::IdentityPool,
-    c: Option<&VerifiedClaims>,
+    c: Option<&cognito::GivenClaims>,
     custom: Option<&str>,
 ) -> Result<String, String> {
-    p.resolve_role(c, custom)
+    p.resolve_role(c.map(|c| c as &dyn cognito::Claims), custom)
         .map(|r| r.role_arn.rsplit('/').next().unwrap().to_string())
 }
 
@@ -892,4 +892,39 @@ fn duplicate_claims_are_refused() {
         assert_eq!(e.code(), "Malformed", "{header} {payload}: {e}");
         assert!(e.to_string().contains("duplicate key"), "{e}");
     }
+}
+
+/// Claims typed in by hand are a separate type, and decisions made with them say they were not verified.
+#[test]
+fn hand_given_claims_are_marked_unverified() {
+    use crate::cli::run;
+    let root = crate::root();
+    let dir = std::env::temp_dir().join(format!("pc-given-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let claims = dir.join("claims.json");
+    std::fs::write(&claims, r#"{"sub": "plain-user", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example", "aud": "exampleclient", "token_use": "id"}"#).unwrap();
+    let req = dir.join("req.json");
+    std::fs::write(
+        &req,
+        r#"{"action": "s3:ListBucket", "resource": "arn:aws:s3:::mybucket"}"#,
+    )
+    .unwrap();
+    let pool = root.join("policies/identity-pool/identity-pool.pool.json");
+    let args = [
+        "pool",
+        "eval",
+        "--pool",
+        pool.to_str().unwrap(),
+        "--claims",
+        claims.to_str().unwrap(),
+        "--request",
+        req.to_str().unwrap(),
+    ];
+    let (_, out, _) = run(&args);
+    assert!(out.contains("NOT VERIFIED"), "{out}");
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let (_, out, _) = run(&json_args);
+    let v: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(v["claims_verified"], false, "{v}");
 }

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use crate::BridgeError;
 use crate::claims::{access_token_context, principal_attrs};
 use crate::store::{PolicyStore, decision_of};
+use cognito::Claims as _;
 
 /// An entity reference in any accepted form: `{"entityType","entityId"}`, `{"actionType","actionId"}`,
 /// `{"type","id"}`, `{"__entity":{…}}` or the string `Type::"id"`.
@@ -294,10 +295,10 @@ pub struct TokenClaims {
 }
 
 impl TokenClaims {
-    /// From verified claims of the `cognito` crate (the normal input).
+    /// From claims of the `cognito` crate: verified (the normal input), or given by hand.
     pub fn from_verified(
-        id: Option<&cognito::VerifiedClaims>,
-        access: Option<&cognito::VerifiedClaims>,
+        id: Option<&dyn cognito::Claims>,
+        access: Option<&dyn cognito::Claims>,
     ) -> Self {
         Self {
             identity: id.map(|c| c.claims().clone()),

@@ -32,7 +32,7 @@
 //! assert_eq!(answer.response["principal"]["entityId"], "us-east-1_Example|alice-sub");
 //! ```
 //!
-//! Depends on authz-core, cognito (for `VerifiedClaims`) and cedar-policy.
+//! Depends on authz-core, cognito (token verification and the `Claims` trait) and cedar-policy.
 #![deny(missing_docs)]
 
 pub mod avp;

@@ -11,7 +11,7 @@
 //! - [`mint`] and [`KeyDir`] make Cognito-shaped tokens for offline tests.
 //!
 //! ```
-//! use cognito::{JwksSource, MintOptions, SigningKey, TokenUse, Verifier, VerifierConfig, mint};
+//! use cognito::{Claims as _, JwksSource, MintOptions, SigningKey, TokenUse, Verifier, VerifierConfig, mint};
 //!
 //! let (key, _pem) = SigningKey::generate().unwrap();
 //! let jwks = JwksSource::from_json(&key.jwks().to_string()).unwrap();
@@ -40,8 +40,8 @@ pub use error::VerifyError;
 pub use jwks::{DEFAULT_COOLDOWN, JwksSource, RemoteJwks};
 pub use mint::{KeyDir, MintOptions, SigningKey, mint};
 pub use verify::{
-    MAX_TOKEN_BYTES, TokenCache, TokenUse, VerifiedClaims, Verifier, VerifierConfig, pool_issuers,
-    pool_region, string_list,
+    Claims, GivenClaims, MAX_TOKEN_BYTES, TokenCache, TokenUse, VerifiedClaims, Verifier,
+    VerifierConfig, pool_issuers, pool_region, string_list,
 };
 
 /// Installs jsonwebtoken's aws-lc-rs crypto provider for the process (idempotent). Called by every

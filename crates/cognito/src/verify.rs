@@ -98,57 +98,82 @@ impl VerifierConfig {
     }
 }
 
-/// Claims of a token that passed every check. Only this crate can make one.
+/// What identity pools and the Cedar bridge read from a token: its claims and whether they were
+/// verified. Implemented by [`VerifiedClaims`] (from [`Verifier`]) and [`GivenClaims`] (typed in by hand,
+/// never verified), so that every output can say which it was.
+pub trait Claims: std::fmt::Debug {
+    /// All claims.
+    fn claims(&self) -> &Map<String, Value>;
+    /// ID or access.
+    fn token_use(&self) -> TokenUse;
+    /// Whether a [`Verifier`] checked the token these claims came from.
+    fn verified(&self) -> bool;
+    /// A string claim.
+    fn str(&self, name: &str) -> Option<&str> {
+        self.claims().get(name).and_then(Value::as_str)
+    }
+    /// `sub`.
+    fn sub(&self) -> &str {
+        self.str("sub").unwrap_or("")
+    }
+    /// `iss`.
+    fn issuer(&self) -> &str {
+        self.str("iss").unwrap_or("")
+    }
+    /// The app client (`aud` or `client_id`).
+    fn client_id(&self) -> &str {
+        match self.token_use() {
+            TokenUse::Id => self.str("aud").unwrap_or(""),
+            TokenUse::Access => self.str("client_id").unwrap_or(""),
+        }
+    }
+    /// `exp`.
+    fn exp(&self) -> i64 {
+        self.claims()
+            .get("exp")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+    }
+    /// `cognito:groups`.
+    fn groups(&self) -> Vec<&str> {
+        string_list(self.claims().get("cognito:groups"))
+    }
+    /// The user pool id from the issuer URL.
+    fn user_pool_id(&self) -> &str {
+        self.issuer().rsplit('/').next().unwrap_or("")
+    }
+}
+
+/// Claims of a token that passed every check. Only [`Verifier`] makes one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedClaims {
     claims: Map<String, Value>,
     token_use: TokenUse,
 }
 
-impl VerifiedClaims {
-    /// All claims.
-    pub fn claims(&self) -> &Map<String, Value> {
+impl Claims for VerifiedClaims {
+    fn claims(&self) -> &Map<String, Value> {
         &self.claims
     }
-    /// ID or access.
-    pub fn token_use(&self) -> TokenUse {
+    fn token_use(&self) -> TokenUse {
         self.token_use
     }
-    /// A string claim.
-    pub fn str(&self, name: &str) -> Option<&str> {
-        self.claims.get(name).and_then(Value::as_str)
+    fn verified(&self) -> bool {
+        true
     }
-    /// `sub`.
-    pub fn sub(&self) -> &str {
-        self.str("sub").unwrap_or("")
-    }
-    /// `iss`.
-    pub fn issuer(&self) -> &str {
-        self.str("iss").unwrap_or("")
-    }
-    /// The app client (`aud` or `client_id`).
-    pub fn client_id(&self) -> &str {
-        match self.token_use {
-            TokenUse::Id => self.str("aud").unwrap_or(""),
-            TokenUse::Access => self.str("client_id").unwrap_or(""),
-        }
-    }
-    /// `exp`.
-    pub fn exp(&self) -> i64 {
-        self.claims.get("exp").and_then(Value::as_i64).unwrap_or(0)
-    }
-    /// `cognito:groups`.
-    pub fn groups(&self) -> Vec<&str> {
-        string_list(self.claims.get("cognito:groups"))
-    }
-    /// The user pool id from the issuer URL.
-    pub fn user_pool_id(&self) -> &str {
-        self.issuer().rsplit('/').next().unwrap_or("")
-    }
+}
 
-    /// Claims given explicitly, unverified: for tests and offline tooling that do not sign tokens.
-    /// The name says what it is; production code verifies with [`Verifier::verify`].
-    pub fn from_unverified_claims(claims: Map<String, Value>) -> Result<Self, VerifyError> {
+/// Claims typed in by hand (a test case's `claims`, `pool eval --claims`): **not verified**. For tests and
+/// offline tooling that do not sign tokens; outputs made with them say so.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GivenClaims {
+    claims: Map<String, Value>,
+    token_use: TokenUse,
+}
+
+impl GivenClaims {
+    /// Takes claims as given: `token_use` (default `id`) must be `id` or `access`, and `sub` present.
+    pub fn new(claims: Map<String, Value>) -> Result<Self, VerifyError> {
         let token_use = match claims.get("token_use").and_then(Value::as_str) {
             Some("access") => TokenUse::Access,
             Some("id") | None => TokenUse::Id,
@@ -163,6 +188,18 @@ impl VerifiedClaims {
             return Err(VerifyError::MissingClaim("sub".into()));
         }
         Ok(Self { claims, token_use })
+    }
+}
+
+impl Claims for GivenClaims {
+    fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+    fn token_use(&self) -> TokenUse {
+        self.token_use
+    }
+    fn verified(&self) -> bool {
+        false
     }
 }
 

@@ -21,7 +21,8 @@
 //!             "Resource": "arn:aws:s3:::photos/${cognito-identity.amazonaws.com:sub}/*"}]}]}}
 //! })).unwrap();
 //! let pool = IdentityPool::from_config(config, &identity_pool::no_files).unwrap();
-//! let claims = cognito::VerifiedClaims::from_unverified_claims(serde_json::json!({
+//! // Claims typed in by hand (not verified): decisions made with them say so.
+//! let claims = cognito::GivenClaims::new(serde_json::json!({
 //!     "sub": "u-1", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
 //!     "aud": "app", "token_use": "id"}).as_object().unwrap().clone()).unwrap();
 //! let id = pool.identity_id(&claims);
@@ -29,6 +30,7 @@
 //!     resource: format!("arn:aws:s3:::photos/{id}/1.jpg"), ..Default::default() };
 //! let d = pool.decide(Some(&claims), None, &req).unwrap();
 //! assert_eq!(d.decision, authz_core::Decision::Allow, "{}", d.reason);
+//! assert_eq!(d.claims_verified, Some(false));
 //! ```
 #![deny(missing_docs)]
 

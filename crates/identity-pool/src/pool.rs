@@ -9,7 +9,7 @@ use iam_policy::{PolicyDocument, PolicyType};
 use serde::Deserialize;
 use serde_json::Value;
 
-use cognito::{VerifiedClaims, string_list};
+use cognito::{Claims, string_list};
 
 /// The managed `AmazonCognitoUnAuthedIdentitiesSessionPolicy` (version v4, 2026-05-01), the default
 /// scope-down Cognito applies to guest identities in the enhanced flow.
@@ -360,6 +360,9 @@ pub struct PoolDecision {
     pub explanation: Option<Explanation>,
     /// The IAM context the request was evaluated with.
     pub context: Context,
+    /// Whether the identity's claims were verified (`None` for a guest); decisions made with claims
+    /// typed in by hand say so.
+    pub claims_verified: Option<bool>,
 }
 
 impl IdentityPool {
@@ -443,14 +446,14 @@ impl IdentityPool {
         })
     }
 
-    fn provider_key(claims: &VerifiedClaims) -> String {
+    fn provider_key(claims: &dyn Claims) -> String {
         let iss = claims.issuer();
         let provider = iss.strip_prefix("https://").unwrap_or(iss);
         format!("{provider}:{}", claims.client_id())
     }
 
     /// The identity id of a user.
-    pub fn identity_id(&self, claims: &VerifiedClaims) -> String {
+    pub fn identity_id(&self, claims: &dyn Claims) -> String {
         self.config
             .identity_ids
             .get(claims.sub())
@@ -463,7 +466,7 @@ impl IdentityPool {
     /// Chooses the role (enhanced flow). `claims` `None` is a guest identity.
     pub fn resolve_role(
         &self,
-        claims: Option<&VerifiedClaims>,
+        claims: Option<&dyn Claims>,
         custom_role_arn: Option<&str>,
     ) -> Result<RoleChoice, String> {
         let Some(claims) = claims else {
@@ -571,7 +574,7 @@ impl IdentityPool {
     /// are added on top).
     pub fn iam_context(
         &self,
-        claims: Option<&VerifiedClaims>,
+        claims: Option<&dyn Claims>,
         role_arn: &str,
         identity: &str,
     ) -> Context {
@@ -628,21 +631,22 @@ impl IdentityPool {
     /// answers `GetId`), or the request sets a key the session owns to another value.
     pub fn decide(
         &self,
-        claims: Option<&VerifiedClaims>,
+        claims: Option<&dyn Claims>,
         custom_role_arn: Option<&str>,
         request: &crate::PoolRequest,
     ) -> Result<PoolDecision, PoolError> {
         self.check_login(claims)?;
-        match self.resolve_role(claims, custom_role_arn) {
+        let d = match self.resolve_role(claims, custom_role_arn) {
             Ok(choice) => self.decide_as(claims, choice, request, true),
             Err(e) => Ok(refused(format!("no role: {e}"), None)),
-        }
+        };
+        d.map(|d| d.with_claims(claims))
     }
 
     /// Whether Cognito accepts the login: the token's issuer and client must be a configured provider
     /// (`cognito_identity_providers`, or an `openid_connect_provider_arns` entry for other issuers).
     /// Guests (`None`) need no login.
-    pub fn check_login(&self, claims: Option<&VerifiedClaims>) -> Result<(), PoolError> {
+    pub fn check_login(&self, claims: Option<&dyn Claims>) -> Result<(), PoolError> {
         let Some(c) = claims else {
             return Ok(());
         };
@@ -690,7 +694,17 @@ impl IdentityPool {
     /// classic flow.
     pub fn decide_basic(
         &self,
-        claims: Option<&VerifiedClaims>,
+        claims: Option<&dyn Claims>,
+        role_arn: &str,
+        request: &crate::PoolRequest,
+    ) -> Result<PoolDecision, PoolError> {
+        self.basic_flow(claims, role_arn, request)
+            .map(|d| d.with_claims(claims))
+    }
+
+    fn basic_flow(
+        &self,
+        claims: Option<&dyn Claims>,
         role_arn: &str,
         request: &crate::PoolRequest,
     ) -> Result<PoolDecision, PoolError> {
@@ -718,7 +732,7 @@ impl IdentityPool {
 
     fn decide_as(
         &self,
-        claims: Option<&VerifiedClaims>,
+        claims: Option<&dyn Claims>,
         choice: RoleChoice,
         request: &crate::PoolRequest,
         scope_down_guest: bool,
@@ -732,6 +746,7 @@ impl IdentityPool {
             reason,
             explanation,
             context,
+            claims_verified: None,
         };
         let Some(role) = self.roles.get(&choice.role_arn) else {
             return Ok(deny(
@@ -853,7 +868,15 @@ impl IdentityPool {
             reason,
             explanation: Some(ex),
             context: full,
+            claims_verified: None,
         })
+    }
+}
+
+impl PoolDecision {
+    fn with_claims(mut self, claims: Option<&dyn Claims>) -> Self {
+        self.claims_verified = claims.map(Claims::verified);
+        self
     }
 }
 
@@ -864,10 +887,11 @@ fn refused(reason: String, role: Option<RoleChoice>) -> PoolDecision {
         reason,
         explanation: None,
         context: Context::new(),
+        claims_verified: None,
     }
 }
 
-fn amr(claims: Option<&VerifiedClaims>) -> Vec<String> {
+fn amr(claims: Option<&dyn Claims>) -> Vec<String> {
     match claims {
         None => vec!["unauthenticated".into()],
         Some(c) => {
@@ -885,7 +909,7 @@ fn amr(claims: Option<&VerifiedClaims>) -> Vec<String> {
     }
 }
 
-fn rule_matches(r: &Rule, claims: &VerifiedClaims) -> bool {
+fn rule_matches(r: &Rule, claims: &dyn Claims) -> bool {
     let values: Vec<String> = match claims.claims().get(&r.claim) {
         None | Some(Value::Null) => return false,
         Some(Value::Array(a)) => a

@@ -5,7 +5,7 @@ use std::path::Path;
 use authz_core::{Context, ContextValue, Request};
 use cedar_bridge::avp::{self, TokenClaims};
 use cedar_bridge::{BridgeError, PolicyStore};
-use cognito::{JwksSource, TokenUse, VerifiedClaims, Verifier, VerifierConfig};
+use cognito::{Claims, GivenClaims, JwksSource, TokenUse, Verifier, VerifierConfig};
 use identity_pool::PoolRequest;
 use serde_json::{Value, json};
 
@@ -203,7 +203,7 @@ pub fn claims_from(
     verify: Option<(&str, &str, &str)>,
     base: &Path,
     at: Option<i64>,
-) -> Result<Option<VerifiedClaims>, String> {
+) -> Result<Option<Box<dyn Claims>>, String> {
     if let Some(t) = token {
         let (jwks, pool, client) =
             verify.ok_or("a token needs a JWKS, a user pool id and a client id")?;
@@ -213,13 +213,13 @@ pub fn claims_from(
         );
         return v
             .verify_at(t, at.unwrap_or_else(now))
-            .map(Some)
+            .map(|c| Some(Box::new(c) as Box<dyn Claims>))
             .map_err(|e| format!("token refused: {e} ({})", e.code()));
     }
     if let Some(c) = claims {
         let m = c.as_object().ok_or("claims must be a JSON object")?.clone();
-        return VerifiedClaims::from_unverified_claims(m)
-            .map(Some)
+        return GivenClaims::new(m)
+            .map(|c| Some(Box::new(c) as Box<dyn Claims>))
             .map_err(|e| format!("claims refused: {e}"));
     }
     Ok(None)

@@ -143,6 +143,7 @@ pub fn pool_decision_json(req: &PoolRequest, d: &PoolDecision) -> Value {
         "role_reason": d.role.as_ref().map(|r| &r.reason),
         "reason": d.reason,
         "identity_id": d.context.get("cognito-identity.amazonaws.com:sub").and_then(|v| v.values().first()),
+        "claims_verified": d.claims_verified,
         "session_context": session,
         "statements": statements,
         "missing_context": d.explanation.as_ref().map(|e| &e.missing_context),
@@ -153,6 +154,9 @@ pub fn pool_decision_json(req: &PoolRequest, d: &PoolDecision) -> Value {
 pub fn pool_decision_text(req: &PoolRequest, d: &PoolDecision) -> String {
     let mut s = format!("{} on {}\n", req.action, req.resource);
     s.push_str(&format!("decision: {} — {}\n", d.decision, d.reason));
+    if d.claims_verified == Some(false) {
+        s.push_str("  claims: given by hand, NOT VERIFIED\n");
+    }
     if let Some(r) = &d.role {
         s.push_str(&format!("  role: {} ({})\n", r.role_arn, r.reason));
     }

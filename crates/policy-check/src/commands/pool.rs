@@ -87,8 +87,8 @@ pub(crate) fn run_pool(
     for (v, _) in &requests {
         let req = pool_request(v, &a.request.display().to_string())?;
         let d = match &a.basic_flow_role {
-            Some(role) => pool.decide_basic(claims.as_ref(), role, &req),
-            None => pool.decide(claims.as_ref(), a.custom_role_arn.as_deref(), &req),
+            Some(role) => pool.decide_basic(claims.as_deref(), role, &req),
+            None => pool.decide(claims.as_deref(), a.custom_role_arn.as_deref(), &req),
         }
         .map_err(|e| e.to_string())?;
         any_deny |= d.decision.is_deny();

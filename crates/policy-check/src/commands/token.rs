@@ -1,5 +1,6 @@
 //! `policy-check token`: mint, verify and decode Cognito tokens.
 
+use cognito::Claims as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -63,9 +63,9 @@ pub(crate) fn pool_case(
     let result = crate::input::claims_from(token.as_deref(), obj.get("claims"), verify, base, at)
         .and_then(|claims| {
             match obj.get("basic_flow_role").and_then(Value::as_str) {
-                Some(role) => pool.decide_basic(claims.as_ref(), role, &req),
+                Some(role) => pool.decide_basic(claims.as_deref(), role, &req),
                 None => pool.decide(
-                    claims.as_ref(),
+                    claims.as_deref(),
                     obj.get("custom_role_arn").and_then(Value::as_str),
                     &req,
                 ),
