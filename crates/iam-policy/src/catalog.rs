@@ -110,7 +110,13 @@ impl Catalog {
         if !pattern.contains(['*', '?']) {
             return Some(lower.contains(pattern));
         }
-        Some(lower.iter().any(|a| glob(pattern, a)))
+        // Only names that start with the pattern's literal prefix can match: check that first.
+        let prefix = pattern.split(['*', '?']).next().unwrap_or("");
+        Some(
+            lower
+                .iter()
+                .any(|a| a.starts_with(prefix) && glob(pattern, a)),
+        )
     }
     /// The ARN formats of a service, if known.
     pub fn arn_formats(&self, service: &str) -> Option<&[ArnFormat]> {
