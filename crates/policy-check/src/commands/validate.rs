@@ -79,7 +79,7 @@ pub(crate) fn run(
             bad_stores
         );
     }
-    if format == Format::Human {
+    if format == Format::Human && !files.is_empty() {
         let _ = writeln!(
             err,
             "{} file(s) checked: {} valid, {} invalid ({} error(s), {} warning(s))",
