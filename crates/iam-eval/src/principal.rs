@@ -90,15 +90,15 @@ pub(crate) fn aws_grant(v: &str, p: &str, issuer: Option<&str>) -> Option<Grant>
             Grant::Exact
         });
     }
-    let (_, _, psvc, _, p_account, pres) = caller?;
+    let (_, p_partition, psvc, _, p_account, pres) = caller?;
     if p_account.is_empty() {
         return None;
     }
     if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
         return (v == p_account).then_some(Grant::Account);
     }
-    let (_, _, vsvc, _, vacct, vres) = split_arn_prefix(v)?;
-    if vsvc != "iam" || vacct != p_account {
+    let (_, v_partition, vsvc, _, vacct, vres) = split_arn_prefix(v)?;
+    if vsvc != "iam" || vacct != p_account || v_partition != p_partition {
         return None;
     }
     if vres == "root" {
