@@ -236,15 +236,7 @@ fn tokens_with_enormous_headers_and_claims() {
     let b64 = |v: &serde_json::Value| {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
     };
-    let jwks = std::fs::read_to_string(crate::root().join("fixtures/keys/jwks.json")).unwrap();
-    let v = cognito::Verifier::new(
-        cognito::VerifierConfig::for_pool(
-            "us-east-1_Example",
-            "exampleclient",
-            cognito::TokenUse::Id,
-        ),
-        cognito::JwksSource::from_json(&jwks).unwrap(),
-    );
+    let v = crate::test_verifier(cognito::TokenUse::Id);
     let header: serde_json::Map<String, serde_json::Value> =
         (0..20_000).map(|i| (format!("h{i}"), json!(i))).collect();
     let huge = format!("{}.{}.sig", b64(&json!(header)), b64(&json!({"sub": "x"})));

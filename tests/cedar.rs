@@ -197,27 +197,11 @@ fn bad_cedar_and_schema_violations_are_clear_errors() {
     )
     .unwrap();
     let unguarded = r#"@id("u") permit(principal, action == Action::"view", resource) when { principal.custom.location == "USA" };"#;
-    let e = PolicyStore::from_parts(
-        &[("s.cedar".into(), unguarded.into())],
-        Some(schema.clone()),
-        None,
-        Vec::new(),
-        true,
-    )
-    .unwrap_err();
+    let e = strict_store(unguarded, schema.clone()).unwrap_err();
     let m = e.to_string();
     assert!(m.contains("policy `u`") && m.contains("has"), "{m}");
     let guarded = r#"@id("g") permit(principal, action == Action::"view", resource) when { principal has custom && principal.custom has location && principal.custom.location == "USA" };"#;
-    assert!(
-        PolicyStore::from_parts(
-            &[("s.cedar".into(), guarded.into())],
-            Some(schema),
-            None,
-            Vec::new(),
-            true
-        )
-        .is_ok()
-    );
+    assert!(strict_store(guarded, schema).is_ok());
 }
 
 #[test]
@@ -614,29 +598,14 @@ fn has_guard_hint_matches_the_notation() {
     )
     .unwrap();
     let bracket = r#"@id("b") permit(principal, action == Action::"view", resource) when { principal["custom:location"] == "USA" };"#;
-    let e = PolicyStore::from_parts(
-        &[("s.cedar".into(), bracket.into())],
-        Some(schema.clone()),
-        None,
-        Vec::new(),
-        true,
-    )
-    .unwrap_err()
-    .to_string();
+    let e = strict_store(bracket, schema.clone())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(r#"principal has "custom:location""#), "{e}");
     assert!(!e.contains("principal.custom"), "{e}");
     assert!(e.contains("s.cedar:1:"), "{e}");
     let guarded = r#"@id("b") permit(principal, action == Action::"view", resource) when { principal has "custom:location" && principal["custom:location"] == "USA" };"#;
-    assert!(
-        PolicyStore::from_parts(
-            &[("s.cedar".into(), guarded.into())],
-            Some(schema),
-            None,
-            Vec::new(),
-            true
-        )
-        .is_ok()
-    );
+    assert!(strict_store(guarded, schema).is_ok());
 }
 
 /// With a schema that declares only some access-token claims under `context.token` (as AVP's documented
@@ -731,4 +700,18 @@ fn cedar_cases_check_determining_and_refuse_batches() {
     let (code, _, err) = run(&["test", &s]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("one request"), "{err}");
+}
+
+/// A store of one policy file `s.cedar`, validated strictly against `schema`.
+fn strict_store(
+    text: &str,
+    schema: cedar_policy::Schema,
+) -> Result<PolicyStore, cedar_bridge::BridgeError> {
+    PolicyStore::from_parts(
+        &[("s.cedar".into(), text.into())],
+        Some(schema),
+        None,
+        Vec::new(),
+        true,
+    )
 }

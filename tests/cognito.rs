@@ -863,15 +863,7 @@ fn only_configured_providers_get_credentials() {
 #[test]
 fn duplicate_claims_are_refused() {
     use base64::Engine as _;
-    let jwks = std::fs::read_to_string(crate::root().join("fixtures/keys/jwks.json")).unwrap();
-    let v = cognito::Verifier::new(
-        cognito::VerifierConfig::for_pool(
-            "us-east-1_Example",
-            "exampleclient",
-            cognito::TokenUse::Id,
-        ),
-        cognito::JwksSource::from_json(&jwks).unwrap(),
-    );
+    let v = crate::test_verifier(cognito::TokenUse::Id);
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     for (header, payload) in [
         (

@@ -20,3 +20,13 @@ use std::path::PathBuf;
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// A verifier for the repository's TEST-ONLY key (`fixtures/keys`), pool `us-east-1_Example`, client
+/// `exampleclient`.
+pub fn test_verifier(token_use: ::cognito::TokenUse) -> ::cognito::Verifier {
+    let jwks = std::fs::read_to_string(root().join("fixtures/keys/jwks.json")).unwrap();
+    ::cognito::Verifier::new(
+        ::cognito::VerifierConfig::for_pool("us-east-1_Example", "exampleclient", token_use),
+        ::cognito::JwksSource::from_json(&jwks).unwrap(),
+    )
+}
