@@ -299,17 +299,22 @@ fn authorize_cli_formats_and_exit_codes() {
     let token =
         std::fs::read_to_string(root.join("policies/photo-app-avp/tokens/alice.jwt")).unwrap();
     std::fs::write(&req, json!({"identityToken": token.trim(), "action": {"actionType": "Action", "actionId": "view"}, "resource": {"entityType": "Photo", "entityId": "p"}}).to_string()).unwrap();
-    let (code, out, err) = run(&[
-        "authorize",
-        "--store",
-        store.to_str().unwrap(),
-        "--request",
-        req.to_str().unwrap(),
-        "--now",
-        "1700000100",
-        "--format",
-        "json",
-    ]);
+    let authorize = |now: &str, json: bool| {
+        let mut args = vec![
+            "authorize",
+            "--store",
+            store.to_str().unwrap(),
+            "--request",
+            req.to_str().unwrap(),
+            "--now",
+        ];
+        args.push(now);
+        if json {
+            args.extend(["--format", "json"]);
+        }
+        run(&args)
+    };
+    let (code, out, err) = authorize("1700000100", true);
     assert_eq!(code, 0, "{out}{err}");
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["decision"], "ALLOW");
@@ -318,31 +323,13 @@ fn authorize_cli_formats_and_exit_codes() {
         json!({"entityType": "User", "entityId": "us-east-1_Example|alice-sub"})
     );
     // An expired token is an error with AVP's exception, never a DENY decision.
-    let (code, out, err) = run(&[
-        "authorize",
-        "--store",
-        store.to_str().unwrap(),
-        "--request",
-        req.to_str().unwrap(),
-        "--now",
-        "1900000000",
-    ]);
+    let (code, out, err) = authorize("1900000000", false);
     assert_eq!(code, 1, "{out}");
     assert!(
         err.contains("ValidationException") && err.contains("Expired"),
         "{err}"
     );
-    let (code, out, _) = run(&[
-        "authorize",
-        "--store",
-        store.to_str().unwrap(),
-        "--request",
-        req.to_str().unwrap(),
-        "--now",
-        "1900000000",
-        "--format",
-        "json",
-    ]);
+    let (code, out, _) = authorize("1900000000", true);
     assert_eq!(code, 1, "{out}");
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["__type"], "ValidationException");
