@@ -1,21 +1,20 @@
 //! Cedar cases: an AVP request against a policy store.
 
-use std::path::Path;
-
 use serde_json::Value;
 
 use crate::suite::*;
 
 /// A Cedar case: an AVP request against a policy store; tokens are verified against the store's
 /// identity source, or claims are given explicitly (`identity_claims` / `access_claims`, unverified).
-pub(crate) fn cedar_case(
-    suite: &serde_json::Map<String, Value>,
-    obj: &serde_json::Map<String, Value>,
-    base: &Path,
-    name: &str,
-    case_name: &str,
-    what: &str,
-) -> Result<CaseResult, String> {
+pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
+    let Case {
+        suite,
+        obj,
+        base,
+        name,
+        case_name,
+        what,
+    } = *case;
     let store_rel = obj
         .get("cedar_store")
         .or_else(|| suite.get("cedar_store"))

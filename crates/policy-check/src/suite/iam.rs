@@ -1,11 +1,8 @@
 //! IAM cases: a request against identity, resource, boundary, session, SCP and RCP policies.
 
-use std::path::Path;
-
 use iam_eval::Authorizer;
-use serde_json::Value;
 
-use super::{CaseResult, Compare, POLICY_KEYS, files_for};
+use super::{Case, CaseResult, Compare, POLICY_KEYS, files_for};
 use crate::input::request_from_json;
 use crate::policies::PolicyFiles;
 use crate::report::explain_text;
@@ -13,12 +10,17 @@ use crate::report::explain_text;
 /// Runs one IAM case. `shared` caches the suite-level policies, compiled once for every case that does
 /// not bring its own.
 pub(crate) fn iam_case(
-    suite: &serde_json::Map<String, Value>,
-    obj: &serde_json::Map<String, Value>,
-    base: &Path,
-    (name, case_name, what): (&str, &str, &str),
+    case: &Case<'_>,
     shared: &mut Option<Result<Authorizer, String>>,
 ) -> Result<CaseResult, String> {
+    let Case {
+        suite,
+        obj,
+        base,
+        name,
+        case_name,
+        what,
+    } = *case;
     let own_policies = POLICY_KEYS.iter().any(|k| obj.contains_key(*k));
     let auth = if own_policies {
         files_for(suite, obj, base).and_then(PolicyFiles::compile)

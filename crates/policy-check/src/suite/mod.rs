@@ -32,6 +32,22 @@ impl CaseResult {
     }
 }
 
+/// One case being run: its suite, its own object, the suite's folder and its names for messages.
+pub(crate) struct Case<'a> {
+    /// The suite object (suite-level fields).
+    pub suite: &'a serde_json::Map<String, Value>,
+    /// The case object.
+    pub obj: &'a serde_json::Map<String, Value>,
+    /// The suite's folder: paths in the suite are relative to it.
+    pub base: &'a Path,
+    /// The suite file's name.
+    pub name: &'a str,
+    /// The case's name.
+    pub case_name: &'a str,
+    /// `suite: case `name``, for error messages.
+    pub what: &'a str,
+}
+
 /// The decision a case expects (`expect`).
 pub(crate) fn expected_decision(
     obj: &serde_json::Map<String, Value>,
@@ -341,26 +357,26 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
                 "{what}: give exactly one of `expect` and `expect_error`"
             ));
         }
+        let case = Case {
+            suite,
+            obj,
+            base,
+            name: &name,
+            case_name: &case_name,
+            what: &what,
+        };
         if obj.contains_key("avp_request") {
-            out.push(cedar::cedar_case(
-                suite, obj, base, &name, &case_name, &what,
-            )?);
+            out.push(cedar::cedar_case(&case)?);
             continue;
         }
         if ["claims", "token", "guest"]
             .iter()
             .any(|k| obj.contains_key(*k))
         {
-            out.push(pool::pool_case(suite, obj, base, &name, &case_name, &what)?);
+            out.push(pool::pool_case(&case)?);
             continue;
         }
-        out.push(iam::iam_case(
-            suite,
-            obj,
-            base,
-            (&name, &case_name, &what),
-            &mut shared,
-        )?);
+        out.push(iam::iam_case(&case, &mut shared)?);
     }
     Ok(out)
 }

@@ -1,21 +1,20 @@
 //! Identity-pool cases: claims, a token or a guest, through a pool configuration.
 
-use std::path::Path;
-
 use serde_json::Value;
 
 use crate::suite::*;
 
 /// A case decided through an identity pool: claims (unverified), a token (verified with the suite's
 /// `token_verifier`), or a guest.
-pub(crate) fn pool_case(
-    suite: &serde_json::Map<String, Value>,
-    obj: &serde_json::Map<String, Value>,
-    base: &Path,
-    name: &str,
-    case_name: &str,
-    what: &str,
-) -> Result<CaseResult, String> {
+pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
+    let Case {
+        suite,
+        obj,
+        base,
+        name,
+        case_name,
+        what,
+    } = *case;
     let pool_path = suite
         .get("identity_pool")
         .and_then(Value::as_str)
