@@ -69,33 +69,25 @@ impl Authorizer {
 
     /// Decides a request, reporting to `trace`.
     pub fn evaluate_with<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> Outcome {
+        // A principal whose boundary is given has a boundary, whatever the request says (a copy of a
+        // few references, no allocation).
+        let req = &Request {
+            has_boundary: req.has_boundary || self.boundary.is_some(),
+            ..*req
+        };
         if T::COMPLETE {
             // A complete trace (an explanation) wants every layer's verdicts, also after an early deny:
             // the same layer evaluation reports them all, then the decision is taken as always.
-            let req = Request {
-                has_boundary: req.has_boundary || self.boundary.is_some(),
-                ..*req
-            };
             for set in self.sets() {
-                set.evaluate_layer_with(&req, trace);
+                set.evaluate_layer_with(req, trace);
             }
-            return self.decide(&req, &mut NoTrace);
+            return self.decide(req, &mut NoTrace);
         }
         self.decide(req, trace)
     }
 
-    pub(crate) fn decide<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> Outcome {
-        // A principal whose boundary is given has a boundary, whatever the request says.
-        let with_boundary;
-        let req = if self.boundary.is_some() && !req.has_boundary {
-            with_boundary = Request {
-                has_boundary: true,
-                ..*req
-            };
-            &with_boundary
-        } else {
-            req
-        };
+    /// The decision across layers; `req` already says whether the principal has a boundary.
+    fn decide<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> Outcome {
         // The action is lower-cased and split once for every layer.
         let (mut buf, mut heap) = ([0u8; 64], String::new());
         let (full, colon) = lower_action(req.action, &mut buf, &mut heap);
