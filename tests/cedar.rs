@@ -326,14 +326,14 @@ fn authorize_cli_formats_and_exit_codes() {
     let (code, out, err) = authorize("1900000000", false);
     assert_eq!(code, 1, "{out}");
     assert!(
-        err.contains("ValidationException") && err.contains("Expired"),
+        err.contains("ValidationException") && err.contains("token::expired"),
         "{err}"
     );
     let (code, out, _) = authorize("1900000000", true);
     assert_eq!(code, 1, "{out}");
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["__type"], "ValidationException");
-    assert!(v["message"].as_str().unwrap().contains("Expired"), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("token::expired"), "{v}");
     assert!(v.get("decision").is_none(), "{v}");
     // cedar CLI request + entities files.
     let creq = dir.join("creq.json");

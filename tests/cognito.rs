@@ -111,7 +111,7 @@ fn attack_battery() {
             "{}.{p}.",
             b64(&json!({"alg": "none", "kid": kid}))
         )),
-        "UnsupportedAlgorithm"
+        "token::unsupported-algorithm"
     );
     // HS256 signed with the RSA public key as the secret.
     let pubkey = key().jwks()["keys"][0]["n"].as_str().unwrap().to_string();
@@ -125,47 +125,47 @@ fn attack_battery() {
         &jsonwebtoken::EncodingKey::from_secret(pubkey.as_bytes()),
     )
     .unwrap();
-    assert_eq!(err(&hs), "UnsupportedAlgorithm");
+    assert_eq!(err(&hs), "token::unsupported-algorithm");
     // Missing kid, unknown kid.
     assert_eq!(
         err(&key().sign_raw(&json!({"alg": "RS256"}), &claims).unwrap()),
-        "MissingKid"
+        "token::missing-kid"
     );
     assert_eq!(
         err(&key()
             .sign_raw(&json!({"alg": "RS256", "kid": "nope"}), &claims)
             .unwrap()),
-        "UnknownKid"
+        "token::unknown-kid"
     );
     // A forged key under a known kid.
     assert_eq!(
         err(&other_key()
             .sign_raw(&json!({"alg": "RS256", "kid": kid}), &claims)
             .unwrap()),
-        "InvalidSignature"
+        "token::invalid-signature"
     );
     // Tampered payload and header.
     let mut evil = claims.clone();
     evil["sub"] = json!("admin");
-    assert_eq!(err(&format!("{h}.{}.{s}", b64(&evil))), "InvalidSignature");
+    assert_eq!(err(&format!("{h}.{}.{s}", b64(&evil))), "token::invalid-signature");
     assert_eq!(
         err(&format!(
             "{}.{p}.{s}",
             b64(&json!({"alg": "RS256", "kid": kid, "x": 1}))
         )),
-        "InvalidSignature"
+        "token::invalid-signature"
     );
     // Time.
     let v = verifier();
     assert_eq!(
         v.verify_at(&good, NOW + 3600).unwrap_err().code(),
-        "Expired"
+        "token::expired"
     );
     assert!(v.verify_at(&good, NOW + 3599).is_ok());
-    assert_eq!(err(&token(json!({"nbf": NOW + 1000}))), "NotYetValid");
-    assert_eq!(err(&token(json!({"iat": NOW + 1000}))), "IssuedInFuture");
-    assert_eq!(err(&token(json!({"exp": null}))), "MissingClaim");
-    assert_eq!(err(&token(json!({"exp": "soon"}))), "MissingClaim");
+    assert_eq!(err(&token(json!({"nbf": NOW + 1000}))), "token::not-yet-valid");
+    assert_eq!(err(&token(json!({"iat": NOW + 1000}))), "token::issued-in-future");
+    assert_eq!(err(&token(json!({"exp": null}))), "token::missing-claim");
+    assert_eq!(err(&token(json!({"exp": "soon"}))), "token::missing-claim");
     // Extreme times never overflow.
     let mut cfg = VerifierConfig::for_pool(POOL, CLIENT, TokenUse::Id);
     cfg.leeway = i64::MAX;
@@ -181,48 +181,48 @@ fn attack_battery() {
             )
             .is_ok()
     );
-    assert_eq!(err(&token(json!({"exp": i64::MIN}))), "Expired");
+    assert_eq!(err(&token(json!({"exp": i64::MIN}))), "token::expired");
     // Issuer, token_use, client.
     assert_eq!(
         err(&token(
             json!({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"})
         )),
-        "InvalidIssuer"
+        "token::invalid-issuer"
     );
     assert_eq!(
         err(&token(
             json!({"iss": format!("https://cognito-idp.us-west-2.amazonaws.com/{POOL}")})
         )),
-        "InvalidIssuer"
+        "token::invalid-issuer"
     );
     assert_eq!(
         err(&token(
             json!({"iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}/")})
         )),
-        "InvalidIssuer"
+        "token::invalid-issuer"
     );
     assert_eq!(
         err(&token(
             json!({"iss": [format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}")]})
         )),
-        "InvalidIssuer"
+        "token::invalid-issuer"
     );
     assert_eq!(
         err(&token(json!({"token_use": "access"}))),
-        "InvalidTokenUse"
+        "token::invalid-token-use"
     );
-    assert_eq!(err(&token(json!({"aud": "other-client"}))), "InvalidClient");
-    assert_eq!(err(&token(json!({"aud": [CLIENT]}))), "InvalidClient");
+    assert_eq!(err(&token(json!({"aud": "other-client"}))), "token::invalid-client");
+    assert_eq!(err(&token(json!({"aud": [CLIENT]}))), "token::invalid-client");
     // Shape.
-    assert_eq!(err("a.b"), "Malformed");
-    assert_eq!(err("a.b.c.d"), "Malformed");
-    assert_eq!(err(&format!("{h}.!!!.{s}")), "Malformed");
+    assert_eq!(err("a.b"), "token::malformed");
+    assert_eq!(err("a.b.c.d"), "token::malformed");
+    assert_eq!(err(&format!("{h}.!!!.{s}")), "token::malformed");
     assert_eq!(
         err(&format!(
             "{}.{p}.{s}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("not json")
         )),
-        "Malformed"
+        "token::malformed"
     );
     assert_eq!(
         err(&format!(
@@ -230,14 +230,14 @@ fn attack_battery() {
             base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .encode(r#"{"alg":"RS256","alg":"none"}"#)
         )),
-        "Malformed"
+        "token::malformed"
     );
-    assert_eq!(err(&"a".repeat(cognito::MAX_TOKEN_BYTES + 1)), "TooLarge");
+    assert_eq!(err(&"a".repeat(cognito::MAX_TOKEN_BYTES + 1)), "token::too-large");
     // JWK / header algorithm mismatch.
     let rs512 = key()
         .sign_raw(&json!({"alg": "RS512", "kid": kid}), &claims)
         .unwrap();
-    assert_eq!(err(&rs512), "UnsupportedAlgorithm");
+    assert_eq!(err(&rs512), "token::unsupported-algorithm");
 }
 
 #[test]
@@ -256,7 +256,7 @@ fn groups_scopes_and_leeway() {
         v.verify_at(&token(json!({"cognito:groups": ["x"]})), NOW)
             .unwrap_err()
             .code(),
-        "MissingGroup"
+        "token::missing-group"
     );
     cfg.required_groups.clear();
     cfg.leeway = 30;
@@ -278,7 +278,7 @@ fn cache_hits_and_honours_exp() {
     assert_eq!(cache.verify_at(&v, &t, NOW + 1).unwrap().sub(), "c1");
     assert_eq!(
         cache.verify_at(&v, &t, NOW + 3600).unwrap_err().code(),
-        "Expired"
+        "token::expired"
     );
     for i in 0..5 {
         cache
@@ -325,16 +325,16 @@ fn jwks_over_http_fetch_cache_refetch_and_down() {
     let unknown = key()
         .sign_raw(&json!({"alg": "RS256", "kid": "rotated"}), &payload(&t))
         .unwrap();
-    assert_eq!(v.verify_at(&unknown, NOW).unwrap_err().code(), "UnknownKid");
+    assert_eq!(v.verify_at(&unknown, NOW).unwrap_err().code(), "token::unknown-kid");
     assert_eq!(hits.load(Ordering::SeqCst), 2);
-    assert_eq!(v.verify_at(&unknown, NOW).unwrap_err().code(), "UnknownKid");
+    assert_eq!(v.verify_at(&unknown, NOW).unwrap_err().code(), "token::unknown-kid");
     assert_eq!(
         hits.load(Ordering::SeqCst),
         2,
         "no refetch inside the cool-down"
     );
     std::thread::sleep(Duration::from_millis(350));
-    assert_eq!(v.verify_at(&unknown, NOW).unwrap_err().code(), "UnknownKid");
+    assert_eq!(v.verify_at(&unknown, NOW).unwrap_err().code(), "token::unknown-kid");
     assert_eq!(
         hits.load(Ordering::SeqCst),
         3,
@@ -349,8 +349,8 @@ fn jwks_over_http_fetch_cache_refetch_and_down() {
         VerifierConfig::for_pool(POOL, CLIENT, TokenUse::Id),
         JwksSource::remote(dead_url).with_limits(Duration::from_secs(10), Duration::from_secs(1)),
     );
-    assert_eq!(v.verify_at(&t, NOW).unwrap_err().code(), "JwksUnavailable");
-    assert_eq!(v.verify_at(&t, NOW).unwrap_err().code(), "JwksUnavailable");
+    assert_eq!(v.verify_at(&t, NOW).unwrap_err().code(), "token::jwks-unavailable");
+    assert_eq!(v.verify_at(&t, NOW).unwrap_err().code(), "token::jwks-unavailable");
 }
 
 // ---- identity pools ----------------------------------------------------------------------------------
@@ -602,11 +602,11 @@ fn token_cli_mint_verify_decode() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         (v["valid"].clone(), v["error"]["code"].clone()),
-        (json!(false), json!("Expired"))
+        (json!(false), json!("token::expired"))
     );
     let (code, out, _) = verify(&["--now", "1700000100", "--token-use", "access"]);
     assert_eq!(code, 1);
-    assert!(out.contains("InvalidTokenUse"));
+    assert!(out.contains("token::invalid-token-use"));
     // A second mint reuses the key.
     let (_, tok2, _) = run(&[
         "token",
@@ -700,7 +700,7 @@ fn pool_cli_end_to_end() {
         req.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{out}");
-    assert!(err.contains("Expired"), "{err}");
+    assert!(err.contains("token::expired"), "{err}");
 }
 
 #[test]
@@ -832,11 +832,17 @@ fn only_configured_providers_get_credentials() {
     let other_pool =
         claims(json!({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}));
     let e = p.decide(Some(&other_pool), None, &req).unwrap_err();
-    assert_eq!(e.code, "NotAuthorizedException");
+    assert_eq!(
+        (e.code, diag::Coded::aws_code(&e)),
+        ("pool::not-authorized", Some("NotAuthorizedException"))
+    );
     assert!(e.message.starts_with("Invalid login token"), "{e}");
     let other_client = claims(json!({"aud": "someone-elses-client"}));
     let e = p.decide(Some(&other_client), None, &req).unwrap_err();
-    assert_eq!(e.code, "NotAuthorizedException");
+    assert_eq!(
+        (e.code, diag::Coded::aws_code(&e)),
+        ("pool::not-authorized", Some("NotAuthorizedException"))
+    );
     assert!(e.message.contains("audience"), "{e}");
     let e = p
         .decide_basic(
@@ -845,7 +851,10 @@ fn only_configured_providers_get_credentials() {
             &req,
         )
         .unwrap_err();
-    assert_eq!(e.code, "NotAuthorizedException");
+    assert_eq!(
+        (e.code, diag::Coded::aws_code(&e)),
+        ("pool::not-authorized", Some("NotAuthorizedException"))
+    );
     // A listed OIDC provider is accepted.
     let mut cfg = p.config.clone();
     cfg.openid_connect_provider_arns =
@@ -881,7 +890,7 @@ fn duplicate_claims_are_refused() {
     ] {
         let token = format!("{}.{}.sig", b64(header), b64(payload));
         let e = v.verify_at(&token, 1_700_000_000).unwrap_err();
-        assert_eq!(e.code(), "Malformed", "{header} {payload}: {e}");
+        assert_eq!(e.code(), "token::malformed", "{header} {payload}: {e}");
         assert!(e.to_string().contains("duplicate key"), "{e}");
     }
 }

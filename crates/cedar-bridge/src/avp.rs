@@ -700,7 +700,7 @@ pub fn verify_request_tokens(
         verifier(u)?
             .verify_at(tok, now)
             .map(|c| c.claims().clone())
-            .map_err(|e| BridgeError::Claims(format!("token refused: {e} ({})", e.code())))
+            .map_err(BridgeError::Token)
     };
     Ok(TokenClaims {
         identity: id_tok

@@ -64,6 +64,9 @@ pub enum BridgeError {
     /// Token claims that cannot be mapped.
     #[error("{0}")]
     Claims(String),
+    /// A token that failed verification (its `token::` code is kept).
+    #[error("token refused: {0} [{code}]", code = .0.code())]
+    Token(cognito::VerifyError),
 }
 
 impl BridgeError {
@@ -72,8 +75,22 @@ impl BridgeError {
     /// error, never a `DENY`). `None` for a broken policy store, which is not a request error.
     pub fn exception(&self) -> Option<&'static str> {
         match self {
-            BridgeError::Request(_) | BridgeError::Claims(_) => Some("ValidationException"),
+            BridgeError::Request(_) | BridgeError::Claims(_) | BridgeError::Token(_) => {
+                Some("ValidationException")
+            }
             BridgeError::Config(_) | BridgeError::Policy(_) | BridgeError::Validation(_) => None,
+        }
+    }
+
+    /// The registered code of each kind of error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BridgeError::Config(_) => diag::codes::CEDAR_CONFIG,
+            BridgeError::Policy(_) => diag::codes::CEDAR_POLICY,
+            BridgeError::Validation(_) => diag::codes::CEDAR_VALIDATION,
+            BridgeError::Request(_) => diag::codes::CEDAR_REQUEST,
+            BridgeError::Claims(_) => diag::codes::CEDAR_CLAIMS,
+            BridgeError::Token(e) => e.code(),
         }
     }
 
@@ -81,5 +98,20 @@ impl BridgeError {
     pub fn aws_json(&self) -> Option<serde_json::Value> {
         self.exception()
             .map(|t| serde_json::json!({"__type": t, "message": self.to_string()}))
+    }
+}
+
+impl diag::Coded for BridgeError {
+    fn code(&self) -> &'static str {
+        BridgeError::code(self)
+    }
+    fn aws_code(&self) -> Option<&'static str> {
+        self.exception()
+    }
+}
+
+impl miette::Diagnostic for BridgeError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(BridgeError::code(self)))
     }
 }

@@ -1,4 +1,6 @@
-//! Why a token was refused: one variant per check, each with a stable code.
+//! Why a token was refused: one variant per check, each with a registered code.
+
+use diag::codes;
 
 /// A token that failed verification. The decision that depends on it is a deny.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,26 +80,38 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
-    /// A stable, machine-readable code.
+    /// The registered code (`token::expired`, …).
     pub fn code(&self) -> &'static str {
         match self {
-            VerifyError::TooLarge(_) => "TooLarge",
-            VerifyError::Malformed(_) => "Malformed",
-            VerifyError::UnsupportedAlgorithm(_) => "UnsupportedAlgorithm",
-            VerifyError::MissingKid => "MissingKid",
-            VerifyError::InvalidIssuer(_) => "InvalidIssuer",
-            VerifyError::UnknownKid(_) => "UnknownKid",
-            VerifyError::InvalidJwk(..) => "InvalidJwk",
-            VerifyError::InvalidSignature => "InvalidSignature",
-            VerifyError::InvalidTokenUse { .. } => "InvalidTokenUse",
-            VerifyError::InvalidClient(_) => "InvalidClient",
-            VerifyError::Expired { .. } => "Expired",
-            VerifyError::NotYetValid { .. } => "NotYetValid",
-            VerifyError::IssuedInFuture { .. } => "IssuedInFuture",
-            VerifyError::MissingClaim(_) => "MissingClaim",
-            VerifyError::MissingGroup(_) => "MissingGroup",
-            VerifyError::MissingScope(_) => "MissingScope",
-            VerifyError::Jwks(_) => "JwksUnavailable",
+            VerifyError::TooLarge(_) => codes::TOKEN_TOO_LARGE,
+            VerifyError::Malformed(_) => codes::TOKEN_MALFORMED,
+            VerifyError::UnsupportedAlgorithm(_) => codes::TOKEN_UNSUPPORTED_ALGORITHM,
+            VerifyError::MissingKid => codes::TOKEN_MISSING_KID,
+            VerifyError::InvalidIssuer(_) => codes::TOKEN_INVALID_ISSUER,
+            VerifyError::UnknownKid(_) => codes::TOKEN_UNKNOWN_KID,
+            VerifyError::InvalidJwk(..) => codes::TOKEN_INVALID_JWK,
+            VerifyError::InvalidSignature => codes::TOKEN_INVALID_SIGNATURE,
+            VerifyError::InvalidTokenUse { .. } => codes::TOKEN_INVALID_TOKEN_USE,
+            VerifyError::InvalidClient(_) => codes::TOKEN_INVALID_CLIENT,
+            VerifyError::Expired { .. } => codes::TOKEN_EXPIRED,
+            VerifyError::NotYetValid { .. } => codes::TOKEN_NOT_YET_VALID,
+            VerifyError::IssuedInFuture { .. } => codes::TOKEN_ISSUED_IN_FUTURE,
+            VerifyError::MissingClaim(_) => codes::TOKEN_MISSING_CLAIM,
+            VerifyError::MissingGroup(_) => codes::TOKEN_MISSING_GROUP,
+            VerifyError::MissingScope(_) => codes::TOKEN_MISSING_SCOPE,
+            VerifyError::Jwks(_) => codes::TOKEN_JWKS_UNAVAILABLE,
         }
+    }
+}
+
+impl diag::Coded for VerifyError {
+    fn code(&self) -> &'static str {
+        VerifyError::code(self)
+    }
+}
+
+impl miette::Diagnostic for VerifyError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(VerifyError::code(self)))
     }
 }

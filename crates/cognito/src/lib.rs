@@ -24,7 +24,7 @@
 //! let verifier = Verifier::new(VerifierConfig::for_pool("us-east-1_Example", "client123", TokenUse::Id), jwks);
 //! let verified = verifier.verify_at(&token, now + 10).unwrap();
 //! assert_eq!(verified.sub(), "u-1");
-//! assert_eq!(verifier.verify_at(&token, now + 4000).unwrap_err().code(), "Expired");
+//! assert_eq!(verifier.verify_at(&token, now + 4000).unwrap_err().code(), "token::expired");
 //! ```
 //!
 //! Depends on jsonwebtoken (aws-lc-rs backend) for signatures and ureq (rustls) for JWKS over HTTPS; not

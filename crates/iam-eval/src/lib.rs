@@ -83,3 +83,15 @@ pub struct CompileError {
     /// What is wrong.
     pub message: String,
 }
+
+impl diag::Coded for CompileError {
+    fn code(&self) -> &'static str {
+        diag::codes::EVAL_COMPILE
+    }
+}
+
+impl miette::Diagnostic for CompileError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(diag::codes::EVAL_COMPILE))
+    }
+}

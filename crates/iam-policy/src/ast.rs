@@ -1,6 +1,6 @@
 //! The syntax tree of a policy document: named for what users write, every node with its span.
 
-use crate::source::{Source, Span, Spanned};
+use diag::{Source, Span, Spanned};
 use crate::value::{Decimal, Instant};
 
 /// The policy language version.

@@ -1,6 +1,7 @@
 //! The sub-grammars inside JSON strings, written with nom: policy variables and wildcards (templates),
 //! action patterns, ARN patterns and condition operators.
 
+use diag::codes;
 use nom::branch::alt;
 use nom::bytes::complete::{is_not, tag, take_until, take_while1};
 use nom::combinator::{all_consuming, map, opt};
@@ -11,7 +12,7 @@ use crate::ast::{
     ActionPattern, ArnPattern, BaseOperator, ConditionOperator, Piece, PolicyVariable, Qualifier,
     Template,
 };
-use crate::source::Span;
+use diag::Span;
 
 /// A mistake inside a string, located relative to the string's first character.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,7 +104,7 @@ fn variable_error(rest: &str, at: usize) -> GrammarError {
             return GrammarError::new(
                 at,
                 len,
-                "iam::variable-brace",
+                codes::IAM_VARIABLE_BRACE,
                 "policy variable is missing its closing `}`",
             )
             .aws("MISSING_BRACE_IN_VARIABLE")
@@ -115,7 +116,7 @@ fn variable_error(rest: &str, at: usize) -> GrammarError {
         return GrammarError::new(
             at,
             len,
-            "iam::variable-empty",
+            codes::IAM_VARIABLE_EMPTY,
             "empty policy variable `${}`",
         )
         .aws("EMPTY_VARIABLE")
@@ -127,7 +128,7 @@ fn variable_error(rest: &str, at: usize) -> GrammarError {
             return GrammarError::new(
                 at,
                 len,
-                "iam::variable-default",
+                codes::IAM_VARIABLE_DEFAULT,
                 format!("the default value in `${{{body}}}` must be in single quotes"),
             )
             .aws("MISSING_QUOTE_IN_VARIABLE")
@@ -136,7 +137,7 @@ fn variable_error(rest: &str, at: usize) -> GrammarError {
         return GrammarError::new(
             at,
             len,
-            "iam::variable-space",
+            codes::IAM_VARIABLE_SPACE,
             format!("`${{{body}}}` must have exactly one space after the comma"),
         )
         .aws("UNSUPPORTED_SPACE_IN_VARIABLE")
@@ -146,7 +147,7 @@ fn variable_error(rest: &str, at: usize) -> GrammarError {
         return GrammarError::new(
             at,
             len,
-            "iam::variable-space",
+            codes::IAM_VARIABLE_SPACE,
             format!("space inside policy variable `${{{body}}}`"),
         )
         .aws("UNSUPPORTED_SPACE_IN_VARIABLE")
@@ -155,7 +156,7 @@ fn variable_error(rest: &str, at: usize) -> GrammarError {
     GrammarError::new(
         at,
         len,
-        "iam::variable",
+        codes::IAM_VARIABLE,
         format!("`${{{body}}}` is not a valid policy variable"),
     )
     .help("a variable is ${key}, ${key, 'default'}, ${*}, ${?} or ${$}")
@@ -250,7 +251,7 @@ pub fn action(raw: &str, span: Span) -> Result<ActionPattern, GrammarError> {
         return Err(GrammarError::new(
             0,
             raw.len(),
-            "iam::variable-place",
+            codes::IAM_VARIABLE_PLACE,
             "policy variables are not allowed in actions",
         )
         .aws("VARIABLE_UNSUPPORTED_IN_ELEMENT")
@@ -260,7 +261,7 @@ pub fn action(raw: &str, span: Span) -> Result<ActionPattern, GrammarError> {
         return Err(GrammarError::new(
             0,
             raw.len(),
-            "iam::action-prefix",
+            codes::IAM_ACTION_PREFIX,
             format!("action `{raw}` has no service prefix"),
         )
         .aws("INVALID_ACTION")
@@ -270,7 +271,7 @@ pub fn action(raw: &str, span: Span) -> Result<ActionPattern, GrammarError> {
         return Err(GrammarError::new(
             svc.len() + 1 + second,
             1,
-            "iam::action-colon",
+            codes::IAM_ACTION_COLON,
             format!("action `{raw}` has more than one `:`"),
         )
         .help("an action is service:Action with exactly one colon"));
@@ -279,7 +280,7 @@ pub fn action(raw: &str, span: Span) -> Result<ActionPattern, GrammarError> {
         return Err(GrammarError::new(
             0,
             svc.len(),
-            "iam::action-service-wildcard",
+            codes::IAM_ACTION_SERVICE_WILDCARD,
             format!("wildcard in the service prefix of `{raw}`"),
         )
         .help("wildcards are allowed only in the action name: s3:Get*"));
@@ -289,7 +290,7 @@ pub fn action(raw: &str, span: Span) -> Result<ActionPattern, GrammarError> {
         return Err(GrammarError::new(
             0,
             svc.len().max(1),
-            "iam::action-prefix",
+            codes::IAM_ACTION_PREFIX,
             format!("`{svc}` is not a valid service prefix"),
         )
         .aws("INVALID_SERVICE")
@@ -299,7 +300,7 @@ pub fn action(raw: &str, span: Span) -> Result<ActionPattern, GrammarError> {
         return Err(GrammarError::new(
             svc.len(),
             1,
-            "iam::action-empty",
+            codes::IAM_ACTION_EMPTY,
             format!("action `{raw}` has no action name"),
         )
         .help("name an action after the colon, or use `*`"));
@@ -350,7 +351,7 @@ pub fn arn_pattern(
         return Err(GrammarError::new(
             0,
             raw.len(),
-            "iam::arn-format",
+            codes::IAM_ARN_FORMAT,
             format!("resource `{raw}` must be an ARN or `*`"),
         )
         .aws("INVALID_ARN")
@@ -365,7 +366,7 @@ pub fn arn_pattern(
             return Err(GrammarError::new(
                 *off,
                 seg.len(),
-                "iam::variable-place",
+                codes::IAM_VARIABLE_PLACE,
                 "policy variables are not allowed in the partition or service of an ARN",
             )
             .aws("VARIABLE_UNSUPPORTED_IN_ELEMENT")
@@ -375,7 +376,7 @@ pub fn arn_pattern(
             return Err(GrammarError::new(
                 *off,
                 seg.len(),
-                "iam::arn-service-wildcard",
+                codes::IAM_ARN_SERVICE_WILDCARD,
                 format!("wildcard in the service of ARN `{raw}`"),
             )
             .aws("INVALID_ARN_SERVICE")
@@ -384,7 +385,7 @@ pub fn arn_pattern(
     }
     let open_ended = n < 6 && parts.last().is_some_and(|(_, s)| s.ends_with('*'));
     if n < 6 && !open_ended {
-        return Err(GrammarError::new(0, raw.len(), "iam::arn-short", format!("ARN `{raw}` has {n} parts; an ARN has six"))
+        return Err(GrammarError::new(0, raw.len(), codes::IAM_ARN_SHORT, format!("ARN `{raw}` has {n} parts; an ARN has six"))
             .aws("INVALID_ARN")
             .help("an ARN is arn:partition:service:region:account-id:resource; end a shorter pattern with `*`"));
     }
@@ -418,7 +419,7 @@ pub fn arn_value(
         return Err(GrammarError::new(
             0,
             raw.len(),
-            "iam::arn-value",
+            codes::IAM_ARN_VALUE,
             format!("`{raw}` is not an ARN: it has {} of six parts", parts.len()),
         )
         .aws("INVALID_ARN")
@@ -461,7 +462,7 @@ pub fn operator(raw: &str) -> Result<ConditionOperator, GrammarError> {
         let mut e = GrammarError::new(
             0,
             raw.len(),
-            "iam::condition-operator",
+            codes::IAM_CONDITION_OPERATOR,
             format!("unknown condition operator `{raw}`"),
         )
         .aws("INVALID_CONDITION_OPERATOR");
@@ -486,7 +487,7 @@ pub fn operator(raw: &str) -> Result<ConditionOperator, GrammarError> {
         return Err(GrammarError::new(
             0,
             raw.len(),
-            "iam::null-if-exists",
+            codes::IAM_NULL_IF_EXISTS,
             "`Null` cannot take `IfExists`",
         )
         .aws("NULL_WITH_IF_EXISTS")
@@ -595,14 +596,14 @@ mod tests {
 
     #[test]
     fn variable_errors() {
-        assert_eq!(terr("home/${aws:username/*"), "iam::variable-brace");
-        assert_eq!(terr("${}"), "iam::variable-empty");
-        assert_eq!(terr("${aws: username}"), "iam::variable-space");
+        assert_eq!(terr("home/${aws:username/*"), codes::IAM_VARIABLE_BRACE);
+        assert_eq!(terr("${}"), codes::IAM_VARIABLE_EMPTY);
+        assert_eq!(terr("${aws: username}"), codes::IAM_VARIABLE_SPACE);
         assert_eq!(
             terr("${aws:PrincipalTag/team, company-wide}"),
-            "iam::variable-default"
+            codes::IAM_VARIABLE_DEFAULT
         );
-        assert_eq!(terr("${k,'d'}"), "iam::variable-space");
+        assert_eq!(terr("${k,'d'}"), codes::IAM_VARIABLE_SPACE);
         let e = template("abc${aws:username", VARS, Some(0), Span::default()).unwrap_err();
         assert_eq!(e.offset, 3);
     }
@@ -617,25 +618,25 @@ mod tests {
         assert!(action("*", Span::default()).unwrap().service.is_none());
         assert_eq!(
             action("invalid", Span::default()).unwrap_err().code,
-            "iam::action-prefix"
+            codes::IAM_ACTION_PREFIX
         );
         assert_eq!(
             action("s3:List:Bucket", Span::default()).unwrap_err().code,
-            "iam::action-colon"
+            codes::IAM_ACTION_COLON
         );
         assert_eq!(
             action("s*:Get", Span::default()).unwrap_err().code,
-            "iam::action-service-wildcard"
+            codes::IAM_ACTION_SERVICE_WILDCARD
         );
         assert_eq!(
             action("a a:List", Span::default()).unwrap_err().code,
-            "iam::action-prefix"
+            codes::IAM_ACTION_PREFIX
         );
         assert_eq!(
             action("s3:${aws:username}", Span::default())
                 .unwrap_err()
                 .code,
-            "iam::variable-place"
+            codes::IAM_VARIABLE_PLACE
         );
     }
 
@@ -659,25 +660,25 @@ mod tests {
             arn_pattern("arn:aws:s*:::b", true, None, Span::default())
                 .unwrap_err()
                 .code,
-            "iam::arn-service-wildcard"
+            codes::IAM_ARN_SERVICE_WILDCARD
         );
         assert_eq!(
             arn_pattern("sns-topic-name", true, None, Span::default())
                 .unwrap_err()
                 .code,
-            "iam::arn-format"
+            codes::IAM_ARN_FORMAT
         );
         assert_eq!(
             arn_pattern("arn:aws:s3", true, None, Span::default())
                 .unwrap_err()
                 .code,
-            "iam::arn-short"
+            codes::IAM_ARN_SHORT
         );
         assert_eq!(
             arn_pattern("arn:${aws:p}:s3:::b", true, None, Span::default())
                 .unwrap_err()
                 .code,
-            "iam::variable-place"
+            codes::IAM_VARIABLE_PLACE
         );
         let acct = arn_pattern(
             "arn:*:kms:*:${aws:PrincipalAccount}:key/*",
@@ -721,13 +722,13 @@ mod tests {
         ] {
             assert_eq!(
                 operator(bad).unwrap_err().code,
-                "iam::condition-operator",
+                codes::IAM_CONDITION_OPERATOR,
                 "{bad}"
             );
         }
         assert_eq!(
             operator("NullIfExists").unwrap_err().code,
-            "iam::null-if-exists"
+            codes::IAM_NULL_IF_EXISTS
         );
         assert_eq!(
             did_you_mean("effect", &["Effect", "Action"]),

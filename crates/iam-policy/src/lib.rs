@@ -36,19 +36,15 @@
 
 pub mod ast;
 pub mod catalog;
-mod diag;
 pub mod grammar;
-pub mod json;
 mod parse;
 mod print;
-mod source;
 mod validate;
 pub mod value;
 
 pub use ast::*;
-pub use diag::{Diagnostic, Located, Severity, printable};
+pub use diag::{Diagnostic, Located, Severity, Source, Span, Spanned, codes, json, printable};
 pub use parse::{MAX_DOCUMENT_BYTES, parse_bytes, parse_source};
-pub use source::{Source, Span, Spanned};
 pub use validate::{PolicyType, ValidateOptions, validate};
 
 /// A document that failed to parse: every diagnostic found (at least one error), with the source.
@@ -78,6 +74,22 @@ impl std::fmt::Display for ParseErrors {
 }
 
 impl std::error::Error for ParseErrors {}
+
+impl diag::Coded for ParseErrors {
+    /// The code of the first error.
+    fn code(&self) -> &'static str {
+        self.diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map_or(codes::JSON_UNEXPECTED, |d| d.code)
+    }
+}
+
+impl miette::Diagnostic for ParseErrors {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(diag::Coded::code(self)))
+    }
+}
 
 /// Parses one policy document. Warnings are dropped on success; use [`parse_source`] to keep them.
 pub fn parse(source: &Source) -> Result<PolicyDocument, ParseErrors> {

@@ -1,11 +1,12 @@
 //! JSON tree → policy syntax tree, with every content mistake of the document reported in one pass.
 
+use diag::codes;
 use crate::ast::*;
 use crate::catalog::catalog;
-use crate::diag::Diagnostic;
+use diag::Diagnostic;
 use crate::grammar::{self, GrammarError, TemplateMode};
-use crate::json::{self, Kind, Member, Value};
-use crate::source::{Source, Span, Spanned};
+use diag::json::{self, Kind, Member, Value};
+use diag::{Source, Span, Spanned};
 use crate::value::{self, DateForm, Decimal};
 
 /// Largest document accepted, in bytes. The largest AWS managed policy is about 230 KB and IAM's own
@@ -26,7 +27,7 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> (Source, Option<PolicyDocument>,
             let src = Source::new(name, String::from_utf8_lossy(bytes).into_owned());
             // Lossy decoding keeps the valid prefix byte for byte, so the offset still points at the bad byte.
             let d = Diagnostic::error(
-                "json::utf8",
+                codes::JSON_UTF8,
                 Span::new(at, at + 1),
                 format!("invalid UTF-8 at byte {at}"),
             )
@@ -47,7 +48,7 @@ pub fn parse_source(src: &Source) -> (Option<PolicyDocument>, Vec<Diagnostic>) {
     if text.len() > MAX_DOCUMENT_BYTES {
         diags.push(
             Diagnostic::error(
-                "iam::too-large",
+                codes::IAM_TOO_LARGE,
                 Span::new(0, 0),
                 format!(
                     "the document is {} bytes; the limit is {} bytes",
@@ -122,7 +123,7 @@ impl Builder<'_> {
 
     fn unknown_key(&mut self, m: &Member, known: &[&str], what: &str) {
         let mut d = Diagnostic::error(
-            "iam::unknown-element",
+            codes::IAM_UNKNOWN_ELEMENT,
             m.key_span,
             format!("unknown {what} element `{}`", m.key),
         )
@@ -144,7 +145,7 @@ impl Builder<'_> {
             other => {
                 self.push(
                     Diagnostic::error(
-                        "iam::type",
+                        codes::IAM_TYPE,
                         v.span,
                         format!("{what} must be a string, found {}", other.name()),
                     )
@@ -159,7 +160,7 @@ impl Builder<'_> {
         let Kind::Object(members) = &root.kind else {
             self.push(
                 Diagnostic::error(
-                    "iam::not-object",
+                    codes::IAM_NOT_OBJECT,
                     root.span,
                     format!("a policy is a JSON object, found {}", root.kind.name()),
                 )
@@ -180,7 +181,7 @@ impl Builder<'_> {
                             "2012-10-17" => version = Some(Spanned::new(Version::V2012_10_17, m.value.span)),
                             "2008-10-17" => version = Some(Spanned::new(Version::V2008_10_17, m.value.span)),
                             other => self.push(
-                                Diagnostic::error("iam::version", m.value.span, format!("unknown policy version `{other}`"))
+                                Diagnostic::error(codes::IAM_VERSION, m.value.span, format!("unknown policy version `{other}`"))
                                     .label("not a policy language version")
                                     .help("use \"2012-10-17\" (the only other version is the legacy \"2008-10-17\")")
                                     .aws("INVALID_VERSION"),
@@ -204,7 +205,7 @@ impl Builder<'_> {
             let at = self.src.find("${").unwrap_or(0);
             self.push(
                 Diagnostic::warning(
-                    "iam::variable-version",
+                    codes::IAM_VARIABLE_VERSION,
                     Span::new(at, at + 2),
                     "`${…}` is literal text: policy variables need \"Version\": \"2012-10-17\"",
                 )
@@ -216,7 +217,7 @@ impl Builder<'_> {
         let Some(sm) = stmt_value else {
             self.push(
                 Diagnostic::error(
-                    "iam::missing-statement",
+                    codes::IAM_MISSING_STATEMENT,
                     Span::new(root.span.start, root.span.start + 1),
                     "the policy has no `Statement`",
                 )
@@ -235,7 +236,7 @@ impl Builder<'_> {
                 if items.is_empty() {
                     self.push(
                         Diagnostic::error(
-                            "iam::empty-statement",
+                            codes::IAM_EMPTY_STATEMENT,
                             sm.value.span,
                             "`Statement` is an empty array",
                         )
@@ -249,7 +250,7 @@ impl Builder<'_> {
                     } else {
                         self.push(
                             Diagnostic::error(
-                                "iam::type",
+                                codes::IAM_TYPE,
                                 it.span,
                                 format!("a statement must be an object, found {}", it.kind.name()),
                             )
@@ -262,7 +263,7 @@ impl Builder<'_> {
             other => {
                 self.push(
                     Diagnostic::error(
-                        "iam::type",
+                        codes::IAM_TYPE,
                         sm.value.span,
                         format!(
                             "`Statement` must be an object or an array, found {}",
@@ -285,7 +286,7 @@ impl Builder<'_> {
             if let Some(first) = seen.insert(sid.value.as_str(), sid) {
                 self.push(
                     Diagnostic::error(
-                        "iam::duplicate-sid",
+                        codes::IAM_DUPLICATE_SID,
                         sid.span,
                         format!("duplicate statement id `{}`", sid.value),
                     )
@@ -323,7 +324,7 @@ impl Builder<'_> {
                     if let Some(s) = self.expect_string(&m.value, "`Sid`") {
                         if !s.chars().all(|c| c.is_ascii_alphanumeric()) {
                             self.push(
-                                Diagnostic::warning("iam::sid-characters", m.value.span, format!("statement id `{s}` has characters IAM does not accept"))
+                                Diagnostic::warning(codes::IAM_SID_CHARACTERS, m.value.span, format!("statement id `{s}` has characters IAM does not accept"))
                                     .label("only A-Z, a-z and 0-9 in IAM policies")
                                     .help("IAM policies accept only ASCII letters and digits in Sid; other services are looser")
                                     .aws("UNSUPPORTED_SID"),
@@ -340,7 +341,7 @@ impl Builder<'_> {
                             other => {
                                 ok = false;
                                 let mut d = Diagnostic::error(
-                                    "iam::effect",
+                                    codes::IAM_EFFECT,
                                     m.value.span,
                                     format!("invalid effect `{other}`"),
                                 )
@@ -379,7 +380,7 @@ impl Builder<'_> {
         if effect.is_none() && ok {
             self.push(
                 Diagnostic::error(
-                    "iam::missing-effect",
+                    codes::IAM_MISSING_EFFECT,
                     brace,
                     "the statement has no `Effect`",
                 )
@@ -391,7 +392,7 @@ impl Builder<'_> {
         if action.is_none() {
             self.push(
                 Diagnostic::error(
-                    "iam::missing-action",
+                    codes::IAM_MISSING_ACTION,
                     brace,
                     "the statement has no `Action` or `NotAction`",
                 )
@@ -429,7 +430,7 @@ impl Builder<'_> {
             if first.key != m.key {
                 self.push(
                     Diagnostic::error(
-                        "iam::element-combination",
+                        codes::IAM_ELEMENT_COMBINATION,
                         m.key_span,
                         format!("`{a}` and `{b}` cannot be in the same statement"),
                     )
@@ -456,7 +457,7 @@ impl Builder<'_> {
                 if items.is_empty() {
                     self.push(
                         Diagnostic::error(
-                            "iam::empty-list",
+                            codes::IAM_EMPTY_LIST,
                             v.span,
                             format!("`{what}` is an empty array"),
                         )
@@ -476,7 +477,7 @@ impl Builder<'_> {
             other => {
                 self.push(
                     Diagnostic::error(
-                        "iam::type",
+                        codes::IAM_TYPE,
                         v.span,
                         format!(
                             "`{what}` must be a string or an array of strings, found {}",
@@ -499,7 +500,7 @@ impl Builder<'_> {
                     if s.chars().any(char::is_whitespace) {
                         self.push(
                             Diagnostic::warning(
-                                "iam::action-whitespace",
+                                codes::IAM_ACTION_WHITESPACE,
                                 sv.span,
                                 format!("action `{s}` contains whitespace and will never match"),
                             )
@@ -532,7 +533,7 @@ impl Builder<'_> {
             if catalog().is_multivalued(&var.key) {
                 self.push(
                     Diagnostic::error(
-                        "iam::variable-multivalued",
+                        codes::IAM_VARIABLE_MULTIVALUED,
                         var.span,
                         format!(
                             "`{}` is multivalued and cannot be a policy variable",
@@ -614,7 +615,7 @@ impl Builder<'_> {
         {
             self.push(
                 Diagnostic::warning(
-                    "iam::arn-service-case",
+                    codes::IAM_ARN_SERVICE_CASE,
                     seg_span(2),
                     format!("service `{svc}` in an ARN should be lower case"),
                 )
@@ -628,7 +629,7 @@ impl Builder<'_> {
             if !valid {
                 self.push(
                     Diagnostic::error(
-                        "iam::arn-region",
+                        codes::IAM_ARN_REGION,
                         seg_span(3),
                         format!("`{region}` is not a valid Region"),
                     )
@@ -643,7 +644,7 @@ impl Builder<'_> {
         {
             self.push(
                 Diagnostic::error(
-                    "iam::arn-account",
+                    codes::IAM_ARN_ACCOUNT,
                     seg_span(4),
                     format!("`{account}` is not a valid account id"),
                 )
@@ -683,7 +684,7 @@ impl Builder<'_> {
                 }
                 if members.is_empty() {
                     self.push(
-                        Diagnostic::error("iam::empty-principal", v.span, "the principal is an empty object")
+                        Diagnostic::error(codes::IAM_EMPTY_PRINCIPAL, v.span, "the principal is an empty object")
                             .label("no principal")
                             .help("name a principal: {\"AWS\": \"arn:aws:iam::123456789012:root\"} or \"*\""),
                     );
@@ -693,7 +694,7 @@ impl Builder<'_> {
             Kind::String(s) => {
                 self.push(
                     Diagnostic::error(
-                        "iam::principal-format",
+                        codes::IAM_PRINCIPAL_FORMAT,
                         v.span,
                         format!("principal `{s}` must be `*` or an object such as {{\"AWS\": …}}"),
                     )
@@ -706,7 +707,7 @@ impl Builder<'_> {
             other => {
                 self.push(
                     Diagnostic::error(
-                        "iam::type",
+                        codes::IAM_TYPE,
                         v.span,
                         format!(
                             "a principal must be `*` or an object, found {}",
@@ -730,7 +731,7 @@ impl Builder<'_> {
         let Kind::Object(ops) = &v.kind else {
             self.push(
                 Diagnostic::error(
-                    "iam::type",
+                    codes::IAM_TYPE,
                     v.span,
                     format!("`Condition` must be an object, found {}", v.kind.name()),
                 )
@@ -759,7 +760,7 @@ impl Builder<'_> {
                     if !matches!(op.value.kind, Kind::Object(_)) {
                         self.push(
                             Diagnostic::error(
-                                "iam::condition-block",
+                                codes::IAM_CONDITION_BLOCK,
                                 op.value.span,
                                 "an operator's value must be an object of context keys",
                             )
@@ -774,7 +775,7 @@ impl Builder<'_> {
             let Kind::Object(keys) = &op.value.kind else {
                 self.push(
                     Diagnostic::error(
-                        "iam::condition-block",
+                        codes::IAM_CONDITION_BLOCK,
                         op.value.span,
                         format!(
                             "the value of `{}` must be an object of context keys",
@@ -789,7 +790,7 @@ impl Builder<'_> {
             if keys.is_empty() {
                 self.push(
                     Diagnostic::warning(
-                        "iam::condition-empty",
+                        codes::IAM_CONDITION_EMPTY,
                         op.value.span,
                         format!("`{}` tests no key", op.key),
                     )
@@ -810,7 +811,7 @@ impl Builder<'_> {
         let op = operator.value;
         if k.key.is_empty() {
             self.push(
-                Diagnostic::error("iam::condition-key", k.key_span, "empty condition key")
+                Diagnostic::error(codes::IAM_CONDITION_KEY, k.key_span, "empty condition key")
                     .label("name a context key here"),
             );
             return None;
@@ -818,7 +819,7 @@ impl Builder<'_> {
         if k.key.contains("${") {
             self.push(
                 Diagnostic::error(
-                    "iam::variable-place",
+                    codes::IAM_VARIABLE_PLACE,
                     k.key_span,
                     "policy variables are not allowed in condition keys",
                 )
@@ -834,7 +835,7 @@ impl Builder<'_> {
         if vals.is_empty() {
             self.push(
                 Diagnostic::error(
-                    "iam::condition-values",
+                    codes::IAM_CONDITION_VALUES,
                     k.value.span,
                     format!("condition key `{}` has no values", k.key),
                 )
@@ -850,7 +851,7 @@ impl Builder<'_> {
                 // The reference asks for an error here, but AWS accepts it: AWS managed policies
                 // (CloudTrailEventContext, SageMakerStudioProjectProvisioningRolePolicy) use bare
                 // StringEquals on `events:detail-type`, which the catalogue types ArrayOfString.
-                Diagnostic::warning("iam::missing-qualifier", k.key_span, format!("`{}` is multivalued: `{}` needs `ForAllValues:` or `ForAnyValue:`", k.key, operator_name(op)))
+                Diagnostic::warning(codes::IAM_MISSING_QUALIFIER, k.key_span, format!("`{}` is multivalued: `{}` needs `ForAllValues:` or `ForAnyValue:`", k.key, operator_name(op)))
                     .label("multivalued key")
                     .related(operator.span, "operator without a set qualifier")
                     .help(format!("write ForAnyValue:{op} (some value matches) or ForAllValues:{op} (every value matches)"))
@@ -859,7 +860,7 @@ impl Builder<'_> {
         }
         if op.qualifier.is_some() && family == Family::Null {
             self.push(
-                Diagnostic::warning("iam::null-with-qualifier", operator.span, format!("`{}` has a fixed result", operator_name(op)))
+                Diagnostic::warning(codes::IAM_NULL_WITH_QUALIFIER, operator.span, format!("`{}` has a fixed result", operator_name(op)))
                     .label("set qualifier on Null")
                     .help("ForAllValues:Null is always true and ForAnyValue:Null always false; use Null alone")
                     .aws("NULL_WITH_QUALIFIER"),
@@ -870,7 +871,7 @@ impl Builder<'_> {
         {
             self.push(
                 Diagnostic::warning(
-                    "iam::forallvalues-single",
+                    codes::IAM_FORALLVALUES_SINGLE,
                     k.key_span,
                     format!(
                         "`ForAllValues:` with the single-valued key `{}` can be overly permissive",
@@ -886,7 +887,7 @@ impl Builder<'_> {
         if family == Family::Bool && vals.len() > 1 {
             self.push(
                 Diagnostic::error(
-                    "iam::bool-multiple",
+                    codes::IAM_BOOL_MULTIPLE,
                     k.value.span,
                     "`Bool` takes a single value",
                 )
@@ -904,7 +905,7 @@ impl Builder<'_> {
                 other => {
                     self.push(
                         Diagnostic::error(
-                            "iam::type",
+                            codes::IAM_TYPE,
                             v.span,
                             format!(
                                 "a condition value must be a string, number or boolean, found {}",
@@ -958,7 +959,7 @@ impl Builder<'_> {
         if has_var && !matches!(family, Family::String | Family::Arn | Family::Bool) {
             self.push(
                 Diagnostic::error(
-                    "iam::variable-operator",
+                    codes::IAM_VARIABLE_OPERATOR,
                     v.span,
                     format!(
                         "policy variables cannot be used with `{}`",
@@ -1008,7 +1009,7 @@ impl Builder<'_> {
                 {
                     self.push(
                         Diagnostic::warning(
-                            "iam::wildcard-without-like",
+                            codes::IAM_WILDCARD_WITHOUT_LIKE,
                             v.span,
                             format!("`*` is a literal character in `{}`", operator_name(op)),
                         )
@@ -1032,7 +1033,7 @@ impl Builder<'_> {
                 Some(d) => TypedValue::Number(d),
                 None => mismatch(
                     self,
-                    "iam::type-number",
+                    codes::IAM_TYPE_NUMBER,
                     "TYPE_MISMATCH_NUMBER",
                     "a number",
                     "write a decimal number such as 10 or 2.5: no exponent, sign `+`, spaces or units",
@@ -1043,7 +1044,7 @@ impl Builder<'_> {
                     if form == DateForm::IsoNoOffset {
                         self.push(
                             Diagnostic::warning(
-                                "iam::date-offset",
+                                codes::IAM_DATE_OFFSET,
                                 v.span,
                                 format!("`{text}` has no time zone; it is read as UTC"),
                             )
@@ -1055,7 +1056,7 @@ impl Builder<'_> {
                 }
                 None => mismatch(
                     self,
-                    "iam::type-date",
+                    codes::IAM_TYPE_DATE,
                     "TYPE_MISMATCH_DATE",
                     "a date",
                     "write an ISO 8601 date such as 2020-01-01T00:00:00Z, or epoch seconds",
@@ -1064,7 +1065,7 @@ impl Builder<'_> {
             Family::Bool => {
                 if has_var {
                     self.push(
-                        Diagnostic::warning("iam::variable-bool", v.span, "a policy variable in a `Bool` value")
+                        Diagnostic::warning(codes::IAM_VARIABLE_BOOL, v.span, "a policy variable in a `Bool` value")
                             .label("substituted, then read as a boolean")
                             .help("the IAM variables page allows variables only with String and ARN operators")
                             .aws("INVALID_VARIABLE_FOR_OPERATOR"),
@@ -1087,7 +1088,7 @@ impl Builder<'_> {
                     Some(b) => TypedValue::Bool(BoolValue::Literal(b)),
                     None => mismatch(
                         self,
-                        "iam::type-bool",
+                        codes::IAM_TYPE_BOOL,
                         "TYPE_MISMATCH_BOOLEAN",
                         "a boolean",
                         "write true or false",
@@ -1098,7 +1099,7 @@ impl Builder<'_> {
                 Some(b) => TypedValue::Binary(b),
                 None => mismatch(
                     self,
-                    "iam::type-binary",
+                    codes::IAM_TYPE_BINARY,
                     "TYPE_MISMATCH_BINARY",
                     "base64",
                     "BinaryEquals compares base64-encoded bytes",
@@ -1109,7 +1110,7 @@ impl Builder<'_> {
                     if host_bits {
                         self.push(
                             Diagnostic::warning(
-                                "iam::ip-host-bits",
+                                codes::IAM_IP_HOST_BITS,
                                 v.span,
                                 format!("`{text}` has host bits set; it means `{net}`"),
                             )
@@ -1122,7 +1123,7 @@ impl Builder<'_> {
                 }
                 None => mismatch(
                     self,
-                    "iam::type-ip",
+                    codes::IAM_TYPE_IP,
                     "TYPE_MISMATCH_IP_RANGE",
                     "an IP address or CIDR",
                     "write an address or CIDR such as 203.0.113.0/24 or 2001:db8::/32",
@@ -1149,7 +1150,7 @@ impl Builder<'_> {
                     let _ = key;
                     mismatch(
                         self,
-                        "iam::type-bool",
+                        codes::IAM_TYPE_BOOL,
                         "TYPE_MISMATCH_BOOLEAN",
                         "a boolean",
                         "Null takes true (key absent) or false (key present)",

@@ -1,14 +1,15 @@
 //! Validation per policy type: which elements each type requires or forbids, and checks that need the
 //! service catalogue.
 
+use diag::codes;
 use std::fmt;
 use std::str::FromStr;
 
 use crate::ast::*;
 use crate::catalog::{catalog, resource_fits};
-use crate::diag::Diagnostic;
+use diag::Diagnostic;
 use crate::parse::is_account_id;
-use crate::source::Span;
+use diag::Span;
 
 /// The kinds of IAM policy, which differ in the elements they require or forbid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -127,7 +128,7 @@ fn version_rules(doc: &PolicyDocument, ty: PolicyType, out: &mut Vec<Diagnostic>
     match doc.version.as_ref().map(|v| v.value) {
         Some(Version::V2008_10_17) if iam_managed || ty == PolicyType::Rcp => out.push(
             Diagnostic::error(
-                "iam::version-required",
+                codes::IAM_VERSION_REQUIRED,
                 at,
                 format!("{} must be version 2012-10-17", ty.title()),
             )
@@ -136,7 +137,7 @@ fn version_rules(doc: &PolicyDocument, ty: PolicyType, out: &mut Vec<Diagnostic>
         ),
         None if ty == PolicyType::Rcp || (iam_managed && uses_vars) => out.push(
             Diagnostic::error(
-                "iam::version-required",
+                codes::IAM_VERSION_REQUIRED,
                 at,
                 format!(
                     "{} without `Version` must not use policy variables",
@@ -149,7 +150,7 @@ fn version_rules(doc: &PolicyDocument, ty: PolicyType, out: &mut Vec<Diagnostic>
         ),
         None => out.push(
             Diagnostic::warning(
-                "iam::version-missing",
+                codes::IAM_VERSION_MISSING,
                 at,
                 "the policy has no `Version`; the 2008-10-17 language applies",
             )
@@ -167,7 +168,7 @@ fn first_brace(s: &Statement) -> Span {
 fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
     match (&s.principal, ty.has_principal()) {
         (Some(p), false) => out.push(
-            Diagnostic::error("iam::principal-forbidden", p.span, format!("{} cannot name a principal", ty.title()))
+            Diagnostic::error(codes::IAM_PRINCIPAL_FORBIDDEN, p.span, format!("{} cannot name a principal", ty.title()))
                 .label(if p.negated { "NotPrincipal here" } else { "Principal here" })
                 .help(if ty == PolicyType::Identity {
                     "an identity policy applies to the identity it is attached to; remove Principal (it belongs in a trust or resource policy)"
@@ -177,7 +178,7 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
                 .aws("UNSUPPORTED_PRINCIPAL"),
         ),
         (None, true) => out.push(
-            Diagnostic::error("iam::missing-principal", first_brace(s), format!("{} must name a principal", ty.title()))
+            Diagnostic::error(codes::IAM_MISSING_PRINCIPAL, first_brace(s), format!("{} must name a principal", ty.title()))
                 .label("this statement has no Principal")
                 .help("add \"Principal\": {\"AWS\": \"arn:aws:iam::123456789012:root\"} or \"Principal\": \"*\"")
                 .aws("MISSING_PRINCIPAL"),
@@ -188,7 +189,7 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
         if p.negated && matches!(ty, PolicyType::Trust | PolicyType::Rcp) {
             out.push(
                 Diagnostic::error(
-                    "iam::notprincipal-forbidden",
+                    codes::IAM_NOTPRINCIPAL_FORBIDDEN,
                     p.span,
                     format!("{} does not support `NotPrincipal`", ty.title()),
                 )
@@ -199,7 +200,7 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
         }
         if p.negated && s.effect.value == Effect::Allow && ty == PolicyType::Resource {
             out.push(
-                Diagnostic::warning("iam::allow-notprincipal", p.span, "`Allow` with `NotPrincipal` grants access to everyone not listed, anonymous callers included")
+                Diagnostic::warning(codes::IAM_ALLOW_NOTPRINCIPAL, p.span, "`Allow` with `NotPrincipal` grants access to everyone not listed, anonymous callers included")
                     .label("NotPrincipal")
                     .help("use Principal to list who is allowed")
                     .aws("ALLOW_WITH_NOT_PRINCIPAL"),
@@ -209,7 +210,7 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
     match (&s.resource, ty) {
         (Some(r), PolicyType::Trust) => out.push(
             Diagnostic::error(
-                "iam::resource-forbidden",
+                codes::IAM_RESOURCE_FORBIDDEN,
                 r.span,
                 "a role trust policy cannot have `Resource`",
             )
@@ -219,7 +220,7 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
         ),
         (None, t) if t != PolicyType::Trust => out.push(
             Diagnostic::error(
-                "iam::missing-resource",
+                codes::IAM_MISSING_RESOURCE,
                 first_brace(s),
                 "the statement has no `Resource` or `NotResource`",
             )
@@ -235,7 +236,7 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
         for item in &r.items {
             if item.raw.starts_with("execute-api:") {
                 out.push(
-                        Diagnostic::error("iam::arn-format", item.span, format!("`{}` is API Gateway's short form, valid only in an API's resource policy", item.raw))
+                        Diagnostic::error(codes::IAM_ARN_FORMAT, item.span, format!("`{}` is API Gateway's short form, valid only in an API's resource policy", item.raw))
                             .label("not an ARN")
                             .help("write the full ARN: arn:aws:execute-api:region:account-id:api-id/stage/METHOD/path")
                             .aws("INVALID_ARN"),
@@ -250,7 +251,7 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
             let fine = item.service.as_deref() == Some("sts") || item.service.is_none();
             if !fine && !a.negated {
                 out.push(
-                        Diagnostic::warning("iam::trust-action", item.span, format!("`{}` has no effect in a trust policy", item.raw))
+                        Diagnostic::warning(codes::IAM_TRUST_ACTION, item.span, format!("`{}` has no effect in a trust policy", item.raw))
                             .label("not an sts action")
                             .help("trust policies grant sts:AssumeRole, sts:AssumeRoleWithWebIdentity, sts:AssumeRoleWithSAML, sts:TagSession, sts:SetSourceIdentity"),
                     );
@@ -263,7 +264,7 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
         {
             out.push(
                 Diagnostic::error(
-                    "iam::rcp-notaction",
+                    codes::IAM_RCP_NOTACTION,
                     a.span,
                     "a resource control policy does not support `NotAction`",
                 )
@@ -276,7 +277,7 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
             && p.value != PrincipalValue::Any
         {
             out.push(
-                    Diagnostic::error("iam::rcp-principal", p.span, "a resource control policy's principal must be \"*\"")
+                    Diagnostic::error(codes::IAM_RCP_PRINCIPAL, p.span, "a resource control policy's principal must be \"*\"")
                         .label("narrow principals with conditions instead")
                         .help("write \"Principal\": \"*\" and add aws:PrincipalAccount or aws:PrincipalOrgID conditions"),
                 );
@@ -292,7 +293,7 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
         if s.effect.value == Effect::Allow && !full_access {
             out.push(
                 Diagnostic::error(
-                    "iam::rcp-allow",
+                    codes::IAM_RCP_ALLOW,
                     s.effect.span,
                     "a resource control policy can only deny",
                 )
@@ -314,7 +315,7 @@ fn principal_rules(p: &PrincipalBlock, _s: &Statement, out: &mut Vec<Diagnostic>
                 if text.contains(['*', '?']) {
                     out.push(
                         Diagnostic::error(
-                            "iam::principal-wildcard",
+                            codes::IAM_PRINCIPAL_WILDCARD,
                             v.span,
                             format!("wildcards are not allowed in principal `{text}`"),
                         )
@@ -334,7 +335,7 @@ fn principal_rules(p: &PrincipalBlock, _s: &Statement, out: &mut Vec<Diagnostic>
                 };
                 if !account_ok {
                     out.push(
-                        Diagnostic::error("iam::principal-invalid", v.span, format!("invalid principal `{text}`"))
+                        Diagnostic::error(codes::IAM_PRINCIPAL_INVALID, v.span, format!("invalid principal `{text}`"))
                             .label("expected a 12-digit account id or an IAM ARN")
                             .help("write an account id (123456789012) or an ARN such as arn:aws:iam::123456789012:role/Name")
                             .aws("INVALID_PRINCIPAL"),
@@ -344,7 +345,7 @@ fn principal_rules(p: &PrincipalBlock, _s: &Statement, out: &mut Vec<Diagnostic>
             if e.kind == PrincipalKind::Service && text.contains(['*', '?']) {
                 out.push(
                     Diagnostic::error(
-                        "iam::principal-wildcard",
+                        codes::IAM_PRINCIPAL_WILDCARD,
                         v.span,
                         format!("wildcards are not allowed in service principal `{text}`"),
                     )
@@ -369,7 +370,7 @@ fn arn_rules(
     {
         out.push(
             Diagnostic::error(
-                "iam::arn-partition",
+                codes::IAM_ARN_PARTITION,
                 item.span,
                 format!(
                     "partition `{part}` is not valid for resource `{}`",
@@ -404,7 +405,7 @@ fn arn_rules(
     if !region.is_empty() && fitting.iter().all(|f| !f.region) {
         out.push(
             Diagnostic::error(
-                "iam::arn-region-not-allowed",
+                codes::IAM_ARN_REGION_NOT_ALLOWED,
                 item.span,
                 format!("resource `{}` cannot contain a Region", item.raw),
             )
@@ -419,7 +420,7 @@ fn arn_rules(
     if !account.is_empty() && fitting.iter().all(|f| !f.account) {
         out.push(
             Diagnostic::error(
-                "iam::arn-account-not-allowed",
+                codes::IAM_ARN_ACCOUNT_NOT_ALLOWED,
                 item.span,
                 format!("resource `{}` cannot contain an account id", item.raw),
             )
@@ -454,7 +455,7 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
             match c.action_matches(svc, &item.action) {
                 None => out.push(
                     Diagnostic::warning(
-                        "iam::unknown-service",
+                        codes::IAM_UNKNOWN_SERVICE,
                         item.span,
                         format!("`{svc}` is not a service prefix in the Service Authorization Reference"),
                     )
@@ -467,7 +468,7 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
                 Some(false) => {
                     let wildcard = item.action.contains(['*', '?']);
                     let mut d = Diagnostic::warning(
-                        "iam::unknown-action",
+                        codes::IAM_UNKNOWN_ACTION,
                         item.span,
                         if wildcard {
                             format!("`{}` matches no action of `{svc}`", item.raw)
@@ -507,7 +508,7 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
             let global = prefix == "aws";
             out.push(
                 Diagnostic::warning(
-                    "iam::unknown-condition-key",
+                    codes::IAM_UNKNOWN_CONDITION_KEY,
                     cond.key.span,
                     if global {
                         format!("the global condition key `{}` does not exist", cond.key.value)
@@ -534,7 +535,7 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
         {
             out.push(
                 Diagnostic::warning(
-                    "iam::condition-key-service",
+                    codes::IAM_CONDITION_KEY_SERVICE,
                     cond.key.span,
                     format!(
                         "`{}` is a key of `{prefix}`, but the statement's actions are of {}",
@@ -562,7 +563,7 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
             if !guarded {
                 out.push(
                     Diagnostic::warning(
-                        "iam::forallvalues-absent-key",
+                        codes::IAM_FORALLVALUES_ABSENT_KEY,
                         cond.key.span,
                         format!(
                             "`ForAllValues:` is true when `{}` is absent, so this Allow also applies to requests without it",

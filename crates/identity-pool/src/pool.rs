@@ -1,6 +1,7 @@
 //! Identity pools: claims → IAM request context, role resolution (token or rules), the trust-policy check
 //! for `sts:AssumeRoleWithWebIdentity`, and the final decision with the chosen role's policies.
 
+use diag::codes;
 use std::collections::BTreeMap;
 
 use authz_core::{Context, ContextValue, Decision, Layer, Request};
@@ -118,8 +119,9 @@ pub struct CognitoProvider {
 /// error, not a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolError {
-    /// `NotAuthorizedException` (Cognito's refusal of a login token), or `pool::context-override` (the
-    /// request tried to set a key the session owns).
+    /// `pool::not-authorized` (Cognito's refusal of a login token, answered with
+    /// `NotAuthorizedException`), `pool::context-override` (the request tried to set a key the session
+    /// owns) or `pool::config` (a configuration that cannot be used).
     pub code: &'static str,
     /// Why.
     pub message: String,
@@ -127,11 +129,29 @@ pub struct PoolError {
 
 impl std::fmt::Display for PoolError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        match diag::Coded::aws_code(self) {
+            Some(aws) => write!(f, "{aws}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
     }
 }
 
 impl std::error::Error for PoolError {}
+
+impl diag::Coded for PoolError {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+    fn aws_code(&self) -> Option<&'static str> {
+        (self.code == codes::POOL_NOT_AUTHORIZED).then_some("NotAuthorizedException")
+    }
+}
+
+impl miette::Diagnostic for PoolError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+}
 
 /// Context keys a session owns: derived from the token and the pool, never from the request.
 pub fn is_session_key(key_lower: &str) -> bool {
@@ -368,7 +388,15 @@ pub struct PoolDecision {
 impl IdentityPool {
     /// Loads a pool configuration file; policy paths are relative to it.
     /// Compiles a configuration; `files` reads the policies it names by path.
-    pub fn from_config(config: PoolConfig, files: PolicyFiles<'_>) -> Result<Self, String> {
+    /// Errors: `pool::config`, naming what is wrong.
+    pub fn from_config(config: PoolConfig, files: PolicyFiles<'_>) -> Result<Self, PoolError> {
+        Self::compile_config(config, files).map_err(|message| PoolError {
+            code: codes::POOL_CONFIG,
+            message,
+        })
+    }
+
+    fn compile_config(config: PoolConfig, files: PolicyFiles<'_>) -> Result<Self, String> {
         check_limits(&config)?;
         let mut roles = BTreeMap::new();
         for (arn, r) in &config.roles {
@@ -652,7 +680,7 @@ impl IdentityPool {
         };
         let refuse = |why: String| {
             Err(PoolError {
-                code: "NotAuthorizedException",
+                code: codes::POOL_NOT_AUTHORIZED,
                 message: format!("Invalid login token. {why}"),
             })
         };
@@ -804,7 +832,7 @@ impl IdentityPool {
             match ctx.get_lower(k) {
                 Some(own) if own.values() != v.values() => {
                     return Err(PoolError {
-                        code: "pool::context-override",
+                        code: codes::POOL_CONTEXT_OVERRIDE,
                         message: format!(
                             "the request sets `{k}` to {:?}, but the session derives {:?} from the token and the pool; leave it out or give the same value",
                             v.values(),
@@ -814,7 +842,7 @@ impl IdentityPool {
                 }
                 None if is_session_key(k) => {
                     return Err(PoolError {
-                        code: "pool::context-override",
+                        code: codes::POOL_CONTEXT_OVERRIDE,
                         message: format!(
                             "the request sets `{k}` to {:?}, but that key belongs to the session and this session has no value for it",
                             v.values()

@@ -203,7 +203,7 @@ pub fn claims_from(
     verify: Option<(&str, &str, &str)>,
     base: &Path,
     at: Option<i64>,
-) -> Result<Option<Box<dyn Claims>>, String> {
+) -> Result<Option<Box<dyn Claims>>, crate::Failure> {
     if let Some(t) = token {
         let (jwks, pool, client) =
             verify.ok_or("a token needs a JWKS, a user pool id and a client id")?;
@@ -214,13 +214,18 @@ pub fn claims_from(
         return v
             .verify_at(t, at.unwrap_or_else(now))
             .map(|c| Some(Box::new(c) as Box<dyn Claims>))
-            .map_err(|e| format!("token refused: {e} ({})", e.code()));
+            // Cognito answers a login token that fails verification with `NotAuthorizedException`.
+            .map_err(|e| {
+                crate::Failure::coded(&e)
+                    .at("token refused")
+                    .aws("NotAuthorizedException")
+            });
     }
     if let Some(c) = claims {
         let m = c.as_object().ok_or("claims must be a JSON object")?.clone();
         return GivenClaims::new(m)
             .map(|c| Some(Box::new(c) as Box<dyn Claims>))
-            .map_err(|e| format!("claims refused: {e}"));
+            .map_err(|e| crate::Failure::from(format!("claims refused: {e}")));
     }
     Ok(None)
 }
@@ -359,6 +364,7 @@ pub fn load_pool(path: &Path) -> Result<identity_pool::IdentityPool, String> {
         Ok((full.display().to_string(), bytes))
     };
     identity_pool::IdentityPool::from_config(config, &files)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Reads a Cedar policy store directory (`*.cedar`, `schema.cedarschema` / `schema.json`,

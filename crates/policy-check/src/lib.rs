@@ -23,12 +23,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod commands;
+pub mod failure;
 pub mod files;
 pub mod input;
 pub mod policies;
 pub mod report;
 pub mod suite;
 
+pub use failure::Failure;
 pub use files::expand_paths;
 
 /// Command-line arguments.

@@ -4,32 +4,35 @@ use std::path::Path;
 
 use authz_core::Layer;
 use iam_eval::{Authorizer, PolicySet};
-use iam_policy::{PolicyDocument, PolicyType, Source, ValidateOptions};
+use iam_policy::{PolicyDocument, PolicyType, ValidateOptions};
 
-use crate::TypeArg;
+use crate::{Failure, TypeArg};
 
 /// Loads one policy file as `ty`: parse + validate; any error refuses it (fail closed).
-pub fn load_policy(path: &Path, ty: PolicyType) -> Result<PolicyDocument, String> {
+pub fn load_policy(path: &Path, ty: PolicyType) -> Result<PolicyDocument, Failure> {
     let bytes = crate::read_file(path)?;
     load_policy_text(&path.display().to_string(), &bytes, ty)
 }
 
-/// Parses and validates a policy text; renders the errors when it is refused.
+/// Parses and validates a policy text; renders the errors when it is refused. The failure's code is the
+/// first error's.
 pub fn load_policy_text(
     name: &str,
     bytes: &[u8],
     ty: PolicyType,
-) -> Result<PolicyDocument, String> {
+) -> Result<PolicyDocument, Failure> {
     let c = iam_policy::check(name, bytes, ty, &ValidateOptions::default());
-    if c.has_errors() {
+    let mut errors = c.diagnostics.iter().filter(|d| d.is_error()).peekable();
+    if let Some(first) = errors.peek() {
+        let code = first.code;
         let mut s = format!("policy `{name}` is invalid as {ty} policy:\n");
-        for d in c.diagnostics.iter().filter(|d| d.is_error()) {
+        for d in errors {
             s.push_str(&crate::report::render(d, &c.source, 100));
         }
-        return Err(s.trim_end().to_string());
+        return Err(Failure::new(code, s.trim_end()));
     }
     c.document
-        .ok_or_else(|| format!("policy `{name}` could not be read"))
+        .ok_or_else(|| Failure::from(format!("policy `{name}` could not be read")))
 }
 
 /// The policies of an evaluation, by layer, before compiling.
@@ -51,8 +54,10 @@ pub struct PolicyFiles {
 
 impl PolicyFiles {
     /// Compiles everything into an [`Authorizer`].
-    pub fn compile(self) -> Result<Authorizer, String> {
-        let c = |l, d: Vec<PolicyDocument>| PolicySet::compile(l, d).map_err(|e| e.to_string());
+    pub fn compile(self) -> Result<Authorizer, Failure> {
+        let c = |l, d: Vec<PolicyDocument>| {
+            PolicySet::compile(l, d).map_err(|e| Failure::coded(&e))
+        };
         let resource_is_trust = self.resource.as_ref().is_some_and(|d| {
             d.statements.iter().all(|s| {
                 s.action
@@ -82,11 +87,6 @@ impl PolicyFiles {
         }
         Ok(a)
     }
-}
-
-#[expect(dead_code, reason = "kept for callers that build a Source by hand")]
-pub(crate) fn source(name: &str, text: &str) -> Source {
-    Source::new(name, text)
 }
 
 /// Guesses a document's type from its statements (see [`TypeArg::Auto`]).

@@ -1,5 +1,6 @@
 //! `policy-check validate`: parse and validate policies and Cedar stores.
 
+use diag::codes;
 use std::io::Write;
 
 use iam_policy::ValidateOptions;
@@ -62,7 +63,7 @@ pub(crate) fn run(
                     let _ = writeln!(
                         out,
                         "{}",
-                        serde_json::json!({"file": store.display().to_string(), "line": 0, "column": 0, "code": "cedar::store", "severity": "error", "message": e.to_string()})
+                        serde_json::json!({"file": store.display().to_string(), "line": 0, "column": 0, "code": codes::CEDAR_STORE, "severity": "error", "message": e.to_string()})
                     );
                 }
                 Format::Human => {

@@ -34,13 +34,10 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
             &cedar_bridge::avp::TokenClaims::default(),
         );
         let got = match r {
-            Err(e) => Err(match e.exception() {
-                Some(x) => format!("{x}: {e}"),
-                None => e.to_string(),
-            }),
+            Err(e) => Err(crate::Failure::coded(&e)),
             Ok((resp, _)) => Ok(resp.to_string()),
         };
-        return Ok(super::error_row((name, case_name), want, got));
+        return super::error_row((name, case_name), want, got, what);
     }
     let expect = super::expected_decision(obj, what)?;
     crate::input::resolve_tokens(&mut req, base);

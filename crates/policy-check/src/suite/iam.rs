@@ -4,6 +4,7 @@ use iam_eval::Authorizer;
 
 use super::{Case, CaseResult, Compare, POLICY_KEYS, files_for};
 use crate::input::request_from_json;
+use crate::Failure;
 use crate::policies::PolicyFiles;
 use crate::report::explain_text;
 
@@ -11,7 +12,7 @@ use crate::report::explain_text;
 /// not bring its own.
 pub(crate) fn iam_case(
     case: &Case<'_>,
-    shared: &mut Option<Result<Authorizer, String>>,
+    shared: &mut Option<Result<Authorizer, Failure>>,
 ) -> Result<CaseResult, String> {
     let Case {
         suite,
@@ -35,16 +36,11 @@ pub(crate) fn iam_case(
         CaseResult::new(name, case_name, expect, actual, pass, detail)
     };
     if let Some(code) = super::expected_error(obj, what)? {
-        if let Err(e) = &auth
-            && e.starts_with("cannot read")
-        {
-            return Err(format!("{what}: {e}"));
-        }
         let got = match &auth {
             Err(e) => Err(e.clone()),
             Ok(_) => Ok("the policies were accepted".to_string()),
         };
-        return Ok(super::error_row((name, case_name), code, got));
+        return super::error_row((name, case_name), code, got, what);
     }
     let expect = super::expected_decision(obj, what)?;
     let req = request_from_json(

@@ -10,6 +10,7 @@ use iam_eval::Authorizer;
 use iam_policy::{PolicyDocument, PolicyType};
 use serde_json::Value;
 
+use crate::Failure;
 use crate::policies::*;
 
 impl CaseResult {
@@ -74,26 +75,34 @@ pub(crate) fn expected_error<'o>(
     }
 }
 
-/// The row of a case that expects the error `want`: `got` is the error text (`Err`), or what was
-/// decided instead (`Ok`).
+/// The row of a case that expects the error `want`: `got` is the failure (`Err`), or what was decided
+/// instead (`Ok`). The case passes when `want` is exactly the failure's registered code or its AWS error
+/// name. A failure without a code (a file the CLI could not read) leaves the expectation uncheckable: an
+/// error, not a failed case.
 pub(crate) fn error_row(
     (name, case_name): (&str, &str),
     want: &str,
-    got: Result<String, String>,
-) -> CaseResult {
+    got: Result<String, Failure>,
+    what: &str,
+) -> Result<CaseResult, String> {
     let (actual, pass, detail) = match got {
-        Err(e) if e.contains(want) => (format!("Error {want}"), true, String::new()),
-        Err(e) => ("Error".to_string(), false, e),
+        Err(f) if f.code.is_none() => return Err(format!("{what}: {f}")),
+        Err(f) if f.is(want) => (format!("Error {want}"), true, String::new()),
+        Err(f) => (
+            format!("Error {}", f.code.unwrap_or_default()),
+            false,
+            f.message,
+        ),
         Ok(decided) => ("accepted".to_string(), false, decided),
     };
-    CaseResult::new(
+    Ok(CaseResult::new(
         name,
         case_name,
         format!("Error {want}"),
         actual,
         pass,
         detail,
-    )
+    ))
 }
 
 /// Compares a case's expectations with what happened: the decision, then each optional field the case
@@ -168,17 +177,17 @@ pub(crate) fn policy_list(
     base: &Path,
     ty: PolicyType,
     what: &str,
-) -> Result<Vec<PolicyDocument>, String> {
-    let one = |x: &Value, i: usize| -> Result<PolicyDocument, String> {
+) -> Result<Vec<PolicyDocument>, Failure> {
+    let one = |x: &Value, i: usize| -> Result<PolicyDocument, Failure> {
         match x {
             Value::String(p) => load_policy(&base.join(p), ty),
             Value::Object(_) => {
                 let text = serde_json::to_string_pretty(x).map_err(|e| e.to_string())?;
                 load_policy_text(&format!("{what}[{i}] (inline)"), text.as_bytes(), ty)
             }
-            other => Err(format!(
+            other => Err(Failure::from(format!(
                 "{what}: a policy is a path or an inline document, found {other}"
-            )),
+            ))),
         }
     };
     match v {
@@ -192,7 +201,7 @@ pub(crate) fn levels(
     base: &Path,
     ty: PolicyType,
     what: &str,
-) -> Result<Vec<Vec<PolicyDocument>>, String> {
+) -> Result<Vec<Vec<PolicyDocument>>, Failure> {
     let Value::Array(items) = v else {
         return Ok(vec![policy_list(v, base, ty, what)?]);
     };
@@ -266,7 +275,7 @@ pub(crate) fn files_for(
     suite: &serde_json::Map<String, Value>,
     case: &serde_json::Map<String, Value>,
     base: &Path,
-) -> Result<PolicyFiles, String> {
+) -> Result<PolicyFiles, Failure> {
     let get = |k: &str| case.get(k).or_else(|| suite.get(k));
     let mut f = PolicyFiles::default();
     if let Some(v) = get("identity") {
@@ -321,7 +330,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
         ));
     }
     let mut out = Vec::new();
-    let mut shared: Option<Result<Authorizer, String>> = None;
+    let mut shared: Option<Result<Authorizer, Failure>> = None;
     for (i, c) in cases.iter().enumerate() {
         let what = format!("{name}: case #{}", i + 1);
         let obj = c

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use crate::Failure;
 use crate::suite::*;
 
 /// A case decided through an identity pool: claims (unverified), a token (verified with the suite's
@@ -69,14 +70,14 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
                     &req,
                 ),
             }
-            .map_err(|e| e.to_string())
+            .map_err(|e| Failure::coded(&e))
         });
     if let Some(want) = super::expected_error(obj, what)? {
         let got = match &result {
             Err(e) => Err(e.clone()),
             Ok(d) => Ok(format!("{}: {}", d.decision, d.reason)),
         };
-        return Ok(super::error_row((name, case_name), want, got));
+        return super::error_row((name, case_name), want, got, what);
     }
     let expect = super::expected_decision(obj, what)?;
     let d = match result {
@@ -88,7 +89,7 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
                 expect.to_string(),
                 "Error".into(),
                 false,
-                e,
+                e.to_string(),
             ));
         }
     };

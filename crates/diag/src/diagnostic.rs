@@ -1,5 +1,6 @@
 //! Diagnostics: one type for every mistake the parser and validator find, rendered through miette.
 
+use crate::codes;
 use std::fmt;
 
 use crate::source::{Source, Span};
@@ -108,7 +109,7 @@ impl Diagnostic {
     /// Whether rendering should show no snippet at all: the document is too large or not text, so the
     /// one-line message says everything and nothing of the input is echoed.
     pub fn wants_one_line(&self, source: &Source) -> bool {
-        matches!(self.code, "iam::too-large" | "json::utf8") || source.text().contains('\0')
+        matches!(self.code, codes::IAM_TOO_LARGE | codes::JSON_UTF8) || source.text().contains('\0')
     }
 }
 

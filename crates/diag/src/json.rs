@@ -6,7 +6,8 @@
 //! mistake is what this project is for, so the reader is ours. It is iterative-safe: nesting is limited to
 //! [`MAX_DEPTH`] levels, so hostile input such as 100,000 `[` gets an error, not a stack overflow.
 
-use crate::diag::Diagnostic;
+use crate::codes;
+use crate::diagnostic::Diagnostic;
 use crate::source::Span;
 
 /// Deepest nesting accepted. IAM policies need six levels; anything past this is not a policy.
@@ -119,7 +120,7 @@ pub fn read(src: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
     let value = read_value(&mut r);
     if r.unicode_spaces > 1 {
         let n = r.unicode_spaces;
-        if let Some(d) = r.diags.iter_mut().find(|d| d.code == "json::unicode-space") {
+        if let Some(d) = r.diags.iter_mut().find(|d| d.code == codes::JSON_UNICODE_SPACE) {
             d.label = format!("first of {n} places with such spaces");
         }
     }
@@ -130,7 +131,7 @@ fn read_value(r: &mut Reader<'_>) -> Option<Value> {
     r.skip_ws();
     if r.pos >= r.bytes.len() {
         r.diags.push(
-            Diagnostic::error("json::empty", Span::new(0, 0), "the document is empty")
+            Diagnostic::error(codes::JSON_EMPTY, Span::new(0, 0), "the document is empty")
                 .label("expected a policy object here")
                 .help("a policy is one JSON object: {\"Version\": \"2012-10-17\", \"Statement\": [...]}")
                 .aws("JSON_SYNTAX_ERROR"),
@@ -145,7 +146,7 @@ fn read_value(r: &mut Reader<'_>) -> Option<Value> {
         if matches!(value.kind, Kind::String(_)) && r.bytes.get(rest) == Some(&b':') {
             r.diags.push(
                 Diagnostic::error(
-                    "json::missing-open-brace",
+                    codes::JSON_MISSING_OPEN_BRACE,
                     Span::new(first, first + 1),
                     "the document starts with a key: its opening `{` is missing",
                 )
@@ -158,7 +159,7 @@ fn read_value(r: &mut Reader<'_>) -> Option<Value> {
         let end = next_char_end(r.src, rest);
         r.diags.push(
             Diagnostic::error(
-                "json::trailing-content",
+                codes::JSON_TRAILING_CONTENT,
                 Span::new(rest, end),
                 "more than one JSON value: a policy is exactly one object",
             )
@@ -209,7 +210,7 @@ impl Reader<'_> {
                         }
                     }
                     self.err(
-                        "json::comment",
+                        codes::JSON_COMMENT,
                         Span::new(start, self.pos),
                         "comments are not allowed in JSON",
                     )
@@ -229,7 +230,7 @@ impl Reader<'_> {
                         continue;
                     }
                     self.err(
-                        "json::unicode-space",
+                        codes::JSON_UNICODE_SPACE,
                         Span::new(start, end),
                         format!("{name} is not JSON whitespace"),
                     )
@@ -278,7 +279,7 @@ impl Reader<'_> {
             Some(b'\'') => {
                 let s = self.string(b'\'')?;
                 self.err(
-                    "json::single-quote",
+                    codes::JSON_SINGLE_QUOTE,
                     Span::new(start, self.pos),
                     "strings must use double quotes",
                 )
@@ -300,7 +301,7 @@ impl Reader<'_> {
                     other => {
                         let other = other.to_string();
                         self.err(
-                            "json::unquoted-string",
+                            codes::JSON_UNQUOTED_STRING,
                             span,
                             format!("`{other}` is not a JSON value"),
                         )
@@ -315,7 +316,7 @@ impl Reader<'_> {
                 let end = next_char_end(self.src, start);
                 let found = self.src.get(start..end).unwrap_or("?").to_string();
                 self.err(
-                    "json::unexpected",
+                    codes::JSON_UNEXPECTED,
                     Span::new(start, end),
                     format!("expected a JSON value, found `{found}`"),
                 )
@@ -325,7 +326,7 @@ impl Reader<'_> {
             }
             None => {
                 self.err(
-                    "json::eof",
+                    codes::JSON_EOF,
                     Span::new(start, start),
                     "the document ends where a value was expected",
                 )
@@ -342,7 +343,7 @@ impl Reader<'_> {
         if self.depth >= MAX_DEPTH {
             let at = self.pos;
             self.err(
-                "json::too-deep",
+                codes::JSON_TOO_DEEP,
                 Span::new(at, at + 1),
                 format!("nesting deeper than {MAX_DEPTH} levels"),
             )
@@ -379,7 +380,7 @@ impl Reader<'_> {
         }
         let text = self.src.get(start..self.pos).unwrap_or("").to_string();
         if !is_json_number(&text) {
-            self.err("json::number", Span::new(start, self.pos), format!("`{text}` is not a valid JSON number"))
+            self.err(codes::JSON_NUMBER, Span::new(start, self.pos), format!("`{text}` is not a valid JSON number"))
                 .label("invalid number")
                 .help("JSON numbers have no leading `+`, no leading zeros and digits on both sides of `.`; quote the value if it is text");
         }
@@ -412,7 +413,7 @@ impl Reader<'_> {
                 Some(b'\n') | None => {
                     let end = self.pos;
                     self.err(
-                        "json::unterminated-string",
+                        codes::JSON_UNTERMINATED_STRING,
                         Span::new(start, end),
                         "this string is never closed",
                     )
@@ -424,7 +425,7 @@ impl Reader<'_> {
                     let at = self.pos;
                     self.pos += 1;
                     self.err(
-                        "json::control-character",
+                        codes::JSON_CONTROL_CHARACTER,
                         Span::new(at, at + 1),
                         format!("control character U+{:04X} inside a string", c),
                     )
@@ -496,7 +497,7 @@ impl Reader<'_> {
 
     fn bad_escape(&mut self, at: usize, why: &str) {
         let end = self.pos.max(at + 1);
-        self.err("json::escape", Span::new(at, end), format!("invalid escape: {why}"))
+        self.err(codes::JSON_ESCAPE, Span::new(at, end), format!("invalid escape: {why}"))
             .label("invalid escape")
             .help("valid escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX; write a literal backslash as \\\\");
     }
@@ -532,7 +533,7 @@ impl Reader<'_> {
                 Some(b'}') => {
                     let at = self.pos;
                     self.err(
-                        "json::mismatched-bracket",
+                        codes::JSON_MISMATCHED_BRACKET,
                         Span::new(at, at + 1),
                         "`}` closes an array",
                     )
@@ -544,7 +545,7 @@ impl Reader<'_> {
                 Some(b',') if comma.is_some() || items.is_empty() => {
                     let at = self.pos;
                     self.err(
-                        "json::extra-comma",
+                        codes::JSON_EXTRA_COMMA,
                         Span::new(at, at + 1),
                         "a comma with no value before it",
                     )
@@ -559,7 +560,7 @@ impl Reader<'_> {
             if !items.is_empty() && comma.is_none() {
                 let at = self.pos;
                 self.err(
-                    "json::missing-comma",
+                    codes::JSON_MISSING_COMMA,
                     Span::new(at, at),
                     "missing `,` between array elements",
                 )
@@ -576,7 +577,7 @@ impl Reader<'_> {
                 let at = self.pos;
                 let end = next_char_end(self.src, at);
                 self.err(
-                    "json::expected-comma",
+                    codes::JSON_EXPECTED_COMMA,
                     Span::new(at, end),
                     "expected `,` or `]` after an array element",
                 )
@@ -611,7 +612,7 @@ impl Reader<'_> {
                 Some(b']') => {
                     let at = self.pos;
                     self.err(
-                        "json::mismatched-bracket",
+                        codes::JSON_MISMATCHED_BRACKET,
                         Span::new(at, at + 1),
                         "`]` closes an object",
                     )
@@ -623,7 +624,7 @@ impl Reader<'_> {
                 Some(b',') => {
                     let at = self.pos;
                     self.err(
-                        "json::extra-comma",
+                        codes::JSON_EXTRA_COMMA,
                         Span::new(at, at + 1),
                         "a comma with no member before it",
                     )
@@ -640,7 +641,7 @@ impl Reader<'_> {
                     let k = self.string(q)?;
                     if q == b'\'' {
                         self.err(
-                            "json::single-quote",
+                            codes::JSON_SINGLE_QUOTE,
                             Span::new(key_start, self.pos),
                             "keys must use double quotes",
                         )
@@ -656,7 +657,7 @@ impl Reader<'_> {
                     let w = self.word().trim_end_matches(':').to_string();
                     self.pos = key_start + w.len();
                     self.err(
-                        "json::unquoted-key",
+                        codes::JSON_UNQUOTED_KEY,
                         Span::new(key_start, self.pos),
                         format!("key `{w}` is not quoted"),
                     )
@@ -668,7 +669,7 @@ impl Reader<'_> {
                     let at = self.pos;
                     let end = next_char_end(self.src, at);
                     self.err(
-                        "json::expected-key",
+                        codes::JSON_EXPECTED_KEY,
                         Span::new(at, end),
                         "expected a quoted key or `}`",
                     )
@@ -685,7 +686,7 @@ impl Reader<'_> {
                 let at = self.pos;
                 let end = next_char_end(self.src, at);
                 self.err(
-                    "json::expected-colon",
+                    codes::JSON_EXPECTED_COLON,
                     Span::new(at, end.max(at)),
                     format!("expected `:` after key `{key}`"),
                 )
@@ -709,7 +710,7 @@ impl Reader<'_> {
             if let Some(first) = find_member(&members, &index, &key) {
                 let first_span = first.key_span;
                 self.diags.push(
-                    Diagnostic::error("json::duplicate-key", key_span, format!("duplicate key `{key}`"))
+                    Diagnostic::error(codes::JSON_DUPLICATE_KEY, key_span, format!("duplicate key `{key}`"))
                         .label("second occurrence")
                         .related(first_span, "first occurrence")
                         .help(if key == "Statement" {
@@ -737,7 +738,7 @@ impl Reader<'_> {
                 let at = self.pos;
                 let end = next_char_end(self.src, at);
                 self.err(
-                    "json::expected-comma",
+                    codes::JSON_EXPECTED_COMMA,
                     Span::new(at, end),
                     "expected `,` or `}` after an object member",
                 )
@@ -750,7 +751,7 @@ impl Reader<'_> {
 
     fn missing_member_comma(&mut self, at: usize) {
         self.err(
-            "json::missing-comma",
+            codes::JSON_MISSING_COMMA,
             Span::new(at, at),
             "missing `,` between object members",
         )
@@ -760,7 +761,7 @@ impl Reader<'_> {
 
     fn trailing_comma(&mut self, at: usize, closer: &str) {
         self.err(
-            "json::trailing-comma",
+            codes::JSON_TRAILING_COMMA,
             Span::new(at, at + 1),
             format!("trailing comma before `{closer}`"),
         )
@@ -771,7 +772,7 @@ impl Reader<'_> {
     fn unclosed(&mut self, open: usize, what: &str, closer: &str) -> Fatal {
         let end = self.bytes.len();
         self.err(
-            "json::unclosed",
+            codes::JSON_UNCLOSED,
             Span::new(end, end),
             format!("the document ends inside an {what}"),
         )
@@ -854,54 +855,54 @@ mod tests {
     fn trailing_comma() {
         assert_eq!(
             codes(r#"{"a": [1,],}"#),
-            ["json::trailing-comma", "json::trailing-comma"]
+            [codes::JSON_TRAILING_COMMA, codes::JSON_TRAILING_COMMA]
         );
     }
     #[test]
     fn duplicate_nested() {
-        assert_eq!(codes(r#"{"a": {"b": 1, "b": 2}}"#), ["json::duplicate-key"]);
+        assert_eq!(codes(r#"{"a": {"b": 1, "b": 2}}"#), [codes::JSON_DUPLICATE_KEY]);
     }
     #[test]
     fn comments_and_unquoted() {
         assert_eq!(
             codes("{/* c */ a: 1 // x\n}"),
-            ["json::comment", "json::unquoted-key", "json::comment"]
+            [codes::JSON_COMMENT, codes::JSON_UNQUOTED_KEY, codes::JSON_COMMENT]
         );
     }
     #[test]
     fn web_page_spaces() {
-        assert_eq!(codes("{\n\u{a0}\u{a0}\"a\": 1}"), ["json::unicode-space"]);
+        assert_eq!(codes("{\n\u{a0}\u{a0}\"a\": 1}"), [codes::JSON_UNICODE_SPACE]);
     }
     #[test]
     fn many_keys_duplicate() {
         let mut s: String = (0..100).map(|i| format!("\"k{i}\": 1,")).collect();
         s.push_str("\"k3\": 2");
-        assert_eq!(codes(&format!("{{{s}}}")), ["json::duplicate-key"]);
+        assert_eq!(codes(&format!("{{{s}}}")), [codes::JSON_DUPLICATE_KEY]);
     }
     #[test]
     fn two_values() {
-        assert_eq!(codes("{} {}"), ["json::trailing-content"]);
+        assert_eq!(codes("{} {}"), [codes::JSON_TRAILING_CONTENT]);
     }
     #[test]
     fn bad_escape_and_numbers() {
         assert_eq!(
             codes(r#"{"a": "\q", "b": 01, "c": +1}"#),
-            ["json::escape", "json::number", "json::number"]
+            [codes::JSON_ESCAPE, codes::JSON_NUMBER, codes::JSON_NUMBER]
         );
     }
     #[test]
     fn deep() {
         let s = "[".repeat(100_000);
-        assert_eq!(codes(&s), ["json::too-deep"]);
+        assert_eq!(codes(&s), [codes::JSON_TOO_DEEP]);
     }
     #[test]
     fn unclosed() {
-        assert_eq!(codes(r#"{"a": [1, 2"#), ["json::unclosed"]);
-        assert_eq!(codes(r#"{"a": "x"#), ["json::unterminated-string"]);
+        assert_eq!(codes(r#"{"a": [1, 2"#), [codes::JSON_UNCLOSED]);
+        assert_eq!(codes(r#"{"a": "x"#), [codes::JSON_UNTERMINATED_STRING]);
     }
     #[test]
     fn missing_open_brace() {
-        assert_eq!(codes(r#""Version": "x"}"#), ["json::missing-open-brace"]);
+        assert_eq!(codes(r#""Version": "x"}"#), [codes::JSON_MISSING_OPEN_BRACE]);
     }
     #[test]
     fn number_grammar() {

@@ -1,0 +1,329 @@
+//! The registry of diagnostic and error codes: one constant per code, so a misspelt code does not compile
+//! and the README can list them all ([`ALL`]).
+//!
+//! Codes are namespaced by the layer that raises them: `json::` (the spanned JSON reader), `iam::` (policy
+//! grammar and validation), `eval::` (the IAM evaluator), `token::` (token verification), `pool::`
+//! (identity pools), `cedar::` (the Cedar bridge). A code never changes meaning once published.
+
+/// One registered code with its one-line description.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Code {
+    /// `namespace::name`.
+    pub code: &'static str,
+    /// What it means.
+    pub doc: &'static str,
+}
+
+macro_rules! registry {
+    ($( $(#[doc = $doc:literal])+ $name:ident = $code:literal; )*) => {
+        $( $(#[doc = $doc])+ pub const $name: &str = $code; )*
+        /// Every registered code, sorted.
+        pub const ALL: &[Code] = &[ $( Code { code: $code, doc: concat!($($doc),+) } ),* ];
+    };
+}
+
+/// Whether `code` is registered.
+pub fn is_registered(code: &str) -> bool {
+    ALL.iter().any(|c| c.code == code)
+}
+
+registry! {
+    // The Cedar bridge and Verified Permissions.
+    /// Token claims that cannot be mapped to Cedar entities; AWS answers `ValidationException`.
+    CEDAR_CLAIMS = "cedar::claims";
+    /// A policy store's configuration that cannot be used.
+    CEDAR_CONFIG = "cedar::config";
+    /// A Cedar policy, template or schema that does not parse.
+    CEDAR_POLICY = "cedar::policy";
+    /// A Verified Permissions request that is not well-formed; AWS answers `ValidationException`.
+    CEDAR_REQUEST = "cedar::request";
+    /// A Cedar policy store (policies, schema, identity source, links) that cannot be loaded.
+    CEDAR_STORE = "cedar::store";
+    /// Policies that fail strict validation against the schema.
+    CEDAR_VALIDATION = "cedar::validation";
+
+    // The IAM evaluator.
+    /// A policy the evaluator cannot compile (for example a statement without `Action`).
+    EVAL_COMPILE = "eval::compile";
+
+    // IAM policy grammar and validation.
+    /// Action `…` has more than one `:`.
+    IAM_ACTION_COLON = "iam::action-colon";
+    /// Action `…` has no action name.
+    IAM_ACTION_EMPTY = "iam::action-empty";
+    /// Action `…` has no service prefix.
+    IAM_ACTION_PREFIX = "iam::action-prefix";
+    /// Wildcard in the service prefix of `…`.
+    IAM_ACTION_SERVICE_WILDCARD = "iam::action-service-wildcard";
+    /// Action `…` contains whitespace and will never match.
+    IAM_ACTION_WHITESPACE = "iam::action-whitespace";
+    /// `Allow` with `NotPrincipal` grants access to everyone not listed.
+    IAM_ALLOW_NOTPRINCIPAL = "iam::allow-notprincipal";
+    /// `…` is not a valid account id.
+    IAM_ARN_ACCOUNT = "iam::arn-account";
+    /// Resource `…` cannot contain an account id.
+    IAM_ARN_ACCOUNT_NOT_ALLOWED = "iam::arn-account-not-allowed";
+    /// Resource `…` must be an ARN or `*`.
+    IAM_ARN_FORMAT = "iam::arn-format";
+    /// Partition `…` is not valid for resource `…`.
+    IAM_ARN_PARTITION = "iam::arn-partition";
+    /// `…` is not a valid Region.
+    IAM_ARN_REGION = "iam::arn-region";
+    /// Resource `…` cannot contain a Region.
+    IAM_ARN_REGION_NOT_ALLOWED = "iam::arn-region-not-allowed";
+    /// Service `…` in an ARN should be lower case.
+    IAM_ARN_SERVICE_CASE = "iam::arn-service-case";
+    /// Wildcard in the service of ARN `…`.
+    IAM_ARN_SERVICE_WILDCARD = "iam::arn-service-wildcard";
+    /// ARN `…` has … parts; an ARN has six.
+    IAM_ARN_SHORT = "iam::arn-short";
+    /// `…` is not an ARN: it has … of six parts.
+    IAM_ARN_VALUE = "iam::arn-value";
+    /// `Bool` takes a single value.
+    IAM_BOOL_MULTIPLE = "iam::bool-multiple";
+    /// An operator's value must be an object of context keys.
+    IAM_CONDITION_BLOCK = "iam::condition-block";
+    /// `…` tests no key.
+    IAM_CONDITION_EMPTY = "iam::condition-empty";
+    /// Empty condition key.
+    IAM_CONDITION_KEY = "iam::condition-key";
+    /// A service condition key that the statement's actions do not support.
+    IAM_CONDITION_KEY_SERVICE = "iam::condition-key-service";
+    /// Unknown condition operator `…`.
+    IAM_CONDITION_OPERATOR = "iam::condition-operator";
+    /// Condition key `…` has no values.
+    IAM_CONDITION_VALUES = "iam::condition-values";
+    /// A date without a time zone: it is read as UTC.
+    IAM_DATE_OFFSET = "iam::date-offset";
+    /// Duplicate statement id `…`.
+    IAM_DUPLICATE_SID = "iam::duplicate-sid";
+    /// `Effect` is not exactly `Allow` or `Deny`.
+    IAM_EFFECT = "iam::effect";
+    /// `…` and `…` cannot be in the same statement.
+    IAM_ELEMENT_COMBINATION = "iam::element-combination";
+    /// `…` is an empty array.
+    IAM_EMPTY_LIST = "iam::empty-list";
+    /// The principal is an empty object.
+    IAM_EMPTY_PRINCIPAL = "iam::empty-principal";
+    /// `Statement` is an empty array.
+    IAM_EMPTY_STATEMENT = "iam::empty-statement";
+    /// An Allow with `ForAllValues:` that also applies when the key is absent.
+    IAM_FORALLVALUES_ABSENT_KEY = "iam::forallvalues-absent-key";
+    /// `ForAllValues:` with the single-valued key `…` can be overly permissive.
+    IAM_FORALLVALUES_SINGLE = "iam::forallvalues-single";
+    /// `…` has host bits set; it means `…`.
+    IAM_IP_HOST_BITS = "iam::ip-host-bits";
+    /// The statement has no `Action` or `NotAction`.
+    IAM_MISSING_ACTION = "iam::missing-action";
+    /// The statement has no `Effect`.
+    IAM_MISSING_EFFECT = "iam::missing-effect";
+    /// … must name a principal.
+    IAM_MISSING_PRINCIPAL = "iam::missing-principal";
+    /// `…` is multivalued: `…` needs `ForAllValues:` or `ForAnyValue:`.
+    IAM_MISSING_QUALIFIER = "iam::missing-qualifier";
+    /// The statement has no `Resource` or `NotResource`.
+    IAM_MISSING_RESOURCE = "iam::missing-resource";
+    /// The policy has no `Statement`.
+    IAM_MISSING_STATEMENT = "iam::missing-statement";
+    /// A policy is a JSON object, found ….
+    IAM_NOT_OBJECT = "iam::not-object";
+    /// … does not support `NotPrincipal`.
+    IAM_NOTPRINCIPAL_FORBIDDEN = "iam::notprincipal-forbidden";
+    /// `Null` cannot take `IfExists`.
+    IAM_NULL_IF_EXISTS = "iam::null-if-exists";
+    /// `Null` with `ForAllValues:`/`ForAnyValue:` has a fixed result.
+    IAM_NULL_WITH_QUALIFIER = "iam::null-with-qualifier";
+    /// … cannot name a principal.
+    IAM_PRINCIPAL_FORBIDDEN = "iam::principal-forbidden";
+    /// A principal that is neither `*` nor an object such as ….
+    IAM_PRINCIPAL_FORMAT = "iam::principal-format";
+    /// Invalid principal `…`.
+    IAM_PRINCIPAL_INVALID = "iam::principal-invalid";
+    /// Wildcards are not allowed in principal `…`.
+    IAM_PRINCIPAL_WILDCARD = "iam::principal-wildcard";
+    /// A resource control policy can only deny.
+    IAM_RCP_ALLOW = "iam::rcp-allow";
+    /// A resource control policy does not support `NotAction`.
+    IAM_RCP_NOTACTION = "iam::rcp-notaction";
+    /// A resource control policy's principal must be "*".
+    IAM_RCP_PRINCIPAL = "iam::rcp-principal";
+    /// A role trust policy cannot have `Resource`.
+    IAM_RESOURCE_FORBIDDEN = "iam::resource-forbidden";
+    /// Statement id `…` has characters IAM does not accept.
+    IAM_SID_CHARACTERS = "iam::sid-characters";
+    /// The document is … bytes; the limit is … bytes.
+    IAM_TOO_LARGE = "iam::too-large";
+    /// `…` has no effect in a trust policy.
+    IAM_TRUST_ACTION = "iam::trust-action";
+    /// … must be a string, found ….
+    IAM_TYPE = "iam::type";
+    /// A `Binary` condition value that is not base64.
+    IAM_TYPE_BINARY = "iam::type-binary";
+    /// A `Bool` condition value other than `true` or `false`.
+    IAM_TYPE_BOOL = "iam::type-bool";
+    /// A `Date` condition value that is neither an ISO 8601 date nor epoch seconds.
+    IAM_TYPE_DATE = "iam::type-date";
+    /// An `IpAddress` condition value that is not an IPv4 or IPv6 address or CIDR range.
+    IAM_TYPE_IP = "iam::type-ip";
+    /// A `Numeric` condition value that is not a number.
+    IAM_TYPE_NUMBER = "iam::type-number";
+    /// `…` matches no action of `…`.
+    IAM_UNKNOWN_ACTION = "iam::unknown-action";
+    /// The global condition key `…` does not exist.
+    IAM_UNKNOWN_CONDITION_KEY = "iam::unknown-condition-key";
+    /// Unknown … element `…`.
+    IAM_UNKNOWN_ELEMENT = "iam::unknown-element";
+    /// `…` is not a service prefix in the Service Authorization Reference.
+    IAM_UNKNOWN_SERVICE = "iam::unknown-service";
+    /// `$(…` is not a valid policy variable.
+    IAM_VARIABLE = "iam::variable";
+    /// A policy variable in a `Bool` value.
+    IAM_VARIABLE_BOOL = "iam::variable-bool";
+    /// Policy variable is missing its closing `}`.
+    IAM_VARIABLE_BRACE = "iam::variable-brace";
+    /// The default value in `$(…` must be in single quotes.
+    IAM_VARIABLE_DEFAULT = "iam::variable-default";
+    /// Empty policy variable `$…`.
+    IAM_VARIABLE_EMPTY = "iam::variable-empty";
+    /// `…` is multivalued and cannot be a policy variable.
+    IAM_VARIABLE_MULTIVALUED = "iam::variable-multivalued";
+    /// Policy variables cannot be used with `…`.
+    IAM_VARIABLE_OPERATOR = "iam::variable-operator";
+    /// Policy variables are not allowed in actions.
+    IAM_VARIABLE_PLACE = "iam::variable-place";
+    /// `$(…` must have exactly one space after the comma.
+    IAM_VARIABLE_SPACE = "iam::variable-space";
+    /// `$…` is literal text: policy variables need "Version": "2012-10-17".
+    IAM_VARIABLE_VERSION = "iam::variable-version";
+    /// Unknown policy version `…`.
+    IAM_VERSION = "iam::version";
+    /// The policy has no `Version`; the 2008-10-17 language applies.
+    IAM_VERSION_MISSING = "iam::version-missing";
+    /// … must be version 2012-10-17.
+    IAM_VERSION_REQUIRED = "iam::version-required";
+    /// `*` is a literal character in `…`.
+    IAM_WILDCARD_WITHOUT_LIKE = "iam::wildcard-without-like";
+
+    // The spanned JSON reader.
+    /// Comments are not allowed in JSON.
+    JSON_COMMENT = "json::comment";
+    /// Control character U+… inside a string.
+    JSON_CONTROL_CHARACTER = "json::control-character";
+    /// Duplicate key `…`.
+    JSON_DUPLICATE_KEY = "json::duplicate-key";
+    /// The document is empty.
+    JSON_EMPTY = "json::empty";
+    /// The document ends where a value was expected.
+    JSON_EOF = "json::eof";
+    /// Invalid escape: ….
+    JSON_ESCAPE = "json::escape";
+    /// Expected `:` after key `…`.
+    JSON_EXPECTED_COLON = "json::expected-colon";
+    /// Expected `,` or `]` after an array element.
+    JSON_EXPECTED_COMMA = "json::expected-comma";
+    /// Expected a quoted key or `}`.
+    JSON_EXPECTED_KEY = "json::expected-key";
+    /// A comma with no value before it.
+    JSON_EXTRA_COMMA = "json::extra-comma";
+    /// A closing bracket of the wrong kind.
+    JSON_MISMATCHED_BRACKET = "json::mismatched-bracket";
+    /// Missing `,` between array elements.
+    JSON_MISSING_COMMA = "json::missing-comma";
+    /// The document starts with a key: its opening `{` is missing.
+    JSON_MISSING_OPEN_BRACE = "json::missing-open-brace";
+    /// `…` is not a valid JSON number.
+    JSON_NUMBER = "json::number";
+    /// Strings must use double quotes.
+    JSON_SINGLE_QUOTE = "json::single-quote";
+    /// Nesting deeper than … levels.
+    JSON_TOO_DEEP = "json::too-deep";
+    /// Trailing comma before `…`.
+    JSON_TRAILING_COMMA = "json::trailing-comma";
+    /// More than one JSON value: a policy is exactly one object.
+    JSON_TRAILING_CONTENT = "json::trailing-content";
+    /// The document ends inside an ….
+    JSON_UNCLOSED = "json::unclosed";
+    /// Expected a JSON value, found `…`.
+    JSON_UNEXPECTED = "json::unexpected";
+    /// Unicode spaces (non-breaking, zero-width) where JSON allows only ASCII whitespace.
+    JSON_UNICODE_SPACE = "json::unicode-space";
+    /// Key `…` is not quoted.
+    JSON_UNQUOTED_KEY = "json::unquoted-key";
+    /// `…` is not a JSON value.
+    JSON_UNQUOTED_STRING = "json::unquoted-string";
+    /// This string is never closed.
+    JSON_UNTERMINATED_STRING = "json::unterminated-string";
+    /// Invalid UTF-8 at byte ….
+    JSON_UTF8 = "json::utf8";
+
+    // Identity pools.
+    /// An identity-pool configuration that cannot be used.
+    POOL_CONFIG = "pool::config";
+    /// A request sets a context key that the identity-pool session owns.
+    POOL_CONTEXT_OVERRIDE = "pool::context-override";
+    /// Cognito refuses the login (unverified or untrusted provider, disabled guest access); AWS answers `NotAuthorizedException`.
+    POOL_NOT_AUTHORIZED = "pool::not-authorized";
+
+    // Token verification.
+    /// `exp` has passed.
+    TOKEN_EXPIRED = "token::expired";
+    /// `aud` / `client_id` is not an accepted client.
+    TOKEN_INVALID_CLIENT = "token::invalid-client";
+    /// `iss` is not an accepted issuer.
+    TOKEN_INVALID_ISSUER = "token::invalid-issuer";
+    /// The JWK is not an RSA signing key for RS256.
+    TOKEN_INVALID_JWK = "token::invalid-jwk";
+    /// The signature does not verify.
+    TOKEN_INVALID_SIGNATURE = "token::invalid-signature";
+    /// `token_use` is not the expected one.
+    TOKEN_INVALID_TOKEN_USE = "token::invalid-token-use";
+    /// `iat` is in the future.
+    TOKEN_ISSUED_IN_FUTURE = "token::issued-in-future";
+    /// The JWKS could not be read or fetched.
+    TOKEN_JWKS_UNAVAILABLE = "token::jwks-unavailable";
+    /// Not three base64url parts with JSON objects in the first two.
+    TOKEN_MALFORMED = "token::malformed";
+    /// A required claim is absent or of the wrong type.
+    TOKEN_MISSING_CLAIM = "token::missing-claim";
+    /// The user is in none of the required groups.
+    TOKEN_MISSING_GROUP = "token::missing-group";
+    /// The token header has no `kid`.
+    TOKEN_MISSING_KID = "token::missing-kid";
+    /// The token has none of the required scopes.
+    TOKEN_MISSING_SCOPE = "token::missing-scope";
+    /// `nbf` is in the future.
+    TOKEN_NOT_YET_VALID = "token::not-yet-valid";
+    /// The token is larger than the limit.
+    TOKEN_TOO_LARGE = "token::too-large";
+    /// No key with the token's `kid` in the JWKS.
+    TOKEN_UNKNOWN_KID = "token::unknown-kid";
+    /// `alg` other than RS256.
+    TOKEN_UNSUPPORTED_ALGORITHM = "token::unsupported-algorithm";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_sorted_unique_and_namespaced() {
+        for w in ALL.windows(2) {
+            if let [a, b] = w {
+                assert!(a.code < b.code, "{} is not before {}", a.code, b.code);
+            }
+        }
+        let spaces = ["json", "iam", "eval", "token", "pool", "cedar", "apigw"];
+        for c in ALL {
+            let (ns, name) = c.code.split_once("::").unwrap_or(("", ""));
+            assert!(spaces.contains(&ns), "{}", c.code);
+            assert!(
+                !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{}",
+                c.code
+            );
+            assert!(c.doc.trim().len() > 10, "{} has no description", c.code);
+        }
+        assert!(is_registered(JSON_DUPLICATE_KEY));
+        assert!(!is_registered("json::duplicate_key"));
+    }
+}
