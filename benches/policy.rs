@@ -227,6 +227,7 @@ fn bridge_benches(c: &mut Criterion) {
     let tokens = TokenClaims {
         identity: claims.as_object().cloned(),
         access: None,
+        verified: false,
     };
     let req = serde_json::json!({"action": "Action::\"a7\"", "resource": "Doc::\"d7\"", "context": {"contextMap": {"level": {"long": 4}}}});
     for n in [10usize, 1000] {
@@ -234,7 +235,8 @@ fn bridge_benches(c: &mut Criterion) {
         black_box(avp::decide(&store, &req, &tokens, None).expect("bridge decision"));
         c.bench_function(&format!("cedar/bridge-{n}"), |b| {
             b.iter(|| {
-                avp::decide(black_box(&store), black_box(&req), &tokens, None).map(|a| a.decision)
+                avp::decide(black_box(&store), black_box(&req), &tokens, None)
+                    .map(|a| a.result.decision)
             })
         });
     }

@@ -164,17 +164,42 @@ fn batch_and_forbid_and_errors() {
         decisions.push(avp::decide(&s, r, &TokenClaims::default(), req.get("entities")).unwrap());
     }
     assert_eq!(decisions[0].response["decision"], "ALLOW");
-    assert_eq!(decisions[1].decision, authz_core::Decision::ExplicitDeny);
+    assert_eq!(
+        decisions[1].result.decision,
+        authz_core::Decision::ExplicitDeny
+    );
     assert_eq!(
         decisions[1].response["determiningPolicies"],
         json!([{"policyId": "f1"}])
     );
-    assert_eq!(decisions[2].decision, authz_core::Decision::ImplicitDeny);
+    assert_eq!(
+        decisions[2].result.decision,
+        authz_core::Decision::ImplicitDeny
+    );
     assert_eq!(
         decisions[2].response["errors"].as_array().unwrap().len(),
         1,
         "an erroring policy is skipped and reported"
     );
+    // The shared result says the same: the determining policy by id, the error with its code and policy,
+    // and no identity (a request that names its principal has no token to verify).
+    assert_eq!(
+        decisions[1].result.determining,
+        [authz_core::Determining {
+            layer: authz_core::Layer::Cedar,
+            policy: "f1".into(),
+            sid: None,
+            statement: None
+        }]
+    );
+    let e = &decisions[2].result.errors;
+    assert_eq!(
+        e.iter()
+            .map(|e| (e.code, e.policy.as_deref()))
+            .collect::<Vec<_>>(),
+        [(diag::codes::CEDAR_EVALUATION, Some("e1"))]
+    );
+    assert!(decisions.iter().all(|d| d.result.verified.is_none()));
 }
 
 #[test]
@@ -333,7 +358,10 @@ fn authorize_cli_formats_and_exit_codes() {
     assert_eq!(code, 1, "{out}");
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["__type"], "ValidationException");
-    assert!(v["message"].as_str().unwrap().contains("token::expired"), "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("token::expired"),
+        "{v}"
+    );
     assert!(v.get("decision").is_none(), "{v}");
     // cedar CLI request + entities files.
     let creq = dir.join("creq.json");
@@ -469,7 +497,7 @@ fn decide_json(
     store: &PolicyStore,
     req: Value,
 ) -> Result<authz_core::Decision, cedar_bridge::BridgeError> {
-    cedar_bridge::avp::decide(store, &req, &Default::default(), None).map(|a| a.decision)
+    cedar_bridge::avp::decide(store, &req, &Default::default(), None).map(|a| a.result.decision)
 }
 
 /// Verified Permissions' documented request rules: unions with exactly one member, action entities with
@@ -626,10 +654,21 @@ fn access_token_claims_outside_the_schema_are_left_out() {
     let tokens = cedar_bridge::avp::TokenClaims {
         identity: None,
         access: Some(access.as_object().unwrap().clone()),
+        verified: false,
     };
     let req = json!({"action": {"actionType": "Action", "actionId": "list"}, "resource": {"entityType": "Photo", "entityId": "p"}});
     let a = cedar_bridge::avp::decide(&store, &req, &tokens, None).unwrap();
-    assert_eq!(a.decision, authz_core::Decision::Allow, "{:?}", a.response);
+    assert_eq!(
+        a.result.decision,
+        authz_core::Decision::Allow,
+        "{:?}",
+        a.response
+    );
+    assert_eq!(
+        a.result.verified,
+        Some(false),
+        "claims given by hand are marked unverified"
+    );
     assert!(
         a.notes.iter().any(|n| n.contains("`username`")),
         "{:?}",

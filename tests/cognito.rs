@@ -147,7 +147,10 @@ fn attack_battery() {
     // Tampered payload and header.
     let mut evil = claims.clone();
     evil["sub"] = json!("admin");
-    assert_eq!(err(&format!("{h}.{}.{s}", b64(&evil))), "token::invalid-signature");
+    assert_eq!(
+        err(&format!("{h}.{}.{s}", b64(&evil))),
+        "token::invalid-signature"
+    );
     assert_eq!(
         err(&format!(
             "{}.{p}.{s}",
@@ -162,8 +165,14 @@ fn attack_battery() {
         "token::expired"
     );
     assert!(v.verify_at(&good, NOW + 3599).is_ok());
-    assert_eq!(err(&token(json!({"nbf": NOW + 1000}))), "token::not-yet-valid");
-    assert_eq!(err(&token(json!({"iat": NOW + 1000}))), "token::issued-in-future");
+    assert_eq!(
+        err(&token(json!({"nbf": NOW + 1000}))),
+        "token::not-yet-valid"
+    );
+    assert_eq!(
+        err(&token(json!({"iat": NOW + 1000}))),
+        "token::issued-in-future"
+    );
     assert_eq!(err(&token(json!({"exp": null}))), "token::missing-claim");
     assert_eq!(err(&token(json!({"exp": "soon"}))), "token::missing-claim");
     // Extreme times never overflow.
@@ -211,8 +220,14 @@ fn attack_battery() {
         err(&token(json!({"token_use": "access"}))),
         "token::invalid-token-use"
     );
-    assert_eq!(err(&token(json!({"aud": "other-client"}))), "token::invalid-client");
-    assert_eq!(err(&token(json!({"aud": [CLIENT]}))), "token::invalid-client");
+    assert_eq!(
+        err(&token(json!({"aud": "other-client"}))),
+        "token::invalid-client"
+    );
+    assert_eq!(
+        err(&token(json!({"aud": [CLIENT]}))),
+        "token::invalid-client"
+    );
     // Shape.
     assert_eq!(err("a.b"), "token::malformed");
     assert_eq!(err("a.b.c.d"), "token::malformed");
@@ -232,7 +247,10 @@ fn attack_battery() {
         )),
         "token::malformed"
     );
-    assert_eq!(err(&"a".repeat(cognito::MAX_TOKEN_BYTES + 1)), "token::too-large");
+    assert_eq!(
+        err(&"a".repeat(cognito::MAX_TOKEN_BYTES + 1)),
+        "token::too-large"
+    );
     // JWK / header algorithm mismatch.
     let rs512 = key()
         .sign_raw(&json!({"alg": "RS512", "kid": kid}), &claims)
@@ -325,16 +343,25 @@ fn jwks_over_http_fetch_cache_refetch_and_down() {
     let unknown = key()
         .sign_raw(&json!({"alg": "RS256", "kid": "rotated"}), &payload(&t))
         .unwrap();
-    assert_eq!(v.verify_at(&unknown, NOW).unwrap_err().code(), "token::unknown-kid");
+    assert_eq!(
+        v.verify_at(&unknown, NOW).unwrap_err().code(),
+        "token::unknown-kid"
+    );
     assert_eq!(hits.load(Ordering::SeqCst), 2);
-    assert_eq!(v.verify_at(&unknown, NOW).unwrap_err().code(), "token::unknown-kid");
+    assert_eq!(
+        v.verify_at(&unknown, NOW).unwrap_err().code(),
+        "token::unknown-kid"
+    );
     assert_eq!(
         hits.load(Ordering::SeqCst),
         2,
         "no refetch inside the cool-down"
     );
     std::thread::sleep(Duration::from_millis(350));
-    assert_eq!(v.verify_at(&unknown, NOW).unwrap_err().code(), "token::unknown-kid");
+    assert_eq!(
+        v.verify_at(&unknown, NOW).unwrap_err().code(),
+        "token::unknown-kid"
+    );
     assert_eq!(
         hits.load(Ordering::SeqCst),
         3,
@@ -349,8 +376,14 @@ fn jwks_over_http_fetch_cache_refetch_and_down() {
         VerifierConfig::for_pool(POOL, CLIENT, TokenUse::Id),
         JwksSource::remote(dead_url).with_limits(Duration::from_secs(10), Duration::from_secs(1)),
     );
-    assert_eq!(v.verify_at(&t, NOW).unwrap_err().code(), "token::jwks-unavailable");
-    assert_eq!(v.verify_at(&t, NOW).unwrap_err().code(), "token::jwks-unavailable");
+    assert_eq!(
+        v.verify_at(&t, NOW).unwrap_err().code(),
+        "token::jwks-unavailable"
+    );
+    assert_eq!(
+        v.verify_at(&t, NOW).unwrap_err().code(),
+        "token::jwks-unavailable"
+    );
 }
 
 // ---- identity pools ----------------------------------------------------------------------------------

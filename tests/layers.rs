@@ -200,6 +200,27 @@ fn engine(c: &Case) -> Decision {
         fast, explained.outcome,
         "explain disagrees with evaluate: {c:?}"
     );
+    // The shared result names the same decision and deciding statement, whether built from the hot
+    // path's outcome or from the explanation.
+    let answer = auth.answer(&req);
+    assert_eq!(answer, explained.answer(), "{c:?}");
+    assert_eq!(
+        (answer.decision, answer.blocked_by),
+        (fast.decision, fast.blocked_by)
+    );
+    let named = fast.decided_by.and_then(|at| auth.statement(at));
+    assert_eq!(
+        answer
+            .determining
+            .first()
+            .map(|d| (d.layer, d.policy.as_str(), d.statement)),
+        named.map(|i| (i.at.layer, i.document.source.name(), Some(i.at.statement))),
+        "{c:?}"
+    );
+    assert_eq!(
+        answer.determining.len(),
+        usize::from(fast.decided_by.is_some())
+    );
     fast.decision
 }
 

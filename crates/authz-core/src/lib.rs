@@ -4,6 +4,9 @@
 //! - [`Decision`]: `Allow`, `ExplicitDeny` (a statement denied), `ImplicitDeny` (nothing allowed).
 //! - [`Outcome`]: the decision, the statement that decided it, and the layer that blocked or allowed it.
 //!   It holds ids only and is `Copy`, so evaluating allocates nothing.
+//! - [`Answer`]: the shared result of every engine (IAM, identity pools, Cedar): the decision, what
+//!   decided it by name ([`Determining`]), the blocking layer, errors, and whether the identity was
+//!   verified. Built at the edge from an `Outcome` (or Cedar's response); renderers read only this.
 //! - [`Trace`]: a hook called during evaluation; [`NoTrace`] compiles away.
 //! - [`Context`] / [`Request`]: the request model — principal, action, resource, and context keys with
 //!   single or multiple values.
@@ -134,6 +137,69 @@ impl Outcome {
         decided_by: None,
         blocked_by: None,
     };
+}
+
+/// What decided a request, by name: for IAM a statement (its policy's source name and its `Sid`, or
+/// `#N` for the N-th statement without one); for Cedar a policy id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Determining {
+    /// The layer (IAM) or [`Layer::Cedar`].
+    pub layer: Layer,
+    /// The policy: a file or source name (IAM), a policy id (Cedar).
+    pub policy: String,
+    /// The statement's `Sid` (IAM); `None` for Cedar and for a statement without one.
+    pub sid: Option<String>,
+    /// The statement's index in its policy (IAM); `None` for Cedar.
+    pub statement: Option<u32>,
+}
+
+/// An error met while deciding, that did not stop the decision (a Cedar policy whose evaluation failed is
+/// skipped): its registered code and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnswerError {
+    /// The registered code (`cedar::evaluation`, …).
+    pub code: &'static str,
+    /// The policy it happened in, when there is one.
+    pub policy: Option<String>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The shared result every engine answers with: IAM (`iam-eval`), identity pools and the Cedar bridge.
+/// Renderers (text, JSON, Verified Permissions JSON) and the suite runner read only this, so they never
+/// branch on the engine. Unlike [`Outcome`] it names things (it allocates): the hot path returns an
+/// `Outcome`, and an `Answer` is built from it at the edge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// The decision.
+    pub decision: Decision,
+    /// What decided: the denying statement or an allowing one (IAM, at most one), the determining
+    /// policies (Cedar: every forbid that applied for a deny, every permit for an allow).
+    pub determining: Vec<Determining>,
+    /// For an implicit deny, the layer that did not allow.
+    pub blocked_by: Option<Layer>,
+    /// Errors that did not stop the decision.
+    pub errors: Vec<AnswerError>,
+    /// Whether the identity behind the request was verified: `Some(false)` for claims given by hand (every
+    /// output built from them says so), `None` when the request names no token identity.
+    pub verified: Option<bool>,
+}
+
+impl Answer {
+    /// An answer with only a decision.
+    pub fn new(decision: Decision) -> Self {
+        Self {
+            decision,
+            determining: Vec::new(),
+            blocked_by: None,
+            errors: Vec::new(),
+            verified: None,
+        }
+    }
+    /// The `Sid` of the first determining statement, if it has one.
+    pub fn sid(&self) -> Option<&str> {
+        self.determining.first().and_then(|d| d.sid.as_deref())
+    }
 }
 
 /// How far a statement got in evaluation: the first element that did not match the request, or

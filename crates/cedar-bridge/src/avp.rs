@@ -292,6 +292,9 @@ pub struct TokenClaims {
     pub identity: Option<Map<String, Value>>,
     /// Access-token claims.
     pub access: Option<Map<String, Value>>,
+    /// Whether the claims came from verified tokens; answers built from claims given by hand say
+    /// `verified: false`.
+    pub verified: bool,
 }
 
 impl TokenClaims {
@@ -301,6 +304,8 @@ impl TokenClaims {
         access: Option<&dyn cognito::Claims>,
     ) -> Self {
         Self {
+            verified: id.is_none_or(cognito::Claims::verified)
+                && access.is_none_or(cognito::Claims::verified),
             identity: id.map(|c| c.claims().clone()),
             access: access.map(|c| c.claims().clone()),
         }
@@ -310,8 +315,9 @@ impl TokenClaims {
 /// One decision in the shared and the AVP vocabulary.
 #[derive(Debug, Clone)]
 pub struct Answer {
-    /// The shared outcome's decision.
-    pub decision: authz_core::Decision,
+    /// The shared result: the decision, the determining policy ids, policies whose evaluation failed
+    /// (`cedar::evaluation`), and whether the token claims were verified.
+    pub result: authz_core::Answer,
     /// AVP response JSON (`decision`, `determiningPolicies`, `errors`, and `principal` for token calls).
     pub response: Value,
     /// Notes from mapping claims (dropped or coerced values).
@@ -480,6 +486,32 @@ pub fn decide(
         .errors()
         .map(|e| json!({"errorDescription": e.to_string()}))
         .collect();
+    let result = authz_core::Answer {
+        decision,
+        determining: determining
+            .iter()
+            .map(|id| authz_core::Determining {
+                layer: authz_core::Layer::Cedar,
+                policy: id.clone(),
+                sid: None,
+                statement: None,
+            })
+            .collect(),
+        blocked_by: None,
+        errors: resp
+            .diagnostics()
+            .errors()
+            .map(|e| {
+                let cedar_policy::AuthorizationError::PolicyEvaluationError(p) = e;
+                authz_core::AnswerError {
+                    code: diag::codes::CEDAR_EVALUATION,
+                    policy: Some(p.policy_id().to_string()),
+                    message: e.to_string(),
+                }
+            })
+            .collect(),
+        verified: with_token.then_some(tokens.verified),
+    };
     let mut response = json!({
         "decision": if decision == authz_core::Decision::Allow { "ALLOW" } else { "DENY" },
         "determiningPolicies": determining.iter().map(|d| json!({"policyId": d})).collect::<Vec<_>>(),
@@ -489,7 +521,7 @@ pub fn decide(
         o.insert("principal".into(), json!({"entityType": principal.type_name().to_string(), "entityId": principal.id().unescaped()}));
     }
     Ok(Answer {
-        decision,
+        result,
         response,
         notes,
     })
@@ -703,6 +735,7 @@ pub fn verify_request_tokens(
             .map_err(BridgeError::Token)
     };
     Ok(TokenClaims {
+        verified: true,
         identity: id_tok
             .map(|t| check(t, cognito::TokenUse::Id))
             .transpose()?,

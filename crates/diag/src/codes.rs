@@ -33,6 +33,9 @@ registry! {
     CEDAR_CLAIMS = "cedar::claims";
     /// A policy store's configuration that cannot be used.
     CEDAR_CONFIG = "cedar::config";
+    /// A Cedar policy whose evaluation failed for a request (it is skipped, as Cedar and Verified
+    /// Permissions skip it, and reported with the answer).
+    CEDAR_EVALUATION = "cedar::evaluation";
     /// A Cedar policy, template or schema that does not parse.
     CEDAR_POLICY = "cedar::policy";
     /// A Verified Permissions request that is not well-formed; AWS answers `ValidationException`.
@@ -317,7 +320,10 @@ mod tests {
             let (ns, name) = c.code.split_once("::").unwrap_or(("", ""));
             assert!(spaces.contains(&ns), "{}", c.code);
             assert!(
-                !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
                 "{}",
                 c.code
             );

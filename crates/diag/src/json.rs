@@ -120,7 +120,11 @@ pub fn read(src: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
     let value = read_value(&mut r);
     if r.unicode_spaces > 1 {
         let n = r.unicode_spaces;
-        if let Some(d) = r.diags.iter_mut().find(|d| d.code == codes::JSON_UNICODE_SPACE) {
+        if let Some(d) = r
+            .diags
+            .iter_mut()
+            .find(|d| d.code == codes::JSON_UNICODE_SPACE)
+        {
             d.label = format!("first of {n} places with such spaces");
         }
     }
@@ -860,18 +864,28 @@ mod tests {
     }
     #[test]
     fn duplicate_nested() {
-        assert_eq!(codes(r#"{"a": {"b": 1, "b": 2}}"#), [codes::JSON_DUPLICATE_KEY]);
+        assert_eq!(
+            codes(r#"{"a": {"b": 1, "b": 2}}"#),
+            [codes::JSON_DUPLICATE_KEY]
+        );
     }
     #[test]
     fn comments_and_unquoted() {
         assert_eq!(
             codes("{/* c */ a: 1 // x\n}"),
-            [codes::JSON_COMMENT, codes::JSON_UNQUOTED_KEY, codes::JSON_COMMENT]
+            [
+                codes::JSON_COMMENT,
+                codes::JSON_UNQUOTED_KEY,
+                codes::JSON_COMMENT
+            ]
         );
     }
     #[test]
     fn web_page_spaces() {
-        assert_eq!(codes("{\n\u{a0}\u{a0}\"a\": 1}"), [codes::JSON_UNICODE_SPACE]);
+        assert_eq!(
+            codes("{\n\u{a0}\u{a0}\"a\": 1}"),
+            [codes::JSON_UNICODE_SPACE]
+        );
     }
     #[test]
     fn many_keys_duplicate() {
@@ -902,7 +916,10 @@ mod tests {
     }
     #[test]
     fn missing_open_brace() {
-        assert_eq!(codes(r#""Version": "x"}"#), [codes::JSON_MISSING_OPEN_BRACE]);
+        assert_eq!(
+            codes(r#""Version": "x"}"#),
+            [codes::JSON_MISSING_OPEN_BRACE]
+        );
     }
     #[test]
     fn number_grammar() {

@@ -287,6 +287,7 @@ pub fn avp(data: &[u8]) {
         let tokens = cedar_bridge::avp::TokenClaims {
             identity: Some(claims.clone()),
             access: Some(claims.clone()),
+            verified: false,
         };
         let req = serde_json::json!({"action": {"actionType": "Action", "actionId": "view"},
             "resource": {"entityType": "Photo", "entityId": "p"}});

@@ -62,6 +62,22 @@ impl Authorizer {
             .and_then(|s| s.statement(at))
     }
 
+    /// Decides a request and names what decided it: the shared result every engine answers with. The
+    /// decision is [`Authorizer::evaluate`]'s (the same allocation-free path); only the naming allocates.
+    pub fn answer(&self, req: &Request<'_>) -> authz_core::Answer {
+        self.answer_of(self.evaluate(req))
+    }
+
+    /// The shared result for an outcome of this authorizer.
+    pub fn answer_of(&self, outcome: Outcome) -> authz_core::Answer {
+        let mut a = authz_core::Answer::new(outcome.decision);
+        a.blocked_by = outcome.blocked_by;
+        if let Some(info) = outcome.decided_by.and_then(|at| self.statement(at)) {
+            a.determining.push(info.determining());
+        }
+        a
+    }
+
     /// Decides a request.
     pub fn evaluate(&self, req: &Request<'_>) -> Outcome {
         self.evaluate_with(req, &mut NoTrace)

@@ -35,6 +35,15 @@ impl StatementInfo<'_> {
             .map(|s| s.value.as_str())
             .filter(|s| !s.is_empty())
     }
+    /// The statement by name, as the shared result gives it.
+    pub fn determining(&self) -> authz_core::Determining {
+        authz_core::Determining {
+            layer: self.at.layer,
+            policy: self.document.source.name().to_string(),
+            sid: self.sid().map(str::to_string),
+            statement: Some(self.at.statement),
+        }
+    }
     /// File, line and column of the statement.
     pub fn location(&self) -> (String, usize, usize) {
         let (l, c) = self.document.source.line_col(self.statement.span.start);
@@ -90,6 +99,8 @@ pub struct StatementExplanation {
     pub at: StatementRef,
     /// `file:line:column (Sid …)`.
     pub label: String,
+    /// The source name of its policy.
+    pub policy: String,
     /// Its `Sid`.
     pub sid: Option<String>,
     /// Allow or Deny.
@@ -110,6 +121,27 @@ pub struct Explanation {
     /// Context keys that conditions or variables of otherwise-matching statements needed but the request
     /// lacked (like the policy simulator's `MissingContextValues`).
     pub missing_context: Vec<String>,
+}
+
+impl Explanation {
+    /// The shared result this explanation records: the decision and the deciding statement by name.
+    pub fn answer(&self) -> authz_core::Answer {
+        let mut a = authz_core::Answer::new(self.outcome.decision);
+        a.blocked_by = self.outcome.blocked_by;
+        if let Some(s) = self
+            .outcome
+            .decided_by
+            .and_then(|at| self.statements.iter().find(|s| s.at == at))
+        {
+            a.determining.push(authz_core::Determining {
+                layer: s.at.layer,
+                policy: s.policy.clone(),
+                sid: s.sid.clone(),
+                statement: Some(s.at.statement),
+            });
+        }
+        a
+    }
 }
 
 /// Records every statement's verdict as the evaluator reports it.
@@ -264,6 +296,9 @@ fn render_set(
         out.push(StatementExplanation {
             at: st.at,
             label: info.map(|i| i.label()).unwrap_or_default(),
+            policy: info
+                .map(|i| i.document.source.name().to_string())
+                .unwrap_or_default(),
             sid: info.and_then(|i| i.sid().map(str::to_string)),
             effect: st.effect,
             verdict,

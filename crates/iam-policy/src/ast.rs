@@ -1,7 +1,7 @@
 //! The syntax tree of a policy document: named for what users write, every node with its span.
 
-use diag::{Source, Span, Spanned};
 use crate::value::{Decimal, Instant};
+use diag::{Source, Span, Spanned};
 
 /// The policy language version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,13 +1,13 @@
 //! JSON tree → policy syntax tree, with every content mistake of the document reported in one pass.
 
-use diag::codes;
 use crate::ast::*;
 use crate::catalog::catalog;
-use diag::Diagnostic;
 use crate::grammar::{self, GrammarError, TemplateMode};
+use crate::value::{self, DateForm, Decimal};
+use diag::Diagnostic;
+use diag::codes;
 use diag::json::{self, Kind, Member, Value};
 use diag::{Source, Span, Spanned};
-use crate::value::{self, DateForm, Decimal};
 
 /// Largest document accepted, in bytes. The largest AWS managed policy is about 230 KB and IAM's own
 /// limits are far smaller (6,144 characters for a managed policy); 8 MiB leaves room for generated

@@ -7,8 +7,8 @@ use std::str::FromStr;
 
 use crate::ast::*;
 use crate::catalog::{catalog, resource_fits};
-use diag::Diagnostic;
 use crate::parse::is_account_id;
+use diag::Diagnostic;
 use diag::Span;
 
 /// The kinds of IAM policy, which differ in the elements they require or forbid.

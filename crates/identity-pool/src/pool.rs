@@ -902,6 +902,17 @@ impl IdentityPool {
 }
 
 impl PoolDecision {
+    /// The shared result: the decision, the deciding statement of the final evaluation (or of the trust
+    /// policy that refused the identity), and whether the identity's claims were verified.
+    pub fn answer(&self) -> authz_core::Answer {
+        let mut a = match &self.explanation {
+            Some(ex) if ex.outcome.decision == self.decision => ex.answer(),
+            _ => authz_core::Answer::new(self.decision),
+        };
+        a.verified = self.claims_verified;
+        a
+    }
+
     fn with_claims(mut self, claims: Option<&dyn Claims>) -> Self {
         self.claims_verified = claims.map(Claims::verified);
         self

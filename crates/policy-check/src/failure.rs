@@ -93,11 +93,15 @@ mod tests {
 
     #[test]
     fn compares_codes_exactly() {
-        let f = Failure::new(diag::codes::TOKEN_EXPIRED, "token refused").aws("NotAuthorizedException");
+        let f =
+            Failure::new(diag::codes::TOKEN_EXPIRED, "token refused").aws("NotAuthorizedException");
         assert!(f.is(diag::codes::TOKEN_EXPIRED) && f.is("NotAuthorizedException"));
         assert!(!f.is("expired") && !f.is("token::") && !f.is("token refused"));
         let plain = Failure::from("cannot read `x`");
-        assert!(!plain.is("cannot read `x`"), "a failure without a code matches nothing");
+        assert!(
+            !plain.is("cannot read `x`"),
+            "a failure without a code matches nothing"
+        );
         assert_eq!(f.to_string(), "token refused [token::expired]");
         assert_eq!(plain.to_string(), "cannot read `x`");
     }

@@ -273,7 +273,7 @@ pub fn run_request(
     entities: Option<&Value>,
     now: Option<i64>,
     claims: &TokenClaims,
-) -> Result<(Value, Vec<authz_core::Decision>), BridgeError> {
+) -> Result<(Value, Vec<authz_core::Answer>), BridgeError> {
     let tokens = if claims.identity.is_some() || claims.access.is_some() {
         claims.clone()
     } else {
@@ -329,7 +329,7 @@ pub fn run_request(
         let mut decisions = Vec::new();
         for r in list {
             let a = avp::decide(store, r, &tokens, shared)?;
-            decisions.push(a.decision);
+            decisions.push(a.result.clone());
             let mut item = a.response.clone();
             if let Some(o) = item.as_object_mut() {
                 o.remove("principal");
@@ -347,7 +347,7 @@ pub fn run_request(
         return Ok((out, decisions));
     }
     let a = avp::decide(store, req, &tokens, shared)?;
-    Ok((a.response, vec![a.decision]))
+    Ok((a.response, vec![a.result]))
 }
 
 /// Loads an identity-pool configuration file; the policies it names by path are read next to it.

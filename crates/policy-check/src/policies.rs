@@ -55,9 +55,8 @@ pub struct PolicyFiles {
 impl PolicyFiles {
     /// Compiles everything into an [`Authorizer`].
     pub fn compile(self) -> Result<Authorizer, Failure> {
-        let c = |l, d: Vec<PolicyDocument>| {
-            PolicySet::compile(l, d).map_err(|e| Failure::coded(&e))
-        };
+        let c =
+            |l, d: Vec<PolicyDocument>| PolicySet::compile(l, d).map_err(|e| Failure::coded(&e));
         let resource_is_trust = self.resource.as_ref().is_some_and(|d| {
             d.statements.iter().all(|s| {
                 s.action

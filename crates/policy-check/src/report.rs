@@ -5,6 +5,72 @@ use iam_policy::{Diagnostic, Source};
 use identity_pool::{PoolDecision, PoolRequest};
 use serde_json::{Value, json};
 
+/// The shared result of any engine as text: the decision (in Verified Permissions' words too, for Cedar),
+/// what decided it, errors that did not stop it, and a note when the identity's claims were typed in by
+/// hand.
+pub fn answer_text(a: &authz_core::Answer) -> String {
+    let cedar = a
+        .determining
+        .first()
+        .is_none_or(|d| d.layer == authz_core::Layer::Cedar)
+        && a.blocked_by.is_none();
+    let mut s = if cedar {
+        let avp = if a.decision == authz_core::Decision::Allow {
+            "ALLOW"
+        } else {
+            "DENY"
+        };
+        let ids: Vec<&str> = a.determining.iter().map(|d| d.policy.as_str()).collect();
+        format!(
+            "decision: {avp} ({}); determining policies: [{}]\n",
+            a.decision,
+            ids.join(", ")
+        )
+    } else {
+        let by: Vec<String> = a
+            .determining
+            .iter()
+            .map(|d| match (&d.sid, d.statement) {
+                (Some(sid), _) => format!("{} (Sid {sid})", d.policy),
+                (None, Some(i)) => format!("{} (statement #{})", d.policy, i + 1),
+                (None, None) => d.policy.clone(),
+            })
+            .collect();
+        let mut s = format!("decision: {}", a.decision);
+        if !by.is_empty() {
+            s.push_str(&format!(" by {}", by.join(", ")));
+        }
+        if let Some(l) = a.blocked_by {
+            s.push_str(&format!(" (not allowed by the {l})"));
+        }
+        s.push('\n');
+        s
+    };
+    for e in &a.errors {
+        s.push_str(&format!("  error: {} [{}]\n", e.message, e.code));
+    }
+    if a.verified == Some(false) {
+        s.push_str("  note: decided with claims given by hand (unverified)\n");
+    }
+    s
+}
+
+/// The shared result as JSON (the same fields for every engine).
+pub fn answer_json(a: &authz_core::Answer) -> Value {
+    json!({
+        "decision": a.decision.as_str(),
+        "determining": a.determining.iter().map(|d| json!({
+            "layer": d.layer.to_string(),
+            "policy": d.policy,
+            "sid": d.sid,
+            "statement": d.statement,
+        })).collect::<Vec<_>>(),
+        "blocked_by": a.blocked_by.map(|l| l.to_string()),
+        "errors": a.errors.iter().map(|e| json!({"code": e.code, "policy": e.policy, "message": e.message})).collect::<Vec<_>>(),
+        "verified": a.verified,
+    })
+}
+
 /// A decision as JSON.
 pub fn outcome_json(auth: &Authorizer, ex: &Explanation) -> Value {
     let o = ex.outcome;

@@ -66,10 +66,6 @@ pub(crate) fn run(
             let _ = writeln!(out, "{resp}");
         }
         Format::Human => {
-            let items: Vec<&Value> = match resp.get("results").and_then(Value::as_array) {
-                Some(r) => r.iter().collect(),
-                None => vec![&resp],
-            };
             if let Some(p) = resp.get("principal") {
                 let _ = writeln!(
                     out,
@@ -78,28 +74,12 @@ pub(crate) fn run(
                     p["entityId"].as_str().unwrap_or("")
                 );
             }
-            for (item, d) in items.iter().zip(&decisions) {
-                let pols: Vec<&str> = item["determiningPolicies"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|p| p["policyId"].as_str()).collect())
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "decision: {} ({d}); determining policies: [{}]",
-                    item["decision"].as_str().unwrap_or(""),
-                    pols.join(", ")
-                );
-                for e in item["errors"].as_array().into_iter().flatten() {
-                    let _ = writeln!(
-                        out,
-                        "  error: {}",
-                        e["errorDescription"].as_str().unwrap_or("")
-                    );
-                }
+            for d in &decisions {
+                let _ = write!(out, "{}", crate::report::answer_text(d));
             }
         }
     }
-    Ok(if decisions.iter().any(|d| d.is_deny()) {
+    Ok(if decisions.iter().any(|d| d.decision.is_deny()) {
         2
     } else {
         0

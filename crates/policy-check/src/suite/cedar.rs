@@ -47,6 +47,7 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
             .and_then(Value::as_object)
             .cloned(),
         access: obj.get("access_claims").and_then(Value::as_object).cloned(),
+        verified: false,
     };
     let mk = |actual: String, pass: bool, detail: String| {
         CaseResult::new(name, case_name, expect.to_string(), actual, pass, detail)
@@ -67,31 +68,7 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
                     decisions.len()
                 ));
             };
-            let mut cmp = super::Compare::new(expect, *actual);
-            let item = resp.get("results").and_then(|r| r.get(0)).unwrap_or(&resp);
-            match obj.get("determining") {
-                None => {}
-                Some(Value::Array(want)) => {
-                    let want: Vec<&str> = want
-                        .iter()
-                        .map(|v| {
-                            v.as_str().ok_or_else(|| {
-                                format!("{what}: `determining` lists policy ids (strings)")
-                            })
-                        })
-                        .collect::<Result<_, _>>()?;
-                    let got: Vec<&str> = item["determiningPolicies"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(|p| p["policyId"].as_str()).collect())
-                        .unwrap_or_default();
-                    cmp.field("determining", &want.join(", "), Some(&got.join(", ")));
-                }
-                Some(other) => {
-                    return Err(format!(
-                        "{what}: `determining` must be an array of policy ids, found {other}"
-                    ));
-                }
-            }
+            let cmp = super::Compare::answer(obj, expect, actual, what)?;
             let mut detail = cmp.detail;
             if !cmp.pass {
                 detail.push_str(&resp.to_string());

@@ -3,8 +3,8 @@
 use iam_eval::Authorizer;
 
 use super::{Case, CaseResult, Compare, POLICY_KEYS, files_for};
-use crate::input::request_from_json;
 use crate::Failure;
+use crate::input::request_from_json;
 use crate::policies::PolicyFiles;
 use crate::report::explain_text;
 
@@ -52,13 +52,8 @@ pub(crate) fn iam_case(
     let auth = auth.map_err(|e| format!("{what}: {e}"))?;
     // Decide on the hot path; build the explanation only for a failing case.
     let request = req.as_request();
-    let outcome = auth.evaluate(&request);
-    let decided_sid = outcome
-        .decided_by
-        .and_then(|at| auth.statement(at))
-        .and_then(|i| i.sid().map(str::to_string));
-    let mut cmp = Compare::new(expect, outcome.decision);
-    cmp.sid(obj, decided_sid.as_deref(), what)?;
+    let answer = auth.answer(&request);
+    let cmp = Compare::answer(obj, expect, &answer, what)?;
     let mut detail = cmp.detail;
     if !cmp.pass {
         detail.push_str(&explain_text(&auth, &auth.explain(&request)));

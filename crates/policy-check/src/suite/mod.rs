@@ -116,13 +116,53 @@ struct Compare {
 }
 
 impl Compare {
-    fn new(expect: Decision, actual: Decision) -> Self {
-        Self {
+    /// Compares the shared result of any engine with a case: the decision, then `sid` (the deciding
+    /// statement's `Sid`) and `determining` (the determining policies, in any order) when the case states
+    /// them. Which fields a kind of case may state is checked when the suite is read.
+    fn answer(
+        obj: &serde_json::Map<String, Value>,
+        expect: Decision,
+        answer: &authz_core::Answer,
+        what: &str,
+    ) -> Result<Self, String> {
+        let mut c = Self {
             expect: expect.to_string(),
-            actual: actual.to_string(),
-            pass: expect == actual,
+            actual: answer.decision.to_string(),
+            pass: expect == answer.decision,
             detail: String::new(),
+        };
+        match obj.get("sid") {
+            None => {}
+            Some(Value::String(want)) => c.field("Sid", want, answer.sid()),
+            Some(other) => return Err(format!("{what}: `sid` must be a string, found {other}")),
         }
+        match obj.get("determining") {
+            None => {}
+            Some(Value::Array(want)) => {
+                let mut want: Vec<&str> = want
+                    .iter()
+                    .map(|v| {
+                        v.as_str().ok_or_else(|| {
+                            format!("{what}: `determining` lists policy ids (strings)")
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                want.sort_unstable();
+                let mut got: Vec<&str> = answer
+                    .determining
+                    .iter()
+                    .map(|d| d.policy.as_str())
+                    .collect();
+                got.sort_unstable();
+                c.field("determining", &want.join(", "), Some(&got.join(", ")));
+            }
+            Some(other) => {
+                return Err(format!(
+                    "{what}: `determining` must be an array of policy ids, found {other}"
+                ));
+            }
+        }
+        Ok(c)
     }
 
     /// Checks one stated field.
@@ -134,23 +174,6 @@ impl Compare {
             self.pass = false;
             self.detail
                 .push_str(&format!("expected {label} `{want}`, got `{got_s}`\n"));
-        }
-    }
-
-    /// The deciding statement's `Sid`, when the case states one.
-    fn sid(
-        &mut self,
-        obj: &serde_json::Map<String, Value>,
-        got: Option<&str>,
-        what: &str,
-    ) -> Result<(), String> {
-        match obj.get("sid") {
-            None => Ok(()),
-            Some(Value::String(want)) => {
-                self.field("Sid", want, got);
-                Ok(())
-            }
-            Some(other) => Err(format!("{what}: `sid` must be a string, found {other}")),
         }
     }
 }

@@ -93,15 +93,7 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
             ));
         }
     };
-    let mut cmp = Compare::new(expect, d.decision);
-    let decided_sid = d.explanation.as_ref().and_then(|ex| {
-        let at = ex.outcome.decided_by?;
-        ex.statements
-            .iter()
-            .find(|s| s.at == at)
-            .and_then(|s| s.sid.clone())
-    });
-    cmp.sid(obj, decided_sid.as_deref(), what)?;
+    let mut cmp = Compare::answer(obj, expect, &d.answer(), what)?;
     match obj.get("role") {
         None => {}
         Some(Value::String(want)) => {
