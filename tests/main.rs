@@ -12,6 +12,7 @@ mod golden;
 mod hostile;
 mod layers;
 mod roundtrip;
+mod transcripts;
 mod types;
 
 use std::path::PathBuf;

@@ -171,7 +171,7 @@ pub(crate) fn run_token(
                             );
                         }
                         Format::Human => {
-                            let _ = writeln!(out, "invalid token: {} ({})", e, e.code());
+                            let _ = writeln!(out, "invalid token: {} [{}]", e, e.code());
                         }
                     }
                     Ok(1)
