@@ -44,6 +44,40 @@ pub use store::{
     token_types_from_json,
 };
 
+/// A Cedar parse error passed through with Cedar's own position: the file, the 1-based line and column of
+/// its first label, and its message and help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CedarDiagnostic {
+    /// The file's name.
+    pub file: String,
+    /// 1-based line of Cedar's first label.
+    pub line: usize,
+    /// 1-based column (in characters) of Cedar's first label.
+    pub column: usize,
+    /// Byte offset and length of Cedar's first label in the file.
+    pub span: (usize, usize),
+    /// What was being read (`invalid Cedar`, `invalid schema`).
+    pub what: String,
+    /// Cedar's message.
+    pub message: String,
+    /// Cedar's help, when it gives one.
+    pub help: Option<String>,
+}
+
+impl std::fmt::Display for CedarDiagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, self.what, self.message
+        )?;
+        match &self.help {
+            Some(h) => write!(f, " (help: {h})"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Why a store, request or token could not be used: never a decision. Request errors carry the
 /// Verified Permissions exception they are answered with ([`BridgeError::exception`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,9 +86,12 @@ pub enum BridgeError {
     /// Store configuration.
     #[error("{0}")]
     Config(String),
-    /// Invalid Cedar policy or schema (with position).
+    /// Invalid Cedar policy or schema.
     #[error("{0}")]
     Policy(String),
+    /// Cedar's own diagnostic for a policy or schema file, located at Cedar's span.
+    #[error("{0}")]
+    Located(CedarDiagnostic),
     /// Strict validation against the schema failed.
     #[error("validation failed:\n  {}", .0.join("\n  "))]
     Validation(Vec<String>),
@@ -78,7 +115,10 @@ impl BridgeError {
             BridgeError::Request(_) | BridgeError::Claims(_) | BridgeError::Token(_) => {
                 Some("ValidationException")
             }
-            BridgeError::Config(_) | BridgeError::Policy(_) | BridgeError::Validation(_) => None,
+            BridgeError::Config(_)
+            | BridgeError::Policy(_)
+            | BridgeError::Located(_)
+            | BridgeError::Validation(_) => None,
         }
     }
 
@@ -86,7 +126,7 @@ impl BridgeError {
     pub fn code(&self) -> &'static str {
         match self {
             BridgeError::Config(_) => diag::codes::CEDAR_CONFIG,
-            BridgeError::Policy(_) => diag::codes::CEDAR_POLICY,
+            BridgeError::Policy(_) | BridgeError::Located(_) => diag::codes::CEDAR_POLICY,
             BridgeError::Validation(_) => diag::codes::CEDAR_VALIDATION,
             BridgeError::Request(_) => diag::codes::CEDAR_REQUEST,
             BridgeError::Claims(_) => diag::codes::CEDAR_CLAIMS,

@@ -121,20 +121,28 @@ fn line_col(src: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Renders a Cedar error (a miette diagnostic) with the position of its first label.
+/// Passes a Cedar error (a miette diagnostic) through with the position of its first label.
 fn cedar_err(file: &str, src: &str, e: &dyn miette::Diagnostic, what: &str) -> BridgeError {
     let pos = e
         .labels()
         .and_then(|mut l| l.next())
-        .map(|l| line_col(src, l.offset()));
-    let mut msg = match pos {
-        Some((l, c)) => format!("{file}:{l}:{c}: {what}: {e}"),
-        None => format!("{file}: {what}: {e}"),
-    };
-    if let Some(h) = e.help() {
-        msg.push_str(&format!(" (help: {h})"));
+        .map(|l| (line_col(src, l.offset()), (l.offset(), l.len())));
+    let help = e.help().map(|h| h.to_string());
+    match pos {
+        Some(((line, column), span)) => BridgeError::Located(crate::CedarDiagnostic {
+            file: file.to_string(),
+            line,
+            column,
+            span,
+            what: what.to_string(),
+            message: e.to_string(),
+            help,
+        }),
+        None => BridgeError::Policy(match help {
+            Some(h) => format!("{file}: {what}: {e} (help: {h})"),
+            None => format!("{file}: {what}: {e}"),
+        }),
     }
-    BridgeError::Policy(msg)
 }
 
 impl PolicyStore {

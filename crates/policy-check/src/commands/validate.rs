@@ -63,12 +63,34 @@ pub(crate) fn run(
                     let _ = writeln!(
                         out,
                         "{}",
-                        serde_json::json!({"file": store.display().to_string(), "line": 0, "column": 0, "code": codes::CEDAR_STORE, "severity": "error", "message": e.to_string()})
+                        match &e {
+                            // Cedar's own diagnostics keep their position.
+                            cedar_bridge::BridgeError::Located(d) =>
+                                serde_json::json!({"file": d.file, "line": d.line, "column": d.column, "code": codes::CEDAR_POLICY, "severity": "error", "message": format!("{}: {}", d.what, d.message), "help": d.help}),
+                            _ =>
+                                serde_json::json!({"file": store.display().to_string(), "line": 0, "column": 0, "code": codes::CEDAR_STORE, "severity": "error", "message": e.to_string()}),
+                        }
                     );
                 }
-                Format::Human => {
-                    let _ = writeln!(err, "× Cedar store `{}`: {e}", store.display());
-                }
+                Format::Human => match &e {
+                    // Cedar's diagnostic, rendered with a snippet like every other diagnostic.
+                    cedar_bridge::BridgeError::Located(d)
+                        if let Ok(text) = std::fs::read_to_string(&d.file) =>
+                    {
+                        let src = diag::Source::new(d.file.as_str(), text);
+                        let mut x = diag::Diagnostic::error(
+                            codes::CEDAR_POLICY,
+                            diag::Span::new(d.span.0, d.span.0 + d.span.1),
+                            format!("{}: {}", d.what, d.message),
+                        )
+                        .label("here");
+                        x.help.clone_from(&d.help);
+                        let _ = write!(err, "{}", crate::report::render(&x, &src, 100));
+                    }
+                    _ => {
+                        let _ = writeln!(err, "× Cedar store `{}`: {e}", store.display());
+                    }
+                },
             }
         }
     }
