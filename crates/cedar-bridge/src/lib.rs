@@ -91,7 +91,7 @@ pub enum BridgeError {
     Policy(String),
     /// Cedar's own diagnostic for a policy or schema file, located at Cedar's span.
     #[error("{0}")]
-    Located(CedarDiagnostic),
+    Located(Box<CedarDiagnostic>),
     /// Strict validation against the schema failed.
     #[error("validation failed:\n  {}", .0.join("\n  "))]
     Validation(Vec<String>),

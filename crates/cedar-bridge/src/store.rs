@@ -129,7 +129,7 @@ fn cedar_err(file: &str, src: &str, e: &dyn miette::Diagnostic, what: &str) -> B
         .map(|l| (line_col(src, l.offset()), (l.offset(), l.len())));
     let help = e.help().map(|h| h.to_string());
     match pos {
-        Some(((line, column), span)) => BridgeError::Located(crate::CedarDiagnostic {
+        Some(((line, column), span)) => BridgeError::Located(Box::new(crate::CedarDiagnostic {
             file: file.to_string(),
             line,
             column,
@@ -137,7 +137,7 @@ fn cedar_err(file: &str, src: &str, e: &dyn miette::Diagnostic, what: &str) -> B
             what: what.to_string(),
             message: e.to_string(),
             help,
-        }),
+        })),
         None => BridgeError::Policy(match help {
             Some(h) => format!("{file}: {what}: {e} (help: {h})"),
             None => format!("{file}: {what}: {e}"),
