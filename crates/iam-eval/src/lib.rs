@@ -56,13 +56,33 @@ pub use authz_core::{
 
 mod authorizer;
 mod compiled;
-pub mod condition;
+mod condition;
 mod explain;
-pub mod matcher;
+mod matcher;
 mod principal;
 mod set;
 
 pub use authorizer::Authorizer;
+
+/// Matches `value` against an IAM wildcard pattern (`*`, `?`; no variables) with the evaluator's own
+/// matcher and counts its comparison steps: `None` when the pattern is not a valid template. For tests and
+/// benchmarks that prove matching is linear in the value (the matcher itself is private).
+pub fn wildcard_match_steps(pattern: &str, value: &str) -> Option<(bool, u64)> {
+    let t = iam_policy::grammar::template(
+        pattern,
+        iam_policy::grammar::TemplateMode {
+            wildcards: true,
+            variables: false,
+        },
+        Some(0),
+        iam_policy::Span::new(0, pattern.len()),
+    )
+    .ok()?;
+    let pieces = matcher::compile_pieces(&t);
+    let mut steps = matcher::Steps::default();
+    let matched = matcher::is_match_counted(&pieces, value, &Context::new(), &mut steps).ok()?;
+    Some((matched, steps.0))
+}
 pub use explain::{
     ConditionCheck, Explanation, Recorder, StatementExplanation, StatementInfo, Verdict,
 };
