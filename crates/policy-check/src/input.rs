@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use diag::codes;
+
 use authz_core::{Context, ContextValue, Request};
 use cedar_bridge::avp::{self, TokenClaims};
 use cedar_bridge::{BridgeError, PolicyStore};
@@ -138,23 +140,26 @@ pub fn read_requests(path: &Path) -> Result<Vec<(Value, OwnedRequest)>, String> 
     let text = String::from_utf8(crate::read_file(path)?)
         .map_err(|_| format!("{}: not UTF-8", path.display()))?;
     let name = path.display();
-    let values: Vec<Value> = match serde_json::from_str::<Value>(&text) {
+    let values: Vec<Value> = match json_text(&name.to_string(), &text) {
         Ok(Value::Array(items)) => items,
         Ok(v) => vec![v],
-        Err(first) => {
+        Err(whole) => {
+            // Not one document: JSON Lines, each line read as its own document.
             let mut out = Vec::new();
             for (i, line) in text
                 .lines()
                 .enumerate()
                 .filter(|(_, l)| !l.trim().is_empty())
             {
-                out.push(serde_json::from_str(line).map_err(|e| {
-                    if i == 0 {
-                        format!("{name}: {first}")
-                    } else {
-                        format!("{name}:{}: {e}", i + 1)
-                    }
-                })?);
+                out.push(
+                    json_text(&format!("{name} line {}", i + 1), line).map_err(|e| {
+                        if i == 0 {
+                            whole.to_string()
+                        } else {
+                            e.to_string()
+                        }
+                    })?,
+                );
             }
             out
         }
@@ -245,7 +250,33 @@ pub fn pool_request(v: &Value, what: &str) -> Result<PoolRequest, String> {
 pub(crate) fn read_json(p: &Path) -> Result<Value, String> {
     let text =
         std::fs::read_to_string(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+    Ok(json_text(&p.display().to_string(), &text)?)
+}
+
+/// Reads a JSON document (a suite, a request, a pool configuration, a store's configuration) with the
+/// spanned reader first, so every syntax mistake and every duplicate key (which serde_json would
+/// silently resolve to the last) is refused with its line, column, code and a snippet; then as a
+/// `serde_json::Value`.
+pub fn json_text(name: &str, text: &str) -> Result<Value, crate::Failure> {
+    let mut diags = Vec::new();
+    let parsed = diag::json::read(text, &mut diags);
+    let mut errors = diags.iter().filter(|d| d.is_error()).peekable();
+    if let Some(first) = errors.peek() {
+        let code = first.code;
+        let src = diag::Source::new(name, text);
+        let mut s = format!("`{name}` is not valid JSON:\n");
+        for d in errors {
+            s.push_str(&crate::report::render(d, &src, 100));
+        }
+        return Err(crate::Failure::new(code, s.trim_end()));
+    }
+    if parsed.is_none() {
+        return Err(crate::Failure::new(
+            codes::JSON_EMPTY,
+            format!("`{name}` holds no JSON value"),
+        ));
+    }
+    serde_json::from_str(text).map_err(|e| crate::Failure::from(format!("{name}: {e}")))
 }
 
 /// Resolves token fields given as file paths (relative to `base`).
@@ -354,8 +385,12 @@ pub fn run_request(
 pub fn load_pool(path: &Path) -> Result<identity_pool::IdentityPool, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let name = path.display().to_string();
+    // Located syntax errors and duplicate keys first; then the configuration's shape (serde's errors
+    // name the line and column too).
+    json_text(&name, &text)?;
     let config: identity_pool::PoolConfig =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let files = move |p: &str| -> Result<(String, Vec<u8>), String> {
         let full = base.join(p);
@@ -390,6 +425,11 @@ pub fn load_store(dir: &Path) -> Result<cedar_bridge::PolicyStore, BridgeError> 
         );
         if is_policy || is_config {
             let text = std::fs::read_to_string(p).map_err(|e| cannot(p, e))?;
+            if name.ends_with(".json") {
+                // Located syntax errors and duplicate keys, before the store reads it.
+                json_text(&p.display().to_string(), &text)
+                    .map_err(|f| BridgeError::Config(f.to_string()))?;
+            }
             if is_policy {
                 files.policies.push((p.display().to_string(), text));
             } else {

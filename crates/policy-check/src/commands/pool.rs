@@ -3,8 +3,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use crate::Format;
 use crate::input::*;
 use crate::report::*;
@@ -57,13 +55,7 @@ pub(crate) fn run_pool(
 ) -> Result<u8, String> {
     let pool = crate::input::load_pool(&a.pool)?;
     let claims_json = match &a.claims {
-        Some(p) => Some(
-            serde_json::from_str::<Value>(
-                &std::fs::read_to_string(p)
-                    .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?,
-            )
-            .map_err(|e| format!("{}: {e}", p.display()))?,
-        ),
+        Some(p) => Some(crate::input::read_json(p)?),
         None => None,
     };
     let token = a.token.as_deref().map(token_text).transpose()?;

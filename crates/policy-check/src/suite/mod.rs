@@ -333,7 +333,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
     let text = String::from_utf8(crate::read_file(path)?)
         .map_err(|_| format!("{}: not UTF-8", path.display()))?;
     let name = path.display().to_string();
-    let suite: Value = serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
+    let suite: Value = crate::input::json_text(&name, &text)?;
     let suite = suite
         .as_object()
         .ok_or_else(|| format!("{name}: a suite is a JSON object"))?;
