@@ -741,3 +741,59 @@ fn strict_store(
         true,
     )
 }
+
+/// An OIDC identity source verifies its tokens: exactly its issuer, `aud` against its client ids, the
+/// provider's keys; the principal is `<entityIdPrefix>|<sub>` and the answer says the claims were verified.
+#[test]
+fn oidc_identity_source_verifies_tokens() {
+    const ISS: &str = "https://auth.example.com";
+    let (key, _) = cognito::SigningKey::generate().unwrap();
+    let jwks = key.jwks().to_string();
+    let src = IdentitySource::from_json(&json!({
+        "issuer": ISS, "principal_entity_type": "User", "client_ids": ["web-client"], "jwks": "jwks.json"
+    }))
+    .unwrap();
+    let store = PolicyStore::from_parts(
+        &[(
+            "p.cedar".into(),
+            r#"@id("u9") permit(principal == User::"auth.example.com|u-9", action, resource);"#
+                .into(),
+        )],
+        None,
+        Some(src),
+        Vec::new(),
+        false,
+    )
+    .unwrap();
+    let now = 1_700_000_000;
+    let token = |aud: &str| {
+        key.sign(&obj(
+            json!({"iss": ISS, "sub": "u-9", "aud": aud, "iat": now, "exp": now + 600}),
+        ))
+        .unwrap()
+    };
+    let req = |t: String| {
+        json!({"identityToken": t, "action": {"actionType": "Action", "actionId": "view"},
+               "resource": {"entityType": "Photo", "entityId": "p"}})
+    };
+    let ok = req(token("web-client"));
+    let claims = avp::verify_request_tokens(&store, &ok, Some(&jwks), Some(now + 60)).unwrap();
+    assert!(claims.verified);
+    let a = avp::decide(&store, &ok, &claims, None).unwrap();
+    assert_eq!(
+        a.result.decision,
+        authz_core::Decision::Allow,
+        "{}",
+        a.response
+    );
+    assert_eq!(a.result.verified, Some(true));
+    assert_eq!(a.response["principal"]["entityId"], "auth.example.com|u-9");
+    let e = avp::verify_request_tokens(&store, &req(token("other")), Some(&jwks), Some(now + 60))
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), e.exception()),
+        ("token::invalid-client", Some("ValidationException"))
+    );
+    let e = avp::verify_request_tokens(&store, &ok, Some(&jwks), Some(now + 600)).unwrap_err();
+    assert_eq!(e.code(), "token::expired");
+}

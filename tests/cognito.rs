@@ -962,3 +962,64 @@ fn hand_given_claims_are_marked_unverified() {
     let v: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     assert_eq!(v["claims_verified"], false, "{v}");
 }
+
+/// Tokens of an OpenID Connect provider other than Cognito: exactly the configured issuer, no `token_use`,
+/// the client in `aud` as a string or an array; the signature, key and time checks are the same.
+#[test]
+fn oidc_provider_tokens() {
+    const ISS: &str = "https://auth.example.com";
+    let sign = |claims: Value| key().sign(claims.as_object().unwrap()).unwrap();
+    let base = || json!({"iss": ISS, "sub": "u-9", "aud": ["api", "web-client"], "iat": NOW, "exp": NOW + 600});
+    let oidc = |aud: &[&str]| {
+        Verifier::new(
+            VerifierConfig::for_oidc(
+                ISS,
+                &aud.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                TokenUse::Id,
+            ),
+            JwksSource::from_json(&key().jwks().to_string()).unwrap(),
+        )
+    };
+    let code = |v: &Verifier, t: &str| v.verify_at(t, NOW + 60).err().map(|e| e.code());
+    let good = sign(base());
+    let claims = oidc(&["web-client"]).verify_at(&good, NOW + 60).unwrap();
+    assert!(claims.verified());
+    assert_eq!(claims.sub(), "u-9");
+    assert_eq!(
+        code(&oidc(&[]), &good),
+        None,
+        "no audiences: the check is off"
+    );
+    assert_eq!(
+        code(&oidc(&["other"]), &good),
+        Some("token::invalid-client")
+    );
+    let mut one = base();
+    one["aud"] = json!("web-client");
+    assert_eq!(code(&oidc(&["web-client"]), &sign(one)), None);
+    let mut none = base();
+    none.as_object_mut().unwrap().remove("aud");
+    assert_eq!(code(&oidc(&[]), &sign(none)), Some("token::invalid-client"));
+    let mut other_iss = base();
+    other_iss["iss"] = json!("https://auth.example.com/");
+    assert_eq!(
+        code(&oidc(&[]), &sign(other_iss)),
+        Some("token::invalid-issuer")
+    );
+    assert_eq!(code(&oidc(&[]), &sign(base())), None);
+    let expired = oidc(&[]).verify_at(&good, NOW + 600).unwrap_err();
+    assert_eq!(expired.code(), "token::expired");
+    // The same token under the Cognito profile is refused: it has no `token_use`.
+    let mut cognito_cfg = VerifierConfig::for_oidc(ISS, &[], TokenUse::Id);
+    cognito_cfg.profile = cognito::Profile::Cognito;
+    let as_cognito = Verifier::new(
+        cognito_cfg,
+        JwksSource::from_json(&key().jwks().to_string()).unwrap(),
+    );
+    assert_eq!(code(&as_cognito, &good), Some("token::invalid-token-use"));
+    // And a Cognito ID token is not an OIDC provider's token.
+    assert_eq!(
+        code(&oidc(&[]), &token(json!({}))),
+        Some("token::invalid-issuer")
+    );
+}

@@ -697,9 +697,23 @@ pub fn verify_request_tokens(
     let src = store.identity_source().ok_or_else(|| {
         BridgeError::Config("token requests need an identity source (identity-source.json)".into())
     })?;
-    let jwks_arg = src.jwks.as_deref().ok_or_else(|| {
-        BridgeError::Config("the identity source has no `jwks` to verify tokens with".into())
-    })?;
+    // The keys: the identity source's `jwks` (a URL, or a file the caller read), or for an OIDC source
+    // without one, the provider's discovery document (issuer → `jwks_uri`), fetched over HTTPS.
+    let discovered = match (&src.jwks, &src.issuer) {
+        (None, Some(iss)) => Some(
+            cognito::OidcDiscovery::fetch(iss)
+                .map_err(BridgeError::Token)?
+                .jwks_uri,
+        ),
+        _ => None,
+    };
+    let jwks_arg = src
+        .jwks
+        .as_deref()
+        .or(discovered.as_deref())
+        .ok_or_else(|| {
+            BridgeError::Config("the identity source has no `jwks` to verify tokens with".into())
+        })?;
     let verifier = |token_use: cognito::TokenUse| -> Result<cognito::Verifier, BridgeError> {
         let jwks = if jwks_arg.starts_with("http://") || jwks_arg.starts_with("https://") {
             cognito::JwksSource::remote(jwks_arg)
@@ -711,16 +725,22 @@ pub fn verify_request_tokens(
             })?;
             cognito::JwksSource::from_json(text).map_err(|e| BridgeError::Config(e.to_string()))?
         };
-        let mut cfg = match &src.user_pool_id {
-            Some(pool) => cognito::VerifierConfig::for_pool(pool, "", token_use),
-            None => {
-                let mut c = cognito::VerifierConfig::for_pool("us-east-1_x", "", token_use);
-                c.issuers = src.issuer.iter().cloned().collect();
+        let cfg = match (&src.user_pool_id, &src.issuer) {
+            (Some(pool), _) => {
+                let mut c = cognito::VerifierConfig::for_pool(pool, "", token_use);
+                c.client_ids = src.client_ids.clone();
+                c.check_client = !src.client_ids.is_empty();
                 c
             }
+            // An OIDC source: ID tokens checked against its client ids, access tokens' `aud` against
+            // its audiences (both kept in `client_ids`).
+            (None, Some(iss)) => cognito::VerifierConfig::for_oidc(iss, &src.client_ids, token_use),
+            (None, None) => {
+                return Err(BridgeError::Config(
+                    "the identity source names neither a user pool nor an issuer".into(),
+                ));
+            }
         };
-        cfg.client_ids = src.client_ids.clone();
-        cfg.check_client = !src.client_ids.is_empty();
         Ok(cognito::Verifier::new(cfg, jwks))
     };
     let now = now.unwrap_or_else(|| {

@@ -8,6 +8,8 @@
 //!   refetched on an unknown `kid` at most once per 10 s.
 //! - Identity pools (role choice, trust policies, decisions) live in the `identity-pool` crate, on top of
 //!   this one: token verification knows nothing of IAM.
+//! - Other OpenID Connect providers: [`VerifierConfig::for_oidc`] (no `token_use`; the client in `aud`,
+//!   a string or an array) and [`OidcDiscovery`] (issuer → discovery document → JWKS).
 //! - [`mint`] and [`KeyDir`] make Cognito-shaped tokens for offline tests.
 //!
 //! ```
@@ -34,13 +36,15 @@
 mod error;
 mod jwks;
 mod mint;
+pub mod oidc;
 mod verify;
 
 pub use error::VerifyError;
 pub use jwks::{DEFAULT_COOLDOWN, JwksSource, RemoteJwks};
 pub use mint::{KeyDir, MintOptions, SigningKey, mint};
+pub use oidc::OidcDiscovery;
 pub use verify::{
-    Claims, GivenClaims, MAX_TOKEN_BYTES, TokenCache, TokenUse, VerifiedClaims, Verifier,
+    Claims, GivenClaims, MAX_TOKEN_BYTES, Profile, TokenCache, TokenUse, VerifiedClaims, Verifier,
     VerifierConfig, pool_issuers, pool_region, string_list,
 };
 

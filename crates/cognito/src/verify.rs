@@ -79,6 +79,20 @@ pub struct VerifierConfig {
     pub required_groups: Vec<String>,
     /// When set, `scope` must contain one of these.
     pub required_scopes: Vec<String>,
+    /// Whose tokens: a Cognito user pool's (the default) or another OpenID Connect provider's.
+    pub profile: Profile,
+}
+
+/// The rules a token follows besides the signature and the times.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// A Cognito user pool: `token_use` must match; the client is `aud` (ID tokens) or `client_id`
+    /// (access tokens), a string.
+    #[default]
+    Cognito,
+    /// Another OpenID Connect provider: no `token_use`; the client (ID tokens) or the audience (access
+    /// tokens) is in `aud`, a string or an array.
+    Oidc,
 }
 
 impl VerifierConfig {
@@ -94,6 +108,24 @@ impl VerifierConfig {
             algorithms: vec![Algorithm::RS256],
             required_groups: Vec::new(),
             required_scopes: Vec::new(),
+            profile: Profile::Cognito,
+        }
+    }
+
+    /// A configuration for an OpenID Connect provider: tokens from exactly `issuer`, whose `aud` holds
+    /// one of `audiences` (the client ids for ID tokens, the API audiences for access tokens; empty
+    /// disables the check, as in Verified Permissions).
+    pub fn for_oidc(issuer: &str, audiences: &[String], token_use: TokenUse) -> Self {
+        Self {
+            issuers: vec![issuer.to_string()],
+            client_ids: audiences.to_vec(),
+            check_client: !audiences.is_empty(),
+            token_use,
+            leeway: 0,
+            algorithms: vec![Algorithm::RS256],
+            required_groups: Vec::new(),
+            required_scopes: Vec::new(),
+            profile: Profile::Oidc,
         }
     }
 }
@@ -404,34 +436,52 @@ impl Verifier {
             Ok(true) => {}
             _ => return Err(VerifyError::InvalidSignature),
         }
-        // 7. token_use.
+        // 7. token_use (Cognito only: other providers do not set it).
         let want = self.config.token_use.as_str();
-        match payload.get("token_use").and_then(Value::as_str) {
-            Some(t) if t == want => {}
-            Some(t) => {
+        match (
+            self.config.profile,
+            payload.get("token_use").and_then(Value::as_str),
+        ) {
+            (Profile::Oidc, _) => {}
+            (Profile::Cognito, Some(t)) if t == want => {}
+            (Profile::Cognito, got) => {
                 return Err(VerifyError::InvalidTokenUse {
-                    got: t.into(),
-                    want: want.into(),
-                });
-            }
-            None => {
-                return Err(VerifyError::InvalidTokenUse {
-                    got: "(absent)".into(),
+                    got: got.unwrap_or("(absent)").into(),
                     want: want.into(),
                 });
             }
         }
         // 8. Client.
-        let client_claim = match self.config.token_use {
-            TokenUse::Id => "aud",
-            TokenUse::Access => "client_id",
-        };
-        match payload.get(client_claim) {
-            Some(Value::String(_)) if !self.config.check_client => {}
-            Some(Value::String(c)) if self.config.client_ids.iter().any(|x| x == c) => {}
-            Some(Value::String(c)) => return Err(VerifyError::InvalidClient(c.clone())),
-            Some(other) => return Err(VerifyError::InvalidClient(other.to_string())),
-            None => return Err(VerifyError::InvalidClient(format!("(no `{client_claim}`)"))),
+        if self.config.profile == Profile::Oidc {
+            let aud: Vec<&str> = match payload.get("aud") {
+                Some(Value::String(a)) => vec![a.as_str()],
+                Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            if aud.is_empty() {
+                return Err(VerifyError::InvalidClient("(no `aud`)".into()));
+            }
+            if self.config.check_client
+                && !aud
+                    .iter()
+                    .any(|a| self.config.client_ids.iter().any(|c| c == a))
+            {
+                return Err(VerifyError::InvalidClient(aud.join(", ")));
+            }
+        } else {
+            let client_claim = match self.config.token_use {
+                TokenUse::Id => "aud",
+                TokenUse::Access => "client_id",
+            };
+            match payload.get(client_claim) {
+                Some(Value::String(_)) if !self.config.check_client => {}
+                Some(Value::String(c)) if self.config.client_ids.iter().any(|x| x == c) => {}
+                Some(Value::String(c)) => return Err(VerifyError::InvalidClient(c.clone())),
+                Some(other) => return Err(VerifyError::InvalidClient(other.to_string())),
+                None => {
+                    return Err(VerifyError::InvalidClient(format!("(no `{client_claim}`)")));
+                }
+            }
         }
         // 9. Time.
         let l = self.config.leeway;

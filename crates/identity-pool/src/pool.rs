@@ -939,11 +939,13 @@ fn amr(claims: Option<&dyn Claims>) -> Vec<String> {
                 .strip_prefix("https://")
                 .unwrap_or(c.issuer())
                 .to_string();
-            vec![
-                "authenticated".into(),
-                provider.clone(),
-                format!("{provider}:CognitoSignIn:{}", c.sub()),
-            ]
+            // The third element is observed for user-pool logins (`…:CognitoSignIn:<sub>`) and not
+            // documented; other OIDC providers get only the two documented elements.
+            let mut amr = vec!["authenticated".to_string(), provider.clone()];
+            if provider.starts_with("cognito-idp.") {
+                amr.push(format!("{provider}:CognitoSignIn:{}", c.sub()));
+            }
+            amr
         }
     }
 }

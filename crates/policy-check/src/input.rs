@@ -201,7 +201,8 @@ pub fn jwks_source(arg: &str, base: &Path) -> Result<JwksSource, String> {
     JwksSource::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Claims for a pool evaluation: verified from a token, or given explicitly (unverified).
+/// Claims for a pool evaluation: verified from a token, or given explicitly (unverified). `verify` is
+/// (JWKS, user pool id or OIDC issuer URL, client id).
 pub fn claims_from(
     token: Option<&str>,
     claims: Option<&Value>,
@@ -210,12 +211,15 @@ pub fn claims_from(
     at: Option<i64>,
 ) -> Result<Option<Box<dyn Claims>>, crate::Failure> {
     if let Some(t) = token {
-        let (jwks, pool, client) =
-            verify.ok_or("a token needs a JWKS, a user pool id and a client id")?;
-        let v = Verifier::new(
-            VerifierConfig::for_pool(pool, client, TokenUse::Id),
-            jwks_source(jwks, base)?,
-        );
+        let (jwks, pool, client) = verify
+            .ok_or("a token needs a JWKS, a client id, and a user pool id or an OIDC issuer")?;
+        // A user pool id, or an OpenID Connect issuer (an https URL).
+        let config = if pool.starts_with("https://") {
+            VerifierConfig::for_oidc(pool, &[client.to_string()], TokenUse::Id)
+        } else {
+            VerifierConfig::for_pool(pool, client, TokenUse::Id)
+        };
+        let v = Verifier::new(config, jwks_source(jwks, base)?);
         return v
             .verify_at(t, at.unwrap_or_else(now))
             .map(|c| Some(Box::new(c) as Box<dyn Claims>))

@@ -13,15 +13,20 @@ pub struct PoolArgs {
     /// Identity-pool configuration (JSON).
     #[arg(long)]
     pub pool: PathBuf,
-    /// A user-pool ID token (or a file holding it); needs --jwks, --user-pool-id, --client-id.
+    /// An ID token (or a file holding it); needs --jwks, --client-id, and --user-pool-id (Cognito) or
+    /// --issuer (another OpenID Connect provider).
     #[arg(long, conflicts_with_all = ["claims", "guest"])]
     pub token: Option<String>,
     /// JWKS file or URL for --token.
     #[arg(long)]
     pub jwks: Option<String>,
     /// User pool id for --token.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "issuer")]
     pub user_pool_id: Option<String>,
+    /// OpenID Connect issuer for --token (an `https://` URL, compared exactly with `iss`); the client id
+    /// is then checked in `aud`.
+    #[arg(long)]
+    pub issuer: Option<String>,
     /// App client id for --token.
     #[arg(long)]
     pub client_id: Option<String>,
@@ -59,7 +64,11 @@ pub(crate) fn run_pool(
         None => None,
     };
     let token = a.token.as_deref().map(token_text).transpose()?;
-    let verify = match (&a.jwks, &a.user_pool_id, &a.client_id) {
+    let verify = match (
+        &a.jwks,
+        a.user_pool_id.as_ref().or(a.issuer.as_ref()),
+        &a.client_id,
+    ) {
         (Some(j), Some(p), Some(c)) => Some((j.as_str(), p.as_str(), c.as_str())),
         _ => None,
     };

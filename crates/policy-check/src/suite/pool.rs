@@ -33,7 +33,10 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
     let verify = verifier.map(|v| {
         (
             v.get("jwks").and_then(Value::as_str).unwrap_or(""),
-            v.get("user_pool_id").and_then(Value::as_str).unwrap_or(""),
+            v.get("user_pool_id")
+                .or_else(|| v.get("issuer"))
+                .and_then(Value::as_str)
+                .unwrap_or(""),
             v.get("client_id").and_then(Value::as_str).unwrap_or(""),
         )
     });
