@@ -1,5 +1,5 @@
 //! OpenID Connect providers other than Cognito user pools: the discovery document that names a provider's
-//! JWKS, and the verifier profile for its tokens ([`VerifierConfig::for_oidc`]).
+//! JWKS, and the verifier profile for its tokens ([`crate::VerifierConfig::for_oidc`]).
 //!
 //! Rules (OpenID Connect Discovery 1.0): the document lives at `<issuer>/.well-known/openid-configuration`
 //! (§4); its `issuer` must be identical to the issuer it was fetched for (§4.3), and `jwks_uri` names the
