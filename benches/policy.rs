@@ -240,6 +240,20 @@ fn bridge_benches(c: &mut Criterion) {
             })
         });
     }
+    // Every request from a user the bridge has not mapped yet (a new `sub` each time): the full mapping
+    // of claims to entities, as every request paid before principals were kept.
+    let store = cedar_gen::generated_store(10);
+    let mut i = 0u64;
+    c.bench_function("cedar/bridge-10-new-user", |b| {
+        b.iter(|| {
+            i += 1;
+            let mut fresh = tokens.clone();
+            if let Some(m) = fresh.identity.as_mut() {
+                m.insert("sub".into(), serde_json::json!(format!("u{i}")));
+            }
+            avp::decide(black_box(&store), black_box(&req), &fresh, None).map(|a| a.result.decision)
+        })
+    });
     // The same request without the bridge's mapping: entities and request built once.
     let store = cedar_gen::generated_store(1000);
     let ents = cedar_policy::Entities::from_json_value(

@@ -797,3 +797,49 @@ fn oidc_identity_source_verifies_tokens() {
     let e = avp::verify_request_tokens(&store, &ok, Some(&jwks), Some(now + 600)).unwrap_err();
     assert_eq!(e.code(), "token::expired");
 }
+
+/// The bridge keeps principals it has mapped from token claims, but reuses one only for exactly the same
+/// claims: the same user with another attribute or other groups is mapped again, and a request that
+/// brings its own entities is never served from the kept principal.
+#[test]
+fn mapped_principals_are_reused_only_for_identical_claims() {
+    let s = store(
+        r#"@id("usa") permit(principal, action == Action::"view", resource) when { principal has "custom:location" && principal["custom:location"] == "USA" };
+           @id("admins") permit(principal in App::Group::"us-east-1_Example|admins", action == Action::"delete", resource);"#,
+    );
+    let tokens = |loc: &str, groups: Value| TokenClaims {
+        identity: Some(obj(
+            json!({"sub": "same-sub", "custom:location": loc, "cognito:groups": groups, "aud": "c1"}),
+        )),
+        access: None,
+        verified: true,
+    };
+    let decide = |action: &str, t: &TokenClaims, ents: Option<&Value>| {
+        let req = json!({"action": format!("Action::\"{action}\""), "resource": "Photo::\"p\""});
+        avp::decide(&s, &req, t, ents).unwrap().result.decision
+    };
+    use authz_core::Decision::{Allow, ImplicitDeny};
+    let usa = tokens("USA", json!([]));
+    let canada = tokens("Canada", json!([]));
+    let admin = tokens("USA", json!(["admins"]));
+    let mut seen = Vec::new();
+    for t in [&usa, &canada, &usa, &admin, &usa, &canada, &admin] {
+        seen.push((decide("view", t, None), decide("delete", t, None)));
+    }
+    assert_eq!(
+        seen,
+        [
+            (Allow, ImplicitDeny),
+            (ImplicitDeny, ImplicitDeny),
+            (Allow, ImplicitDeny),
+            (Allow, Allow),
+            (Allow, ImplicitDeny),
+            (ImplicitDeny, ImplicitDeny),
+            (Allow, Allow),
+        ]
+    );
+    // With entities of its own, the request is mapped afresh (and a resource's parents still count).
+    let ents = json!({"entityList": [{"identifier": {"entityType": "Photo", "entityId": "p"}}]});
+    assert_eq!(decide("view", &canada, Some(&ents)), ImplicitDeny);
+    assert_eq!(decide("view", &usa, Some(&ents)), Allow);
+}

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::BridgeError;
 use crate::claims::{access_token_context, principal_attrs};
-use crate::store::{PolicyStore, decision_of};
+use crate::store::{MappedPrincipal, PolicyStore, decision_of};
 use cognito::Claims as _;
 
 /// An entity reference in any accepted form: `{"entityType","entityId"}`, `{"actionType","actionId"}`,
@@ -345,6 +345,9 @@ pub fn decide(
     let mut ents = entities_json(req.get("entities").or(shared_entities))?;
     let mut ctx = context_json(req.get("context"))?;
     let with_token = tokens.identity.is_some() || tokens.access.is_some();
+    let schema = store.schema();
+    // A principal mapped from token claims before, reused when the request brings no entities.
+    let mut mapped: Option<std::sync::Arc<MappedPrincipal>> = None;
     let principal = if with_token {
         let src = store.identity_source().ok_or_else(|| {
             BridgeError::Config(
@@ -379,58 +382,57 @@ pub fn decide(
             ));
         }
         let ptype = &src.principal_entity_type;
-        let gtype = src.group_entity_type.clone();
         for e in &ents {
             let t = e
                 .get("uid")
                 .and_then(|u| u.get("type"))
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            if t == ptype || gtype.as_deref() == Some(t) {
+            if t == ptype || src.group_entity_type.as_deref() == Some(t) {
                 return Err(BridgeError::Request(format!(
                     "`entities` may not contain `{t}` entities: the token supplies the principal and its groups"
                 )));
             }
         }
-        let mut groups = src.groups(tokens.identity.as_ref().unwrap_or(base));
-        if let Some(a) = &tokens.access {
-            for g in src.groups(a) {
-                if !groups.contains(&g) {
-                    groups.push(g);
-                }
+        if tokens.access.is_some() && ctx.contains_key("token") {
+            return Err(BridgeError::Request(
+                "`context` may not contain `token` with an access token: the token supplies it"
+                    .into(),
+            ));
+        }
+        let uid = entity_uid(&json!({"type": ptype, "id": pid}), "principal")?;
+        if ents.is_empty() {
+            let m = store.mapped_principal(
+                &pid,
+                tokens.identity.as_ref(),
+                tokens.access.as_ref(),
+                || {
+                    let mut notes = Vec::new();
+                    let (pents, token_context) =
+                        map_token_principal(store, src, tokens, &pid, &mut notes)?;
+                    let pents = last_of_each(pents);
+                    check_parents(&pents, &uid, "principal")?;
+                    Ok(MappedPrincipal {
+                        claims: (tokens.identity.clone(), tokens.access.clone()),
+                        entities: build_entities(pents, schema)?,
+                        token_context,
+                        notes,
+                    })
+                },
+            )?;
+            notes.extend(m.notes.iter().cloned());
+            if let Some(tc) = &m.token_context {
+                ctx.insert("token".into(), Value::Object(tc.clone()));
+            }
+            mapped = Some(m);
+        } else {
+            let (pents, token_context) = map_token_principal(store, src, tokens, &pid, &mut notes)?;
+            ents.extend(pents);
+            if let Some(tc) = token_context {
+                ctx.insert("token".into(), Value::Object(tc));
             }
         }
-        let mut parents = Vec::new();
-        if let Some(gt) = &gtype {
-            for g in &groups {
-                let gid = format!("{}|{g}", src.entity_id_prefix);
-                parents.push(json!({"type": gt, "id": gid}));
-                ents.push(json!({"uid": {"type": gt, "id": gid}, "attrs": {}, "parents": []}));
-            }
-        }
-        let attrs = match &tokens.identity {
-            Some(i) => principal_attrs(src, i, store.attr_types(), &mut notes)?,
-            None => Map::new(),
-        };
-        ents.push(json!({"uid": {"type": ptype, "id": pid}, "attrs": attrs, "parents": parents}));
-        if let Some(a) = &tokens.access {
-            if ctx.contains_key("token") {
-                return Err(BridgeError::Request(
-                    "`context` may not contain `token` with an access token: the token supplies it"
-                        .into(),
-                ));
-            }
-            ctx.insert(
-                "token".into(),
-                Value::Object(access_token_context(
-                    src,
-                    a,
-                    store.token_types(),
-                    &mut notes,
-                )),
-            );
-        }
-        entity_uid(&json!({"type": ptype, "id": pid}), "principal")?
+        uid
     } else {
         entity_uid(
             req.get("principal")
@@ -438,42 +440,32 @@ pub fn decide(
             "principal",
         )?
     };
-    let schema = store.schema();
-    let ents = last_of_each(ents);
-    for (who, uid) in [("principal", &principal), ("resource", &resource)] {
-        let n = transitive_parents(&ents, uid);
-        if n > MAX_TRANSITIVE_PARENTS {
-            return Err(BridgeError::Request(format!(
-                "the {who} `{uid}` has {n} transitive parents; Verified Permissions allows at most {MAX_TRANSITIVE_PARENTS}"
-            )));
+    let built;
+    let entities = match &mapped {
+        Some(m) => &m.entities,
+        None => {
+            let ents = last_of_each(ents);
+            check_parents(&ents, &principal, "principal")?;
+            check_parents(&ents, &resource, "resource")?;
+            built = build_entities(ents, schema)?;
+            &built
         }
-    }
-    let (entities, context) = match schema {
-        // With a schema, Cedar's JSON readers type the values (entity references, extension values).
-        Some(_) => (
-            Entities::from_json_value(Value::Array(ents), schema)
-                .map_err(|e| BridgeError::Request(format!("entities: {e}")))?,
-            Context::from_json_value(Value::Object(ctx), schema.map(|s| (s, &action)))
-                .map_err(|e| BridgeError::Request(format!("context: {e}")))?,
-        ),
-        // Without one, build the values directly: no JSON round trip on the hot path.
-        None => (
-            Entities::from_entities(
-                ents.iter().map(to_entity).collect::<Result<Vec<_>, _>>()?,
-                None,
-            )
-            .map_err(|e| BridgeError::Request(format!("entities: {e}")))?,
-            Context::from_pairs(
-                ctx.iter()
-                    .map(|(k, v)| Ok((k.clone(), to_rexpr(v)?)))
-                    .collect::<Result<Vec<_>, BridgeError>>()?,
-            )
+    };
+    let context = match schema {
+        // With a schema, Cedar's JSON reader types the values (entity references, extension values).
+        Some(_) => Context::from_json_value(Value::Object(ctx), schema.map(|s| (s, &action)))
             .map_err(|e| BridgeError::Request(format!("context: {e}")))?,
-        ),
+        // Without one, build the values directly: no JSON round trip on the hot path.
+        None => Context::from_pairs(
+            ctx.iter()
+                .map(|(k, v)| Ok((k.clone(), to_rexpr(v)?)))
+                .collect::<Result<Vec<_>, BridgeError>>()?,
+        )
+        .map_err(|e| BridgeError::Request(format!("context: {e}")))?,
     };
     let request = Request::new(principal.clone(), action, resource, context, schema)
         .map_err(|e| BridgeError::Request(format!("request: {e}")))?;
-    let resp = store.is_authorized(&request, &entities)?;
+    let resp = store.is_authorized(&request, entities)?;
     let decision = decision_of(store, &resp);
     let mut determining: Vec<String> = resp
         .diagnostics()
@@ -525,6 +517,77 @@ pub fn decide(
         response,
         notes,
     })
+}
+
+/// The principal and group entities (Cedar JSON) a token's claims map to, and `context.token` for an
+/// access token.
+fn map_token_principal(
+    store: &PolicyStore,
+    src: &crate::claims::IdentitySource,
+    tokens: &TokenClaims,
+    pid: &str,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Value>, Option<Map<String, Value>>), BridgeError> {
+    let base = tokens
+        .identity
+        .as_ref()
+        .or(tokens.access.as_ref())
+        .ok_or_else(|| BridgeError::Request("no token".into()))?;
+    let mut groups = src.groups(tokens.identity.as_ref().unwrap_or(base));
+    if let Some(a) = &tokens.access {
+        for g in src.groups(a) {
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+    }
+    let mut ents = Vec::new();
+    let mut parents = Vec::new();
+    if let Some(gt) = &src.group_entity_type {
+        for g in &groups {
+            let gid = format!("{}|{g}", src.entity_id_prefix);
+            parents.push(json!({"type": gt, "id": gid}));
+            ents.push(json!({"uid": {"type": gt, "id": gid}, "attrs": {}, "parents": []}));
+        }
+    }
+    let attrs = match &tokens.identity {
+        Some(i) => principal_attrs(src, i, store.attr_types(), notes)?,
+        None => Map::new(),
+    };
+    ents.push(json!({"uid": {"type": src.principal_entity_type, "id": pid}, "attrs": attrs, "parents": parents}));
+    let token_context = match &tokens.access {
+        Some(a) => Some(access_token_context(src, a, store.token_types(), notes)),
+        None => None,
+    };
+    Ok((ents, token_context))
+}
+
+/// Refuses an entity with more transitive parents than Verified Permissions allows.
+fn check_parents(ents: &[Value], uid: &EntityUid, who: &str) -> Result<(), BridgeError> {
+    let n = transitive_parents(ents, uid);
+    if n > MAX_TRANSITIVE_PARENTS {
+        return Err(BridgeError::Request(format!(
+            "the {who} `{uid}` has {n} transitive parents; Verified Permissions allows at most {MAX_TRANSITIVE_PARENTS}"
+        )));
+    }
+    Ok(())
+}
+
+/// Cedar entities from Cedar JSON: through Cedar's JSON reader with a schema (it types entity references
+/// and extension values), directly without one (no JSON round trip).
+fn build_entities(
+    ents: Vec<Value>,
+    schema: Option<&cedar_policy::Schema>,
+) -> Result<Entities, BridgeError> {
+    match schema {
+        Some(_) => Entities::from_json_value(Value::Array(ents), schema)
+            .map_err(|e| BridgeError::Request(format!("entities: {e}"))),
+        None => Entities::from_entities(
+            ents.iter().map(to_entity).collect::<Result<Vec<_>, _>>()?,
+            None,
+        )
+        .map_err(|e| BridgeError::Request(format!("entities: {e}"))),
+    }
 }
 
 /// The most transitive parents a principal or resource may have (EntityItem, EntitiesDefinition).

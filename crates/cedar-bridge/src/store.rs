@@ -66,7 +66,31 @@ pub struct PolicyStore {
     links: Vec<Link>,
     index: Vec<IndexEntry>,
     subsets: RwLock<FastMap<SubsetKey, Arc<PolicySet>>>,
+    /// Principals already mapped from token claims, by principal entity id (see [`MappedPrincipal`]).
+    principals: RwLock<FastMap<String, Arc<MappedPrincipal>>>,
     authorizer: Authorizer,
+}
+
+/// Most principals kept mapped; the map is emptied when it is full (a bounded cache, not an LRU: a
+/// miss only costs one mapping).
+const MAX_MAPPED_PRINCIPALS: usize = 4096;
+
+/// A principal mapped from token claims, kept so the next request with the same claims skips the
+/// mapping: the claims it was built from (compared exactly on every hit), the entities (principal and
+/// groups) as Cedar builds them, the `context.token` record of an access token, and the mapping notes.
+#[derive(Debug)]
+pub(crate) struct MappedPrincipal {
+    /// ID-token and access-token claims, exactly as mapped.
+    pub(crate) claims: (
+        Option<serde_json::Map<String, Value>>,
+        Option<serde_json::Map<String, Value>>,
+    ),
+    /// The principal and its groups.
+    pub(crate) entities: Entities,
+    /// `context.token`, for an access token.
+    pub(crate) token_context: Option<serde_json::Map<String, Value>>,
+    /// Notes from mapping the claims.
+    pub(crate) notes: Vec<String>,
 }
 
 /// The `has` guards that make an attribute access safe, in the notation it is written in:
@@ -236,6 +260,7 @@ impl PolicyStore {
             links,
             index,
             subsets: RwLock::new(FastMap::default()),
+            principals: RwLock::new(FastMap::default()),
             authorizer: Authorizer::new(),
         })
     }
@@ -390,6 +415,32 @@ impl PolicyStore {
             m.insert(key, sub.clone());
         }
         Ok(sub)
+    }
+
+    /// The principal mapped from exactly these claims, mapping it with `map` on a miss. The claims are
+    /// compared in full on a hit, so two users never share an entry; errors are not kept.
+    pub(crate) fn mapped_principal(
+        &self,
+        id: &str,
+        identity: Option<&serde_json::Map<String, Value>>,
+        access: Option<&serde_json::Map<String, Value>>,
+        map: impl FnOnce() -> Result<MappedPrincipal, BridgeError>,
+    ) -> Result<Arc<MappedPrincipal>, BridgeError> {
+        if let Ok(m) = self.principals.read()
+            && let Some(hit) = m.get(id)
+            && hit.claims.0.as_ref() == identity
+            && hit.claims.1.as_ref() == access
+        {
+            return Ok(hit.clone());
+        }
+        let mapped = Arc::new(map()?);
+        if let Ok(mut m) = self.principals.write() {
+            if m.len() >= MAX_MAPPED_PRINCIPALS {
+                m.clear();
+            }
+            m.insert(id.to_string(), mapped.clone());
+        }
+        Ok(mapped)
     }
 
     /// Authorizes with the index. Same decisions and determining policies as the whole set.
