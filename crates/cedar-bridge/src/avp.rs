@@ -519,6 +519,9 @@ pub fn decide(
     })
 }
 
+/// A token's claims (or a record built from them).
+type Claims = Map<String, Value>;
+
 /// The principal and group entities (Cedar JSON) a token's claims map to, and `context.token` for an
 /// access token.
 fn map_token_principal(
@@ -527,7 +530,7 @@ fn map_token_principal(
     tokens: &TokenClaims,
     pid: &str,
     notes: &mut Vec<String>,
-) -> Result<(Vec<Value>, Option<Map<String, Value>>), BridgeError> {
+) -> Result<(Vec<Value>, Option<Claims>), BridgeError> {
     let base = tokens
         .identity
         .as_ref()
@@ -555,10 +558,10 @@ fn map_token_principal(
         None => Map::new(),
     };
     ents.push(json!({"uid": {"type": src.principal_entity_type, "id": pid}, "attrs": attrs, "parents": parents}));
-    let token_context = match &tokens.access {
-        Some(a) => Some(access_token_context(src, a, store.token_types(), notes)),
-        None => None,
-    };
+    let token_context = tokens
+        .access
+        .as_ref()
+        .map(|a| access_token_context(src, a, store.token_types(), notes));
     Ok((ents, token_context))
 }
 

@@ -71,6 +71,8 @@ pub struct PolicyStore {
     authorizer: Authorizer,
 }
 
+type ClaimMap = serde_json::Map<String, Value>;
+
 /// Most principals kept mapped; the map is emptied when it is full (a bounded cache, not an LRU: a
 /// miss only costs one mapping).
 const MAX_MAPPED_PRINCIPALS: usize = 4096;
@@ -81,10 +83,7 @@ const MAX_MAPPED_PRINCIPALS: usize = 4096;
 #[derive(Debug)]
 pub(crate) struct MappedPrincipal {
     /// ID-token and access-token claims, exactly as mapped.
-    pub(crate) claims: (
-        Option<serde_json::Map<String, Value>>,
-        Option<serde_json::Map<String, Value>>,
-    ),
+    pub(crate) claims: (Option<ClaimMap>, Option<ClaimMap>),
     /// The principal and its groups.
     pub(crate) entities: Entities,
     /// `context.token`, for an access token.
