@@ -240,6 +240,33 @@ fn bridge_benches(c: &mut Criterion) {
             })
         });
     }
+    // The floor: Cedar's own authorizer on the indexed subset of the 10-policy store, with the entities,
+    // context and request built once (what `cedar/bridge-10` adds is the request decoding and mapping).
+    let store = cedar_gen::generated_store(10);
+    let ents10 = cedar_policy::Entities::from_json_value(
+        serde_json::json!([
+            {"uid": {"type": "App::User", "id": "us-east-1_Example|u7"}, "attrs": {"custom:location": "USA"}, "parents": [{"type": "App::Group", "id": "us-east-1_Example|g0"}]},
+            {"uid": {"type": "App::Group", "id": "us-east-1_Example|g0"}, "attrs": {}, "parents": []}
+        ]),
+        None,
+    )
+    .expect("entities");
+    let req10 = cedar_policy::Request::new(
+        cedar_policy::EntityUid::from_str("App::User::\"us-east-1_Example|u7\"").expect("uid"),
+        cedar_policy::EntityUid::from_str("Action::\"a7\"").expect("uid"),
+        cedar_policy::EntityUid::from_str("Doc::\"d7\"").expect("uid"),
+        cedar_policy::Context::from_json_value(serde_json::json!({"level": 4}), None)
+            .expect("context"),
+        None,
+    )
+    .expect("request");
+    c.bench_function("cedar/authorizer-only-10", |b| {
+        b.iter(|| {
+            store
+                .is_authorized(black_box(&req10), black_box(&ents10))
+                .map(|r| r.decision())
+        })
+    });
     // Every request from a user the bridge has not mapped yet (a new `sub` each time): the full mapping
     // of claims to entities, as every request paid before principals were kept.
     let store = cedar_gen::generated_store(10);

@@ -318,10 +318,30 @@ pub struct Answer {
     /// The shared result: the decision, the determining policy ids, policies whose evaluation failed
     /// (`cedar::evaluation`), and whether the token claims were verified.
     pub result: authz_core::Answer,
-    /// AVP response JSON (`decision`, `determiningPolicies`, `errors`, and `principal` for token calls).
-    pub response: Value,
+    /// The principal the token was mapped to (token calls only).
+    pub principal: Option<EntityUid>,
     /// Notes from mapping claims (dropped or coerced values).
     pub notes: Vec<String>,
+}
+
+impl Answer {
+    /// The answer in Verified Permissions' response shape: `decision` (`ALLOW`/`DENY`),
+    /// `determiningPolicies`, `errors` (`errorDescription`), and `principal` for token calls. Built on
+    /// demand, at the edge: deciding does not build JSON.
+    pub fn response(&self) -> Value {
+        let mut response = json!({
+            "decision": if self.result.decision == authz_core::Decision::Allow { "ALLOW" } else { "DENY" },
+            "determiningPolicies": self.result.determining.iter().map(|d| json!({"policyId": d.policy})).collect::<Vec<_>>(),
+            "errors": self.result.errors.iter().map(|e| json!({"errorDescription": e.message})).collect::<Vec<_>>(),
+        });
+        if let (Some(p), Some(o)) = (&self.principal, response.as_object_mut()) {
+            o.insert(
+                "principal".into(),
+                json!({"entityType": p.type_name().to_string(), "entityId": p.id().unescaped()}),
+            );
+        }
+        response
+    }
 }
 
 /// Decides one request: `principal` (or token claims), `action`, `resource`, `context`, `entities`.
@@ -400,7 +420,7 @@ pub fn decide(
                     .into(),
             ));
         }
-        let uid = entity_uid(&json!({"type": ptype, "id": pid}), "principal")?;
+        let uid = EntityUid::from_type_name_and_id(type_name(ptype)?, EntityId::new(&pid));
         if ents.is_empty() {
             let m = store.mapped_principal(
                 &pid,
@@ -410,8 +430,14 @@ pub fn decide(
                     let mut notes = Vec::new();
                     let (pents, token_context) =
                         map_token_principal(store, src, tokens, &pid, &mut notes)?;
+                    // The principal's only ancestors are its groups, which have none.
                     let pents = last_of_each(pents);
-                    check_parents(&pents, &uid, "principal")?;
+                    let groups = pents.len().saturating_sub(1);
+                    if groups > MAX_TRANSITIVE_PARENTS {
+                        return Err(BridgeError::Request(format!(
+                            "the principal `{uid}` has {groups} transitive parents; Verified Permissions allows at most {MAX_TRANSITIVE_PARENTS}"
+                        )));
+                    }
                     Ok(MappedPrincipal {
                         claims: (tokens.identity.clone(), tokens.access.clone()),
                         entities: build_entities(pents, schema)?,
@@ -473,11 +499,6 @@ pub fn decide(
         .map(ToString::to_string)
         .collect();
     determining.sort();
-    let errors: Vec<Value> = resp
-        .diagnostics()
-        .errors()
-        .map(|e| json!({"errorDescription": e.to_string()}))
-        .collect();
     let result = authz_core::Answer {
         decision,
         determining: determining
@@ -504,17 +525,9 @@ pub fn decide(
             .collect(),
         verified: with_token.then_some(tokens.verified),
     };
-    let mut response = json!({
-        "decision": if decision == authz_core::Decision::Allow { "ALLOW" } else { "DENY" },
-        "determiningPolicies": determining.iter().map(|d| json!({"policyId": d})).collect::<Vec<_>>(),
-        "errors": errors,
-    });
-    if with_token && let Some(o) = response.as_object_mut() {
-        o.insert("principal".into(), json!({"entityType": principal.type_name().to_string(), "entityId": principal.id().unescaped()}));
-    }
     Ok(Answer {
         result,
-        response,
+        principal: with_token.then_some(principal),
         notes,
     })
 }

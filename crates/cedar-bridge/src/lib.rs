@@ -27,9 +27,9 @@
 //! let req = serde_json::json!({"action": {"actionType": "Action", "actionId": "view"},
 //!                              "resource": {"entityType": "Photo", "entityId": "VacationPhoto94.jpg"}});
 //! let answer = avp::decide(&store, &req, &tokens, None).unwrap();
-//! assert_eq!(answer.response["decision"], "ALLOW");
-//! assert_eq!(answer.response["determiningPolicies"][0]["policyId"], "usa-view");
-//! assert_eq!(answer.response["principal"]["entityId"], "us-east-1_Example|alice-sub");
+//! assert_eq!(answer.response()["decision"], "ALLOW");
+//! assert_eq!(answer.response()["determiningPolicies"][0]["policyId"], "usa-view");
+//! assert_eq!(answer.response()["principal"]["entityId"], "us-east-1_Example|alice-sub");
 //! ```
 //!
 //! Depends on authz-core, cognito (token verification and the `Claims` trait) and cedar-policy.

@@ -275,7 +275,7 @@ pub fn avp(data: &[u8]) {
     match cedar_bridge::avp::decide(s, &v, &Default::default(), None) {
         Ok(a) => {
             assert!(matches!(
-                a.response.get("decision").and_then(Value::as_str),
+                a.response().get("decision").and_then(Value::as_str),
                 Some("ALLOW" | "DENY")
             ));
         }

@@ -365,7 +365,7 @@ pub fn run_request(
         for r in list {
             let a = avp::decide(store, r, &tokens, shared)?;
             decisions.push(a.result.clone());
-            let mut item = a.response.clone();
+            let mut item = a.response().clone();
             if let Some(o) = item.as_object_mut() {
                 o.remove("principal");
                 o.insert("request".into(), r.clone());
@@ -375,14 +375,14 @@ pub fn run_request(
         let mut out = json!({"results": results});
         if tokens.identity.is_some() || tokens.access.is_some() {
             let a = avp::decide(store, list.first().unwrap_or(&Value::Null), &tokens, shared)?;
-            if let (Some(o), Some(p)) = (out.as_object_mut(), a.response.get("principal")) {
+            if let (Some(o), Some(p)) = (out.as_object_mut(), a.response().get("principal")) {
                 o.insert("principal".into(), p.clone());
             }
         }
         return Ok((out, decisions));
     }
     let a = avp::decide(store, req, &tokens, shared)?;
-    Ok((a.response, vec![a.result]))
+    Ok((a.response(), vec![a.result]))
 }
 
 /// Loads an identity-pool configuration file; the policies it names by path are read next to it.
