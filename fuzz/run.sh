@@ -20,7 +20,7 @@ mkdir -p "$corpus" "artifacts/$target_name"
 # Seeds: the repository's own inputs for this target, and every saved regression input.
 seed() { [ -d "$1" ] && find "$1" -type f -size -16k -exec cp -n {} "$corpus/" \; || true; }
 case "$target_name" in
-  parse|policy) seed ../fixtures/malformed; seed ../fixtures/aws-managed; seed ../policies ;;
+  parse|policy) seed ../fixtures/golden; seed ../fixtures/aws-managed; seed ../policies ;;
   avp) seed ../policies/photo-app-avp ;;
   token) seed ../policies/cognito-groups-dynamodb/tokens; seed ../policies/photo-app-avp/tokens ;;
 esac

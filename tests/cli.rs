@@ -27,11 +27,14 @@ fn validate_exit_codes() {
         "validate",
         "--type",
         "identity",
-        &path("fixtures/malformed/013-effect-lowercase.json"),
+        &path("fixtures/golden/013-effect-lowercase/policy.json"),
     ]);
     assert_eq!(code, 1);
     assert!(err.contains("invalid effect `allow`"), "{err}");
-    assert!(err.contains("013-effect-lowercase.json:4:15"), "{err}");
+    assert!(
+        err.contains("013-effect-lowercase/policy.json:4:15"),
+        "{err}"
+    );
     assert!(
         err.contains("Effect is case-sensitive: write `Allow`"),
         "{err}"
@@ -46,7 +49,7 @@ fn validate_json_output() {
         "json",
         "--type",
         "identity",
-        &path("fixtures/malformed/002-trailing-comma-in-action-array.json"),
+        &path("fixtures/golden/002-trailing-comma-in-action-array/policy.json"),
     ]);
     assert_eq!(code, 1);
     let lines: Vec<serde_json::Value> = out
@@ -65,14 +68,14 @@ fn validate_json_output() {
         d["file"]
             .as_str()
             .unwrap()
-            .ends_with("002-trailing-comma-in-action-array.json")
+            .ends_with("002-trailing-comma-in-action-array/policy.json")
     );
     assert!(d["message"].as_str().unwrap().contains("trailing comma"));
 }
 
 #[test]
 fn validate_glob_and_missing_files() {
-    let (code, _, err) = run(&["validate", &path("fixtures/malformed/01*.json")]);
+    let (code, _, err) = run(&["validate", &path("fixtures/golden/01*/policy.json")]);
     assert_eq!(code, 1);
     assert!(err.contains("file(s) checked"), "{err}");
     let (code, _, err) = run(&["validate", &path("does-not-exist.json")]);

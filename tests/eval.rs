@@ -173,7 +173,7 @@ fn eval_command_formats_and_exit_codes() {
     let (code, _, err) = run(&[
         "eval",
         "--policy",
-        &path("fixtures/malformed/013-effect-lowercase.json"),
+        &path("fixtures/golden/013-effect-lowercase/policy.json"),
         "--request",
         single.to_str().unwrap(),
     ]);

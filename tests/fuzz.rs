@@ -33,7 +33,7 @@ fn saved_fuzz_inputs_replay_clean() {
 #[test]
 fn repository_inputs_through_the_targets() {
     let mut n = 0;
-    for dir in ["fixtures/malformed", "policies"] {
+    for dir in ["fixtures/golden", "policies"] {
         let mut files = Vec::new();
         policy_check::files::walk_matching(&root().join(dir), &|_| true, &mut files).unwrap();
         for f in files {

@@ -1,5 +1,6 @@
-//! Golden diagnostics for the malformed corpus and the seeds' broken policies.
-//! `UPDATE_GOLDEN=1` rewrites the `.stderr` files; otherwise they must match.
+//! Golden cases of the IAM parser and validator, one folder each under `fixtures/golden/` (the input,
+//! the type, the expected code and position, the expected rendering), run against the libraries.
+//! `UPDATE_GOLDEN=1` rewrites the `expected.stderr` files; otherwise they must match.
 
 use iam_policy::{PolicyType, ValidateOptions};
 
@@ -12,44 +13,68 @@ struct Case {
     expect: Option<(String, usize, usize)>,
 }
 
-fn cases() -> Vec<Case> {
-    let text = std::fs::read_to_string(root().join("fixtures/malformed/expect.tsv")).unwrap();
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            let expect = match f[3] {
-                "ok" => None,
-                e => {
-                    let p: Vec<&str> = e.split(' ').collect();
-                    let (line, col) = p[2].split_once(':').unwrap();
-                    Some((
-                        p[1].to_string(),
-                        line.parse().unwrap(),
-                        col.parse().unwrap(),
-                    ))
-                }
+/// Reads `case.txt`: `TYPE<TAB>PARTITION<TAB>ok | error CODE LINE:COL` (comment lines start with `#`).
+fn read_case(name: &str, text: &str) -> Case {
+    let line = text
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .unwrap_or_else(|| panic!("{name}/case.txt has no case line"));
+    let f: Vec<&str> = line.split('\t').collect();
+    let [ty, partition, expected] = f.as_slice() else {
+        panic!("{name}/case.txt: expected three tab-separated fields, got `{line}`");
+    };
+    let expect = match *expected {
+        "ok" => None,
+        e => {
+            let p: Vec<&str> = e.split(' ').collect();
+            let [_, code, at] = p.as_slice() else {
+                panic!("{name}/case.txt: expected `error CODE LINE:COL`, got `{e}`");
             };
-            Case {
-                name: f[0].to_string(),
-                ty: f[1].parse().unwrap(),
-                partition: (f[2] != "-").then(|| f[2].to_string()),
-                expect,
-            }
+            let (line, col) = at.split_once(':').unwrap();
+            Some((
+                code.to_string(),
+                line.parse().unwrap(),
+                col.parse().unwrap(),
+            ))
+        }
+    };
+    Case {
+        name: name.to_string(),
+        ty: ty.parse().unwrap(),
+        partition: (*partition != "-").then(|| partition.to_string()),
+        expect,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let dir = root().join("fixtures/golden");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|n| {
+            read_case(
+                n,
+                &std::fs::read_to_string(dir.join(n).join("case.txt")).unwrap(),
+            )
         })
         .collect()
 }
 
 #[test]
-fn malformed_corpus_and_seeds() {
+fn golden_cases() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let cases = cases();
-    assert!(cases.len() >= 29, "expect.tsv lists {} cases", cases.len());
+    assert_eq!(cases.len(), 29, "golden case folders in fixtures/golden");
     let mut failures = Vec::new();
     for c in &cases {
-        let path = root()
-            .join("fixtures/malformed")
-            .join(format!("{}.json", c.name));
+        let folder = root().join("fixtures/golden").join(&c.name);
+        let path = folder.join("policy.json");
         let bytes = std::fs::read(&path).unwrap();
         let display = path.strip_prefix(root()).unwrap().display().to_string();
         let opts = ValidateOptions {
@@ -93,10 +118,7 @@ fn malformed_corpus_and_seeds() {
         for d in &checked.diagnostics {
             rendered.push_str(&policy_check::report::render(d, &checked.source, 80));
         }
-        let base = c.name.rsplit('/').next().unwrap();
-        let golden = root()
-            .join("fixtures/errors")
-            .join(format!("{}.stderr", base.trim_start_matches("../")));
+        let golden = folder.join("expected.stderr");
         if update {
             std::fs::write(&golden, &rendered).unwrap();
         } else {
@@ -115,7 +137,8 @@ fn malformed_corpus_and_seeds() {
 
 #[test]
 fn duplicate_statement_names_both_positions() {
-    let path = root().join("fixtures/errors/seed-001-conditional-access-two-statements.json");
+    let path =
+        root().join("fixtures/golden/seed-001-conditional-access-two-statements/policy.json");
     let bytes = std::fs::read(&path).unwrap();
     let c = iam_policy::check(
         "seed-001",
@@ -126,7 +149,7 @@ fn duplicate_statement_names_both_positions() {
     let d = c
         .diagnostics
         .iter()
-        .find(|d| d.code == "json::duplicate-key")
+        .find(|d| d.code == diag::codes::JSON_DUPLICATE_KEY)
         .unwrap();
     assert!(d.message.contains("Statement"));
     assert_eq!(c.source.line_col(d.span.start), (10, 4));
