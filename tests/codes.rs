@@ -82,7 +82,7 @@ fn sources_use_the_registry_and_every_code_is_raised() {
     assert!(unused.is_empty(), "registered but never raised: {unused:?}");
     assert_eq!(
         diag::codes::ALL.len(),
-        131,
+        132,
         "the registry changed size: update this count and the README"
     );
 }
@@ -129,4 +129,60 @@ fn readme_lists_every_code() {
             panic!("the README's code list is stale: run UPDATE_GOLDEN=1 cargo test --workspace");
         }
     }
+}
+
+/// Every library error type reports a registered code, the same through `diag::Coded` and through
+/// `miette::Diagnostic`.
+#[test]
+fn library_errors_carry_registered_codes() {
+    fn check<E: diag::Coded + miette::Diagnostic>(e: &E) -> &'static str {
+        let via_miette = miette::Diagnostic::code(e).map(|c| c.to_string());
+        assert_eq!(via_miette.as_deref(), Some(diag::Coded::code(e)), "{e}");
+        assert!(diag::codes::is_registered(diag::Coded::code(e)), "{e}");
+        diag::Coded::code(e)
+    }
+    use cedar_bridge::BridgeError;
+    let codes = [
+        check(&cognito::VerifyError::InvalidSignature),
+        check(&cognito::MintError("no key".into())),
+        check(&BridgeError::Config("x".into())),
+        check(&BridgeError::Policy("x".into())),
+        check(&BridgeError::Validation(vec!["x".into()])),
+        check(&BridgeError::Request("x".into())),
+        check(&BridgeError::Claims("x".into())),
+        check(&BridgeError::Token(cognito::VerifyError::MissingKid)),
+        check(&identity_pool::PoolError {
+            code: diag::codes::POOL_CONFIG,
+            message: "x".into(),
+        }),
+        check(&iam_eval::CompileError {
+            policy: "p".into(),
+            message: "x".into(),
+        }),
+        check(
+            &iam_policy::parse(&iam_policy::Source::new("p.json", "{\"Version\": 1,}"))
+                .unwrap_err(),
+        ),
+        check(
+            &iam_policy::grammar::action("s3:Get*Object:", iam_policy::Span::new(0, 14))
+                .unwrap_err(),
+        ),
+    ];
+    assert_eq!(
+        codes,
+        [
+            "token::invalid-signature",
+            "token::mint",
+            "cedar::config",
+            "cedar::policy",
+            "cedar::validation",
+            "cedar::request",
+            "cedar::claims",
+            "token::missing-kid",
+            "pool::config",
+            "eval::compile",
+            "json::trailing-comma",
+            "iam::action-colon",
+        ]
+    );
 }

@@ -41,7 +41,7 @@ mod verify;
 
 pub use error::VerifyError;
 pub use jwks::{DEFAULT_COOLDOWN, JwksSource, RemoteJwks};
-pub use mint::{KeyDir, MintOptions, SigningKey, mint};
+pub use mint::{KeyDir, MintError, MintOptions, SigningKey, mint};
 pub use oidc::OidcDiscovery;
 pub use verify::{
     Claims, GivenClaims, MAX_TOKEN_BYTES, Profile, TokenCache, TokenUse, VerifiedClaims, Verifier,

@@ -11,6 +11,36 @@ use serde_json::{Map, Value, json};
 
 use crate::TokenUse;
 
+/// A test key or token that could not be made (key generation, PEM, signing, the key directory):
+/// `token::mint`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MintError(pub String);
+
+impl From<String> for MintError {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl From<MintError> for String {
+    fn from(e: MintError) -> String {
+        e.0
+    }
+}
+
+impl diag::Coded for MintError {
+    fn code(&self) -> &'static str {
+        diag::codes::TOKEN_MINT
+    }
+}
+
+impl miette::Diagnostic for MintError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(diag::codes::TOKEN_MINT))
+    }
+}
+
 /// A signing key with its `kid`.
 pub struct SigningKey {
     kid: String,
@@ -43,7 +73,7 @@ fn b64url(b: &[u8]) -> String {
 
 impl SigningKey {
     /// A fresh 2048-bit RSA key. `kid` is derived from the modulus.
-    pub fn generate() -> Result<(Self, String), String> {
+    pub fn generate() -> Result<(Self, String), MintError> {
         crate::install_crypto_provider();
         let kp = KeyPair::generate(KeySize::Rsa2048)
             .map_err(|_| "RSA key generation failed".to_string())?;
@@ -56,7 +86,7 @@ impl SigningKey {
     }
 
     /// Loads a PKCS#8 or PKCS#1 PEM private key.
-    pub fn from_pem(pem_text: &str) -> Result<Self, String> {
+    pub fn from_pem(pem_text: &str) -> Result<Self, MintError> {
         crate::install_crypto_provider();
         let key = EncodingKey::from_rsa_pem(pem_text.as_bytes())
             .map_err(|e| format!("invalid RSA private key: {e}"))?;
@@ -86,7 +116,7 @@ impl SigningKey {
 
     /// Signs arbitrary header and claims objects with this key's RS256 signature, exactly as given (for
     /// crafting test tokens: a missing `kid`, an unusual header field).
-    pub fn sign_raw(&self, header: &Value, claims: &Value) -> Result<String, String> {
+    pub fn sign_raw(&self, header: &Value, claims: &Value) -> Result<String, MintError> {
         let h = b64url(
             serde_json::to_string(header)
                 .map_err(|e| e.to_string())?
@@ -104,10 +134,11 @@ impl SigningKey {
     }
 
     /// Signs `claims` (RS256) with this key's `kid` in the header.
-    pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, String> {
+    pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, MintError> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.key).map_err(|e| format!("signing failed: {e}"))
+        jsonwebtoken::encode(&header, claims, &self.key)
+            .map_err(|e| MintError(format!("signing failed: {e}")))
     }
 }
 
@@ -130,7 +161,7 @@ pub struct KeyDir {
 
 impl KeyDir {
     /// Loads the key in `dir`, or creates one (and `jwks.json`) there.
-    pub fn open_or_create(dir: &Path) -> Result<Self, String> {
+    pub fn open_or_create(dir: &Path) -> Result<Self, MintError> {
         let pem_path = dir.join("private.pem");
         let key = if pem_path.exists() {
             let text = std::fs::read_to_string(&pem_path)
@@ -187,7 +218,7 @@ pub fn mint(
     key: &SigningKey,
     given: &Map<String, Value>,
     o: &MintOptions,
-) -> Result<String, String> {
+) -> Result<String, MintError> {
     let region = o
         .region
         .clone()

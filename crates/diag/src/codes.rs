@@ -286,6 +286,8 @@ registry! {
     TOKEN_JWKS_UNAVAILABLE = "token::jwks-unavailable";
     /// Not three base64url parts with JSON objects in the first two.
     TOKEN_MALFORMED = "token::malformed";
+    /// A test key or token that could not be made (key generation, PEM, signing, the key directory).
+    TOKEN_MINT = "token::mint";
     /// A required claim is absent or of the wrong type.
     TOKEN_MISSING_CLAIM = "token::missing-claim";
     /// The user is in none of the required groups.

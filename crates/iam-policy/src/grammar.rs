@@ -31,6 +31,37 @@ pub struct GrammarError {
     pub help: Option<&'static str>,
 }
 
+impl std::fmt::Display for GrammarError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for GrammarError {}
+
+impl diag::Coded for GrammarError {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl miette::Diagnostic for GrammarError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display + 'a>)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(miette::LabeledSpan::new(
+            None,
+            self.offset,
+            self.len,
+        ))))
+    }
+}
+
 impl GrammarError {
     fn new(offset: usize, len: usize, code: &'static str, message: impl Into<String>) -> Self {
         Self {
