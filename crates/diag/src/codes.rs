@@ -28,6 +28,20 @@ pub fn is_registered(code: &str) -> bool {
 }
 
 registry! {
+
+    // API Gateway.
+    /// An API definition API Gateway would refuse (TTL above 3,600, a path parameter as an identity
+    /// source, caching without identity sources, …) or that cannot be read.
+    APIGW_CONFIG = "apigw::config";
+    /// A group store (policies by Cognito group) that cannot be read.
+    APIGW_GROUP_STORE = "apigw::group-store";
+    /// An authorizer output API Gateway rejects (missing `principalId` or `policyDocument`, a nested
+    /// `context` value, an invalid policy): the client gets 500.
+    APIGW_INVALID_OUTPUT = "apigw::invalid-output";
+    /// A request that cannot be made (a verb that is not an HTTP method).
+    APIGW_REQUEST = "apigw::request";
+    /// A `methodArn` longer than 1,600 bytes: the client gets 414.
+    APIGW_URI_TOO_LONG = "apigw::uri-too-long";
     // The Cedar bridge and Verified Permissions.
     /// Token claims that cannot be mapped to Cedar entities; AWS answers `ValidationException`.
     CEDAR_CLAIMS = "cedar::claims";

@@ -1,0 +1,185 @@
+//! The gateway's decision on an authorizer's policy: the IAM engine with action `execute-api:Invoke`,
+//! resource = `methodArn`, and the request context API Gateway provides; the status and body the client
+//! sees.
+
+use authz_core::{Answer, Context, Decision, Layer, Request};
+use iam_eval::{Authorizer as IamAuthorizer, PolicySet};
+use iam_policy::PolicyDocument;
+
+/// The request context an authorizer policy's conditions can test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayContext {
+    /// `aws:SourceIp`: the caller's address.
+    pub source_ip: String,
+    /// The request time (Unix seconds): `aws:EpochTime` and `aws:CurrentTime`.
+    pub now: i64,
+    /// `aws:SecureTransport` (`true` for HTTPS, which API Gateway always uses).
+    pub secure_transport: bool,
+}
+
+impl GatewayContext {
+    /// The IAM context keys.
+    pub fn iam_context(&self) -> Context {
+        let mut c = Context::new();
+        c.insert("aws:SourceIp", self.source_ip.as_str());
+        c.insert("aws:EpochTime", self.now.to_string());
+        c.insert("aws:CurrentTime", rfc3339(self.now));
+        c.insert(
+            "aws:SecureTransport",
+            if self.secure_transport {
+                "true"
+            } else {
+                "false"
+            },
+        );
+        c
+    }
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ` for Unix seconds (civil-from-days; no leap seconds, as in IAM).
+fn rfc3339(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// AWS's default response bodies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// 401 `{"message":"Unauthorized"}`.
+    Unauthorized,
+    /// 403 for an explicit deny in the authorizer's policy.
+    ExplicitDeny,
+    /// 403 when the authorizer's policy allows nothing that matches.
+    ImplicitDeny,
+    /// 500 `{"message": null}` for a failed authorizer or an invalid output.
+    AuthorizerError,
+    /// 403 `{"message":"Missing Authentication Token"}`: no route for the method and path.
+    MissingAuthenticationToken,
+    /// 414.
+    UriTooLong,
+}
+
+impl Body {
+    /// The status and body.
+    pub fn response(self) -> (u16, String) {
+        let m = |s: &str| format!(r#"{{"message":"{s}"}}"#);
+        match self {
+            Body::Unauthorized => (401, m("Unauthorized")),
+            Body::ExplicitDeny => (
+                403,
+                m("User is not authorized to access this resource with an explicit deny"),
+            ),
+            Body::ImplicitDeny => (403, m("User is not authorized to access this resource")),
+            Body::AuthorizerError => (500, r#"{"message":null}"#.to_string()),
+            Body::MissingAuthenticationToken => (403, m("Missing Authentication Token")),
+            Body::UriTooLong => (414, m("Request-URI Too Long")),
+        }
+    }
+}
+
+/// Decides `methodArn` under an authorizer's policies (one per group, or the one returned): the IAM
+/// engine's answer, with the deciding statement by name. Compiling is the caller's to cache.
+pub fn decide_policy(
+    policies: &[PolicyDocument],
+    method_arn: &str,
+    ctx: &GatewayContext,
+) -> Result<Answer, iam_eval::CompileError> {
+    let set = PolicySet::compile(Layer::Identity, policies.iter().cloned())?;
+    let auth = IamAuthorizer::new(set);
+    let context = ctx.iam_context();
+    let req = Request::new("execute-api:Invoke", method_arn).context(&context);
+    Ok(auth.answer(&req))
+}
+
+/// The body for a decision of the authorizer's policy.
+pub(crate) fn body_for(decision: Decision) -> Option<Body> {
+    match decision {
+        Decision::Allow => None,
+        Decision::ExplicitDeny => Some(Body::ExplicitDeny),
+        Decision::ImplicitDeny => Some(Body::ImplicitDeny),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_time_is_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn policies_decide_on_the_method_arn_with_the_gateway_context() {
+        let doc = iam_policy::parse(&iam_policy::Source::new(
+            "p.json",
+            r#"{"Version": "2012-10-17", "Statement": [
+                {"Sid": "Pets", "Effect": "Allow", "Action": "execute-api:Invoke",
+                 "Resource": "arn:aws:execute-api:*:*:*/*/GET/pets/*",
+                 "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"},
+                               "DateLessThan": {"aws:CurrentTime": "2024-01-01T00:00:00Z"}}},
+                {"Sid": "NoDelete", "Effect": "Deny", "Action": "execute-api:*",
+                 "Resource": "arn:aws:execute-api:*:*:*/*/DELETE/*"}]}"#,
+        ))
+        .unwrap();
+        let ctx = |ip: &str, now: i64| GatewayContext {
+            source_ip: ip.into(),
+            now,
+            secure_transport: true,
+        };
+        let arn = |verb: &str, path: &str| {
+            format!("arn:aws:execute-api:us-east-1:123456789012:api/prod/{verb}/{path}")
+        };
+        let d = |a: String, c: GatewayContext| {
+            let answer = decide_policy(std::slice::from_ref(&doc), &a, &c).unwrap();
+            (answer.decision, answer.sid().map(str::to_string))
+        };
+        let now = 1_700_000_000;
+        assert_eq!(
+            d(arn("GET", "pets/1/toys"), ctx("192.0.2.9", now)),
+            (Decision::Allow, Some("Pets".into())),
+            "`*` spans `/`"
+        );
+        assert_eq!(
+            d(arn("GET", "pets/1"), ctx("203.0.113.1", now)).0,
+            Decision::ImplicitDeny
+        );
+        assert_eq!(
+            d(arn("GET", "pets/1"), ctx("192.0.2.9", 1_704_067_200)).0,
+            Decision::ImplicitDeny,
+            "aws:CurrentTime is tested"
+        );
+        assert_eq!(
+            d(arn("get", "pets/1"), ctx("192.0.2.9", now)).0,
+            Decision::ImplicitDeny,
+            "case-sensitive"
+        );
+        assert_eq!(
+            d(arn("DELETE", "pets/1"), ctx("192.0.2.9", now)),
+            (Decision::ExplicitDeny, Some("NoDelete".into()))
+        );
+        assert_eq!(
+            body_for(Decision::ExplicitDeny).map(|b| b.response().0),
+            Some(403)
+        );
+    }
+}
