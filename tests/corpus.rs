@@ -61,7 +61,7 @@ fn managed_policies_print_and_reparse_to_the_same_policy() {
 fn bundled_policies_validate() {
     let files =
         policy_check::expand_paths(&[root().join("policies").display().to_string()]).unwrap();
-    assert_eq!(files.len(), 12, "policies/ holds {} policies", files.len());
+    assert_eq!(files.len(), 15, "policies/ holds {} policies", files.len());
     for f in files {
         let bytes = std::fs::read(&f).unwrap();
         let c = iam_policy::parse_bytes(&f.display().to_string(), &bytes);

@@ -223,7 +223,7 @@ mod tests {
             json!({"principalId": "u", "policyDocument": policy(), "context": {"claims": "x"}});
         assert!(bad(claims, OutputFormat::Http1).contains("reserved"));
         let lower = json!({"principalId": "u", "policyDocument": {"Version": "2012-10-17", "Statement": {"Effect": "allow", "Action": "execute-api:Invoke", "Resource": "*"}}});
-        assert!(bad(lower, OutputFormat::Rest).contains("iam::effect"));
+        assert!(bad(lower, OutputFormat::Rest).contains(diag::codes::IAM_EFFECT));
         let long = json!({"principalId": "u", "policyDocument": {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "execute-api:Invoke",
             "Resource": format!("arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/{}", "p".repeat(500))}}});
         assert!(bad(long, OutputFormat::Rest).contains("512"));

@@ -238,6 +238,12 @@ const SIGNED: &[&str] = &[
     include_str!("../../../policies/photo-app-avp/tokens/alice-other-client.jwt"),
     include_str!("../../../policies/photo-app-avp/tokens/bob.jwt"),
     include_str!("../../../policies/photo-app-avp/tokens/carol-contractor.jwt"),
+    include_str!("../../../policies/apigw-petstore/tokens/vet.jwt"),
+    include_str!("../../../policies/apigw-petstore/tokens/vet-groomer.jwt"),
+    include_str!("../../../policies/apigw-petstore/tokens/vet-suspended.jwt"),
+    include_str!("../../../policies/apigw-petstore/tokens/visitor.jwt"),
+    include_str!("../../../policies/apigw-petstore/tokens/nogroup.jwt"),
+    include_str!("../../../policies/apigw-petstore/tokens/other-client.jwt"),
 ];
 
 /// Token decoding and verification up to and including the signature check: any text is refused with

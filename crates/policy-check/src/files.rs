@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 /// Expands paths, directories and globs into a sorted list of files. Directories contribute their
-/// `*.json` files except test suites (`*.suite.json`), identity-pool configurations (`*.pool.json`)
-/// and request files (`*.request(s).json`).
+/// `*.json` files except test suites (`*.suite.json`), identity-pool configurations (`*.pool.json`),
+/// API Gateway API definitions (`*.api.json`) and request files (`*.request(s).json`).
 pub fn expand_paths(args: &[String]) -> Result<Vec<PathBuf>, String> {
     Ok(expand_with_stores(args)?.0)
 }
@@ -51,6 +51,7 @@ pub fn is_policy_file(p: &Path) -> bool {
     name.ends_with(".json")
         && !name.ends_with(".suite.json")
         && !name.ends_with(".pool.json")
+        && !name.ends_with(".api.json")
         && !name.ends_with(".requests.json")
         && !name.ends_with(".request.json")
 }

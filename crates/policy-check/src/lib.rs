@@ -25,6 +25,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub mod commands;
 pub mod failure;
 pub mod files;
+pub mod gateway;
 pub mod input;
 pub mod policies;
 pub mod report;
@@ -121,6 +122,9 @@ pub enum Command {
     /// Identity pools: token or claims + pool config + request → role and decision.
     #[command(subcommand, after_help = EXIT_CODES)]
     Pool(PoolCommand),
+    /// API Gateway Lambda authorizers: requests → methodArn → authorizer (cached) → status.
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Apigw(commands::apigw::ApigwCommand),
 }
 
 /// `pool` subcommands.
@@ -192,6 +196,7 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Authorize(a) => commands::authorize::run(&a, out, err),
         Command::Token(t) => commands::token::run_token(&t, out, err),
         Command::Pool(PoolCommand::Eval(a)) => commands::pool::run_pool(&a, out, err),
+        Command::Apigw(a) => commands::apigw::run(&a, out, err),
     };
     match r {
         Ok(code) => code,

@@ -283,3 +283,60 @@ pub fn to_json(d: &Diagnostic, src: &Source) -> serde_json::Value {
         "aws_code": d.aws_code,
     })
 }
+
+/// One API Gateway invocation as text: the status, the `methodArn`, what the authorizer did (called,
+/// cache hit, not called and why), its principal and context, the deciding statement and the body.
+pub fn invocation_text(req: &apigw::HttpRequest, inv: &apigw::Invocation) -> String {
+    let mut s = format!("{} {} → {}\n", req.method, req.path, inv.status);
+    if let Some(a) = &inv.method_arn {
+        s.push_str(&format!("  methodArn: {a}\n"));
+    }
+    let cache = match inv.cache_hit {
+        Some(true) => " (cache hit)",
+        Some(false) => " (cache miss)",
+        None => "",
+    };
+    if inv.function_called {
+        s.push_str(&format!("  authorizer: called{cache}\n"));
+    } else if inv.cache_hit == Some(true) {
+        s.push_str("  authorizer: not called (cache hit)\n");
+    } else {
+        s.push_str("  authorizer: not called\n");
+    }
+    if let Some(o) = &inv.output {
+        if let Some(p) = o.get("principalId") {
+            s.push_str(&format!("  principalId: {}\n", p.as_str().unwrap_or("")));
+        }
+        if let Some(c) = o
+            .get("context")
+            .filter(|c| c.as_object().is_some_and(|m| !m.is_empty()))
+        {
+            s.push_str(&format!("  context: {c}\n"));
+        }
+    }
+    if let Some(a) = &inv.answer {
+        s.push_str(&format!("  policy: {}", answer_text(a)));
+    }
+    if !inv.reason.is_empty() {
+        s.push_str(&format!("  why: {}\n", inv.reason));
+    }
+    if !inv.body.is_empty() {
+        s.push_str(&format!("  body: {}\n", inv.body));
+    }
+    s
+}
+
+/// One API Gateway invocation as JSON.
+pub fn invocation_json(request: &Value, inv: &apigw::Invocation) -> Value {
+    json!({
+        "request": request,
+        "status": inv.status,
+        "body": inv.body,
+        "method_arn": inv.method_arn,
+        "function_called": inv.function_called,
+        "cache_hit": inv.cache_hit,
+        "output": inv.output,
+        "answer": inv.answer.as_ref().map(answer_json),
+        "reason": inv.reason,
+    })
+}

@@ -1,6 +1,7 @@
 //! One module per command. A command reads its input through [`crate::input`] and
 //! [`crate::policies`], decides, and prints through [`crate::report`]; no command imports another.
 
+pub mod apigw;
 pub mod authorize;
 pub mod eval;
 pub mod pool;

@@ -1,5 +1,6 @@
 //! The suite format: one file, many cases; IAM cases here, identity-pool and Cedar cases in their modules.
 
+pub mod apigw;
 pub mod cedar;
 pub mod iam;
 pub mod pool;
@@ -242,6 +243,19 @@ pub(crate) const SUITE_FIELDS: &[&str] = &[
     "identity_pool",
     "token_verifier",
     "cedar_store",
+    "apigw",
+];
+
+/// Fields of an API Gateway case.
+pub(crate) const APIGW_CASE_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "http_request",
+    "now",
+    "expect_status",
+    "sid",
+    "cache_hit",
+    "function_called",
 ];
 
 /// Fields of an IAM case (besides the policy keys).
@@ -354,6 +368,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
     }
     let mut out = Vec::new();
     let mut shared: Option<Result<Authorizer, Failure>> = None;
+    let mut gateway: Option<apigw::Gateway> = None;
     for (i, c) in cases.iter().enumerate() {
         let what = format!("{name}: case #{}", i + 1);
         let obj = c
@@ -365,7 +380,9 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
             .unwrap_or("(unnamed)")
             .to_string();
         let what = format!("{name}: case `{case_name}`");
-        let (kind, allowed, policies_ok) = if obj.contains_key("avp_request") {
+        let (kind, allowed, policies_ok) = if obj.contains_key("http_request") {
+            ("an API Gateway case", APIGW_CASE_FIELDS, false)
+        } else if obj.contains_key("avp_request") {
             ("a Cedar case", CEDAR_CASE_FIELDS, false)
         } else if ["claims", "token", "guest"]
             .iter()
@@ -383,6 +400,24 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
                     allowed.join(", ")
                 ));
             }
+        }
+        if obj.contains_key("http_request") {
+            let case = Case {
+                suite,
+                obj,
+                base,
+                name: &name,
+                case_name: &case_name,
+                what: &what,
+            };
+            let gw = match &mut gateway {
+                Some(g) => g,
+                None => {
+                    gateway.insert(apigw::gateway(suite, base).map_err(|e| format!("{name}: {e}"))?)
+                }
+            };
+            out.push(apigw::apigw_case(&case, gw)?);
+            continue;
         }
         if obj.contains_key("expect") == obj.contains_key("expect_error") {
             return Err(format!(

@@ -1,0 +1,171 @@
+//! `apigw invoke`: requests through an API Gateway API with a Lambda authorizer, sharing one authorizer
+//! cache, so a policy cached for one path and reused for another shows.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::Format;
+use crate::gateway::{TokenCheck, http_request, load_api, load_authorizer};
+
+/// `apigw` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum ApigwCommand {
+    /// Run requests through an API's Lambda authorizer and the gateway's decision.
+    #[command(after_help = crate::EXIT_CODES)]
+    Invoke(InvokeArgs),
+}
+
+/// `apigw invoke`.
+#[derive(Debug, clap::Args)]
+pub struct InvokeArgs {
+    /// API definition (JSON: region, account, api_id, stage, routes, authorizer, resource_policy).
+    #[arg(long)]
+    pub api: PathBuf,
+    /// The group → policy authorizer's store: a directory of <group>.json policies, or a JSON export of
+    /// the DynamoDB table.
+    #[arg(long, conflicts_with = "policy", required_unless_present = "policy")]
+    pub groups: Option<PathBuf>,
+    /// A policy standing in for a custom authorizer's output (principalId `user`).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// JWKS file or URL (group authorizer).
+    #[arg(long)]
+    pub jwks: Option<String>,
+    /// User pool id (group authorizer).
+    #[arg(long)]
+    pub user_pool_id: Option<String>,
+    /// App client id (group authorizer).
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Token use the group authorizer accepts.
+    #[arg(long, default_value = "access")]
+    pub token_use: String,
+    /// Status for a token that fails verification: 401 (`Unauthorized`) or 403 (a deny policy, as the
+    /// AWS sample).
+    #[arg(long, default_value_t = 401)]
+    pub invalid_token: u16,
+    /// A file of requests (a JSON array of {"method", "path", "headers", "token", "source_ip", "now"}),
+    /// run in order through one cache.
+    #[arg(long, conflicts_with_all = ["method", "path"])]
+    pub requests: Option<PathBuf>,
+    /// One request's method.
+    #[arg(long, requires = "path")]
+    pub method: Option<String>,
+    /// One request's path.
+    #[arg(long, requires = "method")]
+    pub path: Option<String>,
+    /// A header `Name: value` (repeatable).
+    #[arg(long = "header")]
+    pub headers: Vec<String>,
+    /// A bearer token (or a file holding it), sent as `Authorization: Bearer …`.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// The caller's IP address (aws:SourceIp).
+    #[arg(long)]
+    pub source_ip: Option<String>,
+    /// The request time, Unix seconds (default: now); a request in the file may set its own.
+    #[arg(long)]
+    pub now: Option<i64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+pub(crate) fn run(
+    a: &ApigwCommand,
+    out: &mut dyn Write,
+    _err: &mut dyn Write,
+) -> Result<u8, String> {
+    let ApigwCommand::Invoke(a) = a;
+    let api = load_api(&a.api)?;
+    let check = match (&a.jwks, &a.user_pool_id, &a.client_id) {
+        (Some(j), Some(p), Some(c)) => Some(TokenCheck {
+            jwks: j.clone(),
+            user_pool_id: p.clone(),
+            client_id: c.clone(),
+            token_use: a
+                .token_use
+                .parse()
+                .map_err(|e: String| format!("--token-use: {e}"))?,
+            invalid_token: match a.invalid_token {
+                401 => apigw::InvalidToken::Unauthorized,
+                403 => apigw::InvalidToken::Deny,
+                other => return Err(format!("--invalid-token is 401 or 403, not {other}")),
+            },
+        }),
+        (None, None, None) => None,
+        _ => return Err("give --jwks, --user-pool-id and --client-id together".into()),
+    };
+    let authorizer = load_authorizer(
+        a.groups.as_deref(),
+        a.policy.as_deref(),
+        check.as_ref(),
+        Path::new("."),
+    )?;
+    let mut requests: Vec<(Value, apigw::HttpRequest, Option<i64>)> = Vec::new();
+    match (&a.requests, &a.method, &a.path) {
+        (Some(f), _, _) => {
+            let v = crate::input::read_json(f)?;
+            let list = v
+                .as_array()
+                .ok_or_else(|| format!("{}: a JSON array of requests", f.display()))?;
+            let base = f.parent().unwrap_or(Path::new("."));
+            for (i, r) in list.iter().enumerate() {
+                let what = format!("{} request #{}", f.display(), i + 1);
+                requests.push((
+                    r.clone(),
+                    http_request(r, base, &what)?,
+                    r.get("now").and_then(Value::as_i64),
+                ));
+            }
+        }
+        (None, Some(m), Some(p)) => {
+            let mut headers = serde_json::Map::new();
+            for h in &a.headers {
+                let (k, v) = h
+                    .split_once(':')
+                    .ok_or_else(|| format!("--header `{h}` is not `Name: value`"))?;
+                headers.insert(k.trim().to_string(), json!(v.trim()));
+            }
+            let mut r = serde_json::Map::new();
+            r.insert("method".into(), json!(m));
+            r.insert("path".into(), json!(p));
+            r.insert("headers".into(), Value::Object(headers));
+            if let Some(t) = &a.token {
+                r.insert("token".into(), json!(crate::input::token_text(t)?));
+            }
+            if let Some(ip) = &a.source_ip {
+                r.insert("source_ip".into(), json!(ip));
+            }
+            let r = Value::Object(r);
+            requests.push((
+                r.clone(),
+                http_request(&r, Path::new("."), "the request")?,
+                None,
+            ));
+        }
+        _ => return Err("give --requests FILE, or --method and --path".into()),
+    }
+    let mut cache = apigw::AuthorizerCache::default();
+    let mut all_ok = true;
+    for (raw, req, at) in &requests {
+        let now = at.or(a.now).unwrap_or_else(crate::input::now);
+        let inv = api.invoke(req, authorizer.as_ref(), &mut cache, now);
+        all_ok &= inv.status == 200;
+        match a.format {
+            Format::Json => {
+                let mut shown = raw.clone();
+                if let Some(o) = shown.as_object_mut() {
+                    o.remove("token");
+                }
+                let _ = writeln!(out, "{}", crate::report::invocation_json(&shown, &inv));
+            }
+            Format::Human => {
+                let _ = write!(out, "{}", crate::report::invocation_text(req, &inv));
+            }
+        }
+    }
+    Ok(if all_ok { 0 } else { 2 })
+}

@@ -1,0 +1,150 @@
+//! Loading what `apigw` commands and suite cases need: API definitions, authorizers (a group store with a
+//! token verifier, or a policy standing in for a custom function's output) and HTTP requests.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use apigw::{
+    Api, Authorizer, GroupAuthorizer, GroupStore, HttpRequest, InvalidToken, StaticPolicy,
+};
+use cognito::{TokenUse, Verifier, VerifierConfig};
+
+/// Reads an API definition (the native JSON form).
+pub fn load_api(path: &Path) -> Result<Api, String> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    crate::input::json_text(&name, &text)?;
+    Api::from_json(&text).map_err(|e| format!("{name}: {e}"))
+}
+
+/// Reads a group store: a directory of `<group>.json` policies, or a JSON export of the sample's DynamoDB
+/// table.
+pub fn load_groups(path: &Path) -> Result<GroupStore, String> {
+    let name = path.display().to_string();
+    if path.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(path)
+            .map_err(|e| format!("cannot read `{name}`: {e}"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        let mut items = Vec::new();
+        for f in &files {
+            let group = f
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("")
+                .to_string();
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read `{}`: {e}", f.display()))?;
+            items.push((group, text));
+        }
+        if items.is_empty() {
+            return Err(format!("`{name}` holds no <group>.json policies"));
+        }
+        return GroupStore::from_policies(items.iter().map(|(g, t)| (g.as_str(), t.as_str())))
+            .map_err(|e| format!("{name}: {e}"));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    crate::input::json_text(&name, &text)?;
+    GroupStore::from_dynamodb_export(&text).map_err(|e| format!("{name}: {e}"))
+}
+
+/// How to verify the bearer tokens a group authorizer reads.
+#[derive(Clone, Debug)]
+pub struct TokenCheck {
+    /// JWKS file or URL.
+    pub jwks: String,
+    /// User pool id.
+    pub user_pool_id: String,
+    /// App client id.
+    pub client_id: String,
+    /// `access` (as the AWS sample) or `id`.
+    pub token_use: TokenUse,
+    /// 401 (`Unauthorized`) or 403 (a deny policy) for a token that fails verification.
+    pub invalid_token: InvalidToken,
+}
+
+/// The authorizer: the group store with its token check, or a policy file returned as the output of a
+/// custom function (`principalId` = `user`).
+pub fn load_authorizer(
+    groups: Option<&Path>,
+    policy: Option<&Path>,
+    check: Option<&TokenCheck>,
+    base: &Path,
+) -> Result<Box<dyn Authorizer>, String> {
+    match (groups, policy) {
+        (Some(g), None) => {
+            let store = load_groups(g)?;
+            let c = check.ok_or(
+                "a group authorizer verifies tokens: give the JWKS, the user pool id and the client id",
+            )?;
+            let verifier = Verifier::new(
+                VerifierConfig::for_pool(&c.user_pool_id, &c.client_id, c.token_use),
+                crate::input::jwks_source(&c.jwks, base)?,
+            );
+            Ok(Box::new(GroupAuthorizer::new(
+                verifier,
+                store,
+                c.invalid_token,
+            )))
+        }
+        (None, Some(p)) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
+            crate::input::json_text(&p.display().to_string(), &text)?;
+            Ok(Box::new(
+                StaticPolicy::new("user", &text).map_err(|e| e.to_string())?,
+            ))
+        }
+        _ => Err("give exactly one authorizer: a group store or a policy".into()),
+    }
+}
+
+/// One HTTP request from JSON: `{"method", "path", "headers": {name: value}, "source_ip", "token"}`
+/// (`token`: a JWT or a file next to `base`, sent as `Authorization: Bearer …`).
+pub fn http_request(v: &Value, base: &Path, what: &str) -> Result<HttpRequest, String> {
+    let o = v
+        .as_object()
+        .ok_or_else(|| format!("{what}: a request is a JSON object"))?;
+    let known = ["method", "path", "headers", "source_ip", "token", "now"];
+    if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(format!(
+            "{what}: unknown request field `{k}` (fields: {})",
+            known.join(", ")
+        ));
+    }
+    let s = |k: &str| o.get(k).and_then(Value::as_str);
+    let mut req = HttpRequest::new(
+        s("method").ok_or_else(|| format!("{what}: missing `method`"))?,
+        s("path").ok_or_else(|| format!("{what}: missing `path`"))?,
+    );
+    if let Some(h) = o.get("headers") {
+        let h = h
+            .as_object()
+            .ok_or_else(|| format!("{what}: `headers` is an object of strings"))?;
+        for (k, x) in h {
+            let x = x
+                .as_str()
+                .ok_or_else(|| format!("{what}: header `{k}` must be a string"))?;
+            req = req.header(k, x);
+        }
+    }
+    if let Some(t) = s("token") {
+        let p = base.join(t);
+        let token = if t.len() < 1024 && p.is_file() {
+            std::fs::read_to_string(&p)
+                .map_err(|e| format!("{what}: cannot read `{}`: {e}", p.display()))?
+                .trim()
+                .to_string()
+        } else {
+            t.to_string()
+        };
+        req = req.header("Authorization", &format!("Bearer {token}"));
+    }
+    if let Some(ip) = s("source_ip") {
+        req = req.source_ip(ip);
+    }
+    Ok(req)
+}
