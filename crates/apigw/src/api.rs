@@ -53,25 +53,25 @@ impl Route {
         if self.method != "ANY" && !self.method.eq_ignore_ascii_case(method) {
             return false;
         }
-        let want: Vec<&str> = self.path.trim_matches('/').split('/').collect();
-        let got: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut gi = 0;
-        for (wi, w) in want.iter().enumerate() {
+        // Segment by segment, without allocating: this runs on every request.
+        let mut want = self.path.trim_matches('/').split('/').peekable();
+        let mut got = path.trim_matches('/').split('/');
+        while let Some(w) = want.next() {
             if w.starts_with('{') && w.ends_with("+}") {
-                // A greedy parameter takes the rest: at least one segment.
-                return wi == want.len() - 1
-                    && got.len() > gi
-                    && got.get(gi).is_some_and(|s| !s.is_empty());
+                // A greedy parameter takes the rest: at least one non-empty segment.
+                return want.peek().is_none() && got.next().is_some_and(|s| !s.is_empty());
             }
-            let Some(g) = got.get(gi) else { return false };
-            let param = w.starts_with('{') && w.ends_with('}');
-            let ok = if param { !g.is_empty() } else { w == g };
+            let Some(g) = got.next() else { return false };
+            let ok = if w.starts_with('{') && w.ends_with('}') {
+                !g.is_empty()
+            } else {
+                w == g
+            };
             if !ok {
                 return false;
             }
-            gi += 1;
         }
-        gi == got.len()
+        got.next().is_none()
     }
 }
 
@@ -149,7 +149,7 @@ pub struct Invocation {
     /// The `methodArn`, when the request got that far.
     pub method_arn: Option<String>,
     /// The authorizer's output as returned (fresh or from the cache).
-    pub output: Option<Value>,
+    pub output: Option<Arc<Value>>,
     /// The gateway's decision on the policy, with the deciding statement.
     pub answer: Option<Answer>,
     /// `Some(true)` when the cache answered, `Some(false)` on a miss, `None` when caching is off or the
@@ -488,7 +488,7 @@ impl Api {
         };
         let caching = cfg.ttl > 0;
         let cached = if caching {
-            cache.get(&key, cfg.ttl, now)
+            cache.entry(&key, cfg.ttl, now).cloned()
         } else {
             None
         };
@@ -548,7 +548,7 @@ impl Api {
                         let mut i =
                             with_arn(Invocation::refused(Body::AuthorizerError, err.to_string()));
                         i.function_called = true;
-                        i.output = Some(out);
+                        i.output = Some(Arc::new(out));
                         i.cache_hit = caching.then_some(false);
                         return i;
                     }

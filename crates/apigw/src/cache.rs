@@ -26,10 +26,15 @@ pub struct AuthorizerCache {
 }
 
 impl AuthorizerCache {
+    /// The output stored under `key` if it is younger than `ttl` seconds at `now`.
+    pub fn get(&self, key: &str, ttl: u32, now: i64) -> Option<&AuthorizerOutput> {
+        self.entry(key, ttl, now).map(|e| &e.output)
+    }
+
     /// The entry for `key` if it is younger than `ttl` seconds at `now`.
-    pub(crate) fn get(&self, key: &str, ttl: u32, now: i64) -> Option<Arc<Entry>> {
+    pub(crate) fn entry(&self, key: &str, ttl: u32, now: i64) -> Option<&Arc<Entry>> {
         let (at, e) = self.entries.get(key)?;
-        (now.saturating_sub(*at) < i64::from(ttl) && now >= *at).then(|| e.clone())
+        (now.saturating_sub(*at) < i64::from(ttl) && now >= *at).then_some(e)
     }
 
     /// Stores an entry at `now`.

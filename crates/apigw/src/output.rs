@@ -40,7 +40,7 @@ pub struct AuthorizerOutput {
     /// `usageIdentifierKey`, when returned.
     pub usage_identifier_key: Option<String>,
     /// The output as the function returned it.
-    pub raw: Value,
+    pub raw: std::sync::Arc<Value>,
 }
 
 impl AuthorizerOutput {
@@ -91,7 +91,7 @@ impl AuthorizerOutput {
                 is_authorized: Some(is_authorized),
                 context,
                 usage_identifier_key: None,
-                raw: v.clone(),
+                raw: std::sync::Arc::new(v.clone()),
             });
         }
         let principal_id = match o.get("principalId") {
@@ -122,7 +122,7 @@ impl AuthorizerOutput {
             is_authorized: None,
             context,
             usage_identifier_key,
-            raw: v.clone(),
+            raw: std::sync::Arc::new(v.clone()),
         })
     }
 

@@ -105,6 +105,11 @@ pub fn is_match_counted(
             if seg.is_empty() {
                 return Ok(true);
             }
+            // A literal last segment: the value ends with it, at or after `pos`.
+            if let [P::Lit(l)] = seg {
+                steps.0 += 1;
+                return Ok(value.len() >= pos + l.len() && value.ends_with(&**l));
+            }
             let mut q = pos;
             loop {
                 steps.0 += 1;
@@ -120,7 +125,17 @@ pub fn is_match_counted(
         if seg.is_empty() {
             continue;
         }
-        // Middle segments: the leftmost match is always the right choice for `*` patterns.
+        // Middle segments: the leftmost match is always the right choice for `*` patterns. A literal
+        // segment is found with `str::find` (linear; the positions it passes are counted as steps).
+        if let [P::Lit(l)] = seg {
+            let Some(i) = value.get(pos..).and_then(|rest| rest.find(&**l)) else {
+                steps.0 += (value.len() - pos.min(value.len())) as u64 + 1;
+                return Ok(false);
+            };
+            steps.0 += i as u64 + 1;
+            pos += i + l.len();
+            continue;
+        }
         let mut q = pos;
         loop {
             steps.0 += 1;
