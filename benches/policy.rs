@@ -320,16 +320,22 @@ fn bridge_benches(c: &mut Criterion) {
 fn apigw_benches(c: &mut Criterion) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let read = |p: &str| std::fs::read_to_string(root.join(p)).expect("fixture");
-    let api = apigw::Api::from_json(&read("policies/apigw-petstore/petstore.api.json")).expect("api");
+    let api =
+        apigw::Api::from_json(&read("policies/apigw-petstore/petstore.api.json")).expect("api");
     let groups = ["pet-veterinarian", "pet-groomer", "suspended"]
         .map(|g| (g, read(&format!("policies/apigw-petstore/groups/{g}.json"))));
     let store = apigw::GroupStore::from_policies(groups.iter().map(|(g, t)| (*g, t.as_str())))
         .expect("groups");
     let verifier = cognito::Verifier::new(
-        cognito::VerifierConfig::for_pool("us-east-1_Example", "exampleclient", cognito::TokenUse::Access),
+        cognito::VerifierConfig::for_pool(
+            "us-east-1_Example",
+            "exampleclient",
+            cognito::TokenUse::Access,
+        ),
         cognito::JwksSource::from_json(&read("fixtures/keys/jwks.json")).expect("jwks"),
     );
-    let authorizer = apigw::GroupAuthorizer::new(verifier, store, apigw::InvalidToken::Unauthorized);
+    let authorizer =
+        apigw::GroupAuthorizer::new(verifier, store, apigw::InvalidToken::Unauthorized);
     let token = read("policies/apigw-petstore/tokens/vet.jwt");
     let req = apigw::HttpRequest::new("GET", "/petstore/v2/status")
         .header("Authorization", &format!("Bearer {}", token.trim()))
@@ -339,14 +345,18 @@ fn apigw_benches(c: &mut Criterion) {
     assert_eq!(api.invoke(&req, &authorizer, &mut cache, now).status, 200);
     // Cached token and group policies: route, methodArn, identity source, cache lookup, IAM decision.
     c.bench_function("apigw/authorize-cached", |b| {
-        b.iter(|| api.invoke(black_box(&req), &authorizer, &mut cache, now).status)
+        b.iter(|| {
+            api.invoke(black_box(&req), &authorizer, &mut cache, now)
+                .status
+        })
     });
     // A cold cache: the RS256 verification, the group lookup and merge, validating and compiling the
     // output, then the decision.
     c.bench_function("apigw/authorize-cold", |b| {
         b.iter(|| {
             let mut cold = apigw::AuthorizerCache::default();
-            api.invoke(black_box(&req), &authorizer, &mut cold, now).status
+            api.invoke(black_box(&req), &authorizer, &mut cold, now)
+                .status
         })
     });
     let key = format!("Bearer {}", token.trim());

@@ -22,7 +22,7 @@ seed() { [ -d "$1" ] && find "$1" -type f -size -16k -exec cp -n {} "$corpus/" \
 case "$target_name" in
   parse|policy) seed ../fixtures/golden; seed ../fixtures/aws-managed; seed ../policies ;;
   avp) seed ../policies/photo-app-avp ;;
-  token) seed ../policies/cognito-groups-dynamodb/tokens; seed ../policies/photo-app-avp/tokens ;;
+  token) seed ../policies/cognito-groups-dynamodb/tokens; seed ../policies/photo-app-avp/tokens; seed ../policies/apigw-petstore/tokens ;;
 esac
 seed "../fixtures/fuzz/$target_name"
 "target/$triple/release/$target_name" "$corpus" \

@@ -1,6 +1,7 @@
 //! The workspace's integration tests: one binary, one module per area.
 
 mod adversarial;
+mod apigw;
 mod cedar;
 mod cli;
 mod codes;

@@ -34,6 +34,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("evaluate", evaluate),
     ("token", token),
     ("avp", avp),
+    ("apigw", apigw),
 ];
 
 /// The spanned JSON reader and the IAM parser alone (the fast target): every diagnostic lies inside its
@@ -555,4 +556,91 @@ impl EvalInput {
             .collect();
         serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
     }
+}
+
+/// API Gateway: API definitions, authorizer outputs in every format, and whole invocations with an
+/// arbitrary output and path. Nothing malformed may reach the backend: a 200 needs a valid output whose
+/// policy (or simple response) allows the request, and every `methodArn` fits API Gateway's limit.
+pub fn apigw(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    match mode % 3 {
+        0 => {
+            if let Ok(api) = ::apigw::Api::from_json(&text) {
+                assert!(api.authorizer.ttl <= ::apigw::MAX_TTL);
+            }
+        }
+        1 => {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+                return;
+            };
+            for f in [
+                ::apigw::OutputFormat::Rest,
+                ::apigw::OutputFormat::Http1,
+                ::apigw::OutputFormat::Http2 { simple: false },
+                ::apigw::OutputFormat::Http2 { simple: true },
+            ] {
+                if let Ok(o) = ::apigw::AuthorizerOutput::from_value(&v, f) {
+                    assert!(o.policy.is_some() || o.is_authorized.is_some());
+                    if f == ::apigw::OutputFormat::Rest {
+                        assert!(o.principal_id.is_some());
+                        assert!(
+                            o.backend_context(f)
+                                .values()
+                                .all(serde_json::Value::is_string)
+                        );
+                    }
+                }
+            }
+        }
+        _ => {
+            // `PATH\nOUTPUT`: a request path and the function's output.
+            let (path, output) = text.split_once('\n').unwrap_or((&text, "{}"));
+            let Ok(out) = serde_json::from_str::<serde_json::Value>(output) else {
+                return;
+            };
+            let valid =
+                ::apigw::AuthorizerOutput::from_value(&out, ::apigw::OutputFormat::Rest).is_ok();
+            let api = fuzz_api();
+            let function = ::apigw::StaticPolicy::output(out);
+            let mut cache = ::apigw::AuthorizerCache::default();
+            let req =
+                ::apigw::HttpRequest::new("GET", &format!("/{path}")).header("Authorization", "t");
+            for now in [1_700_000_000, 1_700_000_001] {
+                let inv = api.invoke(&req, &function, &mut cache, now);
+                if inv.status == 200 {
+                    assert!(valid, "an invalid authorizer output reached the backend");
+                    assert!(
+                        inv.answer
+                            .as_ref()
+                            .is_some_and(|a| a.decision == authz_core::Decision::Allow),
+                        "200 without an allowing policy"
+                    );
+                }
+                if let Some(a) = &inv.method_arn {
+                    assert!(a.len() <= ::apigw::MAX_METHOD_ARN_BYTES);
+                }
+                assert!(
+                    matches!(inv.status, 200 | 401 | 403 | 414 | 500),
+                    "status {}",
+                    inv.status
+                );
+            }
+        }
+    }
+}
+
+fn fuzz_api() -> &'static ::apigw::Api {
+    static API: std::sync::OnceLock<::apigw::Api> = std::sync::OnceLock::new();
+    API.get_or_init(|| {
+        #[expect(clippy::expect_used, reason = "a fixed, valid definition")]
+        ::apigw::Api::from_json(
+            r#"{"region": "us-east-1", "account": "123456789012", "api_id": "a1b2c3", "stage": "prod",
+                "routes": ["ANY /{proxy+}", "GET /"],
+                "authorizer": {"type": "REQUEST", "identity_sources": ["method.request.header.Authorization"], "ttl": 300}}"#,
+        )
+        .expect("the fuzz API definition is valid")
+    })
 }
