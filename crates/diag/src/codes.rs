@@ -30,6 +30,8 @@ pub fn is_registered(code: &str) -> bool {
 registry! {
 
     // API Gateway.
+    /// A cached authorizer policy (TTL above 0) that does not allow every route of the API.
+    APIGW_CACHE_COVERAGE = "apigw::cache-coverage";
     /// An API definition API Gateway would refuse (TTL above 3,600, a path parameter as an identity
     /// source, caching without identity sources, …) or that cannot be read.
     APIGW_CONFIG = "apigw::config";

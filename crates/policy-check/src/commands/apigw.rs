@@ -14,7 +14,84 @@ use crate::gateway::{TokenCheck, http_request, load_api, load_authorizer};
 pub enum ApigwCommand {
     /// Run requests through an API's Lambda authorizer and the gateway's decision.
     #[command(after_help = crate::EXIT_CODES)]
-    Invoke(InvokeArgs),
+    Invoke(Box<InvokeArgs>),
+    /// The cache check: with a TTL above 0, list the routes each policy does not allow (a policy cached
+    /// for one route answers every route for the TTL). Exit 1 when a route is not covered.
+    #[command(after_help = crate::EXIT_CODES)]
+    Check(CheckArgs),
+}
+
+/// `apigw check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// API definition.
+    #[arg(long)]
+    pub api: PathBuf,
+    /// A group store (each group's policy is checked).
+    #[arg(long, conflicts_with = "policy", required_unless_present = "policy")]
+    pub groups: Option<PathBuf>,
+    /// A policy a custom authorizer returns.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+}
+
+fn check(a: &CheckArgs, out: &mut dyn Write) -> Result<u8, String> {
+    let api = load_api(&a.api)?;
+    let ttl = api.authorizer.ttl;
+    if ttl == 0 {
+        let _ = writeln!(
+            out,
+            "{}: caching is off (TTL 0): every request runs the authorizer",
+            a.api.display()
+        );
+        return Ok(0);
+    }
+    let mut policies: Vec<(String, iam_policy::PolicyDocument)> = Vec::new();
+    match (&a.groups, &a.policy) {
+        (Some(g), _) => {
+            let store = crate::gateway::load_groups(g)?;
+            for name in store.groups() {
+                if let Some(p) = store.get(name) {
+                    policies.push((format!("group `{name}`"), p.clone()));
+                }
+            }
+        }
+        (None, Some(p)) => {
+            let doc = crate::policies::load_policy(p, iam_policy::PolicyType::Identity)?;
+            policies.push((format!("`{}`", p.display()), doc));
+        }
+        (None, None) => return Err("give --groups or --policy".into()),
+    }
+    let mut findings = 0;
+    for (what, doc) in &policies {
+        let uncovered = api
+            .uncovered(std::slice::from_ref(doc))
+            .map_err(|e| e.to_string())?;
+        if uncovered.is_empty() {
+            let _ = writeln!(out, "ok: {what} allows every route");
+            continue;
+        }
+        findings += 1;
+        let _ = writeln!(
+            out,
+            "warning[{}]: with TTL {ttl} s the policy {what} returned for one request answers every route for that caller, but it does not allow:",
+            diag::codes::APIGW_CACHE_COVERAGE
+        );
+        for u in &uncovered {
+            let _ = writeln!(
+                out,
+                "  {} ({} as {}): {}",
+                u.route, u.verb, u.method_arn, u.decision
+            );
+        }
+    }
+    if findings > 0 {
+        let _ = writeln!(
+            out,
+            "help: if the authorizer builds its policy from the methodArn, return one that covers every route, or set the TTL to 0; a group policy that means to refuse these routes is fine as it is"
+        );
+    }
+    Ok(u8::from(findings > 0))
 }
 
 /// `apigw invoke`.
@@ -78,7 +155,10 @@ pub(crate) fn run(
     out: &mut dyn Write,
     _err: &mut dyn Write,
 ) -> Result<u8, String> {
-    let ApigwCommand::Invoke(a) = a;
+    let a = match a {
+        ApigwCommand::Invoke(a) => a,
+        ApigwCommand::Check(c) => return check(c, out),
+    };
     let api = load_api(&a.api)?;
     let check = match (&a.jwks, &a.user_pool_id, &a.client_id) {
         (Some(j), Some(p), Some(c)) => Some(TokenCheck {
