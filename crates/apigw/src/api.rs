@@ -262,8 +262,11 @@ impl Api {
                     .collect()
             })
             .unwrap_or_default();
+        // REST's default TTL is 300 s; HTTP APIs document none (0 unless set).
+        let rest = matches!(o.get("format").and_then(Value::as_str), None | Some("rest"));
         let ttl = match a.get("ttl") {
-            None => DEFAULT_TTL,
+            None if rest => DEFAULT_TTL,
+            None => 0,
             Some(t) => t
                 .as_u64()
                 .and_then(|t| u32::try_from(t).ok())
@@ -444,7 +447,9 @@ impl Api {
                 Some(t.to_string())
             }
             AuthorizerType::Request => {
-                if cfg.ttl > 0 && values.iter().any(Option::is_none) {
+                // REST checks identity sources only when caching; HTTP APIs always do.
+                let http = self.format != OutputFormat::Rest;
+                if (cfg.ttl > 0 || http) && values.iter().any(Option::is_none) {
                     return with_arn(Invocation::refused(
                         Body::Unauthorized,
                         "an identity source is missing or empty",
