@@ -46,6 +46,9 @@ pub struct Route {
     pub method: String,
     /// The template's segments.
     pub path: String,
+    /// Whether the Lambda authorizer guards it (methods without one are open, subject to the resource
+    /// policy).
+    pub authorized: bool,
 }
 
 impl Route {
@@ -228,14 +231,22 @@ impl Api {
             .ok_or_else(|| bad("`routes` must be an array of \"METHOD /path\" strings".into()))?
             .iter()
             .map(|r| {
-                let r = r.as_str().unwrap_or("");
-                let (m, p) = r
+                // "METHOD /path", or {"route": "METHOD /path", "authorizer": false} for an open method.
+                let (text, authorized) = match r {
+                    Value::Object(o) => (
+                        o.get("route").and_then(Value::as_str).unwrap_or(""),
+                        o.get("authorizer").and_then(Value::as_bool).unwrap_or(true),
+                    ),
+                    other => (other.as_str().unwrap_or(""), true),
+                };
+                let (m, p) = text
                     .split_once(' ')
                     .filter(|(_, p)| p.starts_with('/'))
                     .ok_or_else(|| bad(format!("route `{r}` is not \"METHOD /path\"")))?;
                 Ok(Route {
                     method: m.to_ascii_uppercase(),
                     path: p.to_string(),
+                    authorized,
                 })
             })
             .collect::<Result<Vec<_>, ApigwError>>()?;
@@ -402,12 +413,25 @@ impl Api {
         now: i64,
     ) -> Invocation {
         let path = req.path.split('?').next().unwrap_or("");
-        if !self.routes.iter().any(|r| r.matches(&req.method, path)) {
+        // The most specific route wins, as in API Gateway: a path without a greedy parameter over one
+        // with, more literal segments over fewer, a named method over `ANY`.
+        let specificity = |r: &Route| {
+            let segs = r.path.split('/');
+            let greedy = r.path.contains("+}");
+            let literals = segs.filter(|s| !s.starts_with('{')).count();
+            (!greedy, literals, r.method != "ANY")
+        };
+        let Some(route) = self
+            .routes
+            .iter()
+            .filter(|r| r.matches(&req.method, path))
+            .max_by_key(|r| specificity(r))
+        else {
             return Invocation::refused(
                 Body::MissingAuthenticationToken,
                 format!("no route for {} {path}", req.method),
             );
-        }
+        };
         let method_arn = match self.deployment.method_arn(&req.method, &req.path) {
             Ok(a) => a,
             Err(ApigwError::UriTooLong(n)) => {
@@ -422,6 +446,47 @@ impl Api {
             i.method_arn = Some(method_arn.clone());
             i
         };
+        let ctx = GatewayContext {
+            source_ip: req
+                .source_ip
+                .clone()
+                .unwrap_or_else(|| "198.51.100.1".into()),
+            now,
+            secure_transport: true,
+        };
+        let iam_ctx = ctx.iam_context();
+        let iam_req = authz_core::Request::new("execute-api:Invoke", &method_arn).context(&iam_ctx);
+        // The resource policy's explicit deny is answered before the authorizer runs.
+        let resource = self
+            .resource_policy
+            .as_ref()
+            .map(|p| p.evaluate(&iam_req).decision);
+        if resource == Some(Decision::ExplicitDeny) {
+            let mut i = with_arn(Invocation::refused(
+                Body::ExplicitDeny,
+                "the resource policy denies",
+            ));
+            i.body = format!(
+                r#"{{"message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {method_arn} with an explicit deny"}}"#
+            );
+            return i;
+        }
+        if !route.authorized {
+            // No authorizer on this method: without a resource policy the request proceeds; with one, it
+            // must allow (Choice: the resource policy alone decides, failing closed).
+            let mut i = with_arn(Invocation::refused(
+                Body::ImplicitDeny,
+                "no authorizer on this method",
+            ));
+            if matches!(resource, None | Some(Decision::Allow)) {
+                (i.status, i.body) = (200, String::new());
+            } else {
+                i.body = format!(
+                    r#"{{"message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {method_arn}"}}"#
+                );
+            }
+            return i;
+        }
         let cfg = &self.authorizer;
         let values: Vec<Option<&str>> = cfg
             .identity_sources
@@ -458,31 +523,6 @@ impl Api {
                 None
             }
         };
-        let ctx = GatewayContext {
-            source_ip: req
-                .source_ip
-                .clone()
-                .unwrap_or_else(|| "198.51.100.1".into()),
-            now,
-            secure_transport: true,
-        };
-        let iam_ctx = ctx.iam_context();
-        let iam_req = authz_core::Request::new("execute-api:Invoke", &method_arn).context(&iam_ctx);
-        // The resource policy's explicit deny is answered before the authorizer runs.
-        let resource = self
-            .resource_policy
-            .as_ref()
-            .map(|p| p.evaluate(&iam_req).decision);
-        if resource == Some(Decision::ExplicitDeny) {
-            let mut i = with_arn(Invocation::refused(
-                Body::ExplicitDeny,
-                "the resource policy denies",
-            ));
-            i.body = format!(
-                r#"{{"message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {method_arn} with an explicit deny"}}"#
-            );
-            return i;
-        }
         let key = match cfg.kind {
             AuthorizerType::Token => token.clone().unwrap_or_default(),
             AuthorizerType::Request => values
@@ -598,6 +638,7 @@ mod tests {
         let r = |m: &str, p: &str| Route {
             method: m.into(),
             path: p.into(),
+            authorized: true,
         };
         assert!(r("ANY", "/{proxy+}").matches("DELETE", "/a/b/c"));
         assert!(
@@ -610,6 +651,30 @@ mod tests {
         assert!(r("GET", "/").matches("GET", "/"));
         assert!(r("ANY", "/petstore/{proxy+}").matches("GET", "/petstore/v2/status"));
         assert!(!r("ANY", "/petstore/{proxy+}").matches("GET", "/other/v2"));
+    }
+
+    #[test]
+    fn the_most_specific_route_wins() {
+        let api = Api::from_json(r#"{"region": "us-east-1", "account": "123456789012", "api_id": "a", "stage": "prod",
+            "routes": ["ANY /{proxy+}", {"route": "GET /health", "authorizer": false}, {"route": "ANY /pets/{id}", "authorizer": false}],
+            "authorizer": {"type": "TOKEN", "identity_sources": ["method.request.header.Authorization"]}}"#).unwrap();
+        let f = crate::StaticPolicy::output(serde_json::json!({}));
+        let mut c = AuthorizerCache::default();
+        let status = |m: &str, p: &str, c: &mut AuthorizerCache| {
+            api.invoke(&HttpRequest::new(m, p), &f, c, 0).status
+        };
+        assert_eq!(
+            status("GET", "/health", &mut c),
+            200,
+            "the open GET /health, not the guarded proxy"
+        );
+        assert_eq!(
+            status("POST", "/health", &mut c),
+            401,
+            "POST /health only matches the proxy"
+        );
+        assert_eq!(status("DELETE", "/pets/7", &mut c), 200);
+        assert_eq!(status("GET", "/pets/7/toys", &mut c), 401);
     }
 
     #[test]

@@ -64,7 +64,7 @@ impl Api {
         let auth = IamAuthorizer::new(PolicySet::compile(Layer::Identity, docs)?);
         let ctx = Context::new();
         let mut out = Vec::new();
-        for route in &self.routes {
+        for route in self.routes.iter().filter(|r| r.authorized) {
             let verbs: Vec<&str> = if route.method == "ANY" {
                 VERBS.to_vec()
             } else {

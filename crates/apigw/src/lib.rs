@@ -11,6 +11,7 @@
 //! - [`AuthorizerCache`]: TTL per authorizer (default 300 s, at most 3,600, 0 disables), keyed by the token
 //!   (`TOKEN`) or all identity sources (`REQUEST`); the clock is the caller's, so the classic trap (a policy
 //!   for the first path cached, then 403 on a second path) is reproducible.
+//! - [`Api::from_openapi`]: an OpenAPI 3 export with API Gateway's extensions (JSON).
 //! - [`Api::uncovered`]: the routes a cached policy does not allow (the cache check).
 //! - [`GroupAuthorizer`]: the group → policy authorizer of the AWS sample: a verified Cognito token's
 //!   `cognito:groups` looked up in a [`GroupStore`], statements merged, `principalId` = `sub`.
@@ -45,6 +46,7 @@ mod cache;
 mod coverage;
 mod gateway;
 mod groups;
+mod openapi;
 mod output;
 
 pub use api::{Api, AuthorizerConfig, AuthorizerType, HttpRequest, Invocation, Route};
@@ -53,6 +55,7 @@ pub use cache::{AuthorizerCache, DEFAULT_TTL, MAX_TTL};
 pub use coverage::{Uncovered, VERBS};
 pub use gateway::{Body, GatewayContext, decide_policy};
 pub use groups::{GroupAuthorizer, GroupStore, InvalidToken, StaticPolicy};
+pub use openapi::OpenApiOptions;
 pub use output::{AuthorizerOutput, OutputFormat};
 
 use diag::codes;

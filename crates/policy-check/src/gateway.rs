@@ -10,11 +10,19 @@ use apigw::{
 };
 use cognito::{TokenUse, Verifier, VerifierConfig};
 
-/// Reads an API definition (the native JSON form).
-pub fn load_api(path: &Path) -> Result<Api, String> {
+/// Reads an API definition: the native JSON form, or an OpenAPI 3 export with API Gateway's extensions
+/// (recognised by its `openapi` field; `account` fills what exports do not carry).
+pub fn load_api(path: &Path, account: Option<&str>) -> Result<Api, String> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
-    crate::input::json_text(&name, &text)?;
+    let v = crate::input::json_text(&name, &text)?;
+    if v.get("openapi").is_some() {
+        let opts = apigw::OpenApiOptions {
+            account: account.map(str::to_string),
+            ..apigw::OpenApiOptions::default()
+        };
+        return Api::from_openapi(&text, &opts).map_err(|e| format!("{name}: {e}"));
+    }
     Api::from_json(&text).map_err(|e| format!("{name}: {e}"))
 }
 

@@ -24,9 +24,12 @@ pub enum ApigwCommand {
 /// `apigw check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// API definition.
+    /// API definition, or an OpenAPI 3 export.
     #[arg(long)]
     pub api: PathBuf,
+    /// The account id, for an OpenAPI export.
+    #[arg(long)]
+    pub account: Option<String>,
     /// A group store (each group's policy is checked).
     #[arg(long, conflicts_with = "policy", required_unless_present = "policy")]
     pub groups: Option<PathBuf>,
@@ -36,7 +39,7 @@ pub struct CheckArgs {
 }
 
 fn check(a: &CheckArgs, out: &mut dyn Write) -> Result<u8, String> {
-    let api = load_api(&a.api)?;
+    let api = load_api(&a.api, a.account.as_deref())?;
     let ttl = api.authorizer.ttl;
     if ttl == 0 {
         let _ = writeln!(
@@ -97,9 +100,13 @@ fn check(a: &CheckArgs, out: &mut dyn Write) -> Result<u8, String> {
 /// `apigw invoke`.
 #[derive(Debug, clap::Args)]
 pub struct InvokeArgs {
-    /// API definition (JSON: region, account, api_id, stage, routes, authorizer, resource_policy).
+    /// API definition (JSON: region, account, api_id, stage, routes, authorizer, resource_policy), or an
+    /// OpenAPI 3 export with API Gateway's extensions.
     #[arg(long)]
     pub api: PathBuf,
+    /// The account id, for an OpenAPI export (exports do not carry it).
+    #[arg(long)]
+    pub account: Option<String>,
     /// The group → policy authorizer's store: a directory of <group>.json policies, or a JSON export of
     /// the DynamoDB table.
     #[arg(long, conflicts_with = "policy", required_unless_present = "policy")]
@@ -159,7 +166,7 @@ pub(crate) fn run(
         ApigwCommand::Invoke(a) => a,
         ApigwCommand::Check(c) => return check(c, out),
     };
-    let api = load_api(&a.api)?;
+    let api = load_api(&a.api, a.account.as_deref())?;
     let check = match (&a.jwks, &a.user_pool_id, &a.client_id) {
         (Some(j), Some(p), Some(c)) => Some(TokenCheck {
             jwks: j.clone(),

@@ -25,7 +25,14 @@ pub(crate) fn gateway(
         .get("apigw")
         .and_then(Value::as_object)
         .ok_or("an API Gateway case (`http_request`) needs a suite-level `apigw` object")?;
-    let known = ["api", "groups", "policy", "token_verifier", "invalid_token"];
+    let known = [
+        "api",
+        "account",
+        "groups",
+        "policy",
+        "token_verifier",
+        "invalid_token",
+    ];
     if let Some(k) = g.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(format!(
             "unknown `apigw` field `{k}` (fields: {})",
@@ -33,7 +40,10 @@ pub(crate) fn gateway(
         ));
     }
     let path = |k: &str| g.get(k).and_then(Value::as_str).map(|p| base.join(p));
-    let api = load_api(&path("api").ok_or("`apigw` needs `api` (a path)")?)?;
+    let api = load_api(
+        &path("api").ok_or("`apigw` needs `api` (a path)")?,
+        g.get("account").and_then(Value::as_str),
+    )?;
     let check = match g.get("token_verifier") {
         None => None,
         Some(v) => {
