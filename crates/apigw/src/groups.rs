@@ -14,6 +14,8 @@ use crate::{ApigwError, Authorizer, AuthorizerEvent, FunctionError};
 #[derive(Clone, Debug, Default)]
 pub struct GroupStore {
     policies: BTreeMap<String, PolicyDocument>,
+    /// Each group's statements as JSON, printed once: the authorizer merges these per call.
+    statements: BTreeMap<String, Vec<Value>>,
 }
 
 impl GroupStore {
@@ -24,6 +26,7 @@ impl GroupStore {
         items: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, ApigwError> {
         let mut policies = BTreeMap::new();
+        let mut statements = BTreeMap::new();
         for (group, text) in items {
             let checked = iam_policy::check(
                 &format!("{group}.json"),
@@ -43,13 +46,26 @@ impl GroupStore {
             let doc = checked.document.ok_or_else(|| {
                 ApigwError::GroupStore(format!("the policy of group `{group}` could not be read"))
             })?;
+            // The policy as the IAM printer writes it: its statements, merged per call.
+            let printed: Value = serde_json::from_str(&doc.to_string()).map_err(|e| {
+                ApigwError::GroupStore(format!("printing the policy of group `{group}`: {e}"))
+            })?;
+            let list = match printed.get("Statement") {
+                Some(Value::Array(a)) => a.clone(),
+                Some(one) => vec![one.clone()],
+                None => Vec::new(),
+            };
+            statements.insert(group.to_string(), list);
             if policies.insert(group.to_string(), doc).is_some() {
                 return Err(ApigwError::GroupStore(format!(
                     "group `{group}` has two policies"
                 )));
             }
         }
-        Ok(Self { policies })
+        Ok(Self {
+            policies,
+            statements,
+        })
     }
 
     /// From a JSON export of the sample's DynamoDB table: an array of items `{"group": …, "policy": …}`,
@@ -156,15 +172,8 @@ impl GroupAuthorizer {
         context.insert("groups".into(), json!(groups.join(",")));
         let mut statements = Vec::new();
         for g in &groups {
-            if let Some(doc) = self.store.get(g) {
-                // The policy as printed by the IAM printer: its statements, one array for all groups.
-                let printed: Value = serde_json::from_str(&doc.to_string())
-                    .map_err(|e| FunctionError::Failed(format!("printing `{g}`'s policy: {e}")))?;
-                match printed.get("Statement") {
-                    Some(Value::Array(a)) => statements.extend(a.iter().cloned()),
-                    Some(one) => statements.push(one.clone()),
-                    None => {}
-                }
+            if let Some(list) = self.store.statements.get(*g) {
+                statements.extend(list.iter().cloned());
             }
         }
         if statements.is_empty() {
