@@ -558,7 +558,7 @@ impl EvalInput {
     }
 }
 
-/// API Gateway: API definitions, authorizer outputs in every format, and whole invocations with an
+/// API Gateway: API definitions (native and OpenAPI exports), authorizer outputs in every format, and whole invocations with an
 /// arbitrary output and path. Nothing malformed may reach the backend: a 200 needs a valid output whose
 /// policy (or simple response) allows the request, and every `methodArn` fits API Gateway's limit.
 pub fn apigw(data: &[u8]) {
@@ -566,10 +566,20 @@ pub fn apigw(data: &[u8]) {
         return;
     };
     let text = String::from_utf8_lossy(rest);
-    match mode % 3 {
+    match mode % 4 {
         0 => {
             if let Ok(api) = ::apigw::Api::from_json(&text) {
                 assert!(api.authorizer.ttl <= ::apigw::MAX_TTL);
+            }
+        }
+        3 => {
+            let opts = ::apigw::OpenApiOptions {
+                account: Some("123456789012".into()),
+                ..::apigw::OpenApiOptions::default()
+            };
+            if let Ok(api) = ::apigw::Api::from_openapi(&text, &opts) {
+                assert!(api.authorizer.ttl <= ::apigw::MAX_TTL);
+                assert!(!api.routes.is_empty());
             }
         }
         1 => {
