@@ -29,6 +29,7 @@ pub mod gateway;
 pub mod input;
 pub mod policies;
 pub mod report;
+pub mod store_input;
 pub mod suite;
 
 pub use failure::Failure;

@@ -1,0 +1,137 @@
+//! What a case expects and how it is compared: the decision, the exact error code, and the stated fields
+//! of the shared result.
+
+use authz_core::Decision;
+use serde_json::Value;
+
+use crate::Failure;
+use crate::suite::CaseResult;
+
+/// The decision a case expects (`expect`).
+pub(crate) fn expected_decision(
+    obj: &serde_json::Map<String, Value>,
+    what: &str,
+) -> Result<Decision, String> {
+    obj.get("expect")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what}: missing `expect` (Allow, ExplicitDeny or ImplicitDeny)"))?
+        .parse()
+        .map_err(|e| format!("{what}: {e}"))
+}
+
+/// The error a case expects (`expect_error`), if it expects one.
+pub(crate) fn expected_error<'o>(
+    obj: &'o serde_json::Map<String, Value>,
+    what: &str,
+) -> Result<Option<&'o str>, String> {
+    match obj.get("expect_error") {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(format!(
+            "{what}: `expect_error` must be an error code string, found {other}"
+        )),
+    }
+}
+
+/// The row of a case that expects the error `want`: `got` is the failure (`Err`), or what was decided
+/// instead (`Ok`). The case passes when `want` is exactly the failure's registered code or its AWS error
+/// name. A failure without a code (a file the CLI could not read) leaves the expectation uncheckable: an
+/// error, not a failed case.
+pub(crate) fn error_row(
+    (name, case_name): (&str, &str),
+    want: &str,
+    got: Result<String, Failure>,
+    what: &str,
+) -> Result<CaseResult, String> {
+    let (actual, pass, detail) = match got {
+        Err(f) if f.code.is_none() => return Err(format!("{what}: {f}")),
+        Err(f) if f.is(want) => (format!("Error {want}"), true, String::new()),
+        Err(f) => (
+            format!("Error {}", f.code.unwrap_or_default()),
+            false,
+            f.message,
+        ),
+        Ok(decided) => ("accepted".to_string(), false, decided),
+    };
+    Ok(CaseResult::new(
+        name,
+        case_name,
+        format!("Error {want}"),
+        actual,
+        pass,
+        detail,
+    ))
+}
+
+/// Compares a case's expectations with what happened: the decision, then each optional field the case
+/// states (`sid`, `role`, `determining`). Every stated field is checked; each one that is stated shows in
+/// both the expected and the actual column, so a failing row says what differed.
+pub(crate) struct Compare {
+    pub(crate) expect: String,
+    pub(crate) actual: String,
+    pub(crate) pass: bool,
+    pub(crate) detail: String,
+}
+
+impl Compare {
+    /// Compares the shared result of any engine with a case: the decision, then `sid` (the deciding
+    /// statement's `Sid`) and `determining` (the determining policies, in any order) when the case states
+    /// them. Which fields a kind of case may state is checked when the suite is read.
+    pub(crate) fn answer(
+        obj: &serde_json::Map<String, Value>,
+        expect: Decision,
+        answer: &authz_core::Answer,
+        what: &str,
+    ) -> Result<Self, String> {
+        let mut c = Self {
+            expect: expect.to_string(),
+            actual: answer.decision.to_string(),
+            pass: expect == answer.decision,
+            detail: String::new(),
+        };
+        match obj.get("sid") {
+            None => {}
+            Some(Value::String(want)) => c.field("Sid", want, answer.sid()),
+            Some(other) => return Err(format!("{what}: `sid` must be a string, found {other}")),
+        }
+        match obj.get("determining") {
+            None => {}
+            Some(Value::Array(want)) => {
+                let mut want: Vec<&str> = want
+                    .iter()
+                    .map(|v| {
+                        v.as_str().ok_or_else(|| {
+                            format!("{what}: `determining` lists policy ids (strings)")
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                want.sort_unstable();
+                let mut got: Vec<&str> = answer
+                    .determining
+                    .iter()
+                    .map(|d| d.policy.as_str())
+                    .collect();
+                got.sort_unstable();
+                c.field("determining", &want.join(", "), Some(&got.join(", ")));
+            }
+            Some(other) => {
+                return Err(format!(
+                    "{what}: `determining` must be an array of policy ids, found {other}"
+                ));
+            }
+        }
+        Ok(c)
+    }
+
+    /// Checks one stated field.
+    pub(crate) fn field(&mut self, label: &str, want: &str, got: Option<&str>) {
+        let got_s = got.unwrap_or("none");
+        self.expect.push_str(&format!(", {label} {want}"));
+        self.actual.push_str(&format!(", {label} {got_s}"));
+        if got != Some(want) {
+            self.pass = false;
+            self.detail
+                .push_str(&format!("expected {label} `{want}`, got `{got_s}`\n"));
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The suite format: which fields a suite and each kind of case may have, and the policies a suite or
+//! case names, loaded by type.
+
+use std::path::Path;
+
+use iam_policy::{PolicyDocument, PolicyType};
+use serde_json::Value;
+
+use crate::Failure;
+use crate::policies::*;
+
+pub(crate) fn policy_list(
+    v: &Value,
+    base: &Path,
+    ty: PolicyType,
+    what: &str,
+) -> Result<Vec<PolicyDocument>, Failure> {
+    let one = |x: &Value, i: usize| -> Result<PolicyDocument, Failure> {
+        match x {
+            Value::String(p) => load_policy(&base.join(p), ty),
+            Value::Object(_) => {
+                let text = serde_json::to_string_pretty(x).map_err(|e| e.to_string())?;
+                load_policy_text(&format!("{what}[{i}] (inline)"), text.as_bytes(), ty)
+            }
+            other => Err(Failure::from(format!(
+                "{what}: a policy is a path or an inline document, found {other}"
+            ))),
+        }
+    };
+    match v {
+        Value::Array(items) => items.iter().enumerate().map(|(i, x)| one(x, i)).collect(),
+        x => Ok(vec![one(x, 0)?]),
+    }
+}
+
+pub(crate) fn levels(
+    v: &Value,
+    base: &Path,
+    ty: PolicyType,
+    what: &str,
+) -> Result<Vec<Vec<PolicyDocument>>, Failure> {
+    let Value::Array(items) = v else {
+        return Ok(vec![policy_list(v, base, ty, what)?]);
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, x)| policy_list(x, base, ty, &format!("{what}[{i}]")))
+        .collect()
+}
+
+pub(crate) const SUITE_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "cases",
+    "identity_pool",
+    "token_verifier",
+    "cedar_store",
+    "apigw",
+];
+
+/// Fields of an API Gateway case.
+pub(crate) const APIGW_CASE_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "http_request",
+    "now",
+    "expect_status",
+    "sid",
+    "cache_hit",
+    "function_called",
+];
+
+/// Fields of an IAM case (besides the policy keys).
+pub(crate) const IAM_CASE_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "request",
+    "expect",
+    "sid",
+    "expect_error",
+];
+
+/// Fields of an identity-pool case.
+pub(crate) const POOL_CASE_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "request",
+    "expect",
+    "sid",
+    "expect_error",
+    "claims",
+    "token",
+    "guest",
+    "custom_role_arn",
+    "basic_flow_role",
+    "role",
+    "now",
+];
+
+/// Fields of a Cedar case.
+pub(crate) const CEDAR_CASE_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "expect",
+    "expect_error",
+    "cedar_store",
+    "avp_request",
+    "identity_claims",
+    "access_claims",
+    "determining",
+    "now",
+];
+
+pub(crate) const POLICY_KEYS: &[&str] = &[
+    "identity",
+    "resource",
+    "boundaries",
+    "scps",
+    "rcps",
+    "session",
+];
+
+pub(crate) fn files_for(
+    suite: &serde_json::Map<String, Value>,
+    case: &serde_json::Map<String, Value>,
+    base: &Path,
+) -> Result<PolicyFiles, Failure> {
+    let get = |k: &str| case.get(k).or_else(|| suite.get(k));
+    let mut f = PolicyFiles::default();
+    if let Some(v) = get("identity") {
+        f.identity = policy_list(v, base, PolicyType::Identity, "identity")?;
+    }
+    if let Some(v) = get("resource") {
+        let docs = policy_list(v, base, PolicyType::Resource, "resource");
+        // A trust policy is a resource policy of type trust: retry with that type.
+        let docs = match docs {
+            Ok(d) => d,
+            Err(_) => policy_list(v, base, PolicyType::Trust, "resource")?,
+        };
+        f.resource = docs.into_iter().next();
+    }
+    if let Some(v) = get("boundaries") {
+        f.boundary = policy_list(v, base, PolicyType::Boundary, "boundaries")?;
+    }
+    if let Some(v) = get("session") {
+        f.session = policy_list(v, base, PolicyType::Session, "session")?;
+    }
+    if let Some(v) = get("scps") {
+        f.scps = levels(v, base, PolicyType::Scp, "scps")?;
+    }
+    if let Some(v) = get("rcps") {
+        f.rcps = levels(v, base, PolicyType::Rcp, "rcps")?;
+    }
+    Ok(f)
+}
