@@ -11,7 +11,7 @@
 //! let value = json::read(src.text(), &mut found);
 //! assert!(value.is_some(), "the reader steps over a trailing comma");
 //! assert_eq!(found[0].code, codes::JSON_TRAILING_COMMA);
-//! assert_eq!(src.line_col(found[0].span.start), (1, 9));
+//! assert_eq!(src.line_col(found[0].span.start), (1, 8));
 //! assert!(codes::is_registered(found[0].code));
 //! ```
 //!
