@@ -107,7 +107,7 @@ pub struct InvokeArgs {
     /// The account id, for an OpenAPI export (exports do not carry it).
     #[arg(long)]
     pub account: Option<String>,
-    /// The group → policy authorizer's store: a directory of <group>.json policies, or a JSON export of
+    /// The group → policy authorizer's store: a directory of `<group>.json` policies, or a JSON export of
     /// the DynamoDB table.
     #[arg(long, conflicts_with = "policy", required_unless_present = "policy")]
     pub groups: Option<PathBuf>,
