@@ -1,0 +1,24 @@
+//! `apigw-authorizer`: the Lambda function. Configuration from the environment (see the crate docs);
+//! policies and the JWKS are read once, from the function's package directory.
+
+use std::sync::Arc;
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let config = apigw_lambda::Config::from_env(|k| std::env::var(k).ok())?;
+    let base = std::env::var("LAMBDA_TASK_ROOT").unwrap_or_else(|_| ".".into());
+    let auth = Arc::new(config.load(std::path::Path::new(&base))?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let auth = auth.clone();
+        async move {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+            apigw_lambda::handle(&auth, &event.payload, now).map_err(Error::from)
+        }
+    }))
+    .await
+}
