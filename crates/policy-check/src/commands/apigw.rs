@@ -24,33 +24,43 @@ pub enum ApigwCommand {
 /// `apigw check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// API definition, or an OpenAPI 3 export.
+    /// The API and its authorizer's policies.
+    #[command(flatten)]
+    pub source: ApiSource,
+}
+
+/// The API definition and the authorizer's policies, shared by `apigw invoke` and `apigw check`.
+#[derive(Debug, clap::Args)]
+pub struct ApiSource {
+    /// API definition (JSON: region, account, api_id, stage, routes, authorizer, resource_policy), or an
+    /// OpenAPI 3 export with API Gateway's extensions.
     #[arg(long)]
     pub api: PathBuf,
-    /// The account id, for an OpenAPI export.
+    /// The account id, for an OpenAPI export (exports do not carry it).
     #[arg(long)]
     pub account: Option<String>,
-    /// A group store (each group's policy is checked).
+    /// The group → policy authorizer's store: a directory of `<group>.json` policies, or a JSON export of
+    /// the DynamoDB table.
     #[arg(long, conflicts_with = "policy", required_unless_present = "policy")]
     pub groups: Option<PathBuf>,
-    /// A policy a custom authorizer returns.
+    /// A policy standing in for a custom authorizer's output (principalId `user`).
     #[arg(long)]
     pub policy: Option<PathBuf>,
 }
 
 fn check(a: &CheckArgs, out: &mut dyn Write) -> Result<u8, String> {
-    let api = load_api(&a.api, a.account.as_deref())?;
+    let api = load_api(&a.source.api, a.source.account.as_deref())?;
     let ttl = api.authorizer.ttl;
     if ttl == 0 {
         let _ = writeln!(
             out,
             "{}: caching is off (TTL 0): every request runs the authorizer",
-            a.api.display()
+            a.source.api.display()
         );
         return Ok(0);
     }
     let mut policies: Vec<(String, iam_policy::PolicyDocument)> = Vec::new();
-    match (&a.groups, &a.policy) {
+    match (&a.source.groups, &a.source.policy) {
         (Some(g), _) => {
             let store = crate::gateway::load_groups(g)?;
             for name in store.groups() {
@@ -100,20 +110,9 @@ fn check(a: &CheckArgs, out: &mut dyn Write) -> Result<u8, String> {
 /// `apigw invoke`.
 #[derive(Debug, clap::Args)]
 pub struct InvokeArgs {
-    /// API definition (JSON: region, account, api_id, stage, routes, authorizer, resource_policy), or an
-    /// OpenAPI 3 export with API Gateway's extensions.
-    #[arg(long)]
-    pub api: PathBuf,
-    /// The account id, for an OpenAPI export (exports do not carry it).
-    #[arg(long)]
-    pub account: Option<String>,
-    /// The group → policy authorizer's store: a directory of `<group>.json` policies, or a JSON export of
-    /// the DynamoDB table.
-    #[arg(long, conflicts_with = "policy", required_unless_present = "policy")]
-    pub groups: Option<PathBuf>,
-    /// A policy standing in for a custom authorizer's output (principalId `user`).
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
+    /// The API and its authorizer's policies.
+    #[command(flatten)]
+    pub source: ApiSource,
     /// JWKS file or URL (group authorizer).
     #[arg(long)]
     pub jwks: Option<String>,
@@ -166,7 +165,7 @@ pub(crate) fn run(
         ApigwCommand::Invoke(a) => a,
         ApigwCommand::Check(c) => return check(c, out),
     };
-    let api = load_api(&a.api, a.account.as_deref())?;
+    let api = load_api(&a.source.api, a.source.account.as_deref())?;
     let check = match (&a.jwks, &a.user_pool_id, &a.client_id) {
         (Some(j), Some(p), Some(c)) => Some(TokenCheck {
             jwks: j.clone(),
@@ -186,8 +185,8 @@ pub(crate) fn run(
         _ => return Err("give --jwks, --user-pool-id and --client-id together".into()),
     };
     let authorizer = load_authorizer(
-        a.groups.as_deref(),
-        a.policy.as_deref(),
+        a.source.groups.as_deref(),
+        a.source.policy.as_deref(),
         check.as_ref(),
         Path::new("."),
     )?;

@@ -128,15 +128,15 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
                 ));
             }
         }
+        let case = Case {
+            suite,
+            obj,
+            base,
+            name: &name,
+            case_name: &case_name,
+            what: &what,
+        };
         if obj.contains_key("http_request") {
-            let case = Case {
-                suite,
-                obj,
-                base,
-                name: &name,
-                case_name: &case_name,
-                what: &what,
-            };
             let gw = match &mut gateway {
                 Some(g) => g,
                 None => {
@@ -151,14 +151,6 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
                 "{what}: give exactly one of `expect` and `expect_error`"
             ));
         }
-        let case = Case {
-            suite,
-            obj,
-            base,
-            name: &name,
-            case_name: &case_name,
-            what: &what,
-        };
         if obj.contains_key("avp_request") {
             out.push(cedar::cedar_case(&case)?);
             continue;
