@@ -343,21 +343,45 @@ fn apigw_benches(c: &mut Criterion) {
     let now = 1_700_000_100;
     let mut cache = apigw::AuthorizerCache::default();
     assert_eq!(api.invoke(&req, &authorizer, &mut cache, now).status, 200);
-    // Cached token and group policies: route, methodArn, identity source, cache lookup, IAM decision.
+    // Cached token and group policies: route, methodArn, identity source, cache lookup, IAM decision
+    // (the request path of a service: `authorize`).
     c.bench_function("apigw/authorize-cached", |b| {
+        b.iter(|| {
+            api.authorize(black_box(&req), &authorizer, &mut cache, now)
+                .status
+        })
+    });
+    // The same with the report the CLI prints (body, deciding statement by name, output).
+    c.bench_function("apigw/invoke-cached", |b| {
         b.iter(|| {
             api.invoke(black_box(&req), &authorizer, &mut cache, now)
                 .status
         })
     });
-    // A cold cache: the RS256 verification, the group lookup and merge, validating and compiling the
-    // output, then the decision.
+    // A cold cache: the RS256 verification, the group lookup and merge, validating the output (its
+    // policy compiled once per distinct text, as for every user of the same groups), then the decision.
     c.bench_function("apigw/authorize-cold", |b| {
         b.iter(|| {
             let mut cold = apigw::AuthorizerCache::default();
-            api.invoke(black_box(&req), &authorizer, &mut cold, now)
+            api.authorize(black_box(&req), &authorizer, &mut cold, now)
                 .status
         })
+    });
+    // A cold cache and a policy never seen: parsing and compiling the returned policy too.
+    c.bench_function("apigw/authorize-cold-new-policy", |b| {
+        b.iter_batched(
+            || {
+                apigw::Api::from_json(&read("policies/apigw-petstore/petstore.api.json"))
+                    .expect("api")
+            },
+            |fresh| {
+                let mut cold = apigw::AuthorizerCache::default();
+                fresh
+                    .authorize(black_box(&req), &authorizer, &mut cold, now)
+                    .status
+            },
+            criterion::BatchSize::SmallInput,
+        )
     });
     let key = format!("Bearer {}", token.trim());
     c.bench_function("apigw/cache-hit", |b| {

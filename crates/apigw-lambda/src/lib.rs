@@ -1,13 +1,17 @@
 //! The group → policy authorizer of seed 004 as an AWS Lambda function: the handler API Gateway calls,
 //! running the same [`apigw::GroupAuthorizer`] that `policy-check apigw invoke` and the suites test
-//! offline. Events and responses are `aws_lambda_events`' types: REST `TOKEN` events
-//! (`authorizationToken`) and `REQUEST` events (the `Authorization` header).
+//! offline. Events are `aws_lambda_events`' types: REST `TOKEN` events (`authorizationToken`) and
+//! `REQUEST` events (the `Authorization` header), and HTTP API events in payload format 1.0 (as REST
+//! `REQUEST`, with `"version": "1.0"`) and 2.0 (`routeArn`, `identitySource` as a list, the
+//! `Authorization` header). The answer is an IAM-policy response, or for format 2.0 with `RESPONSE=simple`
+//! a simple response (`isAuthorized`: the group policy's decision on the `routeArn`).
 //!
 //! Configuration, from the environment (read once at start-up by the binary): `USER_POOL_ID`,
 //! `CLIENT_ID`, `TOKEN_USE` (`access`, default, or `id`), `JWKS` (a file packaged beside the function, or
 //! the pool's `https://…/jwks.json`; default `jwks.json`), `GROUPS` (a directory of `<group>.json`
 //! policies or a JSON export of the DynamoDB table; default `groups`), `INVALID_TOKEN` (`401`, default:
-//! fail with `Unauthorized`; or `403`: a deny policy, as the AWS sample).
+//! fail with `Unauthorized`; or `403`: a deny policy, as the AWS sample), `RESPONSE` (`policy`, default,
+//! or `simple` for an HTTP API authorizer with simple responses enabled).
 //!
 //! ```
 //! use apigw_lambda::{Config, handle};
@@ -28,6 +32,7 @@ use std::path::Path;
 use apigw::{GroupAuthorizer, GroupStore, InvalidToken};
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ApiGatewayV2CustomAuthorizerV1Request, ApiGatewayV2CustomAuthorizerV2Request,
 };
 use cognito::{JwksSource, TokenUse, Verifier, VerifierConfig};
 use serde_json::Value;
@@ -47,6 +52,8 @@ pub struct Config {
     pub groups: String,
     /// What an invalid token gets.
     pub invalid_token: InvalidToken,
+    /// Answer format 2.0 events with simple responses.
+    pub simple: bool,
 }
 
 impl Config {
@@ -66,6 +73,11 @@ impl Config {
                 None | Some("401") => InvalidToken::Unauthorized,
                 Some("403") => InvalidToken::Deny,
                 Some(other) => return Err(format!("INVALID_TOKEN is 401 or 403, not `{other}`")),
+            },
+            simple: match get("RESPONSE").as_deref() {
+                None | Some("policy") => false,
+                Some("simple") => true,
+                Some(other) => return Err(format!("RESPONSE is policy or simple, not `{other}`")),
             },
         })
     }
@@ -136,40 +148,97 @@ impl std::fmt::Display for HandlerError {
 impl std::error::Error for HandlerError {}
 
 /// Handles one authorizer event at `now` (Unix seconds): a REST `TOKEN` event (its
-/// `authorizationToken`) or `REQUEST` event (its `Authorization` header); the answer is API Gateway's
-/// IAM-policy response, checked as API Gateway checks it ([`apigw::AuthorizerOutput`]) before it is
-/// returned.
+/// `authorizationToken`) or `REQUEST` event (its `Authorization` header), or an HTTP API event in payload
+/// format 1.0 or 2.0 (its `Authorization` header, else its identity source). The answer is API
+/// Gateway's IAM-policy response, or a simple response for format 2.0 when `simple` is set, checked as
+/// API Gateway checks it ([`apigw::AuthorizerOutput`], in the event's format) before it is returned.
 ///
 /// The response is returned as JSON, not as `aws_lambda_events`' `ApiGatewayCustomAuthorizerResponse`:
 /// that type's statements keep only `Action`, `Effect`, `Resource` and `Condition`, so a policy with
 /// `NotResource`, `NotAction` or a `Sid` would reach API Gateway changed (a `Deny` with `NotResource`
 /// would deny nothing).
-pub fn handle(auth: &GroupAuthorizer, event: &Value, now: i64) -> Result<Value, HandlerError> {
+pub fn handle(
+    auth: &GroupAuthorizer,
+    simple: bool,
+    event: &Value,
+    now: i64,
+) -> Result<Value, HandlerError> {
     let bad = |m: String| HandlerError::Failed(format!("malformed authorizer event: {m}"));
-    let token = match event.get("type").and_then(Value::as_str) {
-        Some("TOKEN") => {
+    let header = |h: &aws_lambda_events::http::HeaderMap| {
+        h.get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let version = event.get("version").and_then(Value::as_str);
+    let kind = event.get("type").and_then(Value::as_str);
+    // (token, the ARN of the request, the caller's address, the output format)
+    let (token, arn, source_ip, format) = match (version, kind) {
+        (Some("2.0"), Some("REQUEST")) => {
+            let e: ApiGatewayV2CustomAuthorizerV2Request =
+                serde_json::from_value(event.clone()).map_err(|e| bad(e.to_string()))?;
+            let token = header(&e.headers)
+                .or_else(|| e.identity_source.as_ref().and_then(|l| l.first().cloned()));
+            let ip = e.request_context.http.source_ip.clone();
+            (
+                token,
+                e.route_arn,
+                ip,
+                apigw::OutputFormat::Http2 { simple },
+            )
+        }
+        (Some("1.0"), Some("REQUEST")) => {
+            let e: ApiGatewayV2CustomAuthorizerV1Request =
+                serde_json::from_value(event.clone()).map_err(|e| bad(e.to_string()))?;
+            let token = header(&e.headers).or(e.authorization_token);
+            let ip = e.request_context.identity.source_ip.clone();
+            (token, e.method_arn, ip, apigw::OutputFormat::Http1)
+        }
+        (None, Some("TOKEN")) => {
             let e: ApiGatewayCustomAuthorizerRequest =
                 serde_json::from_value(event.clone()).map_err(|e| bad(e.to_string()))?;
-            e.authorization_token
+            (
+                e.authorization_token,
+                e.method_arn,
+                None,
+                apigw::OutputFormat::Rest,
+            )
         }
-        Some("REQUEST") => {
+        (None, Some("REQUEST")) => {
             let e: ApiGatewayCustomAuthorizerRequestTypeRequest =
                 serde_json::from_value(event.clone()).map_err(|e| bad(e.to_string()))?;
-            e.headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
+            let ip = e.request_context.identity.and_then(|i| i.source_ip);
+            (
+                header(&e.headers),
+                e.method_arn,
+                ip,
+                apigw::OutputFormat::Rest,
+            )
         }
-        other => return Err(bad(format!("`type` is {other:?}, not TOKEN or REQUEST"))),
+        _ => {
+            return Err(bad(format!(
+                "`version` {version:?} and `type` {kind:?}: expected a REST TOKEN or REQUEST event, or an HTTP API REQUEST event of version 1.0 or 2.0"
+            )));
+        }
     };
     let token = token
         .filter(|t| !t.is_empty())
         .ok_or(HandlerError::Unauthorized)?;
-    let output = auth.output_for(&token, now).map_err(|e| match e {
+    let failed = |e: apigw::FunctionError| match e {
         apigw::FunctionError::Unauthorized => HandlerError::Unauthorized,
         apigw::FunctionError::Failed(m) => HandlerError::Failed(m),
-    })?;
-    apigw::AuthorizerOutput::from_value(&output, apigw::OutputFormat::Rest)
+    };
+    let output = if format == (apigw::OutputFormat::Http2 { simple: true }) {
+        let arn = arn.ok_or_else(|| bad("a format 2.0 event without `routeArn`".into()))?;
+        let ctx = apigw::GatewayContext {
+            source_ip: source_ip.unwrap_or_default(),
+            now,
+            secure_transport: true,
+        };
+        auth.simple_output_for(&token, &arn, &ctx).map_err(failed)?
+    } else {
+        auth.output_for(&token, now).map_err(failed)?
+    };
+    apigw::AuthorizerOutput::from_value(&output, format)
         .map_err(|e| HandlerError::Failed(e.to_string()))?;
     Ok(output)
 }
@@ -222,7 +291,7 @@ mod tests {
     fn documented_events_get_the_group_policy() {
         let auth = authorizer("401");
         for name in ["token.json", "request.json"] {
-            let v = handle(&auth, &event(name, Some(&token("vet.jwt"))), NOW).unwrap();
+            let v = handle(&auth, false, &event(name, Some(&token("vet.jwt"))), NOW).unwrap();
             assert_eq!(v["principalId"], "vet-sub", "{name}");
             assert_eq!(
                 v["policyDocument"]["Statement"][0]["Sid"], "PetStore-API",
@@ -238,20 +307,75 @@ mod tests {
     }
 
     #[test]
+    fn http_api_events_in_both_payload_formats() {
+        let auth = authorizer("401");
+        let vet = token("vet.jwt");
+        // Format 1.0: the REST policy response, validated as format 1.0.
+        let v = handle(&auth, false, &event("http-v1.json", Some(&vet)), NOW).unwrap();
+        assert_eq!(v["principalId"], "vet-sub");
+        assert!(apigw::AuthorizerOutput::from_value(&v, apigw::OutputFormat::Http1).is_ok());
+        // Format 2.0 with policy responses.
+        let v = handle(&auth, false, &event("http-v2.json", Some(&vet)), NOW).unwrap();
+        assert_eq!(v["policyDocument"]["Statement"][0]["Sid"], "PetStore-API");
+        // Format 2.0 with simple responses: the group policy decides on the routeArn, with the caller's
+        // address from `requestContext.http.sourceIp`.
+        let on = |route: &str, ip: &str| {
+            let mut e = event("http-v2.json", Some(&vet));
+            e["routeArn"] = Value::String(format!(
+                "arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/{route}"
+            ));
+            e["requestContext"]["http"]["sourceIp"] = Value::String(ip.into());
+            handle(&auth, true, &e, NOW).unwrap()
+        };
+        let ok = on("GET/petstore/v2/status", "192.0.2.10");
+        assert_eq!(ok["isAuthorized"], true, "{ok}");
+        assert_eq!(ok["context"]["groups"], "pet-veterinarian");
+        assert!(
+            apigw::AuthorizerOutput::from_value(&ok, apigw::OutputFormat::Http2 { simple: true })
+                .is_ok()
+        );
+        assert_eq!(
+            on("GET/petstore/v2/pets", "192.0.2.10")["isAuthorized"],
+            false
+        );
+        assert_eq!(
+            on("GET/petstore/v2/status", "203.0.113.9")["isAuthorized"],
+            false,
+            "the policy's aws:SourceIp condition"
+        );
+        // No token: Unauthorized, in every format.
+        for name in ["http-v1.json", "http-v2.json"] {
+            assert_eq!(
+                handle(&auth, true, &event(name, None), NOW).unwrap_err(),
+                HandlerError::Unauthorized,
+                "{name}"
+            );
+        }
+        // An unknown payload version is a failure (500), never an allow.
+        let mut odd = event("http-v2.json", Some(&vet));
+        odd["version"] = Value::String("3.0".into());
+        assert!(matches!(
+            handle(&auth, true, &odd, NOW),
+            Err(HandlerError::Failed(_))
+        ));
+    }
+
+    #[test]
     fn refusals() {
         let auth = authorizer("401");
         assert_eq!(
-            handle(&auth, &event("request.json", None), NOW).unwrap_err(),
+            handle(&auth, false, &event("request.json", None), NOW).unwrap_err(),
             HandlerError::Unauthorized,
             "no Authorization header"
         );
         assert_eq!(
-            handle(&auth, &event("token.json", None), NOW).unwrap_err(),
+            handle(&auth, false, &event("token.json", None), NOW).unwrap_err(),
             HandlerError::Unauthorized
         );
         assert_eq!(
             handle(
                 &auth,
+                false,
                 &event("token.json", Some(&token("vet.jwt"))),
                 NOW + 3600
             )
@@ -262,6 +386,7 @@ mod tests {
         assert_eq!(
             handle(
                 &auth,
+                false,
                 &event("token.json", Some(&token("other-client.jwt"))),
                 NOW
             )
@@ -272,6 +397,7 @@ mod tests {
         let deny = authorizer("403");
         let v = handle(
             &deny,
+            false,
             &event("token.json", Some(&token("other-client.jwt"))),
             NOW,
         )
@@ -279,7 +405,7 @@ mod tests {
         assert_eq!(v["policyDocument"]["Statement"][0]["Effect"], "Deny");
         let bad = serde_json::json!({"type": "COGNITO", "methodArn": "x"});
         assert!(matches!(
-            handle(&auth, &bad, NOW),
+            handle(&auth, false, &bad, NOW),
             Err(HandlerError::Failed(_))
         ));
         assert!(

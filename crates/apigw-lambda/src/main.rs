@@ -11,13 +11,14 @@ async fn main() -> Result<(), Error> {
     let config = apigw_lambda::Config::from_env(|k| std::env::var(k).ok())?;
     let base = std::env::var("LAMBDA_TASK_ROOT").unwrap_or_else(|_| ".".into());
     let auth = Arc::new(config.load(std::path::Path::new(&base))?);
+    let simple = config.simple;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let auth = auth.clone();
         async move {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-            apigw_lambda::handle(&auth, &event.payload, now).map_err(Error::from)
+            apigw_lambda::handle(&auth, simple, &event.payload, now).map_err(Error::from)
         }
     }))
     .await

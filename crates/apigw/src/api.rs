@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use authz_core::{Answer, Decision, Determining};
+use authz_core::{Answer, Decision, Determining, Outcome};
 use iam_eval::PolicySet;
 use iam_policy::PolicyType;
 
-use crate::cache::Entry;
-use crate::gateway::{Body, GatewayContext, body_for};
+use crate::gateway::{Body, Needs, body_for, iam_context};
+use crate::output::PolicyMemo;
 use crate::{
     ApigwError, Authorizer, AuthorizerCache, AuthorizerEvent, AuthorizerOutput, DEFAULT_TTL,
     Deployment, FunctionError, MAX_TTL, OutputFormat,
@@ -91,6 +91,10 @@ pub struct Api {
     pub resource_policy: Option<PolicySet>,
     /// The output format the authorizer answers in.
     pub format: OutputFormat,
+    /// The context keys the resource policy names.
+    resource_needs: Needs,
+    /// Returned policies already compiled.
+    memo: PolicyMemo,
 }
 
 /// A request as a client sends it.
@@ -165,20 +169,6 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    fn refused(body: Body, reason: impl Into<String>) -> Self {
-        let (status, body) = body.response();
-        Self {
-            status,
-            body,
-            method_arn: None,
-            output: None,
-            answer: None,
-            cache_hit: None,
-            function_called: false,
-            reason: reason.into(),
-        }
-    }
-
     /// The deciding statement, when the policy decided.
     pub fn deciding(&self) -> Option<&Determining> {
         self.answer.as_ref().and_then(|a| a.determining.first())
@@ -263,18 +253,36 @@ impl Api {
                 )));
             }
         };
+        // REST's default TTL is 300 s; HTTP APIs document none (0 unless set).
+        let rest = matches!(o.get("format").and_then(Value::as_str), None | Some("rest"));
+        // HTTP APIs write identity sources as `$request.header.NAME`, `$request.querystring.NAME`,
+        // `$context.NAME`, `$stageVariables.NAME`; they are kept in REST's spelling.
         let identity_sources: Vec<String> = a
             .get("identity_sources")
             .and_then(Value::as_array)
             .map(|l| {
                 l.iter()
                     .filter_map(Value::as_str)
-                    .map(str::to_string)
+                    .map(|s| {
+                        let http = [
+                            ("$request.header.", "method.request.header."),
+                            ("$request.querystring.", "method.request.querystring."),
+                            ("$request.path.", "method.request.path."),
+                            ("$context.", "context."),
+                            ("$stageVariables.", "stageVariables."),
+                        ];
+                        http.iter()
+                            .find_map(|(h, r)| s.strip_prefix(h).map(|rest| format!("{r}{rest}")))
+                            .unwrap_or_else(|| s.to_string())
+                    })
                     .collect()
             })
             .unwrap_or_default();
-        // REST's default TTL is 300 s; HTTP APIs document none (0 unless set).
-        let rest = matches!(o.get("format").and_then(Value::as_str), None | Some("rest"));
+        if !rest && kind == AuthorizerType::Token {
+            return Err(bad(
+                "HTTP API Lambda authorizers are REQUEST authorizers (TOKEN is REST only)".into(),
+            ));
+        }
         let ttl = match a.get("ttl") {
             None if rest => DEFAULT_TTL,
             None => 0,
@@ -340,10 +348,12 @@ impl Api {
                     .map_err(|e| bad(format!("validation expression `{x}`: {e}")))?,
             ),
         };
+        let mut resource_needs = Needs::default();
         let resource_policy = match o.get("resource_policy") {
             None | Some(Value::Null) => None,
             Some(p) => {
                 let text = serde_json::to_string_pretty(p).map_err(|e| bad(e.to_string()))?;
+                resource_needs = Needs::of_text(&text);
                 let checked = iam_policy::check(
                     "resource_policy",
                     text.as_bytes(),
@@ -384,6 +394,8 @@ impl Api {
             },
             resource_policy,
             format,
+            resource_needs,
+            memo: PolicyMemo::default(),
         })
     }
 
@@ -399,12 +411,8 @@ impl Api {
         v.filter(|v| !v.is_empty())
     }
 
-    /// Runs one request at `now` (Unix seconds): no route → 403 `Missing Authentication Token`; a
-    /// `methodArn` over 1,600 bytes → 414; a missing or empty identity source (`TOKEN`, or `REQUEST`
-    /// with caching), or a token failing the validation expression → 401 without calling the function;
-    /// an explicit deny in the resource policy → 403 before the function; then the cache (a hit skips
-    /// the function), the function (`Unauthorized` → 401, other failures and invalid outputs → 500, none
-    /// cached), and the policy's decision on the `methodArn` (403 with AWS's two messages, or 200).
+    /// Runs one request at `now` (Unix seconds) and reports it: [`Api::authorize`]'s verdict with the
+    /// response body, the authorizer's output, the deciding statement by name and the reason in words.
     pub fn invoke(
         &self,
         req: &HttpRequest,
@@ -412,6 +420,46 @@ impl Api {
         cache: &mut AuthorizerCache,
         now: i64,
     ) -> Invocation {
+        let v = self.authorize(req, authorizer, cache, now);
+        let body = v.body_text();
+        let answer = v.outcome.map(
+            |o| match v.output.as_ref().and_then(|x| x.policy.as_ref()) {
+                Some(p) => p.authorizer.answer_of(o),
+                None => Answer::new(o.decision),
+            },
+        );
+        let output = match (&v.output, &v.stop) {
+            (Some(o), _) => Some(o.raw.clone()),
+            (None, Some(Stop::InvalidOutput(_, raw))) => Some(raw.clone()),
+            _ => None,
+        };
+        Invocation {
+            status: v.status,
+            body,
+            reason: v.stop.as_ref().map(Stop::to_string).unwrap_or_default(),
+            method_arn: v.method_arn,
+            output,
+            answer,
+            cache_hit: v.cache_hit,
+            function_called: v.function_called,
+        }
+    }
+
+    /// Runs one request at `now` (Unix seconds), as API Gateway does, building no report: no route → 403
+    /// `Missing Authentication Token`; a `methodArn` over 1,600 bytes → 414; a missing or empty identity
+    /// source (`TOKEN`, or `REQUEST` with caching or on an HTTP API), or a token failing the validation
+    /// expression → 401 without calling the function; an explicit deny in the resource policy → 403
+    /// before the function; then the cache (a hit skips the function), the function (`Unauthorized` →
+    /// 401, other failures and invalid outputs → 500, none cached), and the policy's decision on the
+    /// `methodArn` (403 with AWS's two messages, or 200). This is the request path of a service: with a
+    /// cached output it parses and compiles nothing and builds only the context keys the policies name.
+    pub fn authorize(
+        &self,
+        req: &HttpRequest,
+        authorizer: &dyn Authorizer,
+        cache: &mut AuthorizerCache,
+        now: i64,
+    ) -> Verdict {
         let path = req.path.split('?').next().unwrap_or("");
         // The most specific route wins, as in API Gateway: a path without a greedy parameter over one
         // with, more literal segments over fewer, a named method over `ANY`.
@@ -427,109 +475,82 @@ impl Api {
             .filter(|r| r.matches(&req.method, path))
             .max_by_key(|r| specificity(r))
         else {
-            return Invocation::refused(
-                Body::MissingAuthenticationToken,
-                format!("no route for {} {path}", req.method),
-            );
+            return Verdict::stop(Stop::NoRoute(format!("{} {path}", req.method)), None);
         };
         let method_arn = match self.deployment.method_arn(&req.method, &req.path) {
             Ok(a) => a,
-            Err(ApigwError::UriTooLong(n)) => {
-                return Invocation::refused(
-                    Body::UriTooLong,
-                    format!("the methodArn is {n} bytes"),
-                );
-            }
-            Err(e) => return Invocation::refused(Body::MissingAuthenticationToken, e.to_string()),
+            Err(ApigwError::UriTooLong(n)) => return Verdict::stop(Stop::UriTooLong(n), None),
+            Err(e) => return Verdict::stop(Stop::BadRequest(e), None),
         };
-        let with_arn = |mut i: Invocation| {
-            i.method_arn = Some(method_arn.clone());
-            i
-        };
-        let ctx = GatewayContext {
-            source_ip: req
-                .source_ip
-                .clone()
-                .unwrap_or_else(|| "198.51.100.1".into()),
-            now,
-            secure_transport: true,
-        };
-        let iam_ctx = ctx.iam_context();
-        let iam_req = authz_core::Request::new("execute-api:Invoke", &method_arn).context(&iam_ctx);
+        let source_ip = req.source_ip.as_deref().unwrap_or(DEFAULT_SOURCE_IP);
         // The resource policy's explicit deny is answered before the authorizer runs.
-        let resource = self
-            .resource_policy
-            .as_ref()
-            .map(|p| p.evaluate(&iam_req).decision);
+        let resource = self.resource_policy.as_ref().map(|p| {
+            let ctx = iam_context(source_ip, now, true, self.resource_needs);
+            p.evaluate(&authz_core::Request::new("execute-api:Invoke", &method_arn).context(&ctx))
+                .decision
+        });
+        let verdict = |stop: Stop| {
+            let mut v = Verdict::stop(stop, None);
+            v.resource = resource;
+            v
+        };
         if resource == Some(Decision::ExplicitDeny) {
-            let mut i = with_arn(Invocation::refused(
-                Body::ExplicitDeny,
-                "the resource policy denies",
-            ));
-            i.body = format!(
-                r#"{{"message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {method_arn} with an explicit deny"}}"#
-            );
-            return i;
+            let mut v = verdict(Stop::ResourceDeny);
+            v.method_arn = Some(method_arn);
+            return v;
         }
         if !route.authorized {
             // No authorizer on this method: without a resource policy the request proceeds; with one, it
-            // must allow (Choice: the resource policy alone decides, failing closed).
-            let mut i = with_arn(Invocation::refused(
-                Body::ImplicitDeny,
-                "no authorizer on this method",
-            ));
+            // must allow (the resource policy alone decides, failing closed).
+            let mut v = verdict(Stop::OpenRoute);
             if matches!(resource, None | Some(Decision::Allow)) {
-                (i.status, i.body) = (200, String::new());
-            } else {
-                i.body = format!(
-                    r#"{{"message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {method_arn}"}}"#
-                );
+                v.status = 200;
             }
-            return i;
+            v.method_arn = Some(method_arn);
+            return v;
         }
         let cfg = &self.authorizer;
-        let values: Vec<Option<&str>> = cfg
-            .identity_sources
-            .iter()
-            .map(|s| self.identity_value(s, req))
-            .collect();
-        let token = match cfg.kind {
+        // The cache key: the token (`TOKEN`), or every identity source (`REQUEST`).
+        let (key, token): (std::borrow::Cow<'_, str>, Option<&str>) = match cfg.kind {
             AuthorizerType::Token => {
-                let Some(Some(t)) = values.first() else {
-                    return with_arn(Invocation::refused(
-                        Body::Unauthorized,
-                        "the token header is missing or empty",
-                    ));
+                let t = cfg
+                    .identity_sources
+                    .first()
+                    .and_then(|s| self.identity_value(s, req));
+                let Some(t) = t else {
+                    let mut v = verdict(Stop::MissingToken);
+                    v.method_arn = Some(method_arn);
+                    return v;
                 };
                 if let Some(re) = &cfg.validation
                     && !re.is_match(t)
                 {
-                    return with_arn(Invocation::refused(
-                        Body::Unauthorized,
-                        "the token does not match the validation expression",
-                    ));
+                    let mut v = verdict(Stop::ValidationFailed);
+                    v.method_arn = Some(method_arn);
+                    return v;
                 }
-                Some(t.to_string())
+                (t.into(), Some(t))
             }
             AuthorizerType::Request => {
+                let values: Vec<Option<&str>> = cfg
+                    .identity_sources
+                    .iter()
+                    .map(|s| self.identity_value(s, req))
+                    .collect();
                 // REST checks identity sources only when caching; HTTP APIs always do.
                 let http = self.format != OutputFormat::Rest;
                 if (cfg.ttl > 0 || http) && values.iter().any(Option::is_none) {
-                    return with_arn(Invocation::refused(
-                        Body::Unauthorized,
-                        "an identity source is missing or empty",
-                    ));
+                    let mut v = verdict(Stop::MissingIdentitySource);
+                    v.method_arn = Some(method_arn);
+                    return v;
                 }
-                None
+                let key = values
+                    .iter()
+                    .map(|v| v.unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join("\u{0}");
+                (key.into(), None)
             }
-        };
-        let key = match cfg.kind {
-            AuthorizerType::Token => token.clone().unwrap_or_default(),
-            AuthorizerType::Request => values
-                .iter()
-                .map(|v| v.unwrap_or(""))
-                .collect::<Vec<_>>()
-                .join("\u{0}"),
         };
         let caching = cfg.ttl > 0;
         let cached = if caching {
@@ -538,93 +559,200 @@ impl Api {
             None
         };
         let hit = cached.is_some();
-        let entry = match cached {
+        let output = match cached {
             Some(e) => e,
             None => {
                 let event = AuthorizerEvent {
                     kind: cfg.kind,
                     method_arn: method_arn.clone(),
-                    authorization_token: token,
+                    authorization_token: token.map(str::to_string),
                     headers: req.headers.clone(),
                     http_method: req.method.to_ascii_uppercase(),
                     path: path.to_string(),
+                    source_ip: source_ip.to_string(),
+                };
+                let called = |mut v: Verdict, arn: String| {
+                    v.method_arn = Some(arn);
+                    v.function_called = true;
+                    v.cache_hit = caching.then_some(false);
+                    v
                 };
                 let out = match authorizer.call(&event, now) {
                     Ok(v) => v,
                     Err(FunctionError::Unauthorized) => {
-                        let mut i = with_arn(Invocation::refused(
-                            Body::Unauthorized,
-                            "the authorizer failed with `Unauthorized`",
-                        ));
-                        i.function_called = true;
-                        i.cache_hit = caching.then_some(false);
-                        return i;
+                        return called(verdict(Stop::FunctionUnauthorized), method_arn);
                     }
-                    Err(e) => {
-                        let mut i =
-                            with_arn(Invocation::refused(Body::AuthorizerError, e.to_string()));
-                        i.function_called = true;
-                        i.cache_hit = caching.then_some(false);
-                        return i;
+                    Err(FunctionError::Failed(m)) => {
+                        return called(verdict(Stop::FunctionFailed(m)), method_arn);
                     }
                 };
-                let parsed = AuthorizerOutput::from_value(&out, self.format).and_then(|o| {
-                    let compiled = match &o.policy {
-                        Some(p) => Some(iam_eval::Authorizer::new(
-                            PolicySet::compile(authz_core::Layer::Identity, [p.clone()])
-                                .map_err(|e| ApigwError::output(e.to_string()))?,
-                        )),
-                        None => None,
-                    };
-                    Ok(Entry {
-                        output: o,
-                        compiled,
-                    })
-                });
-                match parsed {
-                    Ok(e) => {
-                        let e = Arc::new(e);
+                let raw = Arc::new(out.clone());
+                match AuthorizerOutput::read(out, self.format, Some(&self.memo)) {
+                    Ok(o) => {
+                        let o = Arc::new(o);
                         if caching {
-                            cache.put(key, e.clone(), now);
+                            cache.put(key.into_owned(), o.clone(), now);
                         }
-                        e
+                        o
                     }
                     Err(err) => {
-                        let mut i =
-                            with_arn(Invocation::refused(Body::AuthorizerError, err.to_string()));
-                        i.function_called = true;
-                        i.output = Some(Arc::new(out));
-                        i.cache_hit = caching.then_some(false);
-                        return i;
+                        return called(verdict(Stop::InvalidOutput(err, raw)), method_arn);
                     }
                 }
             }
         };
         // The gateway's decision: the policy on the methodArn (or a simple response's verdict), combined
         // with the resource policy as for Lambda authorizers (either allow suffices; a deny wins).
-        let answer = match (&entry.compiled, entry.output.is_authorized) {
-            (Some(auth), _) => auth.answer(&iam_req),
-            (None, Some(true)) => Answer::new(Decision::Allow),
-            (None, _) => Answer::new(Decision::ImplicitDeny),
+        let outcome = match (&output.policy, output.is_authorized) {
+            (Some(p), _) => {
+                let ctx = iam_context(source_ip, now, true, p.needs);
+                let r = authz_core::Request::new("execute-api:Invoke", &method_arn).context(&ctx);
+                p.authorizer.evaluate(&r)
+            }
+            (None, Some(true)) => Outcome {
+                decision: Decision::Allow,
+                ..Outcome::IMPLICIT
+            },
+            (None, _) => Outcome::IMPLICIT,
         };
-        let decision = match (answer.decision, resource) {
+        let decision = match (outcome.decision, resource) {
             (Decision::ExplicitDeny, _) => Decision::ExplicitDeny,
             (_, Some(Decision::Allow)) | (Decision::Allow, _) => Decision::Allow,
             (d, _) => d,
         };
-        let (status, body) = match body_for(decision) {
-            None => (200, String::new()),
-            Some(b) => b.response(),
-        };
-        Invocation {
-            status,
-            body,
-            method_arn: Some(method_arn.clone()),
-            output: Some(entry.output.raw.clone()),
-            answer: Some(answer),
+        let refusal = body_for(decision);
+        Verdict {
+            status: refusal.map_or(200, Body::status),
+            refusal,
+            stop: None,
+            method_arn: Some(method_arn),
+            output: Some(output),
+            outcome: Some(outcome),
+            resource,
             cache_hit: caching.then_some(hit),
             function_called: !hit,
-            reason: String::new(),
+        }
+    }
+}
+
+/// `aws:SourceIp` when a request names no caller.
+const DEFAULT_SOURCE_IP: &str = "198.51.100.1";
+
+/// Why a request stopped before the authorizer's policy decided.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Stop {
+    /// No route for the method and path (403 `Missing Authentication Token`).
+    NoRoute(String),
+    /// The `methodArn` would be this many bytes (414).
+    UriTooLong(usize),
+    /// A request that cannot be made (a verb that is not a method).
+    BadRequest(ApigwError),
+    /// The resource policy denies explicitly (403 before the function).
+    ResourceDeny,
+    /// The method has no authorizer: the resource policy, if any, decides.
+    OpenRoute,
+    /// The token header is missing or empty (401).
+    MissingToken,
+    /// The token does not match the validation expression (401).
+    ValidationFailed,
+    /// A `REQUEST` identity source is missing or empty (401).
+    MissingIdentitySource,
+    /// The function failed with `Unauthorized` (401).
+    FunctionUnauthorized,
+    /// The function failed otherwise (500).
+    FunctionFailed(String),
+    /// The function's output is invalid (500); the output as returned.
+    InvalidOutput(ApigwError, Arc<Value>),
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::NoRoute(r) => write!(f, "no route for {r}"),
+            Stop::UriTooLong(n) => write!(f, "the methodArn is {n} bytes"),
+            Stop::BadRequest(e) => write!(f, "{e}"),
+            Stop::ResourceDeny => f.write_str("the resource policy denies"),
+            Stop::OpenRoute => f.write_str("no authorizer on this method"),
+            Stop::MissingToken => f.write_str("the token header is missing or empty"),
+            Stop::ValidationFailed => {
+                f.write_str("the token does not match the validation expression")
+            }
+            Stop::MissingIdentitySource => f.write_str("an identity source is missing or empty"),
+            Stop::FunctionUnauthorized => f.write_str("the authorizer failed with `Unauthorized`"),
+            Stop::FunctionFailed(m) => write!(f, "authorizer failed: {m}"),
+            Stop::InvalidOutput(e, _) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// One request's outcome, as [`Api::authorize`] gives it: the status and what decided it, with no
+/// strings built for a report.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    /// The status the client sees (200 when the request reaches the integration).
+    pub status: u16,
+    /// AWS's default refusal, for statuses other than 200.
+    pub refusal: Option<Body>,
+    /// Why the request stopped before the policy decided, if it did.
+    pub stop: Option<Stop>,
+    /// The `methodArn`, when the request got that far.
+    pub method_arn: Option<String>,
+    /// The authorizer's valid output (fresh or cached).
+    pub output: Option<Arc<AuthorizerOutput>>,
+    /// The authorizer policy's outcome on the `methodArn` (with the deciding statement's position).
+    pub outcome: Option<Outcome>,
+    /// The resource policy's decision, when the API has one.
+    pub resource: Option<Decision>,
+    /// `Some(true)` when the cache answered, `Some(false)` on a miss, `None` when caching is off or the
+    /// request never reached the cache.
+    pub cache_hit: Option<bool>,
+    /// Whether the authorizer function ran.
+    pub function_called: bool,
+}
+
+impl Verdict {
+    fn stop(stop: Stop, method_arn: Option<String>) -> Self {
+        let refusal = match &stop {
+            Stop::NoRoute(_) | Stop::BadRequest(_) => Body::MissingAuthenticationToken,
+            Stop::UriTooLong(_) => Body::UriTooLong,
+            Stop::ResourceDeny => Body::ExplicitDeny,
+            Stop::OpenRoute => Body::ImplicitDeny,
+            Stop::MissingToken
+            | Stop::ValidationFailed
+            | Stop::MissingIdentitySource
+            | Stop::FunctionUnauthorized => Body::Unauthorized,
+            Stop::FunctionFailed(_) | Stop::InvalidOutput(..) => Body::AuthorizerError,
+        };
+        Self {
+            status: refusal.status(),
+            refusal: Some(refusal),
+            stop: Some(stop),
+            method_arn,
+            output: None,
+            outcome: None,
+            resource: None,
+            cache_hit: None,
+            function_called: false,
+        }
+    }
+
+    /// The response body: empty for 200, AWS's default otherwise (the resource policy's refusals name
+    /// the `methodArn`, as AWS's do).
+    pub fn body_text(&self) -> String {
+        if self.status == 200 {
+            return String::new();
+        }
+        let arn = self.method_arn.as_deref().unwrap_or("");
+        match (&self.stop, self.refusal) {
+            (Some(Stop::ResourceDeny), _) => format!(
+                r#"{{"message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {arn} with an explicit deny"}}"#
+            ),
+            (Some(Stop::OpenRoute), _) => format!(
+                r#"{{"message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {arn}"}}"#
+            ),
+            (_, Some(b)) => b.response().1,
+            (_, None) => String::new(),
         }
     }
 }
@@ -675,6 +803,47 @@ mod tests {
         );
         assert_eq!(status("DELETE", "/pets/7", &mut c), 200);
         assert_eq!(status("GET", "/pets/7/toys", &mut c), 401);
+    }
+
+    #[test]
+    fn policies_see_every_context_key_they_name() {
+        // The request path builds only the keys a policy names: each key, named in a condition or a
+        // policy variable, must still reach the policy with its value.
+        let api = Api::from_json(r#"{"region": "us-east-1", "account": "123456789012", "api_id": "a", "stage": "prod",
+            "routes": ["ANY /{proxy+}"],
+            "authorizer": {"type": "TOKEN", "identity_sources": ["method.request.header.Authorization"], "ttl": 0}}"#).unwrap();
+        let policy = serde_json::json!({"principalId": "u", "policyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:*:*:a/prod/GET/tls",
+             "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+            {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:*:*:a/prod/GET/epoch",
+             "Condition": {"NumericLessThan": {"AWS:EpochTime": "1700000050"}}},
+            {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:*:*:a/prod/GET/date",
+             "Condition": {"DateLessThan": {"aws:currenttime": "2023-11-14T22:14:00Z"}}},
+            {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:*:*:a/prod/GET/ip/${aws:SourceIp}"}]}});
+        let f = crate::StaticPolicy::output(policy);
+        let mut c = AuthorizerCache::default();
+        let status = |p: &str, now: i64, c: &mut AuthorizerCache| {
+            let req = HttpRequest::new("GET", p)
+                .header("Authorization", "t")
+                .source_ip("192.0.2.7");
+            api.invoke(&req, &f, c, now).status
+        };
+        let t = 1_700_000_000;
+        assert_eq!(status("/tls", t, &mut c), 200);
+        assert_eq!(status("/epoch", t, &mut c), 200);
+        assert_eq!(status("/epoch", t + 50, &mut c), 403);
+        assert_eq!(status("/date", t, &mut c), 200);
+        assert_eq!(status("/date", t + 100, &mut c), 403);
+        assert_eq!(status("/ip/192.0.2.7", t, &mut c), 200);
+        assert_eq!(status("/ip/192.0.2.8", t, &mut c), 403);
+        let n = Needs::of_text(r#"{"Condition": {"IpAddressIfExists": {"AWS:SOURCEIP": "x"}}}"#);
+        assert_eq!(
+            n,
+            Needs {
+                source_ip: true,
+                ..Needs::default()
+            }
+        );
     }
 
     #[test]

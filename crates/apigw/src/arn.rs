@@ -40,22 +40,46 @@ impl Deployment {
     /// without its query string and leading `/` (the root gives `…/GET/`). Errors: `apigw::uri-too-long`
     /// (414) past [`MAX_METHOD_ARN_BYTES`], `apigw::request` for a verb that is not a token.
     pub fn method_arn(&self, verb: &str, path: &str) -> Result<String, ApigwError> {
-        let verb = verb.to_ascii_uppercase();
-        if verb.is_empty() || verb == "ANY" || !verb.bytes().all(|b| b.is_ascii_alphabetic()) {
+        if verb.is_empty()
+            || verb.eq_ignore_ascii_case("ANY")
+            || !verb.bytes().all(|b| b.is_ascii_alphabetic())
+        {
             return Err(ApigwError::request(format!(
-                "`{verb}` is not an HTTP method a request can have"
+                "`{}` is not an HTTP method a request can have",
+                verb.to_ascii_uppercase()
             )));
         }
         let path = path.split(['?', '#']).next().unwrap_or("");
         let path = path.strip_prefix('/').unwrap_or(path);
-        let arn = format!(
-            "arn:{}:execute-api:{}:{}:{}/{}/{verb}/{path}",
-            partition(&self.region),
-            self.region,
-            self.account,
-            self.api_id,
-            self.stage
+        // Built by pushing into one buffer of the right size: this runs on every request.
+        let part = partition(&self.region);
+        let mut arn = String::with_capacity(
+            26 + part.len()
+                + self.region.len()
+                + self.account.len()
+                + self.api_id.len()
+                + self.stage.len()
+                + verb.len()
+                + path.len(),
         );
+        for piece in [
+            "arn:",
+            part,
+            ":execute-api:",
+            &self.region,
+            ":",
+            &self.account,
+            ":",
+            &self.api_id,
+            "/",
+            &self.stage,
+            "/",
+        ] {
+            arn.push_str(piece);
+        }
+        arn.extend(verb.chars().map(|c| c.to_ascii_uppercase()));
+        arn.push('/');
+        arn.push_str(path);
         if arn.len() > MAX_METHOD_ARN_BYTES {
             return Err(ApigwError::UriTooLong(arn.len()));
         }

@@ -11,34 +11,27 @@ pub const DEFAULT_TTL: u32 = 300;
 /// The largest TTL API Gateway accepts, seconds.
 pub const MAX_TTL: u32 = 3600;
 
-/// A valid output with its policy compiled.
-#[derive(Debug)]
-pub(crate) struct Entry {
-    pub(crate) output: AuthorizerOutput,
-    pub(crate) compiled: Option<iam_eval::Authorizer>,
-}
-
 /// Outputs by cache key (the token for `TOKEN` authorizers, every identity source for `REQUEST`), each
 /// with the time it was stored. Failures are never stored.
 #[derive(Debug, Default)]
 pub struct AuthorizerCache {
-    entries: HashMap<String, (i64, Arc<Entry>), foldhash::fast::RandomState>,
+    entries: HashMap<String, (i64, Arc<AuthorizerOutput>), foldhash::fast::RandomState>,
 }
 
 impl AuthorizerCache {
     /// The output stored under `key` if it is younger than `ttl` seconds at `now`.
     pub fn get(&self, key: &str, ttl: u32, now: i64) -> Option<&AuthorizerOutput> {
-        self.entry(key, ttl, now).map(|e| &e.output)
+        self.entry(key, ttl, now).map(|e| &**e)
     }
 
     /// The entry for `key` if it is younger than `ttl` seconds at `now`.
-    pub(crate) fn entry(&self, key: &str, ttl: u32, now: i64) -> Option<&Arc<Entry>> {
+    pub(crate) fn entry(&self, key: &str, ttl: u32, now: i64) -> Option<&Arc<AuthorizerOutput>> {
         let (at, e) = self.entries.get(key)?;
         (now.saturating_sub(*at) < i64::from(ttl) && now >= *at).then_some(e)
     }
 
     /// Stores an entry at `now`.
-    pub(crate) fn put(&mut self, key: String, entry: Arc<Entry>, now: i64) {
+    pub(crate) fn put(&mut self, key: String, entry: Arc<AuthorizerOutput>, now: i64) {
         self.entries.insert(key, (now, entry));
     }
 

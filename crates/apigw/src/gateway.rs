@@ -20,20 +20,57 @@ pub struct GatewayContext {
 impl GatewayContext {
     /// The IAM context keys.
     pub fn iam_context(&self) -> Context {
-        let mut c = Context::new();
-        c.insert("aws:SourceIp", self.source_ip.as_str());
-        c.insert("aws:EpochTime", self.now.to_string());
-        c.insert("aws:CurrentTime", rfc3339(self.now));
-        c.insert(
-            "aws:SecureTransport",
-            if self.secure_transport {
-                "true"
-            } else {
-                "false"
-            },
-        );
-        c
+        iam_context(&self.source_ip, self.now, self.secure_transport, Needs::ALL)
     }
+}
+
+/// Which of the gateway's context keys a policy's text mentions. A key a policy never names cannot change
+/// its decision, so the request path builds only these (the context is the costliest part of a cached
+/// request otherwise). Found by a case-insensitive search of the printed policy: any mention counts
+/// (condition keys, `…IfExists`, `Null`, `${aws:SourceIp}` variables), so nothing a policy reads is left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Needs {
+    pub(crate) source_ip: bool,
+    pub(crate) epoch_time: bool,
+    pub(crate) current_time: bool,
+    pub(crate) secure_transport: bool,
+}
+
+impl Needs {
+    pub(crate) const ALL: Needs = Needs {
+        source_ip: true,
+        epoch_time: true,
+        current_time: true,
+        secure_transport: true,
+    };
+
+    pub(crate) fn of_text(text: &str) -> Needs {
+        let lower = text.to_ascii_lowercase();
+        Needs {
+            source_ip: lower.contains("aws:sourceip"),
+            epoch_time: lower.contains("aws:epochtime"),
+            current_time: lower.contains("aws:currenttime"),
+            secure_transport: lower.contains("aws:securetransport"),
+        }
+    }
+}
+
+/// The context API Gateway gives a policy, limited to the keys in `needs`.
+pub(crate) fn iam_context(source_ip: &str, now: i64, secure: bool, needs: Needs) -> Context {
+    let mut c = Context::new();
+    if needs.source_ip {
+        c.insert("aws:SourceIp", source_ip);
+    }
+    if needs.epoch_time {
+        c.insert("aws:EpochTime", now.to_string());
+    }
+    if needs.current_time {
+        c.insert("aws:CurrentTime", rfc3339(now));
+    }
+    if needs.secure_transport {
+        c.insert("aws:SecureTransport", if secure { "true" } else { "false" });
+    }
+    c
 }
 
 /// `YYYY-MM-DDThh:mm:ssZ` for Unix seconds (civil-from-days; no leap seconds, as in IAM).
@@ -76,20 +113,30 @@ pub enum Body {
 }
 
 impl Body {
+    /// The status.
+    pub fn status(self) -> u16 {
+        match self {
+            Body::Unauthorized => 401,
+            Body::ExplicitDeny | Body::ImplicitDeny | Body::MissingAuthenticationToken => 403,
+            Body::AuthorizerError => 500,
+            Body::UriTooLong => 414,
+        }
+    }
+
     /// The status and body.
     pub fn response(self) -> (u16, String) {
         let m = |s: &str| format!(r#"{{"message":"{s}"}}"#);
-        match self {
-            Body::Unauthorized => (401, m("Unauthorized")),
-            Body::ExplicitDeny => (
-                403,
-                m("User is not authorized to access this resource with an explicit deny"),
-            ),
-            Body::ImplicitDeny => (403, m("User is not authorized to access this resource")),
-            Body::AuthorizerError => (500, r#"{"message":null}"#.to_string()),
-            Body::MissingAuthenticationToken => (403, m("Missing Authentication Token")),
-            Body::UriTooLong => (414, m("Request-URI Too Long")),
-        }
+        let body = match self {
+            Body::Unauthorized => m("Unauthorized"),
+            Body::ExplicitDeny => {
+                m("User is not authorized to access this resource with an explicit deny")
+            }
+            Body::ImplicitDeny => m("User is not authorized to access this resource"),
+            Body::AuthorizerError => r#"{"message":null}"#.to_string(),
+            Body::MissingAuthenticationToken => m("Missing Authentication Token"),
+            Body::UriTooLong => m("Request-URI Too Long"),
+        };
+        (self.status(), body)
     }
 }
 

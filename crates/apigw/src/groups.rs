@@ -134,6 +134,7 @@ pub struct GroupAuthorizer {
     verifier: Verifier,
     store: GroupStore,
     invalid_token: InvalidToken,
+    simple: bool,
 }
 
 impl GroupAuthorizer {
@@ -143,7 +144,38 @@ impl GroupAuthorizer {
             verifier,
             store,
             invalid_token,
+            simple: false,
         }
+    }
+
+    /// Answers with HTTP API simple responses (payload format 2.0 with simple responses enabled):
+    /// `isAuthorized` is the merged policy's decision on the event's `routeArn`, so the answer depends
+    /// on the route, and a cached `true` is reused for every route until the TTL ends, as API Gateway
+    /// reuses it.
+    #[must_use]
+    pub fn simple_responses(mut self, on: bool) -> Self {
+        self.simple = on;
+        self
+    }
+
+    /// The simple response for a token on a route: `{"isAuthorized", "context"}`, where `isAuthorized`
+    /// is whether the merged group policy allows `route_arn` under `ctx` (an invalid token follows the
+    /// [`InvalidToken`] choice: `Unauthorized`, or `false`).
+    pub fn simple_output_for(
+        &self,
+        token: &str,
+        route_arn: &str,
+        ctx: &crate::GatewayContext,
+    ) -> Result<Value, FunctionError> {
+        let out = self.output_for(token, ctx.now)?;
+        let allowed = crate::AuthorizerOutput::from_value(&out, crate::OutputFormat::Rest)
+            .ok()
+            .and_then(|o| o.policy.map(|p| p.decide(route_arn, ctx).decision))
+            == Some(authz_core::Decision::Allow);
+        Ok(json!({
+            "isAuthorized": allowed,
+            "context": out.get("context").cloned().unwrap_or_else(|| json!({})),
+        }))
     }
 
     /// The output for a token: `principalId` = `sub`; `context` = `sub`, `username`, comma-joined
@@ -201,6 +233,14 @@ impl Authorizer for GroupAuthorizer {
                     .map(|(_, v)| v.clone())
             })
             .ok_or(FunctionError::Unauthorized)?;
+        if self.simple {
+            let ctx = crate::GatewayContext {
+                source_ip: event.source_ip.clone(),
+                now,
+                secure_transport: true,
+            };
+            return self.simple_output_for(&token, &event.method_arn, &ctx);
+        }
         self.output_for(&token, now)
     }
 }

@@ -11,7 +11,7 @@
 //! - [`AuthorizerCache`]: TTL per authorizer (default 300 s, at most 3,600, 0 disables), keyed by the token
 //!   (`TOKEN`) or all identity sources (`REQUEST`); the clock is the caller's, so the classic trap (a policy
 //!   for the first path cached, then 403 on a second path) is reproducible.
-//! - [`Api::from_openapi`]: an OpenAPI 3 export with API Gateway's extensions (JSON).
+//! - [`Api::from_openapi`]: an OpenAPI 3 export with API Gateway's extensions (JSON or YAML).
 //! - [`Api::uncovered`]: the routes a cached policy does not allow (the cache check).
 //! - [`GroupAuthorizer`]: the group → policy authorizer of the AWS sample: a verified Cognito token's
 //!   `cognito:groups` looked up in a [`GroupStore`], statements merged, `principalId` = `sub`.
@@ -49,14 +49,16 @@ mod groups;
 mod openapi;
 mod output;
 
-pub use api::{Api, AuthorizerConfig, AuthorizerType, HttpRequest, Invocation, Route};
+pub use api::{
+    Api, AuthorizerConfig, AuthorizerType, HttpRequest, Invocation, Route, Stop, Verdict,
+};
 pub use arn::{Deployment, MAX_METHOD_ARN_BYTES, partition};
 pub use cache::{AuthorizerCache, DEFAULT_TTL, MAX_TTL};
 pub use coverage::{Uncovered, VERBS};
 pub use gateway::{Body, GatewayContext, decide_policy};
 pub use groups::{GroupAuthorizer, GroupStore, InvalidToken, StaticPolicy};
-pub use openapi::OpenApiOptions;
-pub use output::{AuthorizerOutput, OutputFormat};
+pub use openapi::{OpenApiOptions, openapi_value};
+pub use output::{AuthorizerOutput, CompiledPolicy, OutputFormat};
 
 use diag::codes;
 
@@ -82,6 +84,8 @@ pub struct AuthorizerEvent {
     pub http_method: String,
     /// The path as received.
     pub path: String,
+    /// The caller's address (`requestContext.identity.sourceIp` / `requestContext.http.sourceIp`).
+    pub source_ip: String,
 }
 
 /// A function failure.

@@ -33,18 +33,32 @@ const METHODS: [(&str, &str); 8] = [
     ("x-amazon-apigateway-any-method", "ANY"),
 ];
 
+/// An export's document: JSON when it starts with `{`, YAML otherwise (YAML's own parser, so that
+/// anchors, block scalars and quoting are read as YAML means them).
+pub fn openapi_value(text: &str) -> Result<Value, String> {
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    if t.starts_with('{') {
+        serde_json::from_str(t).map_err(|e| format!("JSON: {e}"))
+    } else {
+        serde_saphyr::from_str::<Value>(t).map_err(|e| {
+            // The parser's first line says where and what; the rest is its own snippet.
+            let m = e.to_string();
+            let first = m.lines().next().unwrap_or("").trim();
+            format!("YAML: {}", first.strip_prefix("error: ").unwrap_or(first))
+        })
+    }
+}
+
 impl Api {
-    /// Reads an OpenAPI 3 export (JSON). Errors (`apigw::config`): not an OpenAPI 3 document, no
-    /// account, a Region or API id that neither the server URL nor the options give, more than one Lambda
-    /// authorizer, an authorizer that is not a Lambda `token` or `request` authorizer, and every refusal
-    /// of [`Api::from_json`].
+    /// Reads an OpenAPI 3 export, JSON or YAML (what `aws apigateway get-export` gives with
+    /// `--accepts application/json` or `application/yaml`; a document starting with `{` is read as
+    /// JSON). Errors (`apigw::config`, syntax errors with their line and column): not an OpenAPI 3
+    /// document, no account, a Region or API id that neither the server URL nor the options give, more
+    /// than one Lambda authorizer, an authorizer that is not a Lambda `token` or `request` authorizer,
+    /// and every refusal of [`Api::from_json`].
     pub fn from_openapi(text: &str, opts: &OpenApiOptions) -> Result<Api, ApigwError> {
         let bad = |m: String| ApigwError::Config(format!("OpenAPI export: {m}"));
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            bad(format!(
-                "{e} (JSON expected; export with `--accepts application/json`)"
-            ))
-        })?;
+        let v = openapi_value(text).map_err(bad)?;
         let version = v.get("openapi").and_then(Value::as_str).unwrap_or("");
         if !version.starts_with("3.") {
             return Err(bad(format!(
@@ -228,6 +242,45 @@ mod tests {
     }
 
     #[test]
+    fn a_yaml_export_reads_as_its_json_twin() {
+        let yaml = r#"# get-export --accepts application/yaml
+openapi: 3.0.1
+info: {title: PetStore, version: "1"}
+servers:
+- url: https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/{basePath}
+  variables:
+    basePath: {default: prod}
+paths:
+  /{proxy+}:
+    x-amazon-apigateway-any-method:
+      security:
+      - group-authorizer: []
+  /health:
+    get: {}
+components:
+  securitySchemes:
+    group-authorizer:
+      type: apiKey
+      name: Authorization
+      in: header
+      x-amazon-apigateway-authtype: custom
+      x-amazon-apigateway-authorizer:
+        type: request
+        identitySource: method.request.header.Authorization
+        authorizerUri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations
+        authorizerResultTtlInSeconds: 300
+"#;
+        assert_eq!(openapi_value(yaml).unwrap(), openapi_value(EXPORT).unwrap());
+        let (a, b) = (
+            Api::from_openapi(yaml, &opts()).unwrap(),
+            Api::from_openapi(EXPORT, &opts()).unwrap(),
+        );
+        assert_eq!((a.deployment, a.routes), (b.deployment, b.routes));
+        let e = Api::from_openapi("openapi: 3.0.1\npaths: [\n", &opts()).unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+    }
+
+    #[test]
     fn what_an_export_cannot_say_is_asked_for() {
         let e = Api::from_openapi(EXPORT, &OpenApiOptions::default()).unwrap_err();
         assert!(e.to_string().contains("account id"), "{e}");
@@ -253,10 +306,10 @@ mod tests {
                 .contains("3600")
         );
         assert!(
-            Api::from_openapi("openapi: 3.0.1", &opts())
+            Api::from_openapi("{\"openapi\": ", &opts())
                 .unwrap_err()
                 .to_string()
-                .contains("JSON expected")
+                .contains("JSON: EOF")
         );
     }
 }

@@ -1,11 +1,16 @@
 //! An authorizer's output, validated as API Gateway validates it: anything it would reject is an invalid
 //! output, which the client sees as 500.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use serde_json::{Map, Value};
 
+use iam_eval::PolicySet;
 use iam_policy::{PolicyDocument, PolicyType, ValidateOptions};
 
 use crate::ApigwError;
+use crate::gateway::Needs;
 
 /// Each `Resource` ARN of a returned policy is limited to this many characters.
 pub const MAX_RESOURCE_ARN_CHARS: usize = 512;
@@ -31,8 +36,8 @@ pub enum OutputFormat {
 pub struct AuthorizerOutput {
     /// `principalId` (policy responses).
     pub principal_id: Option<String>,
-    /// `policyDocument`, parsed and validated (policy responses).
-    pub policy: Option<PolicyDocument>,
+    /// `policyDocument`, parsed, validated and compiled (policy responses).
+    pub policy: Option<Arc<CompiledPolicy>>,
     /// `isAuthorized` (simple responses).
     pub is_authorized: Option<bool>,
     /// `context` as returned.
@@ -40,7 +45,65 @@ pub struct AuthorizerOutput {
     /// `usageIdentifierKey`, when returned.
     pub usage_identifier_key: Option<String>,
     /// The output as the function returned it.
-    pub raw: std::sync::Arc<Value>,
+    pub raw: Arc<Value>,
+}
+
+/// A returned policy, parsed, validated and compiled once: the gateway decides with it on every request
+/// that reuses the output.
+#[derive(Debug)]
+pub struct CompiledPolicy {
+    /// The policy as parsed.
+    pub document: PolicyDocument,
+    pub(crate) authorizer: iam_eval::Authorizer,
+    /// The request context keys its text mentions (the gateway builds only those).
+    pub(crate) needs: Needs,
+}
+
+impl CompiledPolicy {
+    /// The gateway's decision with this policy on a `methodArn` / `routeArn`: action
+    /// `execute-api:Invoke`, the gateway's context keys.
+    pub fn decide(&self, method_arn: &str, ctx: &crate::GatewayContext) -> authz_core::Answer {
+        let context =
+            crate::gateway::iam_context(&ctx.source_ip, ctx.now, ctx.secure_transport, self.needs);
+        let req = authz_core::Request::new("execute-api:Invoke", method_arn).context(&context);
+        self.authorizer.answer(&req)
+    }
+}
+
+/// Returned policies by their printed text, so that outputs repeating a policy (every user of the same
+/// groups) skip parsing and compiling. Bounded: it empties itself past [`PolicyMemo::CAPACITY`] entries.
+#[derive(Debug, Default)]
+pub(crate) struct PolicyMemo {
+    map: Mutex<HashMap<String, Arc<CompiledPolicy>, foldhash::fast::RandomState>>,
+}
+
+impl PolicyMemo {
+    const CAPACITY: usize = 1024;
+
+    fn get_or_compile(&self, doc: &Value) -> Result<Arc<CompiledPolicy>, ApigwError> {
+        let text = serde_json::to_string_pretty(doc)
+            .map_err(|e| ApigwError::output(format!("`policyDocument`: {e}")))?;
+        // A poisoned lock only means another request panicked mid-insert; the map is still whole.
+        let found = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&text)
+            .cloned();
+        if let Some(c) = found {
+            return Ok(c);
+        }
+        let compiled = Arc::new(compile_policy(&text)?);
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= Self::CAPACITY {
+            map.clear();
+        }
+        map.insert(text, compiled.clone());
+        Ok(compiled)
+    }
 }
 
 impl AuthorizerOutput {
@@ -49,6 +112,15 @@ impl AuthorizerOutput {
     /// characters); a REST or format 1.0 `context` value that is not a string, number or boolean, or the
     /// reserved `claims` key in format 1.0; a simple response whose `isAuthorized` is not a boolean.
     pub fn from_value(v: &Value, format: OutputFormat) -> Result<Self, ApigwError> {
+        Self::read(v.clone(), format, None)
+    }
+
+    /// [`AuthorizerOutput::from_value`] on an owned output, with the API's memo of compiled policies.
+    pub(crate) fn read(
+        v: Value,
+        format: OutputFormat,
+        memo: Option<&PolicyMemo>,
+    ) -> Result<Self, ApigwError> {
         let o = v
             .as_object()
             .ok_or_else(|| ApigwError::output("the output is not a JSON object"))?;
@@ -91,7 +163,7 @@ impl AuthorizerOutput {
                 is_authorized: Some(is_authorized),
                 context,
                 usage_identifier_key: None,
-                raw: std::sync::Arc::new(v.clone()),
+                raw: Arc::new(v),
             });
         }
         let principal_id = match o.get("principalId") {
@@ -106,7 +178,13 @@ impl AuthorizerOutput {
         let doc = o
             .get("policyDocument")
             .ok_or_else(|| ApigwError::output("`policyDocument` is required"))?;
-        let policy = parse_policy(doc)?;
+        let policy = match memo {
+            Some(m) => m.get_or_compile(doc)?,
+            None => Arc::new(compile_policy(
+                &serde_json::to_string_pretty(doc)
+                    .map_err(|e| ApigwError::output(format!("`policyDocument`: {e}")))?,
+            )?),
+        };
         let usage_identifier_key = match o.get("usageIdentifierKey") {
             None | Some(Value::Null) => None,
             Some(Value::String(k)) => Some(k.clone()),
@@ -122,7 +200,7 @@ impl AuthorizerOutput {
             is_authorized: None,
             context,
             usage_identifier_key,
-            raw: std::sync::Arc::new(v.clone()),
+            raw: Arc::new(v),
         })
     }
 
@@ -146,10 +224,9 @@ impl AuthorizerOutput {
     }
 }
 
-/// Parses a returned `policyDocument` with the IAM parser: any error makes the output invalid.
-fn parse_policy(doc: &Value) -> Result<PolicyDocument, ApigwError> {
-    let text = serde_json::to_string_pretty(doc)
-        .map_err(|e| ApigwError::output(format!("`policyDocument`: {e}")))?;
+/// Parses a returned `policyDocument` (printed as JSON) with the IAM parser, any error making the output
+/// invalid, and compiles it.
+fn compile_policy(text: &str) -> Result<CompiledPolicy, ApigwError> {
     let checked = iam_policy::check(
         "policyDocument",
         text.as_bytes(),
@@ -177,7 +254,15 @@ fn parse_policy(doc: &Value) -> Result<PolicyDocument, ApigwError> {
             }
         }
     }
-    Ok(policy)
+    let authorizer = iam_eval::Authorizer::new(
+        PolicySet::compile(authz_core::Layer::Identity, [policy.clone()])
+            .map_err(|e| ApigwError::output(e.to_string()))?,
+    );
+    Ok(CompiledPolicy {
+        document: policy,
+        authorizer,
+        needs: Needs::of_text(text),
+    })
 }
 
 #[cfg(test)]

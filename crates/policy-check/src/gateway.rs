@@ -15,13 +15,26 @@ use cognito::{TokenUse, Verifier, VerifierConfig};
 pub fn load_api(path: &Path, account: Option<&str>) -> Result<Api, String> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
-    let v = crate::input::json_text(&name, &text)?;
+    let yaml = path
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("yaml") || x.eq_ignore_ascii_case("yml"));
+    let v = if yaml {
+        // YAML is an OpenAPI export (the native form is JSON).
+        apigw::openapi_value(&text).map_err(|e| format!("{name}: {e}"))?
+    } else {
+        crate::input::json_text(&name, &text)?
+    };
     if v.get("openapi").is_some() {
         let opts = apigw::OpenApiOptions {
             account: account.map(str::to_string),
             ..apigw::OpenApiOptions::default()
         };
         return Api::from_openapi(&text, &opts).map_err(|e| format!("{name}: {e}"));
+    }
+    if yaml {
+        return Err(format!(
+            "{name}: a YAML file is read as an OpenAPI 3 export, and this one has no `openapi` field"
+        ));
     }
     Api::from_json(&text).map_err(|e| format!("{name}: {e}"))
 }
@@ -74,12 +87,14 @@ pub struct TokenCheck {
     pub invalid_token: InvalidToken,
 }
 
-/// The authorizer: the group store with its token check, or a policy file returned as the output of a
-/// custom function (`principalId` = `user`).
+/// The authorizer: the group store with its token check (answering with simple responses when the API
+/// is an HTTP API with simple responses enabled), or a policy file returned as the output of a custom
+/// function (`principalId` = `user`).
 pub fn load_authorizer(
     groups: Option<&Path>,
     policy: Option<&Path>,
     check: Option<&TokenCheck>,
+    api: &apigw::Api,
     base: &Path,
 ) -> Result<Box<dyn Authorizer>, String> {
     match (groups, policy) {
@@ -92,11 +107,10 @@ pub fn load_authorizer(
                 VerifierConfig::for_pool(&c.user_pool_id, &c.client_id, c.token_use),
                 crate::input::jwks_source(&c.jwks, base)?,
             );
-            Ok(Box::new(GroupAuthorizer::new(
-                verifier,
-                store,
-                c.invalid_token,
-            )))
+            let simple = api.format == (apigw::OutputFormat::Http2 { simple: true });
+            Ok(Box::new(
+                GroupAuthorizer::new(verifier, store, c.invalid_token).simple_responses(simple),
+            ))
         }
         (None, Some(p)) => {
             let text = std::fs::read_to_string(p)

@@ -188,6 +188,7 @@ pub(crate) fn run(
         a.source.groups.as_deref(),
         a.source.policy.as_deref(),
         check.as_ref(),
+        &api,
         Path::new("."),
     )?;
     let mut requests: Vec<(Value, apigw::HttpRequest, Option<i64>)> = Vec::new();

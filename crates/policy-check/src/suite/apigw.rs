@@ -76,6 +76,7 @@ pub(crate) fn gateway(
         path("groups").as_deref(),
         path("policy").as_deref(),
         check.as_ref(),
+        &api,
         base,
     )?;
     Ok(Gateway {
