@@ -97,32 +97,7 @@ impl Config {
             VerifierConfig::for_pool(&self.user_pool_id, &self.client_id, self.token_use),
             jwks,
         );
-        let g = base.join(&self.groups);
-        let store = if g.is_dir() {
-            let mut items = Vec::new();
-            let mut entries: Vec<_> = std::fs::read_dir(&g)
-                .map_err(|e| format!("cannot read `{}`: {e}", g.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                .collect();
-            entries.sort();
-            for p in entries {
-                let name = p
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or("")
-                    .to_string();
-                let text = std::fs::read_to_string(&p)
-                    .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
-                items.push((name, text));
-            }
-            GroupStore::from_policies(items.iter().map(|(g, t)| (g.as_str(), t.as_str())))
-        } else {
-            let text = std::fs::read_to_string(&g)
-                .map_err(|e| format!("cannot read `{}`: {e}", g.display()))?;
-            GroupStore::from_dynamodb_export(&text)
-        }
-        .map_err(|e| e.to_string())?;
+        let store = GroupStore::from_path(&base.join(&self.groups)).map_err(|e| e.to_string())?;
         Ok(GroupAuthorizer::new(verifier, store, self.invalid_token))
     }
 }

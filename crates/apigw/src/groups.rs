@@ -107,6 +107,41 @@ impl GroupStore {
         Self::from_policies(pairs.iter().map(|(g, p)| (g.as_str(), p.as_str())))
     }
 
+    /// From a path: a directory of `<group>.json` policies (the file name is the group), or a file
+    /// holding a JSON export of the sample's DynamoDB table ([`GroupStore::from_dynamodb_export`]).
+    /// Errors name the path.
+    pub fn from_path(path: &std::path::Path) -> Result<Self, ApigwError> {
+        let name = path.display().to_string();
+        let bad = |m: String| ApigwError::GroupStore(m);
+        if path.is_dir() {
+            let mut files: Vec<_> = std::fs::read_dir(path)
+                .map_err(|e| bad(format!("cannot read `{name}`: {e}")))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            let mut items = Vec::new();
+            for f in &files {
+                let group = f
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("")
+                    .to_string();
+                let text = std::fs::read_to_string(f)
+                    .map_err(|e| bad(format!("cannot read `{}`: {e}", f.display())))?;
+                items.push((group, text));
+            }
+            if items.is_empty() {
+                return Err(bad(format!("`{name}` holds no <group>.json policies")));
+            }
+            return Self::from_policies(items.iter().map(|(g, t)| (g.as_str(), t.as_str())))
+                .map_err(|e| bad(format!("{name}: {e}")));
+        }
+        let text =
+            std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read `{name}`: {e}")))?;
+        Self::from_dynamodb_export(&text).map_err(|e| bad(format!("{name}: {e}")))
+    }
+
     /// The policy of a group.
     pub fn get(&self, group: &str) -> Option<&PolicyDocument> {
         self.policies.get(group)

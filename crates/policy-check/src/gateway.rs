@@ -42,34 +42,14 @@ pub fn load_api(path: &Path, account: Option<&str>) -> Result<Api, String> {
 /// Reads a group store: a directory of `<group>.json` policies, or a JSON export of the sample's DynamoDB
 /// table.
 pub fn load_groups(path: &Path) -> Result<GroupStore, String> {
-    let name = path.display().to_string();
-    if path.is_dir() {
-        let mut files: Vec<_> = std::fs::read_dir(path)
-            .map_err(|e| format!("cannot read `{name}`: {e}"))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        let mut items = Vec::new();
-        for f in &files {
-            let group = f
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or("")
-                .to_string();
-            let text = std::fs::read_to_string(f)
-                .map_err(|e| format!("cannot read `{}`: {e}", f.display()))?;
-            items.push((group, text));
-        }
-        if items.is_empty() {
-            return Err(format!("`{name}` holds no <group>.json policies"));
-        }
-        return GroupStore::from_policies(items.iter().map(|(g, t)| (g.as_str(), t.as_str())))
-            .map_err(|e| format!("{name}: {e}"));
+    if !path.is_dir() {
+        // A DynamoDB export: refuse JSON syntax mistakes with their position first.
+        let name = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+        crate::input::json_text(&name, &text)?;
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
-    crate::input::json_text(&name, &text)?;
-    GroupStore::from_dynamodb_export(&text).map_err(|e| format!("{name}: {e}"))
+    GroupStore::from_path(path).map_err(|e| e.to_string())
 }
 
 /// How to verify the bearer tokens a group authorizer reads.

@@ -1,0 +1,442 @@
+//! The evaluator inside a service: a [`tower::Layer`] for HTTP services behind Amazon Cognito (axum 0.8,
+//! hyper, any tower stack). For each request it takes the bearer token (`Authorization`, or a configured
+//! header), verifies it with the `cognito` crate against keys fetched asynchronously ([`Keys`]), decides,
+//! and answers as AWS does:
+//!
+//! - 401 `{"message":"Unauthorized"}` with `WWW-Authenticate: Bearer` (RFC 6750: `error="invalid_token"`
+//!   for a token that fails verification) for a missing or invalid token;
+//! - 403 `{"message":"User is not authorized to access this resource"}` (with ` with an explicit deny`
+//!   for an explicit deny) for a denial, never 401;
+//! - 503 when no signing key can be had (fail closed);
+//! - 414 for a request whose `methodArn` would pass API Gateway's 1,600 bytes.
+//!
+//! Deciding ([`Decider`]): IAM group policies as in seed 004 (the token's `cognito:groups` looked up in an
+//! [`apigw::GroupStore`], the merged policies evaluated with action `execute-api:Invoke` on the request's
+//! `methodArn`, built by API Gateway's rules, with `aws:SourceIp`, `aws:CurrentTime`, `aws:EpochTime` and
+//! `aws:SecureTransport`), or a function over the verified claims and the request. The handler receives
+//! an [`Authorized`] extension: principal id, verified claims, the decision with its deciding statement,
+//! and the authorizer context (`sub`, `username`, comma-joined `groups`).
+//!
+//! Policies reload without a restart: [`AuthLayer::reload`] swaps in a decider built (and so compiled and
+//! validated) in full beforehand; requests in flight keep the one they started with. Each decision is a
+//! `tracing` event (target `authz_layer`: principal, action, resource, decision, deciding policy); token
+//! contents are never logged.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use authz_layer::{AuthLayer, Decider, Keys};
+//! use cognito::Claims as _;
+//!
+//! let jwks = r#"{"keys": []}"#;
+//! let config = cognito::VerifierConfig::for_pool("us-east-1_Example", "exampleclient", cognito::TokenUse::Access);
+//! let keys = Keys::fixed(jwks, config).unwrap();
+//! // Let every verified caller in the `admins` group through.
+//! let decider = Decider::function(|claims, _parts| {
+//!     cognito::string_list(claims.claims().get("cognito:groups")).contains(&"admins")
+//! });
+//! let layer = AuthLayer::new(keys, decider);
+//! // Wrap a service: `ServiceBuilder::new().layer(layer).service(app)`, or axum's `Router::layer`.
+//! let _service = tower::Layer::layer(&layer, tower::service_fn(|_req: http::Request<String>| async {
+//!     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+//! }));
+//! # let _ = Arc::new(0);
+//! ```
+#![deny(missing_docs)]
+
+mod keys;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll};
+
+use arc_swap::ArcSwap;
+use authz_core::{Answer, Decision, Layer as PolicyLayer, Request as IamRequest};
+use cognito::{Claims as _, VerifiedClaims};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
+use serde_json::{Map, Value, json};
+
+pub use keys::{KeyFailure, Keys};
+
+/// What the handler receives (a request extension; with axum, `Extension<Authorized>`).
+#[derive(Clone, Debug)]
+pub struct Authorized {
+    /// `principalId`: the token's `sub`.
+    pub principal_id: String,
+    /// The verified claims.
+    pub claims: Arc<VerifiedClaims>,
+    /// The decision, with the deciding statement (IAM) when there is one.
+    pub answer: Answer,
+    /// The authorizer context: `sub`, `username`, comma-joined `groups` (as seed 004's authorizer).
+    pub context: Map<String, Value>,
+}
+
+/// A user-supplied decision over the verified claims and the request.
+pub type DecideFn = dyn Fn(&VerifiedClaims, &http::request::Parts) -> bool + Send + Sync;
+
+/// How requests are decided.
+pub enum Decider {
+    /// IAM group policies on the request's `methodArn`.
+    Groups(Groups),
+    /// A function over the verified claims and the request: `true` allows.
+    Function(Arc<DecideFn>),
+}
+
+impl Decider {
+    /// A decision function.
+    pub fn function(
+        f: impl Fn(&VerifiedClaims, &http::request::Parts) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Decider::Function(Arc::new(f))
+    }
+}
+
+/// Seed 004's group policies, decided as API Gateway decides an authorizer's policy.
+pub struct Groups {
+    deployment: apigw::Deployment,
+    store: apigw::GroupStore,
+    /// Compiled merged policies by group list: users of the same groups share one.
+    memo: Mutex<HashMap<String, Arc<Option<iam_eval::Authorizer>>, foldhash::fast::RandomState>>,
+}
+
+impl Groups {
+    /// Group policies for an API deployed at `deployment` (its Region, account, API id and stage make
+    /// the `methodArn`).
+    pub fn new(deployment: apigw::Deployment, store: apigw::GroupStore) -> Self {
+        Self {
+            deployment,
+            store,
+            memo: Mutex::default(),
+        }
+    }
+
+    /// The merged policy of `groups`, compiled once (`None`: no group has a policy).
+    fn compiled(&self, groups: &[&str]) -> Arc<Option<iam_eval::Authorizer>> {
+        let key = groups.join("\n");
+        if let Some(c) = self
+            .memo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
+            return c.clone();
+        }
+        let docs: Vec<_> = groups
+            .iter()
+            .filter_map(|g| self.store.get(g).cloned())
+            .collect();
+        let compiled = if docs.is_empty() {
+            None
+        } else {
+            // The store's policies were validated when it was read; a compile error cannot pass
+            // silently: it decides nothing (deny).
+            iam_eval::PolicySet::compile(PolicyLayer::Identity, docs)
+                .ok()
+                .map(iam_eval::Authorizer::new)
+        };
+        let c = Arc::new(compiled);
+        let mut memo = self
+            .memo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if memo.len() >= 4096 {
+            memo.clear();
+        }
+        memo.insert(key, c.clone());
+        c
+    }
+}
+
+/// Answer bodies (AWS's defaults unless set).
+#[derive(Clone, Debug)]
+pub struct Bodies {
+    /// 401.
+    pub unauthorized: String,
+    /// 403 for an implicit deny.
+    pub forbidden: String,
+    /// 403 for an explicit deny.
+    pub explicit_deny: String,
+    /// 503.
+    pub unavailable: String,
+}
+
+impl Default for Bodies {
+    fn default() -> Self {
+        Self {
+            unauthorized: apigw::Body::Unauthorized.response().1,
+            forbidden: apigw::Body::ImplicitDeny.response().1,
+            explicit_deny: apigw::Body::ExplicitDeny.response().1,
+            unavailable: r#"{"message":"Service Unavailable"}"#.into(),
+        }
+    }
+}
+
+/// Where `aws:SourceIp` comes from.
+pub type SourceIpFn = dyn Fn(&http::request::Parts) -> Option<IpAddr> + Send + Sync;
+
+struct Shared {
+    keys: Keys,
+    decider: ArcSwap<Decider>,
+    header: HeaderName,
+    bodies: Bodies,
+    source_ip: Arc<SourceIpFn>,
+}
+
+/// The layer. Cheap to clone; clones share keys, caches and the current decider.
+#[derive(Clone)]
+pub struct AuthLayer {
+    shared: Arc<Shared>,
+}
+
+impl AuthLayer {
+    /// A layer over `keys`, deciding with `decider`. The token is read from `Authorization`
+    /// (`Bearer <token>`); `aws:SourceIp` is unknown until [`AuthLayer::source_ip`] says where to find it.
+    pub fn new(keys: Keys, decider: Decider) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                keys,
+                decider: ArcSwap::from_pointee(decider),
+                header: header::AUTHORIZATION,
+                bodies: Bodies::default(),
+                source_ip: Arc::new(|_| None),
+            }),
+        }
+    }
+
+    fn with(self, f: impl FnOnce(&mut Shared)) -> Self {
+        // Configuration happens before the layer is shared; if it was cloned already, the clone keeps
+        // its configuration and this one is rebuilt from the shared parts it can copy.
+        match Arc::try_unwrap(self.shared) {
+            Ok(mut s) => {
+                f(&mut s);
+                Self {
+                    shared: Arc::new(s),
+                }
+            }
+            Err(shared) => Self { shared },
+        }
+    }
+
+    /// Reads the token from another header (its whole value, or after `Bearer `).
+    #[must_use]
+    pub fn header(self, name: HeaderName) -> Self {
+        self.with(|s| s.header = name)
+    }
+
+    /// Sets the answer bodies.
+    #[must_use]
+    pub fn bodies(self, bodies: Bodies) -> Self {
+        self.with(|s| s.bodies = bodies)
+    }
+
+    /// Where the caller's address comes from: for axum, the `ConnectInfo<SocketAddr>` extension; behind
+    /// a proxy you trust, the first address of `X-Forwarded-For`.
+    #[must_use]
+    pub fn source_ip(
+        self,
+        f: impl Fn(&http::request::Parts) -> Option<IpAddr> + Send + Sync + 'static,
+    ) -> Self {
+        self.with(|s| s.source_ip = Arc::new(f))
+    }
+
+    /// Replaces the decider. Build the new one in full first (reading and validating a group store,
+    /// say): a broken set never reaches this call, and the old one keeps serving. Requests in flight
+    /// finish with the decider they started with.
+    pub fn reload(&self, decider: Decider) {
+        self.shared.decider.store(Arc::new(decider));
+        tracing::info!(target: "authz_layer", "policies reloaded");
+    }
+}
+
+impl<S> tower::Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+    fn layer(&self, inner: S) -> AuthService<S> {
+        AuthService {
+            inner,
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// The service [`AuthLayer`] wraps around another.
+#[derive(Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+/// Why a request is refused.
+enum Refusal {
+    Missing,
+    Invalid,
+    Unavailable,
+    Denied(Decision),
+    TooLong,
+}
+
+impl<S, ReqB, ResB> tower::Service<Request<ReqB>> for AuthService<S>
+where
+    S: tower::Service<Request<ReqB>, Response = Response<ResB>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqB: Send + 'static,
+    ResB: From<String> + Send + 'static,
+{
+    type Response = Response<ResB>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ResB>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        // The clone that was polled ready serves this request; a fresh clone waits for the next.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = self.shared.clone();
+        Box::pin(async move {
+            let (mut parts, body) = req.into_parts();
+            match shared.check(&parts).await {
+                Ok(who) => {
+                    parts.extensions.insert(who);
+                    inner.call(Request::from_parts(parts, body)).await
+                }
+                Err(r) => Ok(shared.refuse(r)),
+            }
+        })
+    }
+}
+
+impl Shared {
+    async fn check(&self, parts: &http::request::Parts) -> Result<Authorized, Refusal> {
+        let raw = parts
+            .headers
+            .get(&self.header)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .unwrap_or("");
+        let token = raw
+            .strip_prefix("Bearer ")
+            .or_else(|| raw.strip_prefix("bearer "))
+            .unwrap_or(raw)
+            .trim();
+        if token.is_empty() {
+            tracing::debug!(target: "authz_layer", "no bearer token");
+            return Err(Refusal::Missing);
+        }
+        let now = unix_now();
+        let claims = match self.keys.verify(token, now).await {
+            Ok(c) => c,
+            Err(KeyFailure::Invalid(e)) => {
+                // The error's code and message name the failed check, never the token.
+                tracing::info!(target: "authz_layer", code = diag::Coded::code(&e), "token refused");
+                return Err(Refusal::Invalid);
+            }
+            Err(KeyFailure::Unavailable(e)) => {
+                tracing::warn!(target: "authz_layer", error = %e, "no signing key");
+                return Err(Refusal::Unavailable);
+            }
+        };
+        let groups = cognito::string_list(claims.claims().get("cognito:groups"));
+        let username = claims
+            .str("username")
+            .or_else(|| claims.str("cognito:username"))
+            .unwrap_or("");
+        let mut context = Map::new();
+        context.insert("sub".into(), json!(claims.sub()));
+        context.insert("username".into(), json!(username));
+        context.insert("groups".into(), json!(groups.join(",")));
+        let decider = self.decider.load_full();
+        let (answer, resource) = match &*decider {
+            Decider::Function(f) => {
+                let d = if f(&claims, parts) {
+                    Decision::Allow
+                } else {
+                    Decision::ImplicitDeny
+                };
+                (Answer::new(d), parts.uri.path().to_string())
+            }
+            Decider::Groups(g) => {
+                let arn = g
+                    .deployment
+                    .method_arn(parts.method.as_str(), parts.uri.path())
+                    .map_err(|_| Refusal::TooLong)?;
+                let ctx = apigw::GatewayContext {
+                    source_ip: (self.source_ip)(parts)
+                        .map(|ip| ip.to_string())
+                        .unwrap_or_default(),
+                    now,
+                    secure_transport: parts.uri.scheme_str() != Some("http"),
+                };
+                let answer = match &*g.compiled(&groups) {
+                    Some(auth) => {
+                        let c = ctx.iam_context();
+                        auth.answer(&IamRequest::new("execute-api:Invoke", &arn).context(&c))
+                    }
+                    None => Answer::new(Decision::ImplicitDeny),
+                };
+                (answer, arn)
+            }
+        };
+        tracing::info!(
+            target: "authz_layer",
+            principal = claims.sub(),
+            action = "execute-api:Invoke",
+            resource = %resource,
+            decision = ?answer.decision,
+            policy = ?answer.determining.first().map(|d| (&d.policy, &d.sid)),
+            "decision"
+        );
+        match answer.decision {
+            Decision::Allow => Ok(Authorized {
+                principal_id: claims.sub().to_string(),
+                claims,
+                answer,
+                context,
+            }),
+            d => Err(Refusal::Denied(d)),
+        }
+    }
+
+    fn refuse<B: From<String>>(&self, r: Refusal) -> Response<B> {
+        let b = &self.bodies;
+        let (status, body, challenge) = match r {
+            Refusal::Missing => (StatusCode::UNAUTHORIZED, &b.unauthorized, Some("Bearer")),
+            Refusal::Invalid => (
+                StatusCode::UNAUTHORIZED,
+                &b.unauthorized,
+                Some(r#"Bearer error="invalid_token""#),
+            ),
+            Refusal::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, &b.unavailable, None),
+            Refusal::Denied(Decision::ExplicitDeny) => {
+                (StatusCode::FORBIDDEN, &b.explicit_deny, None)
+            }
+            Refusal::Denied(_) => (StatusCode::FORBIDDEN, &b.forbidden, None),
+            Refusal::TooLong => (StatusCode::URI_TOO_LONG, &b.forbidden, None),
+        };
+        let body = if status == StatusCode::URI_TOO_LONG {
+            apigw::Body::UriTooLong.response().1
+        } else {
+            body.clone()
+        };
+        let mut resp = Response::new(B::from(body));
+        *resp.status_mut() = status;
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Some(c) = challenge {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+        }
+        resp
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
