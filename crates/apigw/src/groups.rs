@@ -228,15 +228,7 @@ impl GroupAuthorizer {
             }
             Err(_) => return Ok(deny_all("anonymous", Map::new())),
         };
-        let groups = cognito::string_list(claims.claims().get("cognito:groups"));
-        let username = claims
-            .str("username")
-            .or_else(|| claims.str("cognito:username"))
-            .unwrap_or("");
-        let mut context = Map::new();
-        context.insert("sub".into(), json!(claims.sub()));
-        context.insert("username".into(), json!(username));
-        context.insert("groups".into(), json!(groups.join(",")));
+        let (groups, context) = group_context(&claims);
         let mut statements = Vec::new();
         for g in &groups {
             if let Some(list) = self.store.statements.get(*g) {
@@ -278,6 +270,21 @@ impl Authorizer for GroupAuthorizer {
         }
         self.output_for(&token, now)
     }
+}
+
+/// A verified token's `cognito:groups`, and the authorizer context seed 004 returns for it: `sub`,
+/// `username` (or `cognito:username`), and the comma-joined `groups`.
+pub fn group_context(claims: &cognito::VerifiedClaims) -> (Vec<&str>, Map<String, Value>) {
+    let groups = cognito::string_list(claims.claims().get("cognito:groups"));
+    let username = claims
+        .str("username")
+        .or_else(|| claims.str("cognito:username"))
+        .unwrap_or("");
+    let mut context = Map::new();
+    context.insert("sub".into(), json!(claims.sub()));
+    context.insert("username".into(), json!(username));
+    context.insert("groups".into(), json!(groups.join(",")));
+    (groups, context)
 }
 
 /// A policy that denies everything (`Resource: "*"`, so the deny is explicit).

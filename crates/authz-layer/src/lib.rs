@@ -56,7 +56,7 @@ use arc_swap::ArcSwap;
 use authz_core::{Answer, Decision, Layer as PolicyLayer, Request as IamRequest};
 use cognito::{Claims as _, VerifiedClaims};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 pub use keys::{KeyFailure, Keys};
 
@@ -339,15 +339,7 @@ impl Shared {
                 return Err(Refusal::Unavailable);
             }
         };
-        let groups = cognito::string_list(claims.claims().get("cognito:groups"));
-        let username = claims
-            .str("username")
-            .or_else(|| claims.str("cognito:username"))
-            .unwrap_or("");
-        let mut context = Map::new();
-        context.insert("sub".into(), json!(claims.sub()));
-        context.insert("username".into(), json!(username));
-        context.insert("groups".into(), json!(groups.join(",")));
+        let (groups, context) = apigw::group_context(&claims);
         let decider = self.decider.load_full();
         let (answer, resource) = match &*decider {
             Decider::Function(f) => {
