@@ -52,7 +52,18 @@ pub struct Route {
 }
 
 impl Route {
-    fn matches(&self, method: &str, path: &str) -> bool {
+    /// `"METHOD /path"` (`ANY` for every method; `{name}` and `{name+}` parameters), guarded.
+    pub fn parse(text: &str) -> Option<Route> {
+        let (m, p) = text.split_once(' ').filter(|(_, p)| p.starts_with('/'))?;
+        Some(Route {
+            method: m.to_ascii_uppercase(),
+            path: p.to_string(),
+            authorized: true,
+        })
+    }
+
+    /// Whether a request's method and path (without its query) fall under this route.
+    pub fn matches(&self, method: &str, path: &str) -> bool {
         if self.method != "ANY" && !self.method.eq_ignore_ascii_case(method) {
             return false;
         }
@@ -229,14 +240,11 @@ impl Api {
                     ),
                     other => (other.as_str().unwrap_or(""), true),
                 };
-                let (m, p) = text
-                    .split_once(' ')
-                    .filter(|(_, p)| p.starts_with('/'))
+                let route = Route::parse(text)
                     .ok_or_else(|| bad(format!("route `{r}` is not \"METHOD /path\"")))?;
                 Ok(Route {
-                    method: m.to_ascii_uppercase(),
-                    path: p.to_string(),
                     authorized,
+                    ..route
                 })
             })
             .collect::<Result<Vec<_>, ApigwError>>()?;

@@ -22,6 +22,11 @@ impl GatewayContext {
     pub fn iam_context(&self) -> Context {
         iam_context(&self.source_ip, self.now, self.secure_transport, Needs::ALL)
     }
+
+    /// The IAM context keys in `needs` only: what a policy that names no other key needs.
+    pub fn iam_context_for(&self, needs: Needs) -> Context {
+        iam_context(&self.source_ip, self.now, self.secure_transport, needs)
+    }
 }
 
 /// Which of the gateway's context keys a policy's text mentions. A key a policy never names cannot change
@@ -29,22 +34,36 @@ impl GatewayContext {
 /// request otherwise). Found by a case-insensitive search of the printed policy: any mention counts
 /// (condition keys, `…IfExists`, `Null`, `${aws:SourceIp}` variables), so nothing a policy reads is left out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Needs {
+pub struct Needs {
     pub(crate) source_ip: bool,
     pub(crate) epoch_time: bool,
     pub(crate) current_time: bool,
     pub(crate) secure_transport: bool,
 }
 
+impl std::ops::BitOr for Needs {
+    type Output = Needs;
+    fn bitor(self, o: Needs) -> Needs {
+        Needs {
+            source_ip: self.source_ip || o.source_ip,
+            epoch_time: self.epoch_time || o.epoch_time,
+            current_time: self.current_time || o.current_time,
+            secure_transport: self.secure_transport || o.secure_transport,
+        }
+    }
+}
+
 impl Needs {
-    pub(crate) const ALL: Needs = Needs {
+    /// Every key.
+    pub const ALL: Needs = Needs {
         source_ip: true,
         epoch_time: true,
         current_time: true,
         secure_transport: true,
     };
 
-    pub(crate) fn of_text(text: &str) -> Needs {
+    /// The keys a policy's text mentions (any case).
+    pub fn of_text(text: &str) -> Needs {
         let lower = text.to_ascii_lowercase();
         Needs {
             source_ip: lower.contains("aws:sourceip"),

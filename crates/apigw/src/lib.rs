@@ -55,7 +55,7 @@ pub use api::{
 pub use arn::{Deployment, MAX_METHOD_ARN_BYTES, partition};
 pub use cache::{AuthorizerCache, DEFAULT_TTL, MAX_TTL};
 pub use coverage::{Uncovered, VERBS};
-pub use gateway::{Body, GatewayContext, decide_policy};
+pub use gateway::{Body, GatewayContext, Needs, decide_policy};
 pub use groups::{GroupAuthorizer, GroupStore, InvalidToken, StaticPolicy, group_context};
 pub use openapi::{OpenApiOptions, openapi_value};
 pub use output::{AuthorizerOutput, CompiledPolicy, OutputFormat};

@@ -10,7 +10,8 @@
 //! - 503 when no signing key can be had (fail closed);
 //! - 414 for a request whose `methodArn` would pass API Gateway's 1,600 bytes.
 //!
-//! Deciding ([`Decider`]): IAM group policies as in seed 004 (the token's `cognito:groups` looked up in an
+//! Deciding ([`Decider`]): Cedar policy stores with Verified Permissions' token mapping ([`Cedar`]), IAM
+//! group policies as in seed 004 (the token's `cognito:groups` looked up in an
 //! [`apigw::GroupStore`], the merged policies evaluated with action `execute-api:Invoke` on the request's
 //! `methodArn`, built by API Gateway's rules, with `aws:SourceIp`, `aws:CurrentTime`, `aws:EpochTime` and
 //! `aws:SecureTransport`), or a function over the verified claims and the request. The handler receives
@@ -56,7 +57,7 @@ use arc_swap::ArcSwap;
 use authz_core::{Answer, Decision, Layer as PolicyLayer, Request as IamRequest};
 use cognito::{Claims as _, VerifiedClaims};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 pub use keys::{KeyFailure, Keys};
 
@@ -73,6 +74,23 @@ pub struct Authorized {
     pub context: Map<String, Value>,
 }
 
+/// With the `axum` feature, handlers take `Authorized` directly as an extractor; a request that did not
+/// pass the layer (a route outside it) is answered 500, never served unauthenticated.
+#[cfg(feature = "axum")]
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Authorized {
+    type Rejection = (StatusCode, &'static str);
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Authorized>().cloned().ok_or((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "authz-layer: this route is not behind the layer",
+        ))
+    }
+}
+
 /// A user-supplied decision over the verified claims and the request.
 pub type DecideFn = dyn Fn(&VerifiedClaims, &http::request::Parts) -> bool + Send + Sync;
 
@@ -80,8 +98,127 @@ pub type DecideFn = dyn Fn(&VerifiedClaims, &http::request::Parts) -> bool + Sen
 pub enum Decider {
     /// IAM group policies on the request's `methodArn`.
     Groups(Groups),
+    /// A Cedar policy store, with Verified Permissions' token mapping (boxed: the store is large).
+    Cedar(Box<Cedar>),
     /// A function over the verified claims and the request: `true` allows.
     Function(Arc<DecideFn>),
+}
+
+/// The resource of a request for Cedar, as Verified Permissions takes it: the resource's
+/// `{"entityType", "entityId"}` and optionally `{"entityList": […]}` with the entities the policies
+/// read (the resource's attributes, its parents).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CedarResource {
+    /// `{"entityType", "entityId"}`.
+    pub uid: Value,
+    /// Entities in Verified Permissions' shape, or `None`.
+    pub entities: Option<Value>,
+}
+
+/// Supplies a request's resource (and entities) to the Cedar decider.
+pub type ResourceFn = dyn Fn(&apigw::Route, &http::request::Parts) -> CedarResource + Send + Sync;
+
+/// A Cedar policy store deciding as Verified Permissions' `IsAuthorizedWithToken`: the verified token
+/// (ID or access, as the keys' `token_use` says) mapped to the principal, its groups and attributes by
+/// the store's identity source; the action named from the route the request falls under
+/// (`Action::"GET /pets/{id}"`, or a name given per route); the resource from a hook (by default
+/// `Endpoint::"<path>"`). A request under no route is denied.
+pub struct Cedar {
+    store: cedar_bridge::PolicyStore,
+    routes: Vec<(apigw::Route, String)>,
+    resource: Arc<ResourceFn>,
+}
+
+impl Cedar {
+    /// A decider over `store` for `routes` (`"METHOD /path"`; the action id is the route's text).
+    pub fn new(store: cedar_bridge::PolicyStore, routes: &[&str]) -> Result<Self, String> {
+        let routes = routes
+            .iter()
+            .map(|r| {
+                apigw::Route::parse(r)
+                    .map(|route| (route, (*r).to_string()))
+                    .ok_or_else(|| format!("route `{r}` is not \"METHOD /path\""))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Self {
+            store,
+            routes,
+            resource: Arc::new(|_, parts| CedarResource {
+                uid: json!({"entityType": "Endpoint", "entityId": parts.uri.path()}),
+                entities: None,
+            }),
+        })
+    }
+
+    /// Names the action of a route (`("GET /photos/{id}", "view")`) instead of the route's text.
+    #[must_use]
+    pub fn action_names(mut self, names: &[(&str, &str)]) -> Self {
+        for (route, action) in names {
+            if let Some(r) = self.routes.iter_mut().find(|(_, text)| text == route) {
+                r.1 = (*action).to_string();
+            }
+        }
+        self
+    }
+
+    /// Sets the hook that supplies the resource and its entities.
+    #[must_use]
+    pub fn resource(
+        mut self,
+        f: impl Fn(&apigw::Route, &http::request::Parts) -> CedarResource + Send + Sync + 'static,
+    ) -> Self {
+        self.resource = Arc::new(f);
+        self
+    }
+
+    fn decide(&self, claims: &VerifiedClaims, parts: &http::request::Parts) -> (Answer, String) {
+        let path = parts.uri.path();
+        let method = parts.method.as_str();
+        // The most specific route, as API Gateway picks it: fewer greedy parameters, more literals.
+        let Some((route, action)) = self
+            .routes
+            .iter()
+            .filter(|(r, _)| r.matches(method, path))
+            .max_by_key(|(r, _)| {
+                (
+                    !r.path.contains("+}"),
+                    r.path.split('/').filter(|s| !s.starts_with('{')).count(),
+                    r.method != "ANY",
+                )
+            })
+        else {
+            return (
+                Answer::new(Decision::ImplicitDeny),
+                format!("{method} {path} (no route)"),
+            );
+        };
+        let res = (self.resource)(route, parts);
+        let mut req = json!({
+            "action": {"actionType": "Action", "actionId": action},
+            "resource": res.uid,
+        });
+        if let (Some(e), Some(o)) = (res.entities, req.as_object_mut()) {
+            o.insert("entities".into(), e);
+        }
+        let c: &dyn cognito::Claims = claims;
+        let tokens = match claims.token_use() {
+            cognito::TokenUse::Id => cedar_bridge::avp::TokenClaims::from_verified(Some(c), None),
+            cognito::TokenUse::Access => {
+                cedar_bridge::avp::TokenClaims::from_verified(None, Some(c))
+            }
+        };
+        match cedar_bridge::avp::decide(&self.store, &req, &tokens, None) {
+            Ok(a) => (a.result, format!("Action::{action:?}")),
+            Err(e) => {
+                // A request the store cannot decide is denied, and said.
+                tracing::warn!(target: "authz_layer", code = e.code(), error = %e, "Cedar could not decide");
+                (
+                    Answer::new(Decision::ImplicitDeny),
+                    format!("Action::{action:?}"),
+                )
+            }
+        }
+    }
 }
 
 impl Decider {
@@ -98,7 +235,13 @@ pub struct Groups {
     deployment: apigw::Deployment,
     store: apigw::GroupStore,
     /// Compiled merged policies by group list: users of the same groups share one.
-    memo: Mutex<HashMap<String, Arc<Option<iam_eval::Authorizer>>, foldhash::fast::RandomState>>,
+    memo: Mutex<HashMap<String, Arc<Option<Merged>>, foldhash::fast::RandomState>>,
+}
+
+/// A group list's merged policy, compiled, with the context keys its text names.
+struct Merged {
+    authorizer: iam_eval::Authorizer,
+    needs: apigw::Needs,
 }
 
 impl Groups {
@@ -113,7 +256,7 @@ impl Groups {
     }
 
     /// The merged policy of `groups`, compiled once (`None`: no group has a policy).
-    fn compiled(&self, groups: &[&str]) -> Arc<Option<iam_eval::Authorizer>> {
+    fn compiled(&self, groups: &[&str]) -> Arc<Option<Merged>> {
         let key = groups.join("\n");
         if let Some(c) = self
             .memo
@@ -132,9 +275,16 @@ impl Groups {
         } else {
             // The store's policies were validated when it was read; a compile error cannot pass
             // silently: it decides nothing (deny).
+            let needs = docs
+                .iter()
+                .map(|d| apigw::Needs::of_text(&d.to_string()))
+                .fold(apigw::Needs::default(), |a, b| a | b);
             iam_eval::PolicySet::compile(PolicyLayer::Identity, docs)
                 .ok()
-                .map(iam_eval::Authorizer::new)
+                .map(|set| Merged {
+                    authorizer: iam_eval::Authorizer::new(set),
+                    needs,
+                })
         };
         let c = Arc::new(compiled);
         let mut memo = self
@@ -350,6 +500,7 @@ impl Shared {
                 };
                 (Answer::new(d), parts.uri.path().to_string())
             }
+            Decider::Cedar(c) => c.decide(&claims, parts),
             Decider::Groups(g) => {
                 let arn = g
                     .deployment
@@ -363,9 +514,10 @@ impl Shared {
                     secure_transport: parts.uri.scheme_str() != Some("http"),
                 };
                 let answer = match &*g.compiled(&groups) {
-                    Some(auth) => {
-                        let c = ctx.iam_context();
-                        auth.answer(&IamRequest::new("execute-api:Invoke", &arn).context(&c))
+                    Some(m) => {
+                        let c = ctx.iam_context_for(m.needs);
+                        m.authorizer
+                            .answer(&IamRequest::new("execute-api:Invoke", &arn).context(&c))
                     }
                     None => Answer::new(Decision::ImplicitDeny),
                 };

@@ -377,3 +377,109 @@ async fn policies_reload_atomically_under_load() {
     let _ = std::fs::remove_dir_all(broken);
     let _ = std::fs::remove_dir_all(deny);
 }
+
+/// Seed 003 behind the layer: Verified Permissions' token mapping on a Cedar store, the action named
+/// from the route, the resource from the path; the handler takes `Authorized` as an axum extractor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cedar_store_with_verified_permissions_token_mapping() {
+    let files =
+        cedar_bridge::StoreFiles::from_dir(&root().join("policies/photo-app-avp/store-location"))
+            .unwrap();
+    let store = cedar_bridge::PolicyStore::from_files(&files).unwrap();
+    let cedar = authz_layer::Cedar::new(store, &["GET /photos/{id}", "DELETE /photos/{id}"])
+        .unwrap()
+        .action_names(&[
+            ("GET /photos/{id}", "view"),
+            ("DELETE /photos/{id}", "delete"),
+        ])
+        .resource(|_route, parts| authz_layer::CedarResource {
+            uid: json!({"entityType": "Photo",
+                        "entityId": parts.uri.path().rsplit('/').next().unwrap_or("")}),
+            entities: None,
+        });
+    let config = cognito::VerifierConfig::for_pool(POOL, "exampleclient", cognito::TokenUse::Id);
+    let keys = Keys::fixed(&test_jwks().to_string(), config).unwrap();
+    let layer = AuthLayer::new(keys, Decider::Cedar(Box::new(cedar)));
+    async fn photo(who: Authorized) -> String {
+        json!({"principal": who.principal_id, "policy": who.answer.determining.first().map(|d| d.policy.clone())}).to_string()
+    }
+    let app = serve(
+        Router::new()
+            .route("/photos/{id}", get(photo).delete(photo))
+            .route("/albums", get(photo))
+            .layer(layer),
+    )
+    .await;
+    let id_token = |location: &str| {
+        let o = cognito::MintOptions {
+            token_use: cognito::TokenUse::Id,
+            user_pool_id: POOL.into(),
+            region: None,
+            client_id: "exampleclient".into(),
+            now: now(),
+            lifetime: 3600,
+        };
+        let c =
+            json!({"sub": "alice-sub", "custom:location": location, "cognito:groups": ["family"]});
+        cognito::mint(&test_key(), c.as_object().unwrap(), &o).unwrap()
+    };
+    let client = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: &str, tok: String| {
+        let req = client
+            .request(method, format!("http://{app}{path}"))
+            .header("authorization", format!("Bearer {tok}"));
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, body) = call(
+        reqwest::Method::GET,
+        "/photos/VacationPhoto94.jpg",
+        id_token("USA"),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body.contains("usa-view"), "{body}");
+    // The claim decides: another location is a denial (403, not 401).
+    assert_eq!(
+        call(
+            reqwest::Method::GET,
+            "/photos/VacationPhoto94.jpg",
+            id_token("Canada")
+        )
+        .await
+        .0,
+        403
+    );
+    // No policy permits `delete`; a path under no route is denied.
+    assert_eq!(
+        call(
+            reqwest::Method::DELETE,
+            "/photos/VacationPhoto94.jpg",
+            id_token("USA")
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        call(reqwest::Method::GET, "/albums", id_token("USA"))
+            .await
+            .0,
+        403
+    );
+    // An access token where the keys expect ID tokens: 401.
+    let access = mint(
+        &test_key(),
+        json!({"sub": "alice-sub"}),
+        "exampleclient",
+        now(),
+    );
+    assert_eq!(
+        call(reqwest::Method::GET, "/photos/VacationPhoto94.jpg", access)
+            .await
+            .0,
+        401
+    );
+}

@@ -605,6 +605,43 @@ pub struct StoreFiles {
     pub others: Vec<(String, String)>,
 }
 
+impl StoreFiles {
+    /// Reads a store directory: `*.cedar` policies (sorted by name), and `schema.cedarschema`,
+    /// `schema.json`, `identity-source.json`, `links.json` when present. Other files are ignored.
+    pub fn from_dir(dir: &std::path::Path) -> Result<Self, BridgeError> {
+        let cannot = |p: &std::path::Path, e: std::io::Error| {
+            BridgeError::Config(format!("cannot read `{}`: {e}", p.display()))
+        };
+        let rd = std::fs::read_dir(dir).map_err(|e| {
+            BridgeError::Config(format!("cannot read store `{}`: {e}", dir.display()))
+        })?;
+        let mut paths: Vec<std::path::PathBuf> =
+            rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        let mut files = StoreFiles {
+            name: dir.display().to_string(),
+            ..Default::default()
+        };
+        for p in &paths {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let is_policy = p.extension().and_then(|e| e.to_str()) == Some("cedar");
+            let is_config = matches!(
+                name,
+                "schema.cedarschema" | "schema.json" | "identity-source.json" | "links.json"
+            );
+            if is_policy || is_config {
+                let text = std::fs::read_to_string(p).map_err(|e| cannot(p, e))?;
+                if is_policy {
+                    files.policies.push((p.display().to_string(), text));
+                } else {
+                    files.others.push((name.to_string(), text));
+                }
+            }
+        }
+        Ok(files)
+    }
+}
+
 /// The attributes of `token` in the context types of a JSON schema's actions (all namespaces, merged).
 pub fn token_types_from_json(schema: &Value) -> Option<AttrTypes> {
     let mut attrs = std::collections::BTreeMap::new();

@@ -114,36 +114,12 @@ pub fn run_request(
 /// Reads a Cedar policy store directory (`*.cedar`, `schema.cedarschema` / `schema.json`,
 /// `identity-source.json`, `links.json`) and builds the store.
 pub fn load_store(dir: &Path) -> Result<cedar_bridge::PolicyStore, BridgeError> {
-    let cannot = |p: &Path, e: std::io::Error| {
-        BridgeError::Config(format!("cannot read `{}`: {e}", p.display()))
-    };
-    let rd = std::fs::read_dir(dir)
-        .map_err(|e| BridgeError::Config(format!("cannot read store `{}`: {e}", dir.display())))?;
-    let mut paths: Vec<std::path::PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    let mut files = cedar_bridge::StoreFiles {
-        name: dir.display().to_string(),
-        ..Default::default()
-    };
-    for p in &paths {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let is_policy = p.extension().and_then(|e| e.to_str()) == Some("cedar");
-        let is_config = matches!(
-            name,
-            "schema.cedarschema" | "schema.json" | "identity-source.json" | "links.json"
-        );
-        if is_policy || is_config {
-            let text = std::fs::read_to_string(p).map_err(|e| cannot(p, e))?;
-            if name.ends_with(".json") {
-                // Located syntax errors and duplicate keys, before the store reads it.
-                json_text(&p.display().to_string(), &text)
-                    .map_err(|f| BridgeError::Config(f.to_string()))?;
-            }
-            if is_policy {
-                files.policies.push((p.display().to_string(), text));
-            } else {
-                files.others.push((name.to_string(), text));
-            }
+    let files = cedar_bridge::StoreFiles::from_dir(dir)?;
+    for (name, text) in &files.others {
+        if name.ends_with(".json") {
+            // Located syntax errors and duplicate keys, before the store reads it.
+            json_text(&dir.join(name).display().to_string(), text)
+                .map_err(|f| BridgeError::Config(f.to_string()))?;
         }
     }
     cedar_bridge::PolicyStore::from_files(&files)
