@@ -398,6 +398,35 @@ impl AuthLayer {
         self.shared.decider.store(Arc::new(decider));
         tracing::info!(target: "authz_layer", "policies reloaded");
     }
+
+    /// Builds a new decider (reading and compiling its policies) and swaps it in; when building fails,
+    /// the error is logged and returned, and the current decider keeps serving.
+    ///
+    /// ```no_run
+    /// # fn f(layer: &authz_layer::AuthLayer, deployment: apigw::Deployment) {
+    /// let dir = std::path::Path::new("policies/apigw-petstore/groups");
+    /// let reloaded = layer.try_reload(|| {
+    ///     apigw::GroupStore::from_path(dir)
+    ///         .map(|store| authz_layer::Decider::Groups(authz_layer::Groups::new(deployment, store)))
+    /// });
+    /// # let _ = reloaded;
+    /// # }
+    /// ```
+    pub fn try_reload<E: std::fmt::Display>(
+        &self,
+        build: impl FnOnce() -> Result<Decider, E>,
+    ) -> Result<(), E> {
+        match build() {
+            Ok(d) => {
+                self.reload(d);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(target: "authz_layer", error = %e, "policies not reloaded; the current ones keep serving");
+                Err(e)
+            }
+        }
+    }
 }
 
 impl<S> tower::Layer<S> for AuthLayer {

@@ -329,7 +329,22 @@ async fn policies_reload_atomically_under_load() {
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Alow"}]}"#,
     )
     .unwrap();
-    assert!(apigw::GroupStore::from_path(&broken).is_err());
+    let refused = w.layer.try_reload(|| {
+        apigw::GroupStore::from_path(&broken).map(|store| {
+            let d = apigw::Deployment {
+                region: "us-east-1".into(),
+                account: "123456789012".into(),
+                api_id: "a1b2c3d4e5".into(),
+                stage: "prod".into(),
+            };
+            Decider::Groups(Groups::new(d, store))
+        })
+    });
+    let err = refused.unwrap_err().to_string();
+    assert!(
+        err.contains("pet-veterinarian"),
+        "the error names the broken policy: {err}"
+    );
     assert_eq!(w.get("/petstore/v2/status", Some(&tok)).await.0, 200);
     // Concurrent requests while the policies flip between a set that allows and one that denies
     // (pet-veterinarian mapped to the suspended policy): every answer is 200 or 403 and matches a set.
