@@ -758,88 +758,190 @@ fn to_entity(v: &Value) -> Result<Entity, BridgeError> {
         .map_err(|e| BridgeError::Request(format!("entity: {e}")))
 }
 
-/// Verifies the `identityToken` / `accessToken` of an AVP request against the store's identity source,
-/// as `IsAuthorizedWithToken` does: issuer, client, expiry, token use, signature. The keys: the
-/// identity source's `jwks` URL (fetched over HTTPS), or `jwks_text`, the JWKS its `jwks` file holds,
-/// read by the caller (this crate reads no files).
+/// The verifiers of a store's identity source, built once (keys read or fetched once; remote keys
+/// cached by the `cognito` crate), with a cache of verified tokens: what a server keeps per store.
+pub struct TokenVerifiers {
+    id: cognito::Verifier,
+    access: cognito::Verifier,
+    cache: cognito::TokenCache,
+}
+
+impl TokenVerifiers {
+    /// The verifiers for `store`'s identity source. `jwks_text`: the JWKS when the identity source
+    /// names a file (the caller reads it); a URL is fetched on first use; an OIDC source without one is
+    /// discovered from its issuer (over HTTPS, now).
+    pub fn new(store: &PolicyStore, jwks_text: Option<&str>) -> Result<Self, BridgeError> {
+        let src = store.identity_source().ok_or_else(|| {
+            BridgeError::Config(
+                "token requests need an identity source (identity-source.json)".into(),
+            )
+        })?;
+        // The keys: the identity source's `jwks` (a URL, or a file the caller read), or for an OIDC
+        // source without one, the provider's discovery document (issuer → `jwks_uri`).
+        let discovered = match (&src.jwks, &src.issuer) {
+            (None, Some(iss)) => Some(
+                cognito::OidcDiscovery::fetch(iss)
+                    .map_err(BridgeError::Token)?
+                    .jwks_uri,
+            ),
+            _ => None,
+        };
+        let jwks_arg = src
+            .jwks
+            .as_deref()
+            .or(discovered.as_deref())
+            .ok_or_else(|| {
+                BridgeError::Config(
+                    "the identity source has no `jwks` to verify tokens with".into(),
+                )
+            })?;
+        let verifier = |token_use: cognito::TokenUse| -> Result<cognito::Verifier, BridgeError> {
+            let jwks = if jwks_arg.starts_with("http://") || jwks_arg.starts_with("https://") {
+                cognito::JwksSource::remote(jwks_arg)
+            } else {
+                let text = jwks_text.ok_or_else(|| {
+                    BridgeError::Config(format!(
+                        "the identity source's JWKS `{jwks_arg}` is a file: the caller must read it"
+                    ))
+                })?;
+                cognito::JwksSource::from_json(text)
+                    .map_err(|e| BridgeError::Config(e.to_string()))?
+            };
+            let cfg = match (&src.user_pool_id, &src.issuer) {
+                (Some(pool), _) => {
+                    let mut c = cognito::VerifierConfig::for_pool(pool, "", token_use);
+                    c.client_ids = src.client_ids.clone();
+                    c.check_client = !src.client_ids.is_empty();
+                    c
+                }
+                // An OIDC source: ID tokens checked against its client ids, access tokens' `aud`
+                // against its audiences (both kept in `client_ids`).
+                (None, Some(iss)) => {
+                    cognito::VerifierConfig::for_oidc(iss, &src.client_ids, token_use)
+                }
+                (None, None) => {
+                    return Err(BridgeError::Config(
+                        "the identity source names neither a user pool nor an issuer".into(),
+                    ));
+                }
+            };
+            Ok(cognito::Verifier::new(cfg, jwks))
+        };
+        Ok(Self {
+            id: verifier(cognito::TokenUse::Id)?,
+            access: verifier(cognito::TokenUse::Access)?,
+            cache: cognito::TokenCache::new(10_000),
+        })
+    }
+
+    /// Verifies a request's `identityToken` and `accessToken` at `now` (Unix seconds).
+    pub fn verify(&self, req: &Value, now: i64) -> Result<TokenClaims, BridgeError> {
+        let check = |tok: &str, v: &cognito::Verifier| -> Result<Map<String, Value>, BridgeError> {
+            self.cache
+                .verify_at(v, tok, now)
+                .map(|c| c.claims().clone())
+                .map_err(BridgeError::Token)
+        };
+        let token = |k: &str| -> Result<Option<&str>, BridgeError> {
+            match req.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.as_str())),
+                Some(_) => Err(BridgeError::Request(format!("`{k}` must be a string"))),
+            }
+        };
+        Ok(TokenClaims {
+            verified: true,
+            identity: token("identityToken")?
+                .map(|t| check(t, &self.id))
+                .transpose()?,
+            access: token("accessToken")?
+                .map(|t| check(t, &self.access))
+                .transpose()?,
+        })
+    }
+}
+
+/// Verifies a request's `identityToken` / `accessToken` with the store's identity source (see
+/// [`TokenVerifiers::new`]); no tokens give empty claims. For one request: a server keeps a
+/// [`TokenVerifiers`] instead.
 pub fn verify_request_tokens(
     store: &PolicyStore,
     req: &Value,
     jwks_text: Option<&str>,
     now: Option<i64>,
 ) -> Result<TokenClaims, BridgeError> {
-    let id_tok = req.get("identityToken").and_then(Value::as_str);
-    let ac_tok = req.get("accessToken").and_then(Value::as_str);
-    if id_tok.is_none() && ac_tok.is_none() {
+    if req.get("identityToken").is_none() && req.get("accessToken").is_none() {
         return Ok(TokenClaims::default());
     }
-    let src = store.identity_source().ok_or_else(|| {
-        BridgeError::Config("token requests need an identity source (identity-source.json)".into())
-    })?;
-    // The keys: the identity source's `jwks` (a URL, or a file the caller read), or for an OIDC source
-    // without one, the provider's discovery document (issuer → `jwks_uri`), fetched over HTTPS.
-    let discovered = match (&src.jwks, &src.issuer) {
-        (None, Some(iss)) => Some(
-            cognito::OidcDiscovery::fetch(iss)
-                .map_err(BridgeError::Token)?
-                .jwks_uri,
-        ),
-        _ => None,
-    };
-    let jwks_arg = src
-        .jwks
-        .as_deref()
-        .or(discovered.as_deref())
-        .ok_or_else(|| {
-            BridgeError::Config("the identity source has no `jwks` to verify tokens with".into())
-        })?;
-    let verifier = |token_use: cognito::TokenUse| -> Result<cognito::Verifier, BridgeError> {
-        let jwks = if jwks_arg.starts_with("http://") || jwks_arg.starts_with("https://") {
-            cognito::JwksSource::remote(jwks_arg)
-        } else {
-            let text = jwks_text.ok_or_else(|| {
-                BridgeError::Config(format!(
-                    "the identity source's JWKS `{jwks_arg}` is a file: the caller must read it"
-                ))
-            })?;
-            cognito::JwksSource::from_json(text).map_err(|e| BridgeError::Config(e.to_string()))?
-        };
-        let cfg = match (&src.user_pool_id, &src.issuer) {
-            (Some(pool), _) => {
-                let mut c = cognito::VerifierConfig::for_pool(pool, "", token_use);
-                c.client_ids = src.client_ids.clone();
-                c.check_client = !src.client_ids.is_empty();
-                c
-            }
-            // An OIDC source: ID tokens checked against its client ids, access tokens' `aud` against
-            // its audiences (both kept in `client_ids`).
-            (None, Some(iss)) => cognito::VerifierConfig::for_oidc(iss, &src.client_ids, token_use),
-            (None, None) => {
-                return Err(BridgeError::Config(
-                    "the identity source names neither a user pool nor an issuer".into(),
-                ));
-            }
-        };
-        Ok(cognito::Verifier::new(cfg, jwks))
-    };
     let now = now.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
     });
-    let check = |tok: &str, u: cognito::TokenUse| -> Result<Map<String, Value>, BridgeError> {
-        verifier(u)?
-            .verify_at(tok, now)
-            .map(|c| c.claims().clone())
-            .map_err(BridgeError::Token)
+    TokenVerifiers::new(store, jwks_text)?.verify(req, now)
+}
+
+/// Decides a whole Verified Permissions request document with claims already verified: one request
+/// (`IsAuthorized[WithToken]`) or a batch under `requests` (`BatchIsAuthorized[WithToken]`: 1 to 30
+/// requests; without a token they share the principal or the resource; with one none names a
+/// principal). Returns the response in AWS's shape and the shared answers, one per request.
+pub fn run(
+    store: &PolicyStore,
+    req: &Value,
+    tokens: &TokenClaims,
+    entities: Option<&Value>,
+) -> Result<(Value, Vec<authz_core::Answer>), BridgeError> {
+    let shared = req.get("entities").or(entities);
+    let Some(list) = req.get("requests") else {
+        let a = decide(store, req, tokens, shared)?;
+        return Ok((a.response(), vec![a.result]));
     };
-    Ok(TokenClaims {
-        verified: true,
-        identity: id_tok
-            .map(|t| check(t, cognito::TokenUse::Id))
-            .transpose()?,
-        access: ac_tok
-            .map(|t| check(t, cognito::TokenUse::Access))
-            .transpose()?,
-    })
+    let list = list
+        .as_array()
+        .ok_or_else(|| BridgeError::Request("`requests` must be an array".into()))?;
+    if list.is_empty() || list.len() > 30 {
+        return Err(BridgeError::Request(format!(
+            "a batch holds 1 to 30 requests, this one {}",
+            list.len()
+        )));
+    }
+    let with_token = tokens.identity.is_some() || tokens.access.is_some();
+    if with_token {
+        if let Some(i) = list.iter().position(|r| r.get("principal").is_some()) {
+            return Err(BridgeError::Request(format!(
+                "requests[{i}]: BatchIsAuthorizedWithToken takes the principal from the token; a request may not name one"
+            )));
+        }
+    } else {
+        // BatchIsAuthorized: either the principal or the resource is the same in every request.
+        let same = |k: &str| {
+            list.windows(2)
+                .all(|w| matches!(w, [a, b] if a.get(k) == b.get(k)))
+        };
+        if !same("principal") && !same("resource") {
+            return Err(BridgeError::Request(
+                "BatchIsAuthorized: the requests must all have the same principal or all the same resource".into(),
+            ));
+        }
+    }
+    let mut results = Vec::new();
+    let mut decisions = Vec::new();
+    let mut principal = None;
+    for r in list {
+        let a = decide(store, r, tokens, shared)?;
+        decisions.push(a.result.clone());
+        let mut item = a.response();
+        if let Some(o) = item.as_object_mut() {
+            if let Some(p) = o.remove("principal") {
+                principal = Some(p);
+            }
+            o.insert("request".into(), r.clone());
+        }
+        results.push(item);
+    }
+    let mut out = json!({"results": results});
+    if let (Some(o), true, Some(p)) = (out.as_object_mut(), with_token, principal) {
+        o.insert("principal".into(), p);
+    }
+    Ok((out, decisions))
 }

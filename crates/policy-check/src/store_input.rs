@@ -5,7 +5,7 @@ use std::path::Path;
 
 use cedar_bridge::avp::{self, TokenClaims};
 use cedar_bridge::{BridgeError, PolicyStore};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::input::json_text;
 
@@ -56,59 +56,7 @@ pub fn run_request(
             avp::verify_request_tokens(store, req, text.as_deref(), now)?
         }
     };
-    let shared = req.get("entities").or(entities);
-    if let Some(list) = req.get("requests") {
-        let list = list
-            .as_array()
-            .ok_or_else(|| BridgeError::Request("`requests` must be an array".into()))?;
-        if list.is_empty() || list.len() > 30 {
-            return Err(BridgeError::Request(format!(
-                "a batch holds 1 to 30 requests, this one {}",
-                list.len()
-            )));
-        }
-        let with_token = tokens.identity.is_some() || tokens.access.is_some();
-        if with_token {
-            if let Some(i) = list.iter().position(|r| r.get("principal").is_some()) {
-                return Err(BridgeError::Request(format!(
-                    "requests[{i}]: BatchIsAuthorizedWithToken takes the principal from the token; a request may not name one"
-                )));
-            }
-        } else {
-            // BatchIsAuthorized: either the principal or the resource is the same in every request.
-            let same = |k: &str| {
-                list.windows(2)
-                    .all(|w| matches!(w, [a, b] if a.get(k) == b.get(k)))
-            };
-            if !same("principal") && !same("resource") {
-                return Err(BridgeError::Request(
-                    "BatchIsAuthorized: the requests must all have the same principal or all the same resource".into(),
-                ));
-            }
-        }
-        let mut results = Vec::new();
-        let mut decisions = Vec::new();
-        for r in list {
-            let a = avp::decide(store, r, &tokens, shared)?;
-            decisions.push(a.result.clone());
-            let mut item = a.response().clone();
-            if let Some(o) = item.as_object_mut() {
-                o.remove("principal");
-                o.insert("request".into(), r.clone());
-            }
-            results.push(item);
-        }
-        let mut out = json!({"results": results});
-        if tokens.identity.is_some() || tokens.access.is_some() {
-            let a = avp::decide(store, list.first().unwrap_or(&Value::Null), &tokens, shared)?;
-            if let (Some(o), Some(p)) = (out.as_object_mut(), a.response().get("principal")) {
-                o.insert("principal".into(), p.clone());
-            }
-        }
-        return Ok((out, decisions));
-    }
-    let a = avp::decide(store, req, &tokens, shared)?;
-    Ok((a.response(), vec![a.result]))
+    avp::run(store, req, &tokens, entities)
 }
 
 /// Reads a Cedar policy store directory (`*.cedar`, `schema.cedarschema` / `schema.json`,
