@@ -126,6 +126,9 @@ pub enum Command {
     /// API Gateway Lambda authorizers: requests → methodArn → authorizer (cached) → status.
     #[command(subcommand, after_help = EXIT_CODES)]
     Apigw(commands::apigw::ApigwCommand),
+    /// Serve Verified Permissions on localhost over AWS's protocol (for the AWS SDKs and CLI).
+    #[command(after_help = EXIT_CODES)]
+    Serve(commands::serve::ServeArgs),
 }
 
 /// `pool` subcommands.
@@ -198,6 +201,7 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Token(t) => commands::token::run_token(&t, out, err),
         Command::Pool(PoolCommand::Eval(a)) => commands::pool::run_pool(&a, out, err),
         Command::Apigw(a) => commands::apigw::run(&a, out, err),
+        Command::Serve(a) => commands::serve::run(&a, out, err),
     };
     match r {
         Ok(code) => code,

@@ -1,0 +1,34 @@
+//! `policy-check serve`: Verified Permissions on localhost for the AWS SDKs and CLI (the server is the
+//! `policy-serve` crate; this only starts it).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// `serve` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8180")]
+    pub listen: SocketAddr,
+    /// A policy store served under an id: ID=DIR (repeatable).
+    #[arg(long = "store", required = true)]
+    pub stores: Vec<policy_serve::StoreSpec>,
+}
+
+pub(crate) fn run(a: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
+    let server = Arc::new(policy_serve::Server::load(a.stores.clone())?);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let _ = writeln!(
+        err,
+        "serving {} store(s) on http://{} (SIGHUP reloads, SIGINT/SIGTERM stops)",
+        a.stores.len(),
+        a.listen
+    );
+    rt.block_on(policy_serve::run(a.listen, server))
+        .map_err(|e| format!("{}: {e}", a.listen))?;
+    Ok(0)
+}

@@ -1,0 +1,542 @@
+//! `policy-check serve`: Amazon Verified Permissions on localhost, over AWS's own wire protocol (AWS JSON
+//! 1.0: `POST /`, `Content-Type: application/x-amz-json-1.0`, `X-Amz-Target:
+//! VerifiedPermissions.<Operation>`), so the AWS SDKs and the AWS CLI can be pointed at it with
+//! `--endpoint-url` / `endpoint_url=`. Tokens are verified for real (signature, issuer, client, expiry)
+//! and mapped to the principal exactly as Verified Permissions maps them (`cedar-bridge`).
+//!
+//! Operations: `IsAuthorized`, `IsAuthorizedWithToken`, `BatchIsAuthorized`,
+//! `BatchIsAuthorizedWithToken`, and the read-only `GetPolicyStore`, `ListPolicyStores`, `ListPolicies`,
+//! `GetPolicy`, `GetSchema`, `ListIdentitySources`. Errors in AWS's JSON 1.0 shape (`__type`, `message`,
+//! and the `x-amzn-ErrorType` header): `ValidationException` (400) for bad input and tokens that fail
+//! verification, `ResourceNotFoundException` (404) for an unknown store or policy,
+//! `SerializationException` (400) for a body that is not JSON, `UnknownOperationException` (400) for an
+//! operation it does not serve. `GET /health` answers 200 once every store is loaded. Stores reload
+//! ([`Server::reload`], SIGHUP in [`run`]): compiled fully, swapped atomically; a broken store is refused
+//! and the old ones keep serving. Bodies are limited to 1 MiB and each request to 10 s.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use policy_serve::{Server, StoreSpec};
+//!
+//! let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/photo-app-avp/store-public");
+//! let spec: StoreSpec = format!("photos={}", dir.display()).parse().unwrap();
+//! let server = Arc::new(Server::load(vec![spec]).unwrap());
+//! let app = server.router(); // an axum Router: `axum::serve(listener, app)`
+//! # let _ = app;
+//! ```
+#![deny(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use cedar_bridge::avp::{self, TokenVerifiers};
+use cedar_bridge::{BridgeError, PolicyStore, StoreFiles};
+use serde_json::{Map, Value, json};
+
+/// The largest request body accepted.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// How long one request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `ID=DIR`: a policy store directory served under a `policyStoreId`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreSpec {
+    /// The `policyStoreId` clients use.
+    pub id: String,
+    /// The store's directory (`*.cedar`, schema, `identity-source.json`).
+    pub dir: PathBuf,
+}
+
+impl std::str::FromStr for StoreSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (id, dir) = s
+            .split_once('=')
+            .filter(|(id, dir)| !id.is_empty() && !dir.is_empty())
+            .ok_or_else(|| format!("`{s}`: a store is ID=DIR"))?;
+        if !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(format!(
+                "`{id}`: a policy store id has letters, digits, `-` and `_` only"
+            ));
+        }
+        Ok(Self {
+            id: id.to_string(),
+            dir: PathBuf::from(dir),
+        })
+    }
+}
+
+/// One loaded store: its files, the compiled store, its token verifiers.
+struct Loaded {
+    files: StoreFiles,
+    store: PolicyStore,
+    verifiers: Option<TokenVerifiers>,
+    loaded_at: f64,
+}
+
+fn load_one(spec: &StoreSpec) -> Result<Loaded, String> {
+    let name = spec.dir.display();
+    let files = StoreFiles::from_dir(&spec.dir).map_err(|e| format!("store `{}`: {e}", spec.id))?;
+    let store = PolicyStore::from_files(&files).map_err(|e| format!("store `{}`: {e}", spec.id))?;
+    let verifiers = match store.identity_source() {
+        None => None,
+        Some(src) => {
+            // A JWKS named as a file is read next to the store.
+            let text = match src.jwks.as_deref() {
+                Some(j) if !(j.starts_with("http://") || j.starts_with("https://")) => {
+                    let p = spec.dir.join(j);
+                    Some(std::fs::read_to_string(&p).map_err(|e| {
+                        format!(
+                            "store `{}`: cannot read JWKS `{}`: {e}",
+                            spec.id,
+                            p.display()
+                        )
+                    })?)
+                }
+                _ => None,
+            };
+            Some(
+                TokenVerifiers::new(&store, text.as_deref())
+                    .map_err(|e| format!("store `{}` ({name}): {e}", spec.id))?,
+            )
+        }
+    };
+    Ok(Loaded {
+        files,
+        store,
+        verifiers,
+        loaded_at: now_secs_f64(),
+    })
+}
+
+/// The server's state: the stores by id, swapped whole on reload.
+pub struct Server {
+    specs: Vec<StoreSpec>,
+    stores: ArcSwap<BTreeMap<String, Arc<Loaded>>>,
+    account: String,
+    requests: AtomicU64,
+}
+
+impl Server {
+    /// Loads every store; any failure is an error naming the store (nothing is served half-loaded).
+    pub fn load(specs: Vec<StoreSpec>) -> Result<Self, String> {
+        let stores = Self::load_all(&specs)?;
+        Ok(Self {
+            specs,
+            stores: ArcSwap::from_pointee(stores),
+            account: "123456789012".into(),
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    fn load_all(specs: &[StoreSpec]) -> Result<BTreeMap<String, Arc<Loaded>>, String> {
+        let mut out = BTreeMap::new();
+        for s in specs {
+            if out.insert(s.id.clone(), Arc::new(load_one(s)?)).is_some() {
+                return Err(format!("store id `{}` is given twice", s.id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reloads every store from its directory: all are compiled before any replaces the old set; on an
+    /// error the old set keeps serving and the error is returned (and logged).
+    pub fn reload(&self) -> Result<(), String> {
+        match Self::load_all(&self.specs) {
+            Ok(s) => {
+                self.stores.store(Arc::new(s));
+                tracing::info!(target: "policy_serve", "stores reloaded");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(target: "policy_serve", error = %e, "reload refused; the loaded stores keep serving");
+                Err(e)
+            }
+        }
+    }
+
+    /// The HTTP routes: `POST /` (the AWS protocol) and `GET /health`.
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/", post(aws))
+            .route("/health", get(|| async { (StatusCode::OK, "ok") }))
+            .layer(DefaultBodyLimit::max(MAX_BODY))
+            .with_state(self)
+    }
+}
+
+/// Serves on `addr` until SIGINT or SIGTERM (finishing requests in flight); SIGHUP reloads the stores.
+pub async fn run(addr: SocketAddr, server: Arc<Server>) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(target: "policy_serve", %addr, "listening");
+    #[cfg(unix)]
+    {
+        let s = server.clone();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            if let Ok(mut hup) = signal(SignalKind::hangup()) {
+                while hup.recv().await.is_some() {
+                    let _ = s.reload();
+                }
+            }
+        });
+    }
+    axum::serve(listener, server.router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut t) => {
+                t.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!(target: "policy_serve", "shutting down");
+}
+
+/// An error in AWS's JSON 1.0 shape.
+#[derive(Debug)]
+struct AwsError {
+    kind: &'static str,
+    message: String,
+}
+
+impl AwsError {
+    fn validation(m: impl Into<String>) -> Self {
+        Self {
+            kind: "ValidationException",
+            message: m.into(),
+        }
+    }
+    fn not_found(m: impl Into<String>) -> Self {
+        Self {
+            kind: "ResourceNotFoundException",
+            message: m.into(),
+        }
+    }
+    fn status(&self) -> StatusCode {
+        match self.kind {
+            "ResourceNotFoundException" => StatusCode::NOT_FOUND,
+            "InternalServerException" => StatusCode::INTERNAL_SERVER_ERROR,
+            "AccessDeniedException" => StatusCode::FORBIDDEN,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl From<BridgeError> for AwsError {
+    fn from(e: BridgeError) -> Self {
+        let kind = match e.exception() {
+            Some("ResourceNotFoundException") => "ResourceNotFoundException",
+            Some("InternalServerException") => "InternalServerException",
+            Some("AccessDeniedException") => "AccessDeniedException",
+            _ => "ValidationException",
+        };
+        Self {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
+
+fn json_response(status: StatusCode, body: &Value, id: u64, error: Option<&str>) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("{id:016x}-policy-check")) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Some(e) = error.and_then(|e| HeaderValue::from_str(e).ok()) {
+        h.insert("x-amzn-errortype", e);
+    }
+    resp
+}
+
+async fn aws(State(s): State<Arc<Server>>, headers: HeaderMap, body: Bytes) -> Response {
+    let id = s.requests.fetch_add(1, Ordering::Relaxed);
+    let s2 = s.clone();
+    let work = tokio::task::spawn_blocking(move || handle(&s2, &headers, &body));
+    let result = match tokio::time::timeout(REQUEST_TIMEOUT, work).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) => Err(AwsError {
+            kind: "InternalServerException",
+            message: "the request could not be completed".into(),
+        }),
+        Err(_) => Err(AwsError {
+            kind: "InternalServerException",
+            message: format!("the request took longer than {REQUEST_TIMEOUT:?}"),
+        }),
+    };
+    match result {
+        Ok(v) => json_response(StatusCode::OK, &v, id, None),
+        Err(e) => {
+            tracing::info!(target: "policy_serve", kind = e.kind, message = %e.message, "refused");
+            json_response(
+                e.status(),
+                &json!({"__type": e.kind, "message": e.message}),
+                id,
+                Some(e.kind),
+            )
+        }
+    }
+}
+
+fn handle(s: &Server, headers: &HeaderMap, body: &[u8]) -> Result<Value, AwsError> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(op) = target.strip_prefix("VerifiedPermissions.") else {
+        return Err(AwsError {
+            kind: "UnknownOperationException",
+            message: format!("`X-Amz-Target: {target}` is not an operation this endpoint serves"),
+        });
+    };
+    let req: Value =
+        serde_json::from_slice(if body.is_empty() { b"{}" } else { body }).map_err(|e| {
+            AwsError {
+                kind: "SerializationException",
+                message: format!("the body is not JSON: {e}"),
+            }
+        })?;
+    let o = req
+        .as_object()
+        .ok_or_else(|| AwsError::validation("the body must be a JSON object"))?;
+    let allowed: &[&str] = match op {
+        "IsAuthorized" => &[
+            "policyStoreId",
+            "principal",
+            "action",
+            "resource",
+            "context",
+            "entities",
+        ],
+        "IsAuthorizedWithToken" => &[
+            "policyStoreId",
+            "identityToken",
+            "accessToken",
+            "action",
+            "resource",
+            "context",
+            "entities",
+        ],
+        "BatchIsAuthorized" => &["policyStoreId", "entities", "requests"],
+        "BatchIsAuthorizedWithToken" => &[
+            "policyStoreId",
+            "identityToken",
+            "accessToken",
+            "entities",
+            "requests",
+        ],
+        "GetPolicyStore" | "GetSchema" => &["policyStoreId"],
+        "ListPolicyStores" => &["maxResults", "nextToken"],
+        "ListPolicies" | "ListIdentitySources" => &[
+            "policyStoreId",
+            "maxResults",
+            "nextToken",
+            "filter",
+            "filters",
+        ],
+        "GetPolicy" => &["policyStoreId", "policyId"],
+        _ => {
+            return Err(AwsError {
+                kind: "UnknownOperationException",
+                message: format!("`{op}` is not an operation this endpoint serves"),
+            });
+        }
+    };
+    if let Some(k) = o.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(AwsError::validation(format!(
+            "`{k}` is not a member of {op}'s input"
+        )));
+    }
+    let stores = s.stores.load_full();
+    if op == "ListPolicyStores" {
+        return Ok(json!({"policyStores": stores.iter().map(|(id, l)| json!({
+            "policyStoreId": id, "arn": s.arn(id), "createdDate": l.loaded_at, "lastUpdatedDate": l.loaded_at,
+        })).collect::<Vec<_>>()}));
+    }
+    let store_id = match o.get("policyStoreId") {
+        Some(Value::String(id)) => id.as_str(),
+        Some(_) => return Err(AwsError::validation("`policyStoreId` must be a string")),
+        None => return Err(AwsError::validation("`policyStoreId` is required")),
+    };
+    let loaded = stores
+        .get(store_id)
+        .ok_or_else(|| AwsError::not_found(format!("no policy store `{store_id}`")))?;
+    match op {
+        "IsAuthorized" | "BatchIsAuthorized" => {
+            let (resp, _) = avp::run(&loaded.store, &req, &avp::TokenClaims::default(), None)?;
+            Ok(resp)
+        }
+        "IsAuthorizedWithToken" | "BatchIsAuthorizedWithToken" => {
+            if o.get("identityToken").is_none() && o.get("accessToken").is_none() {
+                return Err(AwsError::validation(
+                    "give `identityToken` or `accessToken`",
+                ));
+            }
+            let verifiers = loaded.verifiers.as_ref().ok_or_else(|| {
+                AwsError::validation(format!("policy store `{store_id}` has no identity source"))
+            })?;
+            let tokens = verifiers.verify(&req, now_secs())?;
+            let (resp, _) = avp::run(&loaded.store, &req, &tokens, None)?;
+            Ok(resp)
+        }
+        "GetPolicyStore" => Ok(json!({
+            "policyStoreId": store_id,
+            "arn": s.arn(store_id),
+            "validationSettings": {"mode": if loaded.store.schema().is_some() { "STRICT" } else { "OFF" }},
+            "createdDate": loaded.loaded_at,
+            "lastUpdatedDate": loaded.loaded_at,
+        })),
+        "GetSchema" => {
+            let schema = loaded
+                .files
+                .others
+                .iter()
+                .find(|(n, _)| n == "schema.json" || n == "schema.cedarschema")
+                .ok_or_else(|| {
+                    AwsError::not_found(format!("policy store `{store_id}` has no schema"))
+                })?;
+            Ok(json!({
+                "policyStoreId": store_id,
+                "schema": schema.1,
+                "createdDate": loaded.loaded_at,
+                "lastUpdatedDate": loaded.loaded_at,
+                "namespaces": [],
+            }))
+        }
+        "ListPolicies" => Ok(json!({"policies": policies(loaded)
+            .into_iter()
+            .map(|(pid, _, effect)| json!({
+                "policyStoreId": store_id, "policyId": pid, "policyType": "STATIC",
+                "definition": {"static": {}}, "effect": effect,
+                "createdDate": loaded.loaded_at, "lastUpdatedDate": loaded.loaded_at,
+            }))
+            .collect::<Vec<_>>()})),
+        "GetPolicy" => {
+            let want = match o.get("policyId") {
+                Some(Value::String(p)) => p.as_str(),
+                _ => return Err(AwsError::validation("`policyId` is required (a string)")),
+            };
+            let (pid, text, effect) = policies(loaded)
+                .into_iter()
+                .find(|(pid, _, _)| pid == want)
+                .ok_or_else(|| {
+                    AwsError::not_found(format!("no policy `{want}` in `{store_id}`"))
+                })?;
+            Ok(json!({
+                "policyStoreId": store_id, "policyId": pid, "policyType": "STATIC",
+                "definition": {"static": {"statement": text}}, "effect": effect,
+                "createdDate": loaded.loaded_at, "lastUpdatedDate": loaded.loaded_at,
+            }))
+        }
+        "ListIdentitySources" => {
+            let list: Vec<Value> = loaded
+                .store
+                .identity_source()
+                .map(|src| {
+                    let mut cfg = Map::new();
+                    if let Some(pool) = &src.user_pool_id {
+                        let region = pool.split('_').next().unwrap_or("us-east-1");
+                        let mut c = json!({
+                            "userPoolArn": format!("arn:aws:cognito-idp:{region}:{}:userpool/{pool}", s.account),
+                            "clientIds": src.client_ids,
+                        });
+                        if let (Some(g), Some(o)) = (&src.group_entity_type, c.as_object_mut()) {
+                            o.insert("groupConfiguration".into(), json!({"groupEntityType": g}));
+                        }
+                        cfg.insert("cognitoUserPoolConfiguration".into(), c);
+                    } else if let Some(iss) = &src.issuer {
+                        cfg.insert(
+                            "openIdConnectConfiguration".into(),
+                            json!({"issuer": iss}),
+                        );
+                    }
+                    json!({
+                        "identitySourceId": format!("{store_id}-identity-source"),
+                        "policyStoreId": store_id,
+                        "principalEntityType": src.principal_entity_type,
+                        "configuration": cfg,
+                        "createdDate": loaded.loaded_at,
+                        "lastUpdatedDate": loaded.loaded_at,
+                    })
+                })
+                .into_iter()
+                .collect();
+            Ok(json!({ "identitySources": list }))
+        }
+        _ => Err(AwsError {
+            kind: "UnknownOperationException",
+            message: format!("`{op}` is not an operation this endpoint serves"),
+        }),
+    }
+}
+
+/// The store's static policies: id, text, effect (`Permit` / `Forbid`).
+fn policies(l: &Loaded) -> Vec<(String, String, &'static str)> {
+    l.store
+        .policies()
+        .policies()
+        .map(|p| {
+            let effect = match p.effect() {
+                cedar_policy::Effect::Permit => "Permit",
+                cedar_policy::Effect::Forbid => "Forbid",
+            };
+            (p.id().to_string(), p.to_string(), effect)
+        })
+        .collect()
+}
+
+impl Server {
+    fn arn(&self, id: &str) -> String {
+        format!(
+            "arn:aws:verifiedpermissions::{}:policy-store/{id}",
+            self.account
+        )
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+fn now_secs_f64() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64().floor())
+}

@@ -1,0 +1,462 @@
+//! The server driven by the official AWS CLI (installed from PyPI into a virtual environment under the
+//! target directory by this test when it is missing), and by raw HTTP for what the CLI cannot send.
+//! Every decision is compared with the one `policy-check authorize` computes (`cedar_bridge::avp::run`
+//! on the same request, with the same token verification).
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::expect_used
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use policy_serve::{Server, StoreSpec};
+use serde_json::{Value, json};
+
+/// The AWS CLI version the tests pin.
+const AWSCLI: &str = "awscli==1.46.3";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The AWS CLI, installed on first use into `target/tmp/awscli-venv` (Python's venv and pip, from the
+/// package registry). A failure to install fails the test: nothing is skipped.
+fn aws_cli() -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("awscli-venv");
+    let aws = venv.join("bin/aws");
+    if aws.exists() {
+        return aws;
+    }
+    // Tests run in parallel processes: one installs while the others wait (creating a directory is
+    // atomic; a lock older than five minutes is a crashed install and is taken over).
+    let lock = venv.with_extension("lock");
+    let started = std::time::Instant::now();
+    while std::fs::create_dir(&lock).is_err() {
+        if aws.exists() {
+            return aws;
+        }
+        let stale = std::fs::metadata(&lock)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|e| e.as_secs() > 300));
+        if stale {
+            let _ = std::fs::remove_dir(&lock);
+        }
+        assert!(
+            started.elapsed().as_secs() < 600,
+            "waited 10 minutes for another test to install the AWS CLI"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    if !aws.exists() {
+        let _ = std::fs::remove_dir_all(&venv);
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 is needed to install the AWS CLI")
+            .success();
+        assert!(ok, "python3 -m venv failed");
+        let ok = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", AWSCLI])
+            .status()
+            .expect("pip")
+            .success();
+        assert!(ok, "pip install {AWSCLI} failed");
+    }
+    let _ = std::fs::remove_dir(&lock);
+    aws
+}
+
+/// Starts the server on 127.0.0.1 (its own runtime on a thread); returns the endpoint URL.
+fn start(server: Arc<Server>) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, server.router()).await.unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
+
+fn spec(id: &str, dir: &str) -> StoreSpec {
+    format!("{id}={}", root().join(dir).display())
+        .parse()
+        .unwrap()
+}
+
+/// Runs `aws verifiedpermissions …` against the endpoint: (exit code, stdout JSON or Null, stderr).
+fn aws(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(aws_cli())
+        .env_clear()
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("HOME", env!("CARGO_TARGET_TMPDIR"))
+        .args([
+            "--endpoint-url",
+            endpoint,
+            "--output",
+            "json",
+            "verifiedpermissions",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn mint(claims: Value, token_use: cognito::TokenUse) -> String {
+    let pem = std::fs::read_to_string(root().join("fixtures/keys/private.pem")).unwrap();
+    let key = cognito::SigningKey::from_pem(&pem).unwrap();
+    let o = cognito::MintOptions {
+        token_use,
+        user_pool_id: "us-east-1_Example".into(),
+        region: None,
+        client_id: "exampleclient".into(),
+        now: now(),
+        lifetime: 3600,
+    };
+    cognito::mint(&key, claims.as_object().unwrap(), &o).unwrap()
+}
+
+/// What `policy-check authorize` answers for the same request document.
+fn local(dir: &str, req: &Value) -> Value {
+    let d = root().join(dir);
+    let files = cedar_bridge::StoreFiles::from_dir(&d).unwrap();
+    let store = cedar_bridge::PolicyStore::from_files(&files).unwrap();
+    let jwks = std::fs::read_to_string(root().join("fixtures/keys/jwks.json")).unwrap();
+    let tokens = cedar_bridge::avp::verify_request_tokens(&store, req, Some(&jwks), None).unwrap();
+    cedar_bridge::avp::run(&store, req, &tokens, None)
+        .unwrap()
+        .0
+}
+
+#[test]
+fn the_aws_cli_gets_the_decisions_policy_check_computes() {
+    let server = Arc::new(
+        Server::load(vec![
+            spec("photos", "policies/photo-app-avp/store-location"),
+            spec("public", "policies/photo-app-avp/store-public"),
+        ])
+        .unwrap(),
+    );
+    let ep = start(server);
+    let store = "policies/photo-app-avp/store-location";
+    let photo = r#"{"entityType": "Photo", "entityId": "VacationPhoto94.jpg"}"#;
+    let action = |a: &str| format!(r#"{{"actionType": "Action", "actionId": "{a}"}}"#);
+
+    // IsAuthorized.
+    for who in ["alice", "bob"] {
+        let principal = format!(r#"{{"entityType": "User", "entityId": "{who}"}}"#);
+        let (code, got, err) = aws(
+            &ep,
+            &[
+                "is-authorized",
+                "--policy-store-id",
+                "photos",
+                "--principal",
+                &principal,
+                "--action",
+                &action("update"),
+                "--resource",
+                photo,
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        let want = local(
+            store,
+            &json!({"principal": serde_json::from_str::<Value>(&principal).unwrap(),
+            "action": {"actionType": "Action", "actionId": "update"},
+            "resource": {"entityType": "Photo", "entityId": "VacationPhoto94.jpg"}}),
+        );
+        assert_eq!(got, want, "{who}");
+    }
+
+    // IsAuthorizedWithToken: seed 003 with a minted ID token; the claim decides.
+    for (location, decision) in [("USA", "ALLOW"), ("Canada", "DENY")] {
+        let tok = mint(
+            json!({"sub": "alice-sub", "custom:location": location, "cognito:groups": ["family"]}),
+            cognito::TokenUse::Id,
+        );
+        let (code, got, err) = aws(
+            &ep,
+            &[
+                "is-authorized-with-token",
+                "--policy-store-id",
+                "photos",
+                "--identity-token",
+                &tok,
+                "--action",
+                &action("view"),
+                "--resource",
+                photo,
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(got["decision"], decision, "{location}: {got}");
+        assert_eq!(got["principal"]["entityId"], "us-east-1_Example|alice-sub");
+        let want = local(
+            store,
+            &json!({"identityToken": tok,
+            "action": {"actionType": "Action", "actionId": "view"},
+            "resource": {"entityType": "Photo", "entityId": "VacationPhoto94.jpg"}}),
+        );
+        assert_eq!(got, want, "{location}");
+    }
+
+    // An access token: its claims are `context.token`.
+    let access = mint(
+        json!({"sub": "alice-sub", "scope": "photos/read openid"}),
+        cognito::TokenUse::Access,
+    );
+    let (code, got, err) = aws(
+        &ep,
+        &[
+            "is-authorized-with-token",
+            "--policy-store-id",
+            "photos",
+            "--access-token",
+            &access,
+            "--action",
+            &action("list"),
+            "--resource",
+            photo,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(got["decision"], "ALLOW", "{got}");
+    assert_eq!(got["determiningPolicies"][0]["policyId"], "scope-list");
+
+    // BatchIsAuthorizedWithToken.
+    let id_tok = mint(
+        json!({"sub": "alice-sub", "custom:location": "USA"}),
+        cognito::TokenUse::Id,
+    );
+    let requests = json!([
+        {"action": {"actionType": "Action", "actionId": "view"}, "resource": {"entityType": "Photo", "entityId": "a.jpg"}},
+        {"action": {"actionType": "Action", "actionId": "update"}, "resource": {"entityType": "Photo", "entityId": "a.jpg"}},
+    ]);
+    let (code, got, err) = aws(
+        &ep,
+        &[
+            "batch-is-authorized-with-token",
+            "--policy-store-id",
+            "photos",
+            "--identity-token",
+            &id_tok,
+            "--requests",
+            &requests.to_string(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let want = local(
+        store,
+        &json!({"identityToken": id_tok, "requests": requests}),
+    );
+    assert_eq!(got, want);
+    assert_eq!(got["results"][0]["decision"], "ALLOW");
+    assert_eq!(got["results"][1]["decision"], "DENY");
+
+    // Tokens that fail verification, and unknown stores, as AWS answers them.
+    let expired = {
+        let pem = std::fs::read_to_string(root().join("fixtures/keys/private.pem")).unwrap();
+        let key = cognito::SigningKey::from_pem(&pem).unwrap();
+        let o = cognito::MintOptions {
+            token_use: cognito::TokenUse::Id,
+            user_pool_id: "us-east-1_Example".into(),
+            region: None,
+            client_id: "exampleclient".into(),
+            now: now() - 7200,
+            lifetime: 3600,
+        };
+        cognito::mint(&key, json!({"sub": "alice-sub"}).as_object().unwrap(), &o).unwrap()
+    };
+    for bad in ["not.a.token", expired.as_str()] {
+        let (code, got, err) = aws(
+            &ep,
+            &[
+                "is-authorized-with-token",
+                "--policy-store-id",
+                "photos",
+                "--identity-token",
+                bad,
+                "--action",
+                &action("view"),
+                "--resource",
+                photo,
+            ],
+        );
+        assert_ne!(code, 0, "{got}");
+        assert!(err.contains("(ValidationException)"), "{err}");
+    }
+    let (code, _, err) = aws(&ep, &["get-policy-store", "--policy-store-id", "nope"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("(ResourceNotFoundException)"), "{err}");
+
+    // The read-only operations.
+    let (code, got, err) = aws(&ep, &["list-policy-stores"]);
+    assert_eq!(code, 0, "{err}");
+    let ids: Vec<_> = got["policyStores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["policyStoreId"].clone())
+        .collect();
+    assert_eq!(ids, [json!("photos"), json!("public")]);
+    let (code, got, err) = aws(&ep, &["list-policies", "--policy-store-id", "photos"]);
+    assert_eq!(code, 0, "{err}");
+    let mut pids: Vec<_> = got["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["policyId"].as_str().unwrap().to_string())
+        .collect();
+    pids.sort();
+    assert_eq!(pids, ["alice-update", "scope-list", "usa-view"]);
+    let (code, got, err) = aws(
+        &ep,
+        &[
+            "get-policy",
+            "--policy-store-id",
+            "photos",
+            "--policy-id",
+            "usa-view",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        got["definition"]["static"]["statement"]
+            .as_str()
+            .unwrap()
+            .contains("custom.location"),
+        "{got}"
+    );
+    let (code, got, err) = aws(
+        &ep,
+        &["list-identity-sources", "--policy-store-id", "photos"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(got["identitySources"][0]["principalEntityType"], "User");
+    assert_eq!(
+        got["identitySources"][0]["configuration"]["cognitoUserPoolConfiguration"]["clientIds"],
+        json!(["exampleclient"])
+    );
+    let (code, _, err) = aws(&ep, &["get-policy-store", "--policy-store-id", "photos"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// What the CLI cannot send: malformed bodies, unknown members and operations, oversized bodies.
+#[test]
+fn bad_input_gets_aws_shaped_errors() {
+    let server = Arc::new(
+        Server::load(vec![spec(
+            "photos",
+            "policies/photo-app-avp/store-location",
+        )])
+        .unwrap(),
+    );
+    let ep = start(server);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = reqwest::Client::new();
+        let call = |target: &str, body: Vec<u8>| {
+            c.post(format!("{ep}/"))
+                .header("content-type", "application/x-amz-json-1.0")
+                .header("x-amz-target", target)
+                .body(body)
+                .send()
+        };
+        let check = |r: reqwest::Response, status: u16, kind: &'static str| async move {
+            assert_eq!(r.status().as_u16(), status);
+            assert_eq!(r.headers()["x-amzn-errortype"], kind);
+            let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+            assert_eq!(v["__type"], kind, "{v}");
+            assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+        };
+        check(call("VerifiedPermissions.IsAuthorized", b"{nope".to_vec()).await.unwrap(), 400, "SerializationException").await;
+        check(call("VerifiedPermissions.IsAuthorized", br#"{"policyStoreId": "photos", "principal": {"entityType": "User", "entityId": "alice"}, "action": {"actionType": "Action", "actionId": "update"}, "resource": {"entityType": "Photo", "entityId": "x"}, "extra": 1}"#.to_vec()).await.unwrap(), 400, "ValidationException").await;
+        check(call("VerifiedPermissions.IsAuthorized", br#"{"policyStoreId": 7}"#.to_vec()).await.unwrap(), 400, "ValidationException").await;
+        check(call("VerifiedPermissions.IsAuthorized", br#"{"policyStoreId": "photos", "action": "x"}"#.to_vec()).await.unwrap(), 400, "ValidationException").await;
+        check(call("VerifiedPermissions.IsAuthorizedWithToken", br#"{"policyStoreId": "photos", "action": {"actionType": "Action", "actionId": "view"}, "resource": {"entityType": "Photo", "entityId": "x"}}"#.to_vec()).await.unwrap(), 400, "ValidationException").await;
+        check(call("VerifiedPermissions.DeletePolicyStore", b"{}".to_vec()).await.unwrap(), 400, "UnknownOperationException").await;
+        check(call("DynamoDB_20120810.GetItem", b"{}".to_vec()).await.unwrap(), 400, "UnknownOperationException").await;
+        check(call("VerifiedPermissions.GetPolicy", br#"{"policyStoreId": "photos", "policyId": "nope"}"#.to_vec()).await.unwrap(), 404, "ResourceNotFoundException").await;
+        // Past 1 MiB the body is refused before it is read whole.
+        let big = vec![b' '; policy_serve::MAX_BODY + 1];
+        assert_eq!(call("VerifiedPermissions.IsAuthorized", big).await.unwrap().status().as_u16(), 413);
+        assert_eq!(c.get(format!("{ep}/health")).send().await.unwrap().status().as_u16(), 200);
+    });
+}
+
+#[test]
+fn a_broken_store_is_refused_on_reload_and_the_old_one_serves() {
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-reload-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("p.cedar"),
+        r#"@id("all") permit(principal, action, resource);"#,
+    )
+    .unwrap();
+    let server =
+        Arc::new(Server::load(vec![format!("s={}", dir.display()).parse().unwrap()]).unwrap());
+    let ep = start(server.clone());
+    let ask = || {
+        let (code, got, err) = aws(
+            &ep,
+            &[
+                "is-authorized",
+                "--policy-store-id",
+                "s",
+                "--principal",
+                r#"{"entityType": "User", "entityId": "u"}"#,
+                "--action",
+                r#"{"actionType": "Action", "actionId": "a"}"#,
+                "--resource",
+                r#"{"entityType": "R", "entityId": "r"}"#,
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        got["decision"].as_str().unwrap().to_string()
+    };
+    assert_eq!(ask(), "ALLOW");
+    std::fs::write(dir.join("p.cedar"), "permit(principal, action, resource").unwrap();
+    let e = server.reload().unwrap_err();
+    assert!(e.contains("store `s`"), "{e}");
+    assert_eq!(ask(), "ALLOW", "the old store keeps serving");
+    std::fs::write(
+        dir.join("p.cedar"),
+        r#"@id("none") forbid(principal, action, resource);"#,
+    )
+    .unwrap();
+    server.reload().unwrap();
+    assert_eq!(ask(), "DENY");
+    let _ = std::fs::remove_dir_all(&dir);
+}
