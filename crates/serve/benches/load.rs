@@ -41,7 +41,9 @@ fn rss_kib() -> u64 {
 fn main() {
     let spec = format!(
         "photos={}",
-        root().join("policies/photo-app-avp/store-location").display()
+        root()
+            .join("policies/photo-app-avp/store-location")
+            .display()
     )
     .parse()
     .unwrap();

@@ -1,8 +1,15 @@
-//! `policy-check serve`: Amazon Verified Permissions on localhost, over AWS's own wire protocol (AWS JSON
-//! 1.0: `POST /`, `Content-Type: application/x-amz-json-1.0`, `X-Amz-Target:
-//! VerifiedPermissions.<Operation>`), so the AWS SDKs and the AWS CLI can be pointed at it with
-//! `--endpoint-url` / `endpoint_url=`. Tokens are verified for real (signature, issuer, client, expiry)
-//! and mapped to the principal exactly as Verified Permissions maps them (`cedar-bridge`).
+//! `policy-check serve`: Amazon Verified Permissions and IAM's policy simulator on localhost, over AWS's
+//! own wire protocols (Verified Permissions: AWS JSON 1.0, `POST /`, `Content-Type:
+//! application/x-amz-json-1.0`, `X-Amz-Target: VerifiedPermissions.<Operation>`; IAM: the Query
+//! protocol, a form-encoded `POST /` answered in XML), so the AWS SDKs and the AWS CLI can be pointed at
+//! it with `--endpoint-url` / `endpoint_url=`. Tokens are verified for real (signature, issuer, client,
+//! expiry) and mapped to the principal exactly as Verified Permissions maps them (`cedar-bridge`).
+//!
+//! IAM: `SimulateCustomPolicy` (identity policies, permissions boundaries, a resource policy, typed
+//! context entries, `CallerArn`, `ResourceOwner`; results with `EvalDecision`, `MatchedStatements` with
+//! their start and end line and column, `MissingContextValues`, the boundary's decision) and
+//! `GetContextKeysForCustomPolicy`. Beyond AWS: a role trust policy given as `ResourcePolicy` is evaluated
+//! for `sts:AssumeRoleWithWebIdentity`.
 //!
 //! Operations: `IsAuthorized`, `IsAuthorizedWithToken`, `BatchIsAuthorized`,
 //! `BatchIsAuthorizedWithToken`, and the read-only `GetPolicyStore`, `ListPolicyStores`, `ListPolicies`,
@@ -25,6 +32,8 @@
 //! # let _ = app;
 //! ```
 #![deny(missing_docs)]
+
+mod iam;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -283,6 +292,28 @@ fn json_response(status: StatusCode, body: &Value, id: u64, error: Option<&str>)
 
 async fn aws(State(s): State<Arc<Server>>, headers: HeaderMap, body: Bytes) -> Response {
     let id = s.requests.fetch_add(1, Ordering::Relaxed);
+    // IAM's Query protocol: a form body and no `X-Amz-Target`.
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if form && headers.get("x-amz-target").is_none() {
+        let rid = format!("{id:016x}-policy-check");
+        let (status, xml) = match iam::handle(&body, &rid) {
+            Ok(x) => (StatusCode::OK, x),
+            Err(e) => {
+                tracing::info!(target: "policy_serve", code = e.code, message = %e.message, "refused");
+                (StatusCode::BAD_REQUEST, e.xml(&rid))
+            }
+        };
+        let mut resp = (status, xml).into_response();
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+        if let Ok(v) = HeaderValue::from_str(&rid) {
+            resp.headers_mut().insert("x-amzn-requestid", v);
+        }
+        return resp;
+    }
     // Deciding is short and bounded (a 1 MiB body, at most 30 requests a batch), so it runs on the
     // connection's task: a hand-off to a blocking thread would cost more than the decision. Remote
     // JWKS fetches are the exception; they have their own timeout in the `cognito` crate.

@@ -411,6 +411,26 @@ fn bad_input_gets_aws_shaped_errors() {
         let big = vec![b' '; policy_serve::MAX_BODY + 1];
         assert_eq!(call("VerifiedPermissions.IsAuthorized", big).await.unwrap().status().as_u16(), 413);
         assert_eq!(c.get(format!("{ep}/health")).send().await.unwrap().status().as_u16(), 200);
+        // IAM's Query protocol answers in XML.
+        let form = |body: &'static str| {
+            c.post(format!("{ep}/"))
+                .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
+                .body(body)
+                .send()
+        };
+        for (body, code) in [
+            ("Action=SimulateCustomPolicy", "InvalidInput"),
+            ("Action=CreateUser&Version=2010-05-08", "InvalidAction"),
+            ("Action=SimulateCustomPolicy&Version=2010-05-08&ActionNames.member.1=s3:GetObject", "InvalidInput"),
+            ("Action=SimulateCustomPolicy&Version=2010-05-08&Version=2010-05-08", "InvalidInput"),
+            ("Action=SimulateCustomPolicy&Version=2010-05-08&PolicyInputList.member.1=%7B&ActionNames.member.1=s3:GetObject", "MalformedPolicyDocument"),
+        ] {
+            let r = form(body).await.unwrap();
+            assert_eq!(r.status().as_u16(), 400, "{body}");
+            let text = r.text().await.unwrap();
+            assert!(text.starts_with("<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"), "{text}");
+            assert!(text.contains(&format!("<Code>{code}</Code>")), "{body}: {text}");
+        }
     });
 }
 
@@ -459,4 +479,189 @@ fn a_broken_store_is_refused_on_reload_and_the_old_one_serves() {
     server.reload().unwrap();
     assert_eq!(ask(), "DENY");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `aws iam …` against the endpoint.
+fn aws_iam(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(aws_cli())
+        .env_clear()
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("HOME", env!("CARGO_TARGET_TMPDIR"))
+        .args(["--endpoint-url", endpoint, "--output", "json", "iam"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The AWS CLI takes a list of policy texts as a JSON array (a bare `file://` value is split into
+/// characters by the CLI itself).
+fn policy_list(paths: &[&str]) -> String {
+    let texts: Vec<String> = paths
+        .iter()
+        .map(|p| std::fs::read_to_string(root().join(p)).unwrap())
+        .collect();
+    serde_json::to_string(&texts).unwrap()
+}
+
+/// What policy-check's engine decides for the same policy and context.
+fn local_iam(path: &str, action: &str, resource: &str, ctx: &authz_core::Context) -> &'static str {
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    let doc = iam_policy::parse(&iam_policy::Source::new(path, text.as_str())).unwrap();
+    let auth = iam_eval::Authorizer::new(
+        iam_eval::PolicySet::compile(authz_core::Layer::Identity, [doc]).unwrap(),
+    );
+    match auth
+        .evaluate(&authz_core::Request::new(action, resource).context(ctx))
+        .decision
+    {
+        authz_core::Decision::Allow => "allowed",
+        authz_core::Decision::ExplicitDeny => "explicitDeny",
+        authz_core::Decision::ImplicitDeny => "implicitDeny",
+    }
+}
+
+#[test]
+fn the_iam_policy_simulator_over_the_query_protocol() {
+    let server = Arc::new(
+        Server::load(vec![spec(
+            "photos",
+            "policies/photo-app-avp/store-location",
+        )])
+        .unwrap(),
+    );
+    let ep = start(server);
+    let row = "policies/cognito-groups-dynamodb/row-level.json";
+    let table = "arn:aws:dynamodb:us-east-1:123456789012:table/Notes";
+    // Seed 000's row-level policy: the caller's identity id must lead every key.
+    for (leading, want) in [
+        ("us-east-1:abc", "allowed"),
+        ("us-east-1:someone-else", "implicitDeny"),
+    ] {
+        let entries = [
+            "ContextKeyName=cognito-identity.amazonaws.com:sub,ContextKeyValues=us-east-1:abc,ContextKeyType=string".to_string(),
+            format!("ContextKeyName=dynamodb:LeadingKeys,ContextKeyValues={leading},ContextKeyType=stringList"),
+        ];
+        let (code, got, err) = aws_iam(
+            &ep,
+            &[
+                "simulate-custom-policy",
+                "--policy-input-list",
+                &policy_list(&[row]),
+                "--action-names",
+                "dynamodb:GetItem",
+                "--resource-arns",
+                table,
+                "--context-entries",
+                &entries[0],
+                &entries[1],
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        let r = &got["EvaluationResults"][0];
+        assert_eq!(r["EvalDecision"], want, "{got}");
+        let mut ctx = authz_core::Context::new();
+        ctx.insert("cognito-identity.amazonaws.com:sub", "us-east-1:abc");
+        ctx.insert_multi("dynamodb:LeadingKeys", [leading]);
+        assert_eq!(local_iam(row, "dynamodb:GetItem", table, &ctx), want);
+        if want == "allowed" {
+            let m = &r["MatchedStatements"][0];
+            assert_eq!(m["SourcePolicyId"], "PolicyInputList.1");
+            assert_eq!(
+                (
+                    m["StartPosition"]["Line"].as_u64(),
+                    m["StartPosition"]["Column"].as_u64()
+                ),
+                (Some(4), Some(9)),
+                "{m}"
+            );
+        }
+    }
+    // Missing context: the simulator names the keys the policy needed.
+    let (code, got, err) = aws_iam(
+        &ep,
+        &[
+            "simulate-custom-policy",
+            "--policy-input-list",
+            &policy_list(&[row]),
+            "--action-names",
+            "dynamodb:GetItem",
+            "dynamodb:DeleteItem",
+            "--resource-arns",
+            table,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let results = got["EvaluationResults"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(
+        results[1]["EvalDecision"], "implicitDeny",
+        "DeleteItem is not in the policy"
+    );
+    // The keys a policy reads.
+    let (code, got, err) = aws_iam(
+        &ep,
+        &[
+            "get-context-keys-for-custom-policy",
+            "--policy-input-list",
+            &policy_list(&[row]),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        got["ContextKeyNames"],
+        json!(["dynamodb:LeadingKeys", "cognito-identity.amazonaws.com:sub"])
+    );
+    // Beyond AWS: the identity pool role's trust policy for AssumeRoleWithWebIdentity.
+    let trust = std::fs::read_to_string(root().join("policies/cognito-groups-dynamodb/trust.json"))
+        .unwrap();
+    for (aud, want) in [
+        ("us-east-1:0000aaaa-1111-2222-3333-444455556666", "allowed"),
+        ("us-east-1:another-pool", "implicitDeny"),
+    ] {
+        let aud_entry = format!(
+            "ContextKeyName=cognito-identity.amazonaws.com:aud,ContextKeyValues={aud},ContextKeyType=string"
+        );
+        let (code, got, err) = aws_iam(
+            &ep,
+            &[
+                "simulate-custom-policy",
+                "--policy-input-list",
+                &policy_list(&[row]),
+                "--resource-policy",
+                &trust,
+                "--action-names",
+                "sts:AssumeRoleWithWebIdentity",
+                "--resource-arns",
+                "arn:aws:iam::123456789012:role/Cognito_Auth",
+                "--context-entries",
+                &aud_entry,
+                "ContextKeyName=cognito-identity.amazonaws.com:amr,ContextKeyValues=authenticated,ContextKeyType=stringList",
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            got["EvaluationResults"][0]["EvalDecision"], want,
+            "{aud}: {got}"
+        );
+    }
+    // Refusals in IAM's XML error shape.
+    let (code, _, err) = aws_iam(
+        &ep,
+        &[
+            "simulate-custom-policy",
+            "--policy-input-list",
+            r#"["{\"Version\": \"2012-10-17\", \"Statement\": ["]"#,
+            "--action-names",
+            "s3:GetObject",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("(MalformedPolicyDocument)"), "{err}");
 }

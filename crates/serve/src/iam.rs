@@ -1,0 +1,352 @@
+//! IAM's policy simulator over the AWS Query protocol (form-encoded `Action=…&Version=2010-05-08`, XML
+//! answers in IAM's namespace): `SimulateCustomPolicy` and `GetContextKeysForCustomPolicy`, decided by
+//! policy-check's IAM engine with positions from its spans. Beyond AWS: a role trust policy given as
+//! `ResourcePolicy` is evaluated for `sts:AssumeRoleWithWebIdentity` (AWS's simulator discards it), with
+//! the caller `cognito-identity.amazonaws.com` unless `CallerArn` says otherwise.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use authz_core::{Context, Decision, Layer, Request};
+use iam_eval::{Authorizer, PolicySet, Verdict};
+use iam_policy::{PolicyDocument, PolicyType, Source, ValidateOptions};
+
+const NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+
+/// A Query-protocol error: `Sender` errors are 400.
+pub(crate) struct QueryError {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl QueryError {
+    fn invalid(m: impl Into<String>) -> Self {
+        Self {
+            code: "InvalidInput",
+            message: m.into(),
+        }
+    }
+
+    /// AWS's XML error body.
+    pub(crate) fn xml(&self, request_id: &str) -> String {
+        format!(
+            r#"<ErrorResponse xmlns="{NS}"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"#,
+            self.code,
+            esc(&self.message)
+        )
+    }
+}
+
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(s)
+}
+
+/// The form's parameters.
+struct Params(BTreeMap<String, String>);
+
+impl Params {
+    fn get(&self, k: &str) -> Option<&str> {
+        self.0.get(k).map(String::as_str)
+    }
+    /// `prefix.member.1`, `prefix.member.2`, … in order (a gap ends the list).
+    fn list(&self, prefix: &str) -> Vec<&str> {
+        (1..)
+            .map_while(|i| self.get(&format!("{prefix}.member.{i}")))
+            .collect()
+    }
+}
+
+/// Handles one Query request; returns the XML body.
+pub(crate) fn handle(body: &[u8], request_id: &str) -> Result<String, QueryError> {
+    let mut map = BTreeMap::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        if map.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(QueryError::invalid(format!(
+                "parameter `{k}` is given twice"
+            )));
+        }
+    }
+    let p = Params(map);
+    let action = p.get("Action").unwrap_or("");
+    if p.get("Version") != Some("2010-05-08") {
+        return Err(QueryError::invalid("`Version` must be 2010-05-08"));
+    }
+    match action {
+        "SimulateCustomPolicy" => simulate(&p, request_id),
+        "GetContextKeysForCustomPolicy" => context_keys(&p, request_id),
+        other => Err(QueryError {
+            code: "InvalidAction",
+            message: format!("`{other}` is not an action this endpoint serves"),
+        }),
+    }
+}
+
+/// A policy input as read: its id for `SourcePolicyId`, its source, its document.
+struct Input {
+    id: String,
+    kind: &'static str,
+    source: Source,
+    doc: PolicyDocument,
+}
+
+fn read(id: String, kind: &'static str, text: &str, ty: PolicyType) -> Result<Input, QueryError> {
+    let c = iam_policy::check(&id, text.as_bytes(), ty, &ValidateOptions::default());
+    if let Some(d) = c.diagnostics.iter().find(|d| d.is_error()) {
+        let (l, col) = c.source.line_col(d.span.start);
+        return Err(QueryError {
+            code: "MalformedPolicyDocument",
+            message: format!("{id}: {l}:{col}: {} [{}]", d.message, d.code),
+        });
+    }
+    let doc = c
+        .document
+        .ok_or_else(|| QueryError::invalid(format!("{id} could not be read")))?;
+    Ok(Input {
+        id,
+        kind,
+        source: c.source,
+        doc,
+    })
+}
+
+fn inputs(
+    p: &Params,
+    list: &str,
+    kind: &'static str,
+    ty: PolicyType,
+) -> Result<Vec<Input>, QueryError> {
+    p.list(list)
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| read(format!("{list}.{}", i + 1), kind, t, ty))
+        .collect()
+}
+
+fn is_trust(doc: &PolicyDocument) -> bool {
+    !doc.statements.is_empty()
+        && doc.statements.iter().all(|s| {
+            s.action
+                .as_ref()
+                .is_some_and(|a| a.items.iter().all(|i| i.service.as_deref() == Some("sts")))
+        })
+}
+
+/// The request context from `ContextEntries`.
+fn context(p: &Params) -> Result<Context, QueryError> {
+    let mut ctx = Context::new();
+    for i in 1.. {
+        let base = format!("ContextEntries.member.{i}");
+        let Some(name) = p.get(&format!("{base}.ContextKeyName")) else {
+            break;
+        };
+        let ty = p.get(&format!("{base}.ContextKeyType")).unwrap_or("string");
+        let values = p.list(&format!("{base}.ContextKeyValues"));
+        let known = [
+            "string",
+            "stringList",
+            "numeric",
+            "numericList",
+            "boolean",
+            "booleanList",
+            "ip",
+            "ipList",
+            "binary",
+            "binaryList",
+            "date",
+            "dateList",
+        ];
+        if !known.contains(&ty) {
+            return Err(QueryError::invalid(format!(
+                "ContextKeyType `{ty}` of `{name}` is not one of {}",
+                known.join(", ")
+            )));
+        }
+        if ty.ends_with("List") {
+            ctx.insert_multi(name, values);
+        } else {
+            match values.as_slice() {
+                [one] => {
+                    ctx.insert(name, *one);
+                }
+                _ => {
+                    return Err(QueryError::invalid(format!(
+                        "`{name}` is of type {ty}: give exactly one value"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(ctx)
+}
+
+fn simulate(p: &Params, request_id: &str) -> Result<String, QueryError> {
+    let identity = inputs(p, "PolicyInputList", "IAM Policy", PolicyType::Identity)?;
+    if identity.is_empty() {
+        return Err(QueryError::invalid("`PolicyInputList` is required"));
+    }
+    let boundary = inputs(
+        p,
+        "PermissionsBoundaryPolicyInputList",
+        "IAM Policy",
+        PolicyType::Boundary,
+    )?;
+    let resource = match p.get("ResourcePolicy") {
+        None => None,
+        Some(t) => {
+            // A trust policy (only `sts:` actions) is read as one and evaluated as one.
+            let probe = iam_policy::check(
+                "ResourcePolicy",
+                t.as_bytes(),
+                PolicyType::Resource,
+                &ValidateOptions::default(),
+            );
+            let ty = match &probe.document {
+                Some(d) if is_trust(d) => PolicyType::Trust,
+                _ => PolicyType::Resource,
+            };
+            Some(read("ResourcePolicy".into(), "Resource Policy", t, ty)?)
+        }
+    };
+    let actions = p.list("ActionNames");
+    if actions.is_empty() {
+        return Err(QueryError::invalid("`ActionNames` is required"));
+    }
+    let mut resources = p.list("ResourceArns");
+    if resources.is_empty() {
+        resources.push("*");
+    }
+    let ctx = context(p)?;
+    let compile = |l: Layer, v: &[Input]| {
+        PolicySet::compile(l, v.iter().map(|i| i.doc.clone()))
+            .map_err(|e| QueryError::invalid(e.to_string()))
+    };
+    let mut auth = Authorizer::new(compile(Layer::Identity, &identity)?);
+    if !boundary.is_empty() {
+        auth.boundary = Some(compile(Layer::Boundary, &boundary)?);
+    }
+    let trust = resource.as_ref().is_some_and(|r| is_trust(&r.doc));
+    if let Some(r) = &resource {
+        auth.resource = Some(compile(Layer::Resource, std::slice::from_ref(r))?);
+        auth.resource_policy_required = trust;
+    }
+    let owner = p.get("ResourceOwner").map(|o| {
+        // An account id or an ARN naming one.
+        o.split(':').nth(4).filter(|a| !a.is_empty()).unwrap_or(o)
+    });
+    let mut xml = String::new();
+    let _ = write!(
+        xml,
+        r#"<SimulateCustomPolicyResponse xmlns="{NS}"><SimulateCustomPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>"#
+    );
+    for action in &actions {
+        let web_identity = trust && action.eq_ignore_ascii_case("sts:AssumeRoleWithWebIdentity");
+        let caller = p
+            .get("CallerArn")
+            .or(web_identity.then_some("cognito-identity.amazonaws.com"));
+        for res in &resources {
+            let mut req = Request::new(action, res).context(&ctx);
+            req.principal = caller;
+            req.resource_account = owner;
+            let ex = auth.explain(&req);
+            let decision = match ex.outcome.decision {
+                Decision::Allow => "allowed",
+                Decision::ExplicitDeny => "explicitDeny",
+                Decision::ImplicitDeny => "implicitDeny",
+            };
+            let _ = write!(
+                xml,
+                "<member><EvalActionName>{}</EvalActionName><EvalResourceName>{}</EvalResourceName><EvalDecision>{decision}</EvalDecision><MatchedStatements>",
+                esc(action),
+                esc(res)
+            );
+            // The statements that applied with the decision's effect (the deny ones for a deny).
+            let want_deny = ex.outcome.decision == Decision::ExplicitDeny;
+            for s in ex.statements.iter().filter(|s| {
+                s.verdict == Verdict::Applies
+                    && (s.effect == iam_policy::Effect::Deny) == want_deny
+                    && ex.outcome.decision != Decision::ImplicitDeny
+            }) {
+                let input = match s.at.layer {
+                    Layer::Identity => identity.get(s.at.policy as usize),
+                    Layer::Boundary => boundary.get(s.at.policy as usize),
+                    Layer::Resource => resource.as_ref(),
+                    _ => None,
+                };
+                let Some(input) = input else { continue };
+                let Some(st) = input.doc.statements.get(s.at.statement as usize) else {
+                    continue;
+                };
+                let (l1, c1) = input.source.line_col(st.span.start);
+                let (l2, c2) = input.source.line_col(st.span.end);
+                let _ = write!(
+                    xml,
+                    "<member><SourcePolicyId>{}</SourcePolicyId><SourcePolicyType>{}</SourcePolicyType><StartPosition><Line>{l1}</Line><Column>{c1}</Column></StartPosition><EndPosition><Line>{l2}</Line><Column>{c2}</Column></EndPosition></member>",
+                    esc(&input.id),
+                    input.kind
+                );
+            }
+            xml.push_str("</MatchedStatements><MissingContextValues>");
+            for k in &ex.missing_context {
+                let _ = write!(xml, "<member>{}</member>", esc(k));
+            }
+            xml.push_str("</MissingContextValues>");
+            if auth.boundary.is_some() {
+                let allowed = ex.outcome.blocked_by != Some(Layer::Boundary);
+                let _ = write!(
+                    xml,
+                    "<PermissionsBoundaryDecisionDetail><AllowedByPermissionsBoundary>{allowed}</AllowedByPermissionsBoundary></PermissionsBoundaryDecisionDetail>"
+                );
+            }
+            xml.push_str("<OrganizationsDecisionDetail><AllowedByOrganizations>true</AllowedByOrganizations></OrganizationsDecisionDetail></member>");
+        }
+    }
+    let _ = write!(
+        xml,
+        "</EvaluationResults></SimulateCustomPolicyResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></SimulateCustomPolicyResponse>"
+    );
+    Ok(xml)
+}
+
+fn context_keys(p: &Params, request_id: &str) -> Result<String, QueryError> {
+    let identity = inputs(p, "PolicyInputList", "IAM Policy", PolicyType::Identity)?;
+    if identity.is_empty() {
+        return Err(QueryError::invalid("`PolicyInputList` is required"));
+    }
+    // Condition keys, and the keys of policy variables, each once (first spelling), in order.
+    let mut keys: Vec<String> = Vec::new();
+    let mut add = |k: &str| {
+        if !keys.iter().any(|x| x.eq_ignore_ascii_case(k)) {
+            keys.push(k.to_string());
+        }
+    };
+    for i in &identity {
+        let text = i.source.text();
+        for s in &i.doc.statements {
+            for c in &s.conditions {
+                add(&c.key.value);
+            }
+        }
+        let mut rest = text;
+        while let Some(at) = rest.find("${") {
+            let after = rest.get(at + 2..).unwrap_or("");
+            let Some(end) = after.find('}') else { break };
+            let inner = after.get(..end).unwrap_or("");
+            let key = inner.split(',').next().unwrap_or("").trim();
+            if key.contains(':') {
+                add(key);
+            }
+            rest = after.get(end..).unwrap_or("");
+        }
+    }
+    let mut xml = format!(
+        r#"<GetContextKeysForCustomPolicyResponse xmlns="{NS}"><GetContextKeysForCustomPolicyResult><ContextKeyNames>"#
+    );
+    for k in &keys {
+        let _ = write!(xml, "<member>{}</member>", esc(k));
+    }
+    let _ = write!(
+        xml,
+        "</ContextKeyNames></GetContextKeysForCustomPolicyResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetContextKeysForCustomPolicyResponse>"
+    );
+    Ok(xml)
+}
