@@ -13,6 +13,103 @@ use iam_policy::{PolicyDocument, PolicyType, Source, ValidateOptions};
 
 const NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
+/// The principals `SimulatePrincipalPolicy` can name (`--iam CONFIG`): users and roles with their
+/// identity policies, permissions boundary and (roles) trust policy, read and validated when loaded.
+///
+/// ```json
+/// {"principals": [{"arn": "arn:aws:iam::123456789012:role/Cognito_Auth",
+///                  "policies": ["row-level.json"], "boundary": "boundary.json", "trust": "trust.json"}]}
+/// ```
+///
+/// Paths are relative to the configuration file.
+#[derive(Debug, Default)]
+pub struct IamConfig {
+    principals: BTreeMap<String, Principal>,
+}
+
+#[derive(Debug)]
+struct Principal {
+    kind: &'static str,
+    /// (policy name, text).
+    policies: Vec<(String, String)>,
+    boundary: Option<(String, String)>,
+    /// A role's trust policy: the resource policy of `sts:AssumeRole*` simulations that give none.
+    trust: Option<String>,
+}
+
+impl IamConfig {
+    /// Reads a configuration file; every policy must be valid for its type.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
+        let name = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
+        let base = path.parent().unwrap_or(std::path::Path::new("."));
+        let list = v
+            .get("principals")
+            .and_then(serde_json::Value::as_array)
+            .ok_or_else(|| format!("{name}: `principals` must be an array"))?;
+        let mut principals = BTreeMap::new();
+        for (i, p) in list.iter().enumerate() {
+            let what = format!("{name}: principals[{i}]");
+            let arn = p
+                .get("arn")
+                .and_then(serde_json::Value::as_str)
+                .ok_or_else(|| format!("{what}: `arn` is required"))?;
+            let kind = if arn.contains(":user/") {
+                "user"
+            } else if arn.contains(":role/") {
+                "role"
+            } else {
+                return Err(format!("{what}: `{arn}` is not a user or role ARN"));
+            };
+            let load = |rel: &str, ty: PolicyType| -> Result<(String, String), String> {
+                let path = base.join(rel);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{what}: cannot read `{}`: {e}", path.display()))?;
+                let stem = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or(rel)
+                    .to_string();
+                read(stem.clone(), "", &text, ty).map_err(|e| format!("{what}: {}", e.message))?;
+                Ok((stem, text))
+            };
+            let strs = |k: &str| -> Vec<&str> {
+                p.get(k)
+                    .and_then(serde_json::Value::as_array)
+                    .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+                    .unwrap_or_default()
+            };
+            let policies = strs("policies")
+                .into_iter()
+                .map(|r| load(r, PolicyType::Identity))
+                .collect::<Result<Vec<_>, _>>()?;
+            let boundary = p
+                .get("boundary")
+                .and_then(serde_json::Value::as_str)
+                .map(|r| load(r, PolicyType::Boundary))
+                .transpose()?;
+            let trust = p
+                .get("trust")
+                .and_then(serde_json::Value::as_str)
+                .map(|t| load(t, PolicyType::Trust).map(|(_, text)| text))
+                .transpose()?;
+            principals.insert(
+                arn.to_string(),
+                Principal {
+                    kind,
+                    policies,
+                    boundary,
+                    trust,
+                },
+            );
+        }
+        Ok(Self { principals })
+    }
+}
+
 /// A Query-protocol error: `Sender` errors are 400.
 pub(crate) struct QueryError {
     pub(crate) code: &'static str,
@@ -57,7 +154,11 @@ impl Params {
 }
 
 /// Handles one Query request; returns the XML body.
-pub(crate) fn handle(body: &[u8], request_id: &str) -> Result<String, QueryError> {
+pub(crate) fn handle(
+    body: &[u8],
+    request_id: &str,
+    config: Option<&IamConfig>,
+) -> Result<String, QueryError> {
     let mut map = BTreeMap::new();
     for (k, v) in form_urlencoded::parse(body) {
         if map.insert(k.to_string(), v.to_string()).is_some() {
@@ -72,13 +173,89 @@ pub(crate) fn handle(body: &[u8], request_id: &str) -> Result<String, QueryError
         return Err(QueryError::invalid("`Version` must be 2010-05-08"));
     }
     match action {
-        "SimulateCustomPolicy" => simulate(&p, request_id),
-        "GetContextKeysForCustomPolicy" => context_keys(&p, request_id),
+        "SimulateCustomPolicy" => {
+            let identity = inputs(&p, "PolicyInputList", "IAM Policy", PolicyType::Identity)?;
+            simulate(
+                &p,
+                identity,
+                Vec::new(),
+                None,
+                "SimulateCustomPolicy",
+                request_id,
+            )
+        }
+        "SimulatePrincipalPolicy" => {
+            let principal = principal(&p, config)?;
+            let mut identity = principal
+                .policies
+                .iter()
+                .map(|(n, t)| read(n.clone(), principal.kind, t, PolicyType::Identity))
+                .collect::<Result<Vec<_>, _>>()?;
+            identity.extend(inputs(
+                &p,
+                "PolicyInputList",
+                "IAM Policy",
+                PolicyType::Identity,
+            )?);
+            let boundary = principal
+                .boundary
+                .iter()
+                .map(|(n, t)| {
+                    read(
+                        n.clone(),
+                        "PermissionsBoundaryPolicy",
+                        t,
+                        PolicyType::Boundary,
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let trust = principal.trust.as_deref();
+            simulate(
+                &p,
+                identity,
+                boundary,
+                trust,
+                "SimulatePrincipalPolicy",
+                request_id,
+            )
+        }
+        "GetContextKeysForCustomPolicy" => {
+            let identity = inputs(&p, "PolicyInputList", "IAM Policy", PolicyType::Identity)?;
+            context_keys(identity, "GetContextKeysForCustomPolicy", request_id)
+        }
+        "GetContextKeysForPrincipalPolicy" => {
+            let principal = principal(&p, config)?;
+            let mut identity = principal
+                .policies
+                .iter()
+                .map(|(n, t)| read(n.clone(), principal.kind, t, PolicyType::Identity))
+                .collect::<Result<Vec<_>, _>>()?;
+            identity.extend(inputs(
+                &p,
+                "PolicyInputList",
+                "IAM Policy",
+                PolicyType::Identity,
+            )?);
+            context_keys(identity, "GetContextKeysForPrincipalPolicy", request_id)
+        }
         other => Err(QueryError {
             code: "InvalidAction",
             message: format!("`{other}` is not an action this endpoint serves"),
         }),
     }
+}
+
+/// The principal `PolicySourceArn` names, from the `--iam` configuration.
+fn principal<'c>(p: &Params, config: Option<&'c IamConfig>) -> Result<&'c Principal, QueryError> {
+    let arn = p
+        .get("PolicySourceArn")
+        .ok_or_else(|| QueryError::invalid("`PolicySourceArn` is required"))?;
+    config
+        .and_then(|c| c.principals.get(arn))
+        .ok_or_else(|| QueryError {
+            code: "NoSuchEntity",
+            message: format!("no principal `{arn}` (principals come from `serve --iam CONFIG`)"),
+        })
 }
 
 /// A policy input as read: its id for `SourcePolicyId`, its source, its document.
@@ -179,18 +356,26 @@ fn context(p: &Params) -> Result<Context, QueryError> {
     Ok(ctx)
 }
 
-fn simulate(p: &Params, request_id: &str) -> Result<String, QueryError> {
-    let identity = inputs(p, "PolicyInputList", "IAM Policy", PolicyType::Identity)?;
+fn simulate(
+    p: &Params,
+    identity: Vec<Input>,
+    mut boundary: Vec<Input>,
+    trust: Option<&str>,
+    op: &str,
+    request_id: &str,
+) -> Result<String, QueryError> {
     if identity.is_empty() {
-        return Err(QueryError::invalid("`PolicyInputList` is required"));
+        return Err(QueryError::invalid(
+            "no identity policy: give `PolicyInputList` (or a principal with policies)",
+        ));
     }
-    let boundary = inputs(
+    boundary.extend(inputs(
         p,
         "PermissionsBoundaryPolicyInputList",
         "IAM Policy",
         PolicyType::Boundary,
-    )?;
-    let resource = match p.get("ResourcePolicy") {
+    )?);
+    let resource = match p.get("ResourcePolicy").or(trust) {
         None => None,
         Some(t) => {
             // A trust policy (only `sts:` actions) is read as one and evaluated as one.
@@ -236,13 +421,14 @@ fn simulate(p: &Params, request_id: &str) -> Result<String, QueryError> {
     let mut xml = String::new();
     let _ = write!(
         xml,
-        r#"<SimulateCustomPolicyResponse xmlns="{NS}"><SimulateCustomPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>"#
+        r#"<{op}Response xmlns="{NS}"><{op}Result><IsTruncated>false</IsTruncated><EvaluationResults>"#
     );
     for action in &actions {
         let web_identity = trust && action.eq_ignore_ascii_case("sts:AssumeRoleWithWebIdentity");
         let caller = p
             .get("CallerArn")
-            .or(web_identity.then_some("cognito-identity.amazonaws.com"));
+            .or(web_identity.then_some("cognito-identity.amazonaws.com"))
+            .or(p.get("PolicySourceArn"));
         for res in &resources {
             let mut req = Request::new(action, res).context(&ctx);
             req.principal = caller;
@@ -302,13 +488,12 @@ fn simulate(p: &Params, request_id: &str) -> Result<String, QueryError> {
     }
     let _ = write!(
         xml,
-        "</EvaluationResults></SimulateCustomPolicyResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></SimulateCustomPolicyResponse>"
+        "</EvaluationResults></{op}Result><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{op}Response>"
     );
     Ok(xml)
 }
 
-fn context_keys(p: &Params, request_id: &str) -> Result<String, QueryError> {
-    let identity = inputs(p, "PolicyInputList", "IAM Policy", PolicyType::Identity)?;
+fn context_keys(identity: Vec<Input>, op: &str, request_id: &str) -> Result<String, QueryError> {
     if identity.is_empty() {
         return Err(QueryError::invalid("`PolicyInputList` is required"));
     }
@@ -338,15 +523,13 @@ fn context_keys(p: &Params, request_id: &str) -> Result<String, QueryError> {
             rest = after.get(end..).unwrap_or("");
         }
     }
-    let mut xml = format!(
-        r#"<GetContextKeysForCustomPolicyResponse xmlns="{NS}"><GetContextKeysForCustomPolicyResult><ContextKeyNames>"#
-    );
+    let mut xml = format!(r#"<{op}Response xmlns="{NS}"><{op}Result><ContextKeyNames>"#);
     for k in &keys {
         let _ = write!(xml, "<member>{}</member>", esc(k));
     }
     let _ = write!(
         xml,
-        "</ContextKeyNames></GetContextKeysForCustomPolicyResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetContextKeysForCustomPolicyResponse>"
+        "</ContextKeyNames></{op}Result><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{op}Response>"
     );
     Ok(xml)
 }

@@ -8,7 +8,8 @@
 //! IAM: `SimulateCustomPolicy` (identity policies, permissions boundaries, a resource policy, typed
 //! context entries, `CallerArn`, `ResourceOwner`; results with `EvalDecision`, `MatchedStatements` with
 //! their start and end line and column, `MissingContextValues`, the boundary's decision) and
-//! `GetContextKeysForCustomPolicy`. Beyond AWS: a role trust policy given as `ResourcePolicy` is evaluated
+//! `GetContextKeysForCustomPolicy`, and for the users and roles of an [`IamConfig`]
+//! `SimulatePrincipalPolicy` and `GetContextKeysForPrincipalPolicy`. Beyond AWS: a role trust policy given as `ResourcePolicy` is evaluated
 //! for `sts:AssumeRoleWithWebIdentity`.
 //!
 //! Operations: `IsAuthorized`, `IsAuthorizedWithToken`, `BatchIsAuthorized`,
@@ -34,6 +35,8 @@
 #![deny(missing_docs)]
 
 mod iam;
+
+pub use iam::IamConfig;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -135,6 +138,7 @@ pub struct Server {
     stores: ArcSwap<BTreeMap<String, Arc<Loaded>>>,
     account: String,
     requests: AtomicU64,
+    iam: Option<IamConfig>,
 }
 
 impl Server {
@@ -146,7 +150,16 @@ impl Server {
             stores: ArcSwap::from_pointee(stores),
             account: "123456789012".into(),
             requests: AtomicU64::new(0),
+            iam: None,
         })
+    }
+
+    /// Serves `SimulatePrincipalPolicy` and `GetContextKeysForPrincipalPolicy` for the principals of
+    /// `config`.
+    #[must_use]
+    pub fn with_iam(mut self, config: IamConfig) -> Self {
+        self.iam = Some(config);
+        self
     }
 
     fn load_all(specs: &[StoreSpec]) -> Result<BTreeMap<String, Arc<Loaded>>, String> {
@@ -299,11 +312,16 @@ async fn aws(State(s): State<Arc<Server>>, headers: HeaderMap, body: Bytes) -> R
         .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
     if form && headers.get("x-amz-target").is_none() {
         let rid = format!("{id:016x}-policy-check");
-        let (status, xml) = match iam::handle(&body, &rid) {
+        let (status, xml) = match iam::handle(&body, &rid, s.iam.as_ref()) {
             Ok(x) => (StatusCode::OK, x),
             Err(e) => {
                 tracing::info!(target: "policy_serve", code = e.code, message = %e.message, "refused");
-                (StatusCode::BAD_REQUEST, e.xml(&rid))
+                let status = if e.code == "NoSuchEntity" {
+                    StatusCode::NOT_FOUND
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                (status, e.xml(&rid))
             }
         };
         let mut resp = (status, xml).into_response();

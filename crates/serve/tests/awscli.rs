@@ -665,3 +665,96 @@ fn the_iam_policy_simulator_over_the_query_protocol() {
     assert_ne!(code, 0);
     assert!(err.contains("(MalformedPolicyDocument)"), "{err}");
 }
+
+#[test]
+fn principal_policies_from_the_iam_configuration() {
+    let iam = policy_serve::IamConfig::from_file(&root().join("fixtures/serve/iam.json")).unwrap();
+    let server = Arc::new(
+        Server::load(vec![spec(
+            "photos",
+            "policies/photo-app-avp/store-location",
+        )])
+        .unwrap()
+        .with_iam(iam),
+    );
+    let ep = start(server);
+    let table = "arn:aws:dynamodb:us-east-1:123456789012:table/Notes";
+    // A user whose boundary allows no Scan: Query allowed, Scan blocked by the boundary.
+    let (code, got, err) = aws_iam(
+        &ep,
+        &[
+            "simulate-principal-policy",
+            "--policy-source-arn",
+            "arn:aws:iam::123456789012:user/alice",
+            "--action-names",
+            "dynamodb:Query",
+            "dynamodb:Scan",
+            "--resource-arns",
+            table,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = got["EvaluationResults"].as_array().unwrap();
+    assert_eq!(r[0]["EvalDecision"], "allowed", "{got}");
+    assert_eq!(
+        r[0]["MatchedStatements"][0]["SourcePolicyId"],
+        "readonly-scan"
+    );
+    assert_eq!(r[0]["MatchedStatements"][0]["SourcePolicyType"], "user");
+    assert_eq!(
+        r[0]["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"],
+        true
+    );
+    assert_eq!(r[1]["EvalDecision"], "implicitDeny");
+    assert_eq!(
+        r[1]["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"],
+        false
+    );
+    // The identity-pool role: its own trust policy decides AssumeRoleWithWebIdentity.
+    let (code, got, err) = aws_iam(
+        &ep,
+        &[
+            "simulate-principal-policy",
+            "--policy-source-arn",
+            "arn:aws:iam::123456789012:role/Cognito_NotesAuth_Role",
+            "--action-names",
+            "sts:AssumeRoleWithWebIdentity",
+            "--resource-arns",
+            "arn:aws:iam::123456789012:role/Cognito_NotesAuth_Role",
+            "--context-entries",
+            "ContextKeyName=cognito-identity.amazonaws.com:aud,ContextKeyValues=us-east-1:0000aaaa-1111-2222-3333-444455556666,ContextKeyType=string",
+            "ContextKeyName=cognito-identity.amazonaws.com:amr,ContextKeyValues=authenticated,ContextKeyType=stringList",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        got["EvaluationResults"][0]["EvalDecision"], "allowed",
+        "{got}"
+    );
+    let (code, got, err) = aws_iam(
+        &ep,
+        &[
+            "get-context-keys-for-principal-policy",
+            "--policy-source-arn",
+            "arn:aws:iam::123456789012:role/Cognito_NotesAuth_Role",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        got["ContextKeyNames"],
+        json!(["dynamodb:LeadingKeys", "cognito-identity.amazonaws.com:sub"])
+    );
+    // An unknown principal: NoSuchEntity.
+    let (code, _, err) = aws_iam(
+        &ep,
+        &[
+            "simulate-principal-policy",
+            "--policy-source-arn",
+            "arn:aws:iam::123456789012:user/nobody",
+            "--action-names",
+            "s3:GetObject",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("(NoSuchEntity)"), "{err}");
+}

@@ -14,10 +14,18 @@ pub struct ServeArgs {
     /// A policy store served under an id: ID=DIR (repeatable).
     #[arg(long = "store", required = true)]
     pub stores: Vec<policy_serve::StoreSpec>,
+    /// Users and roles for SimulatePrincipalPolicy: {"principals": [{"arn", "policies", "boundary",
+    /// "trust"}]}, paths relative to the file.
+    #[arg(long)]
+    pub iam: Option<std::path::PathBuf>,
 }
 
 pub(crate) fn run(a: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
-    let server = Arc::new(policy_serve::Server::load(a.stores.clone())?);
+    let mut server = policy_serve::Server::load(a.stores.clone())?;
+    if let Some(p) = &a.iam {
+        server = server.with_iam(policy_serve::IamConfig::from_file(p)?);
+    }
+    let server = Arc::new(server);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
