@@ -12,6 +12,7 @@ mod fuzz;
 mod golden;
 mod hostile;
 mod layers;
+mod lint;
 mod roundtrip;
 mod transcripts;
 mod types;

@@ -61,6 +61,11 @@ registry! {
     /// Policies that fail strict validation against the schema.
     CEDAR_VALIDATION = "cedar::validation";
 
+    // Cognito checks no other linter makes (`lint`).
+    /// A role trust policy lets `cognito-identity.amazonaws.com` assume the role with no condition on
+    /// `cognito-identity.amazonaws.com:aud`: any identity pool, in any account, can get its credentials.
+    COGNITO_TRUST_WITHOUT_AUD = "cognito::trust-without-aud";
+
     // The IAM evaluator.
     /// A policy the evaluator cannot compile (for example a statement without `Action`).
     EVAL_COMPILE = "eval::compile";

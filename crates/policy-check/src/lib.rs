@@ -126,7 +126,10 @@ pub enum Command {
     /// API Gateway Lambda authorizers: requests → methodArn → authorizer (cached) → status.
     #[command(subcommand, after_help = EXIT_CODES)]
     Apigw(commands::apigw::ApigwCommand),
-    /// Serve Verified Permissions on localhost over AWS's protocol (for the AWS SDKs and CLI).
+    /// IAM Access Analyzer's policy checks offline, plus Cognito checks (text, JSON findings, SARIF).
+    #[command(after_help = EXIT_CODES)]
+    Lint(commands::lint::LintArgs),
+    /// Serve Verified Permissions and IAM's policy simulator on localhost over AWS's protocols.
     #[command(after_help = EXIT_CODES)]
     Serve(commands::serve::ServeArgs),
 }
@@ -202,6 +205,7 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Pool(PoolCommand::Eval(a)) => commands::pool::run_pool(&a, out, err),
         Command::Apigw(a) => commands::apigw::run(&a, out, err),
         Command::Serve(a) => commands::serve::run(&a, out, err),
+        Command::Lint(a) => commands::lint::run(&a, out, err),
     };
     match r {
         Ok(code) => code,

@@ -70,18 +70,35 @@ fn main() {
         "resource": {"entityType": "Photo", "entityId": "VacationPhoto94.jpg"}})
     .to_string();
     // SimulateCustomPolicy: seed 000's row-level policy with the caller's identity id as leading key.
-    let row = std::fs::read_to_string(root().join("policies/cognito-groups-dynamodb/row-level.json")).unwrap();
+    let row =
+        std::fs::read_to_string(root().join("policies/cognito-groups-dynamodb/row-level.json"))
+            .unwrap();
     let iam_body: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("Action", "SimulateCustomPolicy")
         .append_pair("Version", "2010-05-08")
         .append_pair("PolicyInputList.member.1", &row)
         .append_pair("ActionNames.member.1", "dynamodb:GetItem")
-        .append_pair("ResourceArns.member.1", "arn:aws:dynamodb:us-east-1:123456789012:table/Notes")
-        .append_pair("ContextEntries.member.1.ContextKeyName", "cognito-identity.amazonaws.com:sub")
-        .append_pair("ContextEntries.member.1.ContextKeyValues.member.1", "us-east-1:abc")
+        .append_pair(
+            "ResourceArns.member.1",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/Notes",
+        )
+        .append_pair(
+            "ContextEntries.member.1.ContextKeyName",
+            "cognito-identity.amazonaws.com:sub",
+        )
+        .append_pair(
+            "ContextEntries.member.1.ContextKeyValues.member.1",
+            "us-east-1:abc",
+        )
         .append_pair("ContextEntries.member.1.ContextKeyType", "string")
-        .append_pair("ContextEntries.member.2.ContextKeyName", "dynamodb:LeadingKeys")
-        .append_pair("ContextEntries.member.2.ContextKeyValues.member.1", "us-east-1:abc")
+        .append_pair(
+            "ContextEntries.member.2.ContextKeyName",
+            "dynamodb:LeadingKeys",
+        )
+        .append_pair(
+            "ContextEntries.member.2.ContextKeyValues.member.1",
+            "us-east-1:abc",
+        )
         .append_pair("ContextEntries.member.2.ContextKeyType", "stringList")
         .finish();
     let rt = tokio::runtime::Builder::new_multi_thread()

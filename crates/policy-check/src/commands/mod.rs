@@ -4,6 +4,7 @@
 pub mod apigw;
 pub mod authorize;
 pub mod eval;
+pub mod lint;
 pub mod pool;
 pub mod serve;
 pub mod test;

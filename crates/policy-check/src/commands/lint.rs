@@ -1,0 +1,413 @@
+//! `policy-check lint`: IAM Access Analyzer's policy checks offline, with Access Analyzer's issue codes and
+//! finding types, plus Cognito checks no other linter makes; reports as text, as Access Analyzer's
+//! finding JSON, or as SARIF 2.1.0 for code-scanning tools.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::OnceLock;
+
+use diag::codes;
+use iam_policy::{Diagnostic, PolicyDocument, PolicyType, PrincipalKind, PrincipalValue};
+use serde_json::{Value, json};
+
+use crate::TypeArg;
+
+/// Access Analyzer's check catalogue ("IAM policy validation check reference", AWS IAM User Guide;
+/// `data/LICENSE-awsdocs-iam-user-guide.txt`).
+const CATALOGUE: &str = include_str!("../../data/access-analyzer-checks.json");
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFormat {
+    /// Findings with source snippets.
+    #[default]
+    Human,
+    /// Access Analyzer's `ValidatePolicy` findings (`findingType`, `issueCode`, `findingDetails`,
+    /// `learnMoreLink`, `locations`), one JSON document per file.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+/// Finding types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+#[clap(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FindingType {
+    /// An error: AWS refuses the policy.
+    Error,
+    /// A security warning: the policy grants more than it seems to.
+    SecurityWarning,
+    /// A warning: a policy that does not do what it seems to.
+    Warning,
+    /// A suggestion: a simpler or more precise way to write it.
+    Suggestion,
+}
+
+impl FindingType {
+    fn as_str(self) -> &'static str {
+        match self {
+            FindingType::Error => "ERROR",
+            FindingType::SecurityWarning => "SECURITY_WARNING",
+            FindingType::Warning => "WARNING",
+            FindingType::Suggestion => "SUGGESTION",
+        }
+    }
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "ERROR" => FindingType::Error,
+            "SECURITY_WARNING" => FindingType::SecurityWarning,
+            "WARNING" => FindingType::Warning,
+            "SUGGESTION" => FindingType::Suggestion,
+            _ => return None,
+        })
+    }
+    fn sarif_level(self) -> &'static str {
+        match self {
+            FindingType::Error => "error",
+            FindingType::SecurityWarning | FindingType::Warning => "warning",
+            FindingType::Suggestion => "note",
+        }
+    }
+}
+
+/// `lint` arguments.
+#[derive(Debug, clap::Args)]
+pub struct LintArgs {
+    /// Policy type (as `validate --type`), or Access Analyzer's `--policy-type`.
+    #[arg(long = "type", value_enum, default_value_t)]
+    pub ty: TypeArg,
+    /// Access Analyzer's `--validate-policy-resource-type` for resource policies
+    /// (`AWS::S3::Bucket`, `AWS::IAM::AssumeRolePolicyDocument`, …): a role trust document is checked
+    /// as a trust policy, any other as a resource policy.
+    #[arg(long)]
+    pub resource_type: Option<String>,
+    /// Finding types that fail the run (exit 1).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [FindingType::Error, FindingType::SecurityWarning])]
+    pub fail_on: Vec<FindingType>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: LintFormat,
+    /// Files, directories or glob patterns.
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+}
+
+/// What the catalogue says about one issue code.
+struct Check {
+    finding_type: FindingType,
+    title: String,
+    link: String,
+}
+
+fn catalogue() -> &'static BTreeMap<String, Check> {
+    static C: OnceLock<BTreeMap<String, Check>> = OnceLock::new();
+    C.get_or_init(|| {
+        let v: Value = serde_json::from_str(CATALOGUE).unwrap_or(Value::Null);
+        let mut m = BTreeMap::new();
+        let checks = v
+            .get("checks")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for c in checks {
+            let field = |k: &str| c.get(k).and_then(Value::as_str);
+            let (Some(code), Some(ty)) = (
+                field("issueCode"),
+                field("findingType").and_then(FindingType::parse),
+            ) else {
+                continue;
+            };
+            // Three codes appear twice with different messages; the first entry stands.
+            m.entry(code.to_string()).or_insert(Check {
+                finding_type: ty,
+                title: field("title").unwrap_or(code).to_string(),
+                link: field("learnMoreLink").unwrap_or("").to_string(),
+            });
+        }
+        m
+    })
+}
+
+/// One finding, located.
+struct Finding {
+    finding_type: FindingType,
+    issue_code: String,
+    title: String,
+    details: String,
+    link: String,
+    path: Vec<Value>,
+    start: (usize, usize, usize),
+    end: (usize, usize, usize),
+}
+
+/// The path into the document Access Analyzer gives (`[{"value": "Statement"}, {"index": 0}, …]`): the
+/// members and indexes leading to the innermost value that holds the span.
+fn json_path(root: Option<&diag::json::Value>, start: usize, end: usize) -> Vec<Value> {
+    let mut path = Vec::new();
+    let mut at = root;
+    let holds = |s: diag::Span| s.start <= start && end <= s.end;
+    while let Some(v) = at {
+        at = None;
+        match &v.kind {
+            diag::json::Kind::Object(members) => {
+                for m in members {
+                    if holds(m.key_span) {
+                        path.push(json!({"value": m.key}));
+                        break;
+                    }
+                    if holds(m.value.span) {
+                        path.push(json!({"value": m.key}));
+                        at = Some(&m.value);
+                        break;
+                    }
+                }
+            }
+            diag::json::Kind::Array(items) => {
+                if let Some((i, item)) = items.iter().enumerate().find(|(_, x)| holds(x.span)) {
+                    path.push(json!({"index": i}));
+                    at = Some(item);
+                }
+            }
+            _ => {}
+        }
+    }
+    path
+}
+
+/// The Cognito checks: trust policies for identity pools. (`amr` tested without `ForAnyValue:` is
+/// Access Analyzer's `MISSING_QUALIFIER`, which `validate` already reports from the service reference.)
+fn cognito_checks(doc: &PolicyDocument) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for s in &doc.statements {
+        let federated_cognito = s.principal.as_ref().is_some_and(|p| match &p.value {
+            PrincipalValue::Map(entries) => entries.iter().any(|e| {
+                e.kind == PrincipalKind::Federated
+                    && e.values
+                        .iter()
+                        .any(|v| v.value == "cognito-identity.amazonaws.com")
+            }),
+            PrincipalValue::Any => false,
+        });
+        let allows = s.effect.value == iam_policy::Effect::Allow;
+        let has_aud = s.conditions.iter().any(|c| {
+            c.key
+                .value
+                .eq_ignore_ascii_case("cognito-identity.amazonaws.com:aud")
+        });
+        if federated_cognito && allows && !has_aud {
+            out.push(
+                Diagnostic::warning(
+                    codes::COGNITO_TRUST_WITHOUT_AUD,
+                    s.span,
+                    "this trust policy lets any Cognito identity pool assume the role: it has no condition on `cognito-identity.amazonaws.com:aud`",
+                )
+                .help("add \"StringEquals\": {\"cognito-identity.amazonaws.com:aud\": \"<identity pool id>\"}"),
+            );
+        }
+    }
+    out
+}
+
+/// Findings for one file.
+fn lint_file(name: &str, bytes: &[u8], a: &LintArgs) -> (diag::Source, Vec<Finding>) {
+    let (source, doc, mut diags) = iam_policy::parse_bytes(name, bytes);
+    let ty = match (&a.resource_type, crate::policies::to_type(a.ty)) {
+        (Some(rt), _) if rt == "AWS::IAM::AssumeRolePolicyDocument" => Some(PolicyType::Trust),
+        (Some(_), _) => Some(PolicyType::Resource),
+        (None, t) => t,
+    };
+    if let Some(doc) = &doc {
+        let t = ty.unwrap_or_else(|| crate::policies::infer_type(doc));
+        diags.extend(iam_policy::validate(
+            doc,
+            t,
+            &iam_policy::ValidateOptions::default(),
+        ));
+        diags.extend(cognito_checks(doc));
+    }
+    let mut ignored = Vec::new();
+    let tree = diag::json::read(source.text(), &mut ignored);
+    let findings = diags
+        .iter()
+        .map(|d| {
+            let known = d.aws_code.and_then(|c| catalogue().get(c).map(|k| (c, k)));
+            let (finding_type, issue_code, title, link) = match known {
+                Some((c, k)) => (
+                    k.finding_type,
+                    c.to_string(),
+                    k.title.clone(),
+                    k.link.clone(),
+                ),
+                None => {
+                    let ty = if d.is_error() {
+                        FindingType::Error
+                    } else if d.code.starts_with("cognito::")
+                        || d.code == codes::IAM_FORALLVALUES_ABSENT_KEY
+                    {
+                        // Both grant more than the policy seems to.
+                        FindingType::SecurityWarning
+                    } else {
+                        FindingType::Warning
+                    };
+                    (ty, d.code.to_string(), d.code.to_string(), String::new())
+                }
+            };
+            let pos = |o: usize| {
+                let (l, c) = source.line_col(o);
+                (l, c, o)
+            };
+            Finding {
+                finding_type,
+                issue_code,
+                title,
+                details: d.message.clone(),
+                link,
+                path: json_path(tree.as_ref(), d.span.start, d.span.end),
+                start: pos(d.span.start),
+                end: pos(d.span.end),
+            }
+        })
+        .collect();
+    (source, findings)
+}
+
+fn location(f: &Finding) -> Value {
+    let p = |(line, column, offset): (usize, usize, usize)| json!({"line": line, "column": column, "offset": offset});
+    json!({"path": f.path, "span": {"start": p(f.start), "end": p(f.end)}})
+}
+
+pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
+    let files = crate::files::expand_paths(&a.paths)?;
+    if files.is_empty() {
+        return Err(format!("no policy files found in {}", a.paths.join(", ")));
+    }
+    let mut failing = 0usize;
+    let mut sarif_results = Vec::new();
+    let mut rules: BTreeMap<String, (String, String, FindingType)> = BTreeMap::new();
+    for f in &files {
+        let bytes = crate::read_file(f)?;
+        let name = crate::display_name(f);
+        let (source, findings) = lint_file(&name, &bytes, a);
+        failing += findings
+            .iter()
+            .filter(|x| a.fail_on.contains(&x.finding_type))
+            .count();
+        match a.format {
+            LintFormat::Human => {
+                for x in &findings {
+                    let _ = writeln!(
+                        err,
+                        "{name}:{}:{}: {} {}: {}{}",
+                        x.start.0,
+                        x.start.1,
+                        x.finding_type.as_str(),
+                        x.issue_code,
+                        x.details,
+                        if x.link.is_empty() {
+                            String::new()
+                        } else {
+                            format!("\n  learn more: {}", x.link)
+                        }
+                    );
+                    let line = source
+                        .text()
+                        .lines()
+                        .nth(x.start.0.saturating_sub(1))
+                        .unwrap_or("");
+                    let shown: String = diag::printable(line).chars().take(120).collect();
+                    let _ = writeln!(err, "  | {shown}");
+                }
+            }
+            LintFormat::Json => {
+                let list: Vec<Value> = findings
+                    .iter()
+                    .map(|x| {
+                        json!({
+                            "findingType": x.finding_type.as_str(),
+                            "issueCode": x.issue_code,
+                            "findingDetails": x.details,
+                            "learnMoreLink": x.link,
+                            "locations": [location(x)],
+                        })
+                    })
+                    .collect();
+                let _ = writeln!(out, "{}", json!({"file": name, "findings": list}));
+            }
+            LintFormat::Sarif => {
+                for x in &findings {
+                    rules.entry(x.issue_code.clone()).or_insert((
+                        x.title.clone(),
+                        x.link.clone(),
+                        x.finding_type,
+                    ));
+                    sarif_results.push(json!({
+                        "ruleId": x.issue_code,
+                        "level": x.finding_type.sarif_level(),
+                        "message": {"text": x.details},
+                        "locations": [{"physicalLocation": {
+                            "artifactLocation": {"uri": name.replace('\\', "/")},
+                            "region": {
+                                "startLine": x.start.0, "startColumn": x.start.1,
+                                "endLine": x.end.0, "endColumn": x.end.1,
+                                "charOffset": x.start.2, "charLength": x.end.2.saturating_sub(x.start.2),
+                            }}}],
+                        "properties": {"findingType": x.finding_type.as_str(), "path": x.path},
+                    }));
+                }
+            }
+        }
+    }
+    if a.format == LintFormat::Sarif {
+        let ids: Vec<&String> = rules.keys().collect();
+        for r in &mut sarif_results {
+            let idx = ids
+                .iter()
+                .position(|id| Some(id.as_str()) == r["ruleId"].as_str());
+            if let (Some(o), Some(i)) = (r.as_object_mut(), idx) {
+                o.insert("ruleIndex".into(), json!(i));
+            }
+        }
+        let rules: Vec<Value> = rules
+            .iter()
+            .map(|(id, (title, link, ty))| {
+                let mut r = json!({
+                    "id": id,
+                    "shortDescription": {"text": title},
+                    "defaultConfiguration": {"level": ty.sarif_level()},
+                    "properties": {"findingType": ty.as_str()},
+                });
+                if let (false, Some(o)) = (link.is_empty(), r.as_object_mut()) {
+                    o.insert("helpUri".into(), json!(link));
+                }
+                r
+            })
+            .collect();
+        let doc = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "policy-check",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html",
+                    "rules": rules,
+                }},
+                "results": sarif_results,
+            }],
+        });
+        let _ = writeln!(out, "{doc:#}");
+    }
+    if a.format == LintFormat::Human {
+        let _ = writeln!(
+            err,
+            "{} file(s) linted; {failing} finding(s) of the failing types ({})",
+            files.len(),
+            a.fail_on
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(u8::from(failing > 0))
+}

@@ -1,0 +1,179 @@
+//! `lint`: Access Analyzer's issue codes and finding types, locations as Access Analyzer gives them,
+//! the Cognito checks, `--fail-on`, and the SARIF and JSON reports.
+
+use serde_json::Value;
+
+use crate::cli::run;
+use crate::root;
+
+fn path(p: &str) -> String {
+    root().join(p).display().to_string()
+}
+
+/// The findings of one file in Access Analyzer's JSON shape.
+fn findings(args: &[&str]) -> (u8, Vec<Value>) {
+    let mut a = vec!["lint", "--format", "json"];
+    a.extend_from_slice(args);
+    let (code, out, err) = run(&a);
+    let list = out
+        .lines()
+        .flat_map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}\n{err}"));
+            v["findings"].as_array().cloned().unwrap_or_default()
+        })
+        .collect();
+    (code, list)
+}
+
+fn codes(f: &[Value]) -> Vec<&str> {
+    f.iter().filter_map(|x| x["issueCode"].as_str()).collect()
+}
+
+#[test]
+fn access_analyzer_codes_types_and_locations() {
+    let (code, f) = findings(&[
+        "--type",
+        "identity",
+        &path("fixtures/golden/013-effect-lowercase/policy.json"),
+    ]);
+    assert_eq!(code, 1, "an ERROR fails the run");
+    let x = &f[0];
+    assert_eq!(x["issueCode"], "INVALID_EFFECT");
+    assert_eq!(x["findingType"], "ERROR");
+    assert!(
+        x["learnMoreLink"]
+            .as_str()
+            .unwrap()
+            .ends_with("#access-analyzer-reference-policy-checks-error-invalid-effect")
+    );
+    let loc = &x["locations"][0];
+    // `Statement` is an object here, so no index.
+    assert_eq!(
+        loc["path"],
+        serde_json::json!([{"value": "Statement"}, {"value": "Effect"}])
+    );
+    assert_eq!(
+        (
+            loc["span"]["start"]["line"].as_u64(),
+            loc["span"]["start"]["column"].as_u64()
+        ),
+        (Some(4), Some(15))
+    );
+    // Every diagnostic `validate` reports on the golden policies appears in `lint` at the same place,
+    // under Access Analyzer's code when it has one.
+    for dir in std::fs::read_dir(root().join("fixtures/golden")).unwrap() {
+        let p = dir.unwrap().path().join("policy.json");
+        if !p.is_file() {
+            continue;
+        }
+        let p = p.display().to_string();
+        let (_, out, _) = run(&["validate", "--format", "json", &p]);
+        let (_, f) = findings(&[&p]);
+        for line in out.lines() {
+            let d: Value = serde_json::from_str(line).unwrap();
+            let found = f.iter().any(|x| {
+                let s = &x["locations"][0]["span"]["start"];
+                s["line"] == d["line"] && s["column"] == d["column"]
+            });
+            assert!(found, "{p}: {d} has no finding");
+        }
+    }
+}
+
+#[test]
+fn cognito_checks_trigger_and_stay_quiet() {
+    let (code, f) = findings(&[&path("fixtures/lint/trust-without-aud.json")]);
+    assert_eq!(codes(&f), ["cognito::trust-without-aud"]);
+    assert_eq!(f[0]["findingType"], "SECURITY_WARNING");
+    assert_eq!(code, 1);
+    let (_, f) = findings(&[&path("fixtures/lint/amr-without-foranyvalue.json")]);
+    // `amr` without `ForAnyValue:` is Access Analyzer's own MISSING_QUALIFIER (from the service
+    // reference: the key is multivalued).
+    assert_eq!(codes(&f), ["MISSING_QUALIFIER"]);
+    let (code, f) = findings(&[&path("policies/identity-pool/trust.json")]);
+    assert_eq!(
+        (code, codes(&f)),
+        (0, vec![]),
+        "the console's trust policy is clean"
+    );
+    // `ForAllValues:` on LeadingKeys without a Null guard is a security warning.
+    let (_, f) = findings(&[&path("policies/cognito-groups-dynamodb/row-level.json")]);
+    assert_eq!(codes(&f), ["iam::forallvalues-absent-key"]);
+    assert_eq!(f[0]["findingType"], "SECURITY_WARNING");
+    assert_eq!(
+        f[0]["locations"][0]["path"],
+        serde_json::json!([{"value": "Statement"}, {"index": 0}, {"value": "Condition"},
+            {"value": "ForAllValues:StringEquals"}, {"value": "dynamodb:LeadingKeys"}])
+    );
+}
+
+#[test]
+fn fail_on_chooses_the_failing_types() {
+    let p = path("policies/cognito-groups-dynamodb/row-level.json");
+    assert_eq!(run(&["lint", &p]).0, 1, "SECURITY_WARNING fails by default");
+    assert_eq!(run(&["lint", "--fail-on", "ERROR", &p]).0, 0);
+    assert_eq!(
+        run(&[
+            "lint",
+            "--fail-on",
+            "ERROR,SECURITY_WARNING,WARNING,SUGGESTION",
+            &path("policies/identity-pool/trust.json")
+        ])
+        .0,
+        0
+    );
+    assert_eq!(
+        run(&["lint", "--fail-on", "NOPE", &p]).0,
+        1,
+        "a usage error"
+    );
+    // A resource type as Access Analyzer takes it: a trust document is checked as a trust policy.
+    let (code, f) = findings(&[
+        "--resource-type",
+        "AWS::IAM::AssumeRolePolicyDocument",
+        &path("fixtures/lint/trust-without-aud.json"),
+    ]);
+    assert_eq!((code, codes(&f)), (1, vec!["cognito::trust-without-aud"]));
+}
+
+#[test]
+fn sarif_is_well_formed() {
+    let (code, out, err) = run(&[
+        "lint",
+        "--format",
+        "sarif",
+        &path("fixtures/golden/013-effect-lowercase/policy.json"),
+        &path("fixtures/lint/trust-without-aud.json"),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run0 = &v["runs"][0];
+    assert_eq!(run0["tool"]["driver"]["name"], "policy-check");
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run0["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        let i = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[i]["id"], r["ruleId"], "ruleIndex points at its rule");
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+        assert!(!r["message"]["text"].as_str().unwrap().is_empty());
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_u64().unwrap() >= 1);
+        assert!(region["startColumn"].as_u64().unwrap() >= 1);
+        assert!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .ends_with(".json")
+        );
+    }
+    let ids: Vec<_> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["INVALID_EFFECT", "cognito::trust-without-aud"]);
+    assert!(
+        rules[0]["helpUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://docs.aws.amazon.com/")
+    );
+}
