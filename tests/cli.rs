@@ -120,3 +120,24 @@ fn usage_errors_exit_1_in_every_command() {
     let (code, _, err) = run(&["eval", "--format", "xml", "--request", "r.json"]);
     assert_eq!(code, 1, "{err}");
 }
+
+#[test]
+fn completions_and_manual_page_come_from_the_command_line_definition() {
+    let (code, out, _) = run(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    for sub in ["validate", "lint", "serve", "apigw", "authorize"] {
+        assert!(out.contains(sub), "bash completion knows `{sub}`");
+    }
+    let (code, out, _) = run(&["completions", "zsh"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("#compdef policy-check"), "{out}");
+    let (code, out, _) = run(&["man"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(".TH policy-check 1"), "{out}");
+    assert!(out.contains("lint"), "the manual lists the commands");
+    assert_eq!(
+        run(&["completions", "tcsh"]).0,
+        1,
+        "an unknown shell is a usage error"
+    );
+}

@@ -66,6 +66,58 @@ fn failing_suite_reports_and_exits_2() {
     assert_eq!(rows[1]["pass"], false);
     assert_eq!(rows[1]["expect"], "Allow");
     assert_eq!(rows[1]["actual"], "ImplicitDeny");
+    // JUnit: one test case per suite case, the failure with expected and actual; read back with an XML
+    // reader, its counts match the run.
+    let report = dir.join("junit.xml");
+    let (code, _, _) = run(&[
+        "test",
+        "--junit",
+        report.to_str().unwrap(),
+        suite.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    let xml = std::fs::read_to_string(&report).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures, mut suites_attr) = (0, Vec::new(), None);
+    let mut in_failure = false;
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                let attr = |k: &str| {
+                    e.try_get_attribute(k)
+                        .unwrap()
+                        .map(|a| a.unescape_value().unwrap().into_owned())
+                };
+                match e.name().as_ref() {
+                    b"testsuites" => {
+                        suites_attr = Some((attr("tests"), attr("failures"), attr("errors")))
+                    }
+                    b"testcase" => cases += 1,
+                    b"failure" => {
+                        failures.push(attr("message").unwrap());
+                        in_failure = true;
+                    }
+                    _ => {}
+                }
+            }
+            quick_xml::events::Event::Text(t) if in_failure => {
+                let body = t.decode().unwrap();
+                assert!(
+                    body.contains("expected: Allow") && body.contains("actual: ImplicitDeny"),
+                    "{body}"
+                );
+                in_failure = false;
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(cases, 2);
+    assert_eq!(failures, ["expected Allow, got ImplicitDeny"]);
+    assert_eq!(
+        suites_attr,
+        Some((Some("2".into()), Some("1".into()), Some("0".into())))
+    );
     std::fs::write(
         &suite,
         r#"{"cases": [{"name": "x", "request": {"action": "s3:GetObject"}, "expect": "Allow"}]}"#,

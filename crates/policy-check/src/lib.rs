@@ -126,6 +126,13 @@ pub enum Command {
     /// API Gateway Lambda authorizers: requests → methodArn → authorizer (cached) → status.
     #[command(subcommand, after_help = EXIT_CODES)]
     Apigw(commands::apigw::ApigwCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from this command line's definition.
+    Man,
     /// IAM Access Analyzer's policy checks offline, plus Cognito checks (text, JSON findings, SARIF).
     #[command(after_help = EXIT_CODES)]
     Lint(commands::lint::LintArgs),
@@ -206,6 +213,18 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Apigw(a) => commands::apigw::run(&a, out, err),
         Command::Serve(a) => commands::serve::run(&a, out, err),
         Command::Lint(a) => commands::lint::run(&a, out, err),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "policy-check", out);
+            Ok(0)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(out)
+                .map(|()| 0)
+                .map_err(|e| format!("cannot write the manual page: {e}"))
+        }
     };
     match r {
         Ok(code) => code,

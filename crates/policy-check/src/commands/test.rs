@@ -14,6 +14,10 @@ pub struct TestArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Also write a JUnit XML report here (one test case per suite case; failures carry the expected
+    /// and actual answers and the explanation).
+    #[arg(long)]
+    pub junit: Option<std::path::PathBuf>,
 }
 
 pub(crate) fn run_test(
@@ -23,6 +27,10 @@ pub(crate) fn run_test(
 ) -> Result<u8, String> {
     let results = run_all(&find_suites(&a.suites)?)?;
     let failed = results.iter().filter(|r| !r.pass).count();
+    if let Some(path) = &a.junit {
+        std::fs::write(path, junit(&results))
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
     match a.format {
         Format::Json => {
             for r in &results {
@@ -59,4 +67,60 @@ pub(crate) fn run_test(
         }
     }
     Ok(if failed > 0 { 2 } else { 0 })
+}
+
+/// The JUnit XML report: a `testsuite` per suite file, a `testcase` per case; a case whose answer was an
+/// error where a decision was expected is an `error`, any other mismatch a `failure`.
+fn junit(results: &[CaseResult]) -> String {
+    use quick_xml::escape::escape;
+    let mut suites: Vec<(&str, Vec<&CaseResult>)> = Vec::new();
+    for r in results {
+        match suites.last_mut() {
+            Some((name, list)) if *name == r.suite => list.push(r),
+            _ => suites.push((&r.suite, vec![r])),
+        }
+    }
+    let is_error =
+        |r: &CaseResult| !r.pass && r.actual.starts_with("Error") && !r.expect.starts_with("Error");
+    let count =
+        |l: &[&CaseResult], f: &dyn Fn(&CaseResult) -> bool| l.iter().filter(|r| f(r)).count();
+    let failure = |r: &CaseResult| !r.pass && !is_error(r);
+    let all: Vec<&CaseResult> = results.iter().collect();
+    let mut x = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"policy-check\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
+        all.len(),
+        count(&all, &failure),
+        count(&all, &is_error)
+    );
+    for (name, list) in &suites {
+        x.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
+            escape(*name),
+            list.len(),
+            count(list, &failure),
+            count(list, &is_error)
+        ));
+        for r in list {
+            x.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                escape(*name),
+                escape(r.name.as_str())
+            ));
+            if r.pass {
+                x.push_str("/>\n");
+                continue;
+            }
+            let tag = if is_error(r) { "error" } else { "failure" };
+            let message = format!("expected {}, got {}", r.expect, r.actual);
+            let body = format!("expected: {}\nactual: {}\n{}", r.expect, r.actual, r.detail);
+            x.push_str(&format!(
+                ">\n      <{tag} message=\"{}\">{}</{tag}>\n    </testcase>\n",
+                escape(message.as_str()),
+                escape(diag::printable(&body).as_ref())
+            ));
+        }
+        x.push_str("  </testsuite>\n");
+    }
+    x.push_str("</testsuites>\n");
+    x
 }
