@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use serde_json::json;
+
 use authz_core::{Context, Decision, Layer, Request};
 use iam_eval::{Authorizer, PolicySet, Verdict};
 use iam_policy::{PolicyDocument, PolicyType, Source, ValidateOptions};
@@ -175,7 +177,7 @@ pub(crate) fn handle(
     match action {
         "SimulateCustomPolicy" => {
             let identity = inputs(&p, "PolicyInputList", "IAM Policy", PolicyType::Identity)?;
-            simulate(
+            simulate_xml(
                 &p,
                 identity,
                 Vec::new(),
@@ -210,7 +212,7 @@ pub(crate) fn handle(
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let trust = principal.trust.as_deref();
-            simulate(
+            simulate_xml(
                 &p,
                 identity,
                 boundary,
@@ -361,9 +363,7 @@ fn simulate(
     identity: Vec<Input>,
     mut boundary: Vec<Input>,
     trust: Option<&str>,
-    op: &str,
-    request_id: &str,
-) -> Result<String, QueryError> {
+) -> Result<Vec<serde_json::Value>, QueryError> {
     if identity.is_empty() {
         return Err(QueryError::invalid(
             "no identity policy: give `PolicyInputList` (or a principal with policies)",
@@ -418,11 +418,7 @@ fn simulate(
         // An account id or an ARN naming one.
         o.split(':').nth(4).filter(|a| !a.is_empty()).unwrap_or(o)
     });
-    let mut xml = String::new();
-    let _ = write!(
-        xml,
-        r#"<{op}Response xmlns="{NS}"><{op}Result><IsTruncated>false</IsTruncated><EvaluationResults>"#
-    );
+    let mut results = Vec::new();
     for action in &actions {
         let web_identity = trust && action.eq_ignore_ascii_case("sts:AssumeRoleWithWebIdentity");
         let caller = p
@@ -439,14 +435,9 @@ fn simulate(
                 Decision::ExplicitDeny => "explicitDeny",
                 Decision::ImplicitDeny => "implicitDeny",
             };
-            let _ = write!(
-                xml,
-                "<member><EvalActionName>{}</EvalActionName><EvalResourceName>{}</EvalResourceName><EvalDecision>{decision}</EvalDecision><MatchedStatements>",
-                esc(action),
-                esc(res)
-            );
             // The statements that applied with the decision's effect (the deny ones for a deny).
             let want_deny = ex.outcome.decision == Decision::ExplicitDeny;
+            let mut matched = Vec::new();
             for s in ex.statements.iter().filter(|s| {
                 s.verdict == Verdict::Applies
                     && (s.effect == iam_policy::Effect::Deny) == want_deny
@@ -464,33 +455,177 @@ fn simulate(
                 };
                 let (l1, c1) = input.source.line_col(st.span.start);
                 let (l2, c2) = input.source.line_col(st.span.end);
-                let _ = write!(
-                    xml,
-                    "<member><SourcePolicyId>{}</SourcePolicyId><SourcePolicyType>{}</SourcePolicyType><StartPosition><Line>{l1}</Line><Column>{c1}</Column></StartPosition><EndPosition><Line>{l2}</Line><Column>{c2}</Column></EndPosition></member>",
-                    esc(&input.id),
-                    input.kind
+                matched.push(json!({
+                    "SourcePolicyId": input.id,
+                    "SourcePolicyType": input.kind,
+                    "StartPosition": {"Line": l1, "Column": c1},
+                    "EndPosition": {"Line": l2, "Column": c2},
+                }));
+            }
+            let mut r = json!({
+                "EvalActionName": action,
+                "EvalResourceName": res,
+                "EvalDecision": decision,
+                "MatchedStatements": matched,
+                "MissingContextValues": ex.missing_context,
+            });
+            if let Some(o) = r.as_object_mut() {
+                if auth.boundary.is_some() {
+                    let allowed = ex.outcome.blocked_by != Some(Layer::Boundary);
+                    o.insert(
+                        "PermissionsBoundaryDecisionDetail".into(),
+                        json!({"AllowedByPermissionsBoundary": allowed}),
+                    );
+                }
+                o.insert(
+                    "OrganizationsDecisionDetail".into(),
+                    json!({"AllowedByOrganizations": true}),
                 );
             }
-            xml.push_str("</MatchedStatements><MissingContextValues>");
-            for k in &ex.missing_context {
-                let _ = write!(xml, "<member>{}</member>", esc(k));
-            }
-            xml.push_str("</MissingContextValues>");
-            if auth.boundary.is_some() {
-                let allowed = ex.outcome.blocked_by != Some(Layer::Boundary);
-                let _ = write!(
-                    xml,
-                    "<PermissionsBoundaryDecisionDetail><AllowedByPermissionsBoundary>{allowed}</AllowedByPermissionsBoundary></PermissionsBoundaryDecisionDetail>"
-                );
-            }
-            xml.push_str("<OrganizationsDecisionDetail><AllowedByOrganizations>true</AllowedByOrganizations></OrganizationsDecisionDetail></member>");
+            results.push(r);
         }
     }
+    Ok(results)
+}
+
+/// Writes a result the way the Query protocol serializes it: members as elements, lists as `member`
+/// elements, scalars as text.
+fn xml_of(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                let _ = write!(out, "<{k}>");
+                xml_of(x, out);
+                let _ = write!(out, "</{k}>");
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for x in a {
+                out.push_str("<member>");
+                xml_of(x, out);
+                out.push_str("</member>");
+            }
+        }
+        serde_json::Value::String(t) => out.push_str(&esc(t)),
+        serde_json::Value::Null => {}
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// A simulation as the Query protocol answers it.
+fn simulate_xml(
+    p: &Params,
+    identity: Vec<Input>,
+    boundary: Vec<Input>,
+    trust: Option<&str>,
+    op: &str,
+    request_id: &str,
+) -> Result<String, QueryError> {
+    let results = simulate(p, identity, boundary, trust)?;
+    let mut xml = format!(
+        r#"<{op}Response xmlns="{NS}"><{op}Result><IsTruncated>false</IsTruncated><EvaluationResults>"#
+    );
+    xml_of(&serde_json::Value::Array(results), &mut xml);
     let _ = write!(
         xml,
         "</EvaluationResults></{op}Result><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{op}Response>"
     );
     Ok(xml)
+}
+
+/// `aws iam simulate-custom-policy --cli-input-json` → what that command prints (`EvaluationResults`,
+/// `IsTruncated`), decided by policy-check: the same simulation the server answers.
+pub fn simulate_custom_policy_json(input: &serde_json::Value) -> Result<serde_json::Value, String> {
+    let o = input
+        .as_object()
+        .ok_or("the input of simulate-custom-policy is a JSON object")?;
+    let known = [
+        "PolicyInputList",
+        "PermissionsBoundaryPolicyInputList",
+        "ActionNames",
+        "ResourceArns",
+        "ResourcePolicy",
+        "ResourceOwner",
+        "CallerArn",
+        "ContextEntries",
+        "ResourceHandlingOption",
+        "MaxItems",
+        "Marker",
+    ];
+    if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(format!(
+            "`{k}` is not a parameter of simulate-custom-policy"
+        ));
+    }
+    let mut map = BTreeMap::new();
+    let strings = |k: &str| -> Result<Vec<String>, String> {
+        match o.get(k) {
+            None => Ok(Vec::new()),
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| format!("`{k}` holds strings"))
+                })
+                .collect(),
+            Some(_) => Err(format!("`{k}` must be a list of strings")),
+        }
+    };
+    for list in [
+        "PolicyInputList",
+        "PermissionsBoundaryPolicyInputList",
+        "ActionNames",
+        "ResourceArns",
+    ] {
+        for (i, x) in strings(list)?.into_iter().enumerate() {
+            map.insert(format!("{list}.member.{}", i + 1), x);
+        }
+    }
+    for k in ["ResourcePolicy", "ResourceOwner", "CallerArn"] {
+        match o.get(k) {
+            None => {}
+            Some(serde_json::Value::String(v)) => {
+                map.insert(k.to_string(), v.clone());
+            }
+            Some(_) => return Err(format!("`{k}` must be a string")),
+        }
+    }
+    let entries = match o.get("ContextEntries") {
+        None => &[][..],
+        Some(serde_json::Value::Array(a)) => a.as_slice(),
+        Some(_) => return Err("`ContextEntries` must be a list".into()),
+    };
+    for (i, e) in entries.iter().enumerate() {
+        let base = format!("ContextEntries.member.{}", i + 1);
+        let name = e
+            .get("ContextKeyName")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| format!("ContextEntries[{i}] needs `ContextKeyName`"))?;
+        map.insert(format!("{base}.ContextKeyName"), name.to_string());
+        if let Some(t) = e.get("ContextKeyType").and_then(serde_json::Value::as_str) {
+            map.insert(format!("{base}.ContextKeyType"), t.to_string());
+        }
+        let values = e
+            .get("ContextKeyValues")
+            .and_then(serde_json::Value::as_array)
+            .ok_or_else(|| format!("ContextEntries[{i}] needs `ContextKeyValues` (a list)"))?;
+        for (j, v) in values.iter().enumerate() {
+            let v = v
+                .as_str()
+                .ok_or_else(|| format!("ContextEntries[{i}].ContextKeyValues holds strings"))?;
+            map.insert(
+                format!("{base}.ContextKeyValues.member.{}", j + 1),
+                v.to_string(),
+            );
+        }
+    }
+    let p = Params(map);
+    let identity = inputs(&p, "PolicyInputList", "IAM Policy", PolicyType::Identity)
+        .map_err(|e| format!("{}: {}", e.code, e.message))?;
+    let results = simulate(&p, identity, Vec::new(), None)
+        .map_err(|e| format!("{}: {}", e.code, e.message))?;
+    Ok(json!({"EvaluationResults": results, "IsTruncated": false}))
 }
 
 fn context_keys(identity: Vec<Input>, op: &str, request_id: &str) -> Result<String, QueryError> {

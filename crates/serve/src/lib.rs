@@ -36,7 +36,7 @@
 
 mod iam;
 
-pub use iam::IamConfig;
+pub use iam::{IamConfig, simulate_custom_policy_json};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

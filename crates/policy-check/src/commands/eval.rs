@@ -32,8 +32,14 @@ pub struct EvalArgs {
     #[arg(long = "session-policy", value_name = "FILE")]
     pub session: Option<PathBuf>,
     /// Request file: one JSON request, a JSON array of requests, or JSON Lines.
-    #[arg(long, value_name = "FILE")]
-    pub request: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "cli_input_json")]
+    pub request: Option<PathBuf>,
+    /// The input of `aws iam simulate-custom-policy --cli-input-json` (policies, actions, resources,
+    /// context entries inline); the answer is printed as that command prints it (`EvaluationResults`
+    /// with `EvalDecision`, `MatchedStatements` with positions, `MissingContextValues`), so it can be
+    /// diffed with AWS's.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["request", "policies", "resource_policy", "boundaries", "scps", "rcps", "session"])]
+    pub cli_input_json: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -44,6 +50,19 @@ pub(crate) fn run_eval(
     out: &mut dyn Write,
     _err: &mut dyn Write,
 ) -> Result<u8, String> {
+    if let Some(p) = &a.cli_input_json {
+        let input = read_json(p)?;
+        let answer = policy_serve::simulate_custom_policy_json(&input)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        let _ = writeln!(out, "{answer:#}");
+        let all_allowed = answer["EvaluationResults"]
+            .as_array()
+            .is_some_and(|l| l.iter().all(|r| r["EvalDecision"] == "allowed"));
+        return Ok(if all_allowed { 0 } else { 2 });
+    }
+    let Some(request) = &a.request else {
+        return Err("give --request (or --cli-input-json)".into());
+    };
     let mut files = PolicyFiles::default();
     for p in &a.policies {
         files.identity.push(load_policy(p, PolicyType::Identity)?);
@@ -74,9 +93,9 @@ pub(crate) fn run_eval(
     for p in &a.rcps {
         files.rcps.push(vec![load_policy(p, PolicyType::Rcp)?]);
     }
-    let requests = read_requests(&a.request)?;
+    let requests = read_requests(request)?;
     if requests.is_empty() {
-        return Err(format!("{}: no requests", a.request.display()));
+        return Err(format!("{}: no requests", request.display()));
     }
     let auth = files.compile()?;
     let mut any_deny = false;
