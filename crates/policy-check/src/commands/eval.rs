@@ -55,9 +55,14 @@ pub(crate) fn run_eval(
         let answer = policy_serve::simulate_custom_policy_json(&input)
             .map_err(|e| format!("{}: {e}", p.display()))?;
         let _ = writeln!(out, "{answer:#}");
-        let all_allowed = answer["EvaluationResults"]
-            .as_array()
-            .is_some_and(|l| l.iter().all(|r| r["EvalDecision"] == "allowed"));
+        let all_allowed = answer
+            .get("EvaluationResults")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|l| {
+                l.iter().all(|r| {
+                    r.get("EvalDecision").and_then(serde_json::Value::as_str) == Some("allowed")
+                })
+            });
         return Ok(if all_allowed { 0 } else { 2 });
     }
     let Some(request) = &a.request else {
