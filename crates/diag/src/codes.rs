@@ -66,6 +66,11 @@ registry! {
     /// `cognito-identity.amazonaws.com:aud`: any identity pool, in any account, can get its credentials.
     COGNITO_TRUST_WITHOUT_AUD = "cognito::trust-without-aud";
 
+    // `lint`.
+    /// One of IAM Access Analyzer's policy checks that `lint` decides (the finding's Access Analyzer
+    /// issue code names which: `PASS_ROLE_WITH_STAR_IN_RESOURCE`, `REDUNDANT_ACTION`, …).
+    LINT_CHECK = "lint::check";
+
     // The IAM evaluator.
     /// A policy the evaluator cannot compile (for example a statement without `Action`).
     EVAL_COMPILE = "eval::compile";

@@ -155,7 +155,8 @@ fn version_rules(doc: &PolicyDocument, ty: PolicyType, out: &mut Vec<Diagnostic>
                 "the policy has no `Version`; the 2008-10-17 language applies",
             )
             .label("no Version")
-            .help("add \"Version\": \"2012-10-17\" as the first element"),
+            .help("add \"Version\": \"2012-10-17\" as the first element")
+            .aws("MISSING_VERSION"),
         ),
         _ => {}
     }

@@ -224,6 +224,7 @@ fn lint_file(name: &str, bytes: &[u8], a: &LintArgs) -> (diag::Source, Vec<Findi
             &iam_policy::ValidateOptions::default(),
         ));
         diags.extend(cognito_checks(doc));
+        diags.extend(super::lint_checks::checks(doc, t, source.text()));
     }
     let mut ignored = Vec::new();
     let tree = diag::json::read(source.text(), &mut ignored);

@@ -5,6 +5,7 @@ pub mod apigw;
 pub mod authorize;
 pub mod eval;
 pub mod lint;
+mod lint_checks;
 pub mod pool;
 pub mod serve;
 pub mod test;
