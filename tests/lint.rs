@@ -110,15 +110,21 @@ fn fail_on_chooses_the_failing_types() {
     let p = path("policies/cognito-groups-dynamodb/row-level.json");
     assert_eq!(run(&["lint", &p]).0, 1, "SECURITY_WARNING fails by default");
     assert_eq!(run(&["lint", "--fail-on", "ERROR", &p]).0, 0);
+    let trust = path("policies/identity-pool/trust.json");
     assert_eq!(
         run(&[
             "lint",
             "--fail-on",
-            "ERROR,SECURITY_WARNING,WARNING,SUGGESTION",
-            &path("policies/identity-pool/trust.json")
+            "ERROR,SECURITY_WARNING,WARNING",
+            &trust
         ])
         .0,
         0
+    );
+    assert_eq!(
+        run(&["lint", "--fail-on", "SUGGESTION", &trust]).0,
+        1,
+        "its empty Sid is a suggestion"
     );
     assert_eq!(
         run(&["lint", "--fail-on", "NOPE", &p]).0,
