@@ -3,7 +3,8 @@
 //!
 //! Codes are namespaced by the layer that raises them: `json::` (the spanned JSON reader), `iam::` (policy
 //! grammar and validation), `eval::` (the IAM evaluator), `token::` (token verification), `pool::`
-//! (identity pools), `cedar::` (the Cedar bridge). A code never changes meaning once published.
+//! (identity pools), `cedar::` (the Cedar bridge), `apigw::` (API Gateway), `cognito::` and `lint::`
+//! (`lint`'s own checks). A code never changes meaning once published.
 
 /// One registered code with its one-line description.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,11 +66,6 @@ registry! {
     /// A role trust policy lets `cognito-identity.amazonaws.com` assume the role with no condition on
     /// `cognito-identity.amazonaws.com:aud`: any identity pool, in any account, can get its credentials.
     COGNITO_TRUST_WITHOUT_AUD = "cognito::trust-without-aud";
-
-    // `lint`.
-    /// One of IAM Access Analyzer's policy checks that `lint` decides (the finding's Access Analyzer
-    /// issue code names which: `PASS_ROLE_WITH_STAR_IN_RESOURCE`, `REDUNDANT_ACTION`, …).
-    LINT_CHECK = "lint::check";
 
     // The IAM evaluator.
     /// A policy the evaluator cannot compile (for example a statement without `Action`).
@@ -285,6 +281,11 @@ registry! {
     /// Invalid UTF-8 at byte ….
     JSON_UTF8 = "json::utf8";
 
+    // `lint`.
+    /// One of IAM Access Analyzer's policy checks that `lint` decides (the finding's Access Analyzer
+    /// issue code names which: `PASS_ROLE_WITH_STAR_IN_RESOURCE`, `REDUNDANT_ACTION`, …).
+    LINT_CHECK = "lint::check";
+
     // Identity pools.
     /// An identity-pool configuration that cannot be used.
     POOL_CONFIG = "pool::config";
@@ -343,7 +344,9 @@ mod tests {
                 assert!(a.code < b.code, "{} is not before {}", a.code, b.code);
             }
         }
-        let spaces = ["json", "iam", "eval", "token", "pool", "cedar", "apigw"];
+        let spaces = [
+            "json", "iam", "eval", "token", "pool", "cedar", "apigw", "cognito", "lint",
+        ];
         for c in ALL {
             let (ns, name) = c.code.split_once("::").unwrap_or(("", ""));
             assert!(spaces.contains(&ns), "{}", c.code);
