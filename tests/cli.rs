@@ -141,3 +141,76 @@ fn completions_and_manual_page_come_from_the_command_line_definition() {
         "an unknown shell is a usage error"
     );
 }
+
+/// Runs the CLI with `stdin` as standard input.
+fn run_in(args: &[&str], stdin: &str) -> (u8, String, String) {
+    let mut argv = vec!["policy-check"];
+    argv.extend_from_slice(args);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = policy_check::run_args_with_stdin(argv, stdin.as_bytes(), &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+#[test]
+fn a_dash_reads_standard_input() {
+    let bad =
+        std::fs::read_to_string(root().join("fixtures/golden/013-effect-lowercase/policy.json"))
+            .unwrap();
+    let (code, _, err) = run_in(&["validate", "--type", "identity", "-"], &bad);
+    assert_eq!(code, 1);
+    assert!(err.contains("<stdin>:4:15"), "{err}");
+    let (code, out, _) = run_in(&["lint", "--format", "json", "-"], &bad);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(r#""file":"<stdin>""#) && out.contains("INVALID_EFFECT"),
+        "{out}"
+    );
+    let request =
+        std::fs::read_to_string(root().join("tests/transcripts/data/own-row.request.json"))
+            .unwrap();
+    let (code, out, err) = run_in(
+        &[
+            "eval",
+            "--policy",
+            &path("policies/cognito-groups-dynamodb/row-level.json"),
+            "--request",
+            "-",
+        ],
+        &request,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    // Standard input is read once.
+    let (code, _, err) = run_in(&["validate", "-", "-"], &bad);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("only once") || err.contains("holds no JSON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let p = path("fixtures/golden/013-effect-lowercase/policy.json");
+    let (_, _, err) = run(&["validate", "--color", "always", "--type", "identity", &p]);
+    assert!(err.contains('\u{1b}'), "colour with --color always");
+    let (_, _, err) = run(&["validate", "--color", "never", "--type", "identity", &p]);
+    assert!(!err.contains('\u{1b}'));
+    let (_, _, err) = run(&["validate", "--type", "identity", &p]);
+    assert!(
+        !err.contains('\u{1b}'),
+        "auto: the test's stderr is not a terminal"
+    );
+    use policy_check::ColorChoice;
+    assert!(ColorChoice::Auto.resolve(true, None));
+    assert!(
+        ColorChoice::Auto.resolve(true, Some("")),
+        "an empty NO_COLOR does not count"
+    );
+    assert!(!ColorChoice::Auto.resolve(true, Some("1")), "NO_COLOR");
+    assert!(!ColorChoice::Auto.resolve(false, None));
+    assert!(ColorChoice::Always.resolve(false, Some("1")));
+}

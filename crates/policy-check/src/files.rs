@@ -17,7 +17,10 @@ pub fn expand_with_stores(args: &[String]) -> Result<(Vec<PathBuf>, Vec<PathBuf>
     let mut out = Vec::new();
     for a in args {
         let p = Path::new(a);
-        if p.is_dir() {
+        if a == "-" {
+            // Standard input, read when the file is.
+            out.push(p.to_path_buf());
+        } else if p.is_dir() {
             walk(p, &mut out, &mut stores)
                 .map_err(|e| format!("cannot read directory `{a}`: {e}"))?;
         } else if p.exists() {

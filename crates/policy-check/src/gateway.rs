@@ -14,7 +14,7 @@ use cognito::{TokenUse, Verifier, VerifierConfig};
 /// (recognised by its `openapi` field; `account` fills what exports do not carry).
 pub fn load_api(path: &Path, account: Option<&str>) -> Result<Api, String> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    let text = crate::read_text(path)?;
     let yaml = path
         .extension()
         .is_some_and(|x| x.eq_ignore_ascii_case("yaml") || x.eq_ignore_ascii_case("yml"));

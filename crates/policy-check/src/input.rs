@@ -250,8 +250,7 @@ pub fn pool_request(v: &Value, what: &str) -> Result<PoolRequest, String> {
 }
 
 pub(crate) fn read_json(p: &Path) -> Result<Value, String> {
-    let text =
-        std::fs::read_to_string(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
+    let text = crate::read_text(p)?;
     Ok(json_text(&p.display().to_string(), &text)?)
 }
 
@@ -283,8 +282,7 @@ pub fn json_text(name: &str, text: &str) -> Result<Value, crate::Failure> {
 
 /// Loads an identity-pool configuration file; the policies it names by path are read next to it.
 pub fn load_pool(path: &Path) -> Result<identity_pool::IdentityPool, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let text = crate::read_text(path)?;
     let name = path.display().to_string();
     // Located syntax errors and duplicate keys first; then the configuration's shape (serde's errors
     // name the line and column too).

@@ -44,9 +44,43 @@ pub use files::expand_paths;
     after_help = EXIT_CODES
 )]
 pub struct Cli {
+    /// Colour in diagnostics: `auto` (when standard error is a terminal and `NO_COLOR` is unset or
+    /// empty), `always`, `never`.
+    #[arg(long, global = true, value_enum, default_value_t)]
+    pub color: ColorChoice,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when standard error is a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour, given whether the output is a terminal and the value of `NO_COLOR`.
+    pub fn resolve(self, terminal: bool, no_color: Option<&str>) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && no_color.is_none_or(str::is_empty),
+        }
+    }
+}
+
+thread_local! {
+    /// Whether diagnostics are rendered in colour (set per command from `--color`).
+    pub(crate) static COLOR: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether the command's standard error is the process's and a terminal.
+    static TERMINAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The exit-code contract, printed by `--help`.
@@ -177,6 +211,7 @@ where
 
 /// Runs the process's command line ([`run_args`] over `std::env::args_os`).
 pub fn main_with_env() -> ExitCode {
+    TERMINAL.with(|t| t.set(std::io::IsTerminal::is_terminal(&std::io::stderr())));
     let code = run_args(
         std::env::args_os(),
         &mut std::io::stdout().lock(),
@@ -187,6 +222,7 @@ pub fn main_with_env() -> ExitCode {
 
 /// Runs the CLI, printing to the process's stdout and stderr.
 pub fn run(cli: Cli) -> ExitCode {
+    TERMINAL.with(|t| t.set(std::io::IsTerminal::is_terminal(&std::io::stderr())));
     let code = run_to(
         cli,
         &mut std::io::stdout().lock(),
@@ -197,6 +233,11 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Runs the CLI with explicit output streams; returns the exit code.
 pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    // Only the process entry points write to the real standard error; in-process callers give their
+    // own writers, which are never terminals.
+    let terminal = TERMINAL.with(std::cell::Cell::get);
+    let no_color = std::env::var("NO_COLOR").ok();
+    COLOR.with(|c| c.set(cli.color.resolve(terminal, no_color.as_deref())));
     let r = match cli.command {
         Command::Validate {
             ty,
@@ -235,12 +276,65 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     }
 }
 
-/// Reads a file, naming it in the error.
+thread_local! {
+    /// Standard input given to [`run_args_with_stdin`]: `Some(Some(bytes))` until read, then
+    /// `Some(None)`; `None` reads the process's.
+    static STDIN: std::cell::RefCell<Option<Option<Vec<u8>>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Standard input, read once: `-` names it wherever a file is taken; a second `-` in one command is
+/// an error, not an empty file.
+fn read_stdin() -> Result<Vec<u8>, String> {
+    static TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let given = STDIN.with(|s| s.borrow_mut().as_mut().map(Option::take));
+    match given {
+        Some(Some(bytes)) => return Ok(bytes),
+        Some(None) => return Err("standard input (`-`) can be read only once".into()),
+        None => {}
+    }
+    if TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return Err("standard input (`-`) can be read only once".into());
+    }
+    let mut buf = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    Ok(buf)
+}
+
+/// Reads a file, naming it in the error; `-` is standard input.
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    if path.as_os_str() == "-" {
+        return read_stdin();
+    }
     std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
 }
 
-/// A display name for a path: relative as given.
+/// Reads a UTF-8 file, naming it in the error; `-` is standard input.
+pub(crate) fn read_text(path: &Path) -> Result<String, String> {
+    String::from_utf8(read_file(path)?).map_err(|_| format!("`{}` is not UTF-8", path.display()))
+}
+
+/// [`run_args`] with `stdin` as standard input (what `-` reads).
+pub fn run_args_with_stdin<I, T>(
+    args: I,
+    stdin: &[u8],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    STDIN.with(|s| *s.borrow_mut() = Some(Some(stdin.to_vec())));
+    let code = run_args(args, out, err);
+    STDIN.with(|s| *s.borrow_mut() = None);
+    code
+}
+
+/// A display name for a path: relative as given; `<stdin>` for `-`.
 pub(crate) fn display_name(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        return "<stdin>".into();
+    }
     path.display().to_string()
 }

@@ -249,9 +249,13 @@ pub fn pool_decision_text(req: &PoolRequest, d: &PoolDecision) -> String {
 /// Renders one diagnostic for humans, without colour, at `width` columns.
 pub fn render(d: &Diagnostic, src: &Source, width: usize) -> String {
     let handler =
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_width(width)
-            .with_links(false);
+        miette::GraphicalReportHandler::new_themed(if crate::COLOR.with(std::cell::Cell::get) {
+            miette::GraphicalTheme::unicode()
+        } else {
+            miette::GraphicalTheme::unicode_nocolor()
+        })
+        .with_width(width)
+        .with_links(false);
     let mut s = String::new();
     let located = d.with_source(src);
     if d.wants_one_line(src) || handler.render_report(&mut s, &located).is_err() {

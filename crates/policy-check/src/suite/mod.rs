@@ -172,7 +172,10 @@ pub fn find_suites(args: &[String]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for a in args {
         let p = Path::new(a);
-        if p.is_dir() {
+        if a == "-" {
+            // A suite on standard input; its relative paths are relative to the working directory.
+            out.push(p.to_path_buf());
+        } else if p.is_dir() {
             crate::files::walk_matching(
                 p,
                 &|f| f.to_str().is_some_and(|n| n.ends_with(".suite.json")),
