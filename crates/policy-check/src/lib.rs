@@ -301,6 +301,21 @@ fn read_stdin() -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
+/// A progress bar on standard error for a run over `len` items, only when standard error is a terminal
+/// (silent otherwise: CI logs and pipes get no control characters) and the run is long enough to want
+/// one.
+pub(crate) fn progress(len: usize, what: &'static str) -> Option<indicatif::ProgressBar> {
+    if !TERMINAL.with(std::cell::Cell::get) || len < 50 {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(u64::try_from(len).unwrap_or(u64::MAX));
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}") {
+        pb.set_style(style);
+    }
+    pb.set_message(what);
+    Some(pb)
+}
+
 /// Reads a file, naming it in the error; `-` is standard input.
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, String> {
     if path.as_os_str() == "-" {

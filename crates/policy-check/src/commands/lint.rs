@@ -303,6 +303,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
     if files.is_empty() {
         return Err(format!("no policy files found in {}", a.paths.join(", ")));
     }
+    let pb = crate::progress(files.len(), "files");
     let mut failing = 0usize;
     let mut sarif_results = Vec::new();
     let mut rules: BTreeMap<String, (String, String, FindingType)> = BTreeMap::new();
@@ -310,35 +311,43 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
         let bytes = crate::read_file(f)?;
         let name = crate::display_name(f);
         let (source, findings) = lint_file(&name, &bytes, a);
+        if let Some(pb) = &pb {
+            pb.inc(1);
+        }
         failing += findings
             .iter()
             .filter(|x| a.fail_on.contains(&x.finding_type))
             .count();
         match a.format {
             LintFormat::Human => {
+                let mut text = String::new();
                 for x in &findings {
-                    let _ = writeln!(
-                        err,
-                        "{name}:{}:{}: {} {}: {}{}",
-                        x.start.0,
-                        x.start.1,
-                        x.finding_type.as_str(),
-                        x.issue_code,
-                        x.details,
-                        if x.link.is_empty() {
-                            String::new()
-                        } else {
-                            format!("\n  learn more: {}", x.link)
-                        }
-                    );
                     let line = source
                         .text()
                         .lines()
                         .nth(x.start.0.saturating_sub(1))
                         .unwrap_or("");
                     let shown: String = diag::printable(line).chars().take(120).collect();
-                    let _ = writeln!(err, "  | {shown}");
+                    let more = if x.link.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\n  learn more: {}", x.link)
+                    };
+                    text.push_str(&format!(
+                        "{name}:{}:{}: {} {}: {}{more}\n  | {shown}\n",
+                        x.start.0,
+                        x.start.1,
+                        x.finding_type.as_str(),
+                        x.issue_code,
+                        x.details,
+                    ));
                 }
+                // Written with the progress bar (if any) lifted, so lines never mix with it.
+                match &pb {
+                    Some(pb) => pb.suspend(|| err.write_all(text.as_bytes())),
+                    None => err.write_all(text.as_bytes()),
+                }
+                .map_err(|e| format!("cannot write: {e}"))?;
             }
             LintFormat::Json => {
                 let list: Vec<Value> = findings
@@ -378,6 +387,9 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                 }
             }
         }
+    }
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
     }
     if a.format == LintFormat::Sarif {
         let ids: Vec<&String> = rules.keys().collect();

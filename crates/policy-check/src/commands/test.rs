@@ -25,7 +25,12 @@ pub(crate) fn run_test(
     out: &mut dyn Write,
     _err: &mut dyn Write,
 ) -> Result<u8, String> {
-    let results = run_all(&find_suites(&a.suites)?)?;
+    let suites = find_suites(&a.suites)?;
+    let pb = crate::progress(suites.len(), "suites");
+    let results = crate::suite::run_all_with(&suites, pb.as_ref())?;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
     let failed = results.iter().filter(|r| !r.pass).count();
     if let Some(path) = &a.junit {
         std::fs::write(path, junit(&results))

@@ -209,6 +209,19 @@ pub fn run_suites(args: &[String]) -> Result<Vec<CaseResult>, String> {
 /// Runs suites on every core, in chunks, and returns their results in the order of `suites`. The first
 /// error (in that order) wins, as it would running them one by one.
 pub fn run_all(suites: &[PathBuf]) -> Result<Vec<CaseResult>, String> {
+    run_all_with(suites, None)
+}
+
+/// [`run_all`], advancing `progress` once per suite.
+pub(crate) fn run_all_with(
+    suites: &[PathBuf],
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<Vec<CaseResult>, String> {
+    let tick = || {
+        if let Some(p) = progress {
+            p.inc(1);
+        }
+    };
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(suites.len().max(1));
@@ -216,6 +229,7 @@ pub fn run_all(suites: &[PathBuf]) -> Result<Vec<CaseResult>, String> {
         let mut v = Vec::new();
         for s in suites {
             v.extend(run_suite(s)?);
+            tick();
         }
         return Ok(v);
     }
@@ -228,6 +242,7 @@ pub fn run_all(suites: &[PathBuf]) -> Result<Vec<CaseResult>, String> {
                     let mut v = Vec::new();
                     for s in part {
                         v.extend(run_suite(s)?);
+                        tick();
                     }
                     Ok(v)
                 })
