@@ -857,3 +857,61 @@ fn mapped_principals_are_reused_only_for_identical_claims() {
     let e = avp::decide(&s, &req, &many(100), None).unwrap_err();
     assert!(e.to_string().contains("100 transitive parents"), "{e}");
 }
+
+#[test]
+fn explain_says_scope_clause_and_error_per_policy() {
+    let policies = vec![(
+        "p.cedar".to_string(),
+        r#"
+        @id("p1") permit(principal, action, resource) when { context.a == 1 } unless { context.b == 2 };
+        @id("p2") forbid(principal == User::"x", action, resource);
+        @id("p3") permit(principal, action, resource) when { context.c.d == 1 };
+        @id("p4") permit(principal, action == Action::"view", resource) when { context.a == 1 };
+        "#
+        .to_string(),
+    )];
+    let store =
+        cedar_bridge::PolicyStore::from_parts(&policies, None, None, Vec::new(), true).unwrap();
+    let req = serde_json::json!({
+        "principal": {"entityType": "User", "entityId": "y"},
+        "action": {"actionType": "Action", "actionId": "view"},
+        "resource": {"entityType": "Photo", "entityId": "p"},
+        "context": {"contextMap": {"a": {"long": 1}, "b": {"long": 2}, "c": {"long": 3}}}
+    });
+    let (answer, ex) = cedar_bridge::avp::explain(
+        &store,
+        &req,
+        &cedar_bridge::avp::TokenClaims::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(answer.result.decision, authz_core::Decision::Allow);
+    let by = |id: &str| ex.iter().find(|x| x.id == id).unwrap();
+    assert_eq!(
+        (by("p1").outcome, by("p1").failed_clause),
+        ("condition false", Some(1)),
+        "the unless clause"
+    );
+    assert!(by("p1").scope_matched);
+    assert_eq!(
+        (by("p2").outcome, by("p2").scope_matched),
+        ("scope not matched", false)
+    );
+    assert_eq!(by("p2").effect, "forbid");
+    assert_eq!(by("p3").outcome, "error");
+    assert!(by("p3").error.is_some());
+    assert_eq!(by("p4").outcome, "satisfied");
+    // The explanation's decisions agree with the store's answer.
+    let satisfied: Vec<&str> = ex
+        .iter()
+        .filter(|x| x.outcome == "satisfied")
+        .map(|x| x.id.as_str())
+        .collect();
+    let determining: Vec<&str> = answer
+        .result
+        .determining
+        .iter()
+        .map(|d| d.policy.as_str())
+        .collect();
+    assert_eq!(satisfied, determining);
+}

@@ -351,6 +351,128 @@ pub fn decide(
     tokens: &TokenClaims,
     shared_entities: Option<&Value>,
 ) -> Result<Answer, BridgeError> {
+    decide_with(store, req, tokens, shared_entities, &mut |_, _| {})
+}
+
+/// Why one policy did or did not apply to a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyExplanation {
+    /// The policy id.
+    pub id: String,
+    /// `permit` or `forbid`.
+    pub effect: &'static str,
+    /// Whether the request falls in its scope (principal, action and resource constraints).
+    pub scope_matched: bool,
+    /// `satisfied`, `condition false`, `error` or `scope not matched`.
+    pub outcome: &'static str,
+    /// The first `when` / `unless` clause that is not satisfied (0-based, in written order), when a
+    /// condition decided.
+    pub failed_clause: Option<usize>,
+    /// The evaluation error, when the policy errored.
+    pub error: Option<String>,
+}
+
+/// [`decide`], and for every policy of the store why it did or did not apply: its scope, then its
+/// conditions clause by clause (each policy is evaluated alone on the same request and entities).
+pub fn explain(
+    store: &PolicyStore,
+    req: &Value,
+    tokens: &TokenClaims,
+    shared_entities: Option<&Value>,
+) -> Result<(Answer, Vec<PolicyExplanation>), BridgeError> {
+    let mut out = Vec::new();
+    let answer = decide_with(
+        store,
+        req,
+        tokens,
+        shared_entities,
+        &mut |request, entities| {
+            out = explain_policies(store, request, entities);
+        },
+    )?;
+    Ok((answer, out))
+}
+
+fn explain_policies(
+    store: &PolicyStore,
+    request: &Request,
+    entities: &Entities,
+) -> Vec<PolicyExplanation> {
+    let auth = cedar_policy::Authorizer::new();
+    // Evaluates `policy` alone: (satisfied, error message).
+    let alone = |policy: cedar_policy::Policy| -> (bool, Option<String>) {
+        let id = policy.id().clone();
+        let mut set = cedar_policy::PolicySet::new();
+        if set.add(policy).is_err() {
+            return (false, Some("could not be evaluated alone".into()));
+        }
+        let resp = auth.is_authorized(request, &set, entities);
+        let satisfied = resp.diagnostics().reason().any(|r| *r == id);
+        let error = resp.diagnostics().errors().next().map(ToString::to_string);
+        (satisfied, error)
+    };
+    // The policy with only some of its clauses (`keep` of the `conditions` in its JSON form).
+    let with_clauses = |p: &cedar_policy::Policy, keep: &dyn Fn(usize) -> bool| {
+        let mut v = p.to_json().ok()?;
+        let conditions = v.get_mut("conditions")?.as_array_mut()?;
+        let kept: Vec<Value> = conditions
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, c)| c.clone())
+            .collect();
+        *conditions = kept;
+        cedar_policy::Policy::from_json(Some(p.id().clone()), v).ok()
+    };
+    let mut out = Vec::new();
+    for p in store.policies().policies() {
+        let effect = match p.effect() {
+            cedar_policy::Effect::Permit => "permit",
+            cedar_policy::Effect::Forbid => "forbid",
+        };
+        let scope = with_clauses(p, &|_| false).map(&alone);
+        let scope_matched = scope.as_ref().is_some_and(|(s, _)| *s);
+        let (satisfied, error) = alone(p.clone());
+        let clauses = p
+            .to_json()
+            .ok()
+            .and_then(|v| v.get("conditions").and_then(Value::as_array).map(Vec::len))
+            .unwrap_or(0);
+        let failed_clause = if scope_matched && !satisfied && error.is_none() {
+            (0..clauses).find(|i| {
+                with_clauses(p, &|j| j == *i)
+                    .map(&alone)
+                    .is_some_and(|(s, _)| !s)
+            })
+        } else {
+            None
+        };
+        let outcome = match (scope_matched, satisfied, &error) {
+            (_, true, _) => "satisfied",
+            (_, _, Some(_)) => "error",
+            (true, false, None) => "condition false",
+            (false, false, None) => "scope not matched",
+        };
+        out.push(PolicyExplanation {
+            id: p.id().to_string(),
+            effect,
+            scope_matched,
+            outcome,
+            failed_clause,
+            error,
+        });
+    }
+    out
+}
+
+/// [`decide`], showing the built request and entities to `inspect` before deciding.
+fn decide_with(
+    store: &PolicyStore,
+    req: &Value,
+    tokens: &TokenClaims,
+    shared_entities: Option<&Value>,
+    inspect: &mut dyn FnMut(&Request, &Entities),
+) -> Result<Answer, BridgeError> {
     let mut notes = Vec::new();
     let action = entity_uid(
         req.get("action")
@@ -491,6 +613,7 @@ pub fn decide(
     };
     let request = Request::new(principal.clone(), action, resource, context, schema)
         .map_err(|e| BridgeError::Request(format!("request: {e}")))?;
+    inspect(&request, entities);
     let resp = store.is_authorized(&request, entities)?;
     let decision = decision_of(store, &resp);
     let mut determining: Vec<String> = resp

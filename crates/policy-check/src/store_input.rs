@@ -25,6 +25,34 @@ pub fn resolve_tokens(req: &mut Value, base: &Path) {
     }
 }
 
+/// The token claims of a request: `claims` when given (tests), else the request's tokens verified with
+/// the store's identity source (a JWKS named as a file is read next to the store).
+pub fn request_tokens(
+    store: &PolicyStore,
+    store_dir: &Path,
+    req: &Value,
+    now: Option<i64>,
+    claims: &TokenClaims,
+) -> Result<TokenClaims, BridgeError> {
+    if claims.identity.is_some() || claims.access.is_some() {
+        return Ok(claims.clone());
+    }
+    let jwks_file = store
+        .identity_source()
+        .and_then(|src| src.jwks.as_deref())
+        .filter(|j| !(j.starts_with("http://") || j.starts_with("https://")));
+    let text = match jwks_file {
+        Some(j) => {
+            let p = store_dir.join(j);
+            Some(std::fs::read_to_string(&p).map_err(|e| {
+                BridgeError::Config(format!("cannot read JWKS `{}`: {e}", p.display()))
+            })?)
+        }
+        None => None,
+    };
+    avp::verify_request_tokens(store, req, text.as_deref(), now)
+}
+
 /// Decides every request of an AVP or cedar CLI request document; returns the AVP response and the
 /// shared decisions.
 pub fn run_request(
@@ -35,27 +63,7 @@ pub fn run_request(
     now: Option<i64>,
     claims: &TokenClaims,
 ) -> Result<(Value, Vec<authz_core::Answer>), BridgeError> {
-    let tokens = if claims.identity.is_some() || claims.access.is_some() {
-        claims.clone()
-    } else {
-        {
-            // The identity source's JWKS, when it names a file, is read next to the store.
-            let jwks_file = store
-                .identity_source()
-                .and_then(|src| src.jwks.as_deref())
-                .filter(|j| !(j.starts_with("http://") || j.starts_with("https://")));
-            let text = match jwks_file {
-                Some(j) => {
-                    let p = store_dir.join(j);
-                    Some(std::fs::read_to_string(&p).map_err(|e| {
-                        BridgeError::Config(format!("cannot read JWKS `{}`: {e}", p.display()))
-                    })?)
-                }
-                None => None,
-            };
-            avp::verify_request_tokens(store, req, text.as_deref(), now)?
-        }
-    };
+    let tokens = request_tokens(store, store_dir, req, now, claims)?;
     avp::run(store, req, &tokens, entities)
 }
 

@@ -28,6 +28,10 @@ pub struct AuthorizeArgs {
     /// Output format (json: the Verified Permissions response shape).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Also say, for every policy of the store, whether the request is in its scope and which
+    /// condition clause was false or errored (one request, not a batch).
+    #[arg(long)]
+    pub explain: bool,
 }
 
 pub(crate) fn run(
@@ -61,8 +65,39 @@ pub(crate) fn run(
         }
         Err(e) => return Err(e.to_string()),
     };
+    let explained = if a.explain {
+        if req.get("requests").is_some() {
+            return Err("--explain takes one request, not a batch".into());
+        }
+        let tokens = crate::store_input::request_tokens(
+            &store,
+            &a.store,
+            &req,
+            a.now,
+            &TokenClaims::default(),
+        )
+        .map_err(|e| e.to_string())?;
+        let (_, list) = cedar_bridge::avp::explain(&store, &req, &tokens, entities.as_ref())
+            .map_err(|e| e.to_string())?;
+        Some(list)
+    } else {
+        None
+    };
     match a.format {
         Format::Json => {
+            let mut resp = resp;
+            if let (Some(list), Some(o)) = (&explained, resp.as_object_mut()) {
+                o.insert(
+                    "explanation".into(),
+                    list.iter()
+                        .map(|x| {
+                            serde_json::json!({"policyId": x.id, "effect": x.effect,
+                                "scopeMatched": x.scope_matched, "outcome": x.outcome,
+                                "failedClause": x.failed_clause, "error": x.error})
+                        })
+                        .collect(),
+                );
+            }
             let _ = writeln!(out, "{resp}");
         }
         Format::Human => {
@@ -76,6 +111,24 @@ pub(crate) fn run(
             }
             for d in &decisions {
                 let _ = write!(out, "{}", crate::report::answer_text(d));
+            }
+            for x in explained.iter().flatten() {
+                let mark = if x.outcome == "satisfied" {
+                    "✓"
+                } else {
+                    "✗"
+                };
+                let why = match (x.outcome, x.failed_clause, &x.error) {
+                    ("condition false", Some(i), _) => {
+                        format!(
+                            "condition false (clause #{} of the when/unless clauses)",
+                            i + 1
+                        )
+                    }
+                    ("error", _, Some(e)) => format!("error: {e}"),
+                    (o, _, _) => o.to_string(),
+                };
+                let _ = writeln!(out, "  {mark} {} ({}): {why}", x.id, x.effect);
             }
         }
     }
