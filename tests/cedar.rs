@@ -915,3 +915,35 @@ fn explain_says_scope_clause_and_error_per_policy() {
         .collect();
     assert_eq!(satisfied, determining);
 }
+
+#[test]
+fn the_store_validation_mode_is_verified_permissions_setting() {
+    let files = |mode: Option<&str>| {
+        cedar_bridge::StoreFiles {
+        name: "store".into(),
+        policies: vec![(
+            "s.cedar".into(),
+            r#"@id("u") permit(principal, action == Action::"view", resource) when { principal.custom.location == "USA" };"#.into(),
+        )],
+        others: [
+            Some((
+                "schema.cedarschema".to_string(),
+                r#"entity User { custom?: { location?: String } }; entity Photo; action view appliesTo { principal: User, resource: Photo };"#.to_string(),
+            )),
+            mode.map(|m| ("policy-store.json".to_string(), format!(r#"{{"validationSettings": {{"mode": "{m}"}}}}"#))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+    }
+    };
+    // A schema and no settings: strict, so the unguarded attribute access is refused.
+    assert!(PolicyStore::from_files(&files(None)).is_err());
+    assert!(PolicyStore::from_files(&files(Some("STRICT"))).is_err());
+    let off = PolicyStore::from_files(&files(Some("OFF"))).unwrap();
+    assert_eq!(off.validation_mode(), "OFF");
+    let e = PolicyStore::from_files(&files(Some("LAX")))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("STRICT or OFF"), "{e}");
+}

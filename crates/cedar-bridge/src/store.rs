@@ -59,6 +59,9 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 pub struct PolicyStore {
     policies: PolicySet,
     schema: Option<Schema>,
+    /// Whether policies were validated against the schema (`STRICT`), as the store's validation
+    /// settings say.
+    strict: bool,
     attr_types: Option<AttrTypes>,
     /// The attributes the schema declares for `context.token` (access-token claims), over all actions.
     token_types: Option<AttrTypes>,
@@ -252,6 +255,7 @@ impl PolicyStore {
         let index = set.policies().map(index_entry).collect();
         Ok(Self {
             policies: set,
+            strict: strict && schema.is_some(),
             schema,
             attr_types,
             token_types: None,
@@ -314,7 +318,29 @@ impl PolicyStore {
             Some(t) => parse_links(&t)?,
             None => Vec::new(),
         };
-        let mut store = Self::from_parts(files, schema, identity_source, links, true)?;
+        // Verified Permissions' validation settings (`policy-store.json`, the shape `CreatePolicyStore`
+        // takes: {"validationSettings": {"mode": "STRICT" | "OFF"}}); without the file, a store with a
+        // schema is strict.
+        let strict = match read("policy-store.json")? {
+            None => true,
+            Some(t) => {
+                let v: Value = serde_json::from_str(&t)
+                    .map_err(|e| BridgeError::Config(format!("policy-store.json: {e}")))?;
+                match v
+                    .pointer("/validationSettings/mode")
+                    .and_then(Value::as_str)
+                {
+                    Some("STRICT") => true,
+                    Some("OFF") => false,
+                    other => {
+                        return Err(BridgeError::Config(format!(
+                            "policy-store.json: `validationSettings.mode` is STRICT or OFF, found {other:?}"
+                        )));
+                    }
+                }
+            }
+        };
+        let mut store = Self::from_parts(files, schema, identity_source, links, strict)?;
         if let (Some(js), Some(src)) = (schema_json, &store.identity_source) {
             store.attr_types = Some(attr_types_from_json(&js, &src.principal_entity_type));
             store.token_types = token_types_from_json(&js);
@@ -326,6 +352,13 @@ impl PolicyStore {
     pub fn policies(&self) -> &PolicySet {
         &self.policies
     }
+
+    /// Verified Permissions' validation mode: `STRICT` (policies validated against the schema) or
+    /// `OFF`.
+    pub fn validation_mode(&self) -> &'static str {
+        if self.strict { "STRICT" } else { "OFF" }
+    }
+
     /// The schema.
     pub fn schema(&self) -> Option<&Schema> {
         self.schema.as_ref()
@@ -627,7 +660,11 @@ impl StoreFiles {
             let is_policy = p.extension().and_then(|e| e.to_str()) == Some("cedar");
             let is_config = matches!(
                 name,
-                "schema.cedarschema" | "schema.json" | "identity-source.json" | "links.json"
+                "schema.cedarschema"
+                    | "schema.json"
+                    | "identity-source.json"
+                    | "links.json"
+                    | "policy-store.json"
             );
             if is_policy || is_config {
                 let text = std::fs::read_to_string(p).map_err(|e| cannot(p, e))?;

@@ -63,7 +63,13 @@ pub fn is_policy_file(p: &Path) -> bool {
 fn is_store_config(p: &Path) -> bool {
     matches!(
         p.file_name().and_then(|n| n.to_str()),
-        Some("schema.json" | "links.json" | "identity-source.json" | "entities.json")
+        Some(
+            "schema.json"
+                | "links.json"
+                | "identity-source.json"
+                | "entities.json"
+                | "policy-store.json"
+        )
     )
 }
 

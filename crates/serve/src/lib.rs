@@ -454,7 +454,7 @@ fn handle(s: &Server, headers: &HeaderMap, body: &[u8]) -> Result<Value, AwsErro
         "GetPolicyStore" => Ok(json!({
             "policyStoreId": store_id,
             "arn": s.arn(store_id),
-            "validationSettings": {"mode": if loaded.store.schema().is_some() { "STRICT" } else { "OFF" }},
+            "validationSettings": {"mode": loaded.store.validation_mode()},
             "createdDate": loaded.loaded_at,
             "lastUpdatedDate": loaded.loaded_at,
         })),
