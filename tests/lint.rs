@@ -181,3 +181,59 @@ fn sarif_is_well_formed() {
             .starts_with("https://docs.aws.amazon.com/")
     );
 }
+
+#[test]
+fn pool_aware_cognito_checks() {
+    // The guest role's policy is linted because the pool names it: `sns:Publish` and `s3:GetObject` are
+    // beyond the guest session policy, `polly:SynthesizeSpeech` is not.
+    let (code, f) = findings(&[
+        "--pool",
+        &path("fixtures/lint/guest.pool.json"),
+        &path("fixtures/lint/trust-without-aud.json"),
+    ]);
+    let beyond: Vec<&Value> = f
+        .iter()
+        .filter(|x| x["issueCode"] == "cognito::unauth-beyond-session-policy")
+        .collect();
+    assert_eq!(beyond.len(), 2, "{f:?}");
+    assert!(beyond.iter().all(|x| x["findingType"] == "WARNING"));
+    let details: Vec<&str> = beyond
+        .iter()
+        .map(|x| x["findingDetails"].as_str().unwrap())
+        .collect();
+    assert!(
+        details[0].contains("sns:Publish") && details[1].contains("s3:GetObject"),
+        "{details:?}"
+    );
+    assert_eq!(
+        code, 1,
+        "the trust policy's SECURITY_WARNING still fails the run"
+    );
+    // The sub variable in a policy the pool's roles use is fine; in one they do not use, it never
+    // resolves.
+    let pool = path("policies/identity-pool/identity-pool.pool.json");
+    let (_, f) = findings(&[
+        "--pool",
+        &pool,
+        &path("policies/identity-pool/s3-prefix.json"),
+    ]);
+    assert!(
+        !codes(&f).contains(&"cognito::sub-variable-unused"),
+        "{f:?}"
+    );
+    let (_, f) = findings(&[
+        "--pool",
+        &pool,
+        &path("policies/cognito-groups-dynamodb/row-level.json"),
+    ]);
+    assert!(codes(&f).contains(&"cognito::sub-variable-unused"), "{f:?}");
+    // Without --pool neither check runs.
+    let (_, f) = findings(&[
+        &path("fixtures/lint/guest-role.json"),
+        &path("policies/cognito-groups-dynamodb/row-level.json"),
+    ]);
+    assert!(
+        !codes(&f).iter().any(|c| c.starts_with("cognito::")),
+        "{f:?}"
+    );
+}

@@ -63,9 +63,15 @@ registry! {
     CEDAR_VALIDATION = "cedar::validation";
 
     // Cognito checks no other linter makes (`lint`).
+    /// `${cognito-identity.amazonaws.com:sub}` in a policy that no role of the given identity pools uses:
+    /// outside identity-pool credentials the variable never resolves, so what it guards matches nothing.
+    COGNITO_SUB_VARIABLE_UNUSED = "cognito::sub-variable-unused";
     /// A role trust policy lets `cognito-identity.amazonaws.com` assume the role with no condition on
     /// `cognito-identity.amazonaws.com:aud`: any identity pool, in any account, can get its credentials.
     COGNITO_TRUST_WITHOUT_AUD = "cognito::trust-without-aud";
+    /// An action an unauthenticated (guest) role allows that the guest session policy Cognito applies in
+    /// the enhanced flow never allows: guests cannot use it, whatever the role says.
+    COGNITO_UNAUTH_BEYOND_SESSION_POLICY = "cognito::unauth-beyond-session-policy";
 
     // The IAM evaluator.
     /// A policy the evaluator cannot compile (for example a statement without `Action`).

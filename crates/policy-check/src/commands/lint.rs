@@ -95,6 +95,11 @@ pub struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: LintFormat,
+    /// Identity-pool configurations (`*.pool.json`, repeatable) for the Cognito checks that need
+    /// them: the guest role's policies against the guest session policy (their files are linted too),
+    /// and `${cognito-identity.amazonaws.com:sub}` in a policy no role of these pools uses.
+    #[arg(long = "pool", value_name = "CONFIG")]
+    pub pools: Vec<std::path::PathBuf>,
     /// Files, directories or glob patterns.
     #[arg(required = true)]
     pub paths: Vec<String>,
@@ -216,8 +221,134 @@ fn cognito_checks(doc: &PolicyDocument) -> Vec<Diagnostic> {
     out
 }
 
+/// What the given identity pools say about policy files (paths canonicalised).
+#[derive(Default)]
+struct Pools {
+    /// Every permission policy file a role of the pools uses.
+    used: std::collections::BTreeSet<std::path::PathBuf>,
+    /// The permission policy files of guest roles (canonical path → the path as the configuration
+    /// leads to it, for messages).
+    guest: BTreeMap<std::path::PathBuf, std::path::PathBuf>,
+}
+
+fn load_pools(paths: &[std::path::PathBuf]) -> Result<Pools, String> {
+    let mut pools = Pools::default();
+    for p in paths {
+        let v = crate::input::read_json(p)?;
+        let config: identity_pool::PoolConfig =
+            serde_json::from_value(v).map_err(|e| format!("{}: {e}", p.display()))?;
+        let base = p.parent().unwrap_or(std::path::Path::new("."));
+        for (arn, role) in &config.roles {
+            let guest = config.unauthenticated_role.as_deref() == Some(arn.as_str())
+                && config.allow_unauthenticated;
+            for policy in &role.policies {
+                // Inline policies have no file to report on.
+                let Some(rel) = policy.as_str() else { continue };
+                let shown = base.join(rel);
+                let full = shown.canonicalize().unwrap_or_else(|_| shown.clone());
+                if guest {
+                    pools.guest.insert(full.clone(), shown);
+                }
+                pools.used.insert(full);
+            }
+        }
+    }
+    Ok(pools)
+}
+
+/// The pool-aware Cognito checks for one file.
+fn pool_checks(
+    path: &std::path::Path,
+    doc: &PolicyDocument,
+    text: &str,
+    pools: &Pools,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let full = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    // The sub variable where no identity-pool credentials can ever carry it.
+    let var = "${cognito-identity.amazonaws.com:sub}";
+    if !pools.used.contains(&full)
+        && let Some(at) = text.to_ascii_lowercase().find(var)
+    {
+        out.push(
+            Diagnostic::warning(
+                codes::COGNITO_SUB_VARIABLE_UNUSED,
+                diag::Span::new(at, at + var.len()),
+                "no role of the given identity pools uses this policy, so `${cognito-identity.amazonaws.com:sub}` never resolves and what it guards matches nothing",
+            )
+            .help("attach the policy to the pool's role, or check the pool configuration"),
+        );
+    }
+    if pools.guest.contains_key(&full) {
+        let session: PolicyDocument = match iam_policy::parse_bytes(
+            "session",
+            identity_pool::GUEST_SESSION_POLICY.as_bytes(),
+        ) {
+            (_, Some(d), _) => d,
+            _ => return out,
+        };
+        let allowed: Vec<&iam_policy::ActionPattern> = session
+            .statements
+            .iter()
+            .filter(|s| s.effect.value == iam_policy::Effect::Allow)
+            .filter_map(|s| s.action.as_ref())
+            .flat_map(|a| a.items.iter())
+            .collect();
+        for s in doc
+            .statements
+            .iter()
+            .filter(|s| s.effect.value == iam_policy::Effect::Allow)
+        {
+            let Some(a) = s.action.as_ref().filter(|a| !a.negated) else {
+                continue;
+            };
+            for p in &a.items {
+                let (Some(svc), name) = (&p.service, &p.action) else {
+                    continue;
+                };
+                let reachable = if p.raw.contains(['*', '?']) {
+                    // A wildcard: reachable if the session policy allows anything of its service.
+                    allowed.iter().any(|q| {
+                        q.service
+                            .as_deref()
+                            .is_none_or(|qs| iam_policy::catalog::glob(qs, svc))
+                    })
+                } else {
+                    allowed.iter().any(|q| match &q.service {
+                        None => true,
+                        Some(qs) => {
+                            iam_policy::catalog::glob(qs, svc)
+                                && iam_policy::catalog::glob(&q.action, name)
+                        }
+                    })
+                };
+                if !reachable {
+                    out.push(
+                        Diagnostic::warning(
+                            codes::COGNITO_UNAUTH_BEYOND_SESSION_POLICY,
+                            p.span,
+                            format!(
+                                "`{}` is allowed to the guest role, but the guest session policy Cognito applies to unauthenticated identities never allows it",
+                                p.raw
+                            ),
+                        )
+                        .help("guests cannot use it in the enhanced flow: remove it, or use the basic flow on purpose"),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Findings for one file.
-fn lint_file(name: &str, bytes: &[u8], a: &LintArgs) -> (diag::Source, Vec<Finding>) {
+fn lint_file(
+    path: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+    a: &LintArgs,
+    pools: Option<&Pools>,
+) -> (diag::Source, Vec<Finding>) {
     let (source, doc, mut diags) = iam_policy::parse_bytes(name, bytes);
     let ty = match (&a.resource_type, crate::policies::to_type(a.ty)) {
         (Some(rt), _) if rt == "AWS::IAM::AssumeRolePolicyDocument" => Some(PolicyType::Trust),
@@ -233,6 +364,9 @@ fn lint_file(name: &str, bytes: &[u8], a: &LintArgs) -> (diag::Source, Vec<Findi
         ));
         diags.extend(cognito_checks(doc));
         diags.extend(super::lint_checks::checks(doc, t, source.text()));
+        if let Some(pools) = pools {
+            diags.extend(pool_checks(path, doc, source.text(), pools));
+        }
     }
     let mut ignored = Vec::new();
     let tree = diag::json::read(source.text(), &mut ignored);
@@ -263,7 +397,7 @@ fn lint_file(name: &str, bytes: &[u8], a: &LintArgs) -> (diag::Source, Vec<Findi
                 (None, None) => {
                     let ty = if d.is_error() {
                         FindingType::Error
-                    } else if d.code.starts_with("cognito::")
+                    } else if d.code == codes::COGNITO_TRUST_WITHOUT_AUD
                         || d.code == codes::IAM_FORALLVALUES_ABSENT_KEY
                     {
                         // Both grant more than the policy seems to.
@@ -299,10 +433,27 @@ fn location(f: &Finding) -> Value {
 }
 
 pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
-    let files = crate::files::expand_paths(&a.paths)?;
+    let mut files = crate::files::expand_paths(&a.paths)?;
     if files.is_empty() {
         return Err(format!("no policy files found in {}", a.paths.join(", ")));
     }
+    let pools = if a.pools.is_empty() {
+        None
+    } else {
+        let p = load_pools(&a.pools)?;
+        // The guest roles' policies are linted too, wherever they are.
+        let given: std::collections::BTreeSet<_> = files
+            .iter()
+            .map(|f| f.canonicalize().unwrap_or_else(|_| f.clone()))
+            .collect();
+        files.extend(
+            p.guest
+                .iter()
+                .filter(|(full, _)| !given.contains(*full))
+                .map(|(_, shown)| shown.clone()),
+        );
+        Some(p)
+    };
     let pb = crate::progress(files.len(), "files");
     let mut failing = 0usize;
     let mut sarif_results = Vec::new();
@@ -310,7 +461,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
     for f in &files {
         let bytes = crate::read_file(f)?;
         let name = crate::display_name(f);
-        let (source, findings) = lint_file(&name, &bytes, a);
+        let (source, findings) = lint_file(f, &name, &bytes, a, pools.as_ref());
         if let Some(pb) = &pb {
             pb.inc(1);
         }
