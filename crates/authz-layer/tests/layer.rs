@@ -79,15 +79,19 @@ async fn serve(app: Router) -> SocketAddr {
     addr
 }
 
-fn groups(dir: &str) -> Decider {
-    let store = apigw::GroupStore::from_path(&root().join(dir)).unwrap();
-    let deployment = apigw::Deployment {
+/// Seed 004's API deployment.
+fn deployment() -> apigw::Deployment {
+    apigw::Deployment {
         region: "us-east-1".into(),
         account: "123456789012".into(),
         api_id: "a1b2c3d4e5".into(),
         stage: "prod".into(),
-    };
-    Decider::Groups(Groups::new(deployment, store))
+    }
+}
+
+fn groups(dir: &str) -> Decider {
+    let store = apigw::GroupStore::from_path(&root().join(dir)).unwrap();
+    Decider::Groups(Groups::new(deployment(), store))
 }
 
 async fn whoami(Extension(who): Extension<Authorized>) -> String {
@@ -330,15 +334,8 @@ async fn policies_reload_atomically_under_load() {
     )
     .unwrap();
     let refused = w.layer.try_reload(|| {
-        apigw::GroupStore::from_path(&broken).map(|store| {
-            let d = apigw::Deployment {
-                region: "us-east-1".into(),
-                account: "123456789012".into(),
-                api_id: "a1b2c3d4e5".into(),
-                stage: "prod".into(),
-            };
-            Decider::Groups(Groups::new(d, store))
-        })
+        apigw::GroupStore::from_path(&broken)
+            .map(|store| Decider::Groups(Groups::new(deployment(), store)))
     });
     let err = refused.unwrap_err().to_string();
     assert!(
@@ -370,13 +367,8 @@ async fn policies_reload_atomically_under_load() {
             root().join("policies/apigw-petstore/groups")
         };
         let store = apigw::GroupStore::from_path(&dir).unwrap();
-        let d = apigw::Deployment {
-            region: "us-east-1".into(),
-            account: "123456789012".into(),
-            api_id: "a1b2c3d4e5".into(),
-            stage: "prod".into(),
-        };
-        w.layer.reload(Decider::Groups(Groups::new(d, store)));
+        w.layer
+            .reload(Decider::Groups(Groups::new(deployment(), store)));
         tokio::task::yield_now().await;
     }
     for t in tasks {

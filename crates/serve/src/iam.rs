@@ -188,17 +188,7 @@ pub(crate) fn handle(
         }
         "SimulatePrincipalPolicy" => {
             let principal = principal(&p, config)?;
-            let mut identity = principal
-                .policies
-                .iter()
-                .map(|(n, t)| read(n.clone(), principal.kind, t, PolicyType::Identity))
-                .collect::<Result<Vec<_>, _>>()?;
-            identity.extend(inputs(
-                &p,
-                "PolicyInputList",
-                "IAM Policy",
-                PolicyType::Identity,
-            )?);
+            let identity = principal_identity(&p, principal)?;
             let boundary = principal
                 .boundary
                 .iter()
@@ -227,17 +217,7 @@ pub(crate) fn handle(
         }
         "GetContextKeysForPrincipalPolicy" => {
             let principal = principal(&p, config)?;
-            let mut identity = principal
-                .policies
-                .iter()
-                .map(|(n, t)| read(n.clone(), principal.kind, t, PolicyType::Identity))
-                .collect::<Result<Vec<_>, _>>()?;
-            identity.extend(inputs(
-                &p,
-                "PolicyInputList",
-                "IAM Policy",
-                PolicyType::Identity,
-            )?);
+            let identity = principal_identity(&p, principal)?;
             context_keys(identity, "GetContextKeysForPrincipalPolicy", request_id)
         }
         other => Err(QueryError {
@@ -258,6 +238,22 @@ fn principal<'c>(p: &Params, config: Option<&'c IamConfig>) -> Result<&'c Princi
             code: "NoSuchEntity",
             message: format!("no principal `{arn}` (principals come from `serve --iam CONFIG`)"),
         })
+}
+
+/// A principal's identity policies (named by their file), then the request's `PolicyInputList`.
+fn principal_identity(p: &Params, principal: &Principal) -> Result<Vec<Input>, QueryError> {
+    let mut identity = principal
+        .policies
+        .iter()
+        .map(|(n, t)| read(n.clone(), principal.kind, t, PolicyType::Identity))
+        .collect::<Result<Vec<_>, _>>()?;
+    identity.extend(inputs(
+        p,
+        "PolicyInputList",
+        "IAM Policy",
+        PolicyType::Identity,
+    )?);
+    Ok(identity)
 }
 
 /// A policy input as read: its id for `SourcePolicyId`, its source, its document.

@@ -97,19 +97,23 @@ fn spec(id: &str, dir: &str) -> StoreSpec {
 
 /// Runs `aws verifiedpermissions …` against the endpoint: (exit code, stdout JSON or Null, stderr).
 fn aws(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
+    aws_service(endpoint, "verifiedpermissions", args)
+}
+
+/// Runs `aws iam …` against the endpoint.
+fn aws_iam(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
+    aws_service(endpoint, "iam", args)
+}
+
+/// Runs `aws SERVICE …` against the endpoint with throw-away credentials.
+fn aws_service(endpoint: &str, service: &str, args: &[&str]) -> (i32, Value, String) {
     let out = Command::new(aws_cli())
         .env_clear()
         .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("HOME", env!("CARGO_TARGET_TMPDIR"))
-        .args([
-            "--endpoint-url",
-            endpoint,
-            "--output",
-            "json",
-            "verifiedpermissions",
-        ])
+        .args(["--endpoint-url", endpoint, "--output", "json", service])
         .args(args)
         .output()
         .unwrap();
@@ -479,25 +483,6 @@ fn a_broken_store_is_refused_on_reload_and_the_old_one_serves() {
     server.reload().unwrap();
     assert_eq!(ask(), "DENY");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Runs `aws iam …` against the endpoint.
-fn aws_iam(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
-    let out = Command::new(aws_cli())
-        .env_clear()
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("HOME", env!("CARGO_TARGET_TMPDIR"))
-        .args(["--endpoint-url", endpoint, "--output", "json", "iam"])
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        serde_json::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap_or(Value::Null),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// The AWS CLI takes a list of policy texts as a JSON array (a bare `file://` value is split into
