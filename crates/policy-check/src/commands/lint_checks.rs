@@ -73,6 +73,74 @@ fn type_mismatch(c: &iam_policy::Condition) -> Option<Diagnostic> {
     })
 }
 
+/// `aws:SourceIp` tested against private addresses (RFC 1918, IPv6 unique local): the key carries only
+/// public addresses, so those values never match (`PRIVATE_IP_ADDRESS`, `PRIVATE_NOT_IP_ADDRESS` when all
+/// are private; the `_SUBSET` suggestions when some are).
+fn private_source_ip(c: &iam_policy::Condition) -> Option<Diagnostic> {
+    if !c.key.value.eq_ignore_ascii_case("aws:SourceIp") {
+        return None;
+    }
+    let op = c.operator.value.base.as_str();
+    let negated = match op {
+        "IpAddress" => false,
+        "NotIpAddress" => true,
+        _ => return None,
+    };
+    let private: [ipnet::IpNet; 4] = [
+        "10.0.0.0/8".parse().ok()?,
+        "172.16.0.0/12".parse().ok()?,
+        "192.168.0.0/16".parse().ok()?,
+        "fc00::/7".parse().ok()?,
+    ];
+    let nets: Vec<&ipnet::IpNet> = c
+        .values
+        .iter()
+        .filter_map(|v| match &v.typed {
+            iam_policy::TypedValue::Ip(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    let n_private = nets
+        .iter()
+        .filter(|n| private.iter().any(|p| p.contains(**n)))
+        .count();
+    let code = match (n_private, n_private == nets.len(), negated) {
+        (0, _, _) => return None,
+        (_, true, false) => "PRIVATE_IP_ADDRESS",
+        (_, true, true) => "PRIVATE_NOT_IP_ADDRESS",
+        (_, false, false) => "PRIVATE_IP_ADDRESS_SUBSET",
+        (_, false, true) => "PRIVATE_NOT_IP_ADDRESS_SUBSET",
+    };
+    Some(finding(
+        code,
+        c.key.span,
+        "aws:SourceIp carries only public addresses: the private ones here never match (use aws:VpcSourceIp for addresses inside a VPC)",
+    ))
+}
+
+/// Several values for `NumericLessThan…` / `NumericGreaterThan…`: only the greatest (or least) counts
+/// (`REDUNDANT_CONDITION_VALUE_NUM`).
+fn redundant_numeric(c: &iam_policy::Condition) -> Option<Diagnostic> {
+    let op = c.operator.value.base.as_str();
+    let which = if op.starts_with("NumericLessThan") {
+        "greatest"
+    } else if op.starts_with("NumericGreaterThan") {
+        "least"
+    } else {
+        return None;
+    };
+    (c.values.len() > 1).then(|| {
+        finding(
+            "REDUNDANT_CONDITION_VALUE_NUM",
+            c.key.span,
+            format!(
+                "Multiple values in {op} are redundant. Replace with the {which} single value for {}.",
+                c.key.value
+            ),
+        )
+    })
+}
+
 /// The identity-policy size quota (managed policies), characters excluding whitespace.
 const IDENTITY_QUOTA: usize = 6_144;
 /// The default role trust policy quota, characters excluding whitespace.
@@ -250,6 +318,8 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType, text: &str) -> Vec<Di
                 ));
             }
             out.extend(type_mismatch(c));
+            out.extend(private_source_ip(c));
+            out.extend(redundant_numeric(c));
             if c.key.value.eq_ignore_ascii_case("aws:ARN") {
                 out.push(finding(
                     "DEPRECATED_GLOBAL_CONDITION_KEY",
@@ -536,6 +606,30 @@ mod tests {
             (
                 r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceIp": "10.0.0.1"}}}"#,
                 &["TYPE_MISMATCH"],
+            ),
+            (
+                r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": ["10.1.0.0/16", "192.168.1.1"]}}}"#,
+                &["PRIVATE_IP_ADDRESS"],
+            ),
+            (
+                r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": ["10.1.0.0/16", "203.0.113.0/24"]}}}"#,
+                &["PRIVATE_IP_ADDRESS_SUBSET"],
+            ),
+            (
+                r#"{"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*", "Condition": {"NotIpAddress": {"aws:SourceIp": "172.16.0.0/12"}}}"#,
+                &["PRIVATE_NOT_IP_ADDRESS"],
+            ),
+            (
+                r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24", "aws:VpcSourceIp": "10.0.0.0/8"}}}"#,
+                &[],
+            ),
+            (
+                r#"{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*", "Condition": {"NumericLessThanEquals": {"s3:max-keys": ["10", "20"]}}}"#,
+                &["REDUNDANT_CONDITION_VALUE_NUM"],
+            ),
+            (
+                r#"{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*", "Condition": {"NumericLessThanEquals": {"s3:max-keys": "10"}}}"#,
+                &[],
             ),
             (
                 r#"{"Effect": "Allow", "Action": ["s3:GetObject", "s3:getobject"], "Resource": ["arn:aws:s3:::c/k", "arn:aws:s3:::c/k"]}"#,
