@@ -613,7 +613,7 @@ impl Api {
         // with the resource policy as for Lambda authorizers (either allow suffices; a deny wins).
         let outcome = match (&output.policy, output.is_authorized) {
             (Some(p), _) => {
-                let ctx = iam_context(source_ip, now, true, p.needs);
+                let ctx = p.context(source_ip, now);
                 let r = authz_core::Request::new("execute-api:Invoke", &method_arn).context(&ctx);
                 p.authorizer.evaluate(&r)
             }
@@ -844,6 +844,16 @@ mod tests {
         assert_eq!(status("/date", t + 100, &mut c), 403);
         assert_eq!(status("/ip/192.0.2.7", t, &mut c), 200);
         assert_eq!(status("/ip/192.0.2.8", t, &mut c), 403);
+        // Another caller in the same second gets its own address (the context is reused only for the
+        // same caller and second).
+        let from = |ip: &str, c: &mut AuthorizerCache| {
+            let req = HttpRequest::new("GET", "/ip/192.0.2.7")
+                .header("Authorization", "t")
+                .source_ip(ip);
+            api.invoke(&req, &f, c, t).status
+        };
+        assert_eq!(from("192.0.2.9", &mut c), 403);
+        assert_eq!(from("192.0.2.7", &mut c), 200);
         let n = Needs::of_text(r#"{"Condition": {"IpAddressIfExists": {"AWS:SOURCEIP": "x"}}}"#);
         assert_eq!(
             n,

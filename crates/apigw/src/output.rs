@@ -57,9 +57,32 @@ pub struct CompiledPolicy {
     pub(crate) authorizer: iam_eval::Authorizer,
     /// The request context keys its text mentions (the gateway builds only those).
     pub(crate) needs: Needs,
+    /// The context built for the last request (caller address, second): consecutive requests of the
+    /// same caller within a second reuse it instead of building it again.
+    last_context: std::sync::Mutex<Option<(Box<str>, i64, Arc<authz_core::Context>)>>,
 }
 
 impl CompiledPolicy {
+    /// The gateway's context for a request from `source_ip` at `now`, with only the keys this policy
+    /// names; reused while the caller and the second are the same.
+    pub(crate) fn context(&self, source_ip: &str, now: i64) -> Arc<authz_core::Context> {
+        let mut last = self
+            .last_context
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((ip, at, ctx)) = last.as_ref()
+            && **ip == *source_ip
+            && *at == now
+        {
+            return ctx.clone();
+        }
+        let ctx = Arc::new(crate::gateway::iam_context(
+            source_ip, now, true, self.needs,
+        ));
+        *last = Some((source_ip.into(), now, ctx.clone()));
+        ctx
+    }
+
     /// The gateway's decision with this policy on a `methodArn` / `routeArn`: action
     /// `execute-api:Invoke`, the gateway's context keys.
     pub fn decide(&self, method_arn: &str, ctx: &crate::GatewayContext) -> authz_core::Answer {
@@ -262,6 +285,7 @@ fn compile_policy(text: &str) -> Result<CompiledPolicy, ApigwError> {
         document: policy,
         authorizer,
         needs: Needs::of_text(text),
+        last_context: std::sync::Mutex::new(None),
     })
 }
 
