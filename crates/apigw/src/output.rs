@@ -59,8 +59,11 @@ pub struct CompiledPolicy {
     pub(crate) needs: Needs,
     /// The context built for the last request (caller address, second): consecutive requests of the
     /// same caller within a second reuse it instead of building it again.
-    last_context: std::sync::Mutex<Option<(Box<str>, i64, Arc<authz_core::Context>)>>,
+    last_context: std::sync::Mutex<Option<LastContext>>,
 }
+
+/// A built context with the caller address and second it was built for.
+type LastContext = (Box<str>, i64, Arc<authz_core::Context>);
 
 impl CompiledPolicy {
     /// The gateway's context for a request from `source_ip` at `now`, with only the keys this policy
