@@ -222,7 +222,8 @@ impl Builder<'_> {
                     "the policy has no `Statement`",
                 )
                 .label("this object needs a `Statement` element")
-                .help("add \"Statement\": [{\"Effect\": …, \"Action\": …, \"Resource\": …}]"),
+                .help("add \"Statement\": [{\"Effect\": …, \"Action\": …, \"Resource\": …}]")
+                .aws("MISSING_STATEMENT"),
             );
             return None;
         };
