@@ -328,6 +328,37 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType, text: &str) -> Vec<Di
                 ));
             }
         }
+        // A service principal granted access in a resource policy with no source condition.
+        let service_principal = s.principal.as_ref().is_some_and(|p| {
+            !p.negated
+                && match &p.value {
+                    PrincipalValue::Map(entries) => {
+                        entries.iter().any(|e| e.kind == PrincipalKind::Service)
+                    }
+                    PrincipalValue::Any => false,
+                }
+        });
+        let has_source = s.conditions.iter().any(|c| {
+            [
+                "aws:SourceArn",
+                "aws:SourceAccount",
+                "aws:SourceOrgID",
+                "aws:SourceOrgPaths",
+            ]
+            .iter()
+            .any(|k| c.key.value.eq_ignore_ascii_case(k))
+        });
+        if ty == PolicyType::Resource
+            && s.effect.value == Effect::Allow
+            && service_principal
+            && !has_source
+        {
+            out.push(finding(
+                "RESTRICT_ACCESS_TO_SERVICE_PRINCIPAL",
+                s.principal.as_ref().map_or(s.span, |p| p.span),
+                "a service principal is granted access with no source: add aws:SourceArn or aws:SourceAccount so only your resources' requests qualify",
+            ));
+        }
         // An OIDC provider trusted with no condition at all.
         let oidc = s.principal.as_ref().is_some_and(|p| match &p.value {
             PrincipalValue::Map(entries) => entries.iter().any(|e| {
@@ -655,6 +686,18 @@ mod tests {
         for (body, want) in cases {
             assert_eq!(codes_of(&stmt(body), id), *want, "{body}");
         }
+        let svc = r#"{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*"}"#;
+        assert_eq!(
+            codes_of(&stmt(svc), PolicyType::Resource),
+            ["RESTRICT_ACCESS_TO_SERVICE_PRINCIPAL"]
+        );
+        let scoped = r#"{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*", "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}"#;
+        assert!(codes_of(&stmt(scoped), PolicyType::Resource).is_empty());
+        let trust = r#"{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}"#;
+        assert!(
+            codes_of(&stmt(trust), PolicyType::Trust).is_empty(),
+            "a role trust policy for a service is how services assume roles"
+        );
         let oidc = r#"{"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"}, "Action": "sts:AssumeRoleWithWebIdentity"}"#;
         assert_eq!(
             codes_of(&stmt(oidc), PolicyType::Trust),
