@@ -83,6 +83,7 @@ async fn load(
     connections: usize,
 ) -> (f64, Duration, Duration, usize) {
     let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(connections)
         .build()
         .unwrap();

@@ -13,6 +13,14 @@ use axum::extract::{Extension, State};
 use axum::routing::get;
 use serde_json::{Value, json};
 
+/// An HTTP client that gives up after 10 s, so a hung server fails the test instead of stalling it.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -144,7 +152,7 @@ async fn world(initial: Jwks) -> World {
     World {
         app,
         mode,
-        client: reqwest::Client::new(),
+        client: client(),
         layer,
     }
 }
@@ -430,7 +438,7 @@ async fn cedar_store_with_verified_permissions_token_mapping() {
             json!({"sub": "alice-sub", "custom:location": location, "cognito:groups": ["family"]});
         cognito::mint(&test_key(), c.as_object().unwrap(), &o).unwrap()
     };
-    let client = reqwest::Client::new();
+    let client = client();
     let call = |method: reqwest::Method, path: &str, tok: String| {
         let req = client
             .request(method, format!("http://{app}{path}"))

@@ -110,6 +110,7 @@ fn main() {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, server.router()).await.unwrap() });
         let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(CONNECTIONS)
             .build()
             .unwrap();

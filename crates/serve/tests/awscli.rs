@@ -388,7 +388,11 @@ fn bad_input_gets_aws_shaped_errors() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let c = reqwest::Client::new();
+        // Gives up after 10 s: a hung server fails the test instead of stalling it.
+        let c = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap();
         let call = |target: &str, body: Vec<u8>| {
             c.post(format!("{ep}/"))
                 .header("content-type", "application/x-amz-json-1.0")
