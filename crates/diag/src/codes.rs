@@ -100,8 +100,12 @@ registry! {
     IAM_ARN_PARTITION = "iam::arn-partition";
     /// `…` is not a valid Region.
     IAM_ARN_REGION = "iam::arn-region";
+    /// Resource `…` needs a Region: every ARN format of its service has one.
+    IAM_ARN_REGION_MISSING = "iam::arn-region-missing";
     /// Resource `…` cannot contain a Region.
     IAM_ARN_REGION_NOT_ALLOWED = "iam::arn-region-not-allowed";
+    /// Resource `…` fits none of its service's ARN formats: it matches no resource.
+    IAM_ARN_RESOURCE = "iam::arn-resource";
     /// Service `…` in an ARN should be lower case.
     IAM_ARN_SERVICE_CASE = "iam::arn-service-case";
     /// Wildcard in the service of ARN `…`.

@@ -99,6 +99,10 @@ impl Catalog {
     pub fn is_service(&self, service: &str) -> bool {
         self.actions.contains_key(service)
     }
+    /// The service prefixes, in no particular order.
+    pub fn services(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.actions.keys().copied()
+    }
     /// The actions of a service (canonical case), if the service is known.
     pub fn actions(&self, service: &str) -> Option<&[&'static str]> {
         self.actions.get(service).map(|(v, _)| v.as_slice())

@@ -385,7 +385,7 @@ pub fn arn_pattern(
             codes::IAM_ARN_FORMAT,
             format!("resource `{raw}` must be an ARN or `*`"),
         )
-        .aws("INVALID_ARN")
+        .aws("INVALID_ARN_PREFIX")
         .help("an ARN is arn:partition:service:region:account-id:resource"));
     }
     let parts = split_colons(raw, 6);
@@ -410,14 +410,16 @@ pub fn arn_pattern(
                 codes::IAM_ARN_SERVICE_WILDCARD,
                 format!("wildcard in the service of ARN `{raw}`"),
             )
-            .aws("INVALID_ARN_SERVICE")
+            // Access Analyzer's catalogue calls this `WILDCARD_IN_SERVICE_NAME`, a suggestion; the IAM
+            // User Guide's Resource page now says a wildcard cannot stand in the service segment, so
+            // this stays our error, without Access Analyzer's code.
             .help("name the service exactly, for example arn:aws:s3:::bucket"));
         }
     }
     let open_ended = n < 6 && parts.last().is_some_and(|(_, s)| s.ends_with('*'));
     if n < 6 && !open_ended {
         return Err(GrammarError::new(0, raw.len(), codes::IAM_ARN_SHORT, format!("ARN `{raw}` has {n} parts; an ARN has six"))
-            .aws("INVALID_ARN")
+            .aws("MISSING_ARN_FIELD")
             .help("an ARN is arn:partition:service:region:account-id:resource; end a shorter pattern with `*`"));
     }
     let mut segments = Vec::with_capacity(n);
@@ -453,7 +455,7 @@ pub fn arn_value(
             codes::IAM_ARN_VALUE,
             format!("`{raw}` is not an ARN: it has {} of six parts", parts.len()),
         )
-        .aws("INVALID_ARN")
+        .aws("MISSING_ARN_FIELD")
         .help(
             "ARN operators compare the six parts arn:partition:service:region:account-id:resource",
         ));

@@ -121,6 +121,8 @@ impl Builder<'_> {
         d
     }
 
+    /// An unknown member: Access Analyzer's `INVALID_POLICY_ELEMENT`, or `INVALID_PRINCIPAL_KEY` inside
+    /// `Principal`.
     fn unknown_key(&mut self, m: &Member, known: &[&str], what: &str) {
         let mut d = Diagnostic::error(
             codes::IAM_UNKNOWN_ELEMENT,
@@ -128,7 +130,11 @@ impl Builder<'_> {
             format!("unknown {what} element `{}`", m.key),
         )
         .label("not an element of a policy")
-        .aws("JSON_SYNTAX_ERROR");
+        .aws(if what == "principal" {
+            "INVALID_PRINCIPAL_KEY"
+        } else {
+            "INVALID_POLICY_ELEMENT"
+        });
         if let Some(s) = grammar::did_you_mean(&m.key, known) {
             d = d.help(format!(
                 "did you mean `{s}`? element names are case-sensitive"
@@ -149,7 +155,8 @@ impl Builder<'_> {
                         v.span,
                         format!("{what} must be a string, found {}", other.name()),
                     )
-                    .label("expected a string"),
+                    .label("expected a string")
+                    .aws("DATA_TYPE_MISMATCH"),
                 );
                 None
             }
@@ -255,7 +262,8 @@ impl Builder<'_> {
                                 it.span,
                                 format!("a statement must be an object, found {}", it.kind.name()),
                             )
-                            .label("expected a statement object"),
+                            .label("expected a statement object")
+                            .aws("DATA_TYPE_MISMATCH"),
                         );
                     }
                 }
@@ -271,7 +279,8 @@ impl Builder<'_> {
                             other.name()
                         ),
                     )
-                    .label("expected a statement or an array of statements"),
+                    .label("expected a statement or an array of statements")
+                    .aws("DATA_TYPE_MISMATCH"),
                 );
                 false
             }
@@ -463,7 +472,14 @@ impl Builder<'_> {
                             format!("`{what}` is an empty array"),
                         )
                         .label("nothing listed")
-                        .help(format!("list at least one value in `{what}`")),
+                        .help(format!("list at least one value in `{what}`"))
+                        .aws(if what.ends_with("Action") {
+                            "EMPTY_ARRAY_ACTION"
+                        } else if what.ends_with("Resource") {
+                            "EMPTY_ARRAY_RESOURCE"
+                        } else {
+                            "EMPTY_ARRAY_PRINCIPAL"
+                        }),
                     );
                     return None;
                 }
@@ -485,7 +501,8 @@ impl Builder<'_> {
                             other.name()
                         ),
                     )
-                    .label("expected a string or array"),
+                    .label("expected a string or array")
+                    .aws("DATA_TYPE_MISMATCH"),
                 );
                 None
             }
@@ -687,7 +704,8 @@ impl Builder<'_> {
                     self.push(
                         Diagnostic::error(codes::IAM_EMPTY_PRINCIPAL, v.span, "the principal is an empty object")
                             .label("no principal")
-                            .help("name a principal: {\"AWS\": \"arn:aws:iam::123456789012:root\"} or \"*\""),
+                            .help("name a principal: {\"AWS\": \"arn:aws:iam::123456789012:root\"} or \"*\"")
+                            .aws("EMPTY_OBJECT_PRINCIPAL"),
                     );
                 }
                 PrincipalValue::Map(entries)
@@ -701,7 +719,7 @@ impl Builder<'_> {
                     )
                     .label("bare principal")
                     .help("write {\"AWS\": \"…\"}, {\"Service\": \"…\"} or {\"Federated\": \"…\"}")
-                    .aws("INVALID_PRINCIPAL"),
+                    .aws("INVALID_PRINCIPAL_FORMAT"),
                 );
                 return None;
             }
@@ -715,7 +733,8 @@ impl Builder<'_> {
                             other.name()
                         ),
                     )
-                    .label("expected an object"),
+                    .label("expected an object")
+                    .aws("DATA_TYPE_MISMATCH"),
                 );
                 return None;
             }
@@ -736,7 +755,8 @@ impl Builder<'_> {
                     v.span,
                     format!("`Condition` must be an object, found {}", v.kind.name()),
                 )
-                .label("expected {\"Operator\": {\"key\": \"value\"}}"),
+                .label("expected {\"Operator\": {\"key\": \"value\"}}")
+                .aws("DATA_TYPE_MISMATCH"),
             );
             return out;
         };
@@ -813,7 +833,8 @@ impl Builder<'_> {
         if k.key.is_empty() {
             self.push(
                 Diagnostic::error(codes::IAM_CONDITION_KEY, k.key_span, "empty condition key")
-                    .label("name a context key here"),
+                    .label("name a context key here")
+                    .aws("INVALID_CONDITION_KEY_FORMAT"),
             );
             return None;
         }
@@ -841,7 +862,13 @@ impl Builder<'_> {
                     format!("condition key `{}` has no values", k.key),
                 )
                 .label("empty array")
-                .help("list at least one value"),
+                .help("list at least one value")
+                .aws(match op.qualifier {
+                    Some(Qualifier::ForAllValues) => "EMPTY_ARRAY_CONDITION_FORALLVALUES",
+                    Some(Qualifier::ForAnyValue) => "EMPTY_ARRAY_CONDITION_FORANYVALUE",
+                    None if op.if_exists => "EMPTY_ARRAY_CONDITION_IFEXISTS",
+                    None => "EMPTY_ARRAY_CONDITION",
+                }),
             );
             return None;
         }
@@ -913,7 +940,8 @@ impl Builder<'_> {
                                 other.name()
                             ),
                         )
-                        .label("expected a scalar"),
+                        .label("expected a scalar")
+                        .aws("DATA_TYPE_MISMATCH"),
                     );
                     continue;
                 }
@@ -1101,7 +1129,7 @@ impl Builder<'_> {
                 None => mismatch(
                     self,
                     codes::IAM_TYPE_BINARY,
-                    "TYPE_MISMATCH_BINARY",
+                    "TYPE_MISMATCH_STRING",
                     "base64",
                     "BinaryEquals compares base64-encoded bytes",
                 ),

@@ -176,7 +176,11 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
                 } else {
                     "remove the principal element"
                 })
-                .aws("UNSUPPORTED_PRINCIPAL"),
+                .aws(if ty == PolicyType::Scp {
+                    "SCP_SYNTAX_ERROR_PRINCIPAL"
+                } else {
+                    "UNSUPPORTED_PRINCIPAL"
+                }),
         ),
         (None, true) => out.push(
             Diagnostic::error(codes::IAM_MISSING_PRINCIPAL, first_brace(s), format!("{} must name a principal", ty.title()))
@@ -188,16 +192,19 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
     }
     if let Some(p) = &s.principal {
         if p.negated && matches!(ty, PolicyType::Trust | PolicyType::Rcp) {
-            out.push(
-                Diagnostic::error(
-                    codes::IAM_NOTPRINCIPAL_FORBIDDEN,
-                    p.span,
-                    format!("{} does not support `NotPrincipal`", ty.title()),
-                )
-                .label("NotPrincipal")
-                .help("use Principal, narrowed with conditions")
-                .aws("UNSUPPORTED_ELEMENT"),
-            );
+            let d = Diagnostic::error(
+                codes::IAM_NOTPRINCIPAL_FORBIDDEN,
+                p.span,
+                format!("{} does not support `NotPrincipal`", ty.title()),
+            )
+            .label("NotPrincipal")
+            .help("use Principal, narrowed with conditions");
+            // Access Analyzer has a code for trust policies; its catalogue has none for RCPs.
+            out.push(if ty == PolicyType::Trust {
+                d.aws("ROLE_TRUST_POLICY_SYNTAX_ERROR_NOTPRINCIPAL")
+            } else {
+                d
+            });
         }
         if p.negated && s.effect.value == Effect::Allow && ty == PolicyType::Resource {
             out.push(
@@ -217,7 +224,7 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
             )
             .label("the role itself is the resource")
             .help("remove Resource from the trust policy")
-            .aws("UNSUPPORTED_RESOURCE_ARN_IN_POLICY"),
+            .aws("ROLE_TRUST_POLICY_SYNTAX_ERROR_RESOURCE"),
         ),
         (None, t) if t != PolicyType::Trust => out.push(
             Diagnostic::error(
@@ -240,7 +247,7 @@ fn statement_rules(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
                         Diagnostic::error(codes::IAM_ARN_FORMAT, item.span, format!("`{}` is API Gateway's short form, valid only in an API's resource policy", item.raw))
                             .label("not an ARN")
                             .help("write the full ARN: arn:aws:execute-api:region:account-id:api-id/stage/METHOD/path")
-                            .aws("INVALID_ARN"),
+                            .aws("INVALID_ARN_PREFIX"),
                     );
             }
         }
@@ -322,7 +329,7 @@ fn principal_rules(p: &PrincipalBlock, _s: &Statement, out: &mut Vec<Diagnostic>
                         )
                         .label("only a bare \"*\" may stand for everyone")
                         .help("use \"*\" with an aws:PrincipalArn ArnLike condition")
-                        .aws("INVALID_PRINCIPAL"),
+                        .aws("UNSUPPORTED_WILDCARD_IN_PRINCIPAL"),
                     );
                     continue;
                 }
@@ -339,7 +346,7 @@ fn principal_rules(p: &PrincipalBlock, _s: &Statement, out: &mut Vec<Diagnostic>
                         Diagnostic::error(codes::IAM_PRINCIPAL_INVALID, v.span, format!("invalid principal `{text}`"))
                             .label("expected a 12-digit account id or an IAM ARN")
                             .help("write an account id (123456789012) or an ARN such as arn:aws:iam::123456789012:role/Name")
-                            .aws("INVALID_PRINCIPAL"),
+                            .aws("INVALID_PRINCIPAL_FORMAT"),
                     );
                 }
             }
@@ -351,7 +358,7 @@ fn principal_rules(p: &PrincipalBlock, _s: &Statement, out: &mut Vec<Diagnostic>
                         format!("wildcards are not allowed in service principal `{text}`"),
                     )
                     .label("wildcard")
-                    .aws("INVALID_PRINCIPAL"),
+                    .aws("UNSUPPORTED_WILDCARD_IN_PRINCIPAL"),
                 );
             }
         }
@@ -382,7 +389,7 @@ fn arn_rules(
             .help(format!(
                 "write arn:{want}:… (or arn:${{AWS::Partition}} in CloudFormation)"
             ))
-            .aws("INVALID_ARN_PARTITION"),
+            .aws("INVALID_PARTITION"),
         );
     }
     if p.open_ended || item.raw.starts_with("execute-api:") {
@@ -401,7 +408,42 @@ fn arn_rules(
         .filter(|f| resource_fits(f.resource, &resource))
         .collect();
     if fitting.is_empty() {
+        // Only a resource part without wildcards or variables can be said to fit no format.
+        if !item.raw.contains(['*', '?', '$']) {
+            out.push(
+                Diagnostic::warning(
+                    codes::IAM_ARN_RESOURCE,
+                    item.span,
+                    format!(
+                        "`{resource}` fits none of the {service} resource ARN formats in the Service Authorization Reference"
+                    ),
+                )
+                .label("matches no resource")
+                .help(format!(
+                    "{service} resources look like {}",
+                    formats
+                        .iter()
+                        .take(3)
+                        .map(|f| format!("`{}`", f.resource))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .aws("INVALID_ARN_RESOURCE"),
+            );
+        }
         return;
+    }
+    if region.is_empty() && fitting.iter().all(|f| f.region) {
+        out.push(
+            Diagnostic::warning(
+                codes::IAM_ARN_REGION_MISSING,
+                item.span,
+                format!("resource `{}` has no Region", item.raw),
+            )
+            .label(format!("{service} resources of this form have a Region"))
+            .help("write the Region, or `*` for any: an empty Region matches no resource")
+            .aws("MISSING_ARN_REGION"),
+        );
     }
     if !region.is_empty() && fitting.iter().all(|f| !f.region) {
         out.push(
@@ -454,16 +496,25 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
                 v.push(svc);
             }
             match c.action_matches(svc, &item.action) {
-                None => out.push(
-                    Diagnostic::warning(
+                None => {
+                    let known: Vec<&str> = c.services().collect();
+                    let d = Diagnostic::warning(
                         codes::IAM_UNKNOWN_SERVICE,
                         item.span,
                         format!("`{svc}` is not a service prefix in the Service Authorization Reference"),
                     )
-                    .label("unknown service")
-                    .help("check the prefix (for example `s3`, `dynamodb`, `execute-api`); a retired service's actions match nothing")
-                    .aws("INVALID_SERVICE"),
-                ),
+                    .label("unknown service");
+                    // With a close prefix to offer, Access Analyzer's `INVALID_SERVICE_IN_ACTION`
+                    // ("Did you mean …?"); otherwise its `INVALID_SERVICE`.
+                    out.push(match crate::grammar::did_you_mean(svc, &known) {
+                        Some(near) => d
+                            .help(format!("did you mean `{near}`? a retired service's actions match nothing"))
+                            .aws("INVALID_SERVICE_IN_ACTION"),
+                        None => d
+                            .help("check the prefix (for example `s3`, `dynamodb`, `execute-api`); a retired service's actions match nothing")
+                            .aws("INVALID_SERVICE"),
+                    });
+                }
                 // Whitespace in an action is already an error of its own.
                 Some(false) if item.raw.contains(char::is_whitespace) => {}
                 Some(false) => {

@@ -87,7 +87,7 @@ pub struct LintArgs {
     /// Access Analyzer's `--validate-policy-resource-type` for resource policies
     /// (`AWS::S3::Bucket`, `AWS::IAM::AssumeRolePolicyDocument`, …): a role trust document is checked
     /// as a trust policy, any other as a resource policy.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(super::lint_checks::RESOURCE_TYPES.iter().map(|(n, _, _)| *n)))]
     pub resource_type: Option<String>,
     /// Finding types that fail the run (exit 1).
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [FindingType::Error, FindingType::SecurityWarning])]
@@ -110,6 +110,12 @@ struct Check {
     finding_type: FindingType,
     title: String,
     link: String,
+    details: String,
+}
+
+/// Access Analyzer's message for a check, as its catalogue gives it (with any `{{placeholders}}`).
+pub(crate) fn catalogue_details(code: &str) -> Option<&'static str> {
+    catalogue().get(code).map(|c| c.details.as_str())
 }
 
 fn catalogue() -> &'static BTreeMap<String, Check> {
@@ -135,6 +141,7 @@ fn catalogue() -> &'static BTreeMap<String, Check> {
                 finding_type: ty,
                 title: field("title").unwrap_or(code).to_string(),
                 link: field("learnMoreLink").unwrap_or("").to_string(),
+                details: field("findingDetails").unwrap_or("").to_string(),
             });
         }
         m
@@ -148,6 +155,13 @@ struct Finding {
     title: String,
     details: String,
     link: String,
+    /// Where: the first location is the finding's own; Access Analyzer gives more for some checks (the
+    /// covered actions of a `REDUNDANT_ACTION`, the `Resource` of a `PASS_ROLE_WITH_STAR_IN_RESOURCE`).
+    locations: Vec<Loc>,
+}
+
+/// One location: the path into the document and the span (line, column, offset).
+struct Loc {
     path: Vec<Value>,
     start: (usize, usize, usize),
     end: (usize, usize, usize),
@@ -164,8 +178,10 @@ fn json_path(root: Option<&diag::json::Value>, start: usize, end: usize) -> Vec<
         match &v.kind {
             diag::json::Kind::Object(members) => {
                 for m in members {
+                    // A member's name itself is a `key` step, as Access Analyzer writes it for a
+                    // condition key.
                     if holds(m.key_span) {
-                        path.push(json!({"value": m.key}));
+                        path.push(json!({"key": m.key}));
                         break;
                     }
                     if holds(m.value.span) {
@@ -364,6 +380,23 @@ fn lint_file(
         ));
         diags.extend(cognito_checks(doc));
         diags.extend(super::lint_checks::checks(doc, t, source.text()));
+        diags.extend(super::lint_principals::checks(doc, t));
+        diags.extend(super::lint_conditions::checks(doc));
+        if let Some(rt) = &a.resource_type {
+            diags.extend(super::lint_checks::resource_type_checks(
+                doc,
+                rt,
+                source.text(),
+            ));
+        }
+        // Resource policies may repeat a Sid: Access Analyzer recommends unique ones there.
+        if t == PolicyType::Resource {
+            for d in &mut diags {
+                if d.code == codes::IAM_DUPLICATE_SID {
+                    d.aws_code = Some("UNIQUE_SIDS_RECOMMENDED");
+                }
+            }
+        }
         if let Some(pools) = pools {
             diags.extend(pool_checks(path, doc, source.text(), pools));
         }
@@ -418,18 +451,46 @@ fn lint_file(
                 title,
                 details: d.message.clone(),
                 link,
-                path: json_path(tree.as_ref(), d.span.start, d.span.end),
-                start: pos(d.span.start),
-                end: pos(d.span.end),
+                locations: std::iter::once(d.span)
+                    .chain(
+                        // Access Analyzer's extra locations, for the checks `lint` adds.
+                        d.related
+                            .iter()
+                            .filter(|_| d.code == codes::LINT_CHECK)
+                            .map(|(s, _)| *s),
+                    )
+                    .map(|s| Loc {
+                        path: json_path(tree.as_ref(), s.start, s.end),
+                        start: pos(s.start),
+                        end: pos(s.end),
+                    })
+                    .collect(),
             }
         })
         .collect();
     (source, findings)
 }
 
-fn location(f: &Finding) -> Value {
+fn location(f: &Loc) -> Value {
     let p = |(line, column, offset): (usize, usize, usize)| json!({"line": line, "column": column, "offset": offset});
     json!({"path": f.path, "span": {"start": p(f.start), "end": p(f.end)}})
+}
+
+impl Finding {
+    fn at(&self) -> &Loc {
+        // Every finding has its own location first (see `lint_file`).
+        &self.locations[0]
+    }
+}
+
+fn sarif_location(uri: &str, x: &Loc) -> Value {
+    json!({"physicalLocation": {
+        "artifactLocation": {"uri": uri},
+        "region": {
+            "startLine": x.start.0, "startColumn": x.start.1,
+            "endLine": x.end.0, "endColumn": x.end.1,
+            "charOffset": x.start.2, "charLength": x.end.2.saturating_sub(x.start.2),
+        }}})
 }
 
 pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
@@ -476,7 +537,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                     let line = source
                         .text()
                         .lines()
-                        .nth(x.start.0.saturating_sub(1))
+                        .nth(x.at().start.0.saturating_sub(1))
                         .unwrap_or("");
                     let shown: String = diag::printable(line).chars().take(120).collect();
                     let more = if x.link.is_empty() {
@@ -486,8 +547,8 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                     };
                     text.push_str(&format!(
                         "{name}:{}:{}: {} {}: {}{more}\n  | {shown}\n",
-                        x.start.0,
-                        x.start.1,
+                        x.at().start.0,
+                        x.at().start.1,
                         x.finding_type.as_str(),
                         x.issue_code,
                         x.details,
@@ -509,13 +570,14 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                             "issueCode": x.issue_code,
                             "findingDetails": x.details,
                             "learnMoreLink": x.link,
-                            "locations": [location(x)],
+                            "locations": x.locations.iter().map(location).collect::<Vec<_>>(),
                         })
                     })
                     .collect();
                 let _ = writeln!(out, "{}", json!({"file": name, "findings": list}));
             }
             LintFormat::Sarif => {
+                let uri = name.replace('\\', "/");
                 for x in &findings {
                     rules.entry(x.issue_code.clone()).or_insert((
                         x.title.clone(),
@@ -526,14 +588,13 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                         "ruleId": x.issue_code,
                         "level": x.finding_type.sarif_level(),
                         "message": {"text": x.details},
-                        "locations": [{"physicalLocation": {
-                            "artifactLocation": {"uri": name.replace('\\', "/")},
-                            "region": {
-                                "startLine": x.start.0, "startColumn": x.start.1,
-                                "endLine": x.end.0, "endColumn": x.end.1,
-                                "charOffset": x.start.2, "charLength": x.end.2.saturating_sub(x.start.2),
-                            }}}],
-                        "properties": {"findingType": x.finding_type.as_str(), "path": x.path},
+                        "locations": [sarif_location(&uri, x.at())],
+                        "relatedLocations": x.locations.iter().skip(1).enumerate().map(|(i, l)| {
+                            let mut v = sarif_location(&uri, l);
+                            v["id"] = json!(i + 1);
+                            v
+                        }).collect::<Vec<_>>(),
+                        "properties": {"findingType": x.finding_type.as_str(), "path": x.at().path},
                     }));
                 }
             }

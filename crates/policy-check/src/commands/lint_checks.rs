@@ -145,20 +145,89 @@ fn redundant_numeric(c: &iam_policy::Condition) -> Option<Diagnostic> {
 const IDENTITY_QUOTA: usize = 6_144;
 /// The default role trust policy quota, characters excluding whitespace.
 const TRUST_QUOTA: usize = 2_048;
+/// The SCP size quota, every character counted.
+const SCP_QUOTA: usize = 5_120;
 
-fn finding(aws: &'static str, span: diag::Span, message: impl Into<String>) -> Diagnostic {
+/// The resource types Access Analyzer's `ValidatePolicy` takes (`--validate-policy-resource-type`), with
+/// the service prefixes whose actions a policy on them may name and its size quota (20 KB for S3 bucket
+/// and DynamoDB resource policies), if documented.
+pub(crate) const RESOURCE_TYPES: &[(&str, &[&str], Option<usize>)] = &[
+    ("AWS::DynamoDB::Table", &["dynamodb"], Some(20 * 1024)),
+    ("AWS::IAM::AssumeRolePolicyDocument", &["sts"], None),
+    ("AWS::S3::AccessPoint", &["s3"], None),
+    ("AWS::S3::Bucket", &["s3"], Some(20 * 1024)),
+    ("AWS::S3::MultiRegionAccessPoint", &["s3"], None),
+    ("AWS::S3ObjectLambda::AccessPoint", &["s3-object-lambda"], None),
+];
+
+/// Checks that need the resource type a resource policy is attached to.
+pub(crate) fn resource_type_checks(doc: &PolicyDocument, rt: &str, text: &str) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let Some((_, services, quota)) = RESOURCE_TYPES.iter().find(|(n, _, _)| *n == rt) else {
+        return out;
+    };
+    for s in &doc.statements {
+        if let Some(a) = s.action.as_ref().filter(|a| !a.negated) {
+            for p in &a.items {
+                if let Some(svc) = &p.service
+                    && !services.contains(&svc.as_str())
+                {
+                    out.push(finding(
+                        "UNSUPPORTED_ACTION_IN_POLICY",
+                        p.span,
+                        format!(
+                            "The action {} is not supported for the resource-based policy attached to the resource type {rt}.",
+                            p.raw
+                        ),
+                    ));
+                }
+            }
+        }
+        // The reference's example: `s3:ResourceAccount` is for identity policies, not the S3
+        // resource's own policy.
+        if rt.starts_with("AWS::S3::") {
+            for c in &s.conditions {
+                if c.key.value.eq_ignore_ascii_case("s3:ResourceAccount") {
+                    out.push(finding(
+                        "IRRELEVANT_CONDITION_KEY_IN_POLICY",
+                        c.key.span,
+                        format!(
+                            "The condition key {} is not relevant for the {rt} policy. Use this key in an identity-based policy to govern access to this resource.",
+                            c.key.value
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    let size = size_without_whitespace(text);
+    if let Some(q) = quota
+        && size > *q
+    {
+        out.push(finding(
+            "POLICY_SIZE_EXCEEDS_RESOURCE_POLICY_QUOTA",
+            doc.span,
+            format!(
+                "The {size} characters in the resource policy exceed the {q} character maximum for {rt} policies."
+            ),
+        ));
+    }
+    out
+}
+
+pub(crate) fn finding(aws: &'static str, span: diag::Span, message: impl Into<String>) -> Diagnostic {
     Diagnostic::warning(codes::LINT_CHECK, span, message).aws(aws)
 }
 
 /// How a statement's `Action` / `NotAction` reaches an action: named, by a wildcard, or not at all.
 #[derive(PartialEq, Eq)]
-enum Reach {
+pub(crate) enum Reach {
     Named,
     Wildcard,
     Excluded,
 }
 
-fn reach(s: &Statement, action: &str) -> Reach {
+pub(crate) fn reach(s: &Statement, action: &str) -> Reach {
     let Some(a) = &s.action else {
         return Reach::Excluded;
     };
@@ -245,12 +314,35 @@ fn wide_grant(s: &Statement, action: &str, prefix: &str, out: &mut Vec<Diagnosti
         (_, "WITH_STAR_IN_RESOURCE") => "CREATE_SLR_WITH_STAR_IN_RESOURCE",
         _ => "CREATE_SLR_WITH_STAR_IN_ACTION_AND_RESOURCE",
     };
-    // Located at the `Action` / `NotAction` element, as Access Analyzer locates it.
-    let at = s.action.as_ref().map_or(s.span, |a| a.span);
-    out.push(finding(
+    // Located, as Access Analyzer locates it, at the action item that reaches the action (or the
+    // `NotAction` element) and at the resource that makes it wide (the `"*"` item or the element).
+    let Some(a) = s.action.as_ref() else {
+        return;
+    };
+    let (service, name) = action.split_once(':').unwrap_or(("", action));
+    let at_action = if a.negated {
+        a.span
+    } else {
+        a.items
+            .iter()
+            .find(|p| match &p.service {
+                None => true,
+                Some(svc) => glob(svc, service) && glob(&p.action, name),
+            })
+            .map_or(a.span, |p| p.span)
+    };
+    let at_resource = s.resource.as_ref().map(|r| {
+        if r.negated || !r.array {
+            r.span
+        } else {
+            r.items.iter().find(|p| p.raw == "*").map_or(r.span, |p| p.span)
+        }
+    });
+    out.push(finding_at(
         aws,
-        at,
-        format!("this statement allows `{action}` on more resources than intended ({aws})"),
+        std::iter::once(at_action).chain(at_resource).collect(),
+        super::lint::catalogue_details(aws)
+            .unwrap_or("this statement allows the action on more resources than intended"),
     ));
 }
 
@@ -273,6 +365,69 @@ fn size_without_whitespace(text: &str) -> usize {
         }
     }
     n
+}
+
+/// Groups of redundant items (indexes, in document order): an item written more than once (`same`),
+/// then each wildcard item with the other items it covers (`covers(wildcard, item)`).
+fn redundant_groups<T: Raw>(
+    items: &[T],
+    same: impl Fn(&T, &T) -> bool,
+    covers: impl Fn(&T, &T) -> bool,
+) -> Vec<Vec<usize>> {
+    let mut groups = Vec::new();
+    for (j, q) in items.iter().enumerate() {
+        let earlier = items.iter().take(j).any(|p| same(p, q));
+        let again: Vec<usize> = (j + 1..items.len()).filter(|&i| same(&items[i], q)).collect();
+        if !earlier && !again.is_empty() {
+            let mut g = vec![j];
+            g.extend(again);
+            groups.push(g);
+        }
+    }
+    for (j, q) in items.iter().enumerate() {
+        if !q.raw().contains(['*', '?']) {
+            continue;
+        }
+        let mut g: Vec<usize> = (0..items.len())
+            .filter(|&i| i != j && !same(&items[i], q) && covers(q, &items[i]))
+            .collect();
+        if !g.is_empty() {
+            g.push(j);
+            g.sort_unstable();
+            groups.push(g);
+        }
+    }
+    groups
+}
+
+/// The text of an `Action` or `Resource` item.
+trait Raw {
+    fn raw(&self) -> &str;
+}
+impl Raw for iam_policy::ActionPattern {
+    fn raw(&self) -> &str {
+        &self.raw
+    }
+}
+impl Raw for iam_policy::ResourcePattern {
+    fn raw(&self) -> &str {
+        &self.raw
+    }
+}
+
+/// A finding at several places: the first in document order is its own, the rest Access Analyzer's
+/// further locations.
+pub(crate) fn finding_at(
+    aws: &'static str,
+    mut spans: Vec<diag::Span>,
+    message: impl Into<String>,
+) -> Diagnostic {
+    spans.sort_by_key(|s| s.start);
+    let mut d = finding(aws, spans.first().copied().unwrap_or_default(), message);
+    for s in spans.into_iter().skip(1) {
+        d = d.related(s, "also here");
+    }
+    d
 }
 
 /// The checks for one document of type `ty`.
@@ -362,10 +517,12 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType, text: &str) -> Vec<Di
         // An OIDC provider trusted with no condition at all.
         let oidc = s.principal.as_ref().is_some_and(|p| match &p.value {
             PrincipalValue::Map(entries) => entries.iter().any(|e| {
+                // GitHub's provider has a check of its own (MISSING_GITHUB_REPO_CONDITION_KEY).
                 e.kind == PrincipalKind::Federated
-                    && e.values
-                        .iter()
-                        .any(|v| !v.value.contains(":saml-provider/"))
+                    && e.values.iter().any(|v| {
+                        !v.value.contains(":saml-provider/")
+                            && !v.value.ends_with("token.actions.githubusercontent.com")
+                    })
             }),
             PrincipalValue::Any => false,
         });
@@ -385,115 +542,48 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType, text: &str) -> Vec<Di
         if let Some(a) = &s.action
             && !a.negated
         {
-            // The same action written twice (any case): one finding at its first occurrence.
-            for (j, q) in a.items.iter().enumerate() {
-                let earlier = a
-                    .items
-                    .iter()
-                    .take(j)
-                    .any(|p| p.raw.eq_ignore_ascii_case(&q.raw));
-                let again = a
-                    .items
-                    .iter()
-                    .skip(j + 1)
-                    .filter(|p| p.raw.eq_ignore_ascii_case(&q.raw))
-                    .count();
-                if !earlier && again > 0 {
-                    out.push(finding(
-                        "REDUNDANT_ACTION",
-                        q.span,
-                        format!(
-                            "The {} action(s) are redundant because they provide similar permissions: `{}` is listed {} times",
-                            again + 1,
-                            q.raw,
-                            again + 1
-                        ),
-                    ));
+            // The same action written twice (any case), then the actions a wildcard covers: one finding
+            // per group, located at every member in document order, as Access Analyzer does.
+            let groups = redundant_groups(&a.items, |p, q| p.raw.eq_ignore_ascii_case(&q.raw), |q, p| {
+                match (&q.service, &p.service) {
+                    (None, _) => true,
+                    (Some(qs), Some(ps)) => glob(qs, ps) && glob(&q.action, &p.action),
+                    (Some(_), None) => false,
                 }
-            }
-            for (j, q) in a.items.iter().enumerate() {
-                if !q.raw.contains(['*', '?']) {
-                    continue;
-                }
-                let covered: Vec<&str> = a
-                    .items
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, p)| {
-                        *i != j
-                            && !p.raw.eq_ignore_ascii_case(&q.raw)
-                            && match (&q.service, &p.service) {
-                                (None, _) => true,
-                                (Some(qs), Some(ps)) => glob(qs, ps) && glob(&q.action, &p.action),
-                                (Some(_), None) => false,
-                            }
-                    })
-                    .map(|(_, p)| p.raw.as_str())
-                    .collect();
-                if !covered.is_empty() {
-                    out.push(finding(
-                        "REDUNDANT_ACTION",
-                        q.span,
-                        format!(
-                            "The {} action(s) are redundant because they provide similar permissions: `{}` covers `{}`",
-                            covered.len() + 1,
-                            q.raw,
-                            covered.join("`, `")
-                        ),
-                    ));
-                }
+            });
+            for g in groups {
+                let spans: Vec<diag::Span> = g.iter().map(|&i| a.items[i].span).collect();
+                let example = g.iter().map(|&i| &a.items[i].raw).find(|r| !r.contains(['*', '?']));
+                out.push(finding_at(
+                    "REDUNDANT_ACTION",
+                    spans,
+                    format!(
+                        "The {} action(s) are redundant because they provide similar permissions. Update the policy to remove the redundant action such as: {}.",
+                        g.len(),
+                        example.unwrap_or(&a.items[g[0]].raw)
+                    ),
+                ));
             }
         }
     }
-    // Resources a wildcard resource of the same statement already covers, grouped the same way.
+    // Resources repeated or covered by a wildcard resource of the same statement, grouped the same way.
     for s in &doc.statements {
         if let Some(r) = &s.resource
             && !r.negated
         {
-            for (j, q) in r.items.iter().enumerate() {
-                let earlier = r.items.iter().take(j).any(|p| p.raw == q.raw);
-                let again = r
-                    .items
-                    .iter()
-                    .skip(j + 1)
-                    .filter(|p| p.raw == q.raw)
-                    .count();
-                if !earlier && again > 0 {
-                    out.push(finding(
-                        "REDUNDANT_RESOURCE",
-                        q.span,
-                        format!(
-                            "The {} resource ARN(s) are redundant because they reference the same resource: `{}` is listed {} times",
-                            again + 1,
-                            q.raw,
-                            again + 1
-                        ),
-                    ));
-                }
-            }
-            for (j, q) in r.items.iter().enumerate() {
-                if !q.raw.contains(['*', '?']) {
-                    continue;
-                }
-                let covered: Vec<&str> = r
-                    .items
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, p)| *i != j && p.raw != q.raw && glob(&q.raw, &p.raw))
-                    .map(|(_, p)| p.raw.as_str())
-                    .collect();
-                if !covered.is_empty() {
-                    out.push(finding(
-                        "REDUNDANT_RESOURCE",
-                        q.span,
-                        format!(
-                            "The {} resource ARN(s) are redundant because they reference the same resource: `{}` covers `{}`",
-                            covered.len() + 1,
-                            q.raw,
-                            covered.join("`, `")
-                        ),
-                    ));
-                }
+            let groups = redundant_groups(&r.items, |p, q| p.raw == q.raw, |q, p| glob(&q.raw, &p.raw));
+            for g in groups {
+                let spans: Vec<diag::Span> = g.iter().map(|&i| r.items[i].span).collect();
+                let example = g.iter().map(|&i| &r.items[i].raw).find(|x| !x.contains(['*', '?']));
+                out.push(finding_at(
+                    "REDUNDANT_RESOURCE",
+                    spans,
+                    format!(
+                        "The {} resource ARN(s) are redundant because they reference the same resource. Review the use of wildcards (*), or remove the resource {} to remove the redundancy.",
+                        g.len(),
+                        example.unwrap_or(&r.items[g[0]].raw)
+                    ),
+                ));
             }
         }
     }
@@ -522,6 +612,17 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType, text: &str) -> Vec<Di
                 "this statement repeats an earlier one and grants nothing more",
             ));
         }
+    }
+    // SCPs count every character, whitespace included (AWS Organizations, "SCP syntax").
+    if ty == PolicyType::Scp && text.chars().count() > SCP_QUOTA {
+        out.push(finding(
+            "POLICY_SIZE_EXCEEDS_SCP_QUOTA",
+            doc.span,
+            format!(
+                "The {} characters in the service control policy (SCP) exceed the {SCP_QUOTA} character maximum for SCPs.",
+                text.chars().count()
+            ),
+        ));
     }
     let size = size_without_whitespace(text);
     let quota = match ty {

@@ -6,6 +6,8 @@ pub mod authorize;
 pub mod eval;
 pub mod lint;
 mod lint_checks;
+mod lint_conditions;
+mod lint_principals;
 pub mod pool;
 pub mod serve;
 pub mod test;
