@@ -186,3 +186,61 @@ fn library_errors_carry_registered_codes() {
         ]
     );
 }
+
+/// Every Access Analyzer issue code the policy checks name is one of Access Analyzer's (its catalogue or
+/// the newer check `lint` knows): a misspelt code would report a finding no tool recognises.
+#[test]
+fn access_analyzer_codes_are_real() {
+    let catalogue: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("crates/policy-check/data/access-analyzer-checks.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut known: std::collections::BTreeSet<String> = catalogue["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["issueCode"].as_str().unwrap().to_string())
+        .collect();
+    known.insert("STRING_LIKE_OPERATOR_WITH_ARN_CONDITION_KEYS".into());
+    let is_code = |s: &str| {
+        s.len() > 3
+            && s.contains('_')
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
+    let mut seen = 0;
+    let mut unknown = Vec::new();
+    for (rel, text) in sources() {
+        let policy_checks = rel.starts_with("iam-policy/") || rel.contains("commands/lint");
+        if !policy_checks {
+            continue;
+        }
+        // Codes given to `.aws(…)` and the quoted codes of the lint modules.
+        let quoted = text.split('"').skip(1).step_by(2);
+        for s in quoted.filter(|s| is_code(s)) {
+            let lint_file = rel.contains("commands/lint");
+            let used = text.contains(&format!(".aws(\"{s}\")")) || lint_file;
+            // Fragments the PASS_ROLE/CREATE_SLR table joins, and the SARIF/AA finding types.
+            let fragment = s.starts_with("WITH_")
+                || [
+                    "PASS_ROLE",
+                    "CREATE_SLR",
+                    "SECURITY_WARNING",
+                    "SCREAMING_SNAKE_CASE",
+                    "CARGO_PKG_VERSION",
+                ]
+                .contains(&s);
+            if used && !fragment {
+                seen += 1;
+                if !known.contains(s) {
+                    unknown.push(format!("{rel}: {s}"));
+                }
+            }
+        }
+    }
+    assert!(seen > 100, "only {seen} codes found: the scan is broken");
+    assert!(unknown.is_empty(), "not Access Analyzer codes: {unknown:?}");
+}

@@ -101,7 +101,7 @@ fn cognito_checks_trigger_and_stay_quiet() {
     assert_eq!(
         f[0]["locations"][0]["path"],
         serde_json::json!([{"value": "Statement"}, {"index": 0}, {"value": "Condition"},
-            {"value": "ForAllValues:StringEquals"}, {"value": "dynamodb:LeadingKeys"}])
+            {"value": "ForAllValues:StringEquals"}, {"key": "dynamodb:LeadingKeys"}])
     );
 }
 
@@ -235,5 +235,75 @@ fn pool_aware_cognito_checks() {
     assert!(
         !codes(&f).iter().any(|c| c.starts_with("cognito::")),
         "{f:?}"
+    );
+}
+
+/// Every Access Analyzer check `lint` decides has a policy that triggers it and one that does not
+/// (`fixtures/lint/checks.json`); the catalogue's other checks are listed there with the reason, and in
+/// the README.
+#[test]
+fn every_check_fires_and_stays_quiet() {
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/lint/checks.json")).unwrap(),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("pc-lint-checks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut failures = Vec::new();
+    let mut covered = std::collections::BTreeSet::new();
+    for (i, c) in spec["cases"].as_array().unwrap().iter().enumerate() {
+        let code = c["code"].as_str().unwrap();
+        covered.insert(code.to_string());
+        for (side, want) in [("fires", true), ("quiet", false)] {
+            let text = match &c[side] {
+                Value::String(s) => s.clone(),
+                v => serde_json::to_string_pretty(v).unwrap(),
+            };
+            let file = dir.join(format!("{i}-{side}.json"));
+            std::fs::write(&file, text).unwrap();
+            let mut args = vec!["--type", c["type"].as_str().unwrap()];
+            if let Some(rt) = c["resource_type"].as_str() {
+                args.extend(["--resource-type", rt]);
+            }
+            let f = file.display().to_string();
+            args.push(&f);
+            let (_, found) = findings(&args);
+            let got = codes(&found);
+            if got.contains(&code) != want {
+                failures.push(format!("{code} {side}: {got:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The cases and the reasons cover the whole catalogue (and the newer check), each once.
+    let catalogue: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("crates/policy-check/data/access-analyzer-checks.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut all: std::collections::BTreeSet<String> = catalogue["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["issueCode"].as_str().unwrap().to_string())
+        .collect();
+    all.insert("STRING_LIKE_OPERATOR_WITH_ARN_CONDITION_KEYS".into());
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut not_decided = std::collections::BTreeSet::new();
+    for (code, why) in spec["not_decided"].as_object().unwrap() {
+        assert!(!why.as_str().unwrap().is_empty());
+        assert!(!covered.contains(code), "{code} has cases and a reason");
+        assert!(
+            readme.contains(&format!("`{code}`")),
+            "README does not name {code}"
+        );
+        not_decided.insert(code.clone());
+    }
+    let both: std::collections::BTreeSet<String> = covered.union(&not_decided).cloned().collect();
+    assert_eq!(
+        both, all,
+        "cases + not_decided must be exactly the catalogue"
     );
 }

@@ -501,7 +501,9 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
                     let d = Diagnostic::warning(
                         codes::IAM_UNKNOWN_SERVICE,
                         item.span,
-                        format!("`{svc}` is not a service prefix in the Service Authorization Reference"),
+                        format!(
+                            "`{svc}` is not a service prefix in the Service Authorization Reference"
+                        ),
                     )
                     .label("unknown service");
                     // With a close prefix to offer, Access Analyzer's `INVALID_SERVICE_IN_ACTION`
@@ -528,7 +530,11 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
                             format!("the action `{}` does not exist", item.raw)
                         },
                     )
-                    .label(if wildcard { "matches nothing" } else { "unknown action" })
+                    .label(if wildcard {
+                        "matches nothing"
+                    } else {
+                        "unknown action"
+                    })
                     .aws("INVALID_ACTION");
                     let names = c.actions(svc).unwrap_or_default();
                     if let Some(m) = crate::grammar::did_you_mean(&item.action, names) {

@@ -477,20 +477,20 @@ fn location(f: &Loc) -> Value {
 }
 
 impl Finding {
-    fn at(&self) -> &Loc {
-        // Every finding has its own location first (see `lint_file`).
-        &self.locations[0]
+    /// The finding's own location (`lint_file` puts it first).
+    fn at(&self) -> Option<&Loc> {
+        self.locations.first()
     }
 }
 
 fn sarif_location(uri: &str, x: &Loc) -> Value {
     json!({"physicalLocation": {
-        "artifactLocation": {"uri": uri},
-        "region": {
-            "startLine": x.start.0, "startColumn": x.start.1,
-            "endLine": x.end.0, "endColumn": x.end.1,
-            "charOffset": x.start.2, "charLength": x.end.2.saturating_sub(x.start.2),
-        }}})
+    "artifactLocation": {"uri": uri},
+    "region": {
+        "startLine": x.start.0, "startColumn": x.start.1,
+        "endLine": x.end.0, "endColumn": x.end.1,
+        "charOffset": x.start.2, "charLength": x.end.2.saturating_sub(x.start.2),
+    }}})
 }
 
 pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
@@ -534,10 +534,11 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
             LintFormat::Human => {
                 let mut text = String::new();
                 for x in &findings {
+                    let Some(at) = x.at() else { continue };
                     let line = source
                         .text()
                         .lines()
-                        .nth(x.at().start.0.saturating_sub(1))
+                        .nth(at.start.0.saturating_sub(1))
                         .unwrap_or("");
                     let shown: String = diag::printable(line).chars().take(120).collect();
                     let more = if x.link.is_empty() {
@@ -547,8 +548,8 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                     };
                     text.push_str(&format!(
                         "{name}:{}:{}: {} {}: {}{more}\n  | {shown}\n",
-                        x.at().start.0,
-                        x.at().start.1,
+                        at.start.0,
+                        at.start.1,
                         x.finding_type.as_str(),
                         x.issue_code,
                         x.details,
@@ -579,6 +580,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
             LintFormat::Sarif => {
                 let uri = name.replace('\\', "/");
                 for x in &findings {
+                    let Some(at) = x.at() else { continue };
                     rules.entry(x.issue_code.clone()).or_insert((
                         x.title.clone(),
                         x.link.clone(),
@@ -588,13 +590,15 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                         "ruleId": x.issue_code,
                         "level": x.finding_type.sarif_level(),
                         "message": {"text": x.details},
-                        "locations": [sarif_location(&uri, x.at())],
+                        "locations": [sarif_location(&uri, at)],
                         "relatedLocations": x.locations.iter().skip(1).enumerate().map(|(i, l)| {
                             let mut v = sarif_location(&uri, l);
-                            v["id"] = json!(i + 1);
+                            if let Some(o) = v.as_object_mut() {
+                                o.insert("id".into(), json!(i + 1));
+                            }
                             v
                         }).collect::<Vec<_>>(),
-                        "properties": {"findingType": x.finding_type.as_str(), "path": x.at().path},
+                        "properties": {"findingType": x.finding_type.as_str(), "path": at.path},
                     }));
                 }
             }

@@ -145,6 +145,17 @@ fn redundant_numeric(c: &iam_policy::Condition) -> Option<Diagnostic> {
 const IDENTITY_QUOTA: usize = 6_144;
 /// The default role trust policy quota, characters excluding whitespace.
 const TRUST_QUOTA: usize = 2_048;
+/// AWS's partitions (commercial, China, GovCloud, the ISO partitions, the European Sovereign Cloud).
+const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
 /// The SCP size quota, every character counted.
 const SCP_QUOTA: usize = 5_120;
 
@@ -157,7 +168,11 @@ pub(crate) const RESOURCE_TYPES: &[(&str, &[&str], Option<usize>)] = &[
     ("AWS::S3::AccessPoint", &["s3"], None),
     ("AWS::S3::Bucket", &["s3"], Some(20 * 1024)),
     ("AWS::S3::MultiRegionAccessPoint", &["s3"], None),
-    ("AWS::S3ObjectLambda::AccessPoint", &["s3-object-lambda"], None),
+    (
+        "AWS::S3ObjectLambda::AccessPoint",
+        &["s3-object-lambda"],
+        None,
+    ),
 ];
 
 /// Checks that need the resource type a resource policy is attached to.
@@ -177,6 +192,31 @@ pub(crate) fn resource_type_checks(doc: &PolicyDocument, rt: &str, text: &str) -
                         p.span,
                         format!(
                             "The action {} is not supported for the resource-based policy attached to the resource type {rt}.",
+                            p.raw
+                        ),
+                    ));
+                }
+            }
+        }
+        // Resources of another service than the one the policy is attached to.
+        if let Some(r) = s.resource.as_ref().filter(|r| !r.negated)
+            && rt != "AWS::IAM::AssumeRolePolicyDocument"
+        {
+            for p in &r.items {
+                let iam_policy::ResourceKind::Arn(arn) = &p.kind else {
+                    continue;
+                };
+                if let Some(svc) = arn
+                    .segments
+                    .get(2)
+                    .and_then(iam_policy::Template::as_literal)
+                    && !services.contains(&svc.as_str())
+                {
+                    out.push(finding(
+                        "UNSUPPORTED_RESOURCE_ARN_IN_POLICY",
+                        p.span,
+                        format!(
+                            "The resource ARN {} is not supported for the resource-based policy attached to the resource type {rt}.",
                             p.raw
                         ),
                     ));
@@ -215,7 +255,11 @@ pub(crate) fn resource_type_checks(doc: &PolicyDocument, rt: &str, text: &str) -
     out
 }
 
-pub(crate) fn finding(aws: &'static str, span: diag::Span, message: impl Into<String>) -> Diagnostic {
+pub(crate) fn finding(
+    aws: &'static str,
+    span: diag::Span,
+    message: impl Into<String>,
+) -> Diagnostic {
     Diagnostic::warning(codes::LINT_CHECK, span, message).aws(aws)
 }
 
@@ -335,7 +379,10 @@ fn wide_grant(s: &Statement, action: &str, prefix: &str, out: &mut Vec<Diagnosti
         if r.negated || !r.array {
             r.span
         } else {
-            r.items.iter().find(|p| p.raw == "*").map_or(r.span, |p| p.span)
+            r.items
+                .iter()
+                .find(|p| p.raw == "*")
+                .map_or(r.span, |p| p.span)
         }
     });
     out.push(finding_at(
@@ -367,19 +414,19 @@ fn size_without_whitespace(text: &str) -> usize {
     n
 }
 
-/// Groups of redundant items (indexes, in document order): an item written more than once (`same`),
-/// then each wildcard item with the other items it covers (`covers(wildcard, item)`).
+/// Groups of redundant items, in document order: an item written more than once (`same`), then each
+/// wildcard item with the other items it covers (`covers(wildcard, item)`).
 fn redundant_groups<T: Raw>(
     items: &[T],
     same: impl Fn(&T, &T) -> bool,
     covers: impl Fn(&T, &T) -> bool,
-) -> Vec<Vec<usize>> {
+) -> Vec<Vec<&T>> {
     let mut groups = Vec::new();
     for (j, q) in items.iter().enumerate() {
         let earlier = items.iter().take(j).any(|p| same(p, q));
-        let again: Vec<usize> = (j + 1..items.len()).filter(|&i| same(&items[i], q)).collect();
+        let again: Vec<&T> = items.iter().skip(j + 1).filter(|p| same(p, q)).collect();
         if !earlier && !again.is_empty() {
-            let mut g = vec![j];
+            let mut g = vec![q];
             g.extend(again);
             groups.push(g);
         }
@@ -388,12 +435,22 @@ fn redundant_groups<T: Raw>(
         if !q.raw().contains(['*', '?']) {
             continue;
         }
-        let mut g: Vec<usize> = (0..items.len())
-            .filter(|&i| i != j && !same(&items[i], q) && covers(q, &items[i]))
+        // A wildcard covers only what starts with its literal prefix (in any case, as actions
+        // compare): a cheap test first, as a bucket policy can list hundreds of ARNs.
+        let prefix = q.raw().split(['*', '?']).next().unwrap_or("").as_bytes();
+        let may = |p: &T| {
+            p.raw()
+                .as_bytes()
+                .get(..prefix.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+        };
+        let g: Vec<&T> = items
+            .iter()
+            .enumerate()
+            .filter(|&(i, p)| i == j || (may(p) && !same(p, q) && covers(q, p)))
+            .map(|(_, p)| p)
             .collect();
-        if !g.is_empty() {
-            g.push(j);
-            g.sort_unstable();
+        if g.len() > 1 {
             groups.push(g);
         }
     }
@@ -544,23 +601,29 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType, text: &str) -> Vec<Di
         {
             // The same action written twice (any case), then the actions a wildcard covers: one finding
             // per group, located at every member in document order, as Access Analyzer does.
-            let groups = redundant_groups(&a.items, |p, q| p.raw.eq_ignore_ascii_case(&q.raw), |q, p| {
-                match (&q.service, &p.service) {
+            let groups = redundant_groups(
+                &a.items,
+                |p, q| p.raw.eq_ignore_ascii_case(&q.raw),
+                |q, p| match (&q.service, &p.service) {
                     (None, _) => true,
                     (Some(qs), Some(ps)) => glob(qs, ps) && glob(&q.action, &p.action),
                     (Some(_), None) => false,
-                }
-            });
+                },
+            );
             for g in groups {
-                let spans: Vec<diag::Span> = g.iter().map(|&i| a.items[i].span).collect();
-                let example = g.iter().map(|&i| &a.items[i].raw).find(|r| !r.contains(['*', '?']));
+                let spans: Vec<diag::Span> = g.iter().map(|p| p.span).collect();
+                let example = g
+                    .iter()
+                    .map(|p| &p.raw)
+                    .find(|r| !r.contains(['*', '?']))
+                    .or(g.first().map(|p| &p.raw));
                 out.push(finding_at(
                     "REDUNDANT_ACTION",
                     spans,
                     format!(
                         "The {} action(s) are redundant because they provide similar permissions. Update the policy to remove the redundant action such as: {}.",
                         g.len(),
-                        example.unwrap_or(&a.items[g[0]].raw)
+                        example.map_or("", |s| s.as_str())
                     ),
                 ));
             }
@@ -571,17 +634,24 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType, text: &str) -> Vec<Di
         if let Some(r) = &s.resource
             && !r.negated
         {
-            let groups = redundant_groups(&r.items, |p, q| p.raw == q.raw, |q, p| glob(&q.raw, &p.raw));
+            // A wildcard covers only what starts with its literal prefix: checked first, as a bucket
+            // policy can list hundreds of ARNs.
+            let groups =
+                redundant_groups(&r.items, |p, q| p.raw == q.raw, |q, p| glob(&q.raw, &p.raw));
             for g in groups {
-                let spans: Vec<diag::Span> = g.iter().map(|&i| r.items[i].span).collect();
-                let example = g.iter().map(|&i| &r.items[i].raw).find(|x| !x.contains(['*', '?']));
+                let spans: Vec<diag::Span> = g.iter().map(|p| p.span).collect();
+                let example = g
+                    .iter()
+                    .map(|p| &p.raw)
+                    .find(|x| !x.contains(['*', '?']))
+                    .or(g.first().map(|p| &p.raw));
                 out.push(finding_at(
                     "REDUNDANT_RESOURCE",
                     spans,
                     format!(
                         "The {} resource ARN(s) are redundant because they reference the same resource. Review the use of wildcards (*), or remove the resource {} to remove the redundancy.",
                         g.len(),
-                        example.unwrap_or(&r.items[g[0]].raw)
+                        example.map_or("", |s| s.as_str())
                     ),
                 ));
             }
@@ -611,6 +681,28 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType, text: &str) -> Vec<Di
                 s.span,
                 "this statement repeats an earlier one and grants nothing more",
             ));
+        }
+    }
+    // A partition AWS does not have (`arn:amazon:s3:::b`): the resource matches nothing.
+    for s in &doc.statements {
+        for p in s.resource.iter().flat_map(|r| r.items.iter()) {
+            if let iam_policy::ResourceKind::Arn(arn) = &p.kind
+                && let Some(part) = arn
+                    .segments
+                    .get(1)
+                    .and_then(iam_policy::Template::as_literal)
+                && !PARTITIONS.contains(&part.as_str())
+            {
+                out.push(finding(
+                    "INVALID_PARTITION",
+                    p.span,
+                    format!(
+                        "The resource ARN {} names the partition {part}, which AWS does not have. Use the supported values: {}",
+                        p.raw,
+                        PARTITIONS.join(", ")
+                    ),
+                ));
+            }
         }
     }
     // SCPs count every character, whitespace included (AWS Organizations, "SCP syntax").

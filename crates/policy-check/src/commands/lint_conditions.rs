@@ -236,7 +236,11 @@ fn values(c: &iam_policy::Condition, out: &mut Vec<Diagnostic>) {
 /// Keys more secure with a partner key in the same statement: the reference's example,
 /// `aws:VpcSourceIp` with `aws:SourceVpc`.
 fn paired(s: &Statement, out: &mut Vec<Diagnostic>) {
-    let has = |k: &str| s.conditions.iter().any(|c| c.key.value.eq_ignore_ascii_case(k));
+    let has = |k: &str| {
+        s.conditions
+            .iter()
+            .any(|c| c.key.value.eq_ignore_ascii_case(k))
+    };
     if let Some(c) = s
         .conditions
         .iter()
@@ -323,7 +327,9 @@ fn tags(s: &Statement, out: &mut Vec<Diagnostic>) {
 
 /// Access Analyzer's message for `code` with its `{{placeholders}}` filled.
 fn fill(code: &str, values: &[(&str, &str)]) -> String {
-    let mut text = super::lint::catalogue_details(code).unwrap_or(code).to_string();
+    let mut text = super::lint::catalogue_details(code)
+        .unwrap_or(code)
+        .to_string();
     for (k, v) in values {
         text = text.replace(&format!("{{{{{k}}}}}"), v);
     }
@@ -341,10 +347,11 @@ mod tests {
         assert!(!vpc_id_ok("vpc-1a2b3c", "vpc-"));
         assert!(!vpc_id_ok("vpce-1a2b3c4d", "vpc-"));
         // The generated table holds what the service reference says: EC2's RunInstances takes request
-        // tags, S3's GetObject takes no resource tags.
+        // tags, STS's GetCallerIdentity acts on no resource and takes no resource tags.
         let s = tag_support();
         assert!(s[&("ec2", 'Q')].contains("runinstances"));
-        assert!(!s.get(&("s3", 'R')).is_some_and(|n| n.contains("getobject")));
+        assert!(s[&("sts", 'R')].contains("assumerole"));
+        assert!(!s[&("sts", 'R')].contains("getcalleridentity"));
         let mut sorted = REGIONS.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, REGIONS, "keep REGIONS sorted");

@@ -26,7 +26,10 @@ fn entries(s: &Statement) -> &[PrincipalEntry] {
     }
 }
 
-fn values(s: &Statement, kind: PrincipalKind) -> impl Iterator<Item = &iam_policy::Spanned<String>> {
+fn values(
+    s: &Statement,
+    kind: PrincipalKind,
+) -> impl Iterator<Item = &iam_policy::Spanned<String>> {
     entries(s)
         .iter()
         .filter(move |e| e.kind == kind)
@@ -90,7 +93,10 @@ fn service_principal_ok(v: &str) -> bool {
 }
 
 fn domain_or_label(head: &str) -> bool {
-    !head.is_empty() && head.split('.').all(|l| !l.is_empty() && !l.starts_with('-'))
+    !head.is_empty()
+        && head
+            .split('.')
+            .all(|l| !l.is_empty() && !l.starts_with('-'))
 }
 
 /// Keys that describe an IAM principal's organization or tags, never present when an AWS service
@@ -125,6 +131,17 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType) -> Vec<Diagnostic> {
 }
 
 fn federated(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
+    if ty == PolicyType::Trust
+        && let Some(p) = &s.principal
+        && !p.negated
+        && p.value == PrincipalValue::Any
+    {
+        out.push(finding(
+            "ROLE_TRUST_POLICY_UNSUPPORTED_WILDCARD_IN_PRINCIPAL",
+            p.span,
+            "\"Principal:\" \"*\" is not supported in the principal element of a role trust policy. Replace the wildcard with a valid principal value.",
+        ));
+    }
     for v in values(s, PrincipalKind::Federated) {
         if ty == PolicyType::Resource {
             out.push(finding(
@@ -164,7 +181,10 @@ fn trust_actions(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
         .collect();
     // Each federation action needs a principal of its kind in the same statement.
     for (action, fits) in [
-        ("sts:assumerolewithsaml", &(|v: &str| is_saml(v)) as &dyn Fn(&str) -> bool),
+        (
+            "sts:assumerolewithsaml",
+            &(|v: &str| is_saml(v)) as &dyn Fn(&str) -> bool,
+        ),
         ("sts:assumerolewithwebidentity", &|v: &str| !is_saml(v)),
     ] {
         let named = actions
@@ -245,9 +265,8 @@ fn trust_actions(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
 }
 
 fn github(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
-    let github = values(s, PrincipalKind::Federated).any(|v| {
-        v.value.ends_with(&format!(":oidc-provider/{GITHUB}")) || v.value == GITHUB
-    });
+    let github = values(s, PrincipalKind::Federated)
+        .any(|v| v.value.ends_with(&format!(":oidc-provider/{GITHUB}")) || v.value == GITHUB);
     if ty != PolicyType::Trust || !github || s.effect.value != Effect::Allow {
         return;
     }
@@ -370,8 +389,7 @@ fn service_principals(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) 
             if text.contains(['*', '?', '$']) {
                 continue;
             }
-            let ok = service_principal_ok(text)
-                && (!regional || text.split('.').count() >= 4);
+            let ok = service_principal_ok(text) && (!regional || text.split('.').count() >= 4);
             if !ok {
                 out.push(finding(
                     "INVALID_SERVICE_PRINCIPAL_FORMAT",
@@ -389,8 +407,8 @@ fn service_principals(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) 
         }
     }
     // The rest is about statements whose principals are all services.
-    let only_services = !services.is_empty()
-        && entries(s).iter().all(|e| e.kind == PrincipalKind::Service);
+    let only_services =
+        !services.is_empty() && entries(s).iter().all(|e| e.kind == PrincipalKind::Service);
     if !only_services {
         return;
     }
