@@ -947,3 +947,128 @@ fn the_store_validation_mode_is_verified_permissions_setting() {
         .to_string();
     assert!(e.contains("STRICT or OFF"), "{e}");
 }
+
+/// The cedar CLI's `run-tests` files run under `test --policies [--schema]`: decisions, `reason` as a
+/// subset of the determining policies (ids from `@id` or Cedar's `policyN`), `num_errors` exactly, strict
+/// validation with a schema, and the run's exit codes.
+#[test]
+fn cedar_run_tests_format() {
+    use crate::cli::run;
+    let f = |p: &str| {
+        crate::root()
+            .join("fixtures/cedar-run-tests")
+            .join(p)
+            .display()
+            .to_string()
+    };
+    let (code, out, err) = run(&["test", &f("tests.json"), "--policies", &f("policies.cedar")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
+    // With the schema, the same cases (no evaluation error now) pass against the guarded policies.
+    let (code, out, _) = run(&[
+        "test",
+        &f("schema.tests.json"),
+        "--policies",
+        &f("policies.checked.cedar"),
+        "--schema",
+        &f("schema.cedarschema"),
+    ]);
+    assert_eq!(
+        (code, out.contains("6 passed, 0 failed")),
+        (0, true),
+        "{out}"
+    );
+    // Strict validation refuses the unguarded optional attribute, located in the policy file: the run
+    // is an error (exit 1), not a row of failures.
+    let (code, _, err) = run(&[
+        "test",
+        &f("tests.json"),
+        "--policies",
+        &f("policies.cedar"),
+        "--schema",
+        &f("schema.cedarschema"),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("policies.cedar:22:8: policy `policy3`"),
+        "{err}"
+    );
+    // Each way a case can fail, with the cedar CLI's wording and the determining policies.
+    let (code, out, _) = run(&[
+        "test",
+        &f("failing.tests.json"),
+        "--policies",
+        &f("policies.cedar"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2);
+    let rows: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let details: Vec<&str> = rows.iter().map(|r| r["detail"].as_str().unwrap()).collect();
+    assert!(rows.iter().all(|r| r["pass"] == false), "{out}");
+    assert!(
+        details[0].starts_with("expected Deny, got Allow (determining: policy1)"),
+        "{details:?}"
+    );
+    assert!(
+        details[1].starts_with("missing reason(s): `policy1`"),
+        "{details:?}"
+    );
+    assert!(
+        details[2].starts_with("expected 0 error(s), but got 1 runtime error(s)"),
+        "{details:?}"
+    );
+    // The JUnit report of the same run, read as CI reads it.
+    let report = std::env::temp_dir().join(format!("pc-cedar-junit-{}.xml", std::process::id()));
+    let (code, _, _) = run(&[
+        "test",
+        &f("failing.tests.json"),
+        "--policies",
+        &f("policies.cedar"),
+        "--junit",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    let xml = std::fs::read(&report).unwrap();
+    let parsed = junit_parser::from_reader(std::io::Cursor::new(xml)).unwrap();
+    assert_eq!((parsed.tests, parsed.failures, parsed.errors), (3, 3, 0));
+    // A run-tests file without policies, a case with an unknown field, a bad entity id: usage errors.
+    let (code, _, err) = run(&["test", &f("tests.json")]);
+    assert_eq!(code, 1);
+    assert!(err.contains("`--policies FILE`"), "{err}");
+    let dir = std::env::temp_dir().join(format!("pc-cedar-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (body, want) in [
+        (
+            r#"[{"request": {"principal": "User::\"a\"", "action": "Action::\"view\"", "resource": "Document::\"d\""}, "entities": [], "decision": "allow", "reason": [], "num_errors": 0, "expect": "x"}]"#,
+            "unknown field `expect`",
+        ),
+        (
+            r#"[{"request": {"principal": "not an euid", "action": "Action::\"view\"", "resource": "Document::\"d\""}, "entities": [], "decision": "allow", "reason": [], "num_errors": 0}]"#,
+            "failed to parse principal `not an euid`",
+        ),
+        (
+            r#"[{"request": {"principal": "User::\"a\"", "action": "Action::\"view\"", "resource": "Document::\"d\""}, "entities": [], "decision": "allow", "reason": []}]"#,
+            "missing `num_errors`",
+        ),
+        (
+            r#"[{"request": {"principal": "User::\"a\"", "action": "Action::\"view\"", "resource": "Document::\"d\""}, "entities": [], "decision": "maybe", "reason": [], "num_errors": 0}]"#,
+            "`decision` must be",
+        ),
+        ("[]", "no test cases"),
+    ] {
+        let t = dir.join("t.json");
+        std::fs::write(&t, body).unwrap();
+        let (code, _, err) = run(&[
+            "test",
+            t.to_str().unwrap(),
+            "--policies",
+            &f("policies.cedar"),
+        ]);
+        assert_eq!(code, 1, "{body}");
+        assert!(err.contains(want), "{want}: {err}");
+    }
+}

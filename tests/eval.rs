@@ -77,6 +77,18 @@ fn failing_suite_reports_and_exits_2() {
     ]);
     assert_eq!(code, 2);
     let xml = std::fs::read_to_string(&report).unwrap();
+    // A JUnit reader as CI servers use one: the counts and the failure.
+    let parsed = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).unwrap();
+    assert_eq!((parsed.tests, parsed.failures, parsed.errors), (2, 1, 0));
+    let cases: Vec<&junit_parser::TestCase> =
+        parsed.suites.iter().flat_map(|s| s.cases.iter()).collect();
+    assert_eq!(cases.len(), 2);
+    let failed: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.status.is_failure())
+        .map(|c| c.original_name.as_str())
+        .collect();
+    assert_eq!(failed, ["writes (wrong expectation)"]);
     let mut reader = quick_xml::Reader::from_str(&xml);
     let (mut cases, mut failures, mut suites_attr) = (0, Vec::new(), None);
     let mut in_failure = false;

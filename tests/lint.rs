@@ -307,3 +307,47 @@ fn every_check_fires_and_stays_quiet() {
         "cases + not_decided must be exactly the catalogue"
     );
 }
+
+/// `lint --format sarif` validates against the SARIF 2.1.0 JSON schema (OASIS, `fixtures/sarif`), over
+/// findings of every kind: the triggering policy of every check, several locations included.
+#[test]
+fn sarif_validates_against_the_schema() {
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/lint/checks.json")).unwrap(),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("pc-sarif-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, c) in spec["cases"].as_array().unwrap().iter().enumerate() {
+        let text = match &c["fires"] {
+            Value::String(s) => s.clone(),
+            v => serde_json::to_string_pretty(v).unwrap(),
+        };
+        std::fs::write(dir.join(format!("{i:03}.json")), text).unwrap();
+    }
+    let (code, out, err) = run(&["lint", "--format", "sarif", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    let log: Value = serde_json::from_str(&out).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/sarif/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(results.len() > 100, "{} results", results.len());
+    assert!(
+        results
+            .iter()
+            .any(|r| !r["relatedLocations"].as_array().unwrap().is_empty()),
+        "some findings have several locations"
+    );
+    // The validator is not a rubber stamp: a level SARIF does not define is refused.
+    let mut bad = log.clone();
+    bad["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    assert!(!validator.is_valid(&bad));
+}

@@ -171,6 +171,96 @@ fn cedar_err(file: &str, src: &str, e: &dyn miette::Diagnostic, what: &str) -> B
     }
 }
 
+/// Cedar's strict validation of `set` against `schema`, each error located in its file
+/// (`file:line:column: policy `id`: message`, from `sources`: policy id → file name and text), with a
+/// hint for optional attributes read without `has`.
+fn validation_errors(
+    set: &PolicySet,
+    schema: &Schema,
+    sources: &HashMap<String, (&str, &str)>,
+) -> Vec<String> {
+    let res = Validator::new(schema.clone()).validate(set, ValidationMode::Strict);
+    res.validation_errors()
+        .map(|e| {
+            let id = e.policy_id().to_string();
+            let src = sources.get(&id);
+            let span = miette::Diagnostic::labels(e)
+                .and_then(|mut l| l.next())
+                .map(|l| (l.offset(), l.len()));
+            let mut m = match (src, span) {
+                (Some((file, text)), Some((off, _))) => {
+                    let (l, c) = line_col(text, off);
+                    format!("{file}:{l}:{c}: policy `{id}`: {e}")
+                }
+                _ => format!("policy `{id}`: {e}"),
+            };
+            let text = e.to_string();
+            if text.contains("optional") || text.contains("does not have the attribute") || text.contains("may not have") {
+                let expr = src.zip(span).and_then(|((_, t), (off, len))| t.get(off..off + len));
+                match expr.and_then(has_guard) {
+                    Some(g) => m.push_str(&format!(" (help: guard the attribute with `has`: `{g}`)")),
+                    None => m.push_str(" (help: guard optional attributes with `has`: `principal has \"custom:location\"` for an attribute with `:` in its name, `principal has custom && principal.custom has location` for a record)"),
+                }
+            }
+            m
+        })
+        .collect()
+}
+
+/// Policies as the cedar CLI reads a file: ids from `@id("…")` annotations, otherwise Cedar's own
+/// `policy0`, `policy1`, … (what `cedar run-tests` files name in `reason`).
+pub fn cli_policy_set(name: &str, text: &str) -> Result<PolicySet, BridgeError> {
+    let parsed =
+        PolicySet::from_str(text).map_err(|e| cedar_err(name, text, &e, "invalid Cedar"))?;
+    let mut set = PolicySet::new();
+    for t in parsed.templates() {
+        let id = t
+            .annotation("id")
+            .map_or_else(|| t.id().clone(), PolicyId::new);
+        set.add_template(t.new_id(id))
+            .map_err(|e| BridgeError::Policy(format!("{name}: {e}")))?;
+    }
+    for p in parsed.policies() {
+        let id = p
+            .annotation("id")
+            .map_or_else(|| p.id().clone(), PolicyId::new);
+        set.add(p.new_id(id))
+            .map_err(|e| BridgeError::Policy(format!("{name}: {e}")))?;
+    }
+    Ok(set)
+}
+
+/// A schema file: Cedar's schema syntax, or its JSON form when `name` ends in `.json`.
+pub fn schema_file(name: &str, text: &str) -> Result<Schema, BridgeError> {
+    if name.ends_with(".json") {
+        Schema::from_json_str(text).map_err(|e| cedar_err(name, text, &e, "invalid schema"))
+    } else {
+        Schema::from_cedarschema_str(text)
+            .map(|(s, _)| s)
+            .map_err(|e| cedar_err(name, text, &e, "invalid schema"))
+    }
+}
+
+/// [`cli_policy_set`]'s policies validated strictly against `schema`, as `cedar run-tests --schema`
+/// does: every error located in the policy file.
+pub fn validate_cli_policies(
+    set: &PolicySet,
+    schema: &Schema,
+    name: &str,
+    text: &str,
+) -> Result<(), BridgeError> {
+    let sources = set
+        .policies()
+        .map(|p| (p.id().to_string(), (name, text)))
+        .collect();
+    let errors = validation_errors(set, schema, &sources);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(BridgeError::Validation(errors))
+    }
+}
+
 impl PolicyStore {
     /// Builds a store from policy text (`@id` annotations become ids), an optional schema and identity
     /// source. With `strict`, policies are validated against the schema in Cedar's strict mode.
@@ -219,34 +309,7 @@ impl PolicyStore {
             })?;
         }
         if let (Some(s), true) = (&schema, strict) {
-            let v = Validator::new(s.clone());
-            let res = v.validate(&set, ValidationMode::Strict);
-            let errors: Vec<String> = res
-                .validation_errors()
-                .map(|e| {
-                    let id = e.policy_id().to_string();
-                    let src = sources.get(&id);
-                    let span = miette::Diagnostic::labels(e)
-                        .and_then(|mut l| l.next())
-                        .map(|l| (l.offset(), l.len()));
-                    let mut m = match (src, span) {
-                        (Some((file, text)), Some((off, _))) => {
-                            let (l, c) = line_col(text, off);
-                            format!("{file}:{l}:{c}: policy `{id}`: {e}")
-                        }
-                        _ => format!("policy `{id}`: {e}"),
-                    };
-                    let text = e.to_string();
-                    if text.contains("optional") || text.contains("does not have the attribute") || text.contains("may not have") {
-                        let expr = src.zip(span).and_then(|((_, t), (off, len))| t.get(off..off + len));
-                        match expr.and_then(has_guard) {
-                            Some(g) => m.push_str(&format!(" (help: guard the attribute with `has`: `{g}`)")),
-                            None => m.push_str(" (help: guard optional attributes with `has`: `principal has \"custom:location\"` for an attribute with `:` in its name, `principal has custom && principal.custom has location` for a record)"),
-                        }
-                    }
-                    m
-                })
-                .collect();
+            let errors = validation_errors(&set, s, &sources);
             if !errors.is_empty() {
                 return Err(BridgeError::Validation(errors));
             }

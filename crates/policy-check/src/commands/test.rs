@@ -18,6 +18,14 @@ pub struct TestArgs {
     /// and actual answers and the explanation).
     #[arg(long)]
     pub junit: Option<std::path::PathBuf>,
+    /// Run the files as the cedar CLI's `run-tests` files (a JSON array of cases with `request`,
+    /// `entities`, `decision`, `reason`, `num_errors`) against these Cedar policies.
+    #[arg(long, value_name = "FILE")]
+    pub policies: Option<std::path::PathBuf>,
+    /// With `--policies`: the Cedar schema (`.cedarschema`, or `.json`); the policies are validated
+    /// strictly against it, as `cedar run-tests --schema` does.
+    #[arg(long, value_name = "FILE", requires = "policies")]
+    pub schema: Option<std::path::PathBuf>,
 }
 
 pub(crate) fn run_test(
@@ -27,7 +35,23 @@ pub(crate) fn run_test(
 ) -> Result<u8, String> {
     let suites = find_suites(&a.suites)?;
     let pb = crate::progress(suites.len(), "suites");
-    let results = crate::suite::run_all_with(&suites, pb.as_ref())?;
+    let results = match &a.policies {
+        Some(policies) => {
+            let mut v = Vec::new();
+            for s in &suites {
+                v.extend(crate::suite::cedar_tests::run_cedar_tests(
+                    s,
+                    policies,
+                    a.schema.as_deref(),
+                )?);
+                if let Some(pb) = &pb {
+                    pb.inc(1);
+                }
+            }
+            v
+        }
+        None => crate::suite::run_all_with(&suites, pb.as_ref())?,
+    };
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }

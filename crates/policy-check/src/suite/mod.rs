@@ -2,6 +2,7 @@
 
 pub mod apigw;
 pub mod cedar;
+pub mod cedar_tests;
 mod expect;
 mod fields;
 pub mod iam;
@@ -75,6 +76,11 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
         .map_err(|_| format!("{}: not UTF-8", path.display()))?;
     let name = path.display().to_string();
     let suite: Value = crate::input::json_text(&name, &text)?;
+    if suite.is_array() {
+        return Err(format!(
+            "{name}: a JSON array is the cedar CLI's `run-tests` format: give its policies with `--policies FILE` (and `--schema FILE`)"
+        ));
+    }
     let suite = suite
         .as_object()
         .ok_or_else(|| format!("{name}: a suite is a JSON object"))?;

@@ -1,0 +1,243 @@
+//! The cedar CLI's `run-tests` format, so tests written for `cedar run-tests --policies P --tests T
+//! [--schema S]` run unchanged under `policy-check test T --policies P [--schema S]`.
+//!
+//! A tests file is a JSON array of cases: `{"name"?, "request": {"principal", "action", "resource",
+//! "context"?}, "entities": [...], "decision": "allow" | "deny", "reason": [policy ids], "num_errors":
+//! n}`. A case passes when the decision matches, every policy named in `reason` is among the determining
+//! policies (a subset, as the cedar CLI checks it), and exactly `num_errors` policies failed to evaluate.
+//! Policy ids are the cedar CLI's: an `@id("…")` annotation, otherwise `policy0`, `policy1`, … in file
+//! order. With a schema, the policies are validated strictly first (an invalid policy set is an error of
+//! the run, not a failure of every case), and the requests, contexts and entities are checked against it.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request, Schema,
+};
+use serde_json::Value;
+
+use crate::suite::CaseResult;
+
+const CASE_FIELDS: &[&str] = &[
+    "name",
+    "request",
+    "entities",
+    "decision",
+    "reason",
+    "num_errors",
+];
+const REQUEST_FIELDS: &[&str] = &["principal", "action", "resource", "context"];
+
+fn text(path: &Path) -> Result<(String, String), String> {
+    let name = crate::display_name(path);
+    let bytes = crate::read_file(path)?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{name}: not UTF-8"))?;
+    Ok((name, text))
+}
+
+/// Runs one `run-tests` file against the policies (and schema) given on the command line.
+pub fn run_cedar_tests(
+    tests: &Path,
+    policies: &Path,
+    schema: Option<&Path>,
+) -> Result<Vec<CaseResult>, String> {
+    let (pname, ptext) = text(policies)?;
+    let set = cedar_bridge::cli_policy_set(&pname, &ptext).map_err(|e| e.to_string())?;
+    let schema = match schema {
+        Some(p) => {
+            let (sname, stext) = text(p)?;
+            let s = cedar_bridge::schema_file(&sname, &stext).map_err(|e| e.to_string())?;
+            cedar_bridge::validate_cli_policies(&set, &s, &pname, &ptext)
+                .map_err(|e| format!("{pname}: {e}"))?;
+            Some(s)
+        }
+        None => None,
+    };
+    let (name, body) = text(tests)?;
+    let cases = crate::input::json_text(&name, &body).map_err(|e| e.to_string())?;
+    let cases = cases
+        .as_array()
+        .ok_or_else(|| format!("{name}: a cedar `run-tests` file is a JSON array of test cases"))?;
+    if cases.is_empty() {
+        return Err(format!(
+            "{name}: no test cases (an empty file would pass without testing anything)"
+        ));
+    }
+    let authorizer = Authorizer::new();
+    let mut out = Vec::with_capacity(cases.len());
+    for (i, c) in cases.iter().enumerate() {
+        let case_name = c
+            .get("name")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("#{}", i + 1), str::to_string);
+        let what = format!("{name}: case `{case_name}`");
+        let case = parse_case(c, schema.as_ref()).map_err(|e| format!("{what}: {e}"))?;
+        out.push(run_case(&authorizer, &set, &case, &name, &case_name));
+    }
+    Ok(out)
+}
+
+struct TestCase {
+    request: Request,
+    entities: Entities,
+    allow: bool,
+    reason: Vec<String>,
+    num_errors: usize,
+}
+
+fn uid(req: &serde_json::Map<String, Value>, k: &str) -> Result<EntityUid, String> {
+    let s = req
+        .get(k)
+        .ok_or_else(|| format!("`request` is missing `{k}`"))?
+        .as_str()
+        .ok_or_else(|| format!("`request.{k}` must be a string such as `User::\"alice\"`"))?;
+    EntityUid::from_str(s).map_err(|e| format!("failed to parse {k} `{s}`: {e}"))
+}
+
+fn parse_case(c: &Value, schema: Option<&Schema>) -> Result<TestCase, String> {
+    let obj = c.as_object().ok_or("a test case is a JSON object")?;
+    for k in obj.keys() {
+        if !CASE_FIELDS.contains(&k.as_str()) {
+            return Err(format!(
+                "unknown field `{k}` (fields: {})",
+                CASE_FIELDS.join(", ")
+            ));
+        }
+    }
+    let req = obj
+        .get("request")
+        .and_then(Value::as_object)
+        .ok_or("missing `request` object")?;
+    for k in req.keys() {
+        if !REQUEST_FIELDS.contains(&k.as_str()) {
+            return Err(format!(
+                "unknown request field `{k}` (fields: {})",
+                REQUEST_FIELDS.join(", ")
+            ));
+        }
+    }
+    let (principal, action, resource) = (
+        uid(req, "principal")?,
+        uid(req, "action")?,
+        uid(req, "resource")?,
+    );
+    let context_json = req
+        .get("context")
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let context = Context::from_json_value(context_json.clone(), schema.zip(Some(&action)))
+        .map_err(|e| format!("failed to parse context `{context_json}`: {e}"))?;
+    let request = Request::new(principal, action, resource, context, schema)
+        .map_err(|e| format!("failed to create request: {e}"))?;
+    let entities = Entities::from_json_value(
+        obj.get("entities")
+            .cloned()
+            .ok_or("missing `entities` array")?,
+        schema,
+    )
+    .map_err(|e| format!("failed to parse entities: {e}"))?;
+    let allow = match obj.get("decision").and_then(Value::as_str) {
+        Some("allow") => true,
+        Some("deny") => false,
+        _ => return Err("`decision` must be \"allow\" or \"deny\"".into()),
+    };
+    let reason = obj
+        .get("reason")
+        .and_then(Value::as_array)
+        .ok_or("missing `reason` array (the policy ids expected to determine the decision)")?
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or("`reason` lists policy ids as strings")
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let num_errors = obj
+        .get("num_errors")
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or("missing `num_errors` (the number of policies expected to fail to evaluate)")?;
+    Ok(TestCase {
+        request,
+        entities,
+        allow,
+        reason,
+        num_errors,
+    })
+}
+
+fn run_case(
+    authorizer: &Authorizer,
+    set: &PolicySet,
+    case: &TestCase,
+    suite: &str,
+    name: &str,
+) -> CaseResult {
+    let resp = authorizer.is_authorized(&case.request, set, &case.entities);
+    let word = |allow: bool| if allow { "Allow" } else { "Deny" };
+    let actual_allow = resp.decision() == Decision::Allow;
+    let determining: BTreeSet<String> = resp
+        .diagnostics()
+        .reason()
+        .map(ToString::to_string)
+        .collect();
+    let errors: Vec<String> = resp
+        .diagnostics()
+        .errors()
+        .map(ToString::to_string)
+        .collect();
+    let mut problems = Vec::new();
+    if actual_allow != case.allow {
+        problems.push(format!(
+            "expected {}, got {}",
+            word(case.allow),
+            word(actual_allow)
+        ));
+    } else {
+        let missing: Vec<String> = case
+            .reason
+            .iter()
+            .filter(|r| !determining.contains(*r))
+            .map(|r| format!("`{r}`"))
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!("missing reason(s): {}", missing.join(", ")));
+        }
+        if errors.len() != case.num_errors {
+            problems.push(format!(
+                "expected {} error(s), but got {} runtime error(s){}",
+                case.num_errors,
+                errors.len(),
+                if errors.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", errors.join(", "))
+                }
+            ));
+        }
+    }
+    let why = if determining.is_empty() {
+        "no policy applies".to_string()
+    } else {
+        format!(
+            "determining: {}",
+            determining.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    };
+    let pass = problems.is_empty();
+    let detail = if pass {
+        why
+    } else {
+        format!("{} ({why})", problems.join("; "))
+    };
+    CaseResult::new(
+        suite,
+        name,
+        word(case.allow).to_string(),
+        word(actual_allow).to_string(),
+        pass,
+        detail,
+    )
+}
