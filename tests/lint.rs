@@ -351,3 +351,102 @@ fn sarif_validates_against_the_schema() {
     bad["runs"][0]["results"][0]["level"] = Value::from("fatal");
     assert!(!validator.is_valid(&bad));
 }
+
+/// `lint --api`: the API Gateway cache check on every identity policy linted, a warning naming the routes
+/// a cached policy does not allow; nothing with caching off.
+#[test]
+fn lint_api_cache_coverage() {
+    let api = path("policies/apigw-petstore/petstore.api.json");
+    let (_, f) = findings(&[
+        "--type",
+        "identity",
+        "--api",
+        &api,
+        &path("policies/apigw-petstore/groups/suspended.json"),
+    ]);
+    let cache: Vec<&Value> = f
+        .iter()
+        .filter(|x| x["issueCode"] == "apigw::cache-coverage")
+        .collect();
+    assert_eq!(cache.len(), 1, "{f:?}");
+    assert_eq!(cache[0]["findingType"], "WARNING");
+    let details = cache[0]["findingDetails"].as_str().unwrap();
+    assert!(details.contains("TTL 300 s"), "{details}");
+    assert!(
+        details.contains("ANY /{proxy+} [GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS]"),
+        "{details}"
+    );
+    // The same API with caching off: no finding.
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&api).unwrap()).unwrap();
+    v["authorizer"]["ttl"] = Value::from(0);
+    let off = std::env::temp_dir().join(format!("pc-api-ttl0-{}.json", std::process::id()));
+    std::fs::write(&off, v.to_string()).unwrap();
+    let (_, f) = findings(&[
+        "--type",
+        "identity",
+        "--api",
+        off.to_str().unwrap(),
+        &path("policies/apigw-petstore/groups/suspended.json"),
+    ]);
+    assert!(!codes(&f).contains(&"apigw::cache-coverage"), "{f:?}");
+}
+
+/// Every Access Analyzer answer the corpus records (`fixtures/golden/*/aws.txt`, `by: access-analyzer`)
+/// is what `lint` answers for the same file and policy type: the issue code and the finding type.
+#[test]
+fn corpus_access_analyzer_answers() {
+    let golden = root().join("fixtures/golden");
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(&golden)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("aws.txt").exists())
+        .collect();
+    dirs.sort();
+    for d in dirs {
+        let text = std::fs::read_to_string(d.join("aws.txt")).unwrap();
+        let ty = text
+            .lines()
+            .find_map(|l| l.strip_prefix("policy-type: "))
+            .unwrap_or("identity")
+            .trim()
+            .to_string();
+        // The access-analyzer entries: `issue-code:` and `finding-type:` after `by: access-analyzer`.
+        let mut want = Vec::new();
+        let mut in_aa = false;
+        for l in text.lines() {
+            let l = l.trim();
+            if let Some(by) = l.strip_prefix("- by: ") {
+                in_aa = by == "access-analyzer";
+            } else if in_aa && let Some(c) = l.strip_prefix("issue-code: ") {
+                want.push((c.to_string(), String::new()));
+            } else if in_aa
+                && let Some(t) = l.strip_prefix("finding-type: ")
+                && let Some(last) = want.last_mut()
+            {
+                last.1 = t.to_string();
+            }
+        }
+        if want.is_empty() {
+            continue;
+        }
+        let file = d.join("policy.json").display().to_string();
+        let (_, f) = findings(&["--type", &ty, &file]);
+        for (code, finding_type) in want {
+            checked += 1;
+            let hit = f.iter().any(|x| {
+                x["issueCode"] == code.as_str() && x["findingType"] == finding_type.as_str()
+            });
+            if !hit {
+                wrong.push(format!(
+                    "{}: want {code} {finding_type}, got {:?}",
+                    d.display(),
+                    codes(&f)
+                ));
+            }
+        }
+    }
+    assert!(checked >= 15, "only {checked} answers found");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -100,6 +100,14 @@ pub struct LintArgs {
     /// and `${cognito-identity.amazonaws.com:sub}` in a policy no role of these pools uses.
     #[arg(long = "pool", value_name = "CONFIG")]
     pub pools: Vec<std::path::PathBuf>,
+    /// An API Gateway API definition (as `apigw check --api`): with its authorizer's TTL above 0, each
+    /// identity policy linted is checked as the authorizer's output, and the routes it does not allow
+    /// (a cached 403 for the caller until the TTL ends) are a finding, `apigw::cache-coverage`.
+    #[arg(long, value_name = "API")]
+    pub api: Option<std::path::PathBuf>,
+    /// The account id, for an OpenAPI export given to `--api`.
+    #[arg(long, requires = "api")]
+    pub account: Option<String>,
     /// Files, directories or glob patterns.
     #[arg(required = true)]
     pub paths: Vec<String>,
@@ -357,6 +365,51 @@ fn pool_checks(
     out
 }
 
+/// The API Gateway cache check: the routes a policy returned for one request does not allow, though the
+/// cache answers every route with it until the TTL ends.
+fn cache_coverage(api: &apigw::Api, doc: &PolicyDocument) -> Option<Diagnostic> {
+    let ttl = api.authorizer.ttl;
+    if ttl == 0 {
+        return None;
+    }
+    let uncovered = match api.uncovered(std::slice::from_ref(doc)) {
+        Ok(u) => u,
+        // A policy that does not compile already has its own errors.
+        Err(_) => return None,
+    };
+    if uncovered.is_empty() {
+        return None;
+    }
+    // One entry per route and answer, its verbs together (an `ANY` route stands for seven).
+    let mut grouped: Vec<(&str, authz_core::Decision, Vec<&str>, &str)> = Vec::new();
+    for u in &uncovered {
+        match grouped
+            .iter_mut()
+            .find(|(r, d, _, _)| *r == u.route && *d == u.decision)
+        {
+            Some((_, _, verbs, _)) => verbs.push(&u.verb),
+            None => grouped.push((&u.route, u.decision, vec![&u.verb], &u.method_arn)),
+        }
+    }
+    let routes: Vec<String> = grouped
+        .iter()
+        .map(|(route, decision, verbs, arn)| {
+            format!("{route} [{}] (e.g. {arn}): {decision}", verbs.join(", "))
+        })
+        .collect();
+    Some(
+        Diagnostic::warning(
+            codes::APIGW_CACHE_COVERAGE,
+            doc.span,
+            format!(
+                "returned by the authorizer (TTL {ttl} s), this policy answers every route for the caller, but it does not allow: {}",
+                routes.join("; ")
+            ),
+        )
+        .help("if the authorizer builds its policy from the methodArn, return one that covers every route, or set the TTL to 0"),
+    )
+}
+
 /// Findings for one file.
 fn lint_file(
     path: &std::path::Path,
@@ -364,6 +417,7 @@ fn lint_file(
     bytes: &[u8],
     a: &LintArgs,
     pools: Option<&Pools>,
+    api: Option<&apigw::Api>,
 ) -> (diag::Source, Vec<Finding>) {
     let (source, doc, mut diags) = iam_policy::parse_bytes(name, bytes);
     let ty = match (&a.resource_type, crate::policies::to_type(a.ty)) {
@@ -399,6 +453,11 @@ fn lint_file(
         }
         if let Some(pools) = pools {
             diags.extend(pool_checks(path, doc, source.text(), pools));
+        }
+        if let Some(api) = api
+            && t == PolicyType::Identity
+        {
+            diags.extend(cache_coverage(api, doc));
         }
     }
     let mut ignored = Vec::new();
@@ -515,6 +574,11 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
         );
         Some(p)
     };
+    let api = a
+        .api
+        .as_ref()
+        .map(|p| crate::gateway::load_api(p, a.account.as_deref()))
+        .transpose()?;
     let pb = crate::progress(files.len(), "files");
     let mut failing = 0usize;
     let mut sarif_results = Vec::new();
@@ -522,7 +586,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
     for f in &files {
         let bytes = crate::read_file(f)?;
         let name = crate::display_name(f);
-        let (source, findings) = lint_file(f, &name, &bytes, a, pools.as_ref());
+        let (source, findings) = lint_file(f, &name, &bytes, a, pools.as_ref(), api.as_ref());
         if let Some(pb) = &pb {
             pb.inc(1);
         }
