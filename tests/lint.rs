@@ -40,6 +40,8 @@ fn access_analyzer_codes_types_and_locations() {
     let x = &f[0];
     assert_eq!(x["issueCode"], "INVALID_EFFECT");
     assert_eq!(x["findingType"], "ERROR");
+    // Our snippet beside Access Analyzer's shape: the line the finding starts on.
+    assert!(x["snippet"].as_str().unwrap().contains("\"allow\""), "{x}");
     assert!(
         x["learnMoreLink"]
             .as_str()

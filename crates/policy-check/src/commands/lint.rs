@@ -542,6 +542,12 @@ impl Finding {
     }
 }
 
+/// The source line a location starts on, printable and cut at 120 characters.
+fn snippet(text: &str, at: &Loc) -> String {
+    let line = text.lines().nth(at.start.0.saturating_sub(1)).unwrap_or("");
+    diag::printable(line).chars().take(120).collect()
+}
+
 fn sarif_location(uri: &str, x: &Loc) -> Value {
     json!({"physicalLocation": {
     "artifactLocation": {"uri": uri},
@@ -599,12 +605,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                 let mut text = String::new();
                 for x in &findings {
                     let Some(at) = x.at() else { continue };
-                    let line = source
-                        .text()
-                        .lines()
-                        .nth(at.start.0.saturating_sub(1))
-                        .unwrap_or("");
-                    let shown: String = diag::printable(line).chars().take(120).collect();
+                    let shown = snippet(source.text(), at);
                     let more = if x.link.is_empty() {
                         String::new()
                     } else {
@@ -636,6 +637,8 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                             "findingDetails": x.details,
                             "learnMoreLink": x.link,
                             "locations": x.locations.iter().map(location).collect::<Vec<_>>(),
+                            // Beyond Access Analyzer's shape: the line of the finding's own location.
+                            "snippet": x.at().map(|at| snippet(source.text(), at)),
                         })
                     })
                     .collect();
