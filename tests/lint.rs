@@ -29,6 +29,26 @@ fn codes(f: &[Value]) -> Vec<&str> {
     f.iter().filter_map(|x| x["issueCode"].as_str()).collect()
 }
 
+/// Access Analyzer's issue codes: its check catalogue (shipped in `crates/policy-check/data/`) and the
+/// newer check `lint` knows.
+pub fn access_analyzer_codes() -> std::collections::BTreeSet<String> {
+    let catalogue: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("crates/policy-check/data/access-analyzer-checks.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut all: std::collections::BTreeSet<String> = catalogue["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["issueCode"].as_str().unwrap().to_string())
+        .collect();
+    all.insert("STRING_LIKE_OPERATOR_WITH_ARN_CONDITION_KEYS".into());
+    all
+}
+
 #[test]
 fn access_analyzer_codes_types_and_locations() {
     let (code, f) = findings(&[
@@ -278,20 +298,7 @@ fn every_check_fires_and_stays_quiet() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // The cases and the reasons cover the whole catalogue (and the newer check), each once.
-    let catalogue: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            root().join("crates/policy-check/data/access-analyzer-checks.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let mut all: std::collections::BTreeSet<String> = catalogue["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["issueCode"].as_str().unwrap().to_string())
-        .collect();
-    all.insert("STRING_LIKE_OPERATOR_WITH_ARN_CONDITION_KEYS".into());
+    let all = access_analyzer_codes();
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let mut not_decided = std::collections::BTreeSet::new();
     for (code, why) in spec["not_decided"].as_object().unwrap() {

@@ -175,6 +175,17 @@ pub(crate) const RESOURCE_TYPES: &[(&str, &[&str], Option<usize>)] = &[
     ),
 ];
 
+/// Part `i` of a resource ARN (1 partition, 2 service, …) when it is written literally.
+fn arn_part(p: &iam_policy::ResourcePattern, i: usize) -> Option<String> {
+    match &p.kind {
+        iam_policy::ResourceKind::Arn(arn) => arn
+            .segments
+            .get(i)
+            .and_then(iam_policy::Template::as_literal),
+        iam_policy::ResourceKind::Any => None,
+    }
+}
+
 /// Checks that need the resource type a resource policy is attached to.
 pub(crate) fn resource_type_checks(doc: &PolicyDocument, rt: &str, text: &str) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -203,13 +214,7 @@ pub(crate) fn resource_type_checks(doc: &PolicyDocument, rt: &str, text: &str) -
             && rt != "AWS::IAM::AssumeRolePolicyDocument"
         {
             for p in &r.items {
-                let iam_policy::ResourceKind::Arn(arn) = &p.kind else {
-                    continue;
-                };
-                if let Some(svc) = arn
-                    .segments
-                    .get(2)
-                    .and_then(iam_policy::Template::as_literal)
+                if let Some(svc) = arn_part(p, 2)
                     && !services.contains(&svc.as_str())
                 {
                     out.push(finding(
@@ -686,11 +691,7 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType, text: &str) -> Vec<Di
     // A partition AWS does not have (`arn:amazon:s3:::b`): the resource matches nothing.
     for s in &doc.statements {
         for p in s.resource.iter().flat_map(|r| r.items.iter()) {
-            if let iam_policy::ResourceKind::Arn(arn) = &p.kind
-                && let Some(part) = arn
-                    .segments
-                    .get(1)
-                    .and_then(iam_policy::Template::as_literal)
+            if let Some(part) = arn_part(p, 1)
                 && !PARTITIONS.contains(&part.as_str())
             {
                 out.push(finding(
