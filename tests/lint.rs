@@ -260,15 +260,28 @@ fn pool_aware_cognito_checks() {
     );
 }
 
+/// `fixtures/lint/checks.json`: per check, a policy that triggers it and one that does not.
+fn checks_spec() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/lint/checks.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A case's policy as file text: a string is the exact text, anything else a JSON document.
+fn case_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        v => serde_json::to_string_pretty(v).unwrap(),
+    }
+}
+
 /// Every Access Analyzer check `lint` decides has a policy that triggers it and one that does not
 /// (`fixtures/lint/checks.json`); the catalogue's other checks are listed there with the reason, and in
 /// the README.
 #[test]
 fn every_check_fires_and_stays_quiet() {
-    let spec: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("fixtures/lint/checks.json")).unwrap(),
-    )
-    .unwrap();
+    let spec = checks_spec();
     let dir = std::env::temp_dir().join(format!("pc-lint-checks-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut failures = Vec::new();
@@ -277,10 +290,7 @@ fn every_check_fires_and_stays_quiet() {
         let code = c["code"].as_str().unwrap();
         covered.insert(code.to_string());
         for (side, want) in [("fires", true), ("quiet", false)] {
-            let text = match &c[side] {
-                Value::String(s) => s.clone(),
-                v => serde_json::to_string_pretty(v).unwrap(),
-            };
+            let text = case_text(&c[side]);
             let file = dir.join(format!("{i}-{side}.json"));
             std::fs::write(&file, text).unwrap();
             let mut args = vec!["--type", c["type"].as_str().unwrap()];
@@ -321,17 +331,11 @@ fn every_check_fires_and_stays_quiet() {
 /// findings of every kind: the triggering policy of every check, several locations included.
 #[test]
 fn sarif_validates_against_the_schema() {
-    let spec: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("fixtures/lint/checks.json")).unwrap(),
-    )
-    .unwrap();
+    let spec = checks_spec();
     let dir = std::env::temp_dir().join(format!("pc-sarif-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (i, c) in spec["cases"].as_array().unwrap().iter().enumerate() {
-        let text = match &c["fires"] {
-            Value::String(s) => s.clone(),
-            v => serde_json::to_string_pretty(v).unwrap(),
-        };
+        let text = case_text(&c["fires"]);
         std::fs::write(dir.join(format!("{i:03}.json")), text).unwrap();
     }
     let (code, out, err) = run(&["lint", "--format", "sarif", dir.to_str().unwrap()]);
