@@ -463,3 +463,37 @@ fn corpus_access_analyzer_answers() {
     assert!(checked >= 15, "only {checked} answers found");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// `lint` over the saved fuzz inputs (broken JSON, odd bytes, deep nesting), as every policy type: it
+/// never panics, exits 0 or 1, and every location lies inside its file.
+#[test]
+fn lint_survives_the_fuzz_corpus() {
+    let globs: Vec<String> = ["policy", "parse", "grammars", "evaluate"]
+        .iter()
+        .map(|t| format!("{}/*", root().join("fixtures/fuzz").join(t).display()))
+        .collect();
+    let mut files = 0;
+    for ty in ["auto", "identity", "resource", "trust", "boundary", "scp", "rcp", "session"] {
+        let mut args = vec!["lint", "--format", "json", "--fail-on", "ERROR", "--type", ty];
+        args.extend(globs.iter().map(String::as_str));
+        let (code, out, err) = run(&args);
+        assert!(code <= 1, "{ty}: exit {code}: {err}");
+        for line in out.lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            let name = v["file"].as_str().unwrap();
+            let len = std::fs::read(name).unwrap().len() as u64;
+            for f in v["findings"].as_array().unwrap() {
+                assert!(!f["issueCode"].as_str().unwrap().is_empty());
+                for l in f["locations"].as_array().unwrap() {
+                    let (s, e) = (&l["span"]["start"], &l["span"]["end"]);
+                    let (so, eo) = (s["offset"].as_u64().unwrap(), e["offset"].as_u64().unwrap());
+                    assert!(so <= eo && eo <= len, "{ty} {name}: {l}");
+                    assert!(s["line"].as_u64().unwrap() >= 1 && s["column"].as_u64().unwrap() >= 1);
+                    assert!(l["path"].is_array());
+                }
+            }
+            files += 1;
+        }
+    }
+    assert!(files > 5_000, "{files} files linted");
+}
