@@ -473,8 +473,18 @@ fn lint_survives_the_fuzz_corpus() {
         .map(|t| format!("{}/*", root().join("fixtures/fuzz").join(t).display()))
         .collect();
     let mut files = 0;
-    for ty in ["auto", "identity", "resource", "trust", "boundary", "scp", "rcp", "session"] {
-        let mut args = vec!["lint", "--format", "json", "--fail-on", "ERROR", "--type", ty];
+    for ty in [
+        "auto", "identity", "resource", "trust", "boundary", "scp", "rcp", "session",
+    ] {
+        let mut args = vec![
+            "lint",
+            "--format",
+            "json",
+            "--fail-on",
+            "ERROR",
+            "--type",
+            ty,
+        ];
         args.extend(globs.iter().map(String::as_str));
         let (code, out, err) = run(&args);
         assert!(code <= 1, "{ty}: exit {code}: {err}");
@@ -496,4 +506,39 @@ fn lint_survives_the_fuzz_corpus() {
         }
     }
     assert!(files > 5_000, "{files} files linted");
+}
+
+/// `--ignore CODE` and `--ignore FILE:CODE` leave findings out of the report and of the exit code, by
+/// Access Analyzer's code or ours; a code no check has is a usage error.
+#[test]
+fn ignore_leaves_findings_out() {
+    let dir = std::env::temp_dir().join(format!("pc-lint-ignore-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("typo.json");
+    std::fs::write(
+        &file,
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObjekt", "s3:Get*", "s3:GetObject"], "Resource": "*"}]}"#,
+    )
+    .unwrap();
+    let f = file.display().to_string();
+    let (code, all) = findings(&[&f]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&all), ["INVALID_ACTION", "REDUNDANT_ACTION"]);
+    for rule in [
+        "INVALID_ACTION",
+        "iam::unknown-action",
+        "typo.json:INVALID_ACTION",
+        "typo.json:iam::unknown-action",
+    ] {
+        let (code, f2) = findings(&["--ignore", rule, &f]);
+        assert_eq!((code, codes(&f2)), (0, vec!["REDUNDANT_ACTION"]), "{rule}");
+    }
+    // Another file's rule leaves this one alone; both codes at once, comma-separated.
+    let (code, f2) = findings(&["--ignore", "other.json:INVALID_ACTION", &f]);
+    assert_eq!((code, f2.len()), (1, 2));
+    let (code, f2) = findings(&["--ignore", "INVALID_ACTION,REDUNDANT_ACTION", &f]);
+    assert_eq!((code, f2.len()), (0, 0));
+    let (code, _, err) = run(&["lint", "--ignore", "INVALID_ACTON", &f]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no check has that code"), "{err}");
 }

@@ -105,6 +105,11 @@ pub struct LintArgs {
     /// (a cached 403 for the caller until the TTL ends) are a finding, `apigw::cache-coverage`.
     #[arg(long, value_name = "API")]
     pub api: Option<std::path::PathBuf>,
+    /// Findings to leave out, as `CODE` (an Access Analyzer issue code or ours, everywhere) or
+    /// `FILE:CODE` (in files whose path ends with FILE); repeatable or comma-separated. Left-out findings
+    /// neither print nor fail the run; the summary counts them.
+    #[arg(long, value_delimiter = ',', value_name = "[FILE:]CODE")]
+    pub ignore: Vec<String>,
     /// The account id, for an OpenAPI export given to `--api`.
     #[arg(long, requires = "api")]
     pub account: Option<String>,
@@ -160,6 +165,8 @@ fn catalogue() -> &'static BTreeMap<String, Check> {
 struct Finding {
     finding_type: FindingType,
     issue_code: String,
+    /// Our code for it (`iam::unknown-action` for Access Analyzer's `INVALID_ACTION`).
+    code: &'static str,
     title: String,
     details: String,
     link: String,
@@ -507,6 +514,7 @@ fn lint_file(
             Finding {
                 finding_type,
                 issue_code,
+                code: d.code,
                 title,
                 details: d.message.clone(),
                 link,
@@ -558,7 +566,46 @@ fn sarif_location(uri: &str, x: &Loc) -> Value {
     }}})
 }
 
+/// Whether `--ignore` leaves out a finding with `code` in the file shown as `name`: a rule is `CODE`, or
+/// `FILE:CODE` for files whose path ends with FILE.
+fn ignored(rules: &[String], name: &str, code: &str) -> bool {
+    rules.iter().any(|r| {
+        r == code
+            || r.strip_suffix(code)
+                .and_then(|f| f.strip_suffix(':'))
+                .is_some_and(|f| !f.is_empty() && name.replace('\\', "/").ends_with(f))
+    })
+}
+
+/// The code an `--ignore` rule names must exist (Access Analyzer's or ours): a misspelt one would leave
+/// nothing out without a word.
+fn check_ignore_rules(rules: &[String]) -> Result<(), String> {
+    for r in rules {
+        let known = |c: &str| {
+            catalogue().contains_key(c)
+                || NEWER.iter().any(|(n, _, _)| *n == c)
+                || diag::codes::ALL.iter().any(|k| k.code == c)
+        };
+        // The code is the whole rule, or what follows the last `:` that is not part of `ns::name`.
+        let ok = known(r)
+            || r.char_indices()
+                .filter(|&(i, ch)| {
+                    ch == ':'
+                        && r.get(i + 1..i + 2) != Some(":")
+                        && (i == 0 || r.get(i - 1..i) != Some(":"))
+                })
+                .any(|(i, _)| r.get(i + 1..).is_some_and(known));
+        if !ok {
+            return Err(format!(
+                "--ignore `{r}`: no check has that code (Access Analyzer's issue codes such as REDUNDANT_ACTION, or ours such as iam::unknown-action)"
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
+    check_ignore_rules(&a.ignore)?;
     let mut files = crate::files::expand_paths(&a.paths)?;
     if files.is_empty() {
         return Err(format!("no policy files found in {}", a.paths.join(", ")));
@@ -587,15 +634,21 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
         .transpose()?;
     let pb = crate::progress(files.len(), "files");
     let mut failing = 0usize;
+    let mut left_out = 0usize;
     let mut sarif_results = Vec::new();
     let mut rules: BTreeMap<String, (String, String, FindingType)> = BTreeMap::new();
     for f in &files {
         let bytes = crate::read_file(f)?;
         let name = crate::display_name(f);
-        let (source, findings) = lint_file(f, &name, &bytes, a, pools.as_ref(), api.as_ref());
+        let (source, mut findings) = lint_file(f, &name, &bytes, a, pools.as_ref(), api.as_ref());
         if let Some(pb) = &pb {
             pb.inc(1);
         }
+        let before = findings.len();
+        findings.retain(|x| {
+            !ignored(&a.ignore, &name, &x.issue_code) && !ignored(&a.ignore, &name, x.code)
+        });
+        left_out += before - findings.len();
         failing += findings
             .iter()
             .filter(|x| a.fail_on.contains(&x.finding_type))
@@ -717,13 +770,18 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
     if a.format == LintFormat::Human {
         let _ = writeln!(
             err,
-            "{} file(s) linted; {failing} finding(s) of the failing types ({})",
+            "{} file(s) linted; {failing} finding(s) of the failing types ({}){}",
             files.len(),
             a.fail_on
                 .iter()
                 .map(|t| t.as_str())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            if left_out > 0 {
+                format!("; {left_out} left out by --ignore")
+            } else {
+                String::new()
+            }
         );
     }
     Ok(u8::from(failing > 0))
