@@ -542,3 +542,40 @@ fn ignore_leaves_findings_out() {
     assert_eq!(code, 1);
     assert!(err.contains("no check has that code"), "{err}");
 }
+
+/// Guests and the basic flow: a Cognito trust policy without `amr` is a security warning on its own;
+/// with `--pool`, a role other than the guest role whose trust policy a guest's OpenID token satisfies is
+/// `cognito::guest-assumes-role` (its trust file is linted even when not named), unless the pool keeps
+/// the basic flow off or the trust policy requires `authenticated`.
+#[test]
+fn guests_and_the_basic_flow() {
+    let dir = "fixtures/lint/classic-pool";
+    let (code, f) = findings(&[&path(&format!("{dir}/trust-auth-no-amr.json"))]);
+    assert_eq!((code, codes(&f)), (1, vec!["cognito::trust-without-amr"]));
+    assert_eq!(f[0]["findingType"], "SECURITY_WARNING");
+    let (_, f) = findings(&[&path(&format!("{dir}/trust-auth.json"))]);
+    assert!(codes(&f).is_empty(), "{f:?}");
+    let read = path(&format!("{dir}/read.json"));
+    let (code, f) = findings(&["--pool", &path(&format!("{dir}/pool.json")), &read]);
+    assert_eq!(code, 1);
+    let hit: Vec<&Value> = f
+        .iter()
+        .filter(|x| x["issueCode"] == "cognito::guest-assumes-role")
+        .collect();
+    assert_eq!(hit.len(), 1, "{f:?}");
+    assert_eq!(hit[0]["findingType"], "SECURITY_WARNING");
+    assert!(
+        hit[0]["findingDetails"]
+            .as_str()
+            .unwrap()
+            .contains("role/ClassicAuth"),
+        "{hit:?}"
+    );
+    for quiet in ["pool-no-classic.json", "pool-fixed.json"] {
+        let (_, f) = findings(&["--pool", &path(&format!("{dir}/{quiet}")), &read]);
+        assert!(
+            !codes(&f).contains(&"cognito::guest-assumes-role"),
+            "{quiet}: {f:?}"
+        );
+    }
+}

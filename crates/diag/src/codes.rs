@@ -63,9 +63,15 @@ registry! {
     CEDAR_VALIDATION = "cedar::validation";
 
     // Cognito checks no other linter makes (`lint`).
+    /// With `--pool`: the pool's unauthenticated identities can assume a role that is not its guest role
+    /// (the basic flow is on and the role's trust policy accepts `amr` `unauthenticated`).
+    COGNITO_GUEST_ASSUMES_ROLE = "cognito::guest-assumes-role";
     /// `${cognito-identity.amazonaws.com:sub}` in a policy that no role of the given identity pools uses:
     /// outside identity-pool credentials the variable never resolves, so what it guards matches nothing.
     COGNITO_SUB_VARIABLE_UNUSED = "cognito::sub-variable-unused";
+    /// A role trust policy for `cognito-identity.amazonaws.com` with no condition on
+    /// `cognito-identity.amazonaws.com:amr`: with the basic flow, the pool's guests can assume the role.
+    COGNITO_TRUST_WITHOUT_AMR = "cognito::trust-without-amr";
     /// A role trust policy lets `cognito-identity.amazonaws.com` assume the role with no condition on
     /// `cognito-identity.amazonaws.com:aud`: any identity pool, in any account, can get its credentials.
     COGNITO_TRUST_WITHOUT_AUD = "cognito::trust-without-aud";

@@ -222,6 +222,19 @@ struct Role {
     boundary: Option<PolicySet>,
 }
 
+/// The role's trust policy on `action` by the identity-pool principal with the identity's context.
+fn trust_explain(role: &Role, role_arn: &str, action: &str, ctx: &Context) -> Explanation {
+    let mut trust_auth = Authorizer::new(
+        PolicySet::compile(Layer::Identity, []).unwrap_or_else(|_| role.trust.clone()),
+    );
+    trust_auth.resource = Some(role.trust.clone());
+    trust_auth.resource_policy_required = true;
+    let req = Request::new(action, role_arn)
+        .principal("cognito-identity.amazonaws.com")
+        .context(ctx);
+    trust_auth.explain(&req)
+}
+
 /// A loaded identity pool: configuration with compiled policies.
 pub struct IdentityPool {
     /// The configuration.
@@ -716,6 +729,25 @@ impl IdentityPool {
         ))
     }
 
+    /// Whether this pool's unauthenticated identities could assume `role_arn` themselves: the basic flow
+    /// is allowed, guests are, and the role's trust policy accepts the pool's OpenID token for a guest
+    /// (`amr` `["unauthenticated"]`). Meant for roles that are not the guest role: a trust policy that
+    /// does not require `authenticated` in `amr` lets guests take the signed-in users' permissions.
+    pub fn guest_can_assume(&self, role_arn: &str) -> bool {
+        if !self.config.allow_classic_flow || !self.config.allow_unauthenticated {
+            return false;
+        }
+        let Some(role) = self.roles.get(role_arn) else {
+            return false;
+        };
+        let identity = identity_id(&self.config.identity_pool_id, "unauthenticated", "guest");
+        let ctx = self.iam_context(None, role_arn, &identity);
+        trust_explain(role, role_arn, "sts:AssumeRoleWithWebIdentity", &ctx)
+            .outcome
+            .decision
+            == Decision::Allow
+    }
+
     /// Decides a request in the basic (classic) flow: the client took the pool's OpenID token and asked
     /// STS for `role_arn` itself. Cognito chooses no role and applies no guest scope-down; the role's
     /// trust policy alone decides whether the identity may assume it. Refused unless the pool allows the
@@ -798,20 +830,12 @@ impl IdentityPool {
         let ctx = self.iam_context(claims, &choice.role_arn, &identity);
         // The trust policy must accept the identity for sts:AssumeRoleWithWebIdentity (and sts:TagSession
         // when principal tags are passed).
-        let mut trust_auth = Authorizer::new(
-            PolicySet::compile(Layer::Identity, []).unwrap_or_else(|_| role.trust.clone()),
-        );
-        trust_auth.resource = Some(role.trust.clone());
-        trust_auth.resource_policy_required = true;
         let mut actions = vec!["sts:AssumeRoleWithWebIdentity"];
         if !self.tag_map().is_empty() && claims.is_some() {
             actions.push("sts:TagSession");
         }
         for a in actions {
-            let req = Request::new(a, &choice.role_arn)
-                .principal("cognito-identity.amazonaws.com")
-                .context(&ctx);
-            let ex = trust_auth.explain(&req);
+            let ex = trust_explain(role, &choice.role_arn, a, &ctx);
             if ex.outcome.decision != Decision::Allow {
                 return Ok(deny(
                     format!(

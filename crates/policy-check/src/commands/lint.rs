@@ -248,6 +248,28 @@ fn cognito_checks(doc: &PolicyDocument) -> Vec<Diagnostic> {
                 .help("add \"StringEquals\": {\"cognito-identity.amazonaws.com:aud\": \"<identity pool id>\"}"),
             );
         }
+        let has_amr = s.conditions.iter().any(|c| {
+            c.key
+                .value
+                .eq_ignore_ascii_case("cognito-identity.amazonaws.com:amr")
+        });
+        let web_identity = s.action.as_ref().is_some_and(|a| {
+            !a.negated
+                && a.items.iter().any(|p| {
+                    p.service.as_deref().is_none_or(|svc| svc == "sts")
+                        && iam_policy::catalog::glob(&p.action, "assumerolewithwebidentity")
+                })
+        });
+        if federated_cognito && allows && web_identity && !has_amr {
+            out.push(
+                Diagnostic::warning(
+                    codes::COGNITO_TRUST_WITHOUT_AMR,
+                    s.span,
+                    "this trust policy does not test `cognito-identity.amazonaws.com:amr`: with the basic (classic) flow, the pool's unauthenticated identities can assume the role with their OpenID token",
+                )
+                .help("add \"ForAnyValue:StringLike\": {\"cognito-identity.amazonaws.com:amr\": \"authenticated\"} (or \"unauthenticated\" for the guest role)"),
+            );
+        }
     }
     out
 }
@@ -260,6 +282,9 @@ struct Pools {
     /// The permission policy files of guest roles (canonical path → the path as the configuration
     /// leads to it, for messages).
     guest: BTreeMap<std::path::PathBuf, std::path::PathBuf>,
+    /// Trust policy files of roles (not the guest role) that a pool's guests can assume with the basic
+    /// flow (canonical path → the path shown, the role and the pool).
+    guest_assumable: BTreeMap<std::path::PathBuf, (std::path::PathBuf, String, String)>,
 }
 
 fn load_pools(paths: &[std::path::PathBuf]) -> Result<Pools, String> {
@@ -269,7 +294,20 @@ fn load_pools(paths: &[std::path::PathBuf]) -> Result<Pools, String> {
         let config: identity_pool::PoolConfig =
             serde_json::from_value(v).map_err(|e| format!("{}: {e}", p.display()))?;
         let base = p.parent().unwrap_or(std::path::Path::new("."));
+        // The loaded pool decides which roles its guests can assume.
+        let pool = crate::input::load_pool(p)?;
         for (arn, role) in &config.roles {
+            let guest_role = config.unauthenticated_role.as_deref() == Some(arn.as_str());
+            if !guest_role
+                && pool.guest_can_assume(arn)
+                && let Some(rel) = role.trust.as_str()
+            {
+                let shown = base.join(rel);
+                let full = shown.canonicalize().unwrap_or_else(|_| shown.clone());
+                pools
+                    .guest_assumable
+                    .insert(full, (shown, arn.clone(), config.identity_pool_id.clone()));
+            }
             let guest = config.unauthenticated_role.as_deref() == Some(arn.as_str())
                 && config.allow_unauthenticated;
             for policy in &role.policies {
@@ -296,6 +334,18 @@ fn pool_checks(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let full = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    if let Some((_, role, pool)) = pools.guest_assumable.get(&full) {
+        out.push(
+            Diagnostic::warning(
+                codes::COGNITO_GUEST_ASSUMES_ROLE,
+                doc.span,
+                format!(
+                    "unauthenticated identities of {pool} can assume `{role}`, which is not the pool's guest role: the pool allows the basic flow and this trust policy accepts a guest's OpenID token (`amr` `unauthenticated`)"
+                ),
+            )
+            .help("require \"ForAnyValue:StringLike\": {\"cognito-identity.amazonaws.com:amr\": \"authenticated\"}, or turn the basic flow off (AllowClassicFlow false)"),
+        );
+    }
     // The sub variable where no identity-pool credentials can ever carry it.
     let var = "${cognito-identity.amazonaws.com:sub}";
     if !pools.used.contains(&full)
@@ -497,6 +547,8 @@ fn lint_file(
                     let ty = if d.is_error() {
                         FindingType::Error
                     } else if d.code == codes::COGNITO_TRUST_WITHOUT_AUD
+                        || d.code == codes::COGNITO_TRUST_WITHOUT_AMR
+                        || d.code == codes::COGNITO_GUEST_ASSUMES_ROLE
                         || d.code == codes::IAM_FORALLVALUES_ABSENT_KEY
                     {
                         // Both grant more than the policy seems to.
@@ -624,6 +676,12 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                 .iter()
                 .filter(|(full, _)| !given.contains(*full))
                 .map(|(_, shown)| shown.clone()),
+        );
+        files.extend(
+            p.guest_assumable
+                .iter()
+                .filter(|(full, _)| !given.contains(*full))
+                .map(|(_, (shown, _, _))| shown.clone()),
         );
         Some(p)
     };
