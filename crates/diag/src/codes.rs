@@ -301,6 +301,9 @@ registry! {
     /// One of IAM Access Analyzer's policy checks that `lint` decides (the finding's Access Analyzer
     /// issue code names which: `PASS_ROLE_WITH_STAR_IN_RESOURCE`, `REDUNDANT_ACTION`, …).
     LINT_CHECK = "lint::check";
+    /// An identity policy or permissions boundary larger than a customer managed policy may be (6,144
+    /// characters without whitespace), though within Access Analyzer's 10,240 for inline policies.
+    LINT_MANAGED_POLICY_SIZE = "lint::managed-policy-size";
 
     // Identity pools.
     /// An identity-pool configuration that cannot be used.

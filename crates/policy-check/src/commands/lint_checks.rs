@@ -141,8 +141,11 @@ fn redundant_numeric(c: &iam_policy::Condition) -> Option<Diagnostic> {
     })
 }
 
-/// The identity-policy size quota (managed policies), characters excluding whitespace.
-const IDENTITY_QUOTA: usize = 6_144;
+/// The identity-policy size quota Access Analyzer applies ("10240 character maximum for inline and
+/// managed policies", in its findings), characters excluding whitespace.
+const IDENTITY_QUOTA: usize = 10_240;
+/// IAM's quota for a customer managed policy, characters excluding whitespace.
+const MANAGED_QUOTA: usize = 6_144;
 /// The default role trust policy quota, characters excluding whitespace.
 const TRUST_QUOTA: usize = 2_048;
 /// AWS's partitions (commercial, China, GovCloud, the ISO partitions, the European Sovereign Cloud).
@@ -317,9 +320,21 @@ fn wide_grant(s: &Statement, action: &str, prefix: &str, out: &mut Vec<Diagnosti
     // As Access Analyzer decides it (checked against its findings for AWS managed policies): only a
     // bare `"*"` resource counts, and a condition naming where the role may go (`iam:PassedToService`)
     // or which service-linked role (`iam:AWSServiceName`) answers the concern.
+    // As Access Analyzer decides it (its findings for AWS managed policies): an `…IfExists` or
+    // negated test does not scope (`StringEqualsIfExists` on `iam:PassedToService` holds without the
+    // key), nor does a wildcard value (`*a4b.amazonaws.com` names any number of services); naming the
+    // resource the role goes with (`iam:AssociatedResourceArn`) does.
     let scoped = s.conditions.iter().any(|c| {
-        c.key.value.eq_ignore_ascii_case("iam:PassedToService")
-            || c.key.value.eq_ignore_ascii_case("iam:AWSServiceName")
+        let op = &c.operator.value;
+        let key = &c.key.value;
+        let named = (key.eq_ignore_ascii_case("iam:PassedToService")
+            || key.eq_ignore_ascii_case("iam:AWSServiceName"))
+            && !op.if_exists
+            && !op.base.is_negated()
+            && c.values.iter().all(|v| !v.raw.text().contains(['*', '?']));
+        let associated =
+            key.eq_ignore_ascii_case("iam:AssociatedResourceArn") && !op.base.is_negated();
+        named || associated
     });
     if scoped {
         return;
@@ -731,8 +746,21 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType, text: &str) -> Vec<Di
         out.push(finding(
             aws,
             doc.span,
-            format!("{size} characters excluding whitespace exceed the {q}-character quota"),
+            format!(
+                "The {size} characters in the policy, excluding whitespace, exceed the {q} character maximum. We recommend that you use multiple granular policies."
+            ),
         ));
+    } else if matches!(ty, PolicyType::Identity | PolicyType::Boundary) && size > MANAGED_QUOTA {
+        out.push(
+            Diagnostic::warning(
+                codes::LINT_MANAGED_POLICY_SIZE,
+                doc.span,
+                format!(
+                    "{size} characters excluding whitespace: too large for a customer managed policy ({MANAGED_QUOTA}); it fits only inline in a role (up to {IDENTITY_QUOTA} for all of the role's inline policies)"
+                ),
+            )
+            .help("split it into several managed policies"),
+        );
     }
     out
 }
@@ -899,12 +927,25 @@ mod tests {
         );
         let saml = r#"{"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::123456789012:saml-provider/corp"}, "Action": "sts:AssumeRoleWithSAML"}"#;
         assert!(codes_of(&stmt(saml), PolicyType::Trust).is_empty());
-        // Size quotas count characters outside whitespace.
-        let long = stmt(&format!(
-            r#"{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": ["{}"]}}"#,
-            vec!["arn:aws:s3:::bucket-name-long/*"; 200].join(r#"", ""#)
-        ));
-        assert!(codes_of(&long, id).contains(&"POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA"));
+        // Size quotas count characters outside whitespace: above 6,144 a policy cannot be a customer
+        // managed policy (ours), above 10,240 Access Analyzer's quota.
+        let sized = |n: usize| {
+            let text = stmt(&format!(
+                r#"{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": ["{}"]}}"#,
+                (0..n)
+                    .map(|i| format!("arn:aws:s3:::bucket-name-long-{i:04}/*"))
+                    .collect::<Vec<_>>()
+                    .join(r#"", ""#)
+            ));
+            let (_, doc, _) = iam_policy::parse_bytes("p.json", text.as_bytes());
+            checks(&doc.unwrap(), id, &text)
+                .iter()
+                .map(|d| d.aws_code.unwrap_or(d.code))
+                .collect::<Vec<_>>()
+        };
+        assert!(sized(100).is_empty());
+        assert_eq!(sized(200), [codes::LINT_MANAGED_POLICY_SIZE]);
+        assert_eq!(sized(400), ["POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA"]);
         assert_eq!(size_without_whitespace(r#"{ "a b" : 1 }"#), 9);
     }
 }
