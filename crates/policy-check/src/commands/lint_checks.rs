@@ -451,6 +451,7 @@ fn redundant_groups<T: Raw>(
             groups.push(g);
         }
     }
+    let mut wildcard_groups: Vec<Vec<usize>> = Vec::new();
     for (j, q) in items.iter().enumerate() {
         if !q.raw().contains(['*', '?']) {
             continue;
@@ -464,15 +465,37 @@ fn redundant_groups<T: Raw>(
                 .get(..prefix.len())
                 .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
         };
-        let g: Vec<&T> = items
+        let members: Vec<usize> = items
             .iter()
             .enumerate()
             .filter(|&(i, p)| i == j || (may(p) && !same(p, q) && covers(q, p)))
-            .map(|(_, p)| p)
+            .map(|(i, _)| i)
             .collect();
-        if g.len() > 1 {
-            groups.push(g);
+        // A group inside one already found (a wildcard covered, with all it covers, by a wider one)
+        // adds nothing: Access Analyzer reports the wider group only.
+        let inside = |m: &[usize]| {
+            wildcard_groups
+                .iter()
+                .any(|g: &Vec<usize>| m.iter().all(|i| g.contains(i)))
+        };
+        if members.len() > 1 && !inside(&members) {
+            wildcard_groups.push(members);
         }
+    }
+    // Wider groups first found later still swallow the narrower ones found before them.
+    let kept: Vec<&Vec<usize>> = wildcard_groups
+        .iter()
+        .enumerate()
+        .filter(|(k, g)| {
+            !wildcard_groups
+                .iter()
+                .enumerate()
+                .any(|(o, w)| o != *k && w.len() > g.len() && g.iter().all(|i| w.contains(i)))
+        })
+        .map(|(_, g)| g)
+        .collect();
+    for g in kept {
+        groups.push(g.iter().filter_map(|&i| items.get(i)).collect());
     }
     groups
 }
@@ -943,6 +966,11 @@ mod tests {
                 .map(|d| d.aws_code.unwrap_or(d.code))
                 .collect::<Vec<_>>()
         };
+        // Nested wildcards: one group, the widest (`*redshift*` covers `…/*` and what that covers).
+        let nested = stmt(
+            r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::redshift-downloads", "arn:aws:s3:::redshift-downloads/*", "arn:aws:s3:::*redshift*", "arn:aws:s3:::*redshift*/*"]}"#,
+        );
+        assert_eq!(codes_of(&nested, id), ["REDUNDANT_RESOURCE"]);
         assert!(sized(100).is_empty());
         assert_eq!(sized(200), [codes::LINT_MANAGED_POLICY_SIZE]);
         assert_eq!(sized(400), ["POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA"]);
