@@ -19,7 +19,8 @@
 //! and the authorizer context (`sub`, `username`, comma-joined `groups`).
 //!
 //! Policies reload without a restart: [`AuthLayer::reload`] swaps in a decider built (and so compiled and
-//! validated) in full beforehand; requests in flight keep the one they started with. Each decision is a
+//! validated) in full beforehand; requests in flight keep the one they started with. With the `watch`
+//! feature, `AuthLayer::watch` rebuilds it when the policy files change. Each decision is a
 //! `tracing` event (target `authz_layer`: principal, action, resource, decision, deciding policy); token
 //! contents are never logged.
 //!
@@ -426,6 +427,75 @@ impl AuthLayer {
                 Err(e)
             }
         }
+    }
+}
+
+/// A running watch ([`AuthLayer::watch`]): policies reload while it lives; dropping it stops watching.
+#[cfg(feature = "watch")]
+pub struct Watch {
+    _watcher: notify::RecommendedWatcher,
+}
+
+#[cfg(feature = "watch")]
+impl AuthLayer {
+    /// Watches `paths` (files or directories, recursively) and rebuilds the decider with `build` after
+    /// they change, through [`AuthLayer::try_reload`]: a set that fails to build is logged and the
+    /// current decider keeps serving. Changes are gathered for `settle` (a burst of writes, an editor's
+    /// save) before one rebuild. Dropping the returned [`Watch`] stops watching.
+    ///
+    /// ```no_run
+    /// # fn f(layer: &authz_layer::AuthLayer, deployment: apigw::Deployment) -> Result<(), notify::Error> {
+    /// let dir = std::path::PathBuf::from("policies/apigw-petstore/groups");
+    /// let watched = dir.clone();
+    /// let _watch = layer.watch(&[watched], std::time::Duration::from_millis(200), move || {
+    ///     apigw::GroupStore::from_path(&dir)
+    ///         .map(|store| authz_layer::Decider::Groups(authz_layer::Groups::new(deployment.clone(), store)))
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    pub fn watch<E, F>(
+        &self,
+        paths: &[std::path::PathBuf],
+        settle: std::time::Duration,
+        build: F,
+    ) -> Result<Watch, notify::Error>
+    where
+        E: std::fmt::Display,
+        F: Fn() -> Result<Decider, E> + Send + 'static,
+    {
+        use notify::Watcher as _;
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                let relevant = event.is_ok_and(|e| {
+                    matches!(
+                        e.kind,
+                        notify::EventKind::Create(_)
+                            | notify::EventKind::Modify(_)
+                            | notify::EventKind::Remove(_)
+                    )
+                });
+                if relevant {
+                    // The receiver is gone only when the watch is being dropped.
+                    let _ = tx.send(());
+                }
+            })?;
+        for p in paths {
+            watcher.watch(p, notify::RecursiveMode::Recursive)?;
+        }
+        let layer = self.clone();
+        std::thread::Builder::new()
+            .name("authz-layer-watch".into())
+            .spawn(move || {
+                // Ends when the watcher (and so the sender) is dropped.
+                while rx.recv().is_ok() {
+                    // Let the burst settle, then rebuild once.
+                    while rx.recv_timeout(settle).is_ok() {}
+                    let _ = layer.try_reload(&build);
+                }
+            })
+            .map_err(|e| notify::Error::generic(&e.to_string()))?;
+        Ok(Watch { _watcher: watcher })
     }
 }
 
