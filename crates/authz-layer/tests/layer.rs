@@ -520,10 +520,14 @@ async fn watched_policies_reload_on_change() {
     w.layer.reload(groups(&dir.display().to_string()));
     let watch = w
         .layer
-        .watch(std::slice::from_ref(&dir), Duration::from_millis(100), move || {
-            apigw::GroupStore::from_path(&built)
-                .map(|store| Decider::Groups(Groups::new(deployment(), store)))
-        })
+        .watch(
+            std::slice::from_ref(&dir),
+            Duration::from_millis(100),
+            move || {
+                apigw::GroupStore::from_path(&built)
+                    .map(|store| Decider::Groups(Groups::new(deployment(), store)))
+            },
+        )
         .unwrap();
     let tok = mint(
         &test_key(),
