@@ -217,8 +217,10 @@ fn values(c: &iam_policy::Condition, out: &mut Vec<Diagnostic>) {
                 ));
             }
         }
-        // Epoch seconds in a date condition.
+        // Epoch seconds in a date condition (not on `aws:EpochTime`, which is compared with epoch
+        // seconds by design, as the global condition keys page shows).
         if c.operator.value.base.family() == Family::Date
+            && key != "aws:epochtime"
             && !text.is_empty()
             && text.bytes().all(|b| b.is_ascii_digit())
         {
