@@ -396,6 +396,8 @@ fn simulate(
     if resources.is_empty() {
         resources.push("*");
     }
+    // Individual resources, as opposed to `*` given or left out.
+    let individual = resources.iter().any(|r| *r != "*");
     let ctx = context(p)?;
     let compile = |l: Layer, v: &[Input]| {
         PolicySet::compile(l, v.iter().map(|i| i.doc.clone()))
@@ -414,6 +416,22 @@ fn simulate(
         // An account id or an ARN naming one.
         o.split(':').nth(4).filter(|a| !a.is_empty()).unwrap_or(o)
     });
+    // Context keys as the policies spell them (the engine compares them in lower case): AWS lists
+    // missing values by the key's name in the policy.
+    let spelled: std::collections::HashMap<String, String> = identity
+        .iter()
+        .chain(boundary.iter())
+        .chain(resource.iter())
+        .flat_map(|i| i.doc.statements.iter())
+        .flat_map(|s| s.conditions.iter())
+        .map(|c| (c.key.value.to_ascii_lowercase(), c.key.value.clone()))
+        .collect();
+    let spell = |missing: &[String]| -> Vec<String> {
+        missing
+            .iter()
+            .map(|k| spelled.get(k).cloned().unwrap_or_else(|| k.clone()))
+            .collect()
+    };
     let mut results = Vec::new();
     for action in &actions {
         let web_identity = trust && action.eq_ignore_ascii_case("sts:AssumeRoleWithWebIdentity");
@@ -458,13 +476,34 @@ fn simulate(
                     "EndPosition": {"Line": l2, "Column": c2},
                 }));
             }
-            let mut r = json!({
-                "EvalActionName": action,
-                "EvalResourceName": res,
-                "EvalDecision": decision,
-                "MatchedStatements": matched,
-                "MissingContextValues": ex.missing_context,
-            });
+            // As the IAM API reference describes the result: with individual resources, the missing
+            // context values and the per-resource decision go under `ResourceSpecificResults` and
+            // `EvalDecisionDetails` is present but empty (same account); with `*`, neither appears and
+            // the missing values are the result's own.
+            let mut r = if individual {
+                json!({
+                    "EvalActionName": action,
+                    "EvalResourceName": res,
+                    "EvalDecision": decision,
+                    "MatchedStatements": matched,
+                    "MissingContextValues": [],
+                    "EvalDecisionDetails": {},
+                    "ResourceSpecificResults": [{
+                        "EvalResourceName": res,
+                        "EvalResourceDecision": decision,
+                        "MatchedStatements": matched,
+                        "MissingContextValues": spell(&ex.missing_context),
+                    }],
+                })
+            } else {
+                json!({
+                    "EvalActionName": action,
+                    "EvalResourceName": res,
+                    "EvalDecision": decision,
+                    "MatchedStatements": matched,
+                    "MissingContextValues": spell(&ex.missing_context),
+                })
+            };
             if let Some(o) = r.as_object_mut() {
                 if auth.boundary.is_some() {
                     let allowed = ex.outcome.blocked_by != Some(Layer::Boundary);
@@ -663,4 +702,47 @@ fn context_keys(identity: Vec<Input>, op: &str, request_id: &str) -> Result<Stri
         "</ContextKeyNames></{op}Result><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{op}Response>"
     );
     Ok(xml)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The result's shape as the IAM API reference describes it: with individual resources, missing
+    /// context values and the per-resource decision are under `ResourceSpecificResults` and
+    /// `EvalDecisionDetails` is present and empty; with `*` (given or left out), the missing values are
+    /// the result's own and neither member appears.
+    #[test]
+    fn resource_specific_results_only_for_individual_resources() {
+        let policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}]}"#;
+        let run = |resources: Option<Vec<&str>>| {
+            let mut input = json!({"PolicyInputList": [policy], "ActionNames": ["s3:GetObject"]});
+            if let Some(r) = resources {
+                input["ResourceArns"] = json!(r);
+            }
+            simulate_custom_policy_json(&input).unwrap()["EvaluationResults"][0].clone()
+        };
+        let one = run(Some(vec!["arn:aws:s3:::amzn-s3-demo-bucket/a.txt"]));
+        assert_eq!(one["MissingContextValues"], json!([]));
+        assert_eq!(one["EvalDecisionDetails"], json!({}));
+        let specific = &one["ResourceSpecificResults"][0];
+        assert_eq!(
+            specific["EvalResourceName"],
+            "arn:aws:s3:::amzn-s3-demo-bucket/a.txt"
+        );
+        assert_eq!(specific["EvalResourceDecision"], "implicitDeny");
+        assert_eq!(
+            specific["MissingContextValues"],
+            json!(["aws:PrincipalTag/team"])
+        );
+        for star in [None, Some(vec!["*"])] {
+            let all = run(star);
+            assert_eq!(
+                all["MissingContextValues"],
+                json!(["aws:PrincipalTag/team"])
+            );
+            assert!(all.get("ResourceSpecificResults").is_none(), "{all}");
+            assert!(all.get("EvalDecisionDetails").is_none(), "{all}");
+        }
+    }
 }
