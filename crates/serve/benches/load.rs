@@ -108,7 +108,16 @@ fn main() {
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, server.router()).await.unwrap() });
+        tokio::spawn(async move {
+            policy_serve::serve_on(
+                listener,
+                server,
+                policy_serve::HEADER_READ_TIMEOUT,
+                std::future::pending(),
+            )
+            .await
+            .unwrap()
+        });
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(CONNECTIONS)

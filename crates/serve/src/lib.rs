@@ -198,10 +198,28 @@ impl Server {
     }
 }
 
+/// How long a connection may take to send a request's headers before it is closed (a client that
+/// trickles headers holds a connection, not the server).
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Serves on `addr` until SIGINT or SIGTERM (finishing requests in flight); SIGHUP reloads the stores.
 pub async fn run(addr: SocketAddr, server: Arc<Server>) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(target: "policy_serve", %addr, "listening");
+    serve_on(listener, server, HEADER_READ_TIMEOUT, shutdown_signal()).await
+}
+
+/// Serves on a bound listener until `shutdown` completes, then waits for the requests in flight:
+/// HTTP/1.1 with keep-alive, each connection closed if its request headers take longer than
+/// `header_timeout`. SIGHUP reloads the stores.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    server: Arc<Server>,
+    header_timeout: std::time::Duration,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
     #[cfg(unix)]
     {
         let s = server.clone();
@@ -214,9 +232,38 @@ pub async fn run(addr: SocketAddr, server: Arc<Server>) -> std::io::Result<()> {
             }
         });
     }
-    axum::serve(listener, server.router())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    let app = server.router();
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _peer)) => stream,
+                    // Out of descriptors and the like: refuse this one, keep serving.
+                    Err(e) => {
+                        tracing::warn!(target: "policy_serve", error = %e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout)
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+                let watched = graceful.watch(conn);
+                tokio::spawn(async move {
+                    // A client that goes away or times out ends its own connection only.
+                    let _ = watched.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -83,7 +83,16 @@ fn start(server: Arc<Server>) -> String {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, server.router()).await.unwrap();
+            // The server's own connection loop, with a short header-read timeout for the slow-client
+            // test.
+            policy_serve::serve_on(
+                listener,
+                server,
+                std::time::Duration::from_secs(1),
+                std::future::pending(),
+            )
+            .await
+            .unwrap();
         });
     });
     format!("http://{}", rx.recv().unwrap())
@@ -746,4 +755,47 @@ fn principal_policies_from_the_iam_configuration() {
     );
     assert_ne!(code, 0);
     assert!(err.contains("(NoSuchEntity)"), "{err}");
+}
+
+/// A client that trickles its request headers is cut off after the header-read timeout; other clients
+/// are served meanwhile.
+#[test]
+fn a_slow_client_is_cut_off_and_others_are_served() {
+    use std::io::{Read, Write};
+    let server = Arc::new(
+        Server::load(vec![spec(
+            "photos",
+            "policies/photo-app-avp/store-location",
+        )])
+        .unwrap(),
+    );
+    let ep = start(server);
+    let addr = ep.trim_start_matches("http://").to_string();
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(8)))
+        .unwrap();
+    slow.write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\n")
+        .unwrap();
+    // Meanwhile another client is answered.
+    let mut other = std::net::TcpStream::connect(&addr).unwrap();
+    other
+        .set_read_timeout(Some(std::time::Duration::from_secs(8)))
+        .unwrap();
+    other
+        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    other.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The slow one: closed (possibly after a 408) within the timeout and well before the read timeout.
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let closed = slow.read_to_end(&mut rest).is_ok();
+    let text = String::from_utf8_lossy(&rest);
+    assert!(closed, "the slow connection was not closed");
+    assert!(
+        rest.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
