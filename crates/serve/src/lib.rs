@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 
 mod iam;
+pub mod sigv4;
 
 pub use iam::{IamConfig, simulate_custom_policy_json};
 
@@ -139,6 +140,8 @@ pub struct Server {
     account: String,
     requests: AtomicU64,
     iam: Option<IamConfig>,
+    /// When set, requests must carry a valid SigV4 signature by one of these access keys (id → secret).
+    credentials: Option<std::collections::HashMap<String, String>>,
 }
 
 impl Server {
@@ -151,6 +154,7 @@ impl Server {
             account: "123456789012".into(),
             requests: AtomicU64::new(0),
             iam: None,
+            credentials: None,
         })
     }
 
@@ -159,6 +163,15 @@ impl Server {
     #[must_use]
     pub fn with_iam(mut self, config: IamConfig) -> Self {
         self.iam = Some(config);
+        self
+    }
+
+    /// Checks every request's SigV4 signature against these access keys (id, secret): a missing,
+    /// malformed, stale or wrong signature, or an unknown key, gets AWS's error for it. Without this,
+    /// signatures are accepted unchecked.
+    #[must_use]
+    pub fn with_credentials(mut self, keys: Vec<(String, String)>) -> Self {
+        self.credentials = Some(keys.into_iter().collect());
         self
     }
 
@@ -350,14 +363,57 @@ fn json_response(status: StatusCode, body: &Value, id: u64, error: Option<&str>)
     resp
 }
 
-async fn aws(State(s): State<Arc<Server>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn aws(
+    State(s): State<Arc<Server>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let id = s.requests.fetch_add(1, Ordering::Relaxed);
     // IAM's Query protocol: a form body and no `X-Amz-Target`.
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    if form && headers.get("x-amz-target").is_none() {
+    let query = form && headers.get("x-amz-target").is_none();
+    if let Some(creds) = &s.credentials {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let checked = sigv4::verify(
+            creds,
+            "POST",
+            uri.path(),
+            uri.query().unwrap_or(""),
+            &headers,
+            &body,
+            now,
+        );
+        if let Err(e) = checked {
+            tracing::info!(target: "policy_serve", code = e.code(!query), "signature refused");
+            let status = StatusCode::from_u16(e.status(!query)).unwrap_or(StatusCode::FORBIDDEN);
+            if query {
+                let rid = format!("{id:016x}-policy-check");
+                let xml = iam::QueryError {
+                    code: e.code(false),
+                    message: e.message(),
+                }
+                .xml(&rid);
+                let mut resp = (status, xml).into_response();
+                resp.headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+                return resp;
+            }
+            let kind = e.code(true);
+            return json_response(
+                status,
+                &json!({"__type": kind, "message": e.message()}),
+                id,
+                Some(kind),
+            );
+        }
+    }
+    if query {
         let rid = format!("{id:016x}-policy-check");
         let (status, xml) = match iam::handle(&body, &rid, s.iam.as_ref()) {
             Ok(x) => (StatusCode::OK, x),

@@ -116,10 +116,20 @@ fn aws_iam(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
 
 /// Runs `aws SERVICE …` against the endpoint with throw-away credentials.
 fn aws_service(endpoint: &str, service: &str, args: &[&str]) -> (i32, Value, String) {
+    aws_as(endpoint, ("AKIDEXAMPLE", "secret"), service, args)
+}
+
+/// Runs `aws SERVICE …` against the endpoint signing with the given access key id and secret.
+fn aws_as(
+    endpoint: &str,
+    (key_id, secret): (&str, &str),
+    service: &str,
+    args: &[&str],
+) -> (i32, Value, String) {
     let out = Command::new(aws_cli())
         .env_clear()
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_ACCESS_KEY_ID", key_id)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("HOME", env!("CARGO_TARGET_TMPDIR"))
         .args(["--endpoint-url", endpoint, "--output", "json", service])
@@ -798,4 +808,78 @@ fn a_slow_client_is_cut_off_and_others_are_served() {
         "{text}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// With credentials, the server checks the AWS CLI's SigV4 signatures: the right key and secret pass,
+/// a wrong secret or an unknown key gets AWS's error for it, on both protocols; an unsigned request is
+/// refused.
+#[test]
+fn signatures_are_checked_when_credentials_are_given() {
+    let server = Arc::new(
+        Server::load(vec![spec(
+            "photos",
+            "policies/photo-app-avp/store-location",
+        )])
+        .unwrap()
+        .with_credentials(vec![("AKIDPOLICYCHECK".into(), "s3cr3t/key+value".into())]),
+    );
+    let ep = start(server);
+    let good = ("AKIDPOLICYCHECK", "s3cr3t/key+value");
+    let (code, v, err) = aws_as(&ep, good, "verifiedpermissions", &["list-policy-stores"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["policyStores"][0]["policyStoreId"], "photos");
+    let policy = r#"["{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"}]}"]"#;
+    let simulate = [
+        "simulate-custom-policy",
+        "--policy-input-list",
+        policy,
+        "--action-names",
+        "s3:GetObject",
+    ];
+    let (code, v, err) = aws_as(&ep, good, "iam", &simulate);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["EvaluationResults"][0]["EvalDecision"], "allowed");
+    // A wrong secret, an unknown key: refused with AWS's codes for each protocol.
+    for (who, vp_code, iam_code) in [
+        (
+            ("AKIDPOLICYCHECK", "wrong"),
+            "InvalidSignatureException",
+            "SignatureDoesNotMatch",
+        ),
+        (
+            ("AKIDUNKNOWN", "s3cr3t/key+value"),
+            "UnrecognizedClientException",
+            "InvalidClientTokenId",
+        ),
+    ] {
+        let (code, _, err) = aws_as(&ep, who, "verifiedpermissions", &["list-policy-stores"]);
+        assert_ne!(code, 0);
+        assert!(err.contains(vp_code), "{vp_code}: {err}");
+        let (code, _, err) = aws_as(&ep, who, "iam", &simulate);
+        assert_ne!(code, 0);
+        assert!(err.contains(iam_code), "{iam_code}: {err}");
+    }
+    // Unsigned.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap()
+            .post(format!("{ep}/"))
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amz-target", "VerifiedPermissions.ListPolicyStores")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        assert_eq!(
+            r.headers()["x-amzn-errortype"],
+            "MissingAuthenticationTokenException"
+        );
+    });
 }

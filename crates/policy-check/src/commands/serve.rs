@@ -18,12 +18,32 @@ pub struct ServeArgs {
     /// "trust"}]}, paths relative to the file.
     #[arg(long)]
     pub iam: Option<std::path::PathBuf>,
+    /// Check every request's SigV4 signature against this access key: ACCESS_KEY_ID:SECRET_ACCESS_KEY
+    /// (repeatable; test keys, as this is a local server). Without it, signatures are not checked.
+    #[arg(long = "credentials", value_name = "ID:SECRET")]
+    pub credentials: Vec<String>,
 }
 
 pub(crate) fn run(a: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
     let mut server = policy_serve::Server::load(a.stores.clone())?;
     if let Some(p) = &a.iam {
         server = server.with_iam(policy_serve::IamConfig::from_file(p)?);
+    }
+    if !a.credentials.is_empty() {
+        let keys = a
+            .credentials
+            .iter()
+            .map(|c| match c.split_once(':') {
+                Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+                    Ok((id.to_string(), secret.to_string()))
+                }
+                _ => Err(
+                    "--credentials takes ACCESS_KEY_ID:SECRET_ACCESS_KEY (both non-empty)"
+                        .to_string(),
+                ),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        server = server.with_credentials(keys);
     }
     let server = Arc::new(server);
     let rt = tokio::runtime::Builder::new_multi_thread()
