@@ -98,6 +98,15 @@ fn start(server: Arc<Server>) -> String {
     format!("http://{}", rx.recv().unwrap())
 }
 
+/// A server with seed 003's store as `photos`.
+fn photos() -> Server {
+    Server::load(vec![spec(
+        "photos",
+        "policies/photo-app-avp/store-location",
+    )])
+    .unwrap()
+}
+
 fn spec(id: &str, dir: &str) -> StoreSpec {
     format!("{id}={}", root().join(dir).display())
         .parse()
@@ -394,13 +403,7 @@ fn the_aws_cli_gets_the_decisions_policy_check_computes() {
 /// What the CLI cannot send: malformed bodies, unknown members and operations, oversized bodies.
 #[test]
 fn bad_input_gets_aws_shaped_errors() {
-    let server = Arc::new(
-        Server::load(vec![spec(
-            "photos",
-            "policies/photo-app-avp/store-location",
-        )])
-        .unwrap(),
-    );
+    let server = Arc::new(photos());
     let ep = start(server);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -537,13 +540,7 @@ fn local_iam(path: &str, action: &str, resource: &str, ctx: &authz_core::Context
 
 #[test]
 fn the_iam_policy_simulator_over_the_query_protocol() {
-    let server = Arc::new(
-        Server::load(vec![spec(
-            "photos",
-            "policies/photo-app-avp/store-location",
-        )])
-        .unwrap(),
-    );
+    let server = Arc::new(photos());
     let ep = start(server);
     let row = "policies/cognito-groups-dynamodb/row-level.json";
     let table = "arn:aws:dynamodb:us-east-1:123456789012:table/Notes";
@@ -677,14 +674,7 @@ fn the_iam_policy_simulator_over_the_query_protocol() {
 #[test]
 fn principal_policies_from_the_iam_configuration() {
     let iam = policy_serve::IamConfig::from_file(&root().join("fixtures/serve/iam.json")).unwrap();
-    let server = Arc::new(
-        Server::load(vec![spec(
-            "photos",
-            "policies/photo-app-avp/store-location",
-        )])
-        .unwrap()
-        .with_iam(iam),
-    );
+    let server = Arc::new(photos().with_iam(iam));
     let ep = start(server);
     let table = "arn:aws:dynamodb:us-east-1:123456789012:table/Notes";
     // A user whose boundary allows no Scan: Query allowed, Scan blocked by the boundary.
@@ -772,13 +762,7 @@ fn principal_policies_from_the_iam_configuration() {
 #[test]
 fn a_slow_client_is_cut_off_and_others_are_served() {
     use std::io::{Read, Write};
-    let server = Arc::new(
-        Server::load(vec![spec(
-            "photos",
-            "policies/photo-app-avp/store-location",
-        )])
-        .unwrap(),
-    );
+    let server = Arc::new(photos());
     let ep = start(server);
     let addr = ep.trim_start_matches("http://").to_string();
     let mut slow = std::net::TcpStream::connect(&addr).unwrap();
@@ -816,12 +800,7 @@ fn a_slow_client_is_cut_off_and_others_are_served() {
 #[test]
 fn signatures_are_checked_when_credentials_are_given() {
     let server = Arc::new(
-        Server::load(vec![spec(
-            "photos",
-            "policies/photo-app-avp/store-location",
-        )])
-        .unwrap()
-        .with_credentials(vec![("AKIDPOLICYCHECK".into(), "s3cr3t/key+value".into())]),
+        photos().with_credentials(vec![("AKIDPOLICYCHECK".into(), "s3cr3t/key+value".into())]),
     );
     let ep = start(server);
     let good = ("AKIDPOLICYCHECK", "s3cr3t/key+value");
