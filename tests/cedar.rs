@@ -964,6 +964,32 @@ fn cedar_run_tests_format() {
     let (code, out, err) = run(&["test", &f("tests.json"), "--policies", &f("policies.cedar")]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("6 passed, 0 failed"), "{out}");
+    // The same policies in Cedar's JSON policy format (by extension, or named with --policy-format):
+    // the same ids, the same results; read as Cedar text, the JSON is a usage error.
+    let (code, out, err) = run(&["test", &f("tests.json"), "--policies", &f("policies.json")]);
+    assert_eq!(
+        (code, out.contains("6 passed, 0 failed")),
+        (0, true),
+        "{out}{err}"
+    );
+    let (code, _, _) = run(&[
+        "test",
+        &f("tests.json"),
+        "--policies",
+        &f("policies.json"),
+        "--policy-format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let (code, _, err) = run(&[
+        "test",
+        &f("tests.json"),
+        "--policies",
+        &f("policies.json"),
+        "--policy-format",
+        "cedar",
+    ]);
+    assert_eq!(code, 1, "{err}");
     // With the schema, the same cases (no evaluation error now) pass against the guarded policies.
     let (code, out, _) = run(&[
         "test",

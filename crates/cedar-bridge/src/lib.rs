@@ -40,8 +40,9 @@ pub mod claims;
 mod store;
 
 pub use store::{
-    Link, PolicyStore, StoreFiles, attr_types_from_json, cli_policy_set, decision_of,
-    has_guard as store_has_guard, schema_file, token_types_from_json, validate_cli_policies,
+    Link, PolicyStore, StoreFiles, attr_types_from_json, cli_policy_set, cli_policy_set_json,
+    decision_of, has_guard as store_has_guard, schema_file, token_types_from_json,
+    validate_cli_policies,
 };
 
 /// A Cedar parse error passed through with Cedar's own position: the file, the 1-based line and column of

@@ -212,6 +212,40 @@ fn validation_errors(
 pub fn cli_policy_set(name: &str, text: &str) -> Result<PolicySet, BridgeError> {
     let parsed =
         PolicySet::from_str(text).map_err(|e| cedar_err(name, text, &e, "invalid Cedar"))?;
+    rename_from_id_annotations(name, &parsed)
+}
+
+/// Policies in Cedar's JSON policy format, as the cedar CLI reads them with `--policy-format json`: a
+/// policy set (`staticPolicies`, `templates`, `templateLinks`) or a single policy; `@id` annotations
+/// rename them as in [`cli_policy_set`].
+pub fn cli_policy_set_json(name: &str, text: &str) -> Result<PolicySet, BridgeError> {
+    let json: Value = serde_json::from_str(text).map_err(|e| {
+        BridgeError::Policy(format!(
+            "{name}:{}:{}: invalid JSON: {e}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let is_set = json.as_object().is_some_and(|o| {
+        ["staticPolicies", "templates", "templateLinks"]
+            .iter()
+            .any(|k| o.contains_key(*k))
+    });
+    let parsed = if is_set {
+        PolicySet::from_json_value(json).map_err(|e| {
+            BridgeError::Policy(format!("{name}: invalid Cedar JSON policy set: {e}"))
+        })?
+    } else {
+        let policy = cedar_policy::Policy::from_json(None, json)
+            .map_err(|e| BridgeError::Policy(format!("{name}: invalid Cedar JSON policy: {e}")))?;
+        PolicySet::from_policies([policy])
+            .map_err(|e| BridgeError::Policy(format!("{name}: {e}")))?
+    };
+    rename_from_id_annotations(name, &parsed)
+}
+
+/// The set with each policy and template renamed by its `@id` annotation, if it has one.
+fn rename_from_id_annotations(name: &str, parsed: &PolicySet) -> Result<PolicySet, BridgeError> {
     let mut set = PolicySet::new();
     for t in parsed.templates() {
         let id = t

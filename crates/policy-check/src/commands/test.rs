@@ -26,6 +26,19 @@ pub struct TestArgs {
     /// strictly against it, as `cedar run-tests --schema` does.
     #[arg(long, value_name = "FILE", requires = "policies")]
     pub schema: Option<std::path::PathBuf>,
+    /// With `--policies`: the policies' format, Cedar text or Cedar's JSON policy format (as the cedar
+    /// CLI's `--policy-format`); by default JSON for a `.json` file, Cedar text otherwise.
+    #[arg(long, value_enum, requires = "policies")]
+    pub policy_format: Option<PolicyFormat>,
+}
+
+/// Cedar policy formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyFormat {
+    /// Cedar's policy language.
+    Cedar,
+    /// Cedar's JSON policy format.
+    Json,
 }
 
 pub(crate) fn run_test(
@@ -39,9 +52,14 @@ pub(crate) fn run_test(
         Some(policies) => {
             let mut v = Vec::new();
             for s in &suites {
+                let json = match a.policy_format {
+                    Some(f) => f == PolicyFormat::Json,
+                    None => policies.extension().is_some_and(|e| e == "json"),
+                };
                 v.extend(crate::suite::cedar_tests::run_cedar_tests(
                     s,
                     policies,
+                    json,
                     a.schema.as_deref(),
                 )?);
                 if let Some(pb) = &pb {

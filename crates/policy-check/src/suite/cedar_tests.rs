@@ -6,7 +6,8 @@
 //! n}`. A case passes when the decision matches, every policy named in `reason` is among the determining
 //! policies (a subset, as the cedar CLI checks it), and exactly `num_errors` policies failed to evaluate.
 //! Policy ids are the cedar CLI's: an `@id("…")` annotation, otherwise `policy0`, `policy1`, … in file
-//! order. With a schema, the policies are validated strictly first (an invalid policy set is an error of
+//! order (Cedar text) or the set's own ids (Cedar's JSON policy format, `--policy-format json` or a
+//! `.json` file). With a schema, the policies are validated strictly first (an invalid policy set is an error of
 //! the run, not a failure of every case), and the requests, contexts and entities are checked against it.
 
 use std::collections::BTreeSet;
@@ -41,10 +42,16 @@ fn text(path: &Path) -> Result<(String, String), String> {
 pub fn run_cedar_tests(
     tests: &Path,
     policies: &Path,
+    json: bool,
     schema: Option<&Path>,
 ) -> Result<Vec<CaseResult>, String> {
     let (pname, ptext) = text(policies)?;
-    let set = cedar_bridge::cli_policy_set(&pname, &ptext).map_err(|e| e.to_string())?;
+    let set = if json {
+        cedar_bridge::cli_policy_set_json(&pname, &ptext)
+    } else {
+        cedar_bridge::cli_policy_set(&pname, &ptext)
+    }
+    .map_err(|e| e.to_string())?;
     let schema = match schema {
         Some(p) => {
             let (sname, stext) = text(p)?;
