@@ -579,3 +579,21 @@ fn guests_and_the_basic_flow() {
         );
     }
 }
+
+/// `--partition`: resource ARNs of another partition are `INVALID_PARTITION`, as `validate --partition`.
+#[test]
+fn partition_option() {
+    let dir = std::env::temp_dir().join(format!("pc-lint-partition-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("p.json");
+    std::fs::write(
+        &file,
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::amzn-s3-demo-bucket/*"}]}"#,
+    )
+    .unwrap();
+    let f = file.display().to_string();
+    let (code, found) = findings(&["--partition", "aws-cn", &f]);
+    assert_eq!((code, codes(&found)), (1, vec!["INVALID_PARTITION"]));
+    let (code, found) = findings(&["--partition", "aws", &f]);
+    assert_eq!((code, found.len()), (0, 0));
+}

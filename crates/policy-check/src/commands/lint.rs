@@ -105,6 +105,10 @@ pub struct LintArgs {
     /// (a cached 403 for the caller until the TTL ends) are a finding, `apigw::cache-coverage`.
     #[arg(long, value_name = "API")]
     pub api: Option<std::path::PathBuf>,
+    /// Partition the policies are for (aws, aws-cn, aws-us-gov, …), as `validate --partition`: resource
+    /// ARNs naming another are `INVALID_PARTITION`.
+    #[arg(long)]
+    pub partition: Option<String>,
     /// Findings to leave out, as `CODE` (an Access Analyzer issue code or ours, everywhere) or
     /// `FILE:CODE` (in files whose path ends with FILE); repeatable or comma-separated. Left-out findings
     /// neither print nor fail the run; the summary counts them.
@@ -487,7 +491,9 @@ fn lint_file(
         diags.extend(iam_policy::validate(
             doc,
             t,
-            &iam_policy::ValidateOptions::default(),
+            &iam_policy::ValidateOptions {
+                partition: a.partition.clone(),
+            },
         ));
         diags.extend(cognito_checks(doc));
         diags.extend(super::lint_checks::checks(doc, t, source.text()));
