@@ -609,6 +609,12 @@ fn the_iam_policy_simulator_over_the_query_protocol() {
         results[1]["EvalDecision"], "implicitDeny",
         "DeleteItem is not in the policy"
     );
+    // With an individual resource, they are listed per resource, as the policy spells them.
+    assert_eq!(results[0]["MissingContextValues"], json!([]));
+    assert_eq!(
+        results[0]["ResourceSpecificResults"][0]["MissingContextValues"],
+        json!(["cognito-identity.amazonaws.com:sub", "dynamodb:LeadingKeys"])
+    );
     // The keys a policy reads.
     let (code, got, err) = aws_iam(
         &ep,
