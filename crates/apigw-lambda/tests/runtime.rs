@@ -28,14 +28,12 @@ fn token(sub: &str, groups: &[&str]) -> String {
     let pem = std::fs::read_to_string(root().join("fixtures/keys/private.pem")).unwrap();
     let key = cognito::SigningKey::from_pem(&pem).unwrap();
     let claims = json!({"sub": sub, "username": sub, "cognito:groups": groups});
-    let opts = cognito::MintOptions {
-        token_use: cognito::TokenUse::Access,
-        user_pool_id: "us-east-1_Example".into(),
-        region: None,
-        client_id: "exampleclient".into(),
-        now: now(),
-        lifetime: 3600,
-    };
+    let opts = cognito::MintOptions::new(
+        "us-east-1_Example",
+        "exampleclient",
+        cognito::TokenUse::Access,
+        now(),
+    );
     cognito::mint(&key, claims.as_object().unwrap(), &opts).unwrap()
 }
 

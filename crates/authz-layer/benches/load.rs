@@ -52,14 +52,12 @@ fn token() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let o = cognito::MintOptions {
-        token_use: cognito::TokenUse::Access,
-        user_pool_id: "us-east-1_Example".into(),
-        region: None,
-        client_id: "exampleclient".into(),
+    let o = cognito::MintOptions::new(
+        "us-east-1_Example",
+        "exampleclient",
+        cognito::TokenUse::Access,
         now,
-        lifetime: 3600,
-    };
+    );
     let c = json!({"sub": "vet-sub", "cognito:groups": ["pet-veterinarian"]});
     cognito::mint(&key, c.as_object().unwrap(), &o).unwrap()
 }

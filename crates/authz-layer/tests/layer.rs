@@ -35,14 +35,7 @@ fn now() -> i64 {
 const POOL: &str = "us-east-1_Example";
 
 fn mint(key: &cognito::SigningKey, claims: Value, client: &str, at: i64) -> String {
-    let o = cognito::MintOptions {
-        token_use: cognito::TokenUse::Access,
-        user_pool_id: POOL.into(),
-        region: None,
-        client_id: client.into(),
-        now: at,
-        lifetime: 3600,
-    };
+    let o = cognito::MintOptions::new(POOL, client, cognito::TokenUse::Access, at);
     cognito::mint(key, claims.as_object().unwrap(), &o).unwrap()
 }
 
@@ -426,14 +419,7 @@ async fn cedar_store_with_verified_permissions_token_mapping() {
     )
     .await;
     let id_token = |location: &str| {
-        let o = cognito::MintOptions {
-            token_use: cognito::TokenUse::Id,
-            user_pool_id: POOL.into(),
-            region: None,
-            client_id: "exampleclient".into(),
-            now: now(),
-            lifetime: 3600,
-        };
+        let o = cognito::MintOptions::new(POOL, "exampleclient", cognito::TokenUse::Id, now());
         let c =
             json!({"sub": "alice-sub", "custom:location": location, "cognito:groups": ["family"]});
         cognito::mint(&test_key(), c.as_object().unwrap(), &o).unwrap()

@@ -70,14 +70,12 @@ async fn decisions_are_logged_and_tokens_never_are() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let o = cognito::MintOptions {
-        token_use: cognito::TokenUse::Access,
-        user_pool_id: "us-east-1_Example".into(),
-        region: None,
-        client_id: "exampleclient".into(),
+    let o = cognito::MintOptions::new(
+        "us-east-1_Example",
+        "exampleclient",
+        cognito::TokenUse::Access,
         now,
-        lifetime: 3600,
-    };
+    );
     let good = cognito::mint(
         &key,
         json!({"sub": "vet-sub", "cognito:groups": ["pet-veterinarian"]})

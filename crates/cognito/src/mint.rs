@@ -213,6 +213,21 @@ pub struct MintOptions {
     pub lifetime: i64,
 }
 
+impl MintOptions {
+    /// Options for a token of `user_pool_id` and `client_id` issued at `now`, with the pool's Region
+    /// and Cognito's default one-hour lifetime.
+    pub fn new(user_pool_id: &str, client_id: &str, token_use: TokenUse, now: i64) -> Self {
+        Self {
+            token_use,
+            user_pool_id: user_pool_id.into(),
+            region: None,
+            client_id: client_id.into(),
+            now,
+            lifetime: 3600,
+        }
+    }
+}
+
 /// Fills Cognito's default claims around `given` (given claims win) and signs.
 pub fn mint(
     key: &SigningKey,

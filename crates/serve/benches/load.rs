@@ -55,14 +55,12 @@ fn main() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let o = cognito::MintOptions {
-        token_use: cognito::TokenUse::Id,
-        user_pool_id: "us-east-1_Example".into(),
-        region: None,
-        client_id: "exampleclient".into(),
+    let o = cognito::MintOptions::new(
+        "us-east-1_Example",
+        "exampleclient",
+        cognito::TokenUse::Id,
         now,
-        lifetime: 3600,
-    };
+    );
     let claims = json!({"sub": "alice-sub", "custom:location": "USA"});
     let token = cognito::mint(&key, claims.as_object().unwrap(), &o).unwrap();
     let avp_body = json!({"policyStoreId": "photos", "identityToken": token,

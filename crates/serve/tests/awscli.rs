@@ -163,14 +163,7 @@ fn now() -> i64 {
 fn mint(claims: Value, token_use: cognito::TokenUse) -> String {
     let pem = std::fs::read_to_string(root().join("fixtures/keys/private.pem")).unwrap();
     let key = cognito::SigningKey::from_pem(&pem).unwrap();
-    let o = cognito::MintOptions {
-        token_use,
-        user_pool_id: "us-east-1_Example".into(),
-        region: None,
-        client_id: "exampleclient".into(),
-        now: now(),
-        lifetime: 3600,
-    };
+    let o = cognito::MintOptions::new("us-east-1_Example", "exampleclient", token_use, now());
     cognito::mint(&key, claims.as_object().unwrap(), &o).unwrap()
 }
 
@@ -316,14 +309,12 @@ fn the_aws_cli_gets_the_decisions_policy_check_computes() {
     let expired = {
         let pem = std::fs::read_to_string(root().join("fixtures/keys/private.pem")).unwrap();
         let key = cognito::SigningKey::from_pem(&pem).unwrap();
-        let o = cognito::MintOptions {
-            token_use: cognito::TokenUse::Id,
-            user_pool_id: "us-east-1_Example".into(),
-            region: None,
-            client_id: "exampleclient".into(),
-            now: now() - 7200,
-            lifetime: 3600,
-        };
+        let o = cognito::MintOptions::new(
+            "us-east-1_Example",
+            "exampleclient",
+            cognito::TokenUse::Id,
+            now() - 7200,
+        );
         cognito::mint(&key, json!({"sub": "alice-sub"}).as_object().unwrap(), &o).unwrap()
     };
     for bad in ["not.a.token", expired.as_str()] {
