@@ -22,7 +22,7 @@ const FED: &str = "arn:aws:sts::111122223333:federated-user/bob";
 fn golden_layer_suite_every_row() {
     let path = root().join("fixtures/eval/layers.suite.json");
     let results = policy_check::suite::run_suites(&[path.display().to_string()]).unwrap();
-    assert_eq!(results.len(), 66, "{} cases", results.len());
+    assert_eq!(results.len(), 77, "{} cases", results.len());
     let failed: Vec<_> = results
         .iter()
         .filter(|r| !r.pass)

@@ -6,6 +6,7 @@ mod cedar;
 mod cli;
 mod codes;
 mod cognito;
+mod conformance;
 mod corpus;
 mod eval;
 mod fuzz;

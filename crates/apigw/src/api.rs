@@ -362,11 +362,10 @@ impl Api {
             Some(p) => {
                 let text = serde_json::to_string_pretty(p).map_err(|e| bad(e.to_string()))?;
                 resource_needs = Needs::of_text(&text);
-                let checked = iam_policy::check(
+                let checked = iam_policy::check_for_evaluation(
                     "resource_policy",
                     text.as_bytes(),
                     PolicyType::Resource,
-                    &Default::default(),
                 );
                 if let Some(d) = checked.diagnostics.iter().find(|d| d.is_error()) {
                     return Err(bad(format!("resource policy: {} [{}]", d.message, d.code)));

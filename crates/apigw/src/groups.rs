@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use cognito::{Claims as _, Verifier};
-use iam_policy::{PolicyDocument, PolicyType, ValidateOptions};
+use iam_policy::{PolicyDocument, PolicyType};
 
 use crate::{ApigwError, Authorizer, AuthorizerEvent, FunctionError};
 
@@ -28,11 +28,10 @@ impl GroupStore {
         let mut policies = BTreeMap::new();
         let mut statements = BTreeMap::new();
         for (group, text) in items {
-            let checked = iam_policy::check(
+            let checked = iam_policy::check_for_evaluation(
                 &format!("{group}.json"),
                 text.as_bytes(),
                 PolicyType::Identity,
-                &ValidateOptions::default(),
             );
             if let Some(d) = checked.diagnostics.iter().find(|d| d.is_error()) {
                 let (l, c) = checked.source.line_col(d.span.start);

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value};
 
 use iam_eval::PolicySet;
-use iam_policy::{PolicyDocument, PolicyType, ValidateOptions};
+use iam_policy::{PolicyDocument, PolicyType};
 
 use crate::ApigwError;
 use crate::gateway::Needs;
@@ -253,12 +253,8 @@ impl AuthorizerOutput {
 /// Parses a returned `policyDocument` (printed as JSON) with the IAM parser, any error making the output
 /// invalid, and compiles it.
 fn compile_policy(text: &str) -> Result<CompiledPolicy, ApigwError> {
-    let checked = iam_policy::check(
-        "policyDocument",
-        text.as_bytes(),
-        PolicyType::Identity,
-        &ValidateOptions::default(),
-    );
+    let checked =
+        iam_policy::check_for_evaluation("policyDocument", text.as_bytes(), PolicyType::Identity);
     if let Some(d) = checked.diagnostics.iter().find(|d| d.is_error()) {
         let (l, c) = checked.source.line_col(d.span.start);
         return Err(ApigwError::output(format!(

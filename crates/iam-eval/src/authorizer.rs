@@ -26,8 +26,71 @@ pub struct Authorizer {
     /// Whether AWS's `RCPFullAWSAccess` (allow all) is attached at every RCP level, as it is whenever RCPs
     /// are enabled. Default `true`.
     pub rcp_full_access: bool,
-    /// The resource policy must name the principal (role trust policies, KMS key policies).
-    pub resource_policy_required: bool,
+    /// What kind of resource-based policy [`Authorizer::resource`] is. It decides only where that policy
+    /// must name the principal even in the same account; see [`ResourceKind`].
+    pub resource_kind: ResourceKind,
+}
+
+/// The kind of a resource-based policy. In AWS a policy's kind comes from where it is attached, not from
+/// what it says; the kind changes one rule: where the policy must name the principal explicitly even when
+/// the caller is in the resource's account ("role trust policies and KMS key policies", EDA).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ResourceKind {
+    /// A resource-based policy (bucket, queue, topic, …): same-account grants as EDA describes them.
+    #[default]
+    Resource,
+    /// A role's trust policy. For a role assumption (`sts:AssumeRole`, `…WithSAML`, `…WithWebIdentity`,
+    /// `sts:TagSession`, `sts:SetSourceIdentity`, `sts:SetContext`) on the role it belongs to, it must
+    /// name the principal; any other request is decided as with a resource-based policy.
+    Trust {
+        /// The role's ARN, when known: an assumption of another role is not this policy's business
+        /// (the trust rule is not applied). `None`: any role ARN in the request is taken as the role.
+        role: Option<String>,
+    },
+    /// A KMS key policy: it must name the principal for every request.
+    KeyPolicy,
+}
+
+/// Whether `action` (any case) is one of the role-assumption actions a trust policy governs: the `sts`
+/// actions whose resource type is `role` in the Service Authorization Reference.
+pub fn is_role_assumption(action: &str) -> bool {
+    let Some((service, name)) = action.split_once(':') else {
+        return false;
+    };
+    service.eq_ignore_ascii_case("sts")
+        && [
+            "AssumeRole",
+            "AssumeRoleWithSAML",
+            "AssumeRoleWithWebIdentity",
+            "TagSession",
+            "SetSourceIdentity",
+            "SetContext",
+        ]
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(name))
+}
+
+/// Whether `resource` is an IAM role ARN (`arn:<partition>:iam::<account>:role/…`).
+fn is_role_arn(resource: &str) -> bool {
+    split_arn(resource).is_some_and(|a| a[2] == "iam" && a[5].starts_with("role/"))
+}
+
+impl ResourceKind {
+    /// Whether this kind's "must name the principal" rule governs `req`: always for a key policy; for a
+    /// trust policy only on a role assumption of its role; never for other resource policies.
+    pub fn requires_naming(&self, req: &Request<'_>) -> bool {
+        match self {
+            ResourceKind::Resource => false,
+            ResourceKind::KeyPolicy => true,
+            ResourceKind::Trust { role } => {
+                is_role_assumption(req.action)
+                    && match role {
+                        Some(r) => r == req.resource,
+                        None => is_role_arn(req.resource),
+                    }
+            }
+        }
+    }
 }
 
 impl Authorizer {
@@ -41,7 +104,7 @@ impl Authorizer {
             scps: Vec::new(),
             rcps: Vec::new(),
             rcp_full_access: true,
-            resource_policy_required: false,
+            resource_kind: ResourceKind::Resource,
         }
     }
 
@@ -220,8 +283,9 @@ impl Authorizer {
                 _ => implicit(Layer::Resource),
             };
         }
-        if self.resource_policy_required && !matches!(res_allow, Some((_, Some(_)))) {
-            // Role trust and KMS key policies must name the principal even in the same account.
+        if self.resource_kind.requires_naming(req) && !matches!(res_allow, Some((_, Some(_)))) {
+            // Role trust policies (for an assumption of their role) and KMS key policies must name the
+            // principal even in the same account.
             return implicit(Layer::Resource);
         }
         if !cross_account {

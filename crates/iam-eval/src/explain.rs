@@ -204,6 +204,8 @@ fn show_pieces(p: &[P], ctx: &Context, missing: &mut BTreeSet<String>) -> String
                     s.push_str(&format!("${{{k}}}"));
                 }
             },
+            // Never substituted, whatever the request holds: not a missing key.
+            P::Never(k) => s.push_str(&format!("${{{k}}} (multivalued: never substituted)")),
         }
     }
     s

@@ -62,7 +62,7 @@ mod matcher;
 mod principal;
 mod set;
 
-pub use authorizer::Authorizer;
+pub use authorizer::{Authorizer, ResourceKind, is_role_assumption};
 
 /// Matches `value` against an IAM wildcard pattern (`*`, `?`; no variables) with the evaluator's own
 /// matcher and counts its comparison steps: `None` when the pattern is not a valid template. For tests and

@@ -28,6 +28,8 @@ pub enum P {
     One,
     /// `${key}` / `${key, 'default'}`.
     Var(Box<str>, Option<Box<str>>),
+    /// A variable that never resolves: its key is documented as multivalued (key in lower case).
+    Never(Box<str>),
 }
 
 /// Compiles template pieces.
@@ -38,6 +40,10 @@ pub fn compile_pieces(t: &Template) -> Box<[P]> {
             Piece::Literal(l) => P::Lit(l.as_str().into()),
             Piece::Star => P::Star,
             Piece::Question => P::One,
+            // A documented multivalued key is never substituted [VAR]: the element matches nothing.
+            Piece::Var(v) if iam_policy::catalog::catalog().is_multivalued(&v.key) => {
+                P::Never(v.key.to_ascii_lowercase().into())
+            }
             Piece::Var(v) => P::Var(
                 v.key.to_ascii_lowercase().into(),
                 v.default.as_deref().map(Into::into),
@@ -82,10 +88,10 @@ pub fn is_match_counted(
     }
     // Resolve every variable first: an unresolvable one makes the whole element match nothing.
     for p in pieces {
-        if let P::Var(k, d) = p
-            && resolve(k, d.as_deref(), ctx).is_none()
-        {
-            return Err(Unresolved);
+        match p {
+            P::Var(k, d) if resolve(k, d.as_deref(), ctx).is_none() => return Err(Unresolved),
+            P::Never(_) => return Err(Unresolved),
+            _ => {}
         }
     }
     let mut segs = pieces.split(|p| matches!(p, P::Star));
@@ -206,7 +212,7 @@ fn seg_at(
                     return None;
                 }
             }
-            P::Star => return None,
+            P::Star | P::Never(_) => return None,
         }
     }
     Some(at)
@@ -240,6 +246,7 @@ fn piece_text<'a>(p: &'a P, ctx: &'a Context) -> Result<&'a str, Unresolved> {
         P::Star => Ok("*"),
         P::One => Ok("?"),
         P::Var(k, d) => resolve(k, d.as_deref(), ctx).ok_or(Unresolved),
+        P::Never(_) => Err(Unresolved),
     }
 }
 

@@ -121,6 +121,28 @@ impl Checked {
     }
 }
 
+/// [`check`] for an engine that is about to evaluate the policy: the findings for documents AWS stores
+/// and evaluates anyway are warnings here, so the policy is decided as AWS decides it, not refused.
+/// Today that is a `Version` that is not 2012-10-17 in an identity policy, boundary, session policy or
+/// SCP (IAM's `CreatePolicy` refuses it for managed policies, but inline and older stored policies carry
+/// it; `${…}` is then literal text, [VAR]). RCPs keep the error: Organizations requires 2012-10-17.
+/// `validate` and `lint` keep the errors ([`check`]).
+pub fn check_for_evaluation(name: &str, bytes: &[u8], ty: PolicyType) -> Checked {
+    let mut c = check(name, bytes, ty, &ValidateOptions::default());
+    for d in &mut c.diagnostics {
+        if d.is_error() && evaluated_anyway(d.code, ty) {
+            d.severity = diag::Severity::Warning;
+        }
+    }
+    c
+}
+
+/// Whether AWS stores and evaluates a policy of type `ty` with a finding of `code`
+/// ([`check_for_evaluation`]).
+pub fn evaluated_anyway(code: &str, ty: PolicyType) -> bool {
+    code == codes::IAM_VERSION_REQUIRED && ty != PolicyType::Rcp
+}
+
 /// Parses `bytes` (checking UTF-8) and validates the document as `ty`.
 pub fn check(name: &str, bytes: &[u8], ty: PolicyType, opts: &ValidateOptions) -> Checked {
     let (source, document, mut diagnostics) = parse_bytes(name, bytes);

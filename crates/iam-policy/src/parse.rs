@@ -542,7 +542,9 @@ impl Builder<'_> {
         })
     }
 
-    /// Only single-valued keys can be substituted [VAR]: a documented multivalued key is an error.
+    /// Only single-valued keys can be substituted [VAR]. IAM stores a policy that names a documented
+    /// multivalued key as a variable (no validator refuses it), and the element holding it matches
+    /// nothing: a warning, and the evaluator never resolves such a variable.
     fn multivalued_variables<'v>(
         &mut self,
         vars: impl Iterator<Item = &'v crate::ast::PolicyVariable>,
@@ -550,7 +552,7 @@ impl Builder<'_> {
         for var in vars {
             if catalog().is_multivalued(&var.key) {
                 self.push(
-                    Diagnostic::error(
+                    Diagnostic::warning(
                         codes::IAM_VARIABLE_MULTIVALUED,
                         var.span,
                         format!(
@@ -558,8 +560,8 @@ impl Builder<'_> {
                             var.key
                         ),
                     )
-                    .label("multivalued key")
-                    .help("only single-valued keys can be substituted"),
+                    .label("multivalued key: this element matches nothing")
+                    .help("only single-valued keys can be substituted; AWS stores the policy, but the element holding this variable never matches"),
                 );
             }
         }

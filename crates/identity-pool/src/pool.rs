@@ -228,7 +228,9 @@ fn trust_explain(role: &Role, role_arn: &str, action: &str, ctx: &Context) -> Ex
         PolicySet::compile(Layer::Identity, []).unwrap_or_else(|_| role.trust.clone()),
     );
     trust_auth.resource = Some(role.trust.clone());
-    trust_auth.resource_policy_required = true;
+    trust_auth.resource_kind = iam_eval::ResourceKind::Trust {
+        role: Some(role_arn.to_owned()),
+    };
     let req = Request::new(action, role_arn)
         .principal("cognito-identity.amazonaws.com")
         .context(ctx);
@@ -280,7 +282,7 @@ fn load_doc(
             ));
         }
     };
-    let c = iam_policy::check(&name, &bytes, ty, &iam_policy::ValidateOptions::default());
+    let c = iam_policy::check_for_evaluation(&name, &bytes, ty);
     if let Some(d) = c.diagnostics.iter().find(|d| d.is_error()) {
         let (l, col) = c.source.line_col(d.span.start);
         return Err(format!("{name}:{l}:{col}: {} [{}]", d.message, d.code));

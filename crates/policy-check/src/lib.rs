@@ -236,6 +236,8 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     // Only the process entry points write to the real standard error; in-process callers give their
     // own writers, which are never terminals.
     let terminal = TERMINAL.with(std::cell::Cell::get);
+    // Warnings left over by an earlier in-process run that stopped at an error are not this run's.
+    let _ = policies::take_accepted();
     let no_color = std::env::var("NO_COLOR").ok();
     COLOR.with(|c| c.set(cli.color.resolve(terminal, no_color.as_deref())));
     let r = match cli.command {

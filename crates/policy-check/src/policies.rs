@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use authz_core::Layer;
-use iam_eval::{Authorizer, PolicySet};
-use iam_policy::{PolicyDocument, PolicyType, ValidateOptions};
+use iam_eval::{Authorizer, PolicySet, ResourceKind};
+use iam_policy::{PolicyDocument, PolicyType};
 
 use crate::{Failure, TypeArg};
 
@@ -21,7 +21,16 @@ pub fn load_policy_text(
     bytes: &[u8],
     ty: PolicyType,
 ) -> Result<PolicyDocument, Failure> {
-    let c = iam_policy::check(name, bytes, ty, &ValidateOptions::default());
+    let c = iam_policy::check_for_evaluation(name, bytes, ty);
+    // What AWS stores and evaluates anyway is decided, and said once as a warning.
+    for d in c
+        .diagnostics
+        .iter()
+        .filter(|d| !d.is_error() && accepted_code(d.code, ty))
+    {
+        let text = crate::report::render(d, &c.source, 100);
+        ACCEPTED.with(|a| a.borrow_mut().push(text));
+    }
     let mut errors = c.diagnostics.iter().filter(|d| d.is_error()).peekable();
     if let Some(first) = errors.peek() {
         let code = first.code;
@@ -35,6 +44,40 @@ pub fn load_policy_text(
         .ok_or_else(|| Failure::from(format!("policy `{name}` could not be read")))
 }
 
+/// Findings on policies that were evaluated anyway: AWS stores such policies and decides requests
+/// against them, so the engines do too; the commands print them as warnings ([`take_accepted`]).
+fn accepted_code(code: &str, ty: PolicyType) -> bool {
+    iam_policy::evaluated_anyway(code, ty) || code == iam_policy::codes::IAM_VARIABLE_MULTIVALUED
+}
+
+thread_local! {
+    static ACCEPTED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The warnings on accepted policies loaded on this thread since the last call, each once.
+pub fn take_accepted() -> Vec<String> {
+    let mut v = ACCEPTED.with(|a| std::mem::take(&mut *a.borrow_mut()));
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|s| seen.insert(s.clone()));
+    v
+}
+
+/// Adds warnings taken on another thread to this thread's list.
+pub(crate) fn keep_accepted(v: Vec<String>) {
+    ACCEPTED.with(|a| a.borrow_mut().extend(v));
+}
+
+/// Writes [`take_accepted`]'s warnings to `err`.
+pub(crate) fn print_accepted(err: &mut dyn std::io::Write) {
+    for w in take_accepted() {
+        let _ = write!(err, "{w}");
+        let _ = writeln!(
+            err,
+            "  (AWS stores and evaluates this policy: the request is decided)"
+        );
+    }
+}
+
 /// The policies of an evaluation, by layer, before compiling.
 #[derive(Debug, Default, Clone)]
 pub struct PolicyFiles {
@@ -42,6 +85,8 @@ pub struct PolicyFiles {
     pub identity: Vec<PolicyDocument>,
     /// Resource policy.
     pub resource: Option<PolicyDocument>,
+    /// How the resource policy was read: its type and why (declared by the user or detected).
+    pub resource_type: Option<TypeChoice>,
     /// Boundaries (pooled).
     pub boundary: Vec<PolicyDocument>,
     /// Session policies (pooled).
@@ -57,19 +102,17 @@ impl PolicyFiles {
     pub fn compile(self) -> Result<Authorizer, Failure> {
         let c =
             |l, d: Vec<PolicyDocument>| PolicySet::compile(l, d).map_err(|e| Failure::coded(&e));
-        let resource_is_trust = self.resource.as_ref().is_some_and(|d| {
-            d.statements.iter().all(|s| {
-                s.action
-                    .as_ref()
-                    .is_some_and(|a| a.items.iter().all(|i| i.service.as_deref() == Some("sts")))
-            })
-        });
+        let resource_is_trust = self
+            .resource_type
+            .is_some_and(|t| t.ty == PolicyType::Trust);
         let mut a = Authorizer::new(c(Layer::Identity, self.identity)?);
         a.resource = self
             .resource
             .map(|d| c(Layer::Resource, vec![d]))
             .transpose()?;
-        a.resource_policy_required = resource_is_trust;
+        if resource_is_trust {
+            a.resource_kind = ResourceKind::Trust { role: None };
+        }
         a.boundary = (!self.boundary.is_empty())
             .then(|| c(Layer::Boundary, self.boundary))
             .transpose()?;
@@ -88,25 +131,107 @@ impl PolicyFiles {
     }
 }
 
-/// Guesses a document's type from its statements (see [`TypeArg::Auto`]).
+/// Guesses a document's type from its statements (see [`TypeArg::Auto`]): no `Principal` anywhere is an
+/// identity policy; a trust policy when every statement names only `sts:` actions and none has a
+/// `Resource` / `NotResource` (IAM refuses those elements in a trust policy, so a policy with one is a
+/// resource-based policy whatever its actions); otherwise a resource-based policy.
 pub fn infer_type(doc: &PolicyDocument) -> PolicyType {
-    let with_principal = doc
-        .statements
-        .iter()
-        .filter(|s| s.principal.is_some())
-        .count();
-    if with_principal == 0 {
+    if doc.statements.iter().all(|s| s.principal.is_none()) {
         return PolicyType::Identity;
     }
-    let trust = doc.statements.iter().all(|s| {
-        s.action
-            .as_ref()
-            .is_some_and(|a| a.items.iter().all(|i| i.service.as_deref() == Some("sts")))
-    });
-    if trust {
+    if looks_like_trust(doc) {
         PolicyType::Trust
     } else {
         PolicyType::Resource
+    }
+}
+
+/// Every statement names only `sts:` actions (in `Action` or `NotAction`) and no statement has a
+/// resource element.
+fn looks_like_trust(doc: &PolicyDocument) -> bool {
+    !doc.statements.is_empty()
+        && doc.statements.iter().all(|s| {
+            s.resource.is_none()
+                && s.action
+                    .as_ref()
+                    .is_some_and(|a| a.items.iter().all(|i| i.service.as_deref() == Some("sts")))
+        })
+}
+
+/// A resource policy's type and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypeChoice {
+    /// The type it was read and evaluated as.
+    pub ty: PolicyType,
+    /// `Some(how)` when the user declared it (`--trust-policy`, `trust:`); `None` when detected.
+    pub declared: Option<&'static str>,
+}
+
+impl TypeChoice {
+    /// The resource-policy type of a document as detected ([`infer_type`], never identity).
+    pub fn detect(doc: Option<&PolicyDocument>) -> TypeChoice {
+        let ty = match doc.map(infer_type) {
+            Some(PolicyType::Trust) => PolicyType::Trust,
+            _ => PolicyType::Resource,
+        };
+        TypeChoice { ty, declared: None }
+    }
+
+    /// Which type the resource policy was evaluated as, why, and whether the trust rule ("the trust
+    /// policy must name the principal") governs this request: for the explanation.
+    pub fn explain(&self, req: &authz_core::Request<'_>) -> TypeNote {
+        let why = match (self.declared, self.ty) {
+            (Some(how), _) => format!("declared with {how}"),
+            (None, PolicyType::Trust) => {
+                "detected: every statement names only `sts:` actions and has no `Resource`".into()
+            }
+            (None, _) => "detected: it has a `Principal` and is not a trust policy".into(),
+        };
+        let trust_rule = (self.ty == PolicyType::Trust).then(|| {
+            let k = ResourceKind::Trust { role: None };
+            if k.requires_naming(req) {
+                (true, format!("{} on a role is a role assumption: the trust policy must name the principal", req.action))
+            } else {
+                (false, format!("{} on {} is not a role assumption: decided as with a resource-based policy", req.action, req.resource))
+            }
+        });
+        TypeNote {
+            ty: self.ty,
+            why,
+            trust_rule,
+        }
+    }
+}
+
+/// The explanation of a resource policy's type for one request.
+#[derive(Debug, Clone)]
+pub struct TypeNote {
+    /// The type used.
+    pub ty: PolicyType,
+    /// Why that type.
+    pub why: String,
+    /// For a trust policy: whether its rule governed the request, and why.
+    pub trust_rule: Option<(bool, String)>,
+}
+
+impl TypeNote {
+    /// One line for the human explanation.
+    pub fn line(&self) -> String {
+        let mut s = format!("resource policy read as {} policy ({})", self.ty, self.why);
+        if let Some((_, why)) = &self.trust_rule {
+            s.push_str("; ");
+            s.push_str(why);
+        }
+        s
+    }
+
+    /// The JSON form.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": self.ty.as_str(),
+            "why": self.why,
+            "trust_rule_applies": self.trust_rule.as_ref().map(|t| t.0),
+        })
     }
 }
 

@@ -265,7 +265,7 @@ struct Input {
 }
 
 fn read(id: String, kind: &'static str, text: &str, ty: PolicyType) -> Result<Input, QueryError> {
-    let c = iam_policy::check(&id, text.as_bytes(), ty, &ValidateOptions::default());
+    let c = iam_policy::check_for_evaluation(&id, text.as_bytes(), ty);
     if let Some(d) = c.diagnostics.iter().find(|d| d.is_error()) {
         let (l, col) = c.source.line_col(d.span.start);
         return Err(QueryError {
@@ -297,12 +297,16 @@ fn inputs(
         .collect()
 }
 
+/// A role trust policy, as far as its text tells: every statement names only `sts:` actions and none
+/// has a resource element (IAM refuses `Resource` in a trust policy). Only the "must name the principal"
+/// rule depends on it, and only for role assumptions ([`iam_eval::ResourceKind`]).
 fn is_trust(doc: &PolicyDocument) -> bool {
     !doc.statements.is_empty()
         && doc.statements.iter().all(|s| {
-            s.action
-                .as_ref()
-                .is_some_and(|a| a.items.iter().all(|i| i.service.as_deref() == Some("sts")))
+            s.resource.is_none()
+                && s.action
+                    .as_ref()
+                    .is_some_and(|a| a.items.iter().all(|i| i.service.as_deref() == Some("sts")))
         })
 }
 
@@ -410,7 +414,9 @@ fn simulate(
     let trust = resource.as_ref().is_some_and(|r| is_trust(&r.doc));
     if let Some(r) = &resource {
         auth.resource = Some(compile(Layer::Resource, std::slice::from_ref(r))?);
-        auth.resource_policy_required = trust;
+        if trust {
+            auth.resource_kind = iam_eval::ResourceKind::Trust { role: None };
+        }
     }
     let owner = p.get("ResourceOwner").map(|o| {
         // An account id or an ARN naming one.

@@ -16,9 +16,18 @@ pub struct EvalArgs {
     /// Identity-based policies of the principal.
     #[arg(long = "policy", value_name = "FILE")]
     pub policies: Vec<PathBuf>,
-    /// The resource's resource-based policy (or a role's trust policy).
+    /// The resource's resource-based policy. A policy whose statements name only `sts:` actions and no
+    /// `Resource` is read as a role trust policy; the trust rule (it must name the principal) applies
+    /// only to role assumptions (`sts:AssumeRole*`, `sts:TagSession`, …) on a role.
     #[arg(long = "resource-policy", value_name = "FILE")]
     pub resource_policy: Option<PathBuf>,
+    /// A role's trust policy, declared as one (instead of `--resource-policy`'s detection).
+    #[arg(
+        long = "trust-policy",
+        value_name = "FILE",
+        conflicts_with = "resource_policy"
+    )]
+    pub trust_policy: Option<PathBuf>,
     /// Permissions boundary.
     #[arg(long = "boundary", value_name = "FILE")]
     pub boundaries: Vec<PathBuf>,
@@ -38,7 +47,7 @@ pub struct EvalArgs {
     /// context entries inline); the answer is printed as that command prints it (`EvaluationResults`
     /// with `EvalDecision`, `MatchedStatements` with positions, `MissingContextValues`), so it can be
     /// diffed with AWS's.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["request", "policies", "resource_policy", "boundaries", "scps", "rcps", "session"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["request", "policies", "resource_policy", "trust_policy", "boundaries", "scps", "rcps", "session"])]
     pub cli_input_json: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
@@ -48,7 +57,7 @@ pub struct EvalArgs {
 pub(crate) fn run_eval(
     a: &EvalArgs,
     out: &mut dyn Write,
-    _err: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<u8, String> {
     if let Some(p) = &a.cli_input_json {
         let input = read_json(p)?;
@@ -76,15 +85,16 @@ pub(crate) fn run_eval(
         let bytes = crate::read_file(p)?;
         let name = p.display().to_string();
         let (_, doc, _) = iam_policy::parse_bytes(&name, &bytes);
-        let ty = doc
-            .as_ref()
-            .map_or(PolicyType::Resource, crate::policies::infer_type);
-        let ty = if ty == PolicyType::Identity {
-            PolicyType::Resource
-        } else {
-            ty
-        };
-        files.resource = Some(load_policy_text(&name, &bytes, ty)?);
+        let choice = TypeChoice::detect(doc.as_ref());
+        files.resource = Some(load_policy_text(&name, &bytes, choice.ty)?);
+        files.resource_type = Some(choice);
+    }
+    if let Some(p) = &a.trust_policy {
+        files.resource = Some(load_policy(p, PolicyType::Trust)?);
+        files.resource_type = Some(TypeChoice {
+            ty: PolicyType::Trust,
+            declared: Some("--trust-policy"),
+        });
     }
     for p in &a.boundaries {
         files.boundary.push(load_policy(p, PolicyType::Boundary)?);
@@ -102,16 +112,22 @@ pub(crate) fn run_eval(
     if requests.is_empty() {
         return Err(format!("{}: no requests", request.display()));
     }
+    let resource_type = files.resource_type;
     let auth = files.compile()?;
+    crate::policies::print_accepted(err);
     let mut any_deny = false;
     for (_, r) in &requests {
         let ex = auth.explain(&r.as_request());
+        let note = resource_type.map(|t| t.explain(&r.as_request()));
         any_deny |= ex.outcome.decision.is_deny();
         match a.format {
             Format::Json => {
                 let mut v = outcome_json(&auth, &ex);
                 if let Some(o) = v.as_object_mut() {
                     o.insert("request".into(), serde_json::json!({"action": r.action, "resource": r.resource, "principal": r.principal}));
+                    if let Some(n) = &note {
+                        o.insert("resource_policy_type".into(), n.json());
+                    }
                 }
                 let _ = writeln!(out, "{v}");
             }
@@ -124,6 +140,9 @@ pub(crate) fn run_eval(
                     r.resource
                 );
                 let _ = write!(out, "{}", explain_text(&auth, &ex));
+                if let Some(n) = &note {
+                    let _ = writeln!(out, "  {}", n.line());
+                }
             }
         }
     }

@@ -44,7 +44,7 @@ pub enum PolicyFormat {
 pub(crate) fn run_test(
     a: &TestArgs,
     out: &mut dyn Write,
-    _err: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<u8, String> {
     let suites = find_suites(&a.suites)?;
     let pb = crate::progress(suites.len(), "suites");
@@ -73,6 +73,7 @@ pub(crate) fn run_test(
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
+    crate::policies::print_accepted(err);
     let failed = results.iter().filter(|r| !r.pass).count();
     if let Some(path) = &a.junit {
         std::fs::write(path, junit(&results))

@@ -115,11 +115,25 @@ pub(crate) const CEDAR_CASE_FIELDS: &[&str] = &[
 pub(crate) const POLICY_KEYS: &[&str] = &[
     "identity",
     "resource",
+    "trust",
     "boundaries",
     "scps",
     "rcps",
     "session",
 ];
+
+/// A map's resource-side policy: `(value, declared trust)`; both keys in one place is ambiguous.
+fn resource_side<'m>(
+    m: &'m serde_json::Map<String, Value>,
+    at: &str,
+) -> Result<Option<(&'m Value, bool)>, Failure> {
+    match (m.get("resource"), m.get("trust")) {
+        (Some(_), Some(_)) => Err(Failure::from(format!(
+            "{at} has both `resource` and `trust`: a request has one resource-side policy"
+        ))),
+        (r, t) => Ok(r.map(|v| (v, false)).or(t.map(|v| (v, true)))),
+    }
+}
 
 pub(crate) fn files_for(
     suite: &serde_json::Map<String, Value>,
@@ -131,14 +145,38 @@ pub(crate) fn files_for(
     if let Some(v) = get("identity") {
         f.identity = policy_list(v, base, PolicyType::Identity, "identity")?;
     }
-    if let Some(v) = get("resource") {
-        let docs = policy_list(v, base, PolicyType::Resource, "resource");
-        // A trust policy is a resource policy of type trust: retry with that type.
-        let docs = match docs {
-            Ok(d) => d,
-            Err(_) => policy_list(v, base, PolicyType::Trust, "resource")?,
-        };
-        f.resource = docs.into_iter().next();
+    // The resource-side policy: `trust` declares a role trust policy, `resource` a resource-based one
+    // (detected as a trust policy when it only validates as one). The case's own key wins over the
+    // suite's; both keys in one place is ambiguous.
+    // The resource-side policy: `trust` declares a role trust policy, `resource` a resource-based one
+    // (detected as a trust policy when it only validates as one). The case's own key wins.
+    let side = match resource_side(case, "the case")? {
+        Some(x) => Some(x),
+        None => resource_side(suite, "the suite")?,
+    };
+    match side {
+        Some((v, true)) => {
+            f.resource = policy_list(v, base, PolicyType::Trust, "trust")?
+                .into_iter()
+                .next();
+            f.resource_type = Some(TypeChoice {
+                ty: PolicyType::Trust,
+                declared: Some("`trust:`"),
+            });
+        }
+        Some((v, false)) => {
+            // A trust policy fails as a resource policy (no `Resource`): retry with that type.
+            let (docs, ty) = match policy_list(v, base, PolicyType::Resource, "resource") {
+                Ok(d) => (d, PolicyType::Resource),
+                Err(_) => (
+                    policy_list(v, base, PolicyType::Trust, "resource")?,
+                    PolicyType::Trust,
+                ),
+            };
+            f.resource = docs.into_iter().next();
+            f.resource_type = Some(TypeChoice { ty, declared: None });
+        }
+        None => {}
     }
     if let Some(v) = get("boundaries") {
         f.boundary = policy_list(v, base, PolicyType::Boundary, "boundaries")?;

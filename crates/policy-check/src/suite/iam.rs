@@ -57,6 +57,13 @@ pub(crate) fn iam_case(
     let mut detail = cmp.detail;
     if !cmp.pass {
         detail.push_str(&explain_text(&auth, &auth.explain(&request)));
+        // Which type the resource-side policy was evaluated as (read again: failing cases only).
+        if let Some(t) = files_for(suite, obj, base)
+            .ok()
+            .and_then(|f| f.resource_type)
+        {
+            detail.push_str(&format!("  {}\n", t.explain(&request).line()));
+        }
     }
     Ok(mk(cmp.expect, cmp.actual, cmp.pass, detail))
 }

@@ -240,7 +240,8 @@ pub(crate) fn run_all_with(
         return Ok(v);
     }
     let chunk = suites.len().div_ceil(workers);
-    let parts: Vec<Result<Vec<CaseResult>, String>> = std::thread::scope(|scope| {
+    type Part = Result<(Vec<CaseResult>, Vec<String>), String>;
+    let parts: Vec<Part> = std::thread::scope(|scope| {
         let handles: Vec<_> = suites
             .chunks(chunk)
             .map(|part| {
@@ -250,7 +251,7 @@ pub(crate) fn run_all_with(
                         v.extend(run_suite(s)?);
                         tick();
                     }
-                    Ok(v)
+                    Ok((v, crate::policies::take_accepted()))
                 })
             })
             .collect();
@@ -262,9 +263,17 @@ pub(crate) fn run_all_with(
             })
             .collect()
     });
-    let mut v = Vec::with_capacity(parts.iter().map(|p| p.as_ref().map_or(0, Vec::len)).sum());
+    let mut v = Vec::with_capacity(
+        parts
+            .iter()
+            .map(|p| p.as_ref().map_or(0, |p| p.0.len()))
+            .sum(),
+    );
     for p in parts {
-        v.extend(p?);
+        let (results, accepted) = p?;
+        v.extend(results);
+        // The workers' warnings on accepted policies, handed to this thread's list for the command.
+        crate::policies::keep_accepted(accepted);
     }
     Ok(v)
 }
