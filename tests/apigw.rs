@@ -343,3 +343,166 @@ fn group_store_forms() {
     );
     assert!(apigw::GroupStore::from_dynamodb_export(r#"[{"group": "a"}]"#).is_err());
 }
+
+/// HTTP APIs answer with their own bodies (API Gateway developer guide, "Working with AWS Lambda
+/// authorizers for HTTP APIs"; HTTP API error responses): 404 `Not Found` without a route, 401
+/// `Unauthorized` without an identity source, 403 `Forbidden` on a deny, 500 `Internal Server Error` when
+/// the authorizer fails. REST keeps its messages.
+#[test]
+fn http_api_statuses_and_bodies() {
+    for format in ["http1", "http2", "http2-simple"] {
+        let a = api(
+            json!({"type": "REQUEST", "identity_sources": ["$request.header.Authorization"], "ttl": 0}),
+            json!({"format": format}),
+        );
+        let mut cache = AuthorizerCache::default();
+        let deny: StaticPolicy = if format == "http2-simple" {
+            StaticPolicy::output(json!({"isAuthorized": false}))
+        } else {
+            StaticPolicy::output(
+                json!({"principalId": "u", "policyDocument": {"Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": "*"}]}}),
+            )
+        };
+        let failing = Counting {
+            calls: std::cell::Cell::new(0),
+            answer: || Err(FunctionError::Failed("boom".into())),
+        };
+        let run = |r: &HttpRequest, f: &dyn apigw::Authorizer, c: &mut AuthorizerCache| {
+            let i = a.invoke(r, f, c, NOW);
+            (i.status, i.body)
+        };
+        assert_eq!(
+            run(&get("/nowhere", Some("t")), &deny, &mut cache),
+            (404, r#"{"message":"Not Found"}"#.to_string()),
+            "{format}"
+        );
+        assert_eq!(
+            run(&get("/pets", None), &deny, &mut cache),
+            (401, r#"{"message":"Unauthorized"}"#.to_string()),
+            "{format}"
+        );
+        assert_eq!(
+            run(&get("/pets", Some("t")), &deny, &mut cache),
+            (403, r#"{"message":"Forbidden"}"#.to_string()),
+            "{format}"
+        );
+        assert_eq!(
+            run(&get("/pets", Some("t")), &failing, &mut cache),
+            (500, r#"{"message":"Internal Server Error"}"#.to_string()),
+            "{format}"
+        );
+    }
+    // REST: the policy's messages and route-less 403.
+    let rest = token_api(0);
+    let mut cache = AuthorizerCache::default();
+    let deny = StaticPolicy::output(
+        json!({"principalId": "u", "policyDocument": {"Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": "*"}]}}),
+    );
+    let i = rest.invoke(&get("/pets", Some("Bearer abc")), &deny, &mut cache, NOW);
+    assert_eq!(i.status, 403);
+    assert!(i.body.contains("explicit deny"), "{}", i.body);
+    let i = rest.invoke(&get("/nowhere", Some("Bearer abc")), &deny, &mut cache, NOW);
+    assert_eq!(
+        (i.status, i.body.as_str()),
+        (403, r#"{"message":"Missing Authentication Token"}"#)
+    );
+    // HTTP APIs have no resource policies.
+    let def = json!({"region": "us-east-1", "account": "123456789012", "api_id": "a1b2c3", "stage": "$default",
+        "routes": ["GET /pets"], "format": "http2",
+        "authorizer": {"type": "REQUEST", "identity_sources": ["$request.header.Authorization"]},
+        "resource_policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "*"}]}});
+    let e = Api::from_json(&def.to_string()).unwrap_err();
+    assert!(e.to_string().contains("resource policies"), "{e}");
+}
+
+/// `$context.*` and `$stageVariables.*` identity sources are read from the request and the stage, and
+/// take part in the cache key: `$context.routeKey` caches per route (HTTP API guide, "Lambda authorizer
+/// caching"), so an answer for one route is not reused for another.
+#[test]
+fn context_and_stage_variable_identity_sources() {
+    let a = api(
+        json!({"type": "REQUEST", "identity_sources": ["$request.header.Authorization", "$context.routeKey", "$stageVariables.tenant"], "ttl": 300}),
+        json!({"format": "http2-simple", "stage_variables": {"tenant": "blue"}}),
+    );
+    let counting = Counting {
+        calls: std::cell::Cell::new(0),
+        answer: || Ok(json!({"isAuthorized": true})),
+    };
+    let mut cache = AuthorizerCache::default();
+    let i = a.invoke(&get("/pets", Some("t")), &counting, &mut cache, NOW);
+    assert_eq!((i.status, i.function_called), (200, true));
+    let i = a.invoke(&get("/pets", Some("t")), &counting, &mut cache, NOW);
+    assert_eq!((i.status, i.cache_hit), (200, Some(true)));
+    // Another route: another cache entry, the function runs again.
+    let i = a.invoke(&get("/pets/7", Some("t")), &counting, &mut cache, NOW);
+    assert_eq!(
+        (i.status, i.cache_hit, i.function_called),
+        (200, Some(false), true)
+    );
+    assert_eq!(counting.calls.get(), 2);
+    // A stage variable that the stage does not define is a missing identity source: 401, no call.
+    let b = api(
+        json!({"type": "REQUEST", "identity_sources": ["$stageVariables.missing"], "ttl": 0}),
+        json!({"format": "http2-simple"}),
+    );
+    let i = b.invoke(&get("/pets", None), &counting, &mut cache, NOW);
+    assert_eq!((i.status, i.function_called), (401, false));
+    // Context values that are not modelled are refused when the API is read, not silently absent.
+    let def = json!({"region": "us-east-1", "account": "123456789012", "api_id": "a1b2c3", "stage": "prod",
+        "routes": ["GET /pets"], "format": "http2",
+        "authorizer": {"type": "REQUEST", "identity_sources": ["$context.requestTimeEpoch"]}});
+    let e = Api::from_json(&def.to_string()).unwrap_err();
+    assert!(e.to_string().contains("$context.requestTimeEpoch"), "{e}");
+    assert_eq!(diag::Coded::code(&e), "apigw::config");
+    // `$context.httpMethod` and `$context.identity.sourceIp` come from the request.
+    let c = api(
+        json!({"type": "REQUEST", "identity_sources": ["$context.httpMethod", "$context.identity.sourceIp"], "ttl": 300}),
+        json!({"format": "http2-simple"}),
+    );
+    let mut cache = AuthorizerCache::default();
+    let before = counting.calls.get();
+    c.invoke(
+        &get("/pets", None).source_ip("203.0.113.1"),
+        &counting,
+        &mut cache,
+        NOW,
+    );
+    c.invoke(
+        &get("/pets", None).source_ip("203.0.113.1"),
+        &counting,
+        &mut cache,
+        NOW,
+    );
+    c.invoke(
+        &get("/pets", None).source_ip("203.0.113.2"),
+        &counting,
+        &mut cache,
+        NOW,
+    );
+    assert_eq!(
+        counting.calls.get() - before,
+        2,
+        "one call per source address"
+    );
+}
+
+/// "Token validation does not apply to REQUEST authorizers": the expression is ignored there.
+#[test]
+fn request_authorizer_validation_expression_is_ignored() {
+    let a = api(
+        json!({"type": "REQUEST", "identity_sources": ["method.request.header.Authorization"],
+               "validation_expression": "Bearer [a-z]+", "ttl": 0}),
+        json!({}),
+    );
+    let mut cache = AuthorizerCache::default();
+    let f = allow("arn:aws:execute-api:us-east-1:123456789012:a1b2c3/prod/GET/pets");
+    let i = a.invoke(
+        &get("/pets", Some("not-a-bearer-token")),
+        &f,
+        &mut cache,
+        NOW,
+    );
+    assert_eq!((i.status, i.function_called), (200, true));
+}

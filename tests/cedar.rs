@@ -576,7 +576,8 @@ fn avp_request_contract() {
     assert!(e.to_string().contains("100 transitive parents"), "{e}");
 }
 
-/// BatchIsAuthorized varies the principal or the resource, not both; the token batch names no principal.
+/// BatchIsAuthorized varies the principal or the resource, not both; the token batch names no principal;
+/// the entities stay within the API reference's limits.
 #[test]
 fn avp_batch_rules() {
     let store = plain_store();
@@ -595,6 +596,48 @@ fn avp_batch_rules() {
         .unwrap_err();
     assert_eq!(e.exception(), Some("ValidationException"));
     assert!(e.to_string().contains("same principal"), "{e}");
+    // The entities may hold at most 100 principals and 100 resources (API reference); at the limit the
+    // batch is decided.
+    let with_entities =
+        |users: usize, photos: usize| {
+            let mut list: Vec<serde_json::Value> = (0..users)
+                .map(|i| json!({"identifier": {"entityType": "User", "entityId": format!("u{i}")}}))
+                .collect();
+            list.extend((0..photos).map(
+                |i| json!({"identifier": {"entityType": "Photo", "entityId": format!("p{i}")}}),
+            ));
+            json!({"requests": [r("u0", "p0"), r("u0", "p1")], "entities": {"entityList": list}})
+        };
+    let run = |req: &serde_json::Value| {
+        policy_check::input::run_request(&store, dir, req, None, None, &Default::default())
+    };
+    assert!(run(&with_entities(100, 100)).is_ok());
+    let e = run(&with_entities(101, 2)).unwrap_err();
+    assert_eq!(e.exception(), Some("ValidationException"));
+    assert!(e.to_string().contains("up to 100 principals"), "{e}");
+    let e = run(&with_entities(1, 101)).unwrap_err();
+    assert_eq!(e.exception(), Some("ValidationException"));
+    assert!(e.to_string().contains("up to 100 resources"), "{e}");
+    // With a token: at most 99 user groups (the token's groups).
+    let groups = |n: usize| {
+        let mut claims = serde_json::Map::new();
+        claims.insert("sub".into(), json!("s"));
+        claims.insert(
+            "cognito:groups".into(),
+            json!((0..n).map(|i| format!("g{i}")).collect::<Vec<_>>()),
+        );
+        cedar_bridge::avp::TokenClaims {
+            identity: Some(claims),
+            access: None,
+            verified: false,
+        }
+    };
+    let token_batch = json!({"requests": [
+        {"action": {"actionType": "Action", "actionId": "view"}, "resource": {"entityType": "Photo", "entityId": "p"}}]});
+    let e = cedar_bridge::avp::run(&store, &token_batch, &groups(100), None).unwrap_err();
+    assert!(e.to_string().contains("up to 99 user groups"), "{e}");
+    let e = cedar_bridge::avp::run(&store, &token_batch, &groups(99), None).unwrap_err();
+    assert!(!e.to_string().contains("user groups"), "{e}");
 }
 
 /// The `has`-guard hint names a guard that can be true: bracket attributes get a quoted `has`.

@@ -102,11 +102,28 @@ pub struct Api {
     pub resource_policy: Option<PolicySet>,
     /// The output format the authorizer answers in.
     pub format: OutputFormat,
+    /// The stage's variables (`$stageVariables.NAME` identity sources).
+    pub stage_variables: std::collections::BTreeMap<String, String>,
     /// The context keys the resource policy names.
     resource_needs: Needs,
     /// Returned policies already compiled.
     memo: PolicyMemo,
 }
+
+/// The `$context` variables this gateway resolves as identity sources (API Gateway's `$context`
+/// reference; `routeKey` on HTTP APIs, `resourcePath` on REST APIs).
+pub const CONTEXT_VARIABLES: &[&str] = &[
+    "routeKey",
+    "resourcePath",
+    "stage",
+    "apiId",
+    "accountId",
+    "httpMethod",
+    "path",
+    "domainName",
+    "domainPrefix",
+    "identity.sourceIp",
+];
 
 /// A request as a client sends it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -192,8 +209,9 @@ impl Api {
     /// "validation_expression", "ttl"}, "resource_policy": {…}, "format": "rest" | "http1" | "http2" |
     /// "http2-simple"}`. Configurations API Gateway refuses are refused here (`apigw::config`): a TTL above
     /// 3,600; a path parameter as an identity source; a `REQUEST` authorizer that caches without identity
-    /// sources; a `TOKEN` identity source that is not one header; a validation expression on a `REQUEST`
-    /// authorizer.
+    /// sources; a `TOKEN` identity source that is not one header; a resource policy on an HTTP API; a
+    /// `$context` variable the gateway does not model. A validation expression on a `REQUEST` authorizer
+    /// is ignored, as API Gateway ignores it.
     pub fn from_json(text: &str) -> Result<Self, ApigwError> {
         let bad = |m: String| ApigwError::Config(m);
         let v: Value =
@@ -210,6 +228,7 @@ impl Api {
             "authorizer",
             "resource_policy",
             "format",
+            "stage_variables",
         ];
         if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(bad(format!("unknown API definition field `{k}`")));
@@ -327,6 +346,20 @@ impl Api {
                     "`{src}` is not an identity source API Gateway knows"
                 )));
             }
+            // A context variable this gateway does not model would be absent on every request (401
+            // without calling the function): refused here instead, naming the ones it models.
+            if let Some(name) = src.strip_prefix("context.")
+                && !CONTEXT_VARIABLES.contains(&name)
+            {
+                return Err(bad(format!(
+                    "`$context.{name}` is not a context variable this gateway models as an identity source; it models {}",
+                    CONTEXT_VARIABLES
+                        .iter()
+                        .map(|n| format!("$context.{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
         }
         match kind {
             AuthorizerType::Token => {
@@ -342,23 +375,29 @@ impl Api {
                             .into(),
                     ));
                 }
-                if a.get("validation_expression").is_some() {
-                    return Err(bad(
-                        "a validation expression applies to TOKEN authorizers only".into(),
-                    ));
-                }
             }
         }
+        // "Token validation … does not apply to REQUEST authorizers" (API Gateway developer guide,
+        // "Configure a Lambda authorizer"): a REQUEST authorizer's expression is ignored, as there; it
+        // is still compiled, so a malformed one is refused either way.
         let validation = match a.get("validation_expression").and_then(Value::as_str) {
             None => None,
             Some(x) => Some(
                 regex::Regex::new(&format!("^(?:{x})$"))
                     .map_err(|e| bad(format!("validation expression `{x}`: {e}")))?,
-            ),
+            )
+            .filter(|_| kind == AuthorizerType::Token),
         };
         let mut resource_needs = Needs::default();
         let resource_policy = match o.get("resource_policy") {
             None | Some(Value::Null) => None,
+            // "HTTP APIs don't support resource policies" (API Gateway developer guide, "Choose
+            // between REST APIs and HTTP APIs").
+            Some(_) if !rest => {
+                return Err(bad(
+                    "HTTP APIs do not support resource policies (REST APIs only)".into(),
+                ));
+            }
             Some(p) => {
                 let text = serde_json::to_string_pretty(p).map_err(|e| bad(e.to_string()))?;
                 resource_needs = Needs::of_text(&text);
@@ -377,6 +416,23 @@ impl Api {
                     PolicySet::compile(authz_core::Layer::Resource, [doc])
                         .map_err(|e| bad(e.to_string()))?,
                 )
+            }
+        };
+        let stage_variables = match o.get("stage_variables") {
+            None | Some(Value::Null) => Default::default(),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(x) => Ok((k.clone(), x.clone())),
+                    other => Err(bad(format!(
+                        "stage variable `{k}` must be a string, found {other}"
+                    ))),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(other) => {
+                return Err(bad(format!(
+                    "`stage_variables` must be an object of strings, found {other}"
+                )));
             }
         };
         let format = match o.get("format").and_then(Value::as_str) {
@@ -401,17 +457,55 @@ impl Api {
             },
             resource_policy,
             format,
+            stage_variables,
             resource_needs,
             memo: PolicyMemo::default(),
         })
     }
 
-    /// The value of one identity source for a request (`None` when missing or empty).
-    fn identity_value<'r>(&self, src: &str, req: &'r HttpRequest) -> Option<&'r str> {
-        let v = if let Some(h) = src.strip_prefix("method.request.header.") {
-            req.header_value(h)
+    /// The value of one identity source for a request on `route` (`None` when missing or empty):
+    /// headers and query strings from the request, `$stageVariables.NAME` from the stage, and the
+    /// context variables of [`CONTEXT_VARIABLES`] from the request and the deployment (`routeKey` is the
+    /// matched route, which makes HTTP API caching per route, as the HTTP API guide describes).
+    fn identity_value<'a>(
+        &'a self,
+        src: &str,
+        req: &'a HttpRequest,
+        route: &'a Route,
+        source_ip: &'a str,
+    ) -> Option<std::borrow::Cow<'a, str>> {
+        use std::borrow::Cow;
+        let path = req.path.split('?').next().unwrap_or("");
+        let d = &self.deployment;
+        let v: Option<Cow<'a, str>> = if let Some(h) = src.strip_prefix("method.request.header.") {
+            req.header_value(h).map(Cow::Borrowed)
         } else if let Some(q) = src.strip_prefix("method.request.querystring.") {
-            req.query_value(q)
+            req.query_value(q).map(Cow::Borrowed)
+        } else if let Some(n) = src.strip_prefix("stageVariables.") {
+            self.stage_variables
+                .get(n)
+                .map(|x| Cow::Borrowed(x.as_str()))
+        } else if let Some(n) = src.strip_prefix("context.") {
+            let rest = self.format == OutputFormat::Rest;
+            match n {
+                // REST APIs have no route keys; HTTP APIs name the route as it is defined.
+                "routeKey" if !rest => Some(Cow::Owned(format!("{} {}", route.method, route.path))),
+                "resourcePath" if rest => Some(Cow::Borrowed(route.path.as_str())),
+                "stage" => Some(Cow::Borrowed(d.stage.as_str())),
+                "apiId" => Some(Cow::Borrowed(d.api_id.as_str())),
+                "accountId" => Some(Cow::Borrowed(d.account.as_str())),
+                "httpMethod" => Some(Cow::Owned(req.method.to_ascii_uppercase())),
+                // REST's `$context.path` carries the stage; HTTP APIs' is the request path.
+                "path" if rest => Some(Cow::Owned(format!("/{}{path}", d.stage))),
+                "path" => Some(Cow::Borrowed(path)),
+                "domainName" => Some(Cow::Owned(format!(
+                    "{}.execute-api.{}.amazonaws.com",
+                    d.api_id, d.region
+                ))),
+                "domainPrefix" => Some(Cow::Borrowed(d.api_id.as_str())),
+                "identity.sourceIp" => Some(Cow::Borrowed(source_ip)),
+                _ => None,
+            }
         } else {
             None
         };
@@ -461,6 +555,26 @@ impl Api {
     /// `methodArn` (403 with AWS's two messages, or 200). This is the request path of a service: with a
     /// cached output it parses and compiles nothing and builds only the context keys the policies name.
     pub fn authorize(
+        &self,
+        req: &HttpRequest,
+        authorizer: &dyn Authorizer,
+        cache: &mut AuthorizerCache,
+        now: i64,
+    ) -> Verdict {
+        let mut v = self.authorize_rest_shape(req, authorizer, cache, now);
+        if self.format != OutputFormat::Rest {
+            // An HTTP API answers with its own statuses and bodies.
+            if let Some(b) = v.refusal {
+                let b = b.for_http_api();
+                v.refusal = Some(b);
+                v.status = b.status();
+            }
+        }
+        v
+    }
+
+    /// [`Api::authorize`] with REST's statuses and bodies.
+    fn authorize_rest_shape(
         &self,
         req: &HttpRequest,
         authorizer: &dyn Authorizer,
@@ -523,7 +637,8 @@ impl Api {
                 let t = cfg
                     .identity_sources
                     .first()
-                    .and_then(|s| self.identity_value(s, req));
+                    .and_then(|s| req.header_value(s.strip_prefix("method.request.header.")?))
+                    .filter(|t| !t.is_empty());
                 let Some(t) = t else {
                     let mut v = verdict(Stop::MissingToken);
                     v.method_arn = Some(method_arn);
@@ -539,10 +654,10 @@ impl Api {
                 (t.into(), Some(t))
             }
             AuthorizerType::Request => {
-                let values: Vec<Option<&str>> = cfg
+                let values: Vec<Option<std::borrow::Cow<'_, str>>> = cfg
                     .identity_sources
                     .iter()
-                    .map(|s| self.identity_value(s, req))
+                    .map(|s| self.identity_value(s, req, route, source_ip))
                     .collect();
                 // REST checks identity sources only when caching; HTTP APIs always do.
                 let http = self.format != OutputFormat::Rest;
@@ -551,9 +666,13 @@ impl Api {
                     v.method_arn = Some(method_arn);
                     return v;
                 }
-                let key = values
+                // The cache key holds every identity source, named (a header and a stage variable
+                // with the same value never collide).
+                let key = cfg
+                    .identity_sources
                     .iter()
-                    .map(|v| v.unwrap_or(""))
+                    .zip(&values)
+                    .map(|(s, v)| format!("{s}={}", v.as_deref().unwrap_or("")))
                     .collect::<Vec<_>>()
                     .join("\u{0}");
                 (key.into(), None)
@@ -752,6 +871,10 @@ impl Verdict {
         }
         let arn = self.method_arn.as_deref().unwrap_or("");
         match (&self.stop, self.refusal) {
+            // Policy messages are REST's; an HTTP API's refusals are plain.
+            (_, Some(b @ (Body::NotFound | Body::Forbidden | Body::InternalServerError))) => {
+                b.response().1
+            }
             (Some(Stop::ResourceDeny), _) => format!(
                 r#"{{"message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {arn} with an explicit deny"}}"#
             ),
@@ -892,7 +1015,10 @@ mod tests {
             err(r#"{"type": "TOKEN", "identity_sources": ["method.request.querystring.t"]}"#)
                 .contains("one header")
         );
-        assert!(err(r#"{"type": "REQUEST", "identity_sources": ["method.request.header.A"], "validation_expression": "x"}"#).contains("TOKEN authorizers only"));
+        // A REQUEST authorizer's validation expression does not apply: accepted and ignored.
+        let req = Api::from_json(&def(r#"{"type": "REQUEST", "identity_sources": ["method.request.header.A"], "validation_expression": "x"}"#)).unwrap();
+        assert!(req.authorizer.validation.is_none());
+        assert!(err(r#"{"type": "REQUEST", "identity_sources": ["method.request.header.A"], "validation_expression": "("}"#).contains("validation expression"));
         assert!(err(r#"{"type": "TOKEN", "identity_sources": ["method.request.header.A"], "validation_expression": "("}"#).contains("validation expression"));
     }
 }

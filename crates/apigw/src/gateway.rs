@@ -129,6 +129,14 @@ pub enum Body {
     MissingAuthenticationToken,
     /// 414.
     UriTooLong,
+    /// HTTP APIs: 404 `{"message":"Not Found"}` when no route matches.
+    NotFound,
+    /// HTTP APIs: 403 `{"message":"Forbidden"}` when the authorizer denies (its policy or
+    /// `isAuthorized: false`).
+    Forbidden,
+    /// HTTP APIs: 500 `{"message":"Internal Server Error"}` when the authorizer fails or answers
+    /// something invalid.
+    InternalServerError,
 }
 
 impl Body {
@@ -136,8 +144,12 @@ impl Body {
     pub fn status(self) -> u16 {
         match self {
             Body::Unauthorized => 401,
-            Body::ExplicitDeny | Body::ImplicitDeny | Body::MissingAuthenticationToken => 403,
-            Body::AuthorizerError => 500,
+            Body::ExplicitDeny
+            | Body::ImplicitDeny
+            | Body::MissingAuthenticationToken
+            | Body::Forbidden => 403,
+            Body::NotFound => 404,
+            Body::AuthorizerError | Body::InternalServerError => 500,
             Body::UriTooLong => 414,
         }
     }
@@ -154,8 +166,24 @@ impl Body {
             Body::AuthorizerError => r#"{"message":null}"#.to_string(),
             Body::MissingAuthenticationToken => m("Missing Authentication Token"),
             Body::UriTooLong => m("Request-URI Too Long"),
+            Body::NotFound => m("Not Found"),
+            Body::Forbidden => m("Forbidden"),
+            Body::InternalServerError => m("Internal Server Error"),
         };
         (self.status(), body)
+    }
+
+    /// The body an HTTP API answers where a REST API answers `self`: HTTP APIs have no route-less 403,
+    /// no policy messages and no `{"message": null}` (API Gateway developer guide, "Working with AWS
+    /// Lambda authorizers for HTTP APIs" and the HTTP API error responses: 404 `Not Found`, 401
+    /// `Unauthorized`, 403 `Forbidden`, 500 `Internal Server Error`).
+    pub fn for_http_api(self) -> Body {
+        match self {
+            Body::MissingAuthenticationToken => Body::NotFound,
+            Body::ExplicitDeny | Body::ImplicitDeny => Body::Forbidden,
+            Body::AuthorizerError => Body::InternalServerError,
+            other => other,
+        }
     }
 }
 

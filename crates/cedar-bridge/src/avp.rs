@@ -1004,6 +1004,82 @@ pub fn verify_request_tokens(
     TokenVerifiers::new(store, jwks_text)?.verify(req, now)
 }
 
+/// The most principals and resources the `entities` of a `BatchIsAuthorized` request may hold, and the
+/// most resources and user groups of a `BatchIsAuthorizedWithToken` request (Verified Permissions API
+/// reference: "The entities of a BatchIsAuthorized API request can contain up to 100 principals and up
+/// to 100 resources"; "… of a BatchIsAuthorizedWithToken API request can contain up to 100 resources and
+/// up to 99 user groups").
+pub const BATCH_MAX_PRINCIPALS: usize = 100;
+/// See [`BATCH_MAX_PRINCIPALS`].
+pub const BATCH_MAX_RESOURCES: usize = 100;
+/// See [`BATCH_MAX_PRINCIPALS`]: the token's groups (with the user, 100 principals).
+pub const BATCH_MAX_USER_GROUPS: usize = 99;
+
+/// Enforces the batch entity limits before anything is decided. Principals (resources) are the
+/// distinct entities of `entities` whose type is a type the requests use as principal (resource); with a
+/// token, the user groups are the token's `cognito:groups` (the token supplies the principal and its
+/// groups; `entities` may not).
+fn batch_entity_limits(
+    list: &[Value],
+    entities: Option<&Value>,
+    tokens: &TokenClaims,
+    with_token: bool,
+) -> Result<(), BridgeError> {
+    let types = |k: &str| -> std::collections::BTreeSet<String> {
+        list.iter()
+            .filter_map(|r| r.get(k))
+            .filter_map(|v| entity_uid(v, k).ok())
+            .map(|u| u.type_name().to_string())
+            .collect()
+    };
+    let (ptypes, rtypes) = (types("principal"), types("resource"));
+    let ents = entities_json(entities)?;
+    let count = |types: &std::collections::BTreeSet<String>| {
+        ents.iter()
+            .filter_map(|e| {
+                let u = e.get("uid")?;
+                let u = u.get("__entity").unwrap_or(u);
+                let t = u.get("type")?.as_str()?;
+                types
+                    .contains(t)
+                    .then(|| (t.to_string(), u.get("id").map(Value::to_string)))
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let (principals, resources) = (count(&ptypes), count(&rtypes));
+    let op = if with_token {
+        "BatchIsAuthorizedWithToken"
+    } else {
+        "BatchIsAuthorized"
+    };
+    if resources > BATCH_MAX_RESOURCES {
+        return Err(BridgeError::Request(format!(
+            "The entities of a {op} request can contain up to {BATCH_MAX_RESOURCES} resources; this request has {resources}"
+        )));
+    }
+    if !with_token && principals > BATCH_MAX_PRINCIPALS {
+        return Err(BridgeError::Request(format!(
+            "The entities of a {op} request can contain up to {BATCH_MAX_PRINCIPALS} principals; this request has {principals}"
+        )));
+    }
+    if with_token {
+        let groups = [&tokens.identity, &tokens.access]
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("cognito:groups"))
+            .map(|g| g.as_array().map_or(1, Vec::len))
+            .max()
+            .unwrap_or(0);
+        if groups > BATCH_MAX_USER_GROUPS {
+            return Err(BridgeError::Request(format!(
+                "The entities of a {op} request can contain up to {BATCH_MAX_USER_GROUPS} user groups; the token has {groups}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Decides a whole Verified Permissions request document with claims already verified: one request
 /// (`IsAuthorized[WithToken]`) or a batch under `requests` (`BatchIsAuthorized[WithToken]`: 1 to 30
 /// requests; without a token they share the principal or the resource; with one none names a
@@ -1029,6 +1105,7 @@ pub fn run(
         )));
     }
     let with_token = tokens.identity.is_some() || tokens.access.is_some();
+    batch_entity_limits(list, shared, tokens, with_token)?;
     if with_token {
         if let Some(i) = list.iter().position(|r| r.get("principal").is_some()) {
             return Err(BridgeError::Request(format!(

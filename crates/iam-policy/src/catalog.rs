@@ -34,6 +34,12 @@ pub struct Catalog {
     arns: HashMap<&'static str, Vec<ArnFormat>>,
     /// Service prefix → its actions (canonical case) and the same names in lower case.
     actions: HashMap<&'static str, (Vec<&'static str>, std::collections::HashSet<String>)>,
+    /// (service, action in lower case) → the service-specific and provider condition keys it supports
+    /// (lower case; a trailing `*` stands for a `${…}` placeholder).
+    action_keys: HashMap<(&'static str, &'static str), Vec<&'static str>>,
+    /// Key prefixes that are not service prefixes (identity providers': `cognito-identity.amazonaws.com`,
+    /// `saml`, …; a trailing `*` for a placeholder) → the services whose actions carry them.
+    key_owners: Vec<(&'static str, Vec<&'static str>)>,
 }
 
 /// The catalogue, loaded once.
@@ -66,6 +72,14 @@ pub fn catalog() -> &'static Catalog {
                         resource: res,
                     });
                 }
+                "C" => {
+                    let keys = it.next().unwrap_or("");
+                    c.action_keys
+                        .insert((a, b), keys.split(',').filter(|x| !x.is_empty()).collect());
+                }
+                "M" => c
+                    .key_owners
+                    .push((a, b.split(',').filter(|x| !x.is_empty()).collect())),
                 "S" => {
                     let names: Vec<&'static str> = b.split(',').filter(|x| !x.is_empty()).collect();
                     let lower = names.iter().map(|n| n.to_ascii_lowercase()).collect();
@@ -121,6 +135,43 @@ impl Catalog {
                 .iter()
                 .any(|a| a.starts_with(prefix) && glob(pattern, a)),
         )
+    }
+    /// Whether the action `service:action_lower` supports the condition key `key_lower` (a service's own
+    /// key or a provider's, like `cognito-identity.amazonaws.com:aud`), through its own keys or its
+    /// resource types'. `None` when the action is not in the reference.
+    pub fn action_supports_key(
+        &self,
+        service: &str,
+        action_lower: &str,
+        key_lower: &str,
+    ) -> Option<bool> {
+        let keys = self.action_keys.get(&(service, action_lower))?;
+        Some(keys.iter().any(|k| match k.strip_suffix('*') {
+            Some(prefix) => key_lower.starts_with(prefix) && key_lower.len() > prefix.len(),
+            None => *k == key_lower,
+        }))
+    }
+    /// Whether any action of `service` lists the key `key_lower` (directly or through a resource type).
+    pub fn key_listed_by_any_action(&self, service: &str, key_lower: &str) -> bool {
+        self.action_keys
+            .iter()
+            .filter(|((s, _), _)| *s == service)
+            .any(|((s, a), _)| self.action_supports_key(s, a, key_lower) == Some(true))
+    }
+    /// The services whose actions carry condition keys with this prefix (lower case): the service itself,
+    /// or for a provider's prefix the services the reference names (`sts` for web identity and SAML).
+    pub fn key_services<'a>(&'a self, prefix_lower: &'a str) -> Vec<&'a str> {
+        if self.is_service(prefix_lower) {
+            return vec![prefix_lower];
+        }
+        self.key_owners
+            .iter()
+            .find(|(p, _)| match p.strip_suffix('*') {
+                Some(head) => prefix_lower.starts_with(head),
+                None => *p == prefix_lower,
+            })
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default()
     }
     /// The ARN formats of a service, if known.
     pub fn arn_formats(&self, service: &str) -> Option<&[ArnFormat]> {

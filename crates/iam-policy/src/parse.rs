@@ -692,6 +692,21 @@ impl Builder<'_> {
                         }
                     };
                     if let Some((list, array)) = self.string_list(&m.value, kind.as_str()) {
+                        // Policy variables are allowed in resources and condition values only [VAR].
+                        for (s, sv) in &list {
+                            if s.contains("${") {
+                                self.push(
+                                    Diagnostic::error(
+                                        codes::IAM_VARIABLE_PLACE,
+                                        sv.span,
+                                        format!("policy variables are not allowed in principals: `{s}`"),
+                                    )
+                                    .label("variable in a principal")
+                                    .help("name the principal; to match callers by a value, use a condition such as aws:PrincipalArn with ArnLike")
+                                    .aws("VARIABLE_UNSUPPORTED_IN_ELEMENT"),
+                                );
+                            }
+                        }
                         entries.push(PrincipalEntry {
                             kind,
                             values: list

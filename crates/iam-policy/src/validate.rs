@@ -395,18 +395,59 @@ fn arn_rules(
     if p.open_ended || item.raw.starts_with("execute-api:") {
         return;
     }
-    let (Some(service), Some(region), Some(account), Some(resource)) =
-        (lit(2), lit(3), lit(4), lit(5))
-    else {
+    let (Some(service), Some(region), Some(account)) = (lit(2), lit(3), lit(4)) else {
         return;
     };
     let Some(formats) = catalog().arn_formats(&service) else {
+        // A service no ARN in the Service Authorization Reference names, and no action prefix: the
+        // entry matches no resource (Access Analyzer's `INVALID_SERVICE`). IAM stores it, so it is a
+        // warning for evaluation.
+        if !catalog().is_service(&service) && !service.is_empty() {
+            out.push(
+                Diagnostic::warning(
+                    codes::IAM_UNKNOWN_SERVICE,
+                    item.span,
+                    format!("`{service}` in resource `{}` is not a service in the Service Authorization Reference", item.raw),
+                )
+                .label("unknown service")
+                .help("check the service segment (for example `s3`, `dynamodb`, `execute-api`); a retired service's resources match nothing")
+                .aws("INVALID_SERVICE"),
+            );
+        }
         return;
     };
+    // The resource part: literal, or a pattern whose literal prefix (up to the first wildcard or
+    // variable) decides which formats it can reach. The Region and account rules hold when every
+    // reachable format agrees.
+    let resource = lit(5);
+    let raw_resource = p
+        .segments
+        .get(5)
+        .map(|t| {
+            t.pieces
+                .iter()
+                .map_while(|x| match x {
+                    crate::Piece::Literal(l) => Some(l.as_str()),
+                    _ => None,
+                })
+                .collect::<String>()
+        })
+        .unwrap_or_default();
     let fitting: Vec<_> = formats
         .iter()
-        .filter(|f| resource_fits(f.resource, &resource))
+        .filter(|f| match &resource {
+            Some(r) => resource_fits(f.resource, r),
+            None => {
+                let head = f.resource.split("${").next().unwrap_or("");
+                head.starts_with(raw_resource.as_str()) || raw_resource.starts_with(head)
+            }
+        })
         .collect();
+    let Some(resource) = resource.or_else(|| {
+        (!fitting.is_empty()).then(|| item.raw.splitn(6, ':').nth(5).unwrap_or("").to_string())
+    }) else {
+        return;
+    };
     if fitting.is_empty() {
         // Only a resource part without wildcards or variables can be said to fit no format.
         if !item.raw.contains(['*', '?', '$']) {
@@ -506,15 +547,16 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
                         ),
                     )
                     .label("unknown service");
-                    // With a close prefix to offer, Access Analyzer's `INVALID_SERVICE_IN_ACTION`
-                    // ("Did you mean …?"); otherwise its `INVALID_SERVICE`.
+                    // Access Analyzer answers `INVALID_SERVICE_IN_ACTION` for an unknown prefix in an
+                    // action, with or without a close prefix to suggest (its answers for AWS managed
+                    // policies naming retired services, such as `elastic-inference:Connect`).
                     out.push(match crate::grammar::did_you_mean(svc, &known) {
                         Some(near) => d
                             .help(format!("did you mean `{near}`? a retired service's actions match nothing"))
                             .aws("INVALID_SERVICE_IN_ACTION"),
                         None => d
                             .help("check the prefix (for example `s3`, `dynamodb`, `execute-api`); a retired service's actions match nothing")
-                            .aws("INVALID_SERVICE"),
+                            .aws("INVALID_SERVICE_IN_ACTION"),
                     });
                 }
                 // Whitespace in an action is already an error of its own.
@@ -605,6 +647,57 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
                 .help("the key is absent from these actions' requests; move the condition to a statement for that service")
                 .aws("UNSUPPORTED_ACTION_FOR_CONDITION_KEY"),
             );
+        }
+        // Per action: a service's own key (or an identity provider's) that no named action of that
+        // service in the statement supports, through its own keys or its resource types'
+        // (`dynamodb:LeadingKeys` on `dynamodb:DescribeTable`, `cognito-identity.amazonaws.com:aud` on
+        // `sts:TagSession`): the condition is never evaluated as written. Access Analyzer's answers for
+        // AWS managed policies stay quiet when another action of the statement supports the key, on
+        // `Null` (which tests for absence), and on keys the reference lists for no action at all
+        // (service-wide keys such as `ec2:SourceInstanceARN`); so does this check.
+        if prefix != "aws"
+            && cond.operator.value.base != BaseOperator::Null
+            && let Some(a) = s.action.as_ref().filter(|a| !a.negated)
+        {
+            let owners = c.key_services(prefix);
+            let named: Vec<(&str, &crate::ActionPattern)> = a
+                .items
+                .iter()
+                .filter(|i| !i.action.contains(['*', '?']))
+                .filter_map(|i| {
+                    let svc = i.service.as_deref()?;
+                    owners.contains(&svc).then_some((svc, i))
+                })
+                .collect();
+            let support = |(svc, i): &(&str, &crate::ActionPattern)| {
+                c.action_supports_key(svc, &i.action, &key)
+            };
+            let unsupported: Vec<&str> = if !named.is_empty()
+                && named.iter().all(|x| support(x) == Some(false))
+                && named
+                    .iter()
+                    .any(|(svc, _)| c.key_listed_by_any_action(svc, &key))
+            {
+                named.iter().map(|(_, i)| i.raw.as_str()).collect()
+            } else {
+                Vec::new()
+            };
+            if !unsupported.is_empty() {
+                out.push(
+                    Diagnostic::warning(
+                        codes::IAM_CONDITION_KEY_SERVICE,
+                        cond.key.span,
+                        format!(
+                            "The following actions: {} are not supported by the condition key {}",
+                            unsupported.join(", "),
+                            cond.key.value
+                        ),
+                    )
+                    .label("absent from these actions' requests")
+                    .help("the condition is not evaluated for these actions as written: move them to a statement without this key")
+                    .aws("UNSUPPORTED_ACTION_FOR_CONDITION_KEY"),
+                );
+            }
         }
         if s.effect.value == Effect::Allow
             && cond.operator.value.qualifier == Some(Qualifier::ForAllValues)

@@ -29,14 +29,16 @@ pub fn load_api(path: &Path, account: Option<&str>) -> Result<Api, String> {
             account: account.map(str::to_string),
             ..apigw::OpenApiOptions::default()
         };
-        return Api::from_openapi(&text, &opts).map_err(|e| format!("{name}: {e}"));
+        return Api::from_openapi(&text, &opts)
+            .map_err(|e| crate::Failure::coded(&e).at(&name).to_string());
     }
     if yaml {
         return Err(format!(
             "{name}: a YAML file is read as an OpenAPI 3 export, and this one has no `openapi` field"
         ));
     }
-    Api::from_json(&text).map_err(|e| format!("{name}: {e}"))
+    // The refusal names its code (`apigw::config`), as every other refusal does.
+    Api::from_json(&text).map_err(|e| crate::Failure::coded(&e).at(&name).to_string())
 }
 
 /// Reads a group store: a directory of `<group>.json` policies, or a JSON export of the sample's DynamoDB

@@ -18,11 +18,18 @@ const CATALOGUE: &str = include_str!("../../data/access-analyzer-checks.json");
 
 /// Access Analyzer checks added after the catalogue's documentation snapshot, with the finding type AWS
 /// gives them (seen in its findings for AWS managed policies).
-const NEWER: &[(&str, FindingType, &str)] = &[(
-    "STRING_LIKE_OPERATOR_WITH_ARN_CONDITION_KEYS",
-    FindingType::SecurityWarning,
-    "String like operator with ARN condition keys",
-)];
+const NEWER: &[(&str, FindingType, &str)] = &[
+    (
+        "STRING_LIKE_OPERATOR_WITH_ARN_CONDITION_KEYS",
+        FindingType::SecurityWarning,
+        "String like operator with ARN condition keys",
+    ),
+    (
+        "EQUIVALENT_TO_NULL_FALSE",
+        FindingType::Suggestion,
+        "Equivalent to null false",
+    ),
+];
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -179,11 +186,32 @@ struct Finding {
     locations: Vec<Loc>,
 }
 
-/// One location: the path into the document and the span (line, column, offset).
+/// One location: the path into the document and the span, twice: `start`/`end` as editors count (line
+/// and column from 1, column in characters, byte offset) and `aws_start`/`aws_end` as Access Analyzer's
+/// `Position` defines it (line from 1, column from 0, offset from 0; both counted in UTF-16 code units,
+/// as the service's Java strings and SARIF's default `columnKind` count them).
 struct Loc {
     path: Vec<Value>,
     start: (usize, usize, usize),
     end: (usize, usize, usize),
+    aws_start: (usize, usize, usize),
+    aws_end: (usize, usize, usize),
+}
+
+/// Access Analyzer's `Position` of a byte offset: line from 1, column from 0, offset from 0, the last
+/// two in UTF-16 code units.
+fn aws_position(source: &diag::Source, byte: usize) -> (usize, usize, usize) {
+    let text = source.text();
+    let byte = byte.min(text.len());
+    let before = text.get(..byte).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let units = |s: &str| s.chars().map(char::len_utf16).sum::<usize>();
+    let line = before.matches('\n').count() + 1;
+    (
+        line,
+        units(before.get(line_start..).unwrap_or("")),
+        units(before),
+    )
 }
 
 /// The path into the document Access Analyzer gives (`[{"value": "Statement"}, {"index": 0}, …]`): the
@@ -588,6 +616,8 @@ fn lint_file(
                         path: json_path(tree.as_ref(), s.start, s.end),
                         start: pos(s.start),
                         end: pos(s.end),
+                        aws_start: aws_position(&source, s.start),
+                        aws_end: aws_position(&source, s.end),
                     })
                     .collect(),
             }
@@ -598,7 +628,7 @@ fn lint_file(
 
 fn location(f: &Loc) -> Value {
     let p = |(line, column, offset): (usize, usize, usize)| json!({"line": line, "column": column, "offset": offset});
-    json!({"path": f.path, "span": {"start": p(f.start), "end": p(f.end)}})
+    json!({"path": f.path, "span": {"start": p(f.aws_start), "end": p(f.aws_end)}})
 }
 
 impl Finding {
@@ -620,7 +650,7 @@ fn sarif_location(uri: &str, x: &Loc) -> Value {
     "region": {
         "startLine": x.start.0, "startColumn": x.start.1,
         "endLine": x.end.0, "endColumn": x.end.1,
-        "charOffset": x.start.2, "charLength": x.end.2.saturating_sub(x.start.2),
+        "charOffset": x.aws_start.2, "charLength": x.aws_end.2.saturating_sub(x.aws_start.2),
     }}})
 }
 

@@ -13,7 +13,7 @@ use iam_policy::{
     Statement,
 };
 
-use super::lint_checks::{Reach, finding, reach};
+use super::lint_checks::{Reach, finding, finding_at, reach};
 
 /// The principal entries of a statement's `Principal` (not `NotPrincipal`, not `"*"`).
 fn entries(s: &Statement) -> &[PrincipalEntry] {
@@ -143,7 +143,10 @@ fn federated(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
         ));
     }
     for v in values(s, PrincipalKind::Federated) {
-        if ty == PolicyType::Resource {
+        // "Resource policies include trust policies for IAM roles" (ValidatePolicy's `policyType`): a
+        // statement whose actions are all role assumptions is a trust policy's, where a federated
+        // principal is what it should be.
+        if ty == PolicyType::Resource && !assumption_only(s) {
             out.push(finding(
                 "FEDERATED_PRINCIPAL_NOT_SUPPORTED",
                 v.span,
@@ -165,8 +168,18 @@ fn federated(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Whether every action the statement names is a role assumption (`sts:AssumeRole*`, `sts:TagSession`,
+/// …): the statement can only be a role trust policy's.
+fn assumption_only(s: &Statement) -> bool {
+    s.action.as_ref().is_some_and(|a| {
+        !a.negated
+            && !a.items.is_empty()
+            && a.items.iter().all(|i| iam_eval::is_role_assumption(&i.raw))
+    })
+}
+
 fn trust_actions(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
-    if ty != PolicyType::Trust {
+    if ty != PolicyType::Trust && !(ty == PolicyType::Resource && assumption_only(s)) {
         return;
     }
     let Some(actions) = s.action.as_ref().filter(|a| !a.negated) else {
@@ -176,35 +189,53 @@ fn trust_actions(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
         .iter()
         .flat_map(|e| e.values.iter().map(|v| v.value.as_str()))
         .collect();
-    let federated: Vec<&str> = values(s, PrincipalKind::Federated)
-        .map(|v| v.value.as_str())
-        .collect();
-    // Each federation action needs a principal of its kind in the same statement.
-    for (action, fits) in [
+    let federated: Vec<&iam_policy::Spanned<String>> =
+        values(s, PrincipalKind::Federated).collect();
+    let all_values: Vec<&iam_policy::Spanned<String>> =
+        entries(s).iter().flat_map(|e| e.values.iter()).collect();
+    // Each federation action needs a federated principal of its kind in the same statement, and
+    // `sts:AssumeRole` takes none: the finding names the action and the principals that do not fit.
+    type Fits = &'static dyn Fn(&str) -> bool;
+    let rules: [(&str, Fits, bool); 3] = [
+        ("sts:assumerolewithsaml", &|v: &str| is_saml(v), true),
         (
-            "sts:assumerolewithsaml",
-            &(|v: &str| is_saml(v)) as &dyn Fn(&str) -> bool,
+            "sts:assumerolewithwebidentity",
+            &|v: &str| !is_saml(v),
+            true,
         ),
-        ("sts:assumerolewithwebidentity", &|v: &str| !is_saml(v)),
-    ] {
+        ("sts:assumerole", &|_: &str| false, false),
+    ];
+    for (action, fits, needs_federated) in rules {
         let named = actions
             .items
             .iter()
             .find(|p| p.raw.eq_ignore_ascii_case(action));
-        if let Some(p) = named
-            && !principals.is_empty()
-            && !federated.iter().any(|v| fits(v))
-        {
-            out.push(finding(
-                "MISMATCHED_ACTION_FOR_PRINCIPAL",
-                p.span,
-                format!(
-                    "The {} action is invalid with the following principal(s): {}. Use a SAML provider principal with sts:AssumeRoleWithSAML or an OIDC provider principal with sts:AssumeRoleWithWebIdentity",
-                    p.raw,
-                    principals.join(", ")
-                ),
-            ));
+        let Some(p) = named else { continue };
+        // The principals the action cannot be used with: for a federation action every principal when
+        // none of the federated ones fits; for `sts:AssumeRole` the federated ones.
+        let misfits: Vec<&iam_policy::Spanned<String>> = if needs_federated {
+            if principals.is_empty() || federated.iter().any(|v| fits(&v.value)) {
+                continue;
+            }
+            all_values.clone()
+        } else {
+            federated.clone()
+        };
+        if misfits.is_empty() {
+            continue;
         }
+        let names: Vec<&str> = misfits.iter().map(|v| v.value.as_str()).collect();
+        out.push(finding_at(
+            "MISMATCHED_ACTION_FOR_PRINCIPAL",
+            std::iter::once(p.span)
+                .chain(misfits.iter().map(|v| v.span))
+                .collect(),
+            format!(
+                "The {} action is invalid with the following principal(s): {}. Use a SAML provider principal with the sts:AssumeRoleWithSAML action or use an OIDC provider principal with the sts:AssumeRoleWithWebIdentity action. Ensure the provider is Federated if you use either of the two options.",
+                p.raw,
+                names.join(", ")
+            ),
+        ));
     }
     // IAM Roles Anywhere needs all three permissions.
     let roles_anywhere = values(s, PrincipalKind::Service)
@@ -329,13 +360,14 @@ fn ids_and_sessions(s: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
     if ty != PolicyType::Trust {
         return;
     }
-    // arn:P:sts::A:assumed-role/R/S beside arn:P:iam::A:role/[path/]R.
+    // arn:P:sts::A:assumed-role/R/S beside arn:P:iam::A:role/[path/]R. Access Analyzer's own example
+    // for this check writes the session as `arn:aws:iam::A:assumed-role/R/S`: both services count.
     for v in &aws {
         let Some(rest) = v.value.strip_prefix("arn:") else {
             continue;
         };
         let parts: Vec<&str> = rest.splitn(5, ':').collect();
-        let [partition, "sts", "", account, resource] = parts.as_slice() else {
+        let [partition, "sts" | "iam", "", account, resource] = parts.as_slice() else {
             continue;
         };
         let Some((role, _session)) = resource
