@@ -218,3 +218,76 @@ fn diagnostics_stay_bounded_and_printable() {
         "{err:?}"
     );
 }
+
+/// Cedar entity hierarchies a request chooses: a 12,000-entity parent cycle and a 4,000-entity chain are
+/// refused before Cedar sees them (Cedar's transitive closure is recursive), with `ValidationException`;
+/// a 99-deep chain, AWS's limit, is decided. Each runs on a thread with a 512 KiB stack (a quarter of the
+/// 2 MiB every server, tokio and test thread gets; debug build), so a
+/// recursion that the request could deepen would abort the test.
+#[test]
+fn entity_cycles_and_deep_chains_are_refused_before_cedar() {
+    use serde_json::json;
+    let store = cedar_bridge::PolicyStore::from_parts(
+        &[(
+            "p.cedar".into(),
+            r#"@id("g") permit(principal in Group::"g0", action == Action::"view", resource);"#
+                .into(),
+        )],
+        None,
+        None,
+        Vec::new(),
+        false,
+    )
+    .unwrap();
+    let store = std::sync::Arc::new(store);
+    let req = |ents: Vec<serde_json::Value>| {
+        json!({"principal": {"entityType": "User", "entityId": "u"},
+               "action": {"actionType": "Action", "actionId": "view"},
+               "resource": {"entityType": "Photo", "entityId": "p"},
+               "entities": {"entityList": ents}})
+    };
+    let group = |i: usize, parent: usize| {
+        json!({"identifier": {"entityType": "Group", "entityId": format!("g{i}")},
+               "parents": [{"entityType": "Group", "entityId": format!("g{parent}")}]})
+    };
+    let user_in = |g: usize| {
+        json!({"identifier": {"entityType": "User", "entityId": "u"},
+               "parents": [{"entityType": "Group", "entityId": format!("g{g}")}]})
+    };
+    // A cycle of 12,000 groups, the user in one of them.
+    let n = 12_000;
+    let mut cycle: Vec<serde_json::Value> = (0..n).map(|i| group(i, (i + 1) % n)).collect();
+    cycle.push(user_in(5));
+    // A chain of 4,000 groups.
+    let mut chain: Vec<serde_json::Value> = (1..4_000).map(|i| group(i, i - 1)).collect();
+    chain.push(user_in(3_999));
+    // A chain at AWS's limit: the user has 99 transitive parents.
+    let mut ok: Vec<serde_json::Value> = (1..99).map(|i| group(i, i - 1)).collect();
+    ok.push(json!({"identifier": {"entityType": "Group", "entityId": "g0"}}));
+    ok.push(user_in(98));
+    for (ents, want) in [
+        (cycle, Err("cycle")),
+        (chain, Err("transitive parents")),
+        (ok, Ok(())),
+    ] {
+        let store = store.clone();
+        let r = req(ents);
+        let got = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || {
+                cedar_bridge::avp::decide(&store, &r, &Default::default(), None)
+                    .map(|a| a.result.decision)
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        match (got, want) {
+            (Ok(d), Ok(())) => assert_eq!(d, authz_core::Decision::Allow),
+            (Err(e), Err(w)) => {
+                assert_eq!(e.exception(), Some("ValidationException"));
+                assert!(e.to_string().contains(w), "{e}");
+            }
+            (got, want) => panic!("{got:?} vs {want:?}"),
+        }
+    }
+}

@@ -593,6 +593,7 @@ fn decide_with(
         Some(m) => &m.entities,
         None => {
             let ents = last_of_each(ents);
+            check_entity_graph(&ents)?;
             check_parents(&ents, &principal, "principal")?;
             check_parents(&ents, &resource, "resource")?;
             built = build_entities(ents, schema)?;
@@ -699,6 +700,124 @@ fn map_token_principal(
         .as_ref()
         .map(|a| access_token_context(src, a, store.token_types(), notes));
     Ok((ents, token_context))
+}
+
+/// Refuses an entity hierarchy Cedar must not be given, before Cedar sees it: a parent cycle, or an
+/// entity with more than [`MAX_TRANSITIVE_PARENTS`] transitive parents ("up to 99 transitive parents",
+/// EntityItem / EntitiesDefinition). Cedar computes the hierarchy's transitive closure recursively, so a
+/// request that chose the depth (a 2,600-entity cycle, a 4,000-entity chain) could otherwise exhaust the
+/// stack or take quadratic time; this check is iterative and stops counting at the limit, so it costs at
+/// most `entities × 100` steps.
+pub fn check_entity_graph(ents: &[Value]) -> Result<(), BridgeError> {
+    let key = |u: &Value| -> (String, String) {
+        let u = u.get("__entity").unwrap_or(u);
+        let part = |k: &str| match u.get(k) {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        (part("type"), part("id"))
+    };
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    for e in ents {
+        if let Some(u) = e.get("uid") {
+            let n = index.len();
+            index.entry(key(u)).or_insert(n);
+        }
+    }
+    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); index.len()];
+    for e in ents {
+        let Some(&i) = e.get("uid").and_then(|u| index.get(&key(u))) else {
+            continue;
+        };
+        for p in e
+            .get("parents")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            // A parent not in the list has no parents of its own here: it ends the chain.
+            if let Some(&j) = index.get(&key(p))
+                && let Some(list) = parents.get_mut(i)
+            {
+                list.push(j);
+            }
+        }
+    }
+    let names: Vec<&(String, String)> = {
+        let mut v: Vec<(&(String, String), usize)> = index.iter().map(|(k, i)| (k, *i)).collect();
+        v.sort_by_key(|(_, i)| *i);
+        v.into_iter().map(|(k, _)| k).collect()
+    };
+    let show = |i: usize| {
+        names
+            .get(i)
+            .map_or_else(String::new, |(t, id)| format!("{t}::{id:?}"))
+    };
+    // Cycles: an iterative three-colour depth-first search.
+    let mut colour = vec![0u8; parents.len()];
+    for start in 0..parents.len() {
+        if colour.get(start) != Some(&0) {
+            continue;
+        }
+        let mut stack = vec![(start, 0usize)];
+        if let Some(c) = colour.get_mut(start) {
+            *c = 1;
+        }
+        while let Some((node, next)) = stack.last_mut() {
+            let node = *node;
+            match parents.get(node).and_then(|l| l.get(*next)).copied() {
+                Some(p) => {
+                    *next += 1;
+                    match colour.get(p) {
+                        Some(0) => {
+                            if let Some(c) = colour.get_mut(p) {
+                                *c = 1;
+                            }
+                            stack.push((p, 0));
+                        }
+                        Some(1) => {
+                            return Err(BridgeError::Request(format!(
+                                "the entities' parents form a cycle through {}: an entity hierarchy must be acyclic",
+                                show(p)
+                            )));
+                        }
+                        _ => {}
+                    }
+                }
+                None => {
+                    if let Some(c) = colour.get_mut(node) {
+                        *c = 2;
+                    }
+                    stack.pop();
+                }
+            }
+        }
+    }
+    // Depth: at most MAX_TRANSITIVE_PARENTS distinct ancestors for every entity.
+    let mut seen = vec![usize::MAX; parents.len()];
+    for start in 0..parents.len() {
+        let mut count = 0usize;
+        let mut stack = vec![start];
+        while let Some(n) = stack.pop() {
+            for &p in parents.get(n).into_iter().flatten() {
+                if seen.get(p) != Some(&start) {
+                    if let Some(x) = seen.get_mut(p) {
+                        *x = start;
+                    }
+                    count += 1;
+                    if count > MAX_TRANSITIVE_PARENTS {
+                        return Err(BridgeError::Request(format!(
+                            "the entity {} has more than {MAX_TRANSITIVE_PARENTS} transitive parents; Verified Permissions allows at most {MAX_TRANSITIVE_PARENTS}",
+                            show(start)
+                        )));
+                    }
+                    stack.push(p);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Refuses an entity with more transitive parents than Verified Permissions allows.

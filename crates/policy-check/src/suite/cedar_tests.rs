@@ -138,13 +138,16 @@ fn parse_case(c: &Value, schema: Option<&Schema>) -> Result<TestCase, String> {
         .map_err(|e| format!("failed to parse context `{context_json}`: {e}"))?;
     let request = Request::new(principal, action, resource, context, schema)
         .map_err(|e| format!("failed to create request: {e}"))?;
-    let entities = Entities::from_json_value(
-        obj.get("entities")
-            .cloned()
-            .ok_or("missing `entities` array")?,
-        schema,
-    )
-    .map_err(|e| format!("failed to parse entities: {e}"))?;
+    let entities_value = obj
+        .get("entities")
+        .cloned()
+        .ok_or("missing `entities` array")?;
+    // Cedar walks the hierarchy recursively: cycles and over-deep hierarchies are refused first.
+    if let Some(list) = entities_value.as_array() {
+        cedar_bridge::avp::check_entity_graph(list).map_err(|e| format!("entities: {e}"))?;
+    }
+    let entities = Entities::from_json_value(entities_value, schema)
+        .map_err(|e| format!("failed to parse entities: {e}"))?;
     let allow = match obj.get("decision").and_then(Value::as_str) {
         Some("allow") => true,
         Some("deny") => false,
