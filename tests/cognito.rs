@@ -331,7 +331,7 @@ fn serve(body: String) -> (String, Arc<AtomicUsize>) {
 #[test]
 fn jwks_over_http_fetch_cache_refetch_and_down() {
     let (url, hits) = serve(key().jwks().to_string());
-    let src = JwksSource::remote(url.clone())
+    let src = JwksSource::remote_insecure_loopback_for_tests(url.clone())
         .with_limits(Duration::from_millis(300), Duration::from_secs(2));
     let v = Verifier::new(VerifierConfig::for_pool(POOL, CLIENT, TokenUse::Id), src);
     let t = token(json!({}));
@@ -374,7 +374,8 @@ fn jwks_over_http_fetch_cache_refetch_and_down() {
     drop(dead);
     let v = Verifier::new(
         VerifierConfig::for_pool(POOL, CLIENT, TokenUse::Id),
-        JwksSource::remote(dead_url).with_limits(Duration::from_secs(10), Duration::from_secs(1)),
+        JwksSource::remote_insecure_loopback_for_tests(dead_url)
+            .with_limits(Duration::from_secs(10), Duration::from_secs(1)),
     );
     assert_eq!(
         v.verify_at(&t, NOW).unwrap_err().code(),
@@ -1022,4 +1023,46 @@ fn oidc_provider_tokens() {
         code(&oidc(&[]), &token(json!({}))),
         Some("token::invalid-issuer")
     );
+}
+
+/// Keys only over HTTPS: a plain-HTTP JWKS URL is refused by the library (whatever the host, unless the
+/// loudly named test opt-in is used for a loopback address), by the CLI at once, and by the tower layer
+/// (503, never a verified token).
+#[test]
+fn plain_http_jwks_is_refused() {
+    for url in [
+        "http://127.0.0.1:9/jwks.json",
+        "http://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example/.well-known/jwks.json",
+    ] {
+        let e = JwksSource::remote(url).key("any").unwrap_err();
+        assert!(e.to_string().contains("must be https://"), "{e}");
+        assert!(cognito::check_jwks_url(url).is_err());
+    }
+    // The test opt-in reaches only loopback addresses.
+    assert!(cognito::check_jwks_url_with("http://127.0.0.1:9/jwks.json", true).is_ok());
+    assert!(cognito::check_jwks_url_with("http://[::1]:9/jwks.json", true).is_ok());
+    assert!(cognito::check_jwks_url_with("http://localhost/jwks.json", true).is_ok());
+    assert!(cognito::check_jwks_url_with("http://127.0.0.1.evil.example/jwks.json", true).is_err());
+    assert!(cognito::check_jwks_url_with("http://evil.example/127.0.0.1", true).is_err());
+    assert!(
+        cognito::check_jwks_url(
+            "https://cognito-idp.us-east-1.amazonaws.com/x/.well-known/jwks.json"
+        )
+        .is_ok()
+    );
+    let (code, _, err) = crate::cli::run(&[
+        "token",
+        "verify",
+        "--jwks",
+        "http://127.0.0.1:9/jwks.json",
+        "--user-pool-id",
+        "us-east-1_Example",
+        "--client-id",
+        "exampleclient",
+        "--token-use",
+        "access",
+        "abc",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("must be https://"), "{err}");
 }

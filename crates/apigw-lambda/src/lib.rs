@@ -87,6 +87,11 @@ impl Config {
     pub fn load(&self, base: &Path) -> Result<GroupAuthorizer, String> {
         let jwks = if self.jwks.starts_with("https://") {
             JwksSource::remote(self.jwks.as_str())
+        } else if self.jwks.starts_with("http://") {
+            // Keys over plain HTTP can be replaced in transit.
+            return Err(cognito::check_jwks_url(&self.jwks)
+                .err()
+                .map_or_else(|| "JWKS must be https://".to_string(), |e| e.to_string()));
         } else {
             let p = base.join(&self.jwks);
             let text = std::fs::read_to_string(&p)

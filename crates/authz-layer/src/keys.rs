@@ -24,6 +24,8 @@ pub enum KeyFailure {
 pub struct Keys {
     config: VerifierConfig,
     url: Option<String>,
+    /// Plain HTTP to a loopback address allowed ([`Keys::remote_insecure_loopback_for_tests`]).
+    insecure_loopback: bool,
     client: reqwest::Client,
     cooldown: Duration,
     current: ArcSwapOption<Verifier>,
@@ -42,8 +44,18 @@ impl Keys {
     /// Keys fetched from `jwks_url` (for a user pool,
     /// `https://cognito-idp.{region}.amazonaws.com/{pool}/.well-known/jwks.json`) on first use. Defaults:
     /// 10 s cool-down between refetches, 5 s timeout, 10,000 cached tokens.
+    ///
+    /// Only `https://` URLs are fetched (keys over plain HTTP can be replaced in transit): any other URL
+    /// makes every request 503 with the reason logged; check it first with [`cognito::check_jwks_url`].
     pub fn remote(jwks_url: &str, config: VerifierConfig) -> Self {
         Self::build(config, Some(jwks_url.to_string()), None)
+    }
+
+    /// TESTS ONLY: [`Keys::remote`] that also fetches over plain `http://` from a loopback address.
+    pub fn remote_insecure_loopback_for_tests(jwks_url: &str, config: VerifierConfig) -> Self {
+        let mut k = Self::remote(jwks_url, config);
+        k.insecure_loopback = true;
+        k
     }
 
     /// A fixed key set (a JWKS document), never refetched.
@@ -56,6 +68,7 @@ impl Keys {
         Self {
             config,
             url,
+            insecure_loopback: false,
             client: client(Duration::from_secs(5)),
             cooldown: Duration::from_secs(10),
             current: ArcSwapOption::new(v.map(Arc::new)),
@@ -135,6 +148,7 @@ impl Keys {
         st.last_attempt = Some(Instant::now());
         st.fetches += 1;
         let fetched = async {
+            cognito::check_jwks_url_with(url, self.insecure_loopback).map_err(|e| e.to_string())?;
             let resp = self
                 .client
                 .get(url)

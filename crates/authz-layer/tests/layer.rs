@@ -114,7 +114,7 @@ async fn petstore(layer: AuthLayer) -> SocketAddr {
 fn layer(jwks_url: &str) -> AuthLayer {
     let config =
         cognito::VerifierConfig::for_pool(POOL, "exampleclient", cognito::TokenUse::Access);
-    let keys = Keys::remote(jwks_url, config)
+    let keys = Keys::remote_insecure_loopback_for_tests(jwks_url, config)
         .with_limits(Duration::from_millis(300), Duration::from_millis(800));
     AuthLayer::new(keys, groups("policies/apigw-petstore/groups")).source_ip(|p| {
         p.headers
@@ -563,4 +563,33 @@ async fn watched_policies_reload_on_change() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(w.get("/petstore/v2/status", Some(&tok)).await.0, 200);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Keys only over HTTPS: with plain `http://` (even serving the right keys, as an attacker on the path
+/// could serve theirs) no token verifies: the JWKS is never fetched and the answer is 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_jwks_never_verifies() {
+    let mode = Arc::new(Mutex::new(Jwks::Serve(test_jwks())));
+    let jwks_addr = serve(
+        Router::new()
+            .route("/jwks.json", get(jwks))
+            .with_state(mode.clone()),
+    )
+    .await;
+    let config =
+        cognito::VerifierConfig::for_pool(POOL, "exampleclient", cognito::TokenUse::Access);
+    let keys = Keys::remote(&format!("http://{jwks_addr}/jwks.json"), config)
+        .with_limits(Duration::from_millis(300), Duration::from_millis(800));
+    let token = mint(
+        &test_key(),
+        json!({"sub": "vet-sub", "username": "vera", "cognito:groups": ["pet-veterinarian"]}),
+        "exampleclient",
+        now(),
+    );
+    match keys.verify(&token, now()).await {
+        Err(authz_layer::KeyFailure::Unavailable(why)) => {
+            assert!(why.contains("must be https://"), "{why}")
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
 }

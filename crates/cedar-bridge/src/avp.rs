@@ -1039,6 +1039,9 @@ impl TokenVerifiers {
             })?;
         let verifier = |token_use: cognito::TokenUse| -> Result<cognito::Verifier, BridgeError> {
             let jwks = if jwks_arg.starts_with("http://") || jwks_arg.starts_with("https://") {
+                // Keys over plain HTTP can be replaced in transit: https:// only.
+                cognito::check_jwks_url(jwks_arg)
+                    .map_err(|e| BridgeError::Config(format!("identity source: {e}")))?;
                 cognito::JwksSource::remote(jwks_arg)
             } else {
                 let text = jwks_text.ok_or_else(|| {

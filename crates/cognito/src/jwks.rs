@@ -20,10 +20,12 @@ pub enum JwksSource {
     Remote(RemoteJwks),
 }
 
-/// A JWKS fetched over HTTP(S).
+/// A JWKS fetched over HTTPS.
 #[derive(Debug)]
 pub struct RemoteJwks {
     url: String,
+    /// Plain HTTP to a loopback address allowed ([`JwksSource::remote_insecure_loopback_for_tests`]).
+    insecure_loopback: bool,
     cooldown: Duration,
     timeout: Duration,
     state: Mutex<RemoteState>,
@@ -44,14 +46,28 @@ impl JwksSource {
         Ok(JwksSource::Static(set))
     }
 
-    /// A JWKS at `url`, fetched on first use.
+    /// A JWKS at `url`, fetched on first use. Only `https://` URLs are fetched: keys served over plain
+    /// HTTP could be swapped on the way, and a token signed with the swapped key would verify. Check a
+    /// URL early with [`check_jwks_url`].
     pub fn remote(url: impl Into<String>) -> Self {
         JwksSource::Remote(RemoteJwks {
             url: url.into(),
+            insecure_loopback: false,
             cooldown: DEFAULT_COOLDOWN,
             timeout: Duration::from_secs(5),
             state: Mutex::new(RemoteState::default()),
         })
+    }
+
+    /// TESTS ONLY: a JWKS that may also be fetched over plain `http://` from a loopback address
+    /// (`127.0.0.1`, `[::1]`, `localhost`), for tests that serve keys locally. Never use it with keys
+    /// that protect anything.
+    pub fn remote_insecure_loopback_for_tests(url: impl Into<String>) -> Self {
+        let mut s = Self::remote(url);
+        if let JwksSource::Remote(r) = &mut s {
+            r.insecure_loopback = true;
+        }
+        s
     }
 
     /// Sets the refetch cool-down and the HTTP timeout (remote sources only).
@@ -82,6 +98,44 @@ impl JwksSource {
             JwksSource::Remote(r) => r.key(kid),
         }
     }
+}
+
+/// Whether `url` may be fetched for keys: `https://` only. Callers that take a URL from configuration
+/// call it when they read the configuration, so a plain-HTTP URL is refused at once, not at the first
+/// token.
+pub fn check_jwks_url(url: &str) -> Result<(), VerifyError> {
+    check_url(url, false)
+}
+
+/// [`check_jwks_url`], also accepting plain `http://` to a loopback address when
+/// `insecure_loopback_for_tests` is set (tests that serve keys locally).
+pub fn check_jwks_url_with(
+    url: &str,
+    insecure_loopback_for_tests: bool,
+) -> Result<(), VerifyError> {
+    check_url(url, insecure_loopback_for_tests)
+}
+
+fn check_url(url: &str, insecure_loopback: bool) -> Result<(), VerifyError> {
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    if insecure_loopback && let Some(rest) = url.strip_prefix("http://") {
+        let host = rest.split('/').next().unwrap_or("");
+        let host = host.rsplit_once(':').map_or(host, |(h, p)| {
+            if p.bytes().all(|b| b.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        });
+        if matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+            return Ok(());
+        }
+    }
+    Err(VerifyError::Jwks(format!(
+        "refusing to fetch keys from `{url}`: a JWKS URL must be https:// (keys over plain HTTP can be replaced in transit)"
+    )))
 }
 
 impl RemoteJwks {
@@ -123,6 +177,7 @@ impl RemoteJwks {
     }
 
     fn fetch(&self) -> Result<JwkSet, VerifyError> {
+        check_url(&self.url, self.insecure_loopback)?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(self.timeout))
             .build()

@@ -40,7 +40,7 @@ pub mod oidc;
 mod verify;
 
 pub use error::VerifyError;
-pub use jwks::{DEFAULT_COOLDOWN, JwksSource, RemoteJwks};
+pub use jwks::{DEFAULT_COOLDOWN, JwksSource, RemoteJwks, check_jwks_url, check_jwks_url_with};
 pub use mint::{KeyDir, MintError, MintOptions, SigningKey, mint};
 pub use oidc::OidcDiscovery;
 pub use verify::{

@@ -188,9 +188,11 @@ pub(crate) fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
 }
 
-/// A JWKS source from a file path or an http(s) URL.
+/// A JWKS source from a file path or an `https://` URL; a plain `http://` URL is refused (keys over
+/// plain HTTP can be replaced in transit).
 pub fn jwks_source(arg: &str, base: &Path) -> Result<JwksSource, String> {
     if arg.starts_with("http://") || arg.starts_with("https://") {
+        cognito::check_jwks_url(arg).map_err(|e| e.to_string())?;
         return Ok(JwksSource::remote(arg));
     }
     let path = base.join(arg);

@@ -142,6 +142,8 @@ pub struct Server {
     iam: Option<IamConfig>,
     /// When set, requests must carry a valid SigV4 signature by one of these access keys (id → secret).
     credentials: Option<std::collections::HashMap<String, String>>,
+    /// The Regions a signature's scope may name (Verified Permissions; IAM signs for `us-east-1`).
+    regions: Vec<String>,
 }
 
 impl Server {
@@ -155,6 +157,7 @@ impl Server {
             requests: AtomicU64::new(0),
             iam: None,
             credentials: None,
+            regions: vec!["us-east-1".into()],
         })
     }
 
@@ -172,6 +175,16 @@ impl Server {
     #[must_use]
     pub fn with_credentials(mut self, keys: Vec<(String, String)>) -> Self {
         self.credentials = Some(keys.into_iter().collect());
+        self
+    }
+
+    /// The Regions a Verified Permissions signature may be scoped to (default `us-east-1`). IAM is
+    /// global and its signatures are scoped to `us-east-1` whatever this says.
+    #[must_use]
+    pub fn with_regions(mut self, regions: Vec<String>) -> Self {
+        if !regions.is_empty() {
+            self.regions = regions;
+        }
         self
     }
 
@@ -380,8 +393,23 @@ async fn aws(
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let iam_regions = ["us-east-1".to_string()];
+        let expect = if query {
+            sigv4::Expect {
+                service: "iam",
+                regions: &iam_regions,
+                signed: &[],
+            }
+        } else {
+            sigv4::Expect {
+                service: "verifiedpermissions",
+                regions: &s.regions,
+                signed: &["x-amz-target"],
+            }
+        };
         let checked = sigv4::verify(
             creds,
+            &expect,
             "POST",
             uri.path(),
             uri.query().unwrap_or(""),

@@ -26,6 +26,22 @@ pub enum SigError {
     Mismatch,
     /// The request's date is more than 15 minutes from now.
     Expired(String),
+    /// The credential scope names another service or a Region the server does not serve.
+    Scope(String),
+}
+
+/// What the server expects of a signature besides the key: the service's signing name, the Regions it
+/// serves, and the headers that must be signed (so the operation cannot be swapped under a valid
+/// signature: `x-amz-target` names the JSON operation).
+#[derive(Debug, Clone, Copy)]
+pub struct Expect<'a> {
+    /// The signing name (`verifiedpermissions`, `iam`).
+    pub service: &'a str,
+    /// The Regions a scope may name.
+    pub regions: &'a [String],
+    /// Headers that must be among the signed ones (`host`, and `x-amz-date` unless `date` is signed,
+    /// are always required).
+    pub signed: &'a [&'a str],
 }
 
 impl SigError {
@@ -40,6 +56,8 @@ impl SigError {
             (SigError::Mismatch, false) => "SignatureDoesNotMatch",
             (SigError::Expired(_), true) => "InvalidSignatureException",
             (SigError::Expired(_), false) => "RequestExpired",
+            (SigError::Scope(_), true) => "InvalidSignatureException",
+            (SigError::Scope(_), false) => "SignatureDoesNotMatch",
         }
     }
 
@@ -51,6 +69,7 @@ impl SigError {
             SigError::UnknownKey(k) => format!("The security token included in the request is invalid: access key id `{k}` is not one the server was given"),
             SigError::Mismatch => "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.".into(),
             SigError::Expired(when) => format!("Signature expired: {when} is more than 15 minutes from the server's time"),
+            SigError::Scope(why) => format!("Credential should be scoped to {why}"),
         }
     }
 
@@ -58,7 +77,7 @@ impl SigError {
     pub fn status(&self, json: bool) -> u16 {
         match self {
             SigError::Missing | SigError::UnknownKey(_) => 403,
-            SigError::Mismatch if !json => 403,
+            SigError::Mismatch | SigError::Scope(_) if !json => 403,
             _ => 400,
         }
     }
@@ -129,6 +148,7 @@ fn parse_amz_date(s: &str) -> Option<i64> {
 /// `now` (seconds since the epoch).
 pub fn verify(
     credentials: &HashMap<String, String>,
+    expect: &Expect<'_>,
     method: &str,
     path: &str,
     query: &str,
@@ -169,6 +189,18 @@ pub fn verify(
     let secret = credentials
         .get(*key_id)
         .ok_or_else(|| SigError::UnknownKey((*key_id).to_string()))?;
+    if *service != expect.service {
+        return Err(SigError::Scope(format!(
+            "correct service: '{}', not '{service}'",
+            expect.service
+        )));
+    }
+    if !expect.regions.iter().any(|r| r == region) {
+        return Err(SigError::Scope(format!(
+            "a valid region ({}), not '{region}'",
+            expect.regions.join(", ")
+        )));
+    }
     let amz_date = headers
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
@@ -185,9 +217,19 @@ pub fn verify(
         ));
     }
     let names: Vec<&str> = signed.split(';').collect();
-    if !names.contains(&"host") {
+    let dated = names.contains(&"x-amz-date") || names.contains(&"date");
+    if let Some(missing) = ["host"]
+        .iter()
+        .chain(expect.signed)
+        .find(|h| !names.contains(h))
+    {
+        return Err(SigError::Incomplete(format!(
+            "the `{missing}` header must be signed"
+        )));
+    }
+    if !dated {
         return Err(SigError::Incomplete(
-            "the Host header must be signed".into(),
+            "the `x-amz-date` (or `date`) header must be signed".into(),
         ));
     }
     let mut canonical_headers = String::new();
@@ -205,13 +247,14 @@ pub fn verify(
         }
         canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
     }
-    let payload = match headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(h) if h != "UNSIGNED-PAYLOAD" => h.to_string(),
-        _ => sha256_hex(body),
-    };
+    // The payload's hash is computed from the body received, never taken from a header: a claimed
+    // `x-amz-content-sha256` must equal it (these services take no unsigned payloads).
+    let payload = sha256_hex(body);
+    if let Some(claimed) = headers.get("x-amz-content-sha256") {
+        if claimed.to_str().ok() != Some(payload.as_str()) {
+            return Err(SigError::Mismatch);
+        }
+    }
     let canonical_request = format!(
         "{method}\n{path}\n{}\n{canonical_headers}\n{signed}\n{payload}",
         canonical_query(query)
@@ -264,6 +307,19 @@ mod tests {
         );
         let at = parse_amz_date("20150830T123600Z").unwrap();
         assert_eq!(at, 1_440_938_160);
+        let regions = ["us-east-1".to_string()];
+        let e = Expect {
+            service: "service",
+            regions: &regions,
+            signed: &[],
+        };
+        let verify = |c: &HashMap<String, String>,
+                      m: &str,
+                      p: &str,
+                      q: &str,
+                      h: &HeaderMap,
+                      b: &[u8],
+                      at: i64| { super::verify(c, &e, m, p, q, h, b, at) };
         assert_eq!(verify(&creds, "GET", "/", "", &h, b"", at), Ok(()));
         // Any change breaks it: another method, a late clock, an unknown key, a wrong secret.
         assert_eq!(
@@ -284,6 +340,48 @@ mod tests {
             verify(&wrong, "GET", "/", "", &h, b"", at),
             Err(SigError::Mismatch)
         );
+        // The scope must name the expected service and a served Region.
+        let other_region = ["eu-west-3".to_string()];
+        let scoped = |service, regions: &[String]| {
+            super::verify(
+                &creds,
+                &Expect {
+                    service,
+                    regions,
+                    signed: &[],
+                },
+                "GET",
+                "/",
+                "",
+                &h,
+                b"",
+                at,
+            )
+        };
+        assert!(matches!(scoped("s3", &regions), Err(SigError::Scope(_))));
+        assert!(matches!(
+            scoped("service", &other_region),
+            Err(SigError::Scope(_))
+        ));
+        // A required header that is not signed.
+        let target = Expect {
+            service: "service",
+            regions: &regions,
+            signed: &["x-amz-target"],
+        };
+        assert!(matches!(
+            super::verify(&creds, &target, "GET", "/", "", &h, b"", at),
+            Err(SigError::Incomplete(_))
+        ));
+        // A claimed payload hash must be the body's: the signature covers the body, not the claim.
+        let mut claimed = h.clone();
+        claimed.insert("x-amz-content-sha256", sha256_hex(b"{}").parse().unwrap());
+        assert_eq!(
+            verify(&creds, "GET", "/", "", &claimed, b"", at),
+            Err(SigError::Mismatch)
+        );
+        claimed.insert("x-amz-content-sha256", sha256_hex(b"").parse().unwrap());
+        assert_eq!(verify(&creds, "GET", "/", "", &claimed, b"", at), Ok(()));
         h.remove("authorization");
         assert_eq!(
             verify(&creds, "GET", "/", "", &h, b"", at),

@@ -22,6 +22,10 @@ pub struct ServeArgs {
     /// (repeatable; test keys, as this is a local server). Without it, signatures are not checked.
     #[arg(long = "credentials", value_name = "ID:SECRET")]
     pub credentials: Vec<String>,
+    /// With --credentials: a Region Verified Permissions signatures may be scoped to (repeatable;
+    /// default us-east-1). IAM's are scoped to us-east-1.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
 }
 
 pub(crate) fn run(a: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
@@ -43,7 +47,9 @@ pub(crate) fn run(a: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> R
                 ),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        server = server.with_credentials(keys);
+        server = server
+            .with_credentials(keys)
+            .with_regions(a.regions.clone());
     }
     let server = Arc::new(server);
     let rt = tokio::runtime::Builder::new_multi_thread()
