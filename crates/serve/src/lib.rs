@@ -47,7 +47,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -144,7 +143,16 @@ pub struct Server {
     credentials: Option<std::collections::HashMap<String, String>>,
     /// The Regions a signature's scope may name (Verified Permissions; IAM signs for `us-east-1`).
     regions: Vec<String>,
+    /// The most connections served at once ([`DEFAULT_MAX_CONNECTIONS`]).
+    max_connections: usize,
+    /// How long a request's body may take to arrive ([`BODY_READ_TIMEOUT`]).
+    body_timeout: std::time::Duration,
 }
+
+/// The most connections `serve` holds at once by default. At the cap a new connection is taken and the
+/// oldest one is closed: a crowd of slow or idle connections can delay clients, not lock them out (and
+/// never runs the process out of descriptors).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 impl Server {
     /// Loads every store; any failure is an error naming the store (nothing is served half-loaded).
@@ -158,6 +166,8 @@ impl Server {
             iam: None,
             credentials: None,
             regions: vec!["us-east-1".into()],
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            body_timeout: BODY_READ_TIMEOUT,
         })
     }
 
@@ -185,6 +195,20 @@ impl Server {
         if !regions.is_empty() {
             self.regions = regions;
         }
+        self
+    }
+
+    /// The most connections served at once (at least 1); at the cap the oldest is closed for a new one.
+    #[must_use]
+    pub fn with_max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// How long a request's body may take to arrive once its headers are in (408 after that).
+    #[must_use]
+    pub fn with_body_timeout(mut self, t: std::time::Duration) -> Self {
+        self.body_timeout = t;
         self
     }
 
@@ -258,9 +282,13 @@ pub async fn serve_on(
             }
         });
     }
+    let max = server.max_connections;
     let app = server.router();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    // Open connections by age (ids grow): at the cap the oldest is closed for the new one.
+    let open: Arc<std::sync::Mutex<BTreeMap<u64, tokio::task::AbortHandle>>> = Arc::default();
+    let mut next_id = 0u64;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -279,10 +307,27 @@ pub async fn serve_on(
                     .header_read_timeout(header_timeout)
                     .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
                 let watched = graceful.watch(conn);
-                tokio::spawn(async move {
+                let conn_id = next_id;
+                next_id += 1;
+                let registry = open.clone();
+                // The task is registered before it can finish, so it always removes its own entry.
+                let mut guard = open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if guard.len() >= max
+                    && let Some((_, oldest)) = guard.pop_first()
+                {
+                    tracing::warn!(target: "policy_serve", max, "connection cap reached: closing the oldest connection");
+                    oldest.abort();
+                }
+                let task = tokio::spawn(async move {
                     // A client that goes away or times out ends its own connection only.
                     let _ = watched.await;
+                    registry
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .remove(&conn_id);
                 });
+                guard.insert(conn_id, task.abort_handle());
+                drop(guard);
             }
             () = &mut shutdown => break,
         }
@@ -376,11 +421,39 @@ fn json_response(status: StatusCode, body: &Value, id: u64, error: Option<&str>)
     resp
 }
 
+/// An error answered before the body was read, in the protocol's own shape (XML for IAM's Query
+/// protocol, JSON 1.0 otherwise).
+fn protocol_error(
+    query: bool,
+    id: u64,
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+) -> Response {
+    if query {
+        let rid = format!("{id:016x}-policy-check");
+        let xml = iam::QueryError { code, message }.xml(&rid);
+        let mut resp = (status, xml).into_response();
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+        return resp;
+    }
+    json_response(
+        status,
+        &json!({"__type": code, "message": message}),
+        id,
+        Some(code),
+    )
+}
+
+/// How long a request may take to send its body once its headers are in.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 async fn aws(
     State(s): State<Arc<Server>>,
     uri: axum::http::Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let id = s.requests.fetch_add(1, Ordering::Relaxed);
     // IAM's Query protocol: a form body and no `X-Amz-Target`.
@@ -389,6 +462,41 @@ async fn aws(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
     let query = form && headers.get("x-amz-target").is_none();
+    // A declared length over the limit is answered at once, without waiting for the body; the body is
+    // read within BODY_READ_TIMEOUT and never past MAX_BODY.
+    let too_large = || {
+        protocol_error(
+            query,
+            id,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            format!("Request must be smaller than {MAX_BODY} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return too_large();
+    }
+    let body =
+        match tokio::time::timeout(s.body_timeout, axum::body::to_bytes(body, MAX_BODY)).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(_)) => return too_large(),
+            Err(_) => {
+                return protocol_error(
+                    query,
+                    id,
+                    StatusCode::REQUEST_TIMEOUT,
+                    "RequestTimeout",
+                    format!(
+                        "the request body did not arrive within {} ms",
+                        s.body_timeout.as_millis()
+                    ),
+                );
+            }
+        };
     if let Some(creds) = &s.credentials {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -396,19 +504,20 @@ async fn aws(
         let iam_regions = ["us-east-1".to_string()];
         let expect = if query {
             sigv4::Expect {
+                credentials: creds,
                 service: "iam",
                 regions: &iam_regions,
                 signed: &[],
             }
         } else {
             sigv4::Expect {
+                credentials: creds,
                 service: "verifiedpermissions",
                 regions: &s.regions,
                 signed: &["x-amz-target"],
             }
         };
         let checked = sigv4::verify(
-            creds,
             &expect,
             "POST",
             uri.path(),

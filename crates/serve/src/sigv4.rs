@@ -35,6 +35,8 @@ pub enum SigError {
 /// signature: `x-amz-target` names the JSON operation).
 #[derive(Debug, Clone, Copy)]
 pub struct Expect<'a> {
+    /// The access keys the server was given (id → secret).
+    pub credentials: &'a HashMap<String, String>,
     /// The signing name (`verifiedpermissions`, `iam`).
     pub service: &'a str,
     /// The Regions a scope may name.
@@ -147,7 +149,6 @@ fn parse_amz_date(s: &str) -> Option<i64> {
 /// Checks a request's SigV4 signature against `credentials` (access key id → secret access key) at
 /// `now` (seconds since the epoch).
 pub fn verify(
-    credentials: &HashMap<String, String>,
     expect: &Expect<'_>,
     method: &str,
     path: &str,
@@ -186,7 +187,8 @@ pub fn verify(
             "the credential scope `{credential}` is not KEY/DATE/REGION/SERVICE/aws4_request"
         )));
     };
-    let secret = credentials
+    let secret = expect
+        .credentials
         .get(*key_id)
         .ok_or_else(|| SigError::UnknownKey((*key_id).to_string()))?;
     if *service != expect.service {
@@ -250,10 +252,10 @@ pub fn verify(
     // The payload's hash is computed from the body received, never taken from a header: a claimed
     // `x-amz-content-sha256` must equal it (these services take no unsigned payloads).
     let payload = sha256_hex(body);
-    if let Some(claimed) = headers.get("x-amz-content-sha256") {
-        if claimed.to_str().ok() != Some(payload.as_str()) {
-            return Err(SigError::Mismatch);
-        }
+    if let Some(claimed) = headers.get("x-amz-content-sha256")
+        && claimed.to_str().ok() != Some(payload.as_str())
+    {
+        return Err(SigError::Mismatch);
     }
     let canonical_request = format!(
         "{method}\n{path}\n{}\n{canonical_headers}\n{signed}\n{payload}",
@@ -308,18 +310,21 @@ mod tests {
         let at = parse_amz_date("20150830T123600Z").unwrap();
         assert_eq!(at, 1_440_938_160);
         let regions = ["us-east-1".to_string()];
-        let e = Expect {
-            service: "service",
-            regions: &regions,
-            signed: &[],
-        };
         let verify = |c: &HashMap<String, String>,
                       m: &str,
                       p: &str,
                       q: &str,
                       h: &HeaderMap,
                       b: &[u8],
-                      at: i64| { super::verify(c, &e, m, p, q, h, b, at) };
+                      at: i64| {
+            let e = Expect {
+                credentials: c,
+                service: "service",
+                regions: &regions,
+                signed: &[],
+            };
+            super::verify(&e, m, p, q, h, b, at)
+        };
         assert_eq!(verify(&creds, "GET", "/", "", &h, b"", at), Ok(()));
         // Any change breaks it: another method, a late clock, an unknown key, a wrong secret.
         assert_eq!(
@@ -344,8 +349,8 @@ mod tests {
         let other_region = ["eu-west-3".to_string()];
         let scoped = |service, regions: &[String]| {
             super::verify(
-                &creds,
                 &Expect {
+                    credentials: &creds,
                     service,
                     regions,
                     signed: &[],
@@ -365,12 +370,13 @@ mod tests {
         ));
         // A required header that is not signed.
         let target = Expect {
+            credentials: &creds,
             service: "service",
             regions: &regions,
             signed: &["x-amz-target"],
         };
         assert!(matches!(
-            super::verify(&creds, &target, "GET", "/", "", &h, b"", at),
+            super::verify(&target, "GET", "/", "", &h, b"", at),
             Err(SigError::Incomplete(_))
         ));
         // A claimed payload hash must be the body's: the signature covers the body, not the claim.

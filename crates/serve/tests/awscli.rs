@@ -859,3 +859,111 @@ fn signatures_are_checked_when_credentials_are_given() {
         );
     });
 }
+
+/// Sends raw bytes on a new connection and reads the answer (or `None` when closed without one) within
+/// `wait`.
+fn raw(addr: &str, bytes: &[u8], wait: std::time::Duration) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(wait)).unwrap();
+    c.write_all(bytes).unwrap();
+    let mut out = Vec::new();
+    let _ = c.read_to_end(&mut out);
+    (!out.is_empty()).then(|| String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Bodies: a declared length over the limit is answered 413 at once, in the protocol's shape; a body
+/// that does not arrive is cut off with 408 after the body timeout; `/health` is served meanwhile.
+#[test]
+fn oversized_and_stalled_bodies() {
+    let server = Arc::new(photos().with_body_timeout(std::time::Duration::from_millis(800)));
+    let ep = start(server);
+    let addr = ep.trim_start_matches("http://").to_string();
+    let wait = std::time::Duration::from_secs(5);
+    let started = std::time::Instant::now();
+    let json = raw(
+        &addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: VerifiedPermissions.ListPolicyStores\r\nContent-Length: 100000000\r\n\r\n",
+        wait,
+    )
+    .unwrap();
+    assert!(json.starts_with("HTTP/1.1 413"), "{json}");
+    assert!(
+        json.contains(r#""__type":"RequestEntityTooLarge""#),
+        "{json}"
+    );
+    let xml = raw(
+        &addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000000\r\n\r\n",
+        wait,
+    )
+    .unwrap();
+    assert!(xml.starts_with("HTTP/1.1 413"), "{xml}");
+    assert!(xml.contains("<Code>RequestEntityTooLarge</Code>"), "{xml}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "413 waited for the body"
+    );
+    // Half a body, then silence: 408 after the body timeout.
+    let mut stalled = Vec::new();
+    for _ in 0..4 {
+        let a = addr.clone();
+        stalled.push(std::thread::spawn(move || {
+            raw(
+                &a,
+                b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: VerifiedPermissions.ListPolicyStores\r\nContent-Length: 100\r\n\r\n{\"a\":",
+                std::time::Duration::from_secs(5),
+            )
+        }));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let health = raw(
+        &addr,
+        b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        wait,
+    )
+    .unwrap();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    for t in stalled {
+        let answer = t.join().unwrap().unwrap_or_default();
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("RequestTimeout"), "{answer}");
+    }
+}
+
+/// More connections than the cap (idle ones that never send a byte): the oldest are closed and
+/// `/health` is still answered.
+#[test]
+fn connections_beyond_the_cap_close_the_oldest() {
+    let server = Arc::new(photos().with_max_connections(8));
+    let ep = start(server);
+    let addr = ep.trim_start_matches("http://").to_string();
+    // Well within the 1 s header timeout of `start`, so only the cap can close them.
+    let idle: Vec<std::net::TcpStream> = (0..40)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let health = raw(
+        &addr,
+        b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    // The first idle connections were closed by the server.
+    use std::io::Read;
+    let mut first = &idle[0];
+    first
+        .set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let closed = match first.read(&mut buf) {
+        Ok(0) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        Ok(_) => false,
+    };
+    assert!(
+        closed,
+        "the oldest connection was not closed (a read timeout means it is still open)"
+    );
+}
