@@ -136,14 +136,137 @@ impl QueryError {
     }
 }
 
+/// XML-escapes `s`, replacing the characters XML 1.0 cannot carry (controls) with U+FFFD.
 fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(xml_unsafe) {
+        let clean: String = s
+            .chars()
+            .map(|c| if xml_unsafe(c) { '\u{fffd}' } else { c })
+            .collect();
+        return std::borrow::Cow::Owned(quick_xml::escape::escape(&clean).into_owned());
+    }
     quick_xml::escape::escape(s)
 }
 
 /// The form's parameters.
 struct Params(BTreeMap<String, String>);
 
+/// The parameters each action takes, with list members written `NAME.member.N` (N from 1, no gaps, no
+/// leading zeros) and nested members after them, as the Query protocol serializes them.
+fn shapes(action: &str) -> &'static [&'static str] {
+    const SIMULATE: &[&str] = &[
+        "PolicyInputList.member.N",
+        "PermissionsBoundaryPolicyInputList.member.N",
+        "ActionNames.member.N",
+        "ResourceArns.member.N",
+        "ResourcePolicy",
+        "ResourceOwner",
+        "CallerArn",
+        "ContextEntries.member.N.ContextKeyName",
+        "ContextEntries.member.N.ContextKeyType",
+        "ContextEntries.member.N.ContextKeyValues.member.N",
+        "ResourceHandlingOption",
+        "MaxItems",
+        "Marker",
+    ];
+    const PRINCIPAL: &[&str] = &[
+        "PolicySourceArn",
+        "PolicyInputList.member.N",
+        "PermissionsBoundaryPolicyInputList.member.N",
+        "ActionNames.member.N",
+        "ResourceArns.member.N",
+        "ResourcePolicy",
+        "ResourceOwner",
+        "CallerArn",
+        "ContextEntries.member.N.ContextKeyName",
+        "ContextEntries.member.N.ContextKeyType",
+        "ContextEntries.member.N.ContextKeyValues.member.N",
+        "ResourceHandlingOption",
+        "MaxItems",
+        "Marker",
+    ];
+    match action {
+        "SimulateCustomPolicy" => SIMULATE,
+        "SimulatePrincipalPolicy" => PRINCIPAL,
+        "GetContextKeysForCustomPolicy" => &["PolicyInputList.member.N"],
+        "GetContextKeysForPrincipalPolicy" => &["PolicySourceArn", "PolicyInputList.member.N"],
+        _ => &[],
+    }
+}
+
+/// Characters XML 1.0 cannot carry, even escaped.
+fn xml_unsafe(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
 impl Params {
+    /// Refuses what IAM refuses and what would otherwise be dropped without a word: a parameter the
+    /// action does not take (a misspelt name), a list index that is not 1, 2, 3, … in order (`member.0`,
+    /// `member.02`, or `member.3` without `member.2`), and values XML cannot carry back.
+    fn check(&self, action: &str) -> Result<(), QueryError> {
+        let shapes = shapes(action);
+        let mut lists: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        for (k, v) in &self.0 {
+            if k == "Action" || k == "Version" {
+                continue;
+            }
+            if let Some(c) = k.chars().chain(v.chars()).find(|c| xml_unsafe(*c)) {
+                return Err(QueryError::invalid(format!(
+                    "parameter `{}` holds the control character U+{:04X}",
+                    k.escape_debug(),
+                    u32::from(c)
+                )));
+            }
+            // Normalise every `member.<index>` to `member.N`, checking each index.
+            let parts: Vec<&str> = k.split('.').collect();
+            let mut shape = Vec::with_capacity(parts.len());
+            let mut i = 0;
+            while let Some(part) = parts.get(i) {
+                shape.push(*part);
+                if *part == "member" {
+                    let idx = parts.get(i + 1).copied().unwrap_or("");
+                    let ok = !idx.is_empty()
+                        && idx.bytes().all(|b| b.is_ascii_digit())
+                        && !idx.starts_with('0');
+                    let n = idx.parse::<u64>().ok().filter(|_| ok).ok_or_else(|| {
+                        QueryError::invalid(format!(
+                            "`{k}`: list members are numbered 1, 2, 3, …; `{idx}` is not such a number"
+                        ))
+                    })?;
+                    lists
+                        .entry(parts.get(..=i).map(|p| p.join(".")).unwrap_or_default())
+                        .or_default()
+                        .push(n);
+                    shape.push("N");
+                    i += 2;
+                    continue;
+                }
+                i += 1;
+            }
+            let shape = shape.join(".");
+            if !shapes.contains(&shape.as_str()) {
+                return Err(QueryError::invalid(format!(
+                    "`{k}` is not a parameter of {action}"
+                )));
+            }
+        }
+        for (prefix, mut idx) in lists {
+            idx.sort_unstable();
+            idx.dedup();
+            if idx.iter().enumerate().any(|(i, n)| *n != i as u64 + 1) {
+                return Err(QueryError::invalid(format!(
+                    "`{prefix}` members must be numbered 1 to {} without gaps; found {}",
+                    idx.len(),
+                    idx.iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn get(&self, k: &str) -> Option<&str> {
         self.0.get(k).map(String::as_str)
     }
@@ -174,6 +297,7 @@ pub(crate) fn handle(
     if p.get("Version") != Some("2010-05-08") {
         return Err(QueryError::invalid("`Version` must be 2010-05-08"));
     }
+    p.check(action)?;
     match action {
         "SimulateCustomPolicy" => {
             let identity = inputs(&p, "PolicyInputList", "IAM Policy", PolicyType::Identity)?;
@@ -310,6 +434,37 @@ fn is_trust(doc: &PolicyDocument) -> bool {
         })
 }
 
+/// Whether `v` is a value of the simulator's context type `ty` (`string`, `numeric`, `boolean`, `ip`,
+/// `binary`, `date`): a value that is not would make a condition quietly not match.
+fn value_of_type(ty: &str, v: &str) -> bool {
+    match ty {
+        "numeric" => {
+            let digits = v.strip_prefix('-').unwrap_or(v);
+            let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+            !int.is_empty()
+                && !frac.is_empty()
+                && int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit())
+        }
+        "boolean" => v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false"),
+        "ip" => v.parse::<std::net::IpAddr>().is_ok() || v.parse::<ipnet::IpNet>().is_ok(),
+        "binary" => {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.decode(v).is_ok()
+        }
+        "date" => {
+            let epoch = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+            let iso = v.len() >= 4
+                && v.get(..4)
+                    .is_some_and(|y| y.bytes().all(|b| b.is_ascii_digit()))
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b));
+            epoch || iso
+        }
+        _ => true,
+    }
+}
+
 /// The request context from `ContextEntries`.
 fn context(p: &Params) -> Result<Context, QueryError> {
     let mut ctx = Context::new();
@@ -340,6 +495,12 @@ fn context(p: &Params) -> Result<Context, QueryError> {
                 known.join(", ")
             )));
         }
+        let base = ty.strip_suffix("List").unwrap_or(ty);
+        if let Some(bad) = values.iter().find(|v| !value_of_type(base, v)) {
+            return Err(QueryError::invalid(format!(
+                "the value `{bad}` of `{name}` is not of its declared type {ty}"
+            )));
+        }
         if ty.ends_with("List") {
             ctx.insert_multi(name, values);
         } else {
@@ -358,12 +519,76 @@ fn context(p: &Params) -> Result<Context, QueryError> {
     Ok(ctx)
 }
 
+/// One page of a simulation: the results from `start`, at most `max` of them (`None`: all).
+#[derive(Clone, Copy)]
+struct Page {
+    start: usize,
+    max: Option<usize>,
+}
+
+/// The default and largest `MaxItems` (IAM API reference: 1 to 1,000; without it, 100).
+const DEFAULT_MAX_ITEMS: usize = 100;
+const LARGEST_MAX_ITEMS: usize = 1000;
+
+/// The page a request asks for: `MaxItems` (1 to 1,000, default 100) from `Marker` (an opaque token
+/// this server handed out).
+fn page_of(p: &Params) -> Result<Page, QueryError> {
+    let max = match p.get("MaxItems") {
+        None => DEFAULT_MAX_ITEMS,
+        Some(m) => m
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=LARGEST_MAX_ITEMS).contains(n))
+            .ok_or_else(|| {
+                QueryError::invalid(format!(
+                    "`MaxItems` must be a whole number from 1 to {LARGEST_MAX_ITEMS}, not `{m}`"
+                ))
+            })?,
+    };
+    let start = match p.get("Marker") {
+        None => 0,
+        Some(m) => m
+            .strip_prefix("pc1.")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| {
+                QueryError::invalid(format!("`Marker` `{m}` is not a marker this server issued"))
+            })?,
+    };
+    Ok(Page {
+        start,
+        max: Some(max),
+    })
+}
+
 fn simulate(
+    p: &Params,
+    identity: Vec<Input>,
+    boundary: Vec<Input>,
+    trust: Option<&str>,
+) -> Result<Vec<serde_json::Value>, QueryError> {
+    simulate_page(
+        p,
+        identity,
+        boundary,
+        trust,
+        Page {
+            start: 0,
+            max: None,
+        },
+    )
+    .map(|(r, _)| r)
+}
+
+/// A simulation's results for one page, and the marker of the next page when there is one. Only the
+/// page's (action, resource) pairs are decided: the work and the memory are one page's, whatever the
+/// product of `ActionNames` and `ResourceArns`.
+fn simulate_page(
     p: &Params,
     identity: Vec<Input>,
     mut boundary: Vec<Input>,
     trust: Option<&str>,
-) -> Result<Vec<serde_json::Value>, QueryError> {
+    page: Page,
+) -> Result<(Vec<serde_json::Value>, Option<String>), QueryError> {
     if identity.is_empty() {
         return Err(QueryError::invalid(
             "no identity policy: give `PolicyInputList` (or a principal with policies)",
@@ -439,13 +664,29 @@ fn simulate(
             .collect()
     };
     let mut results = Vec::new();
-    for action in &actions {
+    let total = actions.len().saturating_mul(resources.len());
+    if page.start > total {
+        return Err(QueryError::invalid(
+            "`Marker` is past the end of the results",
+        ));
+    }
+    let end = page
+        .max
+        .map_or(total, |m| page.start.saturating_add(m).min(total));
+    let per_action = resources.len().max(1);
+    for index in page.start..end {
+        let (Some(action), Some(res)) = (
+            actions.get(index / per_action),
+            resources.get(index % per_action),
+        ) else {
+            break;
+        };
         let web_identity = trust && action.eq_ignore_ascii_case("sts:AssumeRoleWithWebIdentity");
         let caller = p
             .get("CallerArn")
             .or(web_identity.then_some("cognito-identity.amazonaws.com"))
             .or(p.get("PolicySourceArn"));
-        for res in &resources {
+        {
             let mut req = Request::new(action, res).context(&ctx);
             req.principal = caller;
             req.resource_account = owner;
@@ -526,7 +767,8 @@ fn simulate(
             results.push(r);
         }
     }
-    Ok(results)
+    let next = (end < total).then(|| format!("pc1.{end}"));
+    Ok((results, next))
 }
 
 /// Writes a result the way the Query protocol serializes it: members as elements, lists as `member`
@@ -562,10 +804,16 @@ fn simulate_xml(
     op: &str,
     request_id: &str,
 ) -> Result<String, QueryError> {
-    let results = simulate(p, identity, boundary, trust)?;
-    let mut xml = format!(
-        r#"<{op}Response xmlns="{NS}"><{op}Result><IsTruncated>false</IsTruncated><EvaluationResults>"#
-    );
+    let (results, next) = simulate_page(p, identity, boundary, trust, page_of(p)?)?;
+    let mut xml = match &next {
+        Some(m) => format!(
+            r#"<{op}Response xmlns="{NS}"><{op}Result><IsTruncated>true</IsTruncated><Marker>{}</Marker><EvaluationResults>"#,
+            esc(m)
+        ),
+        None => format!(
+            r#"<{op}Response xmlns="{NS}"><{op}Result><IsTruncated>false</IsTruncated><EvaluationResults>"#
+        ),
+    };
     xml_of(&serde_json::Value::Array(results), &mut xml);
     let _ = write!(
         xml,

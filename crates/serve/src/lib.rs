@@ -36,6 +36,7 @@
 
 mod iam;
 pub mod sigv4;
+mod strict_json;
 
 pub use iam::{IamConfig, simulate_custom_policy_json};
 
@@ -601,8 +602,9 @@ fn handle(s: &Server, headers: &HeaderMap, body: &[u8]) -> Result<Value, AwsErro
             message: format!("`X-Amz-Target: {target}` is not an operation this endpoint serves"),
         });
     };
+    // Duplicate keys are refused (the last would win silently otherwise), as `authorize` refuses them.
     let req: Value =
-        serde_json::from_slice(if body.is_empty() { b"{}" } else { body }).map_err(|e| {
+        strict_json::from_slice(if body.is_empty() { b"{}" } else { body }).map_err(|e| {
             AwsError {
                 kind: "SerializationException",
                 message: format!("the body is not JSON: {e}"),

@@ -967,3 +967,165 @@ fn connections_beyond_the_cap_close_the_oldest() {
         "the oldest connection was not closed (a read timeout means it is still open)"
     );
 }
+
+/// POSTs a form (IAM's Query protocol) and returns the whole HTTP answer.
+fn post_form(addr: &str, body: &str) -> String {
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    raw(addr, req.as_bytes(), std::time::Duration::from_secs(10)).unwrap_or_default()
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The simulator never drops input silently: list members numbered other than 1, 2, 3, … and misspelt
+/// parameters are `InvalidInput`; so is a context value that is not of its declared type and a control
+/// character XML cannot carry back. A Deny at `member.3` with no `member.2` used to vanish (allowed).
+#[test]
+fn query_input_is_never_dropped() {
+    let ep = start(Arc::new(photos()));
+    let addr = ep.trim_start_matches("http://").to_string();
+    let allow = enc(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+    );
+    let deny = enc(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"NumericGreaterThan":{"s3:max-keys":"10"}}}}"#,
+    );
+    let base = "Action=SimulateCustomPolicy&Version=2010-05-08&ActionNames.member.1=s3:ListBucket";
+    for (body, why) in [
+        (
+            format!("{base}&PolicyInputList.member.1={allow}&PolicyInputList.member.3={deny}"),
+            "without gaps",
+        ),
+        (
+            format!("{base}&PolicyInputList.member.0={allow}"),
+            "numbered 1, 2, 3",
+        ),
+        (
+            format!("{base}&PolicyInputList.member.01={allow}"),
+            "numbered 1, 2, 3",
+        ),
+        (
+            format!("{base}&PolicyInputList.member.1={allow}&ActionName.member.1=s3:GetObject"),
+            "not a parameter",
+        ),
+        (
+            format!(
+                "{base}&PolicyInputList.member.1={deny}&ContextEntries.member.1.ContextKeyName=s3:max-keys&ContextEntries.member.1.ContextKeyType=numeric&ContextEntries.member.1.ContextKeyValues.member.1=lots"
+            ),
+            "declared type",
+        ),
+        (
+            format!("{base}&PolicyInputList.member.1={allow}&CallerArn=a%01b"),
+            "control character",
+        ),
+    ] {
+        let answer = post_form(&addr, &body);
+        assert!(answer.starts_with("HTTP/1.1 400"), "{why}: {answer}");
+        assert!(
+            answer.contains("<Code>InvalidInput</Code>"),
+            "{why}: {answer}"
+        );
+        assert!(answer.contains(why), "{why}: {answer}");
+        let xml = answer.split("\r\n\r\n").nth(1).unwrap_or("");
+        let mut reader = quick_xml::Reader::from_str(xml);
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("ill-formed XML for {why}: {e}\n{xml}"),
+            }
+        }
+    }
+    // Numeric values that are numbers are decided.
+    let ok = post_form(
+        &addr,
+        &format!(
+            "{base}&PolicyInputList.member.1={allow}&PolicyInputList.member.2={deny}&ContextEntries.member.1.ContextKeyName=s3:max-keys&ContextEntries.member.1.ContextKeyType=numeric&ContextEntries.member.1.ContextKeyValues.member.1=50"
+        ),
+    );
+    assert!(
+        ok.contains("<EvalDecision>explicitDeny</EvalDecision>"),
+        "{ok}"
+    );
+    // Duplicate JSON keys over the JSON protocol: refused, as `authorize` refuses them.
+    let body = r#"{"policyStoreId": "photos", "policyStoreId": "other"}"#;
+    let answer = raw(
+        &addr,
+        format!("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: VerifiedPermissions.GetPolicyStore\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len()).as_bytes(),
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("given twice"), "{answer}");
+}
+
+/// `SimulateCustomPolicy` pages its answers as the IAM API reference defines (`MaxItems`, default 100,
+/// at most 1,000; `Marker`; `IsTruncated`): only a page is decided per request, and the AWS CLI's
+/// paginator gets every result.
+#[test]
+fn simulator_pages_its_answers() {
+    let ep = start(Arc::new(photos()));
+    let addr = ep.trim_start_matches("http://").to_string();
+    let allow = enc(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+    );
+    let actions: String = (1..=250)
+        .map(|i| format!("&ActionNames.member.{i}=s3:Action{i}"))
+        .collect();
+    let base = format!(
+        "Action=SimulateCustomPolicy&Version=2010-05-08&PolicyInputList.member.1={allow}{actions}"
+    );
+    let count = |xml: &str| xml.matches("<EvalActionName>").count();
+    let marker = |xml: &str| {
+        xml.split("<Marker>")
+            .nth(1)
+            .and_then(|r| r.split("</Marker>").next())
+            .map(str::to_string)
+    };
+    let first = post_form(&addr, &base);
+    assert!(first.contains("<IsTruncated>true</IsTruncated>"), "{first}");
+    assert_eq!(count(&first), 100);
+    let m = marker(&first).unwrap();
+    let second = post_form(&addr, &format!("{base}&MaxItems=1000&Marker={}", enc(&m)));
+    assert!(
+        second.contains("<IsTruncated>false</IsTruncated>"),
+        "{second}"
+    );
+    assert_eq!(count(&second), 150);
+    assert!(second.contains("<EvalActionName>s3:Action101</EvalActionName>"));
+    for bad in ["&MaxItems=0", "&MaxItems=1001", "&Marker=forged"] {
+        let a = post_form(&addr, &format!("{base}{bad}"));
+        assert!(a.contains("<Code>InvalidInput</Code>"), "{bad}: {a}");
+    }
+    // A million pairs asked for: one page is decided (work and memory of ten results).
+    let resources: String = (1..=1000)
+        .map(|i| format!("&ResourceArns.member.{i}=arn:aws:s3:::b/{i}"))
+        .collect();
+    let actions: String = (1..=1000)
+        .map(|i| format!("&ActionNames.member.{i}=s3:Action{i}"))
+        .collect();
+    let big = post_form(
+        &addr,
+        &format!(
+            "Action=SimulateCustomPolicy&Version=2010-05-08&PolicyInputList.member.1={allow}{actions}{resources}&MaxItems=10"
+        ),
+    );
+    assert_eq!(count(&big), 10, "{}", &big[..big.len().min(400)]);
+    assert!(big.contains("<IsTruncated>true</IsTruncated>"));
+    // The AWS CLI follows the markers itself.
+    let names: Vec<String> = (1..=150).map(|i| format!("s3:Action{i}")).collect();
+    let mut args = vec![
+        "simulate-custom-policy",
+        "--policy-input-list",
+        r#"["{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"}]}"]"#,
+        "--action-names",
+    ];
+    args.extend(names.iter().map(String::as_str));
+    let (code, v, err) = aws_iam(&ep, &args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["EvaluationResults"].as_array().unwrap().len(), 150);
+}
