@@ -291,3 +291,71 @@ fn entity_cycles_and_deep_chains_are_refused_before_cedar() {
         }
     }
 }
+
+/// Two symbolic links to `..` used to make `validate`, `lint` and `test` walk forever: each real
+/// directory is entered once. Run on a thread with a bounded wait.
+#[cfg(unix)]
+#[test]
+fn symlink_loops_are_walked_once() {
+    let dir = std::env::temp_dir().join(format!("pc-symlinks-{}", std::process::id()));
+    let inner = dir.join("a");
+    std::fs::create_dir_all(&inner).unwrap();
+    std::fs::write(
+        inner.join("p.json"),
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        inner.join("t.suite.json"),
+        r#"{"identity": "p.json", "cases": [{"name": "reads", "request": {"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}, "expect": "Allow"}]}"#,
+    )
+    .unwrap();
+    for link in ["up1", "up2"] {
+        let _ = std::os::unix::fs::symlink("..", inner.join(link));
+    }
+    let d = dir.display().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let v = crate::cli::run(&["validate", &d]);
+        let l = crate::cli::run(&["lint", "--format", "json", &d]);
+        let t = crate::cli::run(&["test", &d]);
+        let _ = tx.send((v, l, t));
+    });
+    let ((vc, _, verr), (lc, lout, _), (tc, tout, _)) = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the walks finish");
+    assert_eq!(vc, 0, "{verr}");
+    assert!(verr.contains("1 file(s) checked"), "{verr}");
+    assert_eq!(lc, 0);
+    assert_eq!(lout.lines().count(), 1, "{lout}");
+    assert_eq!(tc, 0, "{tout}");
+    assert!(tout.contains("1 passed, 0 failed"), "{tout}");
+}
+
+/// `validate` draws at most 100 diagnostics per file and counts the rest (`--format json` lists all):
+/// drawing each with its source lines would cost the file's size per diagnostic.
+#[test]
+fn diagnostics_drawn_per_file_are_capped() {
+    let actions: Vec<String> = (0..1500).map(|i| format!("\"s3:GetObjekt{i}\"")).collect();
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":[{}],"Resource":"*"}}}}"#,
+        actions.join(",")
+    );
+    let p = std::env::temp_dir().join(format!("pc-many-diags-{}.json", std::process::id()));
+    std::fs::write(&p, text).unwrap();
+    let p = p.display().to_string();
+    let (_, _, err) = crate::cli::run(&["validate", "--type", "identity", &p]);
+    assert_eq!(
+        err.matches("iam::unknown-action").count(),
+        100,
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert!(
+        err.contains("… and 1400 more diagnostic(s)"),
+        "{}",
+        &err[err.len().saturating_sub(500)..]
+    );
+    let (_, out, _) = crate::cli::run(&["validate", "--type", "identity", "--format", "json", &p]);
+    assert_eq!(out.lines().count(), 1500);
+}

@@ -1,6 +1,16 @@
 //! Expanding file arguments: files, directories (recursively, `*.json`) and glob patterns.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+
+/// Whether a directory walk should enter `dir`: each real directory once, whatever symbolic links lead
+/// to it (two links to `..` would otherwise make the walk endless).
+fn first_visit(dir: &Path, visited: &mut HashSet<PathBuf>) -> bool {
+    match std::fs::canonicalize(dir) {
+        Ok(real) => visited.insert(real),
+        Err(_) => false,
+    }
+}
 
 /// Expands paths, directories and globs into a sorted list of files. Directories contribute their
 /// `*.json` files except test suites (`*.suite.json`), identity-pool configurations (`*.pool.json`),
@@ -15,13 +25,14 @@ pub fn expand_paths(args: &[String]) -> Result<Vec<PathBuf>, String> {
 pub fn expand_with_stores(args: &[String]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
     let mut stores = Vec::new();
     let mut out = Vec::new();
+    let mut visited = HashSet::new();
     for a in args {
         let p = Path::new(a);
         if a == "-" {
             // Standard input, read when the file is.
             out.push(p.to_path_buf());
         } else if p.is_dir() {
-            walk(p, &mut out, &mut stores)
+            walk(p, &mut out, &mut stores, &mut visited)
                 .map_err(|e| format!("cannot read directory `{a}`: {e}"))?;
         } else if p.exists() {
             out.push(p.to_path_buf());
@@ -31,7 +42,7 @@ pub fn expand_with_stores(args: &[String]) -> Result<(Vec<PathBuf>, Vec<PathBuf>
             for m in matches {
                 let m = m.map_err(|e| format!("cannot read `{a}`: {e}"))?;
                 if m.is_dir() {
-                    walk(&m, &mut out, &mut stores)
+                    walk(&m, &mut out, &mut stores, &mut visited)
                         .map_err(|e| format!("cannot read directory `{}`: {e}", m.display()))?;
                 } else {
                     out.push(m);
@@ -83,14 +94,27 @@ fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Collects, recursively and sorted, the files below `dir` whose file name satisfies `keep`.
+/// Each real directory is entered once, whatever symbolic links lead to it.
 pub fn walk_matching(
     dir: &Path,
     keep: &dyn Fn(&std::ffi::OsStr) -> bool,
     out: &mut Vec<PathBuf>,
 ) -> std::io::Result<()> {
+    walk_matching_once(dir, keep, out, &mut HashSet::new())
+}
+
+fn walk_matching_once(
+    dir: &Path,
+    keep: &dyn Fn(&std::ffi::OsStr) -> bool,
+    out: &mut Vec<PathBuf>,
+    visited: &mut HashSet<PathBuf>,
+) -> std::io::Result<()> {
+    if !first_visit(dir, visited) {
+        return Ok(());
+    }
     for p in sorted_entries(dir)? {
         if p.is_dir() {
-            walk_matching(&p, keep, out)?;
+            walk_matching_once(&p, keep, out, visited)?;
         } else if p.file_name().is_some_and(keep) {
             out.push(p);
         }
@@ -98,7 +122,15 @@ pub fn walk_matching(
     Ok(())
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, stores: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    stores: &mut Vec<PathBuf>,
+    visited: &mut HashSet<PathBuf>,
+) -> std::io::Result<()> {
+    if !first_visit(dir, visited) {
+        return Ok(());
+    }
     let entries = sorted_entries(dir)?;
     let is_store = entries
         .iter()
@@ -108,7 +140,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, stores: &mut Vec<PathBuf>) -> std::i
     }
     for p in entries {
         if p.is_dir() {
-            walk(&p, out, stores)?;
+            walk(&p, out, stores, visited)?;
         } else if is_policy_file(&p) && !(is_store && is_store_config(&p)) {
             out.push(p);
         }

@@ -35,8 +35,19 @@ pub fn load_policy_text(
     if let Some(first) = errors.peek() {
         let code = first.code;
         let mut s = format!("policy `{name}` is invalid as {ty} policy:\n");
-        for d in errors {
-            s.push_str(&crate::report::render(d, &c.source, 100));
+        let cap = crate::commands::validate::MAX_RENDERED_PER_FILE;
+        let mut more = 0usize;
+        for (i, d) in errors.enumerate() {
+            if i < cap {
+                s.push_str(&crate::report::render(d, &c.source, 100));
+            } else {
+                more += 1;
+            }
+        }
+        if more > 0 {
+            s.push_str(&format!(
+                "… and {more} more error(s) (`validate --format json` lists all)\n"
+            ));
         }
         return Err(Failure::new(code, s.trim_end()));
     }

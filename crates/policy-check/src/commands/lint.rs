@@ -196,22 +196,92 @@ struct Loc {
     end: (usize, usize, usize),
     aws_start: (usize, usize, usize),
     aws_end: (usize, usize, usize),
+    /// The line the location starts on, printable and cut at 120 characters.
+    snippet: String,
 }
 
-/// Access Analyzer's `Position` of a byte offset: line from 1, column from 0, offset from 0, the last
-/// two in UTF-16 code units.
-fn aws_position(source: &diag::Source, byte: usize) -> (usize, usize, usize) {
-    let text = source.text();
-    let byte = byte.min(text.len());
-    let before = text.get(..byte).unwrap_or(text);
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let units = |s: &str| s.chars().map(char::len_utf16).sum::<usize>();
-    let line = before.matches('\n').count() + 1;
-    (
-        line,
-        units(before.get(line_start..).unwrap_or("")),
-        units(before),
-    )
+/// Access Analyzer's `Position`s in one file: line from 1, column from 0, offset from 0, the last two
+/// in UTF-16 code units. Built once per file (line starts, and UTF-16 counts every 256 bytes), so each
+/// position costs a bisection and a scan of at most 256 bytes, whatever the file's size.
+struct AwsPositions<'a> {
+    text: &'a str,
+    line_starts: Vec<usize>,
+    /// UTF-16 units before byte `256 * i` (at a character boundary at or before it: see `units_at`).
+    checkpoints: Vec<(usize, usize)>,
+}
+
+impl<'a> AwsPositions<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut line_starts = vec![0];
+        let mut checkpoints = vec![(0, 0)];
+        let mut units = 0;
+        let mut next = 256;
+        for (i, c) in text.char_indices() {
+            if i >= next {
+                checkpoints.push((i, units));
+                next = i + 256;
+            }
+            units += c.len_utf16();
+            if c == '\n' {
+                line_starts.push(i + 1);
+            }
+        }
+        Self {
+            text,
+            line_starts,
+            checkpoints,
+        }
+    }
+
+    /// UTF-16 units before byte `byte` (a character boundary).
+    fn units_at(&self, byte: usize) -> usize {
+        let k = self.checkpoints.partition_point(|(b, _)| *b <= byte);
+        let (b, u) = self
+            .checkpoints
+            .get(k.saturating_sub(1))
+            .copied()
+            .unwrap_or((0, 0));
+        u + self
+            .text
+            .get(b..byte)
+            .map_or(0, |s| s.chars().map(char::len_utf16).sum::<usize>())
+    }
+
+    /// The line holding byte `byte`, printable and cut at 120 characters (no scan of the lines before).
+    fn line_text(&self, byte: usize) -> String {
+        let line = self
+            .line_starts
+            .partition_point(|s| *s <= byte.min(self.text.len()));
+        let start = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let rest = self.text.get(start..).unwrap_or("");
+        let end = rest.char_indices().nth(480).map_or(rest.len(), |(i, _)| i);
+        let head = rest.get(..end).unwrap_or("").lines().next().unwrap_or("");
+        diag::printable(head).chars().take(120).collect()
+    }
+
+    fn at(&self, byte: usize) -> (usize, usize, usize) {
+        let mut byte = byte.min(self.text.len());
+        // A span may end inside a character (a replaced invalid byte): count up to its start.
+        while byte > 0 && !self.text.is_char_boundary(byte) {
+            byte -= 1;
+        }
+        let line = self.line_starts.partition_point(|s| *s <= byte);
+        let start = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let offset = self.units_at(byte);
+        (
+            line.max(1),
+            offset - self.units_at(start).min(offset),
+            offset,
+        )
+    }
 }
 
 /// The path into the document Access Analyzer gives (`[{"value": "Statement"}, {"index": 0}, …]`): the
@@ -239,7 +309,10 @@ fn json_path(root: Option<&diag::json::Value>, start: usize, end: usize) -> Vec<
                 }
             }
             diag::json::Kind::Array(items) => {
-                if let Some((i, item)) = items.iter().enumerate().find(|(_, x)| holds(x.span)) {
+                // Items are in document order: the one holding the span is found by bisection, so a
+                // finding on each of n items costs n log n, not n².
+                let i = items.partition_point(|x| x.span.end < start);
+                if let Some(item) = items.get(i).filter(|x| holds(x.span)) {
                     path.push(json!({"index": i}));
                     at = Some(item);
                 }
@@ -553,6 +626,7 @@ fn lint_file(
     }
     let mut ignored = Vec::new();
     let tree = diag::json::read(source.text(), &mut ignored);
+    let positions = AwsPositions::new(source.text());
     let findings = diags
         .iter()
         .map(|d| {
@@ -616,8 +690,9 @@ fn lint_file(
                         path: json_path(tree.as_ref(), s.start, s.end),
                         start: pos(s.start),
                         end: pos(s.end),
-                        aws_start: aws_position(&source, s.start),
-                        aws_end: aws_position(&source, s.end),
+                        aws_start: positions.at(s.start),
+                        aws_end: positions.at(s.end),
+                        snippet: positions.line_text(s.start),
                     })
                     .collect(),
             }
@@ -636,12 +711,6 @@ impl Finding {
     fn at(&self) -> Option<&Loc> {
         self.locations.first()
     }
-}
-
-/// The source line a location starts on, printable and cut at 120 characters.
-fn snippet(text: &str, at: &Loc) -> String {
-    let line = text.lines().nth(at.start.0.saturating_sub(1)).unwrap_or("");
-    diag::printable(line).chars().take(120).collect()
 }
 
 fn sarif_location(uri: &str, x: &Loc) -> Value {
@@ -734,7 +803,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
     for f in &files {
         let bytes = crate::read_file(f)?;
         let name = crate::display_name(f);
-        let (source, mut findings) = lint_file(f, &name, &bytes, a, pools.as_ref(), api.as_ref());
+        let (_source, mut findings) = lint_file(f, &name, &bytes, a, pools.as_ref(), api.as_ref());
         if let Some(pb) = &pb {
             pb.inc(1);
         }
@@ -752,7 +821,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                 let mut text = String::new();
                 for x in &findings {
                     let Some(at) = x.at() else { continue };
-                    let shown = snippet(source.text(), at);
+                    let shown = at.snippet.clone();
                     let more = if x.link.is_empty() {
                         String::new()
                     } else {
@@ -785,7 +854,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                             "learnMoreLink": x.link,
                             "locations": x.locations.iter().map(location).collect::<Vec<_>>(),
                             // Beyond Access Analyzer's shape: the line of the finding's own location.
-                            "snippet": x.at().map(|at| snippet(source.text(), at)),
+                            "snippet": x.at().map(|at| at.snippet.clone()),
                         })
                     })
                     .collect();

@@ -4,6 +4,8 @@
 //! registered code `lint::check` and Access Analyzer's issue code.
 
 use diag::codes;
+use std::collections::HashMap;
+
 use iam_policy::catalog::glob;
 use iam_policy::{
     Diagnostic, Effect, PolicyDocument, PolicyType, PrincipalKind, PrincipalValue, RawScalar,
@@ -435,49 +437,63 @@ fn size_without_whitespace(text: &str) -> usize {
     n
 }
 
-/// Groups of redundant items, in document order: an item written more than once (`same`), then each
-/// wildcard item with the other items it covers (`covers(wildcard, item)`).
-fn redundant_groups<T: Raw>(
-    items: &[T],
-    same: impl Fn(&T, &T) -> bool,
+/// Groups of redundant items, in document order: an item written more than once (the same `key`), then
+/// each wildcard item with the other items it covers (`covers(wildcard, item)`). Linear in the items for
+/// the duplicates (a hash of keys); a wildcard is tested only against the items that start with its
+/// literal prefix (found in a sorted index), so a long list of plain actions or ARNs costs no more than
+/// reading it.
+fn redundant_groups<'t, T: Raw>(
+    items: &'t [T],
+    key: impl Fn(&'t T) -> std::borrow::Cow<'t, str>,
     covers: impl Fn(&T, &T) -> bool,
-) -> Vec<Vec<&T>> {
+) -> Vec<Vec<&'t T>> {
+    let keys: Vec<std::borrow::Cow<'t, str>> = items.iter().map(&key).collect();
+    let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        by_key.entry(k.as_ref()).or_default().push(i);
+    }
     let mut groups = Vec::new();
-    for (j, q) in items.iter().enumerate() {
-        let earlier = items.iter().take(j).any(|p| same(p, q));
-        let again: Vec<&T> = items.iter().skip(j + 1).filter(|p| same(p, q)).collect();
-        if !earlier && !again.is_empty() {
-            let mut g = vec![q];
-            g.extend(again);
-            groups.push(g);
+    for (j, k) in keys.iter().enumerate() {
+        if let Some(same) = by_key.get(k.as_ref())
+            && same.len() > 1
+            && same.first() == Some(&j)
+        {
+            groups.push(same.iter().filter_map(|&i| items.get(i)).collect());
         }
     }
+    // Items sorted by their lower-cased text: a wildcard's candidates are one contiguous run.
+    let lower: Vec<String> = items.iter().map(|p| p.raw().to_ascii_lowercase()).collect();
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&x, &y| lower.get(x).cmp(&lower.get(y)));
     let mut wildcard_groups: Vec<Vec<usize>> = Vec::new();
     for (j, q) in items.iter().enumerate() {
         if !q.raw().contains(['*', '?']) {
             continue;
         }
-        // A wildcard covers only what starts with its literal prefix (in any case, as actions
-        // compare): a cheap test first, as a bucket policy can list hundreds of ARNs.
-        let prefix = q.raw().split(['*', '?']).next().unwrap_or("").as_bytes();
-        let may = |p: &T| {
-            p.raw()
-                .as_bytes()
-                .get(..prefix.len())
-                .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
-        };
-        let members: Vec<usize> = items
+        let prefix = lower
+            .get(j)
+            .map_or("", |l| l.split(['*', '?']).next().unwrap_or(""));
+        let from = order.partition_point(|&i| lower.get(i).is_some_and(|l| l.as_str() < prefix));
+        let mut members: Vec<usize> = order
+            .get(from..)
+            .unwrap_or_default()
             .iter()
-            .enumerate()
-            .filter(|&(i, p)| i == j || (may(p) && !same(p, q) && covers(q, p)))
-            .map(|(i, _)| i)
+            .copied()
+            .take_while(|&i| lower.get(i).is_some_and(|l| l.starts_with(prefix)))
+            .filter(|&i| {
+                i == j
+                    || items
+                        .get(i)
+                        .is_some_and(|p| keys.get(i) != keys.get(j) && covers(q, p))
+            })
             .collect();
+        members.sort_unstable();
         // A group inside one already found (a wildcard covered, with all it covers, by a wider one)
         // adds nothing: Access Analyzer reports the wider group only.
         let inside = |m: &[usize]| {
             wildcard_groups
                 .iter()
-                .any(|g: &Vec<usize>| m.iter().all(|i| g.contains(i)))
+                .any(|g: &Vec<usize>| m.iter().all(|i| g.binary_search(i).is_ok()))
         };
         if members.len() > 1 && !inside(&members) {
             wildcard_groups.push(members);
@@ -488,10 +504,9 @@ fn redundant_groups<T: Raw>(
         .iter()
         .enumerate()
         .filter(|(k, g)| {
-            !wildcard_groups
-                .iter()
-                .enumerate()
-                .any(|(o, w)| o != *k && w.len() > g.len() && g.iter().all(|i| w.contains(i)))
+            !wildcard_groups.iter().enumerate().any(|(o, w)| {
+                o != *k && w.len() > g.len() && g.iter().all(|i| w.binary_search(i).is_ok())
+            })
         })
         .map(|(_, g)| g)
         .collect();
@@ -667,7 +682,7 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType, text: &str) -> Vec<Di
             // per group, located at every member in document order, as Access Analyzer does.
             let groups = redundant_groups(
                 &a.items,
-                |p, q| p.raw.eq_ignore_ascii_case(&q.raw),
+                |p| std::borrow::Cow::Owned(p.raw.to_ascii_lowercase()),
                 |q, p| match (&q.service, &p.service) {
                     (None, _) => true,
                     (Some(qs), Some(ps)) => glob(qs, ps) && glob(&q.action, &p.action),
@@ -700,8 +715,11 @@ pub(crate) fn checks(doc: &PolicyDocument, ty: PolicyType, text: &str) -> Vec<Di
         {
             // A wildcard covers only what starts with its literal prefix: checked first, as a bucket
             // policy can list hundreds of ARNs.
-            let groups =
-                redundant_groups(&r.items, |p, q| p.raw == q.raw, |q, p| glob(&q.raw, &p.raw));
+            let groups = redundant_groups(
+                &r.items,
+                |p| std::borrow::Cow::Borrowed(p.raw.as_str()),
+                |q, p| glob(&q.raw, &p.raw),
+            );
             for g in groups {
                 let spans: Vec<diag::Span> = g.iter().map(|p| p.span).collect();
                 let example = g

@@ -9,6 +9,9 @@ use crate::policies::*;
 use crate::report::*;
 use crate::{Format, TypeArg};
 
+/// The most diagnostics drawn with their source lines per file in human output.
+pub const MAX_RENDERED_PER_FILE: usize = 100;
+
 pub(crate) fn run(
     paths: &[String],
     ty: TypeArg,
@@ -39,6 +42,8 @@ pub(crate) fn run(
         let errors = diags.iter().filter(|d| d.is_error()).count();
         n_err += errors;
         bad_files += usize::from(errors > 0);
+        let mut shown = 0usize;
+        let mut held_back = 0usize;
         for d in &diags {
             if quiet && !d.is_error() {
                 continue;
@@ -48,10 +53,20 @@ pub(crate) fn run(
                 Format::Json => {
                     let _ = writeln!(out, "{}", to_json(d, &source));
                 }
+                // A rendered diagnostic shows its source lines: past the cap the rest of a file's are
+                // counted, not drawn (the cost of drawing grows with the file, the count does not).
+                Format::Human if shown >= MAX_RENDERED_PER_FILE => held_back += 1,
                 Format::Human => {
+                    shown += 1;
                     let _ = write!(err, "{}", render(d, &source, 100));
                 }
             }
+        }
+        if held_back > 0 {
+            let _ = writeln!(
+                err,
+                "… and {held_back} more diagnostic(s) in {name} (the first {MAX_RENDERED_PER_FILE} are shown; `--format json` lists all)"
+            );
         }
     }
     for store in &stores {
