@@ -506,3 +506,29 @@ fn request_authorizer_validation_expression_is_ignored() {
     );
     assert_eq!((i.status, i.function_called), (200, true));
 }
+
+/// A group store refuses what it would otherwise skip or load silently: a file whose name differs from
+/// `*.json` only by case (its users would be let through), and a Deny naming an action that does not
+/// exist (it would deny nothing).
+#[test]
+fn group_store_refuses_odd_names_and_deny_typos() {
+    let dir = std::env::temp_dir().join(format!("pc-groups-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let allow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}"#;
+    std::fs::write(dir.join("pets.json"), allow).unwrap();
+    assert!(apigw::GroupStore::from_path(&dir).is_ok());
+    std::fs::write(dir.join("suspended.JSON"), allow).unwrap();
+    let e = apigw::GroupStore::from_path(&dir).unwrap_err().to_string();
+    assert!(e.contains("suspended.JSON"), "{e}");
+    std::fs::remove_file(dir.join("suspended.JSON")).unwrap();
+    let typo = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"execute-api:Invok","Resource":"*"}]}"#;
+    std::fs::write(dir.join("suspended.json"), typo).unwrap();
+    let e = apigw::GroupStore::from_path(&dir).unwrap_err().to_string();
+    assert!(
+        e.contains("Deny that matches nothing") && e.contains("execute-api:Invok"),
+        "{e}"
+    );
+    std::fs::write(dir.join("suspended.json"), typo.replace("Invok", "Invoke")).unwrap();
+    assert!(apigw::GroupStore::from_path(&dir).is_ok());
+}

@@ -51,6 +51,36 @@ pub struct Route {
     pub authorized: bool,
 }
 
+/// The methods `ANY` stands for (API Gateway's `x-amazon-apigateway-any-method`).
+pub const ANY_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// A request path with its dot segments resolved (RFC 3986 §5.2.4), `%2e` / `%2E` counting as dots:
+/// `/v1/../v2/pets` is `/v2/pets`, for routing and for the `methodArn` alike, so a path that only
+/// looks like it is under `/v1` is never decided as if it were. `None` when `..` climbs above the root.
+pub fn resolve_dot_segments(path: &str) -> Option<String> {
+    let mut out: Vec<&str> = Vec::new();
+    let segs: Vec<&str> = path.split('/').skip(1).collect();
+    let last = segs.len().saturating_sub(1);
+    for (i, seg) in segs.iter().enumerate() {
+        let dots = seg.replace("%2e", ".").replace("%2E", ".");
+        match dots.as_str() {
+            "." => {
+                if i == last {
+                    out.push("");
+                }
+            }
+            ".." => {
+                out.pop()?;
+                if i == last {
+                    out.push("");
+                }
+            }
+            _ => out.push(seg),
+        }
+    }
+    Some(format!("/{}", out.join("/")))
+}
+
 impl Route {
     /// `"METHOD /path"` (`ANY` for every method; `{name}` and `{name+}` parameters), guarded.
     pub fn parse(text: &str) -> Option<Route> {
@@ -64,7 +94,14 @@ impl Route {
 
     /// Whether a request's method and path (without its query) fall under this route.
     pub fn matches(&self, method: &str, path: &str) -> bool {
-        if self.method != "ANY" && !self.method.eq_ignore_ascii_case(method) {
+        // HTTP methods are case-sensitive (`get` is not `GET`), and `ANY` stands for API Gateway's
+        // seven methods only.
+        let ok = if self.method == "ANY" {
+            ANY_METHODS.contains(&method)
+        } else {
+            self.method == method
+        };
+        if !ok {
             return false;
         }
         // Segment by segment, without allocating: this runs on every request.
@@ -581,7 +618,11 @@ impl Api {
         cache: &mut AuthorizerCache,
         now: i64,
     ) -> Verdict {
-        let path = req.path.split('?').next().unwrap_or("");
+        let raw_path = req.path.split('?').next().unwrap_or("");
+        let Some(resolved) = resolve_dot_segments(raw_path) else {
+            return Verdict::stop(Stop::NoRoute(format!("{} {raw_path}", req.method)), None);
+        };
+        let path = resolved.as_str();
         // The most specific route wins, as in API Gateway: a path without a greedy parameter over one
         // with, more literal segments over fewer, a named method over `ANY`.
         let specificity = |r: &Route| {
@@ -598,7 +639,7 @@ impl Api {
         else {
             return Verdict::stop(Stop::NoRoute(format!("{} {path}", req.method)), None);
         };
-        let method_arn = match self.deployment.method_arn(&req.method, &req.path) {
+        let method_arn = match self.deployment.method_arn(&req.method, path) {
             Ok(a) => a,
             Err(ApigwError::UriTooLong(n)) => return Verdict::stop(Stop::UriTooLong(n), None),
             Err(e) => return Verdict::stop(Stop::BadRequest(e), None),
@@ -903,12 +944,57 @@ mod tests {
             !r("ANY", "/{proxy+}").matches("GET", "/"),
             "a greedy parameter needs a segment"
         );
-        assert!(r("GET", "/pets/{id}").matches("get", "/pets/7"));
+        // Methods are case-sensitive; ANY covers API Gateway's seven methods only.
+        assert!(r("GET", "/pets/{id}").matches("GET", "/pets/7"));
+        assert!(!r("GET", "/pets/{id}").matches("get", "/pets/7"));
+        assert!(!r("ANY", "/{proxy+}").matches("get", "/a"));
+        assert!(!r("ANY", "/{proxy+}").matches("PROPFIND", "/a"));
+        assert!(r("ANY", "/{proxy+}").matches("OPTIONS", "/a"));
         assert!(!r("GET", "/pets/{id}").matches("GET", "/pets/7/toys"));
         assert!(!r("GET", "/pets/{id}").matches("POST", "/pets/7"));
         assert!(r("GET", "/").matches("GET", "/"));
         assert!(r("ANY", "/petstore/{proxy+}").matches("GET", "/petstore/v2/status"));
         assert!(!r("ANY", "/petstore/{proxy+}").matches("GET", "/other/v2"));
+    }
+
+    #[test]
+    fn dot_segments_are_resolved_before_routing() {
+        assert_eq!(
+            resolve_dot_segments("/v1/../v2/pets").as_deref(),
+            Some("/v2/pets")
+        );
+        assert_eq!(
+            resolve_dot_segments("/v1/%2e%2E/v2/pets").as_deref(),
+            Some("/v2/pets")
+        );
+        assert_eq!(
+            resolve_dot_segments("/v1/./pets").as_deref(),
+            Some("/v1/pets")
+        );
+        assert_eq!(resolve_dot_segments("/v1/pets/..").as_deref(), Some("/v1/"));
+        assert_eq!(resolve_dot_segments("/.."), None);
+        assert_eq!(resolve_dot_segments("/pets").as_deref(), Some("/pets"));
+        let api = Api::from_json(r#"{"region": "us-east-1", "account": "123456789012", "api_id": "a", "stage": "prod",
+            "routes": ["ANY /{proxy+}"],
+            "authorizer": {"type": "TOKEN", "identity_sources": ["method.request.header.Authorization"], "ttl": 0}}"#).unwrap();
+        let f = crate::StaticPolicy::output(
+            serde_json::json!({"principalId": "u", "policyDocument": {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:us-east-1:123456789012:a/prod/*/v1/*"}]}}),
+        );
+        let mut c = AuthorizerCache::default();
+        let run = |p: &str, c: &mut AuthorizerCache| {
+            api.invoke(
+                &HttpRequest::new("GET", p).header("Authorization", "t"),
+                &f,
+                c,
+                0,
+            )
+        };
+        assert_eq!(run("/v1/pets", &mut c).status, 200);
+        let i = run("/v1/../v2/pets", &mut c);
+        assert_eq!(i.status, 403);
+        assert!(i.method_arn.unwrap().ends_with("/GET/v2/pets"));
+        assert_eq!(run("/v1/%2E%2E/v2/pets", &mut c).status, 403);
     }
 
     #[test]

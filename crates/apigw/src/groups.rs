@@ -45,6 +45,26 @@ impl GroupStore {
             let doc = checked.document.ok_or_else(|| {
                 ApigwError::GroupStore(format!("the policy of group `{group}` could not be read"))
             })?;
+            // A typo in a Deny (an action or service that does not exist) denies nothing: refused here,
+            // where a group's Deny is what keeps its users out.
+            let typo = checked.diagnostics.iter().find(|d| {
+                (d.code == iam_policy::codes::IAM_UNKNOWN_ACTION
+                    || d.code == iam_policy::codes::IAM_UNKNOWN_SERVICE)
+                    && doc.statements.iter().any(|s| {
+                        s.effect.value == iam_policy::Effect::Deny
+                            && s.span.start <= d.span.start
+                            && d.span.end <= s.span.end
+                    })
+            });
+            if let Some(d) = typo {
+                let (l, c) = checked.source.line_col(d.span.start);
+                return Err(ApigwError::GroupStore(format!(
+                    "the policy of group `{group}` has a Deny that matches nothing: {}:{l}:{c}: {} [{}]",
+                    checked.source.name(),
+                    d.message,
+                    d.code
+                )));
+            }
             // The policy as the IAM printer writes it: its statements, merged per call.
             let printed: Value = serde_json::from_str(&doc.to_string()).map_err(|e| {
                 ApigwError::GroupStore(format!("printing the policy of group `{group}`: {e}"))
@@ -116,8 +136,20 @@ impl GroupStore {
             let mut files: Vec<_> = std::fs::read_dir(path)
                 .map_err(|e| bad(format!("cannot read `{name}`: {e}")))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
                 .collect();
+            // `suspended.JSON` would be skipped and its users let through: a name that differs from
+            // `*.json` only by case is refused, not ignored.
+            if let Some(odd) = files.iter().find(|p| {
+                p.extension()
+                    .and_then(|x| x.to_str())
+                    .is_some_and(|x| x != "json" && x.eq_ignore_ascii_case("json"))
+            }) {
+                return Err(bad(format!(
+                    "`{}`: group policy files are named `<group>.json` (lower case); rename it",
+                    odd.display()
+                )));
+            }
+            files.retain(|p| p.extension().is_some_and(|x| x == "json"));
             files.sort();
             let mut items = Vec::new();
             for f in &files {
