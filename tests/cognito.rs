@@ -1066,3 +1066,34 @@ fn plain_http_jwks_is_refused() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("must be https://"), "{err}");
 }
+
+/// A `crit` header naming an extension is refused (RFC 7515 §4.1.11), an empty `sub` is refused, and a
+/// string `cognito:groups` means the same groups to every consumer.
+#[test]
+fn crit_headers_empty_sub_and_group_strings() {
+    let good = token(json!({"sub": "u-1"}));
+    let claims = payload(&good);
+    let kid = key().kid().to_string();
+    let crit = key()
+        .sign_raw(
+            &json!({"alg": "RS256", "kid": kid, "crit": ["exp-ext"], "exp-ext": true}),
+            &claims,
+        )
+        .unwrap();
+    assert_eq!(err(&crit), "token::malformed");
+    assert_eq!(err(&token(json!({"sub": ""}))), "token::missing-claim");
+    assert!(verifier().verify_at(&good, NOW + 60).is_ok());
+    for (v, want) in [
+        (json!(["a", "b"]), vec!["a", "b"]),
+        (json!("a,b"), vec!["a", "b"]),
+        (json!("a b"), vec!["a", "b"]),
+        (json!(" a , b "), vec!["a", "b"]),
+        (json!(""), vec![]),
+    ] {
+        assert_eq!(cognito::string_list(Some(&v)), want, "{v}");
+        let mut m = serde_json::Map::new();
+        m.insert("cognito:groups".into(), v.clone());
+        let src = cedar_bridge::claims::IdentitySource::cognito("us-east-1_Example", "User", Some("Group"));
+        assert_eq!(src.groups(&m), want, "{v}");
+    }
+}

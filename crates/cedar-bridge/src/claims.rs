@@ -166,17 +166,13 @@ impl IdentitySource {
         Ok(format!("{}|{id}", self.entity_id_prefix))
     }
 
-    /// Group names from the group claim: an array, one string, or a space-separated string.
+    /// Group names from the group claim: an array, or a string split on commas and white space, as
+    /// every consumer reads it ([`cognito::string_list`]).
     pub fn groups(&self, claims: &Map<String, Value>) -> Vec<String> {
-        match claims.get(&self.group_claim) {
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-            Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
-            _ => Vec::new(),
-        }
+        cognito::string_list(claims.get(&self.group_claim))
+            .into_iter()
+            .map(str::to_string)
+            .collect()
     }
 }
 

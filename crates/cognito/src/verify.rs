@@ -216,7 +216,11 @@ impl GivenClaims {
                 });
             }
         };
-        if claims.get("sub").and_then(Value::as_str).is_none() {
+        if claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
             return Err(VerifyError::MissingClaim("sub".into()));
         }
         Ok(Self { claims, token_use })
@@ -236,10 +240,17 @@ impl Claims for GivenClaims {
 }
 
 /// A claim that is a JSON array of strings, or (as `cognito:roles` is described) a comma-separated string.
+///
+/// A string is split on commas and on white space alike, empty pieces dropped: every consumer (the API
+/// Gateway group authorizer, the Cedar bridge, the verifier's required groups) reads a string
+/// `cognito:groups` the same way, so one token never means different groups in different places.
 pub fn string_list(v: Option<&Value>) -> Vec<&str> {
     match v {
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        Some(Value::String(s)) if !s.is_empty() => s.split(',').map(str::trim).collect(),
+        Some(Value::String(s)) => s
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|p| !p.is_empty())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -400,6 +411,14 @@ impl Verifier {
         };
         let header = decode_part(h, "header")?;
         let payload = decode_part(p, "payload")?;
+        // RFC 7515 §4.1.11: a `crit` header names extensions the recipient must understand; this
+        // verifier implements none, so such a token is refused.
+        if header.get("crit").is_some() {
+            return Err(VerifyError::Malformed(
+                "the header's `crit` names extensions this verifier does not implement (RFC 7515 §4.1.11)"
+                    .into(),
+            ));
+        }
         // 2. Header.
         let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
         let algorithm = match alg {
@@ -501,7 +520,7 @@ impl Verifier {
             return Err(VerifyError::IssuedInFuture { iat, now });
         }
         // 10. Required claims.
-        if !matches!(payload.get("sub"), Some(Value::String(_))) {
+        if !matches!(payload.get("sub"), Some(Value::String(s)) if !s.is_empty()) {
             return Err(VerifyError::MissingClaim("sub".into()));
         }
         // 11. Groups and scopes.
