@@ -1093,7 +1093,11 @@ fn crit_headers_empty_sub_and_group_strings() {
         assert_eq!(cognito::string_list(Some(&v)), want, "{v}");
         let mut m = serde_json::Map::new();
         m.insert("cognito:groups".into(), v.clone());
-        let src = cedar_bridge::claims::IdentitySource::cognito("us-east-1_Example", "User", Some("Group"));
+        let src = cedar_bridge::claims::IdentitySource::cognito(
+            "us-east-1_Example",
+            "User",
+            Some("Group"),
+        );
         assert_eq!(src.groups(&m), want, "{v}");
     }
 }

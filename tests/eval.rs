@@ -132,7 +132,7 @@ fn failing_suite_reports_and_exits_2() {
     );
     std::fs::write(
         &suite,
-        r#"{"cases": [{"name": "x", "request": {"action": "s3:GetObject"}, "expect": "Allow"}]}"#,
+        r#"{"cases": [{"name": "x", "identity": [], "request": {"action": "s3:GetObject"}, "expect": "Allow"}]}"#,
     )
     .unwrap();
     let (code, _, err) = run(&["test", suite.to_str().unwrap()]);

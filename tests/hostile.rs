@@ -359,3 +359,43 @@ fn diagnostics_drawn_per_file_are_capped() {
     let (_, out, _) = crate::cli::run(&["validate", "--type", "identity", "--format", "json", &p]);
     assert_eq!(out.lines().count(), 1500);
 }
+
+/// Suites cannot pass vacuously: a case with no policy at all is bad input unless it says so with
+/// `"identity": []`, and an `expect_error` code that is not registered is bad input (it could never
+/// match).
+#[test]
+fn suites_refuse_vacuous_cases_and_unknown_error_codes() {
+    let dir = std::env::temp_dir().join(format!("pc-vacuous-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let none = write(
+        "none.suite.json",
+        r#"{"cases": [{"name": "forgot identity", "request": {"action": "s3:GetObject", "resource": "*"}, "expect": "ImplicitDeny"}]}"#,
+    );
+    let (code, out, err) = crate::cli::run(&["test", &none]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("no policies at all"), "{err}");
+    let stated = write(
+        "stated.suite.json",
+        r#"{"cases": [{"name": "no policies, on purpose", "identity": [], "request": {"action": "s3:GetObject", "resource": "*"}, "expect": "ImplicitDeny"}]}"#,
+    );
+    let (code, out, err) = crate::cli::run(&["test", &stated]);
+    assert_eq!(code, 0, "{out}{err}");
+    let typo = write(
+        "typo.suite.json",
+        r#"{"cases": [{"name": "typo", "expect_error": "iam::efect", "identity": {"Version": "2012-10-17", "Statement": {"Effect": "allow", "Action": "*", "Resource": "*"}}}]}"#,
+    );
+    let (code, out, err) = crate::cli::run(&["test", &typo]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("not a registered code"), "{err}");
+    let right = write(
+        "right.suite.json",
+        r#"{"cases": [{"name": "right", "expect_error": "iam::effect", "identity": {"Version": "2012-10-17", "Statement": {"Effect": "allow", "Action": "*", "Resource": "*"}}}]}"#,
+    );
+    let (code, out, err) = crate::cli::run(&["test", &right]);
+    assert_eq!(code, 0, "{out}{err}");
+}

@@ -26,7 +26,19 @@ pub(crate) fn expected_error<'o>(
 ) -> Result<Option<&'o str>, String> {
     match obj.get("expect_error") {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        // A registered code (`iam::effect`), or an AWS error name (`ValidationException`): a misspelt
+        // code could never match, so the case could never pass or fail for the reason it states.
+        Some(Value::String(s))
+            if diag::codes::is_registered(s)
+                || (!s.contains("::")
+                    && s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                    && s.chars().all(|c| c.is_ascii_alphanumeric())) =>
+        {
+            Ok(Some(s))
+        }
+        Some(Value::String(s)) => Err(format!(
+            "{what}: `expect_error` `{s}` is not a registered code (see the README's error codes) or an AWS error name"
+        )),
         Some(other) => Err(format!(
             "{what}: `expect_error` must be an error code string, found {other}"
         )),
