@@ -399,3 +399,52 @@ fn suites_refuse_vacuous_cases_and_unknown_error_codes() {
     let (code, out, err) = crate::cli::run(&["test", &right]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// User data in reports: a case name with control characters still gives well-formed JUnit XML, and a
+/// file name with `#`, `?`, `%` and a space gives a SARIF URI that points at that file.
+#[test]
+fn reports_carry_user_data_safely() {
+    let dir = std::env::temp_dir().join(format!("pc-report #?% x-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let suite = dir.join("ctl.suite.json");
+    std::fs::write(
+        &suite,
+        "{\"identity\": [], \"cases\": [{\"name\": \"bell\\u0007 and esc\\u001b[31m\", \"request\": {\"action\": \"s3:GetObject\", \"resource\": \"*\"}, \"expect\": \"Allow\"}]}",
+    )
+    .unwrap();
+    let junit = dir.join("junit.xml");
+    let (code, out, err) = crate::cli::run(&[
+        "test",
+        "--junit",
+        junit.to_str().unwrap(),
+        suite.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    // The terminal gets the escapes written out, not the control characters.
+    assert!(!out.contains('\u{1b}') && out.contains("\\u{1b}"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(!xml.contains('\u{7}') && !xml.contains('\u{1b}'), "{xml}");
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("ill-formed JUnit: {e}\n{xml}"),
+        }
+    }
+    let policy = dir.join("p#1?.json");
+    std::fs::write(
+        &policy,
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObjekt","Resource":"*"}}"#,
+    )
+    .unwrap();
+    let (_, out, _) = crate::cli::run(&["lint", "--format", "sarif", policy.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let uri =
+        v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    assert!(uri.ends_with("p%231%3F.json"), "{uri}");
+    assert!(uri.contains("%20") && uri.contains("%25"), "{uri}");
+}

@@ -713,6 +713,21 @@ impl Finding {
     }
 }
 
+/// A file name as a SARIF `artifactLocation.uri` (a relative URI reference, RFC 3986): `\\` becomes
+/// `/`, and every byte outside the unreserved characters and `/` is percent-encoded, so `#`, `?`, `%`
+/// and spaces in a name point at that file, not elsewhere.
+fn sarif_uri(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn sarif_location(uri: &str, x: &Loc) -> Value {
     json!({"physicalLocation": {
     "artifactLocation": {"uri": uri},
@@ -861,7 +876,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                 let _ = writeln!(out, "{}", json!({"file": name, "findings": list}));
             }
             LintFormat::Sarif => {
-                let uri = name.replace('\\', "/");
+                let uri = sarif_uri(&name);
                 for x in &findings {
                     let Some(at) = x.at() else { continue };
                     rules.entry(x.issue_code.clone()).or_insert((

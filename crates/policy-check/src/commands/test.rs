@@ -94,20 +94,25 @@ pub(crate) fn run_test(
                 .unwrap_or(4)
                 .clamp(4, 60);
             let mut current = "";
+            // Suite, case names and details are the user's text: control characters and bidi
+            // overrides are shown escaped, never sent to the terminal.
+            let p = diag::printable;
             for r in &results {
                 if r.suite != current {
-                    let _ = writeln!(out, "{}", r.suite);
+                    let _ = writeln!(out, "{}", p(&r.suite));
                     current = &r.suite;
                 }
                 let mark = if r.pass { "PASS" } else { "FAIL" };
                 let _ = writeln!(
                     out,
                     "  {mark}  {:<w$}  expect {:<13} got {}",
-                    r.name, r.expect, r.actual
+                    p(&r.name),
+                    p(&r.expect),
+                    p(&r.actual)
                 );
                 if !r.pass {
                     for line in r.detail.lines() {
-                        let _ = writeln!(out, "          {line}");
+                        let _ = writeln!(out, "          {}", p(line));
                     }
                 }
             }
@@ -120,7 +125,8 @@ pub(crate) fn run_test(
 /// The JUnit XML report: a `testsuite` per suite file, a `testcase` per case; a case whose answer was an
 /// error where a decision was expected is an `error`, any other mismatch a `failure`.
 fn junit(results: &[CaseResult]) -> String {
-    use quick_xml::escape::escape;
+    // Control characters are not XML even when escaped: they are written as `\u{…}` first.
+    let escape = |s: &str| quick_xml::escape::escape(diag::printable(s).as_ref()).into_owned();
     let mut suites: Vec<(&str, Vec<&CaseResult>)> = Vec::new();
     for r in results {
         match suites.last_mut() {
@@ -143,7 +149,7 @@ fn junit(results: &[CaseResult]) -> String {
     for (name, list) in &suites {
         x.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
-            escape(*name),
+            escape(name),
             list.len(),
             count(list, &failure),
             count(list, &is_error)
@@ -151,7 +157,7 @@ fn junit(results: &[CaseResult]) -> String {
         for r in list {
             x.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\"",
-                escape(*name),
+                escape(name),
                 escape(r.name.as_str())
             ));
             if r.pass {
@@ -164,7 +170,7 @@ fn junit(results: &[CaseResult]) -> String {
             x.push_str(&format!(
                 ">\n      <{tag} message=\"{}\">{}</{tag}>\n    </testcase>\n",
                 escape(message.as_str()),
-                escape(diag::printable(&body).as_ref())
+                escape(&body)
             ));
         }
         x.push_str("  </testsuite>\n");

@@ -155,7 +155,10 @@ pub(crate) fn run_token(
                                 out,
                                 "valid {} token\n{}",
                                 c.token_use().as_str(),
-                                serde_json::to_string_pretty(c.claims()).unwrap_or_default()
+                                // Claims are the token's text: bidi overrides shown escaped.
+                                diag::printable(
+                                    &serde_json::to_string_pretty(c.claims()).unwrap_or_default()
+                                )
                             );
                         }
                     }
@@ -171,7 +174,12 @@ pub(crate) fn run_token(
                             );
                         }
                         Format::Human => {
-                            let _ = writeln!(out, "invalid token: {} [{}]", e, e.code());
+                            let _ = writeln!(
+                                out,
+                                "invalid token: {} [{}]",
+                                diag::printable(&e.to_string()),
+                                e.code()
+                            );
                         }
                     }
                     Ok(1)
@@ -197,7 +205,7 @@ pub(crate) fn run_token(
             let _ = writeln!(
                 out,
                 "{}",
-                serde_json::to_string_pretty(&v).unwrap_or_default()
+                diag::printable(&serde_json::to_string_pretty(&v).unwrap_or_default())
             );
             Ok(0)
         }
