@@ -448,3 +448,27 @@ fn reports_carry_user_data_safely() {
     assert!(uri.ends_with("p%231%3F.json"), "{uri}");
     assert!(uri.contains("%20") && uri.contains("%25"), "{uri}");
 }
+
+/// `--guest` on a pool that does not allow guests is Cognito's `NotAuthorizedException` (exit 1), not a
+/// decision.
+#[test]
+fn guest_on_a_pool_without_guests_is_refused() {
+    let req = std::env::temp_dir().join(format!("pc-guest-{}.json", std::process::id()));
+    std::fs::write(
+        &req,
+        r#"{"action":"s3:GetObject","resource":"arn:aws:s3:::b/k"}"#,
+    )
+    .unwrap();
+    let pool = crate::root().join("policies/identity-pool/identity-pool.pool.json");
+    let (code, out, err) = crate::cli::run(&[
+        "pool",
+        "eval",
+        "--pool",
+        pool.to_str().unwrap(),
+        "--guest",
+        "--request",
+        req.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("NotAuthorizedException"), "{err}");
+}

@@ -44,12 +44,9 @@ async fn main() {
     };
     let layer =
         AuthLayer::new(keys, Decider::Groups(Groups::new(deployment, store))).source_ip(|p| {
-            let forwarded = p
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse().ok());
+            // Behind one trusted proxy (an ALB appends the address it saw): the last entry of
+            // X-Forwarded-For, never the client-written left-most one.
+            let forwarded = authz_layer::forwarded_client(&p.headers, 1);
             forwarded.or_else(|| {
                 p.extensions
                     .get::<ConnectInfo<SocketAddr>>()

@@ -383,7 +383,8 @@ impl AuthLayer {
     }
 
     /// Where the caller's address comes from: for axum, the `ConnectInfo<SocketAddr>` extension; behind
-    /// a proxy you trust, the first address of `X-Forwarded-For`.
+    /// proxies you trust, [`forwarded_client`] with their number. Never the left-most address of
+    /// `X-Forwarded-For`: clients write what they like there, and proxies (an ALB, CloudFront) append.
     #[must_use]
     pub fn source_ip(
         self,
@@ -682,4 +683,25 @@ fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The client's address behind `trusted_hops` proxies that each append to `X-Forwarded-For` (an ALB
+/// appends the address it received the request from): the address `trusted_hops` entries from the
+/// right. With one trusted proxy that is the last entry; anything to its left was written by the client
+/// and proves nothing. `None` when the header has fewer entries or the entry is not an address (then
+/// fall back to the connection's peer, which is the nearest proxy, or refuse).
+pub fn forwarded_client(headers: &http::HeaderMap, trusted_hops: usize) -> Option<IpAddr> {
+    if trusted_hops == 0 {
+        return None;
+    }
+    // Every X-Forwarded-For header, in order, as one list.
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let i = entries.len().checked_sub(trusted_hops)?;
+    entries.get(i)?.parse().ok()
 }

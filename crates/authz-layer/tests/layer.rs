@@ -593,3 +593,22 @@ async fn plain_http_jwks_never_verifies() {
         other => panic!("{:?}", other.map(|_| ())),
     }
 }
+
+/// The client address behind trusted proxies is counted from the right of `X-Forwarded-For`: what the
+/// client wrote on the left is never taken.
+#[test]
+fn forwarded_client_counts_trusted_hops_from_the_right() {
+    let mut h = axum::http::HeaderMap::new();
+    h.append("x-forwarded-for", "10.0.0.1, 203.0.113.9".parse().unwrap());
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().ok();
+    assert_eq!(authz_layer::forwarded_client(&h, 1), ip("203.0.113.9"));
+    assert_eq!(authz_layer::forwarded_client(&h, 2), ip("10.0.0.1"));
+    assert_eq!(authz_layer::forwarded_client(&h, 3), None);
+    assert_eq!(authz_layer::forwarded_client(&h, 0), None);
+    // A second header line counts after the first, as a proxy appends it.
+    h.append("x-forwarded-for", "198.51.100.7".parse().unwrap());
+    assert_eq!(authz_layer::forwarded_client(&h, 1), ip("198.51.100.7"));
+    let mut junk = axum::http::HeaderMap::new();
+    junk.append("x-forwarded-for", "not-an-address".parse().unwrap());
+    assert_eq!(authz_layer::forwarded_client(&junk, 1), None);
+}

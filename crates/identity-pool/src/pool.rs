@@ -688,9 +688,18 @@ impl IdentityPool {
 
     /// Whether Cognito accepts the login: the token's issuer and client must be a configured provider
     /// (`cognito_identity_providers`, or an `openid_connect_provider_arns` entry for other issuers).
-    /// Guests (`None`) need no login.
+    /// Guests (`None`) need no login, but the pool must allow them.
     pub fn check_login(&self, claims: Option<&dyn Claims>) -> Result<(), PoolError> {
         let Some(c) = claims else {
+            // GetId without logins on a pool that does not allow guests: Cognito refuses it
+            // (`NotAuthorizedException`), there is no identity to decide for.
+            if !self.config.allow_unauthenticated {
+                return Err(PoolError {
+                    code: codes::POOL_NOT_AUTHORIZED,
+                    message: "Unauthenticated access is not supported for this identity pool."
+                        .into(),
+                });
+            }
             return Ok(());
         };
         let refuse = |why: String| {
