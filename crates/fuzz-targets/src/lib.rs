@@ -35,6 +35,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("token", token),
     ("avp", avp),
     ("apigw", apigw),
+    ("serve", serve),
 ];
 
 /// The spanned JSON reader and the IAM parser alone (the fast target): every diagnostic lies inside its
@@ -652,5 +653,84 @@ fn fuzz_api() -> &'static ::apigw::Api {
                 "authorizer": {"type": "REQUEST", "identity_sources": ["method.request.header.Authorization"], "ttl": 300}}"#,
         )
         .expect("the fuzz API definition is valid")
+    })
+}
+
+/// The `serve` endpoint over whole HTTP requests, all three protocols (Verified Permissions' JSON 1.0,
+/// IAM's Query, `GET /health`): the input is a request as a client writes it (request line, headers, a
+/// blank line, the body). Invariants: no panic, an HTTP status, and never an `ALLOW` in an answer that
+/// refused the request.
+pub fn serve(data: &[u8]) {
+    let Some((method, path, headers, body)) = split_http(data) else {
+        return;
+    };
+    let rt = serve_runtime();
+    let Some((status, answer)) = rt.block_on(serve_server().clone().answer(
+        &method,
+        &path,
+        &headers,
+        body.to_vec(),
+    )) else {
+        return;
+    };
+    assert!((100..600).contains(&status), "status {status}");
+    if status != 200 {
+        let text = String::from_utf8_lossy(&answer);
+        assert!(
+            !text.contains("\"decision\":\"ALLOW\"") && !text.contains("<EvalDecision>allowed"),
+            "a refused request ({status}) answered an allow: {text}"
+        );
+    }
+}
+
+/// A raw request taken apart: method, path, headers, body.
+type RawRequest<'a> = (String, String, Vec<(String, String)>, &'a [u8]);
+
+/// Splits a raw HTTP/1.1 request: `METHOD PATH VERSION`, `Name: value` lines, a blank line, the body.
+fn split_http(data: &[u8]) -> Option<RawRequest<'_>> {
+    let end = data.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(data.get(..end)?).ok()?;
+    let body = data.get(end + 4..)?;
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let (method, path) = (first.next()?.to_string(), first.next()?.to_string());
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Some((method, path, headers, body))
+}
+
+#[expect(
+    clippy::panic,
+    reason = "a fuzz target cannot run without its runtime; failing to build one is the harness's bug"
+)]
+fn serve_runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap_or_else(|e| panic!("a runtime: {e}"))
+    })
+}
+
+#[expect(
+    clippy::panic,
+    reason = "the fixed store is the repository's own; a failure to load it is a bug, not an input"
+)]
+fn serve_server() -> &'static std::sync::Arc<policy_serve::Server> {
+    static S: OnceLock<std::sync::Arc<policy_serve::Server>> = OnceLock::new();
+    S.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../policies/photo-app-avp/store-location");
+        let spec: policy_serve::StoreSpec = format!("photos={}", dir.display())
+            .parse()
+            .unwrap_or_else(|e| panic!("the fuzz store: {e}"));
+        std::sync::Arc::new(
+            policy_serve::Server::load(vec![spec])
+                .unwrap_or_else(|e| panic!("the fuzz store: {e}"))
+                .with_body_timeout(std::time::Duration::from_millis(50)),
+        )
     })
 }

@@ -249,6 +249,38 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Answers one request in-process, through the same routes and handlers as a connection (no
+    /// socket): the status and the body. For tests and fuzzing of whole requests. `None` when the
+    /// method, path or a header is not valid HTTP (a connection would refuse it before any handler).
+    pub async fn answer(
+        self: Arc<Self>,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> Option<(u16, Vec<u8>)> {
+        use tower_service::Service;
+        let mut req = http::Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let req = req.body(axum::body::Body::from(body)).ok()?;
+        let mut router = self.router();
+        std::future::poll_fn(|cx| {
+            <Router as Service<http::Request<axum::body::Body>>>::poll_ready(&mut router, cx)
+        })
+        .await
+        .ok()?;
+        let resp = router.call(req).await.ok()?;
+        let status = resp.status().as_u16();
+        let bytes = axum::body::to_bytes(resp.into_body(), 16 * MAX_BODY)
+            .await
+            .ok()?;
+        Some((status, bytes.to_vec()))
+    }
+}
+
 /// How long a connection may take to send a request's headers before it is closed (a client that
 /// trickles headers holds a connection, not the server).
 pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
