@@ -891,12 +891,22 @@ fn only_configured_providers_get_credentials() {
     );
     // A listed OIDC provider is accepted.
     let mut cfg = p.config.clone();
-    cfg.openid_connect_provider_arns =
-        vec!["arn:aws:iam::123456789012:oidc-provider/login.example.com".into()];
-    let oidc = identity_pool::IdentityPool::from_config(cfg, &identity_pool::no_files).unwrap();
+    let arn = "arn:aws:iam::123456789012:oidc-provider/login.example.com";
+    cfg.openid_connect_provider_arns = vec![arn.into()];
+    cfg.openid_connect_client_ids
+        .insert(arn.into(), vec![CLIENT.into()]);
+    let oidc =
+        identity_pool::IdentityPool::from_config(cfg.clone(), &identity_pool::no_files).unwrap();
     let from_oidc = claims(json!({"iss": "https://login.example.com"}));
     assert!(oidc.check_login(Some(&from_oidc)).is_ok());
     assert!(p.check_login(Some(&from_oidc)).is_err());
+    // The provider's ClientIDList decides the audience: another client, or no list, is refused.
+    let other = claims(json!({"iss": "https://login.example.com", "aud": "someone-else"}));
+    let e = oidc.check_login(Some(&other)).unwrap_err();
+    assert!(e.to_string().contains("ClientIDList"), "{e}");
+    cfg.openid_connect_client_ids.clear();
+    let no_list = identity_pool::IdentityPool::from_config(cfg, &identity_pool::no_files).unwrap();
+    assert!(no_list.check_login(Some(&from_oidc)).is_err());
     // Guests need no login.
     assert!(p.check_login(None).is_ok());
 }

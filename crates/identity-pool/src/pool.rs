@@ -214,6 +214,11 @@ pub struct PoolConfig {
     /// IAM OIDC provider ARNs the pool trusts (`arn:aws:iam::<account>:oidc-provider/<issuer host/path>`).
     #[serde(default)]
     pub openid_connect_provider_arns: Vec<String>,
+    /// Each OIDC provider's client ids (the IAM OIDC provider's `ClientIDList`), by provider ARN: a
+    /// token from that provider must be for one of them (its `aud`). A provider with no list accepts no
+    /// token, as an IAM OIDC provider with an empty `ClientIDList` does.
+    #[serde(default)]
+    pub openid_connect_client_ids: BTreeMap<String, Vec<String>>,
 }
 
 struct Role {
@@ -728,12 +733,29 @@ impl IdentityPool {
                 c.client_id()
             ));
         }
-        let oidc = self.config.openid_connect_provider_arns.iter().any(|arn| {
+        let oidc = self.config.openid_connect_provider_arns.iter().find(|arn| {
             arn.split_once(":oidc-provider/")
                 .is_some_and(|(_, host)| host == provider)
         });
-        if oidc {
-            return Ok(());
+        if let Some(arn) = oidc {
+            let clients = self
+                .config
+                .openid_connect_client_ids
+                .get(arn.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if clients.iter().any(|id| id == c.client_id()) {
+                return Ok(());
+            }
+            return refuse(format!(
+                "Incorrect token audience: `{}` is not a client id of the OIDC provider `{arn}` (its ClientIDList: {}).",
+                c.client_id(),
+                if clients.is_empty() {
+                    "empty".to_string()
+                } else {
+                    clients.join(", ")
+                }
+            ));
         }
         refuse(format!(
             "Token is not from a supported provider of this identity pool (issuer `{provider}`)."
