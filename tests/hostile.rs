@@ -472,3 +472,36 @@ fn guest_on_a_pool_without_guests_is_refused() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("NotAuthorizedException"), "{err}");
 }
+
+/// `lint` lists at most 1,000 findings per file and counts the rest in `lint::truncated`: a generated or
+/// hostile file of many thousand mistakes costs what is shown, not more.
+#[test]
+fn lint_findings_per_file_are_capped() {
+    let actions: Vec<String> = (0..1500).map(|i| format!("\"s3:GetObjekt{i}\"")).collect();
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":[{}],"Resource":"*"}}}}"#,
+        actions.join(",")
+    );
+    let p = std::env::temp_dir().join(format!("pc-many-findings-{}.json", std::process::id()));
+    std::fs::write(&p, text).unwrap();
+    let (_, out, _) = crate::cli::run(&[
+        "lint",
+        "--type",
+        "identity",
+        "--format",
+        "json",
+        p.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let f = v["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1001);
+    let last = f.last().unwrap();
+    assert_eq!(last["issueCode"], "lint::truncated");
+    assert!(
+        last["findingDetails"]
+            .as_str()
+            .unwrap()
+            .starts_with("501 more finding(s)"),
+        "{last}"
+    );
+}

@@ -304,6 +304,8 @@ registry! {
     /// An identity policy or permissions boundary larger than a customer managed policy may be (6,144
     /// characters without whitespace), though within Access Analyzer's 10,240 for inline policies.
     LINT_MANAGED_POLICY_SIZE = "lint::managed-policy-size";
+    /// A file with more findings than `lint` lists (… are listed; the count of the rest is given).
+    LINT_TRUNCATED = "lint::truncated";
 
     // Identity pools.
     /// An identity-pool configuration that cannot be used.

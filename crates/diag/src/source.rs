@@ -46,6 +46,9 @@ impl From<Span> for miette::SourceSpan {
     }
 }
 
+/// Bytes between column checkpoints in a [`Source`].
+const CHECKPOINT_BYTES: usize = 1024;
+
 /// A named policy source: a file name (or `<inline>`) and its text, shared cheaply.
 #[derive(Clone, Debug)]
 pub struct Source {
@@ -53,6 +56,10 @@ pub struct Source {
     text: Arc<str>,
     /// Byte offsets where each line starts.
     line_starts: Arc<[usize]>,
+    /// (byte offset, characters before it) about every 1 KiB, at character boundaries: a column is
+    /// counted from the nearest checkpoint, not from the line's start, so a one-line policy of many
+    /// megabytes still gives each position in bounded time.
+    checkpoints: Arc<[(usize, usize)]>,
 }
 
 impl Source {
@@ -60,8 +67,14 @@ impl Source {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let mut starts = vec![0];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
+        let mut checkpoints = vec![(0, 0)];
+        let mut next = CHECKPOINT_BYTES;
+        for (chars, (i, c)) in text.char_indices().enumerate() {
+            if i >= next {
+                checkpoints.push((i, chars));
+                next = i + CHECKPOINT_BYTES;
+            }
+            if c == '\n' {
                 starts.push(i + 1);
             }
         }
@@ -69,6 +82,7 @@ impl Source {
             name: name.into(),
             text,
             line_starts: starts.into(),
+            checkpoints: checkpoints.into(),
         }
     }
     /// The file name or label given at construction.
@@ -91,11 +105,19 @@ impl Source {
             Err(i) => i.saturating_sub(1),
         };
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let col = match (self.chars_before(offset), self.chars_before(start)) {
+            (Some(a), Some(b)) => a.saturating_sub(b),
+            // Not at a character boundary: bytes, as before.
+            _ => offset - start,
+        };
         (line + 1, col + 1)
+    }
+
+    /// Characters before byte `offset` (a character boundary), counted from the nearest checkpoint.
+    fn chars_before(&self, offset: usize) -> Option<usize> {
+        let k = self.checkpoints.partition_point(|(b, _)| *b <= offset);
+        let (b, n) = self.checkpoints.get(k.saturating_sub(1)).copied()?;
+        Some(n + self.text.get(b..offset)?.chars().count())
     }
     /// The text covered by `span`, or "" when the span is out of range.
     pub fn slice(&self, span: Span) -> &str {

@@ -520,8 +520,13 @@ fn arn_rules(
 /// nothing), a condition key that does not exist or does not apply to the statement's services (a
 /// condition that never holds, or under `ForAllValues:` / a negated operator, always holds), and
 /// `ForAllValues:` in an `Allow` on a key the request can leave out (an absent key makes it true).
+/// The most "did you mean" suggestions computed per statement: each costs a comparison with every name
+/// of the service, so a statement of many thousand unknown actions stays linear and fast.
+const MAX_SUGGESTIONS: usize = 100;
+
 fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
     let c = catalog();
+    let mut suggestions = 0usize;
     // The services the statement's actions name; `None` when it can apply to any (`*`, `NotAction`).
     let mut services: Option<Vec<&str>> = Some(Vec::new());
     if let Some(a) = &s.action {
@@ -550,7 +555,13 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
                     // Access Analyzer answers `INVALID_SERVICE_IN_ACTION` for an unknown prefix in an
                     // action, with or without a close prefix to suggest (its answers for AWS managed
                     // policies naming retired services, such as `elastic-inference:Connect`).
-                    out.push(match crate::grammar::did_you_mean(svc, &known) {
+                    suggestions += 1;
+                    let near = if suggestions <= MAX_SUGGESTIONS {
+                        crate::grammar::did_you_mean(svc, &known)
+                    } else {
+                        None
+                    };
+                    out.push(match near {
                         Some(near) => d
                             .help(format!("did you mean `{near}`? a retired service's actions match nothing"))
                             .aws("INVALID_SERVICE_IN_ACTION"),
@@ -579,7 +590,13 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
                     })
                     .aws("INVALID_ACTION");
                     let names = c.actions(svc).unwrap_or_default();
-                    if let Some(m) = crate::grammar::did_you_mean(&item.action, names) {
+                    suggestions += 1;
+                    let near = if suggestions <= MAX_SUGGESTIONS {
+                        crate::grammar::did_you_mean(&item.action, names)
+                    } else {
+                        None
+                    };
+                    if let Some(m) = near {
                         d = d.help(format!("did you mean `{svc}:{m}`?"));
                     } else {
                         d = d.help(format!(

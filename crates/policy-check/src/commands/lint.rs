@@ -200,6 +200,9 @@ struct Loc {
     snippet: String,
 }
 
+/// The most findings `lint` lists per file ([`codes::LINT_TRUNCATED`] counts the rest).
+pub const MAX_FINDINGS_PER_FILE: usize = 1000;
+
 /// Access Analyzer's `Position`s in one file: line from 1, column from 0, offset from 0, the last two
 /// in UTF-16 code units. Built once per file (line starts, and UTF-16 counts every 256 bytes), so each
 /// position costs a bisection and a scan of at most 256 bytes, whatever the file's size.
@@ -623,6 +626,17 @@ fn lint_file(
         {
             diags.extend(cache_coverage(api, doc));
         }
+    }
+    // A file with a vast number of findings (a generated policy, a hostile one) lists the first
+    // MAX_FINDINGS_PER_FILE and counts the rest: memory and output stay proportional to what is shown.
+    if diags.len() > MAX_FINDINGS_PER_FILE {
+        let rest = diags.len() - MAX_FINDINGS_PER_FILE;
+        diags.truncate(MAX_FINDINGS_PER_FILE);
+        diags.push(Diagnostic::warning(
+            codes::LINT_TRUNCATED,
+            diag::Span::new(0, 0),
+            format!("{rest} more finding(s) in this file are not listed (the first {MAX_FINDINGS_PER_FILE} are)"),
+        ));
     }
     let mut ignored = Vec::new();
     let tree = diag::json::read(source.text(), &mut ignored);
