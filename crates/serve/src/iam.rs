@@ -205,45 +205,60 @@ impl Params {
     /// `member.02`, or `member.3` without `member.2`), and values XML cannot carry back.
     fn check(&self, action: &str) -> Result<(), QueryError> {
         let shapes = shapes(action);
-        let mut lists: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        // List prefixes (borrowed from the keys) and the member numbers seen under each.
+        let mut lists: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+        let mut shape = String::new();
         for (k, v) in &self.0 {
             if k == "Action" || k == "Version" {
                 continue;
             }
-            if let Some(c) = k.chars().chain(v.chars()).find(|c| xml_unsafe(*c)) {
+            // Bytes first (the common, clean case costs one pass over the bytes); characters only
+            // when a control byte or U+FFFE / U+FFFF's lead byte is present.
+            let suspicious = |t: &str| {
+                t.bytes()
+                    .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF)
+            };
+            let bad = if suspicious(k) || suspicious(v) {
+                k.chars().chain(v.chars()).find(|c| xml_unsafe(*c))
+            } else {
+                None
+            };
+            if let Some(c) = bad {
                 return Err(QueryError::invalid(format!(
                     "parameter `{}` holds the control character U+{:04X}",
                     k.escape_debug(),
                     u32::from(c)
                 )));
             }
-            // Normalise every `member.<index>` to `member.N`, checking each index.
-            let parts: Vec<&str> = k.split('.').collect();
-            let mut shape = Vec::with_capacity(parts.len());
-            let mut i = 0;
-            while let Some(part) = parts.get(i) {
-                shape.push(*part);
-                if *part == "member" {
-                    let idx = parts.get(i + 1).copied().unwrap_or("");
-                    let ok = !idx.is_empty()
-                        && idx.bytes().all(|b| b.is_ascii_digit())
-                        && !idx.starts_with('0');
-                    let n = idx.parse::<u64>().ok().filter(|_| ok).ok_or_else(|| {
-                        QueryError::invalid(format!(
-                            "`{k}`: list members are numbered 1, 2, 3, …; `{idx}` is not such a number"
-                        ))
-                    })?;
-                    lists
-                        .entry(parts.get(..=i).map(|p| p.join(".")).unwrap_or_default())
-                        .or_default()
-                        .push(n);
-                    shape.push("N");
-                    i += 2;
-                    continue;
-                }
-                i += 1;
+            // The key with every `member.<index>` written `member.N`, each index checked.
+            shape.clear();
+            let mut rest = k.as_str();
+            let mut at = 0usize;
+            while let Some(i) = rest.find("member.") {
+                let idx_start = i + "member.".len();
+                let idx_len = rest
+                    .get(idx_start..)
+                    .map_or(0, |r| r.find('.').unwrap_or(r.len()));
+                let idx = rest.get(idx_start..idx_start + idx_len).unwrap_or("");
+                let ok = !idx.is_empty()
+                    && idx.bytes().all(|b| b.is_ascii_digit())
+                    && !idx.starts_with('0');
+                let n = idx.parse::<u64>().ok().filter(|_| ok).ok_or_else(|| {
+                    QueryError::invalid(format!(
+                        "`{k}`: list members are numbered 1, 2, 3, …; `{idx}` is not such a number"
+                    ))
+                })?;
+                let prefix_end = at + i + "member".len();
+                lists
+                    .entry(k.get(..prefix_end).unwrap_or(""))
+                    .or_default()
+                    .push(n);
+                shape.push_str(rest.get(..idx_start).unwrap_or(""));
+                shape.push('N');
+                at += idx_start + idx_len;
+                rest = rest.get(idx_start + idx_len..).unwrap_or("");
             }
-            let shape = shape.join(".");
+            shape.push_str(rest);
             if !shapes.contains(&shape.as_str()) {
                 return Err(QueryError::invalid(format!(
                     "`{k}` is not a parameter of {action}"
