@@ -125,7 +125,7 @@ impl Checked {
 /// and evaluates anyway are warnings here, so the policy is decided as AWS decides it, not refused.
 /// Today that is a `Version` that is not 2012-10-17 in an identity policy, boundary, session policy or
 /// SCP (IAM's `CreatePolicy` refuses it for managed policies, but inline and older stored policies carry
-/// it; `${…}` is then literal text, [VAR]). RCPs keep the error: Organizations requires 2012-10-17.
+/// it; `${…}` is then literal text, IAM User Guide, "Policy variables"). RCPs keep the error: Organizations requires 2012-10-17.
 /// `validate` and `lint` keep the errors ([`check`]).
 pub fn check_for_evaluation(name: &str, bytes: &[u8], ty: PolicyType) -> Checked {
     let mut c = check(name, bytes, ty, &ValidateOptions::default());
