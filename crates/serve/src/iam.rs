@@ -230,35 +230,42 @@ impl Params {
                     u32::from(c)
                 )));
             }
-            // The key with every `member.<index>` written `member.N`, each index checked.
+            // The key with every `member.<index>` written `member.N`, each index checked (one pass
+            // over the key's segments; the list prefix is a slice of the key).
             shape.clear();
-            let mut rest = k.as_str();
-            let mut at = 0usize;
-            while let Some(i) = rest.find("member.") {
-                let idx_start = i + "member.".len();
-                let idx_len = rest
-                    .get(idx_start..)
-                    .map_or(0, |r| r.find('.').unwrap_or(r.len()));
-                let idx = rest.get(idx_start..idx_start + idx_len).unwrap_or("");
-                let ok = !idx.is_empty()
-                    && idx.bytes().all(|b| b.is_ascii_digit())
-                    && !idx.starts_with('0');
-                let n = idx.parse::<u64>().ok().filter(|_| ok).ok_or_else(|| {
-                    QueryError::invalid(format!(
-                        "`{k}`: list members are numbered 1, 2, 3, …; `{idx}` is not such a number"
-                    ))
-                })?;
-                let prefix_end = at + i + "member".len();
-                lists
-                    .entry(k.get(..prefix_end).unwrap_or(""))
-                    .or_default()
-                    .push(n);
-                shape.push_str(rest.get(..idx_start).unwrap_or(""));
-                shape.push('N');
-                at += idx_start + idx_len;
-                rest = rest.get(idx_start + idx_len..).unwrap_or("");
+            let mut offset = 0usize;
+            let mut after_member: Option<usize> = None;
+            for seg in k.split('.') {
+                if !shape.is_empty() {
+                    shape.push('.');
+                }
+                if let Some(prefix_end) = after_member.take() {
+                    let ok = !seg.is_empty()
+                        && seg.bytes().all(|b| b.is_ascii_digit())
+                        && !seg.starts_with('0');
+                    let n = seg.parse::<u64>().ok().filter(|_| ok).ok_or_else(|| {
+                        QueryError::invalid(format!(
+                            "`{k}`: list members are numbered 1, 2, 3, …; `{seg}` is not such a number"
+                        ))
+                    })?;
+                    lists
+                        .entry(k.get(..prefix_end).unwrap_or(""))
+                        .or_default()
+                        .push(n);
+                    shape.push('N');
+                } else {
+                    shape.push_str(seg);
+                    if seg == "member" {
+                        after_member = Some(offset + seg.len());
+                    }
+                }
+                offset += seg.len() + 1;
             }
-            shape.push_str(rest);
+            if after_member.is_some() {
+                return Err(QueryError::invalid(format!(
+                    "`{k}`: list members are numbered 1, 2, 3, …; the number is missing"
+                )));
+            }
             if !shapes.contains(&shape.as_str()) {
                 return Err(QueryError::invalid(format!(
                     "`{k}` is not a parameter of {action}"
