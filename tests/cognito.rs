@@ -1111,3 +1111,15 @@ fn crit_headers_empty_sub_and_group_strings() {
         assert_eq!(src.groups(&m), want, "{v}");
     }
 }
+
+/// A store whose identity source names a plain-HTTP JWKS is refused when it loads.
+#[test]
+fn identity_source_with_plain_http_jwks_is_refused_at_load() {
+    let v = json!({"user_pool_id": "us-east-1_Example", "principal_entity_type": "User",
+        "jwks": "http://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example/.well-known/jwks.json"});
+    let e = cedar_bridge::claims::IdentitySource::from_json(&v).unwrap_err();
+    assert!(e.to_string().contains("must be https://"), "{e}");
+    let ok = json!({"user_pool_id": "us-east-1_Example", "principal_entity_type": "User",
+        "jwks": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example/.well-known/jwks.json"});
+    assert!(cedar_bridge::claims::IdentitySource::from_json(&ok).is_ok());
+}

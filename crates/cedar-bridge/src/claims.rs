@@ -125,6 +125,12 @@ impl IdentitySource {
             src.group_claim = c;
         }
         src.jwks = s("jwks");
+        // Keys over plain HTTP can be replaced in transit: refused when the store loads, not at the
+        // first token.
+        if let Some(j) = src.jwks.as_deref().filter(|j| j.starts_with("http://")) {
+            cognito::check_jwks_url(j)
+                .map_err(|e| BridgeError::Config(format!("identity source `jwks`: {e}")))?;
+        }
         if let Some(ids) = o.get("client_ids") {
             src.client_ids = ids
                 .as_array()

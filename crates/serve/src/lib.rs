@@ -281,6 +281,17 @@ impl Server {
     }
 }
 
+/// The soft limit on open files (`Max open files` in `/proc/self/limits`), where the system says it.
+fn open_files_limit() -> Option<usize> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    line.get("Max open files".len()..)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// How long a connection may take to send a request's headers before it is closed (a client that
 /// trickles headers holds a connection, not the server).
 pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -315,7 +326,12 @@ pub async fn serve_on(
             }
         });
     }
-    let max = server.max_connections;
+    // Never more connections than descriptors allow: half the soft limit (the rest is for files,
+    // the listener, the runtime), so the cap, not `EMFILE`, decides who waits.
+    let max = match open_files_limit() {
+        Some(fds) => server.max_connections.min((fds / 2).max(1)),
+        None => server.max_connections,
+    };
     let app = server.router();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);

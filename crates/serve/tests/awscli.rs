@@ -1129,3 +1129,77 @@ fn simulator_pages_its_answers() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(v["EvaluationResults"].as_array().unwrap().len(), 150);
 }
+
+/// The child half of `a_lowered_descriptor_limit_keeps_health_served`: run only when the parent
+/// re-executes this binary under `prlimit` with `PC_SERVE_CHILD` set; it serves for a bounded time and
+/// prints its address.
+#[test]
+fn serve_child_for_descriptor_test() {
+    if std::env::var("PC_SERVE_CHILD").is_err() {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("ADDR {}", listener.local_addr().unwrap());
+        use std::io::Write;
+        std::io::stdout().flush().unwrap();
+        policy_serve::serve_on(
+            listener,
+            Arc::new(photos()),
+            std::time::Duration::from_secs(30),
+            tokio::time::sleep(std::time::Duration::from_secs(20)),
+        )
+        .await
+        .unwrap();
+    });
+}
+
+/// With the process limited to 64 descriptors, 100 idle connections neither exhaust them nor lock
+/// `/health` out: the connection cap follows the descriptor limit and closes the oldest. `prlimit` comes
+/// with util-linux (Debian's base system); without it the test says it is skipped.
+#[test]
+fn a_lowered_descriptor_limit_keeps_health_served() {
+    use std::io::BufRead;
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!("SKIPPED a_lowered_descriptor_limit_keeps_health_served: `prlimit` (util-linux) is not installed");
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new("prlimit")
+        .args(["--nofile=64:64", "--"])
+        .arg(&exe)
+        .args(["--exact", "serve_child_for_descriptor_test", "--nocapture", "--test-threads=1"])
+        .env("PC_SERVE_CHILD", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines.next().expect("the child prints its address").unwrap();
+        // libtest may print the test's name on the same line first.
+        if let Some((_, a)) = line.split_once("ADDR ") {
+            break a.trim().to_string();
+        }
+    };
+    let idle: Vec<std::net::TcpStream> = (0..100)
+        .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
+        .collect();
+    assert!(idle.len() > 64, "the connections were made: {}", idle.len());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let health = raw(
+        &addr,
+        b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        std::time::Duration::from_secs(5),
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let health = health.expect("an answer to /health");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+}
