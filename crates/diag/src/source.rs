@@ -67,15 +67,26 @@ impl Source {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        // Checkpoints only where a line can be long enough to matter (small texts are scanned from the
+        // line's start, which is short by construction); characters are counted as the bytes that do
+        // not continue a UTF-8 sequence.
         let mut checkpoints = vec![(0, 0)];
-        let mut next = CHECKPOINT_BYTES;
-        for (chars, (i, c)) in text.char_indices().enumerate() {
-            if i >= next {
-                checkpoints.push((i, chars));
-                next = i + CHECKPOINT_BYTES;
-            }
-            if c == '\n' {
-                starts.push(i + 1);
+        if text.len() > 4 * CHECKPOINT_BYTES {
+            let mut chars = 0usize;
+            let mut next = CHECKPOINT_BYTES;
+            for (i, b) in text.bytes().enumerate() {
+                let starts_char = b & 0xC0 != 0x80;
+                if starts_char && i >= next {
+                    checkpoints.push((i, chars));
+                    next = i + CHECKPOINT_BYTES;
+                }
+                chars += usize::from(starts_char);
             }
         }
         Self {

@@ -1166,14 +1166,21 @@ fn serve_child_for_descriptor_test() {
 fn a_lowered_descriptor_limit_keeps_health_served() {
     use std::io::BufRead;
     if Command::new("prlimit").arg("--version").output().is_err() {
-        eprintln!("SKIPPED a_lowered_descriptor_limit_keeps_health_served: `prlimit` (util-linux) is not installed");
+        eprintln!(
+            "SKIPPED a_lowered_descriptor_limit_keeps_health_served: `prlimit` (util-linux) is not installed"
+        );
         return;
     }
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new("prlimit")
         .args(["--nofile=64:64", "--"])
         .arg(&exe)
-        .args(["--exact", "serve_child_for_descriptor_test", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "serve_child_for_descriptor_test",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("PC_SERVE_CHILD", "1")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
