@@ -430,7 +430,13 @@ fn bad_input_gets_aws_shaped_errors() {
         check(call("VerifiedPermissions.GetPolicy", br#"{"policyStoreId": "photos", "policyId": "nope"}"#.to_vec()).await.unwrap(), 404, "ResourceNotFoundException").await;
         // Past 1 MiB the body is refused before it is read whole.
         let big = vec![b' '; policy_serve::MAX_BODY + 1];
-        assert_eq!(call("VerifiedPermissions.IsAuthorized", big).await.unwrap().status().as_u16(), 413);
+        // The declared length is answered 413 at once; a client still writing the body may see the
+        // connection close before it reads the answer (`oversized_and_stalled_bodies` reads the 413
+        // on a raw socket).
+        match call("VerifiedPermissions.IsAuthorized", big).await {
+            Ok(r) => assert_eq!(r.status().as_u16(), 413),
+            Err(e) => assert!(e.is_request(), "{e}"),
+        }
         assert_eq!(c.get(format!("{ep}/health")).send().await.unwrap().status().as_u16(), 200);
         // IAM's Query protocol answers in XML.
         let form = |body: &'static str| {
