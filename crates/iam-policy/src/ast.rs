@@ -49,6 +49,20 @@ impl PartialEq for PolicyDocument {
 }
 
 impl PolicyDocument {
+    /// Whether the text reads as a role trust policy: every statement names only `sts:` actions (in
+    /// `Action` or `NotAction`) and none has a resource element (IAM refuses `Resource` in a trust
+    /// policy). A policy's type comes from where it is attached; this is only the guess for a policy
+    /// given without one.
+    pub fn looks_like_trust(&self) -> bool {
+        !self.statements.is_empty()
+            && self.statements.iter().all(|s| {
+                s.resource.is_none()
+                    && s.action.as_ref().is_some_and(|a| {
+                        a.items.iter().all(|i| i.service.as_deref() == Some("sts"))
+                    })
+            })
+    }
+
     /// The effective language version (absent means 2008-10-17).
     pub fn effective_version(&self) -> Version {
         self.version

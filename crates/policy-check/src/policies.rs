@@ -150,23 +150,11 @@ pub fn infer_type(doc: &PolicyDocument) -> PolicyType {
     if doc.statements.iter().all(|s| s.principal.is_none()) {
         return PolicyType::Identity;
     }
-    if looks_like_trust(doc) {
+    if doc.looks_like_trust() {
         PolicyType::Trust
     } else {
         PolicyType::Resource
     }
-}
-
-/// Every statement names only `sts:` actions (in `Action` or `NotAction`) and no statement has a
-/// resource element.
-fn looks_like_trust(doc: &PolicyDocument) -> bool {
-    !doc.statements.is_empty()
-        && doc.statements.iter().all(|s| {
-            s.resource.is_none()
-                && s.action
-                    .as_ref()
-                    .is_some_and(|a| a.items.iter().all(|i| i.service.as_deref() == Some("sts")))
-        })
 }
 
 /// A resource policy's type and where it came from.

@@ -153,7 +153,7 @@ struct Params(BTreeMap<String, String>);
 
 /// The parameters each action takes, with list members written `NAME.member.N` (N from 1, no gaps, no
 /// leading zeros) and nested members after them, as the Query protocol serializes them.
-fn shapes(action: &str) -> &'static [&'static str] {
+fn takes(action: &str, shape: &str) -> bool {
     const SIMULATE: &[&str] = &[
         "PolicyInputList.member.N",
         "PermissionsBoundaryPolicyInputList.member.N",
@@ -169,28 +169,14 @@ fn shapes(action: &str) -> &'static [&'static str] {
         "MaxItems",
         "Marker",
     ];
-    const PRINCIPAL: &[&str] = &[
-        "PolicySourceArn",
-        "PolicyInputList.member.N",
-        "PermissionsBoundaryPolicyInputList.member.N",
-        "ActionNames.member.N",
-        "ResourceArns.member.N",
-        "ResourcePolicy",
-        "ResourceOwner",
-        "CallerArn",
-        "ContextEntries.member.N.ContextKeyName",
-        "ContextEntries.member.N.ContextKeyType",
-        "ContextEntries.member.N.ContextKeyValues.member.N",
-        "ResourceHandlingOption",
-        "MaxItems",
-        "Marker",
-    ];
+    // The principal forms take the custom forms' parameters and `PolicySourceArn`.
+    let principal = shape == "PolicySourceArn";
     match action {
-        "SimulateCustomPolicy" => SIMULATE,
-        "SimulatePrincipalPolicy" => PRINCIPAL,
-        "GetContextKeysForCustomPolicy" => &["PolicyInputList.member.N"],
-        "GetContextKeysForPrincipalPolicy" => &["PolicySourceArn", "PolicyInputList.member.N"],
-        _ => &[],
+        "SimulateCustomPolicy" => SIMULATE.contains(&shape),
+        "SimulatePrincipalPolicy" => principal || SIMULATE.contains(&shape),
+        "GetContextKeysForCustomPolicy" => shape == "PolicyInputList.member.N",
+        "GetContextKeysForPrincipalPolicy" => principal || shape == "PolicyInputList.member.N",
+        _ => false,
     }
 }
 
@@ -204,7 +190,6 @@ impl Params {
     /// action does not take (a misspelt name), a list index that is not 1, 2, 3, … in order (`member.0`,
     /// `member.02`, or `member.3` without `member.2`), and values XML cannot carry back.
     fn check(&self, action: &str) -> Result<(), QueryError> {
-        let shapes = shapes(action);
         // List prefixes (borrowed from the keys) and the member numbers seen under each.
         let mut lists: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
         let mut shape = String::new();
@@ -271,7 +256,7 @@ impl Params {
                     "`{k}`: list members are numbered 1, 2, 3, …; the number is missing"
                 )));
             }
-            if !shapes.contains(&shape.as_str()) {
+            if !takes(action, &shape) {
                 return Err(QueryError::invalid(format!(
                     "`{k}` is not a parameter of {action}"
                 )));
@@ -446,19 +431,6 @@ fn inputs(
         .enumerate()
         .map(|(i, t)| read(format!("{list}.{}", i + 1), kind, t, ty))
         .collect()
-}
-
-/// A role trust policy, as far as its text tells: every statement names only `sts:` actions and none
-/// has a resource element (IAM refuses `Resource` in a trust policy). Only the "must name the principal"
-/// rule depends on it, and only for role assumptions ([`iam_eval::ResourceKind`]).
-fn is_trust(doc: &PolicyDocument) -> bool {
-    !doc.statements.is_empty()
-        && doc.statements.iter().all(|s| {
-            s.resource.is_none()
-                && s.action
-                    .as_ref()
-                    .is_some_and(|a| a.items.iter().all(|i| i.service.as_deref() == Some("sts")))
-        })
 }
 
 /// Whether `v` is a value of the simulator's context type `ty` (`string`, `numeric`, `boolean`, `ip`,
@@ -638,7 +610,7 @@ fn simulate_page(
                 &ValidateOptions::default(),
             );
             let ty = match &probe.document {
-                Some(d) if is_trust(d) => PolicyType::Trust,
+                Some(d) if d.looks_like_trust() => PolicyType::Trust,
                 _ => PolicyType::Resource,
             };
             Some(read("ResourcePolicy".into(), "Resource Policy", t, ty)?)
@@ -663,7 +635,8 @@ fn simulate_page(
     if !boundary.is_empty() {
         auth.boundary = Some(compile(Layer::Boundary, &boundary)?);
     }
-    let trust = resource.as_ref().is_some_and(|r| is_trust(&r.doc));
+    // Only the "must name the principal" rule depends on it, and only for role assumptions.
+    let trust = resource.as_ref().is_some_and(|r| r.doc.looks_like_trust());
     if let Some(r) = &resource {
         auth.resource = Some(compile(Layer::Resource, std::slice::from_ref(r))?);
         if trust {
