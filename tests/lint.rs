@@ -29,14 +29,12 @@ fn codes(f: &[Value]) -> Vec<&str> {
     f.iter().filter_map(|x| x["issueCode"].as_str()).collect()
 }
 
-/// Access Analyzer's issue codes: its check catalogue (shipped in `crates/policy-check/data/`) and the
+/// Access Analyzer's issue codes: its check catalogue (shipped in `crates/iam-lint/data/`) and the
 /// newer check `lint` knows.
 pub fn access_analyzer_codes() -> std::collections::BTreeSet<String> {
     let catalogue: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            root().join("crates/policy-check/data/access-analyzer-checks.json"),
-        )
-        .unwrap(),
+        &std::fs::read_to_string(root().join("crates/iam-lint/data/access-analyzer-checks.json"))
+            .unwrap(),
     )
     .unwrap();
     let mut all: std::collections::BTreeSet<String> = catalogue["checks"]

@@ -43,6 +43,55 @@ fn sample_path(route: &Route) -> String {
 }
 
 impl Api {
+    /// The API Gateway cache check: the routes a policy returned for one request does not allow, though the
+    /// cache answers every route with it until the TTL ends.
+    pub fn cache_coverage(
+        &self,
+        doc: &iam_policy::PolicyDocument,
+    ) -> Option<iam_policy::Diagnostic> {
+        let api = self;
+        let ttl = api.authorizer.ttl;
+        if ttl == 0 {
+            return None;
+        }
+        let uncovered = match api.uncovered(std::slice::from_ref(doc)) {
+            Ok(u) => u,
+            // A policy that does not compile already has its own errors.
+            Err(_) => return None,
+        };
+        if uncovered.is_empty() {
+            return None;
+        }
+        // One entry per route and answer, its verbs together (an `ANY` route stands for seven).
+        let mut grouped: Vec<(&str, authz_core::Decision, Vec<&str>, &str)> = Vec::new();
+        for u in &uncovered {
+            match grouped
+                .iter_mut()
+                .find(|(r, d, _, _)| *r == u.route && *d == u.decision)
+            {
+                Some((_, _, verbs, _)) => verbs.push(&u.verb),
+                None => grouped.push((&u.route, u.decision, vec![&u.verb], &u.method_arn)),
+            }
+        }
+        let routes: Vec<String> = grouped
+            .iter()
+            .map(|(route, decision, verbs, arn)| {
+                format!("{route} [{}] (e.g. {arn}): {decision}", verbs.join(", "))
+            })
+            .collect();
+        Some(
+            iam_policy::Diagnostic::warning(
+                diag::codes::APIGW_CACHE_COVERAGE,
+                doc.span,
+                format!(
+                    "returned by the authorizer (TTL {ttl} s), this policy answers every route for the caller, but it does not allow: {}",
+                    routes.join("; ")
+                ),
+            )
+            .help("if the authorizer builds its policy from the methodArn, return one that covers every route, or set the TTL to 0"),
+        )
+    }
+
     /// The routes (each verb of an `ANY` route) that `policies` do not allow, judged on actions and
     /// resources alone: conditions are taken as met on `Allow` statements, and `Deny` statements with
     /// conditions are left out (they depend on the request, not on the route). Empty when every route is

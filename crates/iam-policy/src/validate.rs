@@ -30,6 +30,21 @@ pub enum PolicyType {
     Session,
 }
 
+impl crate::PolicyDocument {
+    /// The type of a policy given without one: identity when no statement names a principal, a role
+    /// trust policy when it [looks like one](crate::PolicyDocument::looks_like_trust), a resource policy
+    /// otherwise. A policy's type comes from where it is attached; this is only the guess.
+    pub fn guess_type(&self) -> PolicyType {
+        if self.statements.iter().all(|s| s.principal.is_none()) {
+            PolicyType::Identity
+        } else if self.looks_like_trust() {
+            PolicyType::Trust
+        } else {
+            PolicyType::Resource
+        }
+    }
+}
+
 impl PolicyType {
     /// All types.
     pub const ALL: [PolicyType; 7] = [

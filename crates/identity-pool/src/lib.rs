@@ -34,6 +34,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod lint;
 mod pool;
 
 pub use pool::{

@@ -147,14 +147,7 @@ impl PolicyFiles {
 /// `Resource` / `NotResource` (IAM refuses those elements in a trust policy, so a policy with one is a
 /// resource-based policy whatever its actions); otherwise a resource-based policy.
 pub fn infer_type(doc: &PolicyDocument) -> PolicyType {
-    if doc.statements.iter().all(|s| s.principal.is_none()) {
-        return PolicyType::Identity;
-    }
-    if doc.looks_like_trust() {
-        PolicyType::Trust
-    } else {
-        PolicyType::Resource
-    }
+    doc.guess_type()
 }
 
 /// A resource policy's type and where it came from.

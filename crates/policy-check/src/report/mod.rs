@@ -5,6 +5,8 @@ use iam_policy::{Diagnostic, Source};
 use identity_pool::{PoolDecision, PoolRequest};
 use serde_json::{Value, json};
 
+pub mod lint;
+
 /// The shared result of any engine as text: the decision (in Verified Permissions' words too, for Cedar),
 /// what decided it, errors that did not stop it, and a note when the identity's claims were typed in by
 /// hand.
