@@ -119,7 +119,7 @@ pub(crate) struct QueryError {
 }
 
 impl QueryError {
-    fn invalid(m: impl Into<String>) -> Self {
+    pub(crate) fn invalid(m: impl Into<String>) -> Self {
         Self {
             code: "InvalidInput",
             message: m.into(),
@@ -137,7 +137,7 @@ impl QueryError {
 }
 
 /// XML-escapes `s`, replacing the characters XML 1.0 cannot carry (controls) with U+FFFD.
-fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn esc(s: &str) -> std::borrow::Cow<'_, str> {
     if s.chars().any(xml_unsafe) {
         let clean: String = s
             .chars()
@@ -295,6 +295,7 @@ pub(crate) fn handle(
     body: &[u8],
     request_id: &str,
     config: Option<&IamConfig>,
+    account: &str,
 ) -> Result<String, QueryError> {
     let mut map = BTreeMap::new();
     for (k, v) in form_urlencoded::parse(body) {
@@ -303,6 +304,11 @@ pub(crate) fn handle(
                 "parameter `{k}` is given twice"
             )));
         }
+    }
+    let action = map.get("Action").map_or("", String::as_str);
+    if super::account::serves(action) {
+        let version = map.get("Version").map(String::as_str);
+        return super::account::handle(action, version, &map, account, request_id);
     }
     let p = Params(map);
     let action = p.get("Action").unwrap_or("");

@@ -34,6 +34,8 @@
 //! ```
 #![deny(missing_docs)]
 
+mod account;
+mod analyzer;
 mod iam;
 pub mod sigv4;
 mod strict_json;
@@ -148,6 +150,8 @@ pub struct Server {
     max_connections: usize,
     /// How long a request's body may take to arrive ([`BODY_READ_TIMEOUT`]).
     body_timeout: std::time::Duration,
+    /// Access Analyzer's analyzers, created by `CreateAnalyzer`.
+    analyzers: analyzer::Analyzers,
 }
 
 /// The most connections `serve` holds at once by default. At the cap a new connection is taken and the
@@ -169,6 +173,7 @@ impl Server {
             regions: vec!["us-east-1".into()],
             max_connections: DEFAULT_MAX_CONNECTIONS,
             body_timeout: BODY_READ_TIMEOUT,
+            analyzers: analyzer::Analyzers::default(),
         })
     }
 
@@ -196,6 +201,14 @@ impl Server {
         if !regions.is_empty() {
             self.regions = regions;
         }
+        self
+    }
+
+    /// The account the server stands for (default `123456789012`): STS `GetCallerIdentity`, analyzer and
+    /// policy store ARNs.
+    #[must_use]
+    pub fn with_account(mut self, account: String) -> Self {
+        self.account = account;
         self
     }
 
@@ -244,6 +257,7 @@ impl Server {
         Router::new()
             .route("/", post(aws))
             .route("/health", get(|| async { (StatusCode::OK, "ok") }))
+            .merge(analyzer::routes())
             .layer(DefaultBodyLimit::max(MAX_BODY))
             .with_state(self)
     }
@@ -498,6 +512,82 @@ fn protocol_error(
 /// How long a request may take to send its body once its headers are in.
 pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Why a request was refused before its handler ran: the status, AWS's error code, the message.
+pub(crate) struct Refusal {
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+/// Reads a request's body: a declared length over [`MAX_BODY`] is refused at once, without waiting for
+/// the body; the body is read within the server's body timeout and never past [`MAX_BODY`].
+pub(crate) async fn read_body(
+    s: &Server,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<axum::body::Bytes, Refusal> {
+    let too_large = || Refusal {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        code: "RequestEntityTooLarge",
+        message: format!("Request must be smaller than {MAX_BODY} bytes"),
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(s.body_timeout, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(_)) => Err(too_large()),
+        Err(_) => Err(Refusal {
+            status: StatusCode::REQUEST_TIMEOUT,
+            code: "RequestTimeout",
+            message: format!(
+                "the request body did not arrive within {} ms",
+                s.body_timeout.as_millis()
+            ),
+        }),
+    }
+}
+
+/// Checks a request's SigV4 signature when the server was given credentials (accepted unchecked
+/// otherwise).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn check_signature(
+    s: &Server,
+    service: &str,
+    regions: &[String],
+    signed: &[&str],
+    method: &str,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), sigv4::SigError> {
+    let Some(creds) = &s.credentials else {
+        return Ok(());
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let expect = sigv4::Expect {
+        credentials: creds,
+        service,
+        regions,
+        signed,
+    };
+    sigv4::verify(
+        &expect,
+        method,
+        uri.path(),
+        uri.query().unwrap_or(""),
+        headers,
+        body,
+        now,
+    )
+}
+
 async fn aws(
     State(s): State<Arc<Server>>,
     uri: axum::http::Uri,
@@ -511,97 +601,49 @@ async fn aws(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
     let query = form && headers.get("x-amz-target").is_none();
-    // A declared length over the limit is answered at once, without waiting for the body; the body is
-    // read within BODY_READ_TIMEOUT and never past MAX_BODY.
-    let too_large = || {
-        protocol_error(
-            query,
-            id,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestEntityTooLarge",
-            format!("Request must be smaller than {MAX_BODY} bytes"),
-        )
+    let body = match read_body(&s, &headers, body).await {
+        Ok(b) => b,
+        Err(r) => return protocol_error(query, id, r.status, r.code, r.message),
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
+    // IAM's Query endpoint also answers STS's GetCallerIdentity, signed for `sts`.
+    let signed_for_sts = headers
+        .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return too_large();
-    }
-    let body =
-        match tokio::time::timeout(s.body_timeout, axum::body::to_bytes(body, MAX_BODY)).await {
-            Ok(Ok(b)) => b,
-            Ok(Err(_)) => return too_large(),
-            Err(_) => {
-                return protocol_error(
-                    query,
-                    id,
-                    StatusCode::REQUEST_TIMEOUT,
-                    "RequestTimeout",
-                    format!(
-                        "the request body did not arrive within {} ms",
-                        s.body_timeout.as_millis()
-                    ),
-                );
+        .is_some_and(|a| a.contains("/sts/aws4_request"));
+    let mut sts_regions = s.regions.clone();
+    sts_regions.push("us-east-1".into());
+    let iam_regions = ["us-east-1".to_string()];
+    let (service, regions, signed): (&str, &[String], &[&str]) = match (query, signed_for_sts) {
+        (true, true) => ("sts", &sts_regions, &[]),
+        (true, false) => ("iam", &iam_regions, &[]),
+        (false, _) => ("verifiedpermissions", &s.regions, &["x-amz-target"]),
+    };
+    if let Err(e) = check_signature(&s, service, regions, signed, "POST", &uri, &headers, &body) {
+        tracing::info!(target: "policy_serve", code = e.code(!query), "signature refused");
+        let status = StatusCode::from_u16(e.status(!query)).unwrap_or(StatusCode::FORBIDDEN);
+        if query {
+            let rid = format!("{id:016x}-policy-check");
+            let xml = iam::QueryError {
+                code: e.code(false),
+                message: e.message(),
             }
-        };
-    if let Some(creds) = &s.credentials {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        let iam_regions = ["us-east-1".to_string()];
-        let expect = if query {
-            sigv4::Expect {
-                credentials: creds,
-                service: "iam",
-                regions: &iam_regions,
-                signed: &[],
-            }
-        } else {
-            sigv4::Expect {
-                credentials: creds,
-                service: "verifiedpermissions",
-                regions: &s.regions,
-                signed: &["x-amz-target"],
-            }
-        };
-        let checked = sigv4::verify(
-            &expect,
-            "POST",
-            uri.path(),
-            uri.query().unwrap_or(""),
-            &headers,
-            &body,
-            now,
-        );
-        if let Err(e) = checked {
-            tracing::info!(target: "policy_serve", code = e.code(!query), "signature refused");
-            let status = StatusCode::from_u16(e.status(!query)).unwrap_or(StatusCode::FORBIDDEN);
-            if query {
-                let rid = format!("{id:016x}-policy-check");
-                let xml = iam::QueryError {
-                    code: e.code(false),
-                    message: e.message(),
-                }
-                .xml(&rid);
-                let mut resp = (status, xml).into_response();
-                resp.headers_mut()
-                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-                return resp;
-            }
-            let kind = e.code(true);
-            return json_response(
-                status,
-                &json!({"__type": kind, "message": e.message()}),
-                id,
-                Some(kind),
-            );
+            .xml(&rid);
+            let mut resp = (status, xml).into_response();
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+            return resp;
         }
+        let kind = e.code(true);
+        return json_response(
+            status,
+            &json!({"__type": kind, "message": e.message()}),
+            id,
+            Some(kind),
+        );
     }
     if query {
         let rid = format!("{id:016x}-policy-check");
-        let (status, xml) = match iam::handle(&body, &rid, s.iam.as_ref()) {
+        let (status, xml) = match iam::handle(&body, &rid, s.iam.as_ref(), &s.account) {
             Ok(x) => (StatusCode::OK, x),
             Err(e) => {
                 tracing::info!(target: "policy_serve", code = e.code, message = %e.message, "refused");

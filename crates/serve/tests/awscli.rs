@@ -9,94 +9,16 @@
     clippy::expect_used
 )]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
 use policy_serve::{Server, StoreSpec};
 use serde_json::{Value, json};
 
-/// The AWS CLI version the tests pin.
-const AWSCLI: &str = "awscli==1.46.3";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The AWS CLI, installed on first use into `target/tmp/awscli-venv` (Python's venv and pip, from the
-/// package registry). A failure to install fails the test: nothing is skipped.
-fn aws_cli() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("awscli-venv");
-    let aws = venv.join("bin/aws");
-    if aws.exists() {
-        return aws;
-    }
-    // Tests run in parallel processes: one installs while the others wait (creating a directory is
-    // atomic; a lock older than five minutes is a crashed install and is taken over).
-    let lock = venv.with_extension("lock");
-    let started = std::time::Instant::now();
-    while std::fs::create_dir(&lock).is_err() {
-        if aws.exists() {
-            return aws;
-        }
-        let stale = std::fs::metadata(&lock)
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| t.elapsed().is_ok_and(|e| e.as_secs() > 300));
-        if stale {
-            let _ = std::fs::remove_dir(&lock);
-        }
-        assert!(
-            started.elapsed().as_secs() < 600,
-            "waited 10 minutes for another test to install the AWS CLI"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    if !aws.exists() {
-        let _ = std::fs::remove_dir_all(&venv);
-        let ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .expect("python3 is needed to install the AWS CLI")
-            .success();
-        assert!(ok, "python3 -m venv failed");
-        let ok = Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", AWSCLI])
-            .status()
-            .expect("pip")
-            .success();
-        assert!(ok, "pip install {AWSCLI} failed");
-    }
-    let _ = std::fs::remove_dir(&lock);
-    aws
-}
-
-/// Starts the server on 127.0.0.1 (its own runtime on a thread); returns the endpoint URL.
-fn start(server: Arc<Server>) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            // The server's own connection loop, with a short header-read timeout for the slow-client
-            // test.
-            policy_serve::serve_on(
-                listener,
-                server,
-                std::time::Duration::from_secs(1),
-                std::future::pending(),
-            )
-            .await
-            .unwrap();
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
-}
+use common::{aws_cli, root, start};
 
 /// A server with seed 003's store as `photos`.
 fn photos() -> Server {

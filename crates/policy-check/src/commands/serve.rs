@@ -1,4 +1,5 @@
-//! `policy-check serve`: Verified Permissions on localhost for the AWS SDKs and CLI (the server is the
+//! `policy-check serve`: Verified Permissions, IAM's policy simulator and IAM Access Analyzer's
+//! `ValidatePolicy` on localhost for the AWS SDKs, the AWS CLI and AWS's validators (the server is the
 //! `policy-serve` crate; this only starts it).
 
 use std::io::Write;
@@ -11,8 +12,9 @@ pub struct ServeArgs {
     /// Address to listen on (loopback by default).
     #[arg(long, default_value = "127.0.0.1:8180")]
     pub listen: SocketAddr,
-    /// A policy store served under an id: ID=DIR (repeatable).
-    #[arg(long = "store", required = true)]
+    /// A policy store served under an id: ID=DIR (repeatable). Without one, Verified Permissions has no
+    /// store to answer for; IAM and Access Analyzer are served all the same.
+    #[arg(long = "store")]
     pub stores: Vec<policy_serve::StoreSpec>,
     /// Users and roles for SimulatePrincipalPolicy: {"principals": [{"arn", "policies", "boundary",
     /// "trust"}]}, paths relative to the file.
@@ -22,10 +24,23 @@ pub struct ServeArgs {
     /// (repeatable; test keys, as this is a local server). Without it, signatures are not checked.
     #[arg(long = "credentials", value_name = "ID:SECRET")]
     pub credentials: Vec<String>,
-    /// With --credentials: a Region Verified Permissions signatures may be scoped to (repeatable;
-    /// default us-east-1). IAM's are scoped to us-east-1.
+    /// A Region the server stands for (repeatable; default us-east-1): signatures of Verified
+    /// Permissions, Access Analyzer and STS may be scoped to it, and analyzers are created in the first.
+    /// IAM's are scoped to us-east-1.
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
+    /// The account the server stands for (STS GetCallerIdentity, analyzer ARNs, Verified Permissions'
+    /// store ARNs).
+    #[arg(long, default_value = "123456789012", value_parser = account_id)]
+    pub account: String,
+}
+
+fn account_id(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{s}`: an account id is 12 digits"))
+    }
 }
 
 pub(crate) fn run(a: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
@@ -47,10 +62,11 @@ pub(crate) fn run(a: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> R
                 ),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        server = server
-            .with_credentials(keys)
-            .with_regions(a.regions.clone());
+        server = server.with_credentials(keys);
     }
+    server = server
+        .with_regions(a.regions.clone())
+        .with_account(a.account.clone());
     let server = Arc::new(server);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

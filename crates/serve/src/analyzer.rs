@@ -1,0 +1,580 @@
+//! IAM Access Analyzer on localhost, over its own protocol (REST-JSON, as its API reference and Smithy
+//! model define it), so AWS's own validators run offline: `ValidatePolicy` (`POST /policy/validation`,
+//! answered by `iam_lint::validate`, with `maxResults` / `nextToken` paging), and the analyzer calls the
+//! tools make first: `ListAnalyzers` (`GET /analyzer`), `CreateAnalyzer` (`PUT /analyzer`: one account
+//! analyzer a Region, kept for the server's life), `GetAnalyzer` (`GET /analyzer/{name}`).
+//!
+//! Access previews and the custom policy checks (`CreateAccessPreview`, `CheckNoNewAccess`,
+//! `CheckAccessNotGranted`, `CheckNoPublicAccess`, …) are answered with Access Analyzer's
+//! `ValidationException`, reason `notSupported`: never an empty success.
+//!
+//! Errors are Access Analyzer's: the `x-amzn-ErrorType` header and a JSON body with `message` (and
+//! `reason` / `fieldList` for `ValidationException`, `resourceId` / `resourceType` for
+//! `ResourceNotFoundException` and `ConflictException`).
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use iam_lint::{PolicyType, ResourceType};
+use serde_json::{Value, json};
+
+use crate::{Server, check_signature, read_body};
+
+/// Documents above this size are validated on a blocking thread, so a large one never holds up the
+/// connections that share its worker.
+const INLINE_BYTES: usize = 16 * 1024;
+
+/// One analyzer created by `CreateAnalyzer`.
+#[derive(Clone, Debug)]
+pub(crate) struct Analyzer {
+    name: String,
+    arn: String,
+    ty: String,
+    created_at: String,
+    tags: Value,
+}
+
+/// The analyzers created so far.
+#[derive(Default)]
+pub(crate) struct Analyzers(Mutex<Vec<Analyzer>>);
+
+/// Access Analyzer's routes.
+pub(crate) fn routes() -> Router<Arc<Server>> {
+    Router::new()
+        .route("/policy/validation", any(handle))
+        .route("/policy/check-no-new-access", any(handle))
+        .route("/policy/check-access-not-granted", any(handle))
+        .route("/policy/check-no-public-access", any(handle))
+        .route("/analyzer", any(handle))
+        .route("/analyzer/{name}", any(handle))
+        .route("/access-preview", any(handle))
+        .route("/access-preview/{id}", any(handle))
+}
+
+/// An Access Analyzer error.
+struct AaError {
+    status: StatusCode,
+    kind: &'static str,
+    body: Value,
+}
+
+impl AaError {
+    fn validation(
+        reason: &'static str,
+        message: impl Into<String>,
+        fields: &[(&str, String)],
+    ) -> Self {
+        let message = message.into();
+        let mut body = json!({"message": message, "reason": reason});
+        if !fields.is_empty()
+            && let Some(o) = body.as_object_mut()
+        {
+            o.insert(
+                "fieldList".into(),
+                fields
+                    .iter()
+                    .map(|(n, m)| json!({"name": n, "message": m}))
+                    .collect(),
+            );
+        }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            kind: "ValidationException",
+            body,
+        }
+    }
+
+    /// One field that failed its constraint, in AWS's words.
+    fn field(name: &str, value: Option<&str>, constraint: &str) -> Self {
+        let shown = value.map_or("null".to_string(), |v| format!("'{}'", clip(v)));
+        let m = format!("Value {shown} at '{name}' failed to satisfy constraint: {constraint}");
+        Self::validation(
+            "fieldValidationFailed",
+            format!("1 validation error detected: {m}"),
+            &[(name, m.clone())],
+        )
+    }
+
+    fn not_found(kind_of: &str, id: &str) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            kind: "ResourceNotFoundException",
+            body: json!({"message": format!("{kind_of} {id} not found"), "resourceId": id, "resourceType": kind_of}),
+        }
+    }
+}
+
+/// A value as an error message shows it: at most 100 characters.
+fn clip(v: &str) -> String {
+    let mut s: String = v.chars().take(100).collect();
+    if v.chars().nth(100).is_some() {
+        s.push('…');
+    }
+    s
+}
+
+fn respond(status: StatusCode, body: &Value, id: u64, error: Option<&str>) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("{id:016x}-policy-check")) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Some(e) = error.and_then(|e| HeaderValue::from_str(e).ok()) {
+        h.insert("x-amzn-errortype", e);
+    }
+    resp
+}
+
+async fn handle(
+    State(s): State<Arc<Server>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let id = s
+        .requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let body = match read_body(&s, &headers, body).await {
+        Ok(b) => b,
+        Err(r) => {
+            return respond(r.status, &json!({"message": r.message}), id, Some(r.code));
+        }
+    };
+    if let Err(e) = check_signature(
+        &s,
+        "access-analyzer",
+        &s.regions,
+        &[],
+        method.as_str(),
+        &uri,
+        &headers,
+        &body,
+    ) {
+        let kind = e.code(true);
+        let status = StatusCode::from_u16(e.status(true)).unwrap_or(StatusCode::FORBIDDEN);
+        return respond(status, &json!({"message": e.message()}), id, Some(kind));
+    }
+    let path = uri.path();
+    let result = match (method.as_str(), path) {
+        ("POST", "/policy/validation") => validate_policy(uri.query(), &body).await,
+        ("GET", "/analyzer") => list_analyzers(&s, uri.query()),
+        ("PUT", "/analyzer") => create_analyzer(&s, &body),
+        ("GET", p) if p.starts_with("/analyzer/") => get_analyzer(&s, p),
+        (_, p) => Err(not_served(method.as_str(), p)),
+    };
+    match result {
+        Ok(v) => respond(StatusCode::OK, &v, id, None),
+        Err(e) => {
+            tracing::info!(target: "policy_serve", kind = e.kind, "access analyzer request refused");
+            respond(e.status, &e.body, id, Some(e.kind))
+        }
+    }
+}
+
+/// The operation a method and path name that `serve` does not answer, refused as Access Analyzer
+/// refuses what it does not support.
+fn not_served(method: &str, path: &str) -> AaError {
+    let op = match (method, path) {
+        ("PUT", "/access-preview") => "CreateAccessPreview",
+        ("GET", p) if p.starts_with("/access-preview/") => "GetAccessPreview",
+        ("POST", p) if p.starts_with("/access-preview/") => "ListAccessPreviewFindings",
+        ("GET", "/access-preview") => "ListAccessPreviews",
+        ("POST", "/policy/check-no-new-access") => "CheckNoNewAccess",
+        ("POST", "/policy/check-access-not-granted") => "CheckAccessNotGranted",
+        ("POST", "/policy/check-no-public-access") => "CheckNoPublicAccess",
+        _ => {
+            return AaError::validation(
+                "unknownOperation",
+                format!(
+                    "{method} {} is not an Access Analyzer operation",
+                    clip(path)
+                ),
+                &[],
+            );
+        }
+    };
+    AaError::validation(
+        "notSupported",
+        format!(
+            "{op} is not supported by policy-check serve: it answers ValidatePolicy and the analyzer calls offline; access previews and custom policy checks need automated reasoning it does not do yet"
+        ),
+        &[],
+    )
+}
+
+/// The query string's parameters; a parameter given twice is refused.
+fn query_params(query: Option<&str>) -> Result<Vec<(String, String)>, AaError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if out.iter().any(|(x, _)| *x == k) {
+            return Err(AaError::validation(
+                "fieldValidationFailed",
+                format!("query parameter `{}` is given twice", clip(&k)),
+                &[],
+            ));
+        }
+        out.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(out)
+}
+
+fn max_results(q: &[(String, String)]) -> Result<Option<usize>, AaError> {
+    let Some((_, v)) = q.iter().find(|(k, _)| k == "maxResults") else {
+        return Ok(None);
+    };
+    match v.parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
+        _ => Err(AaError::field(
+            "maxResults",
+            Some(v),
+            "Member must be an integer of at least 1",
+        )),
+    }
+}
+
+/// The body as a JSON object (an empty body is `{}`).
+fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, AaError> {
+    let v = crate::strict_json::from_slice(if body.is_empty() { b"{}" } else { body }).map_err(
+        |e| AaError::validation("cannotParse", format!("the body is not JSON: {e}"), &[]),
+    )?;
+    match v {
+        Value::Object(o) => Ok(o),
+        _ => Err(AaError::validation(
+            "cannotParse",
+            "the body is not a JSON object",
+            &[],
+        )),
+    }
+}
+
+/// A string member, if present; another JSON type is refused.
+fn string<'a>(o: &'a serde_json::Map<String, Value>, k: &str) -> Result<Option<&'a str>, AaError> {
+    match o.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(AaError::validation(
+            "cannotParse",
+            format!("`{k}` must be a string"),
+            &[],
+        )),
+    }
+}
+
+const LOCALES: &[&str] = &[
+    "DE", "EN", "ES", "FR", "IT", "JA", "KO", "PT_BR", "ZH_CN", "ZH_TW",
+];
+
+/// `ValidatePolicy`.
+async fn validate_policy(query: Option<&str>, body: &[u8]) -> Result<Value, AaError> {
+    let q = query_params(query)?;
+    let max = max_results(&q)?;
+    let token = q
+        .iter()
+        .find(|(k, _)| k == "nextToken")
+        .map(|(_, v)| v.clone());
+    let o = object(body)?;
+    let document = string(&o, "policyDocument")?;
+    let policy_type = string(&o, "policyType")?;
+    let resource_type = string(&o, "validatePolicyResourceType")?;
+    let locale = string(&o, "locale")?;
+    let Some(document) = document else {
+        return Err(AaError::field(
+            "policyDocument",
+            None,
+            "Member must not be null",
+        ));
+    };
+    let ty = match policy_type {
+        None => return Err(AaError::field("policyType", None, "Member must not be null")),
+        Some(t) => iam_lint::policy_type_from_aws(t).ok_or_else(|| {
+            AaError::field(
+                "policyType",
+                Some(t),
+                "Member must satisfy enum value set: [IDENTITY_POLICY, RESOURCE_POLICY, SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY]",
+            )
+        })?,
+    };
+    let rt = match resource_type {
+        None => None,
+        Some(r) => Some(ResourceType::parse(r).ok_or_else(|| {
+            AaError::field(
+                "validatePolicyResourceType",
+                Some(r),
+                &format!(
+                    "Member must satisfy enum value set: [{}]",
+                    ResourceType::ALL.map(ResourceType::as_str).join(", ")
+                ),
+            )
+        })?),
+    };
+    if rt.is_some() && ty != PolicyType::Resource {
+        return Err(AaError::validation(
+            "fieldValidationFailed",
+            "validatePolicyResourceType applies only when policyType is RESOURCE_POLICY",
+            &[(
+                "validatePolicyResourceType",
+                "specify it only with policyType RESOURCE_POLICY".to_string(),
+            )],
+        ));
+    }
+    if let Some(l) = locale.filter(|l| !LOCALES.contains(l)) {
+        return Err(AaError::field(
+            "locale",
+            Some(l),
+            &format!(
+                "Member must satisfy enum value set: [{}]",
+                LOCALES.join(", ")
+            ),
+        ));
+    }
+    let fingerprint = fingerprint(
+        document,
+        policy_type.unwrap_or(""),
+        resource_type.unwrap_or(""),
+    );
+    let start = match &token {
+        None => 0,
+        Some(t) => parse_token(t, &fingerprint).ok_or_else(|| {
+            AaError::field(
+                "nextToken",
+                Some(t),
+                "Member must be a token this server returned for the same request",
+            )
+        })?,
+    };
+    let text = document.to_string();
+    let run = move || iam_lint::validate(&text, ty, rt, &iam_lint::Options::default());
+    let findings = if document.len() > INLINE_BYTES {
+        tokio::task::spawn_blocking(run)
+            .await
+            .map_err(|_| AaError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                kind: "InternalServerException",
+                body: json!({"message": "validation did not finish"}),
+            })?
+    } else {
+        run()
+    };
+    if start > findings.len() {
+        return Err(AaError::field(
+            "nextToken",
+            token.as_deref(),
+            "Member must be a token this server returned for the same request",
+        ));
+    }
+    let end = max.map_or(findings.len(), |m| {
+        start.saturating_add(m).min(findings.len())
+    });
+    let page = findings.get(start..end).unwrap_or_default();
+    let mut out = json!({"findings": page});
+    if end < findings.len()
+        && let Some(o) = out.as_object_mut()
+    {
+        o.insert(
+            "nextToken".into(),
+            json!(format!("pc1.{end}.{fingerprint}")),
+        );
+    }
+    Ok(out)
+}
+
+/// What a `nextToken` is bound to: the document and its types (FNV-1a, hex).
+fn fingerprint(document: &str, ty: &str, rt: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in document
+        .bytes()
+        .chain([0])
+        .chain(ty.bytes())
+        .chain([0])
+        .chain(rt.bytes())
+    {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn parse_token(t: &str, fingerprint: &str) -> Option<usize> {
+    let rest = t.strip_prefix("pc1.")?;
+    let (n, f) = rest.split_once('.')?;
+    (f == fingerprint).then_some(())?;
+    n.parse().ok()
+}
+
+const TYPES: &[&str] = &[
+    "ACCOUNT",
+    "ORGANIZATION",
+    "ACCOUNT_UNUSED_ACCESS",
+    "ORGANIZATION_UNUSED_ACCESS",
+    "ACCOUNT_INTERNAL_ACCESS",
+    "ORGANIZATION_INTERNAL_ACCESS",
+];
+
+fn summary(a: &Analyzer) -> Value {
+    json!({
+        "arn": a.arn,
+        "name": a.name,
+        "type": a.ty,
+        "createdAt": a.created_at,
+        "status": "ACTIVE",
+        "tags": a.tags,
+    })
+}
+
+fn analyzers(s: &Server) -> std::sync::MutexGuard<'_, Vec<Analyzer>> {
+    s.analyzers
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `ListAnalyzers`: the analyzers created, optionally of one type; paged.
+fn list_analyzers(s: &Server, query: Option<&str>) -> Result<Value, AaError> {
+    let q = query_params(query)?;
+    let max = max_results(&q)?;
+    let ty = q.iter().find(|(k, _)| k == "type").map(|(_, v)| v.as_str());
+    if let Some(t) = ty.filter(|t| !TYPES.contains(t)) {
+        return Err(AaError::field(
+            "type",
+            Some(t),
+            &format!("Member must satisfy enum value set: [{}]", TYPES.join(", ")),
+        ));
+    }
+    let start = match q.iter().find(|(k, _)| k == "nextToken") {
+        None => 0,
+        Some((_, t)) => t
+            .strip_prefix("pc1.")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| {
+                AaError::field(
+                    "nextToken",
+                    Some(t),
+                    "Member must be a token this server returned",
+                )
+            })?,
+    };
+    let list: Vec<Value> = analyzers(s)
+        .iter()
+        .filter(|a| ty.is_none_or(|t| a.ty == t))
+        .map(summary)
+        .collect();
+    let end = max.map_or(list.len(), |m| start.saturating_add(m).min(list.len()));
+    let mut out = json!({"analyzers": list.get(start.min(end)..end).unwrap_or_default()});
+    if end < list.len()
+        && let Some(o) = out.as_object_mut()
+    {
+        o.insert("nextToken".into(), json!(format!("pc1.{end}")));
+    }
+    Ok(out)
+}
+
+/// `CreateAnalyzer`: one analyzer of each type a Region (Access Analyzer's quota for account
+/// analyzers); a second is a `ConflictException`, as AWS answers it.
+fn create_analyzer(s: &Server, body: &[u8]) -> Result<Value, AaError> {
+    let o = object(body)?;
+    let name = string(&o, "analyzerName")?
+        .ok_or_else(|| AaError::field("analyzerName", None, "Member must not be null"))?;
+    let name_ok = (1..=255).contains(&name.len())
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !name_ok {
+        return Err(AaError::field(
+            "analyzerName",
+            Some(name),
+            "Member must satisfy regular expression pattern: [A-Za-z_][A-Za-z0-9_.-]*",
+        ));
+    }
+    let ty = string(&o, "type")?
+        .ok_or_else(|| AaError::field("type", None, "Member must not be null"))?;
+    if !TYPES.contains(&ty) {
+        return Err(AaError::field(
+            "type",
+            Some(ty),
+            &format!("Member must satisfy enum value set: [{}]", TYPES.join(", ")),
+        ));
+    }
+    let tags = o.get("tags").cloned().unwrap_or_else(|| json!({}));
+    if !tags.is_object() {
+        return Err(AaError::validation(
+            "cannotParse",
+            "`tags` must be an object",
+            &[],
+        ));
+    }
+    let region = s.regions.first().map_or("us-east-1", String::as_str);
+    let mut list = analyzers(s);
+    if let Some(a) = list.iter().find(|a| a.name == name || a.ty == ty) {
+        return Err(AaError {
+            status: StatusCode::CONFLICT,
+            kind: "ConflictException",
+            body: json!({
+                "message": format!("An analyzer of type {ty} already exists in this account and Region: {}", a.name),
+                "resourceId": a.name,
+                "resourceType": "Analyzer",
+            }),
+        });
+    }
+    let a = Analyzer {
+        name: name.to_string(),
+        arn: format!(
+            "arn:aws:access-analyzer:{region}:{}:analyzer/{name}",
+            s.account
+        ),
+        ty: ty.to_string(),
+        created_at: now_iso8601(),
+        tags,
+    };
+    let arn = a.arn.clone();
+    list.push(a);
+    Ok(json!({"arn": arn}))
+}
+
+/// `GetAnalyzer`.
+fn get_analyzer(s: &Server, path: &str) -> Result<Value, AaError> {
+    let raw = path.strip_prefix("/analyzer/").unwrap_or("");
+    let name = percent_decode(raw);
+    analyzers(s)
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| json!({"analyzer": summary(a)}))
+        .ok_or_else(|| AaError::not_found("Analyzer", &name))
+}
+
+fn percent_decode(s: &str) -> String {
+    form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// Now, as ISO 8601 in UTC (`2026-12-07T10:38:36Z`).
+fn now_iso8601() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    match time::OffsetDateTime::from_unix_timestamp(secs) {
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        Err(_) => "1970-01-01T00:00:00Z".into(),
+    }
+}
