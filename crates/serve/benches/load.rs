@@ -1,6 +1,7 @@
-//! Bounded loopback load tests of `IsAuthorizedWithToken` and `SimulateCustomPolicy` (`cargo bench -p
-//! policy-serve --bench load`):
-//! seed 003's store, one minted ID token (cached after the first verification), a fixed number of
+//! Bounded loopback load tests of `IsAuthorizedWithToken`, `SimulateCustomPolicy` and Access Analyzer's
+//! `ValidatePolicy` (`cargo bench -p policy-serve --bench load`):
+//! seed 003's store, one minted ID token (cached after the first verification), the first AWS managed
+//! policy of 1.9–2.1 KB for `ValidatePolicy`, a fixed number of
 //! requests over keep-alive connections with a time limit; requests per second, p50 and p99, and the
 //! process's resident memory before and after (`LOAD_REQUESTS=1000000` for the memory check). Not a test: it asserts nothing about time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -99,6 +100,16 @@ fn main() {
         )
         .append_pair("ContextEntries.member.2.ContextKeyType", "stringList")
         .finish();
+    // ValidatePolicy: a typical 2 KB identity policy.
+    let managed =
+        std::fs::read_to_string(root().join("fixtures/aws-managed/policies.jsonl")).unwrap();
+    let typical = managed
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| (1900..2100).contains(&v["text"].as_str().unwrap().len()))
+        .unwrap();
+    let aa_body =
+        json!({"policyType": "IDENTITY_POLICY", "policyDocument": typical["text"]}).to_string();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -126,6 +137,7 @@ fn main() {
             ("IsAuthorizedWithToken", "warm-up", avp_body.clone()),
             ("IsAuthorizedWithToken", "measured", avp_body.clone()),
             ("SimulateCustomPolicy", "measured", iam_body.clone()),
+            ("ValidatePolicy", "measured", aa_body.clone()),
         ];
         for (op, round, body) in scenarios {
             let rss_before = rss_kib();
@@ -143,8 +155,15 @@ fn main() {
                             break;
                         }
                         let t = Instant::now();
-                        let mut r = client.post(&url).body(body.clone());
-                        r = if op == "SimulateCustomPolicy" {
+                        let target = if op == "ValidatePolicy" {
+                            format!("{url}policy/validation")
+                        } else {
+                            url.clone()
+                        };
+                        let mut r = client.post(&target).body(body.clone());
+                        r = if op == "ValidatePolicy" {
+                            r.header("content-type", "application/json")
+                        } else if op == "SimulateCustomPolicy" {
                             r.header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
                         } else {
                             r.header("content-type", "application/x-amz-json-1.0")
@@ -153,7 +172,10 @@ fn main() {
                         let r = r.send().await.unwrap();
                         let ok = r.status() == 200;
                         let text = r.text().await.unwrap();
-                        let ok = ok && (text.contains("ALLOW") || text.contains(">allowed<"));
+                        let ok = ok
+                            && (text.contains("ALLOW")
+                                || text.contains(">allowed<")
+                                || text.starts_with("{\"findings\""));
                         let b = (t.elapsed().as_micros() / 10) as usize;
                         lat[b.min(BUCKETS - 1)] += 1;
                         bad += usize::from(!ok);
@@ -182,7 +204,7 @@ fn main() {
                 Duration::from_micros(i.unwrap_or(BUCKETS) as u64 * 10 + 10)
             };
             println!(
-                "serve/{op} ({round}): {} requests, {CONNECTIONS} connections: {:.0} req/s, p50 {:?}, p99 {:?}, not allowed: {bad}, RSS {} → {} KiB",
+                "serve/{op} ({round}): {} requests, {CONNECTIONS} connections: {:.0} req/s, p50 {:?}, p99 {:?}, not allowed / not answered: {bad}, RSS {} → {} KiB",
                 total,
                 total as f64 / secs,
                 pct(0.5),

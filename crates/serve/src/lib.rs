@@ -12,6 +12,11 @@
 //! `SimulatePrincipalPolicy` and `GetContextKeysForPrincipalPolicy`. Beyond AWS: a role trust policy given as `ResourcePolicy` is evaluated
 //! for `sts:AssumeRoleWithWebIdentity`.
 //!
+//! IAM Access Analyzer over REST-JSON (`POST /policy/validation` and the analyzer calls, answered by
+//! `iam_lint`), STS `GetCallerIdentity` and IAM `GetPolicy` / `GetPolicyVersion` for the bundled AWS
+//! managed policies: what AWS's validators (`cfn-policy-validator`, `tf-policy-validator`) call, so they
+//! run offline. A server needs no store for these.
+//!
 //! Operations: `IsAuthorized`, `IsAuthorizedWithToken`, `BatchIsAuthorized`,
 //! `BatchIsAuthorizedWithToken`, and the read-only `GetPolicyStore`, `ListPolicyStores`, `ListPolicies`,
 //! `GetPolicy`, `GetSchema`, `ListIdentitySources`. Errors in AWS's JSON 1.0 shape (`__type`, `message`,
