@@ -122,3 +122,114 @@ fn conditions_of_every_family_allocate_nothing() {
     assert_eq!(out.decision, Decision::Allow);
     assert_eq!(n, 0, "evaluate allocated {n} times");
 }
+
+/// A policy of one statement listing `n` items made by `item(i)` as its `Action` or `Resource`.
+fn listing(n: usize, element: &str, item: impl Fn(usize) -> String) -> String {
+    let items: Vec<String> = (0..n).map(|i| format!("\"{}\"", item(i))).collect();
+    let (action, resource) = if element == "Action" {
+        (format!("[{}]", items.join(",")), "\"*\"".to_string())
+    } else {
+        (
+            "\"s3:GetObject\"".to_string(),
+            format!("[{}]", items.join(",")),
+        )
+    };
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":{action},"Resource":{resource}}}]}}"#
+    )
+}
+
+/// Allocations of `f(n)` and of `f(2n)`: doubling the input at most a little more than doubles them
+/// (2.3×), so the work grows linearly, whatever the machine's speed (no timing).
+fn doubles_linearly(what: &str, n: usize, f: impl Fn(usize) -> usize) {
+    let _ = f(8); // lazy tables (the catalogue, the service reference) built outside the count
+    let ((), one) = allocations(|| {
+        let _ = f(n);
+    });
+    let ((), two) = allocations(|| {
+        let _ = f(2 * n);
+    });
+    assert!(one > 0, "{what}: nothing counted");
+    assert!(
+        two * 10 <= one * 23,
+        "{what}: {one} allocations for {n}, {two} for {} (more than 2.3×)",
+        2 * n
+    );
+}
+
+/// `lint` (its library) on thousands of unknown actions, of actions covered by a wildcard, and of
+/// resources; `validate`'s diagnostics for thousands of unknown actions.
+#[test]
+fn lint_and_validate_stay_linear() {
+    let lint = |text: &str| {
+        iam_lint::validate(
+            text,
+            iam_policy::PolicyType::Identity,
+            None,
+            &iam_lint::Options {
+                max_findings: usize::MAX,
+                ..Default::default()
+            },
+        )
+        .len()
+    };
+    doubles_linearly("lint, unknown actions", 4000, |n| {
+        lint(&listing(n, "Action", |i| format!("s3:NoSuchAction{i}")))
+    });
+    doubles_linearly("lint, actions under a wildcard", 4000, |n| {
+        lint(&listing(n, "Action", |i| {
+            if i == 0 {
+                "s3:*".into()
+            } else {
+                format!("s3:Get{i}")
+            }
+        }))
+    });
+    doubles_linearly("lint, resources", 4000, |n| {
+        lint(&listing(n, "Resource", |i| {
+            format!("arn:aws:s3:::bucket-{i}/*")
+        }))
+    });
+    doubles_linearly("validate, unknown actions", 4000, |n| {
+        let text = listing(n, "Action", |i| format!("s3:NoSuchAction{i}"));
+        let src = Source::new("p.json", text.as_str());
+        let doc = iam_policy::parse(&src).unwrap();
+        let diags =
+            iam_policy::validate(&doc, iam_policy::PolicyType::Identity, &Default::default());
+        // Rendered as `validate` prints them: the position of each.
+        diags
+            .iter()
+            .map(|d| src.line_col(d.span.start).0)
+            .sum::<usize>()
+    });
+}
+
+/// Thousands of wildcard resources sharing a prefix: the redundancy check compares each wildcard with
+/// the items it could cover, which is quadratic; it stops at its bound and says so, so the work done
+/// for 4,000 and for 8,000 is the same bound.
+#[test]
+fn the_redundancy_check_is_bounded() {
+    let policy = |n: usize| listing(n, "Resource", |i| format!("arn:aws:s3:::logs/*-{i}"));
+    let findings = |n: usize| {
+        iam_lint::validate(
+            &policy(n),
+            iam_policy::PolicyType::Identity,
+            None,
+            &Default::default(),
+        )
+    };
+    let small = findings(100);
+    assert!(
+        small.iter().all(|f| f.issue_code != "lint::truncated"),
+        "100 wildcards are checked in full"
+    );
+    let big = findings(4000);
+    assert!(
+        big.iter()
+            .any(|f| f.issue_code == "lint::truncated" && f.details.contains("comparisons")),
+        "the bound is said"
+    );
+    doubles_linearly("lint, wildcards sharing a prefix", 4000, |n| {
+        findings(n).len()
+    });
+}

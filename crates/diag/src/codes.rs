@@ -304,7 +304,8 @@ registry! {
     /// An identity policy or permissions boundary larger than a customer managed policy may be (6,144
     /// characters without whitespace), though within Access Analyzer's 10,240 for inline policies.
     LINT_MANAGED_POLICY_SIZE = "lint::managed-policy-size";
-    /// A file with more findings than `lint` lists (… are listed; the count of the rest is given).
+    /// A file with more findings than `lint` lists (… are listed; the count of the rest is given), or a
+    /// statement whose redundancy check stopped at its bound (… comparisons of wildcards with items).
     LINT_TRUNCATED = "lint::truncated";
 
     // Identity pools.

@@ -14,7 +14,7 @@ pub(super) fn actions(s: &Statement, _cx: &Ctx, out: &mut Vec<Diagnostic>) {
     let Some(a) = s.action.as_ref().filter(|a| !a.negated) else {
         return;
     };
-    let groups = redundant_groups(
+    let (groups, cut) = redundant_groups(
         &a.items,
         |p| std::borrow::Cow::Owned(p.raw.to_ascii_lowercase()),
         |q, p| match (&q.service, &p.service) {
@@ -40,6 +40,9 @@ pub(super) fn actions(s: &Statement, _cx: &Ctx, out: &mut Vec<Diagnostic>) {
             ),
         ));
     }
+    if cut {
+        out.push(cut_short(a.span, "action"));
+    }
 }
 
 /// Resources repeated or covered by a wildcard resource of the same statement, grouped the same way.
@@ -49,7 +52,7 @@ pub(super) fn resources(s: &Statement, _cx: &Ctx, out: &mut Vec<Diagnostic>) {
     };
     // A wildcard covers only what starts with its literal prefix: checked first, as a bucket policy can
     // list hundreds of ARNs.
-    let groups = redundant_groups(
+    let (groups, cut) = redundant_groups(
         &r.items,
         |p| std::borrow::Cow::Borrowed(p.raw.as_str()),
         |q, p| glob(&q.raw, &p.raw),
@@ -70,6 +73,9 @@ pub(super) fn resources(s: &Statement, _cx: &Ctx, out: &mut Vec<Diagnostic>) {
                 example.map_or("", |s| s.as_str())
             ),
         ));
+    }
+    if cut {
+        out.push(cut_short(r.span, "resource"));
     }
 }
 
@@ -111,7 +117,9 @@ fn redundant_groups<'t, T: Raw>(
     items: &'t [T],
     key: impl Fn(&'t T) -> std::borrow::Cow<'t, str>,
     covers: impl Fn(&T, &T) -> bool,
-) -> Vec<Vec<&'t T>> {
+) -> (Vec<Vec<&'t T>>, bool) {
+    let mut budget = COMPARISONS;
+    let mut cut_short = false;
     let keys: Vec<std::borrow::Cow<'t, str>> = items.iter().map(&key).collect();
     let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
@@ -138,6 +146,10 @@ fn redundant_groups<'t, T: Raw>(
         let prefix = lower
             .get(j)
             .map_or("", |l| l.split(['*', '?']).next().unwrap_or(""));
+        if budget == 0 {
+            cut_short = true;
+            break;
+        }
         let from = order.partition_point(|&i| lower.get(i).is_some_and(|l| l.as_str() < prefix));
         let mut members: Vec<usize> = order
             .get(from..)
@@ -146,10 +158,17 @@ fn redundant_groups<'t, T: Raw>(
             .copied()
             .take_while(|&i| lower.get(i).is_some_and(|l| l.starts_with(prefix)))
             .filter(|&i| {
-                i == j
-                    || items
-                        .get(i)
-                        .is_some_and(|p| keys.get(i) != keys.get(j) && covers(q, p))
+                if i == j {
+                    return true;
+                }
+                if budget == 0 {
+                    cut_short = true;
+                    return false;
+                }
+                budget -= 1;
+                items
+                    .get(i)
+                    .is_some_and(|p| keys.get(i) != keys.get(j) && covers(q, p))
             })
             .collect();
         members.sort_unstable();
@@ -178,7 +197,23 @@ fn redundant_groups<'t, T: Raw>(
     for g in kept {
         groups.push(g.iter().filter_map(|&i| items.get(i)).collect());
     }
-    groups
+    (groups, cut_short)
+}
+
+/// The most wildcard-against-item comparisons a statement's redundancy check makes (each a glob match):
+/// a statement of thousands of wildcards sharing a prefix is checked up to here, then said to be cut
+/// short, so `lint` stays finite and its time proportional to the input.
+pub(crate) const COMPARISONS: usize = 200_000;
+
+/// The finding that says a statement's redundancy check stopped at [`COMPARISONS`].
+fn cut_short(span: diag::Span, what: &str) -> Diagnostic {
+    Diagnostic::warning(
+        diag::codes::LINT_TRUNCATED,
+        span,
+        format!(
+            "the redundant-{what} check of this statement stopped after {COMPARISONS} comparisons of wildcards with items: redundancies past that are not reported"
+        ),
+    )
 }
 
 /// The text of an `Action` or `Resource` item.
