@@ -1,0 +1,175 @@
+//! The Python package (`crates/python`), built and tested as a user would get it: a virtual environment
+//! under `target/tmp/python-venv` with maturin and pytest from PyPI, the wheel built by maturin (in its own
+//! target directory, `target/python`: this test runs while cargo holds the main one), installed, and
+//! `pytest crates/python/tests` run against it. The test hands pytest what to compare with: the CLI's
+//! answers for every seed case (`policy-check test --format json policies/`, computed in-process) and a
+//! battery of forged tokens with the code each must be refused with.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use cognito::{MintOptions, SigningKey, TokenUse, mint};
+use serde_json::{Value, json};
+
+const PACKAGES: &[&str] = &["maturin==1.16.0", "pytest==8.4.2"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The virtual environment with maturin and pytest, made on first use (a stamp records the pins).
+fn venv() -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
+    let stamp = venv.join("policy-check-packages.txt");
+    let want = PACKAGES.join("\n");
+    if !std::fs::read_to_string(&stamp).is_ok_and(|s| s == want) {
+        let _ = std::fs::remove_dir_all(&venv);
+        let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 is needed").success();
+        assert!(ok, "python3 -m venv failed");
+        let ok = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(PACKAGES)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "pip install {PACKAGES:?} failed");
+        std::fs::write(&stamp, &want).unwrap();
+    }
+    venv
+}
+
+/// The CLI's answer for every seed case, one JSON line a case.
+fn cli_answers(dir: &Path) -> PathBuf {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let policies = root().join("policies");
+    let code = policy_check::run_args(
+        ["policy-check", "test", "--format", "json", policies.to_str().unwrap()],
+        &mut out,
+        &mut err,
+    );
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+    // Suite paths relative to the repository, as the Python side reads them.
+    let text = String::from_utf8(out).unwrap();
+    let prefix = format!("{}/", root().display());
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            let s = v["suite"].as_str().unwrap().trim_start_matches(&prefix).to_string();
+            v["suite"] = json!(s);
+            v.to_string()
+        })
+        .collect();
+    assert!(lines.len() > 50, "{} answers", lines.len());
+    let path = dir.join("cli-answers.jsonl");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    path
+}
+
+/// Forged and broken tokens against the test key of `fixtures/keys` (the pool `us-east-1_Example`, client
+/// `exampleclient`, ID tokens), each with the code every consumer refuses it with.
+fn attacks(dir: &Path) -> PathBuf {
+    let pem = std::fs::read_to_string(root().join("fixtures/keys/private.pem")).unwrap();
+    let key = SigningKey::from_pem(&pem).unwrap();
+    let other = SigningKey::generate().unwrap().0;
+    let now = 1_700_000_000;
+    let o = MintOptions::new("us-east-1_Example", "exampleclient", TokenUse::Id, now);
+    let tok = |c: Value| mint(&key, c.as_object().unwrap(), &o).unwrap();
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let good = tok(json!({"sub": "u1"}));
+    let p: Vec<&str> = good.split('.').collect();
+    let claims: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p[1]).unwrap()).unwrap();
+    let kid = key.kid().to_string();
+    let mut evil = claims.clone();
+    evil["sub"] = json!("admin");
+    let at = now + 60;
+    let cases: Vec<(&str, String, i64, &str)> = vec![
+        ("alg none", format!("{}.{}.", b64(&json!({"alg": "none", "kid": kid})), p[1]), at, "token::unsupported-algorithm"),
+        ("missing kid", key.sign_raw(&json!({"alg": "RS256"}), &claims).unwrap(), at, "token::missing-kid"),
+        ("unknown kid", key.sign_raw(&json!({"alg": "RS256", "kid": "nope"}), &claims).unwrap(), at, "token::unknown-kid"),
+        ("another key under the kid", other.sign_raw(&json!({"alg": "RS256", "kid": kid}), &claims).unwrap(), at, "token::invalid-signature"),
+        ("tampered payload", format!("{}.{}.{}", p[0], b64(&evil), p[2]), at, "token::invalid-signature"),
+        ("tampered header", format!("{}.{}.{}", b64(&json!({"alg": "RS256", "kid": kid, "x": 1})), p[1], p[2]), at, "token::invalid-signature"),
+        ("expired", good.clone(), now + 3600, "token::expired"),
+        ("not yet valid", tok(json!({"sub": "u1", "nbf": now + 1000})), at, "token::not-yet-valid"),
+        ("issued in the future", tok(json!({"sub": "u1", "iat": now + 1000})), at, "token::issued-in-future"),
+        ("no exp", tok(json!({"sub": "u1", "exp": null})), at, "token::missing-claim"),
+        ("exp a string", tok(json!({"sub": "u1", "exp": "soon"})), at, "token::missing-claim"),
+        ("exp at the minimum", tok(json!({"sub": "u1", "exp": i64::MIN})), at, "token::expired"),
+        ("another pool", tok(json!({"sub": "u1", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"})), at, "token::invalid-issuer"),
+        ("another client", tok(json!({"sub": "u1", "aud": "otherclient"})), at, "token::invalid-client"),
+        ("an access token", tok(json!({"sub": "u1", "token_use": "access"})), at, "token::invalid-token-use"),
+        ("empty sub", tok(json!({"sub": ""})), at, "token::missing-claim"),
+        ("not a JWT", "not.a.jwt".to_string(), at, "token::malformed"),
+        ("two parts", format!("{}.{}", p[0], p[1]), at, "token::malformed"),
+        ("empty", String::new(), at, "token::malformed"),
+        ("crit header", key.sign_raw(&json!({"alg": "RS256", "kid": kid, "crit": ["exp"]}), &claims).unwrap(), at, "token::malformed"),
+    ];
+    // Each case's code as the Rust verifier gives it: the battery must agree with it before Python is
+    // held to it.
+    let v = cognito::Verifier::new(
+        cognito::VerifierConfig::for_pool("us-east-1_Example", "exampleclient", TokenUse::Id),
+        cognito::JwksSource::from_json(&key.jwks().to_string()).unwrap(),
+    );
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter_map(|(name, token, now, code)| {
+            let got = v.verify_at(token, *now).err().map(|e| e.code());
+            (got != Some(*code)).then(|| format!("{name}: {got:?}, not {code}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:?}");
+    let lines: Vec<String> = cases
+        .into_iter()
+        .map(|(name, token, now, code)| {
+            json!({"name": name, "token": token, "now": now, "code": code}).to_string()
+        })
+        .collect();
+    let path = dir.join("attacks.jsonl");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    path
+}
+
+#[test]
+fn the_python_package_answers_as_the_cli() {
+    let venv = venv();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("python-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let answers = cli_answers(&dir);
+    let attacks = attacks(&dir);
+    // The wheel: release (the bench's numbers and the million-evaluation test need it), in its own
+    // target directory.
+    let wheels = dir.join("wheels");
+    let ok = Command::new(venv.join("bin/maturin"))
+        .current_dir(root().join("crates/python"))
+        .env("CARGO_TARGET_DIR", root().join("target/python"))
+        .args(["build", "--release", "--quiet", "-o"])
+        .arg(&wheels)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "maturin build failed");
+    let wheel = std::fs::read_dir(&wheels).unwrap().next().unwrap().unwrap().path();
+    let ok = Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--force-reinstall", "--no-deps", "--disable-pip-version-check"])
+        .arg(&wheel)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "pip install {} failed", wheel.display());
+    let out = Command::new(venv.join("bin/python"))
+        .current_dir(root())
+        .env("POLICY_CHECK_ANSWERS", &answers)
+        .env("POLICY_CHECK_ATTACKS", &attacks)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "crates/python/tests"])
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "pytest failed:\n{text}");
+    // Nothing skipped in silence: pytest's summary names every test that passed.
+    assert!(text.contains(" passed") && !text.contains("skipped"), "{text}");
+}
