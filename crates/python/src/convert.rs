@@ -18,7 +18,11 @@ pub(crate) fn json(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
 }
 
 fn bad(what: &str, m: impl std::fmt::Display) -> PyErr {
-    error("python::request", format!("{what} is not JSON-like: {m}"), &At::default())
+    error(
+        "python::request",
+        format!("{what} is not JSON-like: {m}"),
+        &At::default(),
+    )
 }
 
 fn value(obj: &Bound<'_, PyAny>, what: &str, depth: usize) -> PyResult<Value> {

@@ -59,7 +59,11 @@ impl IdentityPool {
                 crate::tokens::jwks_source(Some(j), None)?,
             )),
             (None, None, None) => None,
-            _ => return Err(argument("give all of jwks, user_pool_id and client_id, or none")),
+            _ => {
+                return Err(argument(
+                    "give all of jwks, user_pool_id and client_id, or none",
+                ));
+            }
         };
         Ok(Self { pool, verifier })
     }
@@ -100,10 +104,16 @@ impl IdentityPool {
                     Value::Object(m) => m,
                     _ => return Err(argument("claims must be a dict")),
                 };
-                Some(Box::new(cognito::GivenClaims::new(m).map_err(|e| token_error(&e))?))
+                Some(Box::new(
+                    cognito::GivenClaims::new(m).map_err(|e| token_error(&e))?,
+                ))
             }
             (None, None, true) => None,
-            _ => return Err(argument("give exactly one of id_token, claims and guest=True")),
+            _ => {
+                return Err(argument(
+                    "give exactly one of id_token, claims and guest=True",
+                ));
+            }
         };
         let d = self
             .pool
@@ -139,7 +149,10 @@ impl PolicyStore {
     }
 }
 
-fn claims_map(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<serde_json::Map<String, Value>>> {
+fn claims_map(
+    obj: Option<&Bound<'_, PyAny>>,
+    what: &str,
+) -> PyResult<Option<serde_json::Map<String, Value>>> {
     match obj.map(|o| to_json(o, what)).transpose()? {
         None => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
@@ -152,15 +165,20 @@ impl PolicyStore {
     /// A store directory (`*.cedar`, schema, `identity-source.json`), as `authorize --store` reads it.
     #[staticmethod]
     fn from_dir(path: PathBuf) -> PyResult<Self> {
-        let store = policy_check::input::load_store(&path)
-            .map_err(|e| file_error(&path, e.to_string()))?;
+        let store =
+            policy_check::input::load_store(&path).map_err(|e| file_error(&path, e.to_string()))?;
         Ok(Self { store, dir: path })
     }
 
     /// `IsAuthorized`: the request dict as boto3 sends it (`principal`, `action`, `resource`,
     /// `context`, `entities`); the response dict (`decision`, `determiningPolicies`, `errors`).
     #[pyo3(signature = (request, now=None))]
-    fn is_authorized<'py>(&self, py: Python<'py>, request: &Bound<'py, PyAny>, now: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn is_authorized<'py>(
+        &self,
+        py: Python<'py>,
+        request: &Bound<'py, PyAny>,
+        now: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.run(py, request, now, &Default::default())
     }
 
@@ -221,7 +239,11 @@ impl GroupAuthorizer {
             invalid_token: match invalid_token {
                 401 => apigw::InvalidToken::Unauthorized,
                 403 => apigw::InvalidToken::Deny,
-                other => return Err(argument(format!("invalid_token is 401 or 403, not {other}"))),
+                other => {
+                    return Err(argument(format!(
+                        "invalid_token is 401 or 403, not {other}"
+                    )));
+                }
             },
             simple,
         };
@@ -253,7 +275,9 @@ impl GroupAuthorizer {
             Err(apigw_lambda::HandlerError::Unauthorized) => {
                 Err(pyo3::exceptions::PyException::new_err("Unauthorized"))
             }
-            Err(apigw_lambda::HandlerError::Failed(m)) => Err(error("apigw::event", m, &At::default())),
+            Err(apigw_lambda::HandlerError::Failed(m)) => {
+                Err(error("apigw::event", m, &At::default()))
+            }
         }
     }
 }

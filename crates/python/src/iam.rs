@@ -174,12 +174,22 @@ impl PolicySet {
             resource: resource.map(|t| ("resource".to_string(), t.into_bytes())),
             trust: trust.map(|t| ("trust".to_string(), t.into_bytes())),
             boundary: named("boundary", boundary),
-            scps: scps.into_iter().enumerate().map(|(l, v)| named(&format!("scps[{l}]"), v)).collect(),
-            rcps: rcps.into_iter().enumerate().map(|(l, v)| named(&format!("rcps[{l}]"), v)).collect(),
+            scps: scps
+                .into_iter()
+                .enumerate()
+                .map(|(l, v)| named(&format!("scps[{l}]"), v))
+                .collect(),
+            rcps: rcps
+                .into_iter()
+                .enumerate()
+                .map(|(l, v)| named(&format!("rcps[{l}]"), v))
+                .collect(),
             session: session.map(|t| ("session".to_string(), t.into_bytes())),
         };
         let auth = py.detach(|| compile(i))?;
-        Ok(Self { auth: Arc::new(auth) })
+        Ok(Self {
+            auth: Arc::new(auth),
+        })
     }
 
     /// From policy files (names in answers are the paths, as the CLI's).
@@ -207,7 +217,9 @@ impl PolicySet {
             session: session.as_deref().map(read).transpose()?,
         };
         let auth = py.detach(|| compile(i))?;
-        Ok(Self { auth: Arc::new(auth) })
+        Ok(Self {
+            auth: Arc::new(auth),
+        })
     }
 
     /// Decides one request (a dict as `policy-check eval` reads: `action`, `resource`, optional
@@ -251,7 +263,11 @@ impl Answer {
     #[getter]
     fn determining<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
-        if let Some(info) = self.outcome.decided_by.and_then(|at| self.auth.statement(at)) {
+        if let Some(info) = self
+            .outcome
+            .decided_by
+            .and_then(|at| self.auth.statement(at))
+        {
             let d = info.determining();
             let (line, column) = info.document.source.line_col(info.statement.span.start);
             let dict = PyDict::new(py);

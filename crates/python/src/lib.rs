@@ -29,7 +29,10 @@ mod tokens;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    m.add("PolicyCheckError", py.get_type::<errors::PolicyCheckError>())?;
+    m.add(
+        "PolicyCheckError",
+        py.get_type::<errors::PolicyCheckError>(),
+    )?;
     m.add("TokenError", py.get_type::<errors::TokenError>())?;
     m.add_class::<iam::PolicySet>()?;
     m.add_class::<iam::Answer>()?;

@@ -21,13 +21,14 @@ pub(crate) fn jwks_source(jwks: Option<&str>, jwks_url: Option<&str>) -> PyResul
             cognito::check_jwks_url(url).map_err(|e| coded(&e))?;
             Ok(JwksSource::remote(url))
         }
-        _ => Err(argument("give exactly one of `jwks` (the key set's JSON) and `jwks_url` (https)")),
+        _ => Err(argument(
+            "give exactly one of `jwks` (the key set's JSON) and `jwks_url` (https)",
+        )),
     }
 }
 
 pub(crate) fn token_use(s: &str) -> PyResult<TokenUse> {
-    s.parse()
-        .map_err(|e| argument(format!("token_use: {e}")))
+    s.parse().map_err(|e| argument(format!("token_use: {e}")))
 }
 
 #[pymethods]
@@ -57,7 +58,12 @@ impl TokenVerifier {
     /// The claims of a token that passes every check, as a dict; `now` (Unix seconds) for tests. The GIL
     /// is released while verifying.
     #[pyo3(signature = (token, now=None))]
-    fn verify<'py>(&self, py: Python<'py>, token: &str, now: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn verify<'py>(
+        &self,
+        py: Python<'py>,
+        token: &str,
+        now: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let v = &self.inner;
         let claims = py
             .detach(|| match now {
