@@ -25,7 +25,7 @@ fn saved_fuzz_inputs_replay_clean() {
         }
         total += files.len();
     }
-    assert_eq!(total, 1427, "saved fuzz inputs in fixtures/fuzz");
+    assert_eq!(total, 1430, "saved fuzz inputs in fixtures/fuzz");
 }
 
 /// The repository's own inputs go through the targets too: every malformed policy, seed policy and

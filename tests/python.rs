@@ -4,7 +4,12 @@
 //! `pytest crates/python/tests` run against it. The test hands pytest what to compare with: the CLI's
 //! answers for every seed case (`policy-check test --format json policies/`, computed in-process) and a
 //! battery of forged tokens with the code each must be refused with.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,7 +31,12 @@ fn venv() -> PathBuf {
     let want = PACKAGES.join("\n");
     if !std::fs::read_to_string(&stamp).is_ok_and(|s| s == want) {
         let _ = std::fs::remove_dir_all(&venv);
-        let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 is needed").success();
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 is needed")
+            .success();
         assert!(ok, "python3 -m venv failed");
         let ok = Command::new(venv.join("bin/pip"))
             .args(["install", "--quiet", "--disable-pip-version-check"])
@@ -46,7 +56,13 @@ fn cli_answers(dir: &Path) -> PathBuf {
     let mut err = Vec::new();
     let policies = root().join("policies");
     let code = policy_check::run_args(
-        ["policy-check", "test", "--format", "json", policies.to_str().unwrap()],
+        [
+            "policy-check",
+            "test",
+            "--format",
+            "json",
+            policies.to_str().unwrap(),
+        ],
         &mut out,
         &mut err,
     );
@@ -59,7 +75,11 @@ fn cli_answers(dir: &Path) -> PathBuf {
         .filter(|l| l.starts_with('{'))
         .map(|l| {
             let mut v: Value = serde_json::from_str(l).unwrap();
-            let s = v["suite"].as_str().unwrap().trim_start_matches(&prefix).to_string();
+            let s = v["suite"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches(&prefix)
+                .to_string();
             v["suite"] = json!(s);
             v.to_string()
         })
@@ -82,32 +102,136 @@ fn attacks(dir: &Path) -> PathBuf {
     let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
     let good = tok(json!({"sub": "u1"}));
     let p: Vec<&str> = good.split('.').collect();
-    let claims: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p[1]).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p[1])
+            .unwrap(),
+    )
+    .unwrap();
     let kid = key.kid().to_string();
     let mut evil = claims.clone();
     evil["sub"] = json!("admin");
     let at = now + 60;
     let cases: Vec<(&str, String, i64, &str)> = vec![
-        ("alg none", format!("{}.{}.", b64(&json!({"alg": "none", "kid": kid})), p[1]), at, "token::unsupported-algorithm"),
-        ("missing kid", key.sign_raw(&json!({"alg": "RS256"}), &claims).unwrap(), at, "token::missing-kid"),
-        ("unknown kid", key.sign_raw(&json!({"alg": "RS256", "kid": "nope"}), &claims).unwrap(), at, "token::unknown-kid"),
-        ("another key under the kid", other.sign_raw(&json!({"alg": "RS256", "kid": kid}), &claims).unwrap(), at, "token::invalid-signature"),
-        ("tampered payload", format!("{}.{}.{}", p[0], b64(&evil), p[2]), at, "token::invalid-signature"),
-        ("tampered header", format!("{}.{}.{}", b64(&json!({"alg": "RS256", "kid": kid, "x": 1})), p[1], p[2]), at, "token::invalid-signature"),
+        (
+            "alg none",
+            format!("{}.{}.", b64(&json!({"alg": "none", "kid": kid})), p[1]),
+            at,
+            "token::unsupported-algorithm",
+        ),
+        (
+            "missing kid",
+            key.sign_raw(&json!({"alg": "RS256"}), &claims).unwrap(),
+            at,
+            "token::missing-kid",
+        ),
+        (
+            "unknown kid",
+            key.sign_raw(&json!({"alg": "RS256", "kid": "nope"}), &claims)
+                .unwrap(),
+            at,
+            "token::unknown-kid",
+        ),
+        (
+            "another key under the kid",
+            other
+                .sign_raw(&json!({"alg": "RS256", "kid": kid}), &claims)
+                .unwrap(),
+            at,
+            "token::invalid-signature",
+        ),
+        (
+            "tampered payload",
+            format!("{}.{}.{}", p[0], b64(&evil), p[2]),
+            at,
+            "token::invalid-signature",
+        ),
+        (
+            "tampered header",
+            format!(
+                "{}.{}.{}",
+                b64(&json!({"alg": "RS256", "kid": kid, "x": 1})),
+                p[1],
+                p[2]
+            ),
+            at,
+            "token::invalid-signature",
+        ),
         ("expired", good.clone(), now + 3600, "token::expired"),
-        ("not yet valid", tok(json!({"sub": "u1", "nbf": now + 1000})), at, "token::not-yet-valid"),
-        ("issued in the future", tok(json!({"sub": "u1", "iat": now + 1000})), at, "token::issued-in-future"),
-        ("no exp", tok(json!({"sub": "u1", "exp": null})), at, "token::missing-claim"),
-        ("exp a string", tok(json!({"sub": "u1", "exp": "soon"})), at, "token::missing-claim"),
-        ("exp at the minimum", tok(json!({"sub": "u1", "exp": i64::MIN})), at, "token::expired"),
-        ("another pool", tok(json!({"sub": "u1", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"})), at, "token::invalid-issuer"),
-        ("another client", tok(json!({"sub": "u1", "aud": "otherclient"})), at, "token::invalid-client"),
-        ("an access token", tok(json!({"sub": "u1", "token_use": "access"})), at, "token::invalid-token-use"),
-        ("empty sub", tok(json!({"sub": ""})), at, "token::missing-claim"),
+        (
+            "not yet valid",
+            tok(json!({"sub": "u1", "nbf": now + 1000})),
+            at,
+            "token::not-yet-valid",
+        ),
+        (
+            "issued in the future",
+            tok(json!({"sub": "u1", "iat": now + 1000})),
+            at,
+            "token::issued-in-future",
+        ),
+        (
+            "no exp",
+            tok(json!({"sub": "u1", "exp": null})),
+            at,
+            "token::missing-claim",
+        ),
+        (
+            "exp a string",
+            tok(json!({"sub": "u1", "exp": "soon"})),
+            at,
+            "token::missing-claim",
+        ),
+        (
+            "exp at the minimum",
+            tok(json!({"sub": "u1", "exp": i64::MIN})),
+            at,
+            "token::expired",
+        ),
+        (
+            "another pool",
+            tok(
+                json!({"sub": "u1", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}),
+            ),
+            at,
+            "token::invalid-issuer",
+        ),
+        (
+            "another client",
+            tok(json!({"sub": "u1", "aud": "otherclient"})),
+            at,
+            "token::invalid-client",
+        ),
+        (
+            "an access token",
+            tok(json!({"sub": "u1", "token_use": "access"})),
+            at,
+            "token::invalid-token-use",
+        ),
+        (
+            "empty sub",
+            tok(json!({"sub": ""})),
+            at,
+            "token::missing-claim",
+        ),
         ("not a JWT", "not.a.jwt".to_string(), at, "token::malformed"),
-        ("two parts", format!("{}.{}", p[0], p[1]), at, "token::malformed"),
+        (
+            "two parts",
+            format!("{}.{}", p[0], p[1]),
+            at,
+            "token::malformed",
+        ),
         ("empty", String::new(), at, "token::malformed"),
-        ("crit header", key.sign_raw(&json!({"alg": "RS256", "kid": kid, "crit": ["exp"]}), &claims).unwrap(), at, "token::malformed"),
+        (
+            "crit header",
+            key.sign_raw(
+                &json!({"alg": "RS256", "kid": kid, "crit": ["exp"]}),
+                &claims,
+            )
+            .unwrap(),
+            at,
+            "token::malformed",
+        ),
     ];
     // Each case's code as the Rust verifier gives it: the battery must agree with it before Python is
     // held to it.
@@ -153,9 +277,20 @@ fn the_python_package_answers_as_the_cli() {
         .unwrap()
         .success();
     assert!(ok, "maturin build failed");
-    let wheel = std::fs::read_dir(&wheels).unwrap().next().unwrap().unwrap().path();
+    let wheel = std::fs::read_dir(&wheels)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let ok = Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "--force-reinstall", "--no-deps", "--disable-pip-version-check"])
+        .args([
+            "install",
+            "--quiet",
+            "--force-reinstall",
+            "--no-deps",
+            "--disable-pip-version-check",
+        ])
         .arg(&wheel)
         .status()
         .unwrap()
@@ -165,11 +300,25 @@ fn the_python_package_answers_as_the_cli() {
         .current_dir(root())
         .env("POLICY_CHECK_ANSWERS", &answers)
         .env("POLICY_CHECK_ATTACKS", &attacks)
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "crates/python/tests"])
+        .args([
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "crates/python/tests",
+        ])
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "pytest failed:\n{text}");
     // Nothing skipped in silence: pytest's summary names every test that passed.
-    assert!(text.contains(" passed") && !text.contains("skipped"), "{text}");
+    assert!(
+        text.contains(" passed") && !text.contains("skipped"),
+        "{text}"
+    );
 }
