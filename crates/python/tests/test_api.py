@@ -180,3 +180,28 @@ def test_group_authorizer_handler_is_a_lambda_handler():
     assert str(e.value) == "Unauthorized"
     with pytest.raises(pc.PolicyCheckError):
         auth.handler({"type": "SOMETHING"}, None)
+
+
+def test_an_entity_cycle_is_refused_not_a_crash():
+    """A parent cycle (the stack-overflow attack on Cedar's transitive closure) and a chain deeper than
+    Verified Permissions' 99 transitive parents are refused before Cedar sees them."""
+    store = pc.PolicyStore.from_dir(str(ROOT / "policies/photo-app-avp/store-public"))
+
+    def request(entities):
+        return {
+            "principal": {"entityType": "User", "entityId": "u"},
+            "action": {"actionType": "Action", "actionId": "view"},
+            "resource": {"entityType": "Photo", "entityId": "p"},
+            "entities": {"entityList": entities},
+        }
+
+    n = 3000
+    cycle = [{"identifier": {"entityType": "G", "entityId": f"g{i}"},
+              "parents": [{"entityType": "G", "entityId": f"g{(i + 1) % n}"}]} for i in range(n)]
+    with pytest.raises(pc.PolicyCheckError) as e:
+        store.is_authorized(request(cycle))
+    assert e.value.aws_code == "ValidationException", e.value.code
+    chain = [{"identifier": {"entityType": "G", "entityId": f"g{i}"},
+              "parents": [{"entityType": "G", "entityId": f"g{i + 1}"}] if i < 150 else []} for i in range(151)]
+    with pytest.raises(pc.PolicyCheckError):
+        store.is_authorized(request(chain))
