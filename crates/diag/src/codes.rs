@@ -43,6 +43,9 @@ registry! {
     APIGW_INVALID_OUTPUT = "apigw::invalid-output";
     /// A request that cannot be made (a verb that is not an HTTP method).
     APIGW_REQUEST = "apigw::request";
+    /// An authorizer event the group authorizer cannot read (neither a REST `TOKEN` / `REQUEST` event
+    /// nor an HTTP API event of payload format 1.0 or 2.0): the function fails, the client gets 500.
+    APIGW_EVENT = "apigw::event";
     /// A `methodArn` longer than 1,600 bytes: the client gets 414.
     APIGW_URI_TOO_LONG = "apigw::uri-too-long";
     // The Cedar bridge and Verified Permissions.
@@ -307,6 +310,19 @@ registry! {
     /// A file with more findings than `lint` lists (… are listed; the count of the rest is given), or a
     /// statement whose redundancy check stopped at its bound (… comparisons of wildcards with items).
     LINT_TRUNCATED = "lint::truncated";
+
+    // The Python package.
+    /// A wrong argument to a Python call (a missing or extra one, a value out of its set).
+    PYTHON_ARGUMENT = "python::argument";
+    /// A configuration (pool, store, group store, JWKS file) the Python package cannot load.
+    PYTHON_CONFIG = "python::config";
+    /// A file the Python package cannot read.
+    PYTHON_FILE = "python::file";
+    /// A request (or event, or claims) that is not a request: not a dict of JSON-like values, a missing
+    /// or unknown field, a wrong type, a string that is not valid UTF-8.
+    PYTHON_REQUEST = "python::request";
+    /// An answer that cannot be given back to Python.
+    PYTHON_RESULT = "python::result";
 
     // Identity pools.
     /// An identity-pool configuration that cannot be used.

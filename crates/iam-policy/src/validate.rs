@@ -30,6 +30,19 @@ pub enum PolicyType {
     Session,
 }
 
+/// AWS's partitions (commercial, China, GovCloud, the ISO partitions, the European Sovereign Cloud): the
+/// values an ARN's partition and `--partition` may take.
+pub const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
 impl crate::PolicyDocument {
     /// The type of a policy given without one: identity when no statement names a principal, a role
     /// trust policy when it [looks like one](crate::PolicyDocument::looks_like_trust), a resource policy

@@ -179,7 +179,17 @@ pub(crate) fn token_text(arg: &str) -> Result<String, String> {
             .map(|s| s.trim().to_string())
             .map_err(|e| format!("cannot read `{arg}`: {e}"));
     }
-    Ok(arg.trim().to_string())
+    // Not a file. A name that reads as a path (a directory separator, or one `.` before an extension,
+    // `nothere.jwt`) is a file that is not there, said as such rather than as a malformed token; anything
+    // else is the token itself, inline.
+    let t = arg.trim();
+    let path_like = t.contains(['/', '\\']) || t.matches('.').count() == 1;
+    if path_like && arg.len() < 4096 {
+        return Err(format!(
+            "`{arg}`: no such file (a token is given as a file, or inline as header.payload.signature)"
+        ));
+    }
+    Ok(t.to_string())
 }
 
 pub(crate) fn now() -> i64 {

@@ -129,8 +129,8 @@ pub enum Command {
         /// Policy type to validate against.
         #[arg(long = "type", value_enum, default_value_t)]
         ty: TypeArg,
-        /// Partition the policies are for (aws, aws-cn, aws-us-gov): ARNs naming another are errors.
-        #[arg(long)]
+        /// Partition the policies are for (aws, aws-cn, aws-us-gov, …): ARNs naming another are errors.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(iam_policy::PARTITIONS))]
         partition: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]

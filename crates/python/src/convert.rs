@@ -2,6 +2,7 @@
 //! the value across). Exact `dict`, `list`, `str`, `int`, `float`, `bool` and `None` are read directly
 //! (the common case, and the fast one); other mappings and sequences go through `pythonize`.
 
+use diag::codes;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Value};
@@ -19,7 +20,7 @@ pub(crate) fn json(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
 
 fn bad(what: &str, m: impl std::fmt::Display) -> PyErr {
     error(
-        "python::request",
+        codes::PYTHON_REQUEST,
         format!("{what} is not JSON-like: {m}"),
         &At::default(),
     )

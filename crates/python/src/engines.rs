@@ -4,13 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
+use diag::codes;
 use pyo3::prelude::*;
 use serde_json::Value;
 
 use crate::errors::{At, argument, coded, error, token_error};
 
 fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
-    pythonize::pythonize(py, v).map_err(|e| error("python::result", e.to_string(), &At::default()))
+    pythonize::pythonize(py, v)
+        .map_err(|e| error(codes::PYTHON_RESULT, e.to_string(), &At::default()))
 }
 
 fn to_json(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
@@ -19,7 +21,7 @@ fn to_json(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
 
 fn file_error(path: &Path, m: String) -> PyErr {
     error(
-        "python::config",
+        codes::PYTHON_CONFIG,
         m,
         &At {
             file: Some(path.display().to_string()),
@@ -84,7 +86,7 @@ impl IdentityPool {
     ) -> PyResult<Bound<'py, PyAny>> {
         let v = to_json(request, "the request")?;
         let req = policy_check::input::pool_request(&v, "request")
-            .map_err(|m| error("python::request", m, &At::default()))?;
+            .map_err(|m| error(codes::PYTHON_REQUEST, m, &At::default()))?;
         let given: Option<Box<dyn cognito::Claims>> = match (id_token, claims, guest) {
             (Some(t), None, false) => {
                 let verifier = self
@@ -276,7 +278,7 @@ impl GroupAuthorizer {
                 Err(pyo3::exceptions::PyException::new_err("Unauthorized"))
             }
             Err(apigw_lambda::HandlerError::Failed(m)) => {
-                Err(error("apigw::event", m, &At::default()))
+                Err(error(codes::APIGW_EVENT, m, &At::default()))
             }
         }
     }

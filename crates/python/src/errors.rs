@@ -1,6 +1,7 @@
 //! The exceptions: `PolicyCheckError` (a registered `code`, the `message`, and where: `file`, `line`,
 //! `column`, each `None` when unknown) and its subclass `TokenError` for tokens refused.
 
+use diag::codes;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -80,7 +81,7 @@ pub(crate) fn token_error<E: diag::Coded + std::fmt::Display + ?Sized>(e: &E) ->
 
 /// A usage error (a wrong argument): code `python::argument`.
 pub(crate) fn argument(message: impl Into<String>) -> PyErr {
-    error("python::argument", message, &At::default())
+    error(codes::PYTHON_ARGUMENT, message, &At::default())
 }
 
 /// Panics, for the test that a Rust panic reaches Python as an exception, not a crash.

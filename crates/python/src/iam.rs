@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use authz_core::{Decision, Outcome};
+use diag::codes;
 use iam_eval::Authorizer;
 use iam_policy::{PolicyDocument, PolicyType};
 use policy_check::input::OwnedRequest;
@@ -29,7 +30,7 @@ fn load(name: &str, text: &[u8], ty: PolicyType) -> PyResult<PolicyDocument> {
             column: first.map(|d| source.line_col(d.span.start).1),
             aws_code: f.aws_code,
         };
-        let code = first.map_or(f.code.unwrap_or("iam::policy"), |d| d.code);
+        let code = first.map_or(f.code.unwrap_or(codes::EVAL_COMPILE), |d| d.code);
         let message = first.map_or(f.message, |d| d.message.clone());
         error(code, message, &at)
     })
@@ -91,9 +92,13 @@ fn compile(i: Inputs) -> PyResult<Authorizer> {
     }
     // Warnings `eval` prints (a 2008 Version accepted, …) are not errors here either.
     let _ = policy_check::policies::take_accepted();
-    files
-        .compile()
-        .map_err(|f| error(f.code.unwrap_or("eval::compile"), f.message, &At::default()))
+    files.compile().map_err(|f| {
+        error(
+            f.code.unwrap_or(codes::EVAL_COMPILE),
+            f.message,
+            &At::default(),
+        )
+    })
 }
 
 /// IAM's decisions, as the Python `Decision` enum's members (looked up once).
@@ -121,7 +126,7 @@ fn decision_member(py: Python<'_>, d: Decision) -> PyResult<Py<PyAny>> {
 pub(crate) fn request(obj: &Bound<'_, PyAny>) -> PyResult<OwnedRequest> {
     let v = crate::convert::json(obj, "the request")?;
     policy_check::input::request_from_json(&v, "request")
-        .map_err(|m| error("python::request", m, &At::default()))
+        .map_err(|m| error(codes::PYTHON_REQUEST, m, &At::default()))
 }
 
 /// IAM policies in every layer, compiled once (immutable; share it between threads).
@@ -135,7 +140,7 @@ fn read(path: &str) -> PyResult<(String, Vec<u8>)> {
         .map(|b| (path.to_string(), b))
         .map_err(|e| {
             error(
-                "python::file",
+                codes::PYTHON_FILE,
                 format!("cannot read: {e}"),
                 &At {
                     file: Some(path.to_string()),

@@ -2,6 +2,7 @@
 //! verifies them (`cognito::Verifier`: signature, issuer, client, `token_use`, expiry, duplicate claims).
 
 use cognito::{Claims, JwksSource, TokenUse, Verifier, VerifierConfig};
+use diag::codes;
 use pyo3::prelude::*;
 
 use crate::errors::{At, argument, coded, error, token_error};
@@ -72,6 +73,6 @@ impl TokenVerifier {
             })
             .map_err(|e| token_error(&e))?;
         pythonize::pythonize(py, claims.claims())
-            .map_err(|e| error("python::result", e.to_string(), &At::default()))
+            .map_err(|e| error(codes::PYTHON_RESULT, e.to_string(), &At::default()))
     }
 }

@@ -15,17 +15,7 @@ const MANAGED_QUOTA: usize = 6_144;
 const TRUST_QUOTA: usize = 2_048;
 /// The SCP size quota, every character counted.
 const SCP_QUOTA: usize = 5_120;
-/// AWS's partitions (commercial, China, GovCloud, the ISO partitions, the European Sovereign Cloud).
-const PARTITIONS: &[&str] = &[
-    "aws",
-    "aws-cn",
-    "aws-us-gov",
-    "aws-iso",
-    "aws-iso-b",
-    "aws-iso-e",
-    "aws-iso-f",
-    "aws-eusc",
-];
+use iam_policy::PARTITIONS;
 
 /// Part `i` of a resource ARN (1 partition, 2 service, …) when it is written literally.
 fn arn_part(p: &iam_policy::ResourcePattern, i: usize) -> Option<String> {

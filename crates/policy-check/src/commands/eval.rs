@@ -13,8 +13,8 @@ use crate::report::*;
 /// Arguments of `eval`.
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
-    /// Identity-based policies of the principal.
-    #[arg(long = "policy", value_name = "FILE")]
+    /// Identity-based policies of the principal (`--policy A.json B.json`, or the option repeated).
+    #[arg(long = "policy", value_name = "FILE", num_args = 1..)]
     pub policies: Vec<PathBuf>,
     /// The resource's resource-based policy. A policy whose statements name only `sts:` actions and no
     /// `Resource` is read as a role trust policy; the trust rule (it must name the principal) applies

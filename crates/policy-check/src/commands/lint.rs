@@ -77,7 +77,7 @@ pub struct LintArgs {
     pub api: Option<std::path::PathBuf>,
     /// Partition the policies are for (aws, aws-cn, aws-us-gov, …), as `validate --partition`: resource
     /// ARNs naming another are `INVALID_PARTITION`.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(iam_policy::PARTITIONS))]
     pub partition: Option<String>,
     /// Findings to leave out, as `CODE` (an Access Analyzer issue code or ours, everywhere) or
     /// `FILE:CODE` (in files whose path ends with FILE); repeatable or comma-separated. Left-out findings
