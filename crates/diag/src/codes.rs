@@ -36,6 +36,9 @@ registry! {
     /// An API definition API Gateway would refuse (TTL above 3,600, a path parameter as an identity
     /// source, caching without identity sources, …) or that cannot be read.
     APIGW_CONFIG = "apigw::config";
+    /// An authorizer event the group authorizer cannot read (neither a REST `TOKEN` / `REQUEST` event
+    /// nor an HTTP API event of payload format 1.0 or 2.0): the function fails, the client gets 500.
+    APIGW_EVENT = "apigw::event";
     /// A group store (policies by Cognito group) that cannot be read.
     APIGW_GROUP_STORE = "apigw::group-store";
     /// An authorizer output API Gateway rejects (missing `principalId` or `policyDocument`, a nested
@@ -43,9 +46,6 @@ registry! {
     APIGW_INVALID_OUTPUT = "apigw::invalid-output";
     /// A request that cannot be made (a verb that is not an HTTP method).
     APIGW_REQUEST = "apigw::request";
-    /// An authorizer event the group authorizer cannot read (neither a REST `TOKEN` / `REQUEST` event
-    /// nor an HTTP API event of payload format 1.0 or 2.0): the function fails, the client gets 500.
-    APIGW_EVENT = "apigw::event";
     /// A `methodArn` longer than 1,600 bytes: the client gets 414.
     APIGW_URI_TOO_LONG = "apigw::uri-too-long";
     // The Cedar bridge and Verified Permissions.
@@ -311,6 +311,14 @@ registry! {
     /// statement whose redundancy check stopped at its bound (… comparisons of wildcards with items).
     LINT_TRUNCATED = "lint::truncated";
 
+    // Identity pools.
+    /// An identity-pool configuration that cannot be used.
+    POOL_CONFIG = "pool::config";
+    /// A request sets a context key that the identity-pool session owns.
+    POOL_CONTEXT_OVERRIDE = "pool::context-override";
+    /// Cognito refuses the login (unverified or untrusted provider, disabled guest access); AWS answers `NotAuthorizedException`.
+    POOL_NOT_AUTHORIZED = "pool::not-authorized";
+
     // The Python package.
     /// A wrong argument to a Python call (a missing or extra one, a value out of its set).
     PYTHON_ARGUMENT = "python::argument";
@@ -323,14 +331,6 @@ registry! {
     PYTHON_REQUEST = "python::request";
     /// An answer that cannot be given back to Python.
     PYTHON_RESULT = "python::result";
-
-    // Identity pools.
-    /// An identity-pool configuration that cannot be used.
-    POOL_CONFIG = "pool::config";
-    /// A request sets a context key that the identity-pool session owns.
-    POOL_CONTEXT_OVERRIDE = "pool::context-override";
-    /// Cognito refuses the login (unverified or untrusted provider, disabled guest access); AWS answers `NotAuthorizedException`.
-    POOL_NOT_AUTHORIZED = "pool::not-authorized";
 
     // Token verification.
     /// `exp` has passed.
@@ -383,7 +383,7 @@ mod tests {
             }
         }
         let spaces = [
-            "json", "iam", "eval", "token", "pool", "cedar", "apigw", "cognito", "lint",
+            "json", "iam", "eval", "token", "pool", "cedar", "apigw", "cognito", "lint", "python",
         ];
         for c in ALL {
             let (ns, name) = c.code.split_once("::").unwrap_or(("", ""));
