@@ -100,8 +100,9 @@ pub enum Format {
 /// The policy type given to `validate --type`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum TypeArg {
-    /// Infer per file: a statement with `Principal` and an `sts:AssumeRole*` action is a trust policy,
-    /// other statements with `Principal` make a resource policy, otherwise identity.
+    /// Infer per file: no `Principal` anywhere is an identity policy; statements that name only `sts:`
+    /// actions and no `Resource` make a role trust policy; anything else with a `Principal` is a
+    /// resource policy.
     #[default]
     Auto,
     /// Identity policy.
