@@ -56,9 +56,13 @@ pub fn load_policy_text(
 }
 
 /// Findings on policies that were evaluated anyway: AWS stores such policies and decides requests
-/// against them, so the engines do too; the commands print them as warnings ([`take_accepted`]).
+/// against them, so the engines do too; the commands print them as warnings ([`take_accepted`]). A
+/// condition key that does not exist is one: the decision that follows (a `ForAllValues:` test on a
+/// misspelt key holds, most others fail) is AWS's, and the typo is said next to it.
 fn accepted_code(code: &str, ty: PolicyType) -> bool {
-    iam_policy::evaluated_anyway(code, ty) || code == iam_policy::codes::IAM_VARIABLE_MULTIVALUED
+    iam_policy::evaluated_anyway(code, ty)
+        || code == iam_policy::codes::IAM_VARIABLE_MULTIVALUED
+        || code == iam_policy::codes::IAM_UNKNOWN_CONDITION_KEY
 }
 
 thread_local! {
