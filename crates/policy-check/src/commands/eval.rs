@@ -49,9 +49,40 @@ pub struct EvalArgs {
     /// diffed with AWS's.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["request", "policies", "resource_policy", "trust_policy", "boundaries", "scps", "rcps", "session"])]
     pub cli_input_json: Option<PathBuf>,
+    /// The request time, Unix seconds: a request without `aws:CurrentTime` / `aws:EpochTime` gets them
+    /// from it, as every real request carries them (default: the clock). `--cli-input-json` keeps the
+    /// simulator's behaviour (no time unless given).
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub now: Option<i64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// `aws:CurrentTime` (ISO 8601, UTC) and `aws:EpochTime` for `now`, where the request does not give them.
+fn supply_time(r: &mut crate::input::OwnedRequest, now: i64) {
+    if r.context.get_lower("aws:epochtime").is_none() {
+        r.context.insert("aws:EpochTime", now.to_string());
+    }
+    if r.context.get_lower("aws:currenttime").is_none()
+        && let Some(t) = iso8601(now)
+    {
+        r.context.insert("aws:CurrentTime", t);
+    }
+}
+
+/// Unix seconds as `2026-12-07T10:38:36Z`.
+fn iso8601(secs: i64) -> Option<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp(secs).ok()?;
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    ))
 }
 
 pub(crate) fn run_eval(
@@ -108,7 +139,11 @@ pub(crate) fn run_eval(
     for p in &a.rcps {
         files.rcps.push(vec![load_policy(p, PolicyType::Rcp)?]);
     }
-    let requests = read_requests(request)?;
+    let mut requests = read_requests(request)?;
+    let now = a.now.unwrap_or_else(crate::input::now);
+    for (_, r) in &mut requests {
+        supply_time(r, now);
+    }
     if requests.is_empty() {
         return Err(format!("{}: no requests", request.display()));
     }
@@ -147,4 +182,20 @@ pub(crate) fn run_eval(
         }
     }
     Ok(if any_deny { 2 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso8601_dates() {
+        assert_eq!(super::iso8601(0).as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(
+            super::iso8601(1_700_000_000).as_deref(),
+            Some("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(
+            super::iso8601(951_782_400).as_deref(),
+            Some("2000-02-29T00:00:00Z")
+        );
+    }
 }
