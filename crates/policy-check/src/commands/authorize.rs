@@ -109,7 +109,26 @@ pub(crate) fn run(
                     p["entityId"].as_str().unwrap_or("")
                 );
             }
-            for d in &decisions {
+            // A batch: each answer says which request it is for.
+            let results = resp.get("results").and_then(serde_json::Value::as_array);
+            for (i, d) in decisions.iter().enumerate() {
+                if let Some(r) = results.and_then(|l| l.get(i)).map(|r| &r["request"]) {
+                    let entity = |v: &serde_json::Value, t: &str, id: &str| match (
+                        v[t].as_str(),
+                        v[id].as_str(),
+                    ) {
+                        (Some(t), Some(id)) => format!("{t}::\"{id}\""),
+                        _ => "(from the token)".to_string(),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "request {}: {} {} on {}",
+                        i + 1,
+                        entity(&r["principal"], "entityType", "entityId"),
+                        entity(&r["action"], "actionType", "actionId"),
+                        entity(&r["resource"], "entityType", "entityId"),
+                    );
+                }
                 let _ = write!(out, "{}", crate::report::answer_text(d));
             }
             for x in explained.iter().flatten() {
