@@ -170,7 +170,9 @@ pub(crate) fn run_eval(
                 let _ = writeln!(
                     out,
                     "{} {} on {}",
-                    r.principal.as_deref().unwrap_or("(anonymous)"),
+                    r.principal
+                        .as_deref()
+                        .unwrap_or("(the identity policies' principal)"),
                     r.action,
                     r.resource
                 );
