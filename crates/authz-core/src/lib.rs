@@ -1,5 +1,5 @@
-//! The decision vocabulary shared by every engine in policy-check: IAM and (later) Cedar report through
-//! these types, so callers never branch on the engine.
+//! The decision vocabulary shared by every engine in policy-check: IAM, identity pools and Cedar report
+//! through these types, so callers never branch on the engine.
 //!
 //! - [`Decision`]: `Allow`, `ExplicitDeny` (a statement denied), `ImplicitDeny` (nothing allowed).
 //! - [`Outcome`]: the decision, the statement that decided it, and the layer that blocked or allowed it.

@@ -37,7 +37,6 @@ pub struct Keys {
 struct FetchState {
     last_attempt: Option<Instant>,
     last_error: Option<String>,
-    fetches: u64,
 }
 
 impl Keys {
@@ -83,11 +82,6 @@ impl Keys {
         self.cooldown = cooldown;
         self.client = client(timeout);
         self
-    }
-
-    /// How many fetches were attempted.
-    pub async fn fetch_count(&self) -> u64 {
-        self.fetch.lock().await.fetches
     }
 
     /// Verifies a token at `now` (Unix seconds).
@@ -146,7 +140,6 @@ impl Keys {
             return Ok(false);
         }
         st.last_attempt = Some(Instant::now());
-        st.fetches += 1;
         let fetched = async {
             cognito::check_jwks_url_with(url, self.insecure_loopback).map_err(|e| e.to_string())?;
             let resp = self

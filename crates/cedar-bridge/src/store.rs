@@ -468,15 +468,10 @@ impl PolicyStore {
     pub fn attr_types(&self) -> Option<&AttrTypes> {
         self.attr_types.as_ref()
     }
-    /// Sets the declared principal attributes.
     /// The attributes the schema declares for `context.token`, when it declares any: access-token claims
     /// outside them are left out, as Verified Permissions does with ID-token claims.
     pub fn token_types(&self) -> Option<&AttrTypes> {
         self.token_types.as_ref()
-    }
-    /// Sets the schema's attribute types of the principal entity type.
-    pub fn set_attr_types(&mut self, t: AttrTypes) {
-        self.attr_types = Some(t);
     }
 
     /// The policies that can apply to `(principal, action, resource)`, cached per (action, principal type,

@@ -35,7 +35,6 @@ pub struct RemoteJwks {
 struct RemoteState {
     keys: Option<JwkSet>,
     last_miss: Option<Instant>,
-    fetches: u64,
 }
 
 impl JwksSource {
@@ -78,14 +77,6 @@ impl JwksSource {
             r.timeout = timeout;
         }
         self
-    }
-
-    /// How many HTTP fetches were made (0 for static sources).
-    pub fn fetch_count(&self) -> u64 {
-        match self {
-            JwksSource::Static(_) => 0,
-            JwksSource::Remote(r) => r.state.lock().map_or(0, |s| s.fetches),
-        }
     }
 
     /// The key with `kid`: from the cache, or after one (rate-limited) refetch.
@@ -159,7 +150,6 @@ impl RemoteJwks {
                 )),
             });
         }
-        st.fetches += 1;
         let set = match self.fetch() {
             Ok(s) => s,
             Err(e) => {

@@ -1,4 +1,5 @@
-//! The `policy-check` command line: validate IAM policies, evaluate requests, run policy unit tests.
+//! The `policy-check` command line: validate and lint IAM policies, evaluate IAM, identity-pool, Verified
+//! Permissions and API Gateway requests, run policy unit tests, serve AWS's APIs on localhost.
 //!
 //! `main.rs` only calls [`run`]; everything is here so tests can drive the CLI in-process.
 //!
