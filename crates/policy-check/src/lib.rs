@@ -17,6 +17,8 @@
 //! failing test; 1 everything the user must fix (bad input, unreadable files, invalid tokens, and
 //! command-line usage errors, which clap would otherwise exit with 2). [`run_args`] maps them.
 
+#![deny(missing_docs)]
+
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
