@@ -11,6 +11,9 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../crates/serve/tests/common/venv.rs"]
+mod venv;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -24,30 +27,14 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The virtual environment with maturin and pytest, made on first use (a stamp records the pins).
+/// The virtual environment with maturin and pytest (made on first use).
 fn venv() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
-    let stamp = venv.join("policy-check-packages.txt");
-    let want = PACKAGES.join("\n");
-    if !std::fs::read_to_string(&stamp).is_ok_and(|s| s == want) {
-        let _ = std::fs::remove_dir_all(&venv);
-        let ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .expect("python3 is needed")
-            .success();
-        assert!(ok, "python3 -m venv failed");
-        let ok = Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check"])
-            .args(PACKAGES)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "pip install {PACKAGES:?} failed");
-        std::fs::write(&stamp, &want).unwrap();
-    }
-    venv
+    let maturin = venv::venv("python-venv", PACKAGES, "maturin");
+    maturin
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap()
 }
 
 /// The CLI's answer for every seed case, one JSON line a case.

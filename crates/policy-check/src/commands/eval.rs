@@ -73,16 +73,10 @@ fn supply_time(r: &mut crate::input::OwnedRequest, now: i64) {
 
 /// Unix seconds as `2026-12-07T10:38:36Z`.
 fn iso8601(secs: i64) -> Option<String> {
-    let t = time::OffsetDateTime::from_unix_timestamp(secs).ok()?;
-    Some(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    ))
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 pub(crate) fn run_eval(

@@ -20,9 +20,14 @@ pub fn text(name: &str, findings: &[Finding]) -> String {
             format!("\n  learn more: {}", x.link)
         };
         let (line, column) = at.editor.0;
+        // The message quotes the policy (actions, keys, ARNs): printable, as the snippet is.
         text.push_str(&format!(
-            "{name}:{line}:{column}: {} {}: {}{more}\n  | {}\n",
-            x.finding_type, x.issue_code, x.details, at.snippet,
+            "{}:{line}:{column}: {} {}: {}{more}\n  | {}\n",
+            diag::printable(name),
+            x.finding_type,
+            x.issue_code,
+            diag::printable(&x.details),
+            at.snippet,
         ));
     }
     text
