@@ -92,6 +92,25 @@ impl Route {
         })
     }
 
+    /// The path parameters of a request path under this route's template, decoded (`{proxy+}` takes the
+    /// rest of the path).
+    pub fn parameters(&self, path: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut got = path.trim_matches('/').split('/');
+        for w in self.path.trim_matches('/').split('/') {
+            if let Some(name) = w.strip_prefix('{').and_then(|x| x.strip_suffix("+}")) {
+                let rest: Vec<&str> = got.by_ref().collect();
+                out.push((name.to_string(), crate::event::decode(&rest.join("/"))));
+                break;
+            }
+            let Some(g) = got.next() else { break };
+            if let Some(name) = w.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
+                out.push((name.to_string(), crate::event::decode(g)));
+            }
+        }
+        out
+    }
+
     /// Whether a request's method and path (without its query) fall under this route.
     pub fn matches(&self, method: &str, path: &str) -> bool {
         // HTTP methods are case-sensitive (`get` is not `GET`), and `ANY` stands for API Gateway's
@@ -673,7 +692,7 @@ impl Api {
         }
         let cfg = &self.authorizer;
         // The cache key: the token (`TOKEN`), or every identity source (`REQUEST`).
-        let (key, token): (std::borrow::Cow<'_, str>, Option<&str>) = match cfg.kind {
+        let (key, token, sources): (std::borrow::Cow<'_, str>, Option<&str>, Vec<String>) = match cfg.kind {
             AuthorizerType::Token => {
                 let t = cfg
                     .identity_sources
@@ -692,7 +711,7 @@ impl Api {
                     v.method_arn = Some(method_arn);
                     return v;
                 }
-                (t.into(), Some(t))
+                (t.into(), Some(t), vec![t.to_string()])
             }
             AuthorizerType::Request => {
                 let values: Vec<Option<std::borrow::Cow<'_, str>>> = cfg
@@ -716,7 +735,11 @@ impl Api {
                     .map(|(s, v)| format!("{s}={}", v.as_deref().unwrap_or("")))
                     .collect::<Vec<_>>()
                     .join("\u{0}");
-                (key.into(), None)
+                let sources = values
+                    .iter()
+                    .map(|v| v.as_deref().unwrap_or("").to_string())
+                    .collect();
+                (key.into(), None, sources)
             }
         };
         let caching = cfg.ttl > 0;
@@ -729,14 +752,29 @@ impl Api {
         let output = match cached {
             Some(e) => e,
             None => {
+                let query = req.path.split_once('?').map(|(_, q)| q);
                 let event = AuthorizerEvent {
                     kind: cfg.kind,
+                    format: self.format,
                     method_arn: method_arn.clone(),
                     authorization_token: token.map(str::to_string),
                     headers: req.headers.clone(),
                     http_method: req.method.to_ascii_uppercase(),
-                    path: path.to_string(),
+                    path: match query {
+                        Some(q) => format!("{path}?{q}"),
+                        None => path.to_string(),
+                    },
                     source_ip: source_ip.to_string(),
+                    resource: route.path.clone(),
+                    route_key: format!("{} {}", route.method, route.path),
+                    path_parameters: route.parameters(path),
+                    stage_variables: self
+                        .stage_variables
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    identity_source: sources,
+                    deployment: self.deployment.clone(),
                 };
                 let called = |mut v: Verdict, arn: String| {
                     v.method_arn = Some(arn);
@@ -751,6 +789,16 @@ impl Api {
                     }
                     Err(FunctionError::Failed(m)) => {
                         return called(verdict(Stop::FunctionFailed(m)), method_arn);
+                    }
+                    Err(FunctionError::NotJson(text)) => {
+                        let snippet: String = text.chars().take(120).collect();
+                        let err = ApigwError::output(format!(
+                            "the authorizer's answer is not JSON: `{snippet}`"
+                        ));
+                        return called(
+                            verdict(Stop::InvalidOutput(err, Arc::new(Value::String(text)))),
+                            method_arn,
+                        );
                     }
                 };
                 let raw = Arc::new(out.clone());

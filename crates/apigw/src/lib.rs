@@ -44,6 +44,8 @@ mod api;
 mod arn;
 mod cache;
 mod coverage;
+mod event;
+mod function;
 mod gateway;
 mod groups;
 mod openapi;
@@ -55,6 +57,7 @@ pub use api::{
 pub use arn::{Deployment, MAX_METHOD_ARN_BYTES, partition};
 pub use cache::{AuthorizerCache, DEFAULT_TTL, MAX_TTL};
 pub use coverage::{Uncovered, VERBS};
+pub use function::{FunctionAuthorizer, RawOutput};
 pub use gateway::{Body, GatewayContext, Needs, decide_policy};
 pub use groups::{GroupAuthorizer, GroupStore, InvalidToken, StaticPolicy, group_context};
 pub use openapi::{OpenApiOptions, openapi_value};
@@ -68,13 +71,16 @@ pub trait Authorizer {
     fn call(&self, event: &AuthorizerEvent, now: i64) -> Result<serde_json::Value, FunctionError>;
 }
 
-/// The parts of the authorizer event a function reads: the `methodArn`, the token (`TOKEN`) and the
-/// request's headers, path and method (`REQUEST`).
+/// What API Gateway knows about one request when it calls the authorizer: everything the event it sends
+/// is made of ([`AuthorizerEvent::to_json`] builds that event for REST `TOKEN` / `REQUEST` authorizers and
+/// HTTP API payload formats 1.0 and 2.0).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthorizerEvent {
     /// `TOKEN` or `REQUEST`.
     pub kind: AuthorizerType,
-    /// `methodArn`.
+    /// The API's payload format.
+    pub format: OutputFormat,
+    /// `methodArn` (`routeArn` for format 2.0).
     pub method_arn: String,
     /// The identity source's value for `TOKEN`.
     pub authorization_token: Option<String>,
@@ -82,10 +88,22 @@ pub struct AuthorizerEvent {
     pub headers: Vec<(String, String)>,
     /// The HTTP method.
     pub http_method: String,
-    /// The path as received.
+    /// The path as received (dot segments resolved), with the query string when there is one.
     pub path: String,
     /// The caller's address (`requestContext.identity.sourceIp` / `requestContext.http.sourceIp`).
     pub source_ip: String,
+    /// The matched route's resource path template (`/pets/{id}`).
+    pub resource: String,
+    /// The route key (`GET /pets/{id}`).
+    pub route_key: String,
+    /// The path parameters, decoded.
+    pub path_parameters: Vec<(String, String)>,
+    /// The stage's variables.
+    pub stage_variables: Vec<(String, String)>,
+    /// The identity sources' values, in the order configured.
+    pub identity_source: Vec<String>,
+    /// Where the API is deployed.
+    pub deployment: Deployment,
 }
 
 /// A function failure.
@@ -97,6 +115,9 @@ pub enum FunctionError {
     /// Any other failure (an exception, a timeout): API Gateway answers 500.
     #[error("authorizer failed: {0}")]
     Failed(String),
+    /// The function answered, but not with JSON (the text as answered): an invalid output, 500.
+    #[error("the authorizer's answer is not JSON")]
+    NotJson(String),
 }
 
 /// Why an API definition, request or authorizer output could not be used.

@@ -300,6 +300,27 @@ registry! {
     /// Invalid UTF-8 at byte ….
     JSON_UTF8 = "json::utf8";
 
+    // The local Lambda execution environment.
+    /// A function configuration that cannot run: a handler file or directory that does not exist, an
+    /// interpreter or program not found, a timeout outside 1–900 s.
+    LAMBDA_CONFIG = "lambda::config";
+    /// The function's process exited before answering (`Runtime.ExitError`); it is started again at the
+    /// next invocation. Behind API Gateway: 500.
+    LAMBDA_EXITED = "lambda::exited";
+    /// The function answered with an error (`errorType`, `errorMessage`). Behind API Gateway: 401 when
+    /// the message is `Unauthorized`, else 500.
+    LAMBDA_FUNCTION_ERROR = "lambda::function-error";
+    /// The function could not initialise (`/init/error`: a module that does not import, a handler that
+    /// is not exported) or did not ask for an event within 10 s. Behind API Gateway: 500.
+    LAMBDA_INIT = "lambda::init";
+    /// A request or response payload over Lambda's 6 MB. Behind API Gateway: 500.
+    LAMBDA_PAYLOAD_TOO_LARGE = "lambda::payload-too-large";
+    /// The function's process could not be started.
+    LAMBDA_SPAWN = "lambda::spawn";
+    /// The function did not answer within its timeout (`Task timed out after N seconds`); the process
+    /// is stopped. Behind API Gateway: 500.
+    LAMBDA_TIMEOUT = "lambda::timeout";
+
     // `lint`.
     /// One of IAM Access Analyzer's policy checks that `lint` decides (the finding's Access Analyzer
     /// issue code names which: `PASS_ROLE_WITH_STAR_IN_RESOURCE`, `REDUNDANT_ACTION`, …).
