@@ -9,6 +9,7 @@ mod cognito;
 mod conformance;
 mod corpus;
 mod eval;
+mod functions;
 mod fuzz;
 mod golden;
 mod hostile;

@@ -206,6 +206,7 @@ pub fn handle(
     let failed = |e: apigw::FunctionError| match e {
         apigw::FunctionError::Unauthorized => HandlerError::Unauthorized,
         apigw::FunctionError::Failed(m) => HandlerError::Failed(m),
+        apigw::FunctionError::NotJson(t) => HandlerError::Failed(format!("not JSON: {t}")),
     };
     let output = if format == (apigw::OutputFormat::Http2 { simple: true }) {
         let arn = arn.ok_or_else(|| bad("a format 2.0 event without `routeArn`".into()))?;

@@ -1,14 +1,14 @@
-//! The deployable binary under a local Lambda runtime: the test serves AWS's Lambda Runtime API
-//! (`/2018-06-01/runtime/invocation/next`, `…/{id}/response`, `…/{id}/error`) on 127.0.0.1, starts the
-//! real `apigw-authorizer` binary against it with the environment Lambda gives a function, hands it
-//! authorizer events, and checks what it posts back. This is the code path that runs in production:
+//! The deployable binary under the local Lambda execution environment (`lambda_local`): the Runtime API
+//! (`/2018-06-01/runtime/invocation/next`, `…/{id}/response`, `…/{id}/error`, `…/init/error`) on
+//! 127.0.0.1, the real `apigw-authorizer` binary started against it with the environment Lambda gives a
+//! function, authorizer events handed to it, and what it posts back checked. This is the code path that runs in production:
 //! `lambda_runtime`'s client, the event decoding, the handler, the response encoding.
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
-use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use lambda_local::{Code, FunctionSpec, InvokeError, LocalFunction};
 
 use serde_json::{Value, json};
 
@@ -42,83 +42,53 @@ fn event(name: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// What the function answered one event: `Ok` with its response, or `Err` with its error.
 struct Posted {
-    id: String,
-    kind: String,
+    kind: &'static str,
     body: Value,
 }
 
-/// Serves `events` to the binary one by one, collects what it posts, and stops the binary when every
-/// event has its answer (or after 60 s).
-fn run(events: Vec<Value>, extra_env: &[(&str, &str)]) -> Vec<Posted> {
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let addr = server.server_addr().to_ip().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigw-authorizer"));
-    cmd.env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "group-authorizer")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/group-authorizer")
-        .env("LAMBDA_TASK_ROOT", root())
+/// The binary as a function in the local execution environment (`lambda_local`), with the environment
+/// the deployed function has.
+fn function(extra_env: &[(&str, &str)]) -> LocalFunction {
+    let code = Code::Command {
+        program: PathBuf::from(env!("CARGO_BIN_EXE_apigw-authorizer")),
+        args: Vec::new(),
+    };
+    let mut spec = FunctionSpec::new(code)
         .env("USER_POOL_ID", "us-east-1_Example")
         .env("CLIENT_ID", "exampleclient")
         .env("JWKS", "fixtures/keys/jwks.json")
-        .env("GROUPS", "policies/apigw-petstore/groups")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .env("GROUPS", "policies/apigw-petstore/groups");
+    spec.name = "group-authorizer".into();
+    spec.task_root = Some(root());
     for (k, v) in extra_env {
-        cmd.env(k, v);
+        spec = spec.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap();
-    let total = events.len();
-    let mut queue = events.into_iter().enumerate();
-    let mut posted = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while posted.len() < total && Instant::now() < deadline {
-        let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(200)) else {
-            continue;
-        };
-        let url = req.url().to_string();
-        if url == "/2018-06-01/runtime/invocation/next" {
-            // Hold back the next event until the previous one was answered: one invocation at a time.
-            let Some((i, ev)) = queue.next() else {
-                continue;
-            };
-            let h = |k: &str, v: String| tiny_http::Header::from_bytes(k, v).unwrap();
-            let deadline_ms = (now() + 30) * 1000;
-            let resp = tiny_http::Response::from_string(ev.to_string())
-                .with_header(h("Content-Type", "application/json".into()))
-                .with_header(h("Lambda-Runtime-Aws-Request-Id", format!("req-{i}")))
-                .with_header(h("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string()))
-                .with_header(h(
-                    "Lambda-Runtime-Invoked-Function-Arn",
-                    "arn:aws:lambda:us-east-1:123456789012:function:group-authorizer".into(),
-                ))
-                .with_header(h("Lambda-Runtime-Trace-Id", "Root=1-0-0".into()));
-            req.respond(resp).unwrap();
-        } else if let Some(rest) = url.strip_prefix("/2018-06-01/runtime/invocation/") {
-            let (id, kind) = rest.split_once('/').unwrap();
-            let mut body = String::new();
-            req.as_reader().read_to_string(&mut body).unwrap();
-            posted.push(Posted {
-                id: id.to_string(),
-                kind: kind.to_string(),
-                body: serde_json::from_str(&body).unwrap_or(Value::String(body)),
-            });
-            req.respond(tiny_http::Response::empty(202)).unwrap();
-        } else {
-            // `/runtime/init/error`: the function could not start.
-            let mut body = String::new();
-            req.as_reader().read_to_string(&mut body).unwrap();
-            let _ = child.kill();
-            panic!("the function failed to start: {url} {body}");
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_eq!(posted.len(), total, "every event answered within 60 s");
+    LocalFunction::new(spec).unwrap()
+}
+
+/// Invokes the binary with each event in turn, through the Runtime API, on one warm process.
+fn run(events: Vec<Value>, extra_env: &[(&str, &str)]) -> Vec<Posted> {
+    let f = function(extra_env);
+    let posted = events
+        .iter()
+        .map(|e| match f.invoke(e.to_string().as_bytes()) {
+            Ok(b) => Posted {
+                kind: "response",
+                body: serde_json::from_slice(&b).unwrap(),
+            },
+            Err(InvokeError::Function {
+                error_type,
+                message,
+            }) => Posted {
+                kind: "error",
+                body: json!({"errorType": error_type, "errorMessage": message}),
+            },
+            Err(other) => panic!("the function failed: {other}"),
+        })
+        .collect();
+    assert_eq!(f.starts(), 1, "one warm process for every event");
     posted
 }
 
@@ -142,9 +112,8 @@ fn the_binary_answers_authorizer_events_through_the_runtime_api() {
         vec![rest_token, rest_request, no_token, http_v2, stranger],
         &[],
     );
-    let by_id = |id: &str| posted.iter().find(|p| p.id == id).unwrap();
-    for id in ["req-0", "req-1", "req-3"] {
-        let p = by_id(id);
+    for i in [0, 1, 3] {
+        let (p, id) = (&posted[i], i);
         assert_eq!(p.kind, "response", "{id}: {}", p.body);
         assert_eq!(p.body["principalId"], "vet-sub", "{id}");
         assert_eq!(
@@ -154,11 +123,11 @@ fn the_binary_answers_authorizer_events_through_the_runtime_api() {
         assert_eq!(p.body["context"]["groups"], "pet-veterinarian");
     }
     // No token: the function fails with `Unauthorized`, which API Gateway answers with 401.
-    let p = by_id("req-2");
+    let p = &posted[2];
     assert_eq!(p.kind, "error");
     assert_eq!(p.body["errorMessage"], "Unauthorized", "{}", p.body);
     // An unmapped group: a policy that denies everything.
-    let p = by_id("req-4");
+    let p = &posted[4];
     assert_eq!(p.kind, "response");
     assert_eq!(p.body["policyDocument"]["Statement"][0]["Effect"], "Deny");
 }
@@ -186,33 +155,20 @@ fn simple_responses_for_http_apis() {
 #[test]
 fn a_broken_configuration_is_an_init_error() {
     // Without USER_POOL_ID the function cannot start: it must say so to the runtime, not serve.
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let addr = server.server_addr().to_ip().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_apigw-authorizer"))
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "group-authorizer")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "the function kept running");
-        std::thread::sleep(Duration::from_millis(50));
+    let code = Code::Command {
+        program: PathBuf::from(env!("CARGO_BIN_EXE_apigw-authorizer")),
+        args: Vec::new(),
     };
-    assert!(!status.success());
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    assert!(err.contains("USER_POOL_ID"), "{err}");
+    let f = LocalFunction::new(FunctionSpec::new(code)).unwrap();
+    let err = f.invoke(event("token.json").to_string().as_bytes()).unwrap_err();
+    match &err {
+        InvokeError::Init { message, logs, .. } => {
+            assert!(
+                message.contains("USER_POOL_ID") || logs.contains("USER_POOL_ID"),
+                "{err}"
+            );
+        }
+        InvokeError::Exited { logs, .. } => assert!(logs.contains("USER_POOL_ID"), "{err}"),
+        other => panic!("{other:?}"),
+    }
 }

@@ -250,6 +250,9 @@ pub struct Invocation {
     pub function_called: bool,
     /// Why, in words, for refusals that are not the policy's (no route, no token, a failed function).
     pub reason: String,
+    /// What reaches the backend of an allowed request as the authorizer's context
+    /// (`$context.authorizer.*`; for REST and format 1.0 every value a string).
+    pub backend_context: Option<serde_json::Map<String, Value>>,
 }
 
 impl Invocation {
@@ -536,7 +539,11 @@ impl Api {
         let v: Option<Cow<'a, str>> = if let Some(h) = src.strip_prefix("method.request.header.") {
             req.header_value(h).map(Cow::Borrowed)
         } else if let Some(q) = src.strip_prefix("method.request.querystring.") {
-            req.query_value(q).map(Cow::Borrowed)
+            // API Gateway hands on query values decoded.
+            req.query_value(q).map(|v| match v.contains('%') {
+                true => Cow::Owned(crate::event::decode(v)),
+                false => Cow::Borrowed(v),
+            })
         } else if let Some(n) = src.strip_prefix("stageVariables.") {
             self.stage_variables
                 .get(n)
@@ -590,7 +597,12 @@ impl Api {
             (None, Some(Stop::InvalidOutput(_, raw))) => Some(raw.clone()),
             _ => None,
         };
+        let backend_context = match (&v.output, v.status) {
+            (Some(o), 200) => Some(o.backend_context(self.format)),
+            _ => None,
+        };
         Invocation {
+            backend_context,
             status: v.status,
             body,
             reason: v.stop.as_ref().map(Stop::to_string).unwrap_or_default(),

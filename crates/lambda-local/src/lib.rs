@@ -202,6 +202,8 @@ pub struct FunctionSpec {
     pub env: Vec<(String, String)>,
     /// The interpreter for a handler (default: see [`Runtime`]).
     pub interpreter: Option<PathBuf>,
+    /// The directory a [`Code::Command`] runs in (`LAMBDA_TASK_ROOT`; default the current directory).
+    pub task_root: Option<PathBuf>,
     /// Copy the function's output to this process's stderr as it comes (its logs are kept for reports
     /// either way).
     pub echo_logs: bool,
@@ -219,6 +221,7 @@ impl FunctionSpec {
             timeout: DEFAULT_TIMEOUT,
             env: Vec::new(),
             interpreter: None,
+            task_root: None,
             echo_logs: false,
         }
     }
@@ -537,7 +540,9 @@ impl LocalFunction {
                 program
                     .file_name()
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-                std::env::current_dir().unwrap_or_default(),
+                s.task_root
+                    .clone()
+                    .unwrap_or_else(|| std::env::current_dir().unwrap_or_default()),
                 None,
             ),
         };
