@@ -35,7 +35,7 @@ fn failure(e: InvokeError) -> FunctionError {
         InvokeError::Function { ref message, .. } if message == "Unauthorized" => {
             FunctionError::Unauthorized
         }
-        other => FunctionError::Failed(format!("{other} [{}]", diag::Coded::code(&other))),
+        other => FunctionError::Failed(other.report()),
     }
 }
 

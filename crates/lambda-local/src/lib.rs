@@ -293,7 +293,7 @@ pub enum InvokeError {
         message: String,
     },
     /// The function could not start (`/init/error`, or no request for an event within 10 s).
-    #[error("the function failed to initialise: {error_type}: {message}{}", tail(logs))]
+    #[error("the function failed to initialise: {error_type}: {message}")]
     Init {
         /// `errorType` (`Runtime.ImportModuleError`, `Runtime.HandlerNotFound`, …).
         error_type: String,
@@ -303,7 +303,7 @@ pub enum InvokeError {
         logs: String,
     },
     /// No answer within the timeout (the process was stopped).
-    #[error("Task timed out after {seconds:.2} seconds{}", tail(logs))]
+    #[error("Task timed out after {seconds:.2} seconds")]
     Timeout {
         /// The timeout.
         seconds: f64,
@@ -311,7 +311,7 @@ pub enum InvokeError {
         logs: String,
     },
     /// The process exited before answering.
-    #[error("Runtime exited with error: {status} (Runtime.ExitError){}", tail(logs))]
+    #[error("Runtime exited with error: {status} (Runtime.ExitError)")]
     Exited {
         /// How it ended (`exit status: 1`, `signal: 9`).
         status: String,
@@ -331,6 +331,28 @@ pub enum InvokeError {
     /// The process could not be started.
     #[error("cannot start the function: {0}")]
     Spawn(String),
+}
+
+impl InvokeError {
+    /// The process's last output, for the failures where it misbehaved.
+    pub fn logs(&self) -> Option<&str> {
+        match self {
+            InvokeError::Init { logs, .. }
+            | InvokeError::Timeout { logs, .. }
+            | InvokeError::Exited { logs, .. } => Some(logs),
+            _ => None,
+        }
+    }
+
+    /// The error with its code, and the last lines of the function's output where there are any: what a
+    /// report shows.
+    pub fn report(&self) -> String {
+        format!(
+            "{self} [{}]{}",
+            diag::Coded::code(self),
+            tail(self.logs().unwrap_or(""))
+        )
+    }
 }
 
 fn tail(logs: &str) -> String {

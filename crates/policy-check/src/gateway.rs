@@ -1,13 +1,15 @@
 //! Loading what `apigw` commands and suite cases need: API definitions, authorizers (a group store with a
 //! token verifier, or a policy standing in for a custom function's output) and HTTP requests.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use apigw::{
-    Api, Authorizer, GroupAuthorizer, GroupStore, HttpRequest, InvalidToken, StaticPolicy,
+    Api, Authorizer, FunctionAuthorizer, GroupAuthorizer, GroupStore, HttpRequest, InvalidToken,
+    RawOutput, StaticPolicy,
 };
+use lambda_local::{Code, FunctionSpec, LocalFunction};
 use cognito::{TokenUse, Verifier, VerifierConfig};
 
 /// Reads an API definition: the native JSON form, or an OpenAPI 3 export with API Gateway's extensions
@@ -69,18 +71,45 @@ pub struct TokenCheck {
     pub invalid_token: InvalidToken,
 }
 
-/// The authorizer: the group store with its token check (answering with simple responses when the API
-/// is an HTTP API with simple responses enabled), or a policy file returned as the output of a custom
-/// function (`principalId` = `user`).
+/// A user's authorizer function: its code and how to run it.
+#[derive(Clone, Debug, Default)]
+pub struct FunctionChoice {
+    /// An executable speaking the Lambda Runtime API, with its arguments (split at whitespace).
+    pub command: Option<String>,
+    /// Lambda's `DIR/file.function` handler for Node.js or Python.
+    pub handler: Option<String>,
+    /// The function's environment variables.
+    pub env: Vec<(String, String)>,
+    /// The timeout in seconds (Lambda's default 3).
+    pub timeout: Option<u64>,
+    /// Copy the function's output to stderr.
+    pub echo_logs: bool,
+}
+
+/// Which authorizer answers: the group store with its token check, a policy returned as a custom
+/// function's output, the user's own function, or a file of raw output.
+#[derive(Clone, Copy, Debug)]
+pub enum AuthorizerChoice<'a> {
+    /// The group → policy authorizer.
+    Groups(&'a Path),
+    /// A policy returned with `principalId` `user`.
+    Policy(&'a Path),
+    /// The user's function in the local Lambda execution environment.
+    Function(&'a FunctionChoice),
+    /// A file whose text the function answers, `$methodArn` replaced.
+    Output(&'a Path),
+}
+
+/// Builds the chosen authorizer (answering with simple responses when the API is an HTTP API with
+/// simple responses enabled). Paths in a function's command or handler are relative to `base`.
 pub fn load_authorizer(
-    groups: Option<&Path>,
-    policy: Option<&Path>,
+    choice: AuthorizerChoice<'_>,
     check: Option<&TokenCheck>,
     api: &apigw::Api,
     base: &Path,
 ) -> Result<Box<dyn Authorizer>, String> {
-    match (groups, policy) {
-        (Some(g), None) => {
+    match choice {
+        AuthorizerChoice::Groups(g) => {
             let store = load_groups(g)?;
             let c = check.ok_or(
                 "a group authorizer verifies tokens: give the JWKS, the user pool id and the client id",
@@ -94,7 +123,7 @@ pub fn load_authorizer(
                 GroupAuthorizer::new(verifier, store, c.invalid_token).simple_responses(simple),
             ))
         }
-        (None, Some(p)) => {
+        AuthorizerChoice::Policy(p) => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
             crate::input::json_text(&p.display().to_string(), &text)?;
@@ -102,8 +131,59 @@ pub fn load_authorizer(
                 StaticPolicy::new("user", &text).map_err(|e| e.to_string())?,
             ))
         }
-        _ => Err("give exactly one authorizer: a group store or a policy".into()),
+        AuthorizerChoice::Output(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
+            Ok(Box::new(RawOutput::new(text)))
+        }
+        AuthorizerChoice::Function(f) => Ok(Box::new(load_function(f, api, base)?)),
     }
+}
+
+/// `path` relative to `base` (as written when `base` is the current directory).
+fn rebase(base: &Path, path: &str) -> String {
+    if base == Path::new(".") || Path::new(path).is_absolute() {
+        path.to_string()
+    } else {
+        base.join(path).to_string_lossy().into_owned()
+    }
+}
+
+/// The user's function, ready to run (it starts at its first invocation).
+fn load_function(
+    f: &FunctionChoice,
+    api: &apigw::Api,
+    base: &Path,
+) -> Result<FunctionAuthorizer, String> {
+    let code = match (&f.command, &f.handler) {
+        (Some(c), None) => {
+            let code = Code::command(c).map_err(|e| crate::Failure::coded(&e).to_string())?;
+            match code {
+                // A program given as a relative path is the suite's (or the current directory's).
+                Code::Command { program, args } if program.components().count() > 1 => {
+                    Code::Command {
+                        program: PathBuf::from(rebase(base, &program.to_string_lossy())),
+                        args,
+                    }
+                }
+                other => other,
+            }
+        }
+        (None, Some(h)) => Code::handler(&rebase(base, h))
+            .map_err(|e| crate::Failure::coded(&e).to_string())?,
+        _ => return Err("a function is a `command` or a `handler`, not both".into()),
+    };
+    let mut spec = FunctionSpec::new(code);
+    spec.region.clone_from(&api.deployment.region);
+    spec.account.clone_from(&api.deployment.account);
+    spec.env.clone_from(&f.env);
+    spec.task_root = Some(base.to_path_buf());
+    spec.echo_logs = f.echo_logs;
+    if let Some(t) = f.timeout {
+        spec.timeout = std::time::Duration::from_secs(t);
+    }
+    let function = LocalFunction::new(spec).map_err(|e| crate::Failure::coded(&e).to_string())?;
+    Ok(FunctionAuthorizer::new(function))
 }
 
 /// One HTTP request from JSON: `{"method", "path", "headers": {name: value}, "source_ip", "token"}`

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::Format;
-use crate::gateway::{TokenCheck, http_request, load_api, load_authorizer};
+use crate::gateway::{AuthorizerChoice, TokenCheck, http_request, load_api, load_authorizer};
 
 /// `apigw` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -23,6 +23,7 @@ pub enum ApigwCommand {
 
 /// `apigw check`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("authorizer_source").required(true)))]
 pub struct CheckArgs {
     /// The API and its authorizer's policies.
     #[command(flatten)]
@@ -41,11 +42,50 @@ pub struct ApiSource {
     pub account: Option<String>,
     /// The group → policy authorizer's store: a directory of `<group>.json` policies, or a JSON export of
     /// the DynamoDB table.
-    #[arg(long, conflicts_with = "policy", required_unless_present = "policy")]
+    #[arg(long, group = "authorizer_source")]
     pub groups: Option<PathBuf>,
     /// A policy standing in for a custom authorizer's output (principalId `user`).
-    #[arg(long)]
+    #[arg(long, group = "authorizer_source")]
     pub policy: Option<PathBuf>,
+    /// Your authorizer as a program that speaks the Lambda Runtime API (a `lambda_runtime` binary, a
+    /// Node.js or Python program using AWS's runtime interface client), with its arguments split at
+    /// whitespace; run warm in a local Lambda execution environment (`apigw invoke` only).
+    #[arg(long, group = "authorizer_source", value_name = "CMD")]
+    pub function: Option<String>,
+    /// Your Node.js or Python authorizer by Lambda's handler name, `DIR/file.function` (`file.js`,
+    /// `file.mjs`, `file.cjs` or `file.py` in DIR), run through policy-check's bootstrap (`apigw invoke`
+    /// only).
+    #[arg(long, group = "authorizer_source", value_name = "DIR/FILE.FUNCTION")]
+    pub handler: Option<String>,
+    /// A file of what the authorizer answers, every time (JSON or not), with `$methodArn` replaced by the
+    /// ARN of the call (`apigw invoke` only).
+    #[arg(long, group = "authorizer_source", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl ApiSource {
+    /// The authorizer chosen (clap makes it exactly one).
+    fn choice<'a>(
+        &'a self,
+        function: &'a crate::gateway::FunctionChoice,
+    ) -> Result<AuthorizerChoice<'a>, String> {
+        Ok(
+            match (&self.groups, &self.policy, &self.output) {
+                (Some(g), _, _) => AuthorizerChoice::Groups(g),
+                (_, Some(p), _) => AuthorizerChoice::Policy(p),
+                (_, _, Some(o)) => AuthorizerChoice::Output(o),
+                _ if self.function.is_some() || self.handler.is_some() => {
+                    AuthorizerChoice::Function(function)
+                }
+                _ => {
+                    return Err(
+                        "give the authorizer: --groups, --policy, --function, --handler or --output"
+                            .into(),
+                    );
+                }
+            },
+        )
+    }
 }
 
 fn check(a: &CheckArgs, out: &mut dyn Write) -> Result<u8, String> {
@@ -73,7 +113,12 @@ fn check(a: &CheckArgs, out: &mut dyn Write) -> Result<u8, String> {
             let doc = crate::policies::load_policy(p, iam_policy::PolicyType::Identity)?;
             policies.push((format!("`{}`", p.display()), doc));
         }
-        (None, None) => return Err("give --groups or --policy".into()),
+        (None, None) => {
+            return Err(
+                "`apigw check` reads the authorizer's policies: give --groups or --policy (a function's policies are known only once it runs)"
+                    .into(),
+            );
+        }
     }
     let mut findings = 0;
     for (what, doc) in &policies {
@@ -109,10 +154,21 @@ fn check(a: &CheckArgs, out: &mut dyn Write) -> Result<u8, String> {
 
 /// `apigw invoke`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("authorizer_source").required(true)))]
 pub struct InvokeArgs {
     /// The API and its authorizer's policies.
     #[command(flatten)]
     pub source: ApiSource,
+    /// An environment variable of the function, `NAME=value` (repeatable; with --function or --handler).
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// The function's timeout in seconds, 1–900 (Lambda's default: 3); a function that does not answer in
+    /// time is a failed invocation (500).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Copy the function's own output (its logs) to stderr as it runs.
+    #[arg(long)]
+    pub function_logs: bool,
     /// JWKS file or URL (group authorizer).
     #[arg(long)]
     pub jwks: Option<String>,
@@ -184,9 +240,23 @@ pub(crate) fn run(
         (None, None, None) => None,
         _ => return Err("give --jwks, --user-pool-id and --client-id together".into()),
     };
+    let function = crate::gateway::FunctionChoice {
+        command: a.source.function.clone(),
+        handler: a.source.handler.clone(),
+        env: a
+            .env
+            .iter()
+            .map(|kv| {
+                kv.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .ok_or_else(|| format!("--env `{kv}` is not NAME=value"))
+            })
+            .collect::<Result<_, _>>()?,
+        timeout: a.timeout,
+        echo_logs: a.function_logs,
+    };
     let authorizer = load_authorizer(
-        a.source.groups.as_deref(),
-        a.source.policy.as_deref(),
+        a.source.choice(&function)?,
         check.as_ref(),
         &api,
         Path::new("."),

@@ -323,6 +323,12 @@ pub fn invocation_text(req: &apigw::HttpRequest, inv: &apigw::Invocation) -> Str
     if let Some(a) = &inv.answer {
         s.push_str(&format!("  policy: {}", answer_text(a)));
     }
+    if let Some(c) = inv.backend_context.as_ref().filter(|c| !c.is_empty()) {
+        s.push_str(&format!(
+            "  backend context ($context.authorizer): {}\n",
+            Value::Object(c.clone())
+        ));
+    }
     if !inv.reason.is_empty() {
         s.push_str(&format!("  why: {}\n", inv.reason));
     }
@@ -344,5 +350,6 @@ pub fn invocation_json(request: &Value, inv: &apigw::Invocation) -> Value {
         "output": inv.output,
         "answer": inv.answer.as_ref().map(answer_json),
         "reason": inv.reason,
+        "backend_context": inv.backend_context,
     })
 }

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::gateway::{TokenCheck, http_request, load_api, load_authorizer};
+use crate::gateway::{
+    AuthorizerChoice, FunctionChoice, TokenCheck, http_request, load_api, load_authorizer,
+};
 use crate::suite::{Case, CaseResult};
 
 /// The suite's API, authorizer and cache, built at its first API Gateway case.
@@ -15,8 +17,9 @@ pub(crate) struct Gateway {
     cache: apigw::AuthorizerCache,
 }
 
-/// Reads the suite-level `apigw` object: `{"api", "groups" | "policy", "token_verifier": {"jwks",
-/// "user_pool_id", "client_id", "token_use"}, "invalid_token": 401 | 403}`.
+/// Reads the suite-level `apigw` object: `{"api", "groups" | "policy" | "function" | "output",
+/// "token_verifier": {"jwks", "user_pool_id", "client_id", "token_use"}, "invalid_token": 401 | 403}`;
+/// `function` is `{"command" | "handler", "env": {NAME: value}, "timeout": seconds}`.
 pub(crate) fn gateway(
     suite: &serde_json::Map<String, Value>,
     base: &Path,
@@ -30,6 +33,8 @@ pub(crate) fn gateway(
         "account",
         "groups",
         "policy",
+        "function",
+        "output",
         "token_verifier",
         "invalid_token",
     ];
@@ -72,13 +77,30 @@ pub(crate) fn gateway(
             })
         }
     };
-    let authorizer = load_authorizer(
-        path("groups").as_deref(),
-        path("policy").as_deref(),
-        check.as_ref(),
-        &api,
-        base,
-    )?;
+    let function = match g.get("function") {
+        None => None,
+        Some(v) => Some(function_choice(v)?),
+    };
+    let (groups, policy, output) = (path("groups"), path("policy"), path("output"));
+    let given = [
+        groups.is_some(),
+        policy.is_some(),
+        output.is_some(),
+        function.is_some(),
+    ];
+    if given.iter().filter(|x| **x).count() != 1 {
+        return Err(
+            "`apigw` needs exactly one authorizer: `groups`, `policy`, `function` or `output`".into(),
+        );
+    }
+    let choice = match (&groups, &policy, &output, &function) {
+        (Some(g), _, _, _) => AuthorizerChoice::Groups(g),
+        (_, Some(p), _, _) => AuthorizerChoice::Policy(p),
+        (_, _, Some(o), _) => AuthorizerChoice::Output(o),
+        (_, _, _, Some(f)) => AuthorizerChoice::Function(f),
+        _ => return Err("`apigw` needs an authorizer".into()),
+    };
+    let authorizer = load_authorizer(choice, check.as_ref(), &api, base)?;
     Ok(Gateway {
         api,
         authorizer,
@@ -86,8 +108,62 @@ pub(crate) fn gateway(
     })
 }
 
+/// `{"command" | "handler", "env": {NAME: value}, "timeout": seconds}`.
+fn function_choice(v: &Value) -> Result<FunctionChoice, String> {
+    let o = v
+        .as_object()
+        .ok_or("`apigw.function` is an object: {\"command\" | \"handler\", \"env\", \"timeout\"}")?;
+    let known = ["command", "handler", "env", "timeout"];
+    if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown `apigw.function` field `{k}` (fields: {})",
+            known.join(", ")
+        ));
+    }
+    let text = |k: &str| match o.get(k) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(format!("`apigw.function.{k}` is a string, found {other}")),
+    };
+    let (command, handler) = (text("command")?, text("handler")?);
+    if command.is_some() == handler.is_some() {
+        return Err("`apigw.function` needs one of `command` or `handler`".into());
+    }
+    let env = match o.get("env") {
+        None => Vec::new(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                other => Err(format!(
+                    "`apigw.function.env.{k}` is a string, found {other}"
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(format!(
+                "`apigw.function.env` is an object of strings, found {other}"
+            ));
+        }
+    };
+    let timeout = match o.get("timeout") {
+        None => None,
+        Some(t) => Some(t.as_u64().filter(|t| (1..=900).contains(t)).ok_or_else(|| {
+            format!("`apigw.function.timeout` is whole seconds from 1 to 900, found {t}")
+        })?),
+    };
+    Ok(FunctionChoice {
+        command,
+        handler,
+        env,
+        timeout,
+        echo_logs: false,
+    })
+}
+
 /// Runs one case: `http_request`, `now`, `expect_status`, and optionally `sid` (the deciding statement),
-/// `cache_hit` and `function_called`.
+/// `cache_hit`, `function_called`, `context` (what the backend receives as `$context.authorizer`) and
+/// `reason` (text the reason for a refusal contains: `Task timed out`, `context.groups`).
 pub(crate) fn apigw_case(case: &Case<'_>, gw: &mut Gateway) -> Result<CaseResult, String> {
     let Case {
         obj,
@@ -149,6 +225,37 @@ pub(crate) fn apigw_case(case: &Case<'_>, gw: &mut Gateway) -> Result<CaseResult
                 got.map_or_else(|| "n/a".to_string(), |g| g.to_string()),
             ),
             Some(other) => return Err(format!("{what}: `{k}` must be a boolean, found {other}")),
+        }
+    }
+    match obj.get("context") {
+        None => {}
+        Some(Value::Object(want)) => field(
+            "context",
+            Value::Object(want.clone()).to_string(),
+            inv.backend_context
+                .clone()
+                .map_or_else(|| "none".to_string(), |c| Value::Object(c).to_string()),
+        ),
+        Some(other) => {
+            return Err(format!(
+                "{what}: `context` is the object the backend receives, found {other}"
+            ));
+        }
+    }
+    match obj.get("reason") {
+        None => {}
+        Some(Value::String(want)) => {
+            let got = if inv.reason.contains(want.as_str()) {
+                want.clone()
+            } else {
+                inv.reason.lines().next().unwrap_or("none").to_string()
+            };
+            field("reason", want.clone(), got);
+        }
+        Some(other) => {
+            return Err(format!(
+                "{what}: `reason` is text the reason must contain, found {other}"
+            ));
         }
     }
     if !pass {

@@ -69,6 +69,8 @@ pub(crate) const APIGW_CASE_FIELDS: &[&str] = &[
     "sid",
     "cache_hit",
     "function_called",
+    "context",
+    "reason",
 ];
 
 /// Fields of an IAM case (besides the policy keys).
