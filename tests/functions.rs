@@ -66,7 +66,11 @@ fn same_shape(documented: &Value, ours: &Value, at: &str, missing: &mut Vec<Stri
                 // The sample's placeholder `"..."` for the API key stands for a key; without one it is null.
                 let placeholder = dv == "..." && ov.is_null();
                 if kind(dv) != kind(ov) && !placeholder {
-                    missing.push(format!("{here}: {} in the sample, {} here", kind(dv), kind(ov)));
+                    missing.push(format!(
+                        "{here}: {} in the sample, {} here",
+                        kind(dv),
+                        kind(ov)
+                    ));
                 } else if dv.is_object() {
                     // Maps of the request's own names (headers, query, variables) are compared by type only.
                     let named = [
@@ -94,31 +98,24 @@ fn sample(name: &str) -> Value {
 #[test]
 fn events_have_every_field_of_the_documented_samples() {
     let req = || {
-        HttpRequest::new("GET", "/request?QueryString1=queryValue1&QueryString1=second&x=%2Fy")
-            .header("HeaderAuth1", "headerValue1")
-            .header("Authorization", "tok")
-            .header("Cookie", "a=1; b=2")
-            .header("User-Agent", "curl/8")
-            .source_ip("192.0.2.7")
+        HttpRequest::new(
+            "GET",
+            "/request?QueryString1=queryValue1&QueryString1=second&x=%2Fy",
+        )
+        .header("HeaderAuth1", "headerValue1")
+        .header("Authorization", "tok")
+        .header("Cookie", "a=1; b=2")
+        .header("User-Agent", "curl/8")
+        .source_ip("192.0.2.7")
     };
     let cases = [
         (
             "token.json",
-            api(
-                "rest",
-                "TOKEN",
-                &["method.request.header.Authorization"],
-                0,
-            ),
+            api("rest", "TOKEN", &["method.request.header.Authorization"], 0),
         ),
         (
             "request.json",
-            api(
-                "rest",
-                "REQUEST",
-                &["method.request.header.HeaderAuth1"],
-                0,
-            ),
+            api("rest", "REQUEST", &["method.request.header.HeaderAuth1"], 0),
         ),
         (
             "http-v1.json",
@@ -155,7 +152,11 @@ fn events_have_every_field_of_the_documented_samples() {
                     ours["methodArn"],
                     "arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/request"
                 );
-                assert_eq!(ours.as_object().unwrap().len(), 3, "a TOKEN event has 3 fields");
+                assert_eq!(
+                    ours.as_object().unwrap().len(),
+                    3,
+                    "a TOKEN event has 3 fields"
+                );
             }
             "request.json" | "http-v1.json" => {
                 assert_eq!(ours["queryStringParameters"]["QueryString1"], "second");
@@ -185,8 +186,7 @@ fn events_have_every_field_of_the_documented_samples() {
                     "QueryString1=queryValue1&QueryString1=second&x=%2Fy"
                 );
                 assert_eq!(
-                    ours["queryStringParameters"]["QueryString1"],
-                    "queryValue1,second",
+                    ours["queryStringParameters"]["QueryString1"], "queryValue1,second",
                     "format 2.0 joins repeated parameters with commas"
                 );
                 assert_eq!(ours["cookies"], json!(["a=1", "b=2"]));
@@ -291,8 +291,8 @@ fn function(lang: &str, handler: &str, timeout: u64) -> FunctionAuthorizer {
         "{}/fixtures/authorizers/{lang}/authorizers.{handler}",
         root().display()
     );
-    let spec = FunctionSpec::new(Code::handler(&spec).unwrap())
-        .timeout(Duration::from_secs(timeout));
+    let spec =
+        FunctionSpec::new(Code::handler(&spec).unwrap()).timeout(Duration::from_secs(timeout));
     FunctionAuthorizer::new(LocalFunction::new(spec).unwrap())
 }
 
@@ -328,8 +328,16 @@ fn user_functions_behind_the_gateway() {
         if !runtime(lang) {
             continue;
         }
-        let [echo, request, simple, unauthorized, fails, timeout, malformed, wildcard] =
-            names(lang);
+        let [
+            echo,
+            request,
+            simple,
+            unauthorized,
+            fails,
+            timeout,
+            malformed,
+            wildcard,
+        ] = names(lang);
         let token_api = api(
             "rest",
             "TOKEN",
@@ -342,7 +350,11 @@ fn user_functions_behind_the_gateway() {
         let f = function(lang, echo, 3);
         let mut cache = AuthorizerCache::default();
         let first = token_api.invoke(&get("/pets/1", "allow"), &f, &mut cache, NOW);
-        assert_eq!((first.status, first.cache_hit), (200, Some(false)), "{lang}");
+        assert_eq!(
+            (first.status, first.cache_hit),
+            (200, Some(false)),
+            "{lang}"
+        );
         let second = token_api.invoke(&get("/pets/2", "allow"), &f, &mut cache, NOW + 10);
         assert_eq!(
             (second.status, second.cache_hit, second.function_called),
@@ -356,7 +368,11 @@ fn user_functions_behind_the_gateway() {
         assert_eq!(unauth.status, 401, "{lang}: `Unauthorized` is 401");
         let other = token_api.invoke(&get("/pets/1", "bogus"), &f, &mut cache, NOW);
         assert_eq!(other.status, 500, "{lang}: any other error is 500");
-        assert!(other.reason.contains("Invalid token"), "{lang}: {}", other.reason);
+        assert!(
+            other.reason.contains("Invalid token"),
+            "{lang}: {}",
+            other.reason
+        );
         assert_eq!(f.function().starts(), 1, "{lang}: warm across requests");
 
         // The wildcard policy is safe to cache.
@@ -425,7 +441,12 @@ fn user_functions_behind_the_gateway() {
             json!({"route": "GET /pets", "nested": {"level": 2}, "list": [1, 2]}),
             "{lang}: format 2.0 context as returned"
         );
-        let no = http.invoke(&get("/pets", "wrong"), &f, &mut AuthorizerCache::default(), NOW);
+        let no = http.invoke(
+            &get("/pets", "wrong"),
+            &f,
+            &mut AuthorizerCache::default(),
+            NOW,
+        );
         assert_eq!(
             (no.status, no.body.as_str()),
             (403, r#"{"message":"Forbidden"}"#),
@@ -435,7 +456,16 @@ fn user_functions_behind_the_gateway() {
         // Failures.
         for (handler, token, status, why) in [
             (unauthorized, "x", 401, ""),
-            (fails, "x", 500, if lang == "node" { "TypeError" } else { "KeyError" }),
+            (
+                fails,
+                "x",
+                500,
+                if lang == "node" {
+                    "TypeError"
+                } else {
+                    "KeyError"
+                },
+            ),
             (malformed, "no-policy", 500, "policyDocument"),
             (malformed, "nested-context", 500, "context.groups"),
             (malformed, "no-principal", 500, "principalId"),
@@ -448,7 +478,11 @@ fn user_functions_behind_the_gateway() {
                 &mut AuthorizerCache::default(),
                 NOW,
             );
-            assert_eq!(inv.status, status, "{lang} {handler} {token}: {}", inv.reason);
+            assert_eq!(
+                inv.status, status,
+                "{lang} {handler} {token}: {}",
+                inv.reason
+            );
             assert!(inv.reason.contains(why), "{lang} {handler}: {}", inv.reason);
         }
         let f = function(lang, timeout, 1);

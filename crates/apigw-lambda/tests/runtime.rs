@@ -160,7 +160,9 @@ fn a_broken_configuration_is_an_init_error() {
         args: Vec::new(),
     };
     let f = LocalFunction::new(FunctionSpec::new(code)).unwrap();
-    let err = f.invoke(event("token.json").to_string().as_bytes()).unwrap_err();
+    let err = f
+        .invoke(event("token.json").to_string().as_bytes())
+        .unwrap_err();
     match &err {
         InvokeError::Init { message, logs, .. } => {
             assert!(

@@ -704,56 +704,57 @@ impl Api {
         }
         let cfg = &self.authorizer;
         // The cache key: the token (`TOKEN`), or every identity source (`REQUEST`).
-        let (key, token, sources): (std::borrow::Cow<'_, str>, Option<&str>, Vec<String>) = match cfg.kind {
-            AuthorizerType::Token => {
-                let t = cfg
-                    .identity_sources
-                    .first()
-                    .and_then(|s| req.header_value(s.strip_prefix("method.request.header.")?))
-                    .filter(|t| !t.is_empty());
-                let Some(t) = t else {
-                    let mut v = verdict(Stop::MissingToken);
-                    v.method_arn = Some(method_arn);
-                    return v;
-                };
-                if let Some(re) = &cfg.validation
-                    && !re.is_match(t)
-                {
-                    let mut v = verdict(Stop::ValidationFailed);
-                    v.method_arn = Some(method_arn);
-                    return v;
+        let (key, token, sources): (std::borrow::Cow<'_, str>, Option<&str>, Vec<String>) =
+            match cfg.kind {
+                AuthorizerType::Token => {
+                    let t = cfg
+                        .identity_sources
+                        .first()
+                        .and_then(|s| req.header_value(s.strip_prefix("method.request.header.")?))
+                        .filter(|t| !t.is_empty());
+                    let Some(t) = t else {
+                        let mut v = verdict(Stop::MissingToken);
+                        v.method_arn = Some(method_arn);
+                        return v;
+                    };
+                    if let Some(re) = &cfg.validation
+                        && !re.is_match(t)
+                    {
+                        let mut v = verdict(Stop::ValidationFailed);
+                        v.method_arn = Some(method_arn);
+                        return v;
+                    }
+                    (t.into(), Some(t), vec![t.to_string()])
                 }
-                (t.into(), Some(t), vec![t.to_string()])
-            }
-            AuthorizerType::Request => {
-                let values: Vec<Option<std::borrow::Cow<'_, str>>> = cfg
-                    .identity_sources
-                    .iter()
-                    .map(|s| self.identity_value(s, req, route, source_ip))
-                    .collect();
-                // REST checks identity sources only when caching; HTTP APIs always do.
-                let http = self.format != OutputFormat::Rest;
-                if (cfg.ttl > 0 || http) && values.iter().any(Option::is_none) {
-                    let mut v = verdict(Stop::MissingIdentitySource);
-                    v.method_arn = Some(method_arn);
-                    return v;
+                AuthorizerType::Request => {
+                    let values: Vec<Option<std::borrow::Cow<'_, str>>> = cfg
+                        .identity_sources
+                        .iter()
+                        .map(|s| self.identity_value(s, req, route, source_ip))
+                        .collect();
+                    // REST checks identity sources only when caching; HTTP APIs always do.
+                    let http = self.format != OutputFormat::Rest;
+                    if (cfg.ttl > 0 || http) && values.iter().any(Option::is_none) {
+                        let mut v = verdict(Stop::MissingIdentitySource);
+                        v.method_arn = Some(method_arn);
+                        return v;
+                    }
+                    // The cache key holds every identity source, named (a header and a stage variable
+                    // with the same value never collide).
+                    let key = cfg
+                        .identity_sources
+                        .iter()
+                        .zip(&values)
+                        .map(|(s, v)| format!("{s}={}", v.as_deref().unwrap_or("")))
+                        .collect::<Vec<_>>()
+                        .join("\u{0}");
+                    let sources = values
+                        .iter()
+                        .map(|v| v.as_deref().unwrap_or("").to_string())
+                        .collect();
+                    (key.into(), None, sources)
                 }
-                // The cache key holds every identity source, named (a header and a stage variable
-                // with the same value never collide).
-                let key = cfg
-                    .identity_sources
-                    .iter()
-                    .zip(&values)
-                    .map(|(s, v)| format!("{s}={}", v.as_deref().unwrap_or("")))
-                    .collect::<Vec<_>>()
-                    .join("\u{0}");
-                let sources = values
-                    .iter()
-                    .map(|v| v.as_deref().unwrap_or("").to_string())
-                    .collect();
-                (key.into(), None, sources)
-            }
-        };
+            };
         let caching = cfg.ttl > 0;
         let cached = if caching {
             cache.entry(&key, cfg.ttl, now).cloned()

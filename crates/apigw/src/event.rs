@@ -61,10 +61,7 @@ fn single_and_multi(pairs: &[(String, String)]) -> (Map<String, Value>, Map<Stri
 }
 
 fn object(pairs: &[(String, String)]) -> Map<String, Value> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect()
 }
 
 /// A short deterministic id (API Gateway's `resourceId` is six characters).
@@ -238,7 +235,9 @@ impl AuthorizerEvent {
     }
 
     fn path_and_query(&self) -> (&str, &str) {
-        self.path.split_once('?').unwrap_or((self.path.as_str(), ""))
+        self.path
+            .split_once('?')
+            .unwrap_or((self.path.as_str(), ""))
     }
 }
 
@@ -271,7 +270,10 @@ mod tests {
     fn query_values_are_decoded_and_grouped() {
         let pairs = query_pairs("a=1&a=2&b=x%20y&c&d=%zz");
         let (single, multi) = single_and_multi(&pairs);
-        assert_eq!(single["a"], "2", "the last value wins in the single-value map");
+        assert_eq!(
+            single["a"], "2",
+            "the last value wins in the single-value map"
+        );
         assert_eq!(multi["a"], json!(["1", "2"]));
         assert_eq!(single["b"], "x y");
         assert_eq!(single["c"], "");

@@ -70,7 +70,11 @@ impl RawOutput {
 
 impl Authorizer for RawOutput {
     fn call(&self, event: &AuthorizerEvent, _now: i64) -> Result<Value, FunctionError> {
-        answer(self.text.replace("$methodArn", &event.method_arn).as_bytes())
+        answer(
+            self.text
+                .replace("$methodArn", &event.method_arn)
+                .as_bytes(),
+        )
     }
 }
 
@@ -88,14 +92,20 @@ mod tests {
         };
         assert_eq!(f("Error", "Unauthorized"), FunctionError::Unauthorized);
         assert_eq!(f("string", "Unauthorized"), FunctionError::Unauthorized);
-        assert!(matches!(f("Error", "unauthorized"), FunctionError::Failed(_)));
-        assert!(matches!(f("Error", "Unauthorized "), FunctionError::Failed(_)));
+        assert!(matches!(
+            f("Error", "unauthorized"),
+            FunctionError::Failed(_)
+        ));
+        assert!(matches!(
+            f("Error", "Unauthorized "),
+            FunctionError::Failed(_)
+        ));
         let t = failure(InvokeError::Timeout {
             seconds: 3.0,
             logs: String::new(),
         });
         assert!(
-            matches!(&t, FunctionError::Failed(m) if m.contains("Task timed out after 3.00 seconds") && m.contains("lambda::timeout")),
+            matches!(&t, FunctionError::Failed(m) if m.contains("Task timed out after 3.00 seconds") && m.contains(diag::codes::LAMBDA_TIMEOUT)),
             "{t:?}"
         );
         assert_eq!(answer(b"nope"), Err(FunctionError::NotJson("nope".into())));

@@ -3,7 +3,8 @@
 //!
 //! Codes are namespaced by the layer that raises them: `json::` (the spanned JSON reader), `iam::` (policy
 //! grammar and validation), `eval::` (the IAM evaluator), `token::` (token verification), `pool::`
-//! (identity pools), `cedar::` (the Cedar bridge), `apigw::` (API Gateway), `cognito::` and `lint::`
+//! (identity pools), `cedar::` (the Cedar bridge), `apigw::` (API Gateway), `lambda::` (the local Lambda
+//! execution environment), `cognito::` and `lint::`
 //! (`lint`'s own checks). A code never changes meaning once published.
 
 /// One registered code with its one-line description.
@@ -404,7 +405,8 @@ mod tests {
             }
         }
         let spaces = [
-            "json", "iam", "eval", "token", "pool", "cedar", "apigw", "cognito", "lint", "python",
+            "json", "iam", "eval", "token", "pool", "cedar", "apigw", "cognito", "lambda", "lint",
+            "python",
         ];
         for c in ALL {
             let (ns, name) = c.code.split_once("::").unwrap_or(("", ""));

@@ -124,10 +124,9 @@ impl Code {
     /// `file.py` in `DIR`. Errors (`lambda::config`): no `.` in the last part, no such file.
     pub fn handler(spec: &str) -> Result<Code, LambdaError> {
         let p = Path::new(spec);
-        let last = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or_else(|| LambdaError::config(format!("`{spec}`: a handler is DIR/file.function")))?;
+        let last = p.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+            LambdaError::config(format!("`{spec}`: a handler is DIR/file.function"))
+        })?;
         let (module, function) = last
             .rsplit_once('.')
             .filter(|(m, f)| !m.is_empty() && !f.is_empty())
@@ -404,7 +403,10 @@ impl Logs {
         String::from_utf8_lossy(&bytes).into_owned()
     }
     fn clear(&self) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }
 
@@ -581,7 +583,10 @@ impl LocalFunction {
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", s.memory_mb.to_string())
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", s.name))
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", s.name),
+            )
             .env(
                 "AWS_LAMBDA_LOG_STREAM_NAME",
                 format!("local/{day}/[$LATEST]policy-check"),
@@ -622,8 +627,14 @@ impl LocalFunction {
             .spawn()
             .map_err(|e| InvokeError::Spawn(format!("`{}`: {e}", self.program.display())))?;
         for out in [
-            child.stdout.take().map(|o| Box::new(o) as Box<dyn Read + Send>),
-            child.stderr.take().map(|o| Box::new(o) as Box<dyn Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|o| Box::new(o) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|o| Box::new(o) as Box<dyn Read + Send>),
         ]
         .into_iter()
         .flatten()
@@ -859,9 +870,9 @@ mod tests {
         }
         let missing = Code::handler(&format!("{}/nope.handler", dir.display()));
         assert!(
-            missing
-                .as_ref()
-                .is_err_and(|e| e.to_string().contains("no nope.js, nope.mjs, nope.cjs or nope.py")),
+            missing.as_ref().is_err_and(|e| e
+                .to_string()
+                .contains("no nope.js, nope.mjs, nope.cjs or nope.py")),
             "{missing:?}"
         );
         assert!(Code::handler(&format!("{}/auth", dir.display())).is_err());

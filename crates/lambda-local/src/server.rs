@@ -230,9 +230,7 @@ fn route(shared: &Shared, mut req: Request) {
                 let _ = req.respond(json(
                     413,
                     "RequestEntityTooLarge",
-                    &format!(
-                        "Exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."
-                    ),
+                    &format!("Exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."),
                 ));
                 Posted::TooLarge { id, bytes: b.len() }
             } else {

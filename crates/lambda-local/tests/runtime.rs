@@ -120,11 +120,17 @@ fn the_function_sees_lambdas_environment_and_context() {
     assert_eq!(c["function"], "my-authorizer");
     assert_eq!(c["region"], "eu-west-1");
     assert_eq!(c["handler"], "authorizers.remaining");
-    assert_eq!(c["remainingOk"], true, "the deadline is the timeout from now");
+    assert_eq!(
+        c["remainingOk"], true,
+        "the deadline is the timeout from now"
+    );
     let id = c["requestId"].as_str().unwrap();
     assert_eq!(id.len(), 36, "{id}");
     let again = json_of(&f.invoke(&token_event("allow")).unwrap());
-    assert_ne!(again["context"]["requestId"], c["requestId"], "a request id per invocation");
+    assert_ne!(
+        again["context"]["requestId"], c["requestId"],
+        "a request id per invocation"
+    );
 }
 
 #[test]
@@ -140,7 +146,10 @@ fn a_function_that_does_not_answer_in_time_fails_and_is_restarted() {
             matches!(err, InvokeError::Timeout { .. }),
             "{lang}: {err:?}"
         );
-        assert!(err.to_string().starts_with("Task timed out after 1.00 seconds"));
+        assert!(
+            err.to_string()
+                .starts_with("Task timed out after 1.00 seconds")
+        );
         assert!(t.elapsed() < Duration::from_secs(20), "bounded");
         // The next invocation starts a new process (and times out again).
         let _ = f.invoke(&token_event("allow"));
@@ -159,7 +168,10 @@ fn a_process_that_exits_is_a_failed_invocation_and_starts_again() {
         match &err {
             InvokeError::Exited { status, logs } => {
                 assert!(status.contains('3'), "{lang}: {status}");
-                assert!(logs.contains("giving up"), "{lang}: the log tail is kept: {logs}");
+                assert!(
+                    logs.contains("giving up"),
+                    "{lang}: the log tail is kept: {logs}"
+                );
             }
             other => panic!("{lang}: {other:?}"),
         }
@@ -302,11 +314,7 @@ fn concurrent_callers_share_one_warm_process() {
     let threads: Vec<_> = (0..4)
         .map(|_| {
             let f = f.clone();
-            std::thread::spawn(move || {
-                (0..10)
-                    .map(|_| f.invoke(&token_event("allow")).is_ok())
-                    .all(|x| x)
-            })
+            std::thread::spawn(move || (0..10).all(|_| f.invoke(&token_event("allow")).is_ok()))
         })
         .collect();
     for t in threads {

@@ -9,8 +9,8 @@ use apigw::{
     Api, Authorizer, FunctionAuthorizer, GroupAuthorizer, GroupStore, HttpRequest, InvalidToken,
     RawOutput, StaticPolicy,
 };
-use lambda_local::{Code, FunctionSpec, LocalFunction};
 use cognito::{TokenUse, Verifier, VerifierConfig};
+use lambda_local::{Code, FunctionSpec, LocalFunction};
 
 /// Reads an API definition: the native JSON form, or an OpenAPI 3 export with API Gateway's extensions
 /// (recognised by its `openapi` field; `account` fills what exports do not carry).
@@ -169,8 +169,9 @@ fn load_function(
                 other => other,
             }
         }
-        (None, Some(h)) => Code::handler(&rebase(base, h))
-            .map_err(|e| crate::Failure::coded(&e).to_string())?,
+        (None, Some(h)) => {
+            Code::handler(&rebase(base, h)).map_err(|e| crate::Failure::coded(&e).to_string())?
+        }
         _ => return Err("a function is a `command` or a `handler`, not both".into()),
     };
     let mut spec = FunctionSpec::new(code);

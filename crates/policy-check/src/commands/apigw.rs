@@ -69,22 +69,20 @@ impl ApiSource {
         &'a self,
         function: &'a crate::gateway::FunctionChoice,
     ) -> Result<AuthorizerChoice<'a>, String> {
-        Ok(
-            match (&self.groups, &self.policy, &self.output) {
-                (Some(g), _, _) => AuthorizerChoice::Groups(g),
-                (_, Some(p), _) => AuthorizerChoice::Policy(p),
-                (_, _, Some(o)) => AuthorizerChoice::Output(o),
-                _ if self.function.is_some() || self.handler.is_some() => {
-                    AuthorizerChoice::Function(function)
-                }
-                _ => {
-                    return Err(
-                        "give the authorizer: --groups, --policy, --function, --handler or --output"
-                            .into(),
-                    );
-                }
-            },
-        )
+        Ok(match (&self.groups, &self.policy, &self.output) {
+            (Some(g), _, _) => AuthorizerChoice::Groups(g),
+            (_, Some(p), _) => AuthorizerChoice::Policy(p),
+            (_, _, Some(o)) => AuthorizerChoice::Output(o),
+            _ if self.function.is_some() || self.handler.is_some() => {
+                AuthorizerChoice::Function(function)
+            }
+            _ => {
+                return Err(
+                    "give the authorizer: --groups, --policy, --function, --handler or --output"
+                        .into(),
+                );
+            }
+        })
     }
 }
 

@@ -90,7 +90,8 @@ pub(crate) fn gateway(
     ];
     if given.iter().filter(|x| **x).count() != 1 {
         return Err(
-            "`apigw` needs exactly one authorizer: `groups`, `policy`, `function` or `output`".into(),
+            "`apigw` needs exactly one authorizer: `groups`, `policy`, `function` or `output`"
+                .into(),
         );
     }
     let choice = match (&groups, &policy, &output, &function) {
@@ -110,9 +111,9 @@ pub(crate) fn gateway(
 
 /// `{"command" | "handler", "env": {NAME: value}, "timeout": seconds}`.
 fn function_choice(v: &Value) -> Result<FunctionChoice, String> {
-    let o = v
-        .as_object()
-        .ok_or("`apigw.function` is an object: {\"command\" | \"handler\", \"env\", \"timeout\"}")?;
+    let o = v.as_object().ok_or(
+        "`apigw.function` is an object: {\"command\" | \"handler\", \"env\", \"timeout\"}",
+    )?;
     let known = ["command", "handler", "env", "timeout"];
     if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(format!(
@@ -148,9 +149,13 @@ fn function_choice(v: &Value) -> Result<FunctionChoice, String> {
     };
     let timeout = match o.get("timeout") {
         None => None,
-        Some(t) => Some(t.as_u64().filter(|t| (1..=900).contains(t)).ok_or_else(|| {
-            format!("`apigw.function.timeout` is whole seconds from 1 to 900, found {t}")
-        })?),
+        Some(t) => Some(
+            t.as_u64()
+                .filter(|t| (1..=900).contains(t))
+                .ok_or_else(|| {
+                    format!("`apigw.function.timeout` is whole seconds from 1 to 900, found {t}")
+                })?,
+        ),
     };
     Ok(FunctionChoice {
         command,
