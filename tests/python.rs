@@ -308,4 +308,107 @@ fn the_python_package_answers_as_the_cli() {
         text.contains(" passed") && !text.contains("skipped"),
         "{text}"
     );
+    the_example_authorizer_under_the_local_lambda_runtime(&venv);
+}
+
+/// The example Python authorizer (`crates/python/examples/authorizer.py`, on the installed wheel) as a
+/// Lambda function in the local execution environment, behind the seed's API: every request gets what the
+/// Rust group authorizer gets (status, cache, deciding statement, context).
+fn the_example_authorizer_under_the_local_lambda_runtime(venv: &Path) {
+    use apigw::{Api, AuthorizerCache, FunctionAuthorizer, GroupAuthorizer, GroupStore, HttpRequest};
+    use lambda_local::{Code, FunctionSpec, LocalFunction};
+
+    let petstore = root().join("policies/apigw-petstore");
+    let api = Api::from_json(&std::fs::read_to_string(petstore.join("petstore.api.json")).unwrap())
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let key = SigningKey::from_pem(
+        &std::fs::read_to_string(root().join("fixtures/keys/private.pem")).unwrap(),
+    )
+    .unwrap();
+    let token = |sub: &str, groups: &[&str]| {
+        let claims = json!({"sub": sub, "username": sub, "cognito:groups": groups});
+        let o = MintOptions::new("us-east-1_Example", "exampleclient", TokenUse::Access, now);
+        mint(&key, claims.as_object().unwrap(), &o).unwrap()
+    };
+    let (vet, groomer, both, nobody) = (
+        token("vet", &["pet-veterinarian"]),
+        token("groomer", &["pet-groomer"]),
+        token("both", &["pet-veterinarian", "pet-groomer"]),
+        token("nobody", &["visitors"]),
+    );
+    let req = |m: &str, p: &str, t: &str, ip: &str| {
+        HttpRequest::new(m, p)
+            .header("Authorization", &format!("Bearer {t}"))
+            .source_ip(ip)
+    };
+    let requests = [
+        req("GET", "/petstore/v2/status", &vet, "192.0.2.10"),
+        req("GET", "/petstore/v2/pets", &vet, "192.0.2.10"),
+        req("DELETE", "/petstore/v1/pets/7", &vet, "198.51.100.7"),
+        req("GET", "/petstore/v2/status", &vet, "203.0.113.5"),
+        req("GET", "/petstore/v2/pets", &groomer, "203.0.113.5"),
+        req("GET", "/petstore/v2/pets", &both, "203.0.113.5"),
+        req("GET", "/petstore/v2/pets", &nobody, "192.0.2.10"),
+        req("GET", "/petstore/v2/pets", "not-a-token", "192.0.2.10"),
+        HttpRequest::new("GET", "/petstore/v2/pets"),
+    ];
+    let mut spec = FunctionSpec::new(
+        Code::handler(&root().join("crates/python/examples/authorizer.handler").to_string_lossy())
+            .unwrap(),
+    )
+    .env("USER_POOL_ID", "us-east-1_Example")
+    .env("CLIENT_ID", "exampleclient")
+    .env("JWKS", &root().join("fixtures/keys/jwks.json").to_string_lossy())
+    .env("GROUPS", &petstore.join("groups").to_string_lossy())
+    .timeout(std::time::Duration::from_secs(10));
+    spec.interpreter = Some(venv.join("bin/python"));
+    let python = FunctionAuthorizer::new(LocalFunction::new(spec).unwrap());
+    let verifier = cognito::Verifier::new(
+        cognito::VerifierConfig::for_pool("us-east-1_Example", "exampleclient", TokenUse::Access),
+        cognito::JwksSource::from_json(
+            &std::fs::read_to_string(root().join("fixtures/keys/jwks.json")).unwrap(),
+        )
+        .unwrap(),
+    );
+    let rust = GroupAuthorizer::new(
+        verifier,
+        GroupStore::from_path(&petstore.join("groups")).unwrap(),
+        apigw::InvalidToken::Unauthorized,
+    );
+    let (mut c1, mut c2) = (AuthorizerCache::default(), AuthorizerCache::default());
+    let mut statuses = Vec::new();
+    for r in &requests {
+        let a = api.invoke(r, &python, &mut c1, now);
+        let b = api.invoke(r, &rust, &mut c2, now);
+        let view = |i: &apigw::Invocation| {
+            (
+                i.status,
+                i.cache_hit,
+                i.function_called,
+                i.deciding().and_then(|d| d.sid.clone()),
+                i.backend_context.clone(),
+                i.output.as_ref().map(|o| o["policyDocument"].clone()),
+            )
+        };
+        assert_eq!(
+            view(&a),
+            view(&b),
+            "{} {}: the Python function under the runtime ({}) and the Rust authorizer ({})",
+            r.method,
+            r.path,
+            a.reason,
+            b.reason
+        );
+        statuses.push(a.status);
+    }
+    assert_eq!(
+        statuses,
+        vec![200, 403, 200, 403, 200, 200, 403, 401, 401],
+        "the seed's outcomes"
+    );
+    assert_eq!(python.function().starts(), 1, "one warm Python process");
 }
