@@ -315,7 +315,9 @@ fn the_python_package_answers_as_the_cli() {
 /// Lambda function in the local execution environment, behind the seed's API: every request gets what the
 /// Rust group authorizer gets (status, cache, deciding statement, context).
 fn the_example_authorizer_under_the_local_lambda_runtime(venv: &Path) {
-    use apigw::{Api, AuthorizerCache, FunctionAuthorizer, GroupAuthorizer, GroupStore, HttpRequest};
+    use apigw::{
+        Api, AuthorizerCache, FunctionAuthorizer, GroupAuthorizer, GroupStore, HttpRequest,
+    };
     use lambda_local::{Code, FunctionSpec, LocalFunction};
 
     let petstore = root().join("policies/apigw-petstore");
@@ -357,12 +359,19 @@ fn the_example_authorizer_under_the_local_lambda_runtime(venv: &Path) {
         HttpRequest::new("GET", "/petstore/v2/pets"),
     ];
     let mut spec = FunctionSpec::new(
-        Code::handler(&root().join("crates/python/examples/authorizer.handler").to_string_lossy())
-            .unwrap(),
+        Code::handler(
+            &root()
+                .join("crates/python/examples/authorizer.handler")
+                .to_string_lossy(),
+        )
+        .unwrap(),
     )
     .env("USER_POOL_ID", "us-east-1_Example")
     .env("CLIENT_ID", "exampleclient")
-    .env("JWKS", &root().join("fixtures/keys/jwks.json").to_string_lossy())
+    .env(
+        "JWKS",
+        &root().join("fixtures/keys/jwks.json").to_string_lossy(),
+    )
     .env("GROUPS", &petstore.join("groups").to_string_lossy())
     .timeout(std::time::Duration::from_secs(10));
     spec.interpreter = Some(venv.join("bin/python"));

@@ -804,7 +804,12 @@ impl Api {
                         return called(verdict(Stop::FunctionFailed(m)), method_arn);
                     }
                     Err(FunctionError::NotJson(text)) => {
-                        let snippet: String = text.chars().take(120).collect();
+                        let snippet: String = text
+                            .trim_end()
+                            .chars()
+                            .take(120)
+                            .flat_map(char::escape_debug)
+                            .collect();
                         let err = ApigwError::output(format!(
                             "the authorizer's answer is not JSON: `{snippet}`"
                         ));

@@ -444,7 +444,10 @@ impl std::fmt::Debug for LocalFunction {
 /// Finds `name` in `PATH` (a name with a `/` is a path).
 fn which(name: &Path) -> Option<PathBuf> {
     if name.components().count() > 1 {
-        return name.is_file().then(|| name.to_path_buf());
+        // Absolute: the process runs in the function's directory.
+        return name
+            .is_file()
+            .then(|| std::path::absolute(name).unwrap_or_else(|_| name.to_path_buf()));
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
