@@ -47,13 +47,13 @@ use std::collections::VecDeque;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use diag::codes;
 
-use server::{Job, Posted, Server};
+use server::{Job, Posted, Server, Waited};
+use std::sync::mpsc::Receiver;
 
 /// The largest request or response payload Lambda accepts for a synchronous invocation: 6 MB.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
@@ -708,7 +708,7 @@ impl LocalFunction {
                 });
             }
             let wait = (limit - now).min(Duration::from_millis(25));
-            match inner.posted.recv_timeout(wait) {
+            match self.server.next(&mut inner.posted, wait) {
                 Ok(Posted::HandedOut { id: got }) if got == id => handed_out = Some(Instant::now()),
                 Ok(Posted::Response { id: got, body }) if got == id => return Ok(body),
                 Ok(Posted::Error { id: got, body }) if got == id => {
@@ -737,7 +737,7 @@ impl LocalFunction {
                 }
                 // An answer to an earlier request (one that timed out): not this invocation's.
                 Ok(_) => {}
-                Err(RecvTimeoutError::Timeout) => {
+                Err(Waited::Timeout) => {
                     let exited = inner
                         .child
                         .as_mut()
@@ -761,7 +761,7 @@ impl LocalFunction {
                         });
                     }
                 }
-                Err(RecvTimeoutError::Disconnected) => {
+                Err(Waited::Closed) => {
                     return Err(InvokeError::Spawn("the Runtime API stopped".into()));
                 }
             }
