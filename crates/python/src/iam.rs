@@ -124,9 +124,64 @@ fn decision_member(py: Python<'_>, d: Decision) -> PyResult<Py<PyAny>> {
 /// A request dict (`principal`, `action`, `resource`, `context`, `resource_account`,
 /// `principal_has_boundary`, `session_issuer`), read as `eval` reads a request file.
 pub(crate) fn request(obj: &Bound<'_, PyAny>) -> PyResult<OwnedRequest> {
+    if let Some(r) = plain_request(obj) {
+        return Ok(r);
+    }
     let v = crate::convert::json(obj, "the request")?;
     policy_check::input::request_from_json(&v, "request")
         .map_err(|m| error(codes::PYTHON_REQUEST, m, &At::default()))
+}
+
+/// The common request read straight from the dict, without the JSON detour: `action` and `resource`
+/// strings, an optional `principal` string and a `context` of strings and lists of strings. Anything else
+/// (another field, a number or boolean in the context, a value that is not valid, a dict subclass with
+/// its own lookups) is `None`, and the general reader decides it, with its errors: both give the same
+/// request for what both read.
+fn plain_request(obj: &Bound<'_, PyAny>) -> Option<OwnedRequest> {
+    use pyo3::types::PyString;
+    let d = obj.cast_exact::<PyDict>().ok()?;
+    let text = |v: &Bound<'_, PyAny>| -> Option<String> {
+        v.cast_exact::<PyString>()
+            .ok()?
+            .to_cow()
+            .ok()
+            .map(std::borrow::Cow::into_owned)
+    };
+    let (mut action, mut resource, mut principal) = (None, None, None);
+    let mut context = authz_core::Context::new();
+    for (k, v) in d.iter() {
+        match &*k.cast_exact::<PyString>().ok()?.to_cow().ok()? {
+            "action" => action = Some(text(&v)?),
+            "resource" => resource = Some(text(&v)?),
+            "principal" => principal = Some(text(&v)?),
+            "context" => {
+                for (ck, cv) in v.cast_exact::<PyDict>().ok()?.iter() {
+                    let key = ck.cast_exact::<PyString>().ok()?;
+                    let value = match cv.cast_exact::<PyList>() {
+                        Ok(items) => authz_core::ContextValue::multi(
+                            items.iter().map(|x| text(&x)).collect::<Option<Vec<_>>>()?,
+                        ),
+                        Err(_) => authz_core::ContextValue::single(text(&cv)?),
+                    };
+                    context.insert_value(&key.to_cow().ok()?, value);
+                }
+            }
+            _ => return None,
+        }
+    }
+    let (action, resource) = (action?, resource?);
+    if !action.contains(':') || action.contains(['*', '?']) || resource.is_empty() {
+        return None;
+    }
+    Some(OwnedRequest {
+        principal,
+        action,
+        resource,
+        resource_account: None,
+        has_boundary: false,
+        session_issuer: None,
+        context,
+    })
 }
 
 /// IAM policies in every layer, compiled once (immutable; share it between threads).

@@ -39,6 +39,27 @@ def test_decisions_are_the_enum(rows):
     assert "decision: ImplicitDeny" in other.explain()
 
 
+class Mapping(dict):
+    """A dict subclass: read by the general request reader, not the plain-dict fast path."""
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        own_row(),
+        own_row(key="someone-else"),
+        own_row(action="dynamodb:DeleteTable"),
+        dict(own_row(), principal="arn:aws:sts::123456789012:assumed-role/r/s"),
+        dict(own_row(), context={"cognito-identity.amazonaws.com:sub": SUB}),
+    ],
+)
+def test_both_request_readers_give_the_same_decision(rows, request_):
+    plain = rows.evaluate(request_)
+    general = rows.evaluate(Mapping({k: Mapping(v) if isinstance(v, dict) else v for k, v in request_.items()}))
+    assert plain.decision is general.decision
+    assert plain.determining == general.determining
+
+
 def test_an_explicit_deny_names_its_statement():
     deny = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
