@@ -4,7 +4,7 @@
 //! Codes are namespaced by the layer that raises them: `json::` (the spanned JSON reader), `iam::` (policy
 //! grammar and validation), `eval::` (the IAM evaluator), `token::` (token verification), `pool::`
 //! (identity pools), `cedar::` (the Cedar bridge), `apigw::` (API Gateway), `lambda::` (the local Lambda
-//! execution environment), `cognito::` and `lint::`
+//! execution environment), `iac::` (templates), `cognito::` and `lint::`
 //! (`lint`'s own checks). A code never changes meaning once published.
 
 /// One registered code with its one-line description.
@@ -86,6 +86,25 @@ registry! {
     // The IAM evaluator.
     /// A policy the evaluator cannot compile (for example a statement without `Action`).
     EVAL_COMPILE = "eval::compile";
+
+    // Templates (CloudFormation, SAM).
+    /// A template value that depends on itself (a resource name built from its own ARN, a condition
+    /// naming itself).
+    IAC_CIRCULAR = "iac::circular";
+    /// A template parameter with no value (no default and none given), or a value outside its
+    /// `AllowedValues`.
+    IAC_PARAMETER = "iac::parameter";
+    /// A template that is not JSON or YAML, or uses a tag that is not one of CloudFormation's.
+    IAC_PARSE = "iac::parse";
+    /// A template whose structure CloudFormation refuses (no `Resources`, a resource without `Type`, a
+    /// policy property that is not a policy).
+    IAC_TEMPLATE = "iac::template";
+    /// A `Ref`, `Fn::GetAtt`, `Fn::Sub` variable, `Fn::FindInMap` key or condition that names nothing, or
+    /// an intrinsic function given the wrong arguments.
+    IAC_UNRESOLVED = "iac::unresolved";
+    /// An intrinsic function policy-check does not resolve (`Fn::Cidr`, `Fn::Transform`, …): the value
+    /// is reported, never guessed.
+    IAC_UNSUPPORTED = "iac::unsupported";
 
     // IAM policy grammar and validation.
     /// Action `…` has more than one `:`.
@@ -405,8 +424,8 @@ mod tests {
             }
         }
         let spaces = [
-            "json", "iam", "eval", "token", "pool", "cedar", "apigw", "cognito", "lambda", "lint",
-            "python",
+            "json", "iac", "iam", "eval", "token", "pool", "cedar", "apigw", "cognito", "lambda",
+            "lint", "python",
         ];
         for c in ALL {
             let (ns, name) = c.code.split_once("::").unwrap_or(("", ""));

@@ -1,0 +1,258 @@
+//! The policies a template's resources carry ("AWS resource and property types reference" for each type),
+//! resolved, with the resource, the property path and the template position of each.
+
+use diag::Span;
+use diag::json::{Kind, Value};
+use iam_policy::PolicyType;
+
+use crate::{IacError, Note, Resolver, Settings, Template, member};
+
+/// A policy found in a template.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// The resource's logical id.
+    pub logical_id: String,
+    /// The resource's type.
+    pub resource_type: String,
+    /// Where in the resource: `AssumeRolePolicyDocument`, `Policies[0]` (`read`), `PolicyDocument`, ….
+    pub path: String,
+    /// What kind of policy it is.
+    pub policy_type: PolicyType,
+    /// The resolved document, each value with its template position.
+    pub document: Value,
+    /// The unresolved document's position.
+    pub span: Span,
+    /// What it is attached to or governs, resolved (role names, bucket names, ARNs), when the property
+    /// says.
+    pub attached_to: Vec<String>,
+}
+
+impl Policy {
+    /// `LogicalId.path`, the name used in reports.
+    pub fn name(&self) -> String {
+        format!("{}.{}", self.logical_id, self.path)
+    }
+}
+
+/// A resource that carries no policy policy-check reads, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// Its logical id.
+    pub logical_id: String,
+    /// Its type.
+    pub resource_type: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a template holds: its policies, the resources skipped, and the placeholders used.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// Every policy, in template order.
+    pub policies: Vec<Policy>,
+    /// Resources with no policy read, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Placeholders and other notes from resolution.
+    pub notes: Vec<Note>,
+}
+
+/// Where each type keeps its policies: (property, policy type, the property naming what it governs).
+fn documents(kind: &str) -> &'static [(&'static str, PolicyType, Option<&'static str>)] {
+    match kind {
+        "AWS::IAM::ManagedPolicy" => &[("PolicyDocument", PolicyType::Identity, None)],
+        "AWS::IAM::Policy" => &[("PolicyDocument", PolicyType::Identity, None)],
+        "AWS::S3::BucketPolicy" => &[("PolicyDocument", PolicyType::Resource, Some("Bucket"))],
+        "AWS::SQS::QueuePolicy" => &[("PolicyDocument", PolicyType::Resource, Some("Queues"))],
+        "AWS::SNS::TopicPolicy" => &[("PolicyDocument", PolicyType::Resource, Some("Topics"))],
+        "AWS::KMS::Key" => &[("KeyPolicy", PolicyType::Resource, None)],
+        "AWS::SecretsManager::ResourcePolicy" => {
+            &[("ResourcePolicy", PolicyType::Resource, Some("SecretId"))]
+        }
+        "AWS::S3::AccessPoint" => &[("Policy", PolicyType::Resource, Some("Bucket"))],
+        "AWS::Lambda::LayerVersionPermission" | "AWS::Lambda::Permission" => &[],
+        _ => &[],
+    }
+}
+
+fn texts(r: &Resolver<'_>, v: &Value) -> Result<Vec<String>, IacError> {
+    Ok(match r.value(v)?.map(|x| x.kind) {
+        Some(Kind::Array(items)) => items.iter().map(crate::scalar_text).collect(),
+        Some(Kind::String(s)) => vec![s],
+        _ => Vec::new(),
+    })
+}
+
+pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacError> {
+    let r = Resolver::new(t, settings.clone());
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    for res in &t.resources {
+        let id = res.logical_id.as_str();
+        if let Some(c) = &res.condition
+            && !r.condition(c, res.span).map_err(|e| e.about(id))?
+        {
+            skipped.push(Skipped {
+                logical_id: id.to_string(),
+                resource_type: res.kind.clone(),
+                reason: format!("its condition `{c}` is false with these parameters"),
+            });
+            continue;
+        }
+        let mut doc = |prop: &str,
+                       path: String,
+                       ty: PolicyType,
+                       attached: Vec<String>,
+                       v: &Value|
+         -> Result<(), IacError> {
+            let document = r.value(v).map_err(|e| e.about(id))?.ok_or_else(|| {
+                IacError::unresolved(&t.name, v.span, format!("`{prop}` is AWS::NoValue")).about(id)
+            })?;
+            let document = match document.kind {
+                // A policy written as a JSON string (allowed for some properties).
+                Kind::String(s) => {
+                    let mut diags = Vec::new();
+                    let parsed = diag::json::read(&s, &mut diags)
+                        .filter(|_| diags.iter().all(|d| !d.is_error()));
+                    match parsed {
+                        Some(mut p) => {
+                            respan(&mut p, document.span);
+                            p
+                        }
+                        None => {
+                            return Err(IacError::template(
+                                &t.name,
+                                v.span,
+                                format!("`{prop}` is a string that is not a JSON policy"),
+                            )
+                            .about(id));
+                        }
+                    }
+                }
+                _ => document,
+            };
+            out.push(super::Policy {
+                logical_id: id.to_string(),
+                resource_type: res.kind.clone(),
+                path,
+                policy_type: ty,
+                document,
+                span: v.span,
+                attached_to: attached,
+            });
+            Ok(())
+        };
+        match res.kind.as_str() {
+            "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
+                if let Some(v) = res.property("AssumeRolePolicyDocument") {
+                    doc(
+                        "AssumeRolePolicyDocument",
+                        "AssumeRolePolicyDocument".into(),
+                        PolicyType::Trust,
+                        Vec::new(),
+                        v,
+                    )?;
+                }
+                if let Some(Kind::Array(ps)) = res.property("Policies").map(|p| &p.kind) {
+                    for (i, p) in ps.iter().enumerate() {
+                        // `Policies` items may be switched off with Fn::If / AWS::NoValue.
+                        let Some(p) = r.value(p).map_err(|e| e.about(id))? else {
+                            continue;
+                        };
+                        let pname = member(&p, "PolicyName")
+                            .map(crate::scalar_text)
+                            .unwrap_or_default();
+                        let Some(d) = member(&p, "PolicyDocument") else {
+                            return Err(IacError::template(
+                                &t.name,
+                                p.span,
+                                format!("`Policies[{i}]` has no `PolicyDocument`"),
+                            )
+                            .about(id));
+                        };
+                        doc(
+                            "PolicyDocument",
+                            format!("Policies[{i}] ({pname})"),
+                            PolicyType::Identity,
+                            Vec::new(),
+                            d,
+                        )?;
+                    }
+                }
+                if out.iter().all(|p| p.logical_id != id) {
+                    skipped.push(Skipped {
+                        logical_id: id.to_string(),
+                        resource_type: res.kind.clone(),
+                        reason: "no inline policy (managed policies attached by ARN are not read)"
+                            .into(),
+                    });
+                }
+            }
+            "AWS::Organizations::Policy" => {
+                let ty = res
+                    .property("Type")
+                    .map(crate::scalar_text)
+                    .unwrap_or_default();
+                let pt = match ty.as_str() {
+                    "SERVICE_CONTROL_POLICY" => PolicyType::Scp,
+                    "RESOURCE_CONTROL_POLICY" => PolicyType::Rcp,
+                    other => {
+                        skipped.push(Skipped {
+                            logical_id: id.to_string(),
+                            resource_type: res.kind.clone(),
+                            reason: format!(
+                                "an Organizations policy of type `{other}` is not an IAM policy"
+                            ),
+                        });
+                        continue;
+                    }
+                };
+                if let Some(v) = res.property("Content") {
+                    doc("Content", "Content".into(), pt, Vec::new(), v)?;
+                }
+            }
+            kind => {
+                let props = documents(kind);
+                if props.is_empty() {
+                    skipped.push(Skipped {
+                        logical_id: id.to_string(),
+                        resource_type: kind.to_string(),
+                        reason: "carries no policy document policy-check reads".into(),
+                    });
+                    continue;
+                }
+                for (prop, ty, target) in props {
+                    let attached = match target.and_then(|p| res.property(p)) {
+                        Some(v) => texts(&r, v).map_err(|e| e.about(id))?,
+                        None => Vec::new(),
+                    };
+                    match res.property(prop) {
+                        Some(v) => doc(prop, (*prop).to_string(), *ty, attached, v)?,
+                        None => skipped.push(Skipped {
+                            logical_id: id.to_string(),
+                            resource_type: kind.to_string(),
+                            reason: format!("no `{prop}`"),
+                        }),
+                    }
+                }
+            }
+        }
+    }
+    Ok(Found {
+        policies: out,
+        skipped,
+        notes: r.notes(),
+    })
+}
+
+/// Gives every value of a policy parsed from a string the position of that string.
+fn respan(v: &mut Value, span: Span) {
+    v.span = span;
+    match &mut v.kind {
+        Kind::Array(items) => items.iter_mut().for_each(|x| respan(x, span)),
+        Kind::Object(ms) => ms.iter_mut().for_each(|m| {
+            m.key_span = span;
+            respan(&mut m.value, span);
+        }),
+        _ => {}
+    }
+}

@@ -1,0 +1,240 @@
+//! Templates read and resolved as CloudFormation documents them: the short forms, each intrinsic function,
+//! pseudo-parameters, conditions, the return values of the resource types, placeholders, positions, and
+//! every kind of bad template as a coded error with its line.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use iac::{Found, IacError, Settings, Template, render};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn notes_app(params: &[(&str, &str)]) -> (Template, Found) {
+    let text = std::fs::read_to_string(root().join("fixtures/templates/notes-app.yaml")).unwrap();
+    let t = Template::read("notes-app.yaml", &text).unwrap();
+    let s = Settings {
+        parameters: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        ..Settings::default()
+    };
+    let found = t.policies(&s).unwrap();
+    (t, found)
+}
+
+fn json(v: &diag::json::Value) -> serde_json::Value {
+    serde_json::from_str(&render(v).0).unwrap()
+}
+
+#[test]
+fn the_notes_app_resolves_as_cloudformation_would() {
+    let (t, found) = notes_app(&[]);
+    let names: Vec<String> = found.policies.iter().map(iac::Policy::name).collect();
+    assert_eq!(
+        names,
+        [
+            "AuthenticatedRole.AssumeRolePolicyDocument",
+            "AuthenticatedRole.Policies[0] (own-rows)",
+            "AuthenticatedRole.Policies[1] (own-prefix)",
+            "BucketPolicy.PolicyDocument",
+            "EventsPolicy.PolicyDocument",
+        ],
+        "the prod-only policy is switched off by Fn::If with AWS::NoValue in dev"
+    );
+    let trust = json(&found.policies[0].document);
+    assert_eq!(
+        trust["Statement"][0]["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"],
+        "us-east-1:00000000-0000-4000-8000-000000000000",
+        "Ref of an identity pool is its id, a placeholder until deployed"
+    );
+    let rows = json(&found.policies[1].document);
+    assert_eq!(
+        rows["Statement"][0]["Resource"], "arn:aws:dynamodb:us-east-1:123456789012:table/Notes",
+        "GetAtt Table.Arn from the TableName parameter's default"
+    );
+    assert_eq!(
+        rows["Statement"][0]["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"][0],
+        "${cognito-identity.amazonaws.com:sub}",
+        "a policy variable outside Fn::Sub is plain text"
+    );
+    let prefix = json(&found.policies[2].document);
+    assert_eq!(
+        prefix["Statement"][0]["Resource"],
+        "arn:aws:s3:::notes-123456789012-dev/private/${cognito-identity.amazonaws.com:sub}/*",
+        "${{!…}} in Fn::Sub is the literal ${{…}}; ${{Bucket.Arn}} is the bucket ARN"
+    );
+    let bucket = &found.policies[3];
+    assert_eq!(bucket.attached_to, ["notes-123456789012-dev"]);
+    assert_eq!(
+        json(&bucket.document)["Statement"][0]["Resource"][1],
+        "arn:aws:s3:::notes-123456789012-dev/*"
+    );
+    let queue = &found.policies[4];
+    assert!(
+        queue.attached_to[0]
+            .starts_with("https://sqs.us-east-1.amazonaws.com/123456789012/stack-Events-"),
+        "Ref of a queue is its URL, with a generated name: {:?}",
+        queue.attached_to
+    );
+    // Every placeholder is said, with where it comes from.
+    let notes: Vec<&str> = found.notes.iter().map(|n| n.text.as_str()).collect();
+    assert!(
+        notes.iter().any(|n| n.contains("shared-topic-arn")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("`Events` (AWS::SQS::Queue) has no QueueName")),
+        "{notes:?}"
+    );
+    // Resources without policies are listed with the reason.
+    assert!(found.skipped.iter().any(|s| s.logical_id == "NotesTable"));
+    // Positions: the own-prefix Resource comes from line 75 of the template.
+    let (text, map) = render(&found.policies[2].document);
+    let at = text.find("arn:aws:s3:::notes").unwrap();
+    let span = iac::locate(&map, at).unwrap();
+    assert_eq!(t.line_col(span.start).0, 75, "{text}");
+}
+
+#[test]
+fn parameters_and_conditions_change_what_is_found() {
+    let (_, found) = notes_app(&[("Stage", "prod"), ("TableName", "ProdNotes")]);
+    assert_eq!(found.policies.len(), 6, "IsProd adds the prod-only policy");
+    assert_eq!(
+        json(&found.policies[1].document)["Statement"][0]["Resource"],
+        "arn:aws:dynamodb:us-east-1:123456789012:table/ProdNotes"
+    );
+    let text = std::fs::read_to_string(root().join("fixtures/templates/notes-app.yaml")).unwrap();
+    let t = Template::read("notes-app.yaml", &text).unwrap();
+    let bad = Settings {
+        parameters: [("Stage".to_string(), "qa".to_string())].into(),
+        ..Settings::default()
+    };
+    let e = t.policies(&bad).unwrap_err();
+    assert_eq!(e.code, diag::codes::IAC_PARAMETER);
+    assert!(e.message.contains("AllowedValues"), "{e}");
+}
+
+#[test]
+fn json_and_yaml_forms_give_the_same_policies() {
+    let yaml = "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: !Sub '${AWS::StackName}-r'\n      AssumeRolePolicyDocument: {Version: '2012-10-17', Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: 'sts:AssumeRole'}]}\n      Policies:\n        - PolicyName: p\n          PolicyDocument:\n            Version: '2012-10-17'\n            Statement:\n              - Effect: Allow\n                Action: sqs:SendMessage\n                Resource: !Join [':', [arn, !Ref AWS::Partition, sqs, !Ref AWS::Region, !Ref AWS::AccountId, !Select [1, !Split [',', 'a,q1,b']]]]\n";
+    let json_text = r#"{"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
+        "RoleName": {"Fn::Sub": "${AWS::StackName}-r"},
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+        "Policies": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
+          "Resource": {"Fn::Join": [":", ["arn", {"Ref": "AWS::Partition"}, "sqs", {"Ref": "AWS::Region"}, {"Ref": "AWS::AccountId"}, {"Fn::Select": [1, {"Fn::Split": [",", "a,q1,b"]}]}]]}}]}}]}}}}"#;
+    let s = Settings {
+        region: "cn-north-1".into(),
+        ..Settings::default()
+    };
+    let a = Template::read("t.yaml", yaml)
+        .unwrap()
+        .policies(&s)
+        .unwrap();
+    let b = Template::read("t.json", json_text)
+        .unwrap()
+        .policies(&s)
+        .unwrap();
+    let docs = |f: &Found| {
+        f.policies
+            .iter()
+            .map(|p| json(&p.document))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(docs(&a), docs(&b));
+    assert_eq!(
+        docs(&a)[1]["Statement"][0]["Resource"],
+        "arn:aws-cn:sqs:cn-north-1:123456789012:q1",
+        "the partition follows the Region"
+    );
+}
+
+fn error(yaml: &str) -> IacError {
+    match Template::read("bad.yaml", yaml) {
+        Err(e) => e,
+        Ok(t) => t.policies(&Settings::default()).unwrap_err(),
+    }
+}
+
+#[test]
+fn bad_templates_are_coded_errors_with_their_line_and_resource() {
+    let role = |resource: &str| {
+        format!(
+            "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: {{}}\n      Policies:\n        - PolicyName: p\n          PolicyDocument:\n            Statement:\n              - Effect: Allow\n                Action: s3:GetObject\n                Resource: {resource}\n"
+        )
+    };
+    let cases = [
+        (role("!Ref Nothing"), diag::codes::IAC_UNRESOLVED, "Nothing", Some(12)),
+        (role("!GetAtt Nothing.Arn"), diag::codes::IAC_UNRESOLVED, "Nothing", Some(12)),
+        (role("!Sub '${Missing}/x'"), diag::codes::IAC_UNRESOLVED, "${!Missing}", Some(12)),
+        (role("!Cidr [x, 1, 2]"), diag::codes::IAC_UNSUPPORTED, "Fn::Cidr", Some(12)),
+        (role("!Bogus x"), diag::codes::IAC_PARSE, "!Bogus", Some(12)),
+        (role("!FindInMap [M, a, b]"), diag::codes::IAC_UNRESOLVED, "Mappings", Some(12)),
+        (role("!If [NoSuch, a, b]"), diag::codes::IAC_UNRESOLVED, "NoSuch", Some(12)),
+        (
+            "Parameters:\n  P: {Type: String}\nResources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties: {BucketName: !Ref P}\n  BP:\n    Type: AWS::S3::BucketPolicy\n    Properties: {Bucket: !Ref B, PolicyDocument: {}}\n".to_string(),
+            diag::codes::IAC_PARAMETER,
+            "--parameter P=",
+            Some(2),
+        ),
+        (
+            "Resources:\n  A:\n    Type: AWS::SQS::Queue\n    Properties: {QueueName: !GetAtt B.QueueName}\n  B:\n    Type: AWS::SQS::Queue\n    Properties: {QueueName: !GetAtt A.QueueName}\n  P:\n    Type: AWS::SQS::QueuePolicy\n    Properties: {Queues: [!Ref A], PolicyDocument: {}}\n".to_string(),
+            diag::codes::IAC_CIRCULAR,
+            "depends on itself",
+            None,
+        ),
+        ("Resources:\n  R:\n    Properties: {}\n".to_string(), diag::codes::IAC_TEMPLATE, "no `Type`", Some(3)),
+        ("Parameters: {}\n".to_string(), diag::codes::IAC_TEMPLATE, "no `Resources`", None),
+        ("Resources: [unclosed\n".to_string(), diag::codes::IAC_PARSE, "YAML", None),
+        ("{\"Resources\": {,}}".to_string(), diag::codes::IAC_PARSE, "JSON", None),
+        ("Resources:\n  R: {Type: X}\n  R: {Type: Y}\n".to_string(), diag::codes::IAC_PARSE, "twice", Some(3)),
+    ];
+    for (text, code, says, line) in cases {
+        let e = error(&text);
+        assert_eq!(e.code, code, "{text}\n{e}");
+        assert!(e.message.contains(says), "{text}\n{e}");
+        if let Some(l) = line {
+            let src = diag::Source::new("bad.yaml", text.as_str());
+            assert_eq!(src.line_col(e.span.start).0, l, "{text}\n{e}");
+        }
+        if code == diag::codes::IAC_UNRESOLVED || code == diag::codes::IAC_UNSUPPORTED {
+            assert_eq!(e.logical_id.as_deref(), Some("Role"), "{e:?}");
+        }
+    }
+}
+
+#[test]
+fn hostile_templates_do_not_hang_or_panic() {
+    // Deep nesting, a billion-laughs alias chain, a huge Fn::Select index.
+    let deep = format!("Resources: {}{}", "[".repeat(5000), "]".repeat(5000));
+    let _ = Template::read("deep.yaml", &deep);
+    let mut laughs = String::from("a: &a [x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        laughs.push_str(&format!(
+            "l{i}: &l{i} [*{}, *{}]\n",
+            if i == 1 {
+                "a".into()
+            } else {
+                format!("l{}", i - 1)
+            },
+            if i == 1 {
+                "a".into()
+            } else {
+                format!("l{}", i - 1)
+            }
+        ));
+    }
+    laughs.push_str("Resources: {}\n");
+    let t = std::time::Instant::now();
+    let _ = Template::read("laughs.yaml", &laughs);
+    assert!(t.elapsed() < std::time::Duration::from_secs(20));
+    let e = error(
+        "Resources:\n  R:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyDocument: !Select [99999999999, [a]]\n",
+    );
+    assert_eq!(e.code, diag::codes::IAC_UNRESOLVED, "{e}");
+}
