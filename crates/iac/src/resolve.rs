@@ -23,6 +23,9 @@ pub struct Settings {
     pub stack_name: String,
     /// Parameter values by name (a list parameter's value is comma-separated).
     pub parameters: BTreeMap<String, String>,
+    /// Other stacks' exports by name, for `Fn::ImportValue` (without one, a placeholder is used and
+    /// said).
+    pub imports: BTreeMap<String, String>,
 }
 
 impl Default for Settings {
@@ -32,6 +35,7 @@ impl Default for Settings {
             region: "us-east-1".into(),
             stack_name: "stack".into(),
             parameters: BTreeMap::new(),
+            imports: BTreeMap::new(),
         }
     }
 }
@@ -413,12 +417,15 @@ impl<'t> Resolver<'t> {
             }
             "Fn::ImportValue" => {
                 let name = self.text(arg, "`Fn::ImportValue`'s export name")?;
+                if let Some(v) = self.s.imports.get(&name) {
+                    return Ok(Some(string(v.clone(), at)));
+                }
                 let p = format!("imported-{name}");
                 self.note(
                     at,
                     None,
                     format!(
-                        "`Fn::ImportValue {name}` is another stack's export: `{p}` stands for it"
+                        "`Fn::ImportValue {name}` is another stack's export: `{p}` stands for it (give its value with --import-value {name}=VALUE)"
                     ),
                 );
                 Ok(Some(string(p, at)))

@@ -177,6 +177,9 @@ pub enum Command {
     /// Serve Verified Permissions and IAM's policy simulator on localhost over AWS's protocols.
     #[command(after_help = EXIT_CODES)]
     Serve(commands::serve::ServeArgs),
+    /// CloudFormation and SAM templates: what policies they hold, resolved.
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Template(commands::template::TemplateCommand),
 }
 
 /// `pool` subcommands.
@@ -260,6 +263,7 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Apigw(a) => commands::apigw::run(&a, out, err),
         Command::Serve(a) => commands::serve::run(&a, out, err),
         Command::Lint(a) => commands::lint::run(&a, out, err),
+        Command::Template(t) => commands::template::run(&t, out),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "policy-check", out);

@@ -87,9 +87,79 @@ pub struct LintArgs {
     /// The account id, for an OpenAPI export given to `--api`.
     #[arg(long, requires = "api")]
     pub account: Option<String>,
+    /// CloudFormation or SAM templates (JSON or YAML, repeatable): every policy they hold is linted
+    /// as its type (trust, identity, resource, SCP, RCP) after the template is resolved, and each
+    /// finding points at the template's own line and column.
+    #[arg(long = "template", value_name = "TEMPLATE")]
+    pub templates: Vec<std::path::PathBuf>,
+    /// What templates are resolved with.
+    #[command(flatten)]
+    pub template_input: super::template::TemplateInput,
     /// Files, directories or glob patterns.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "templates")]
     pub paths: Vec<String>,
+}
+
+/// A template's policies, linted, with each location moved from the resolved policy into the
+/// template: its line and column, its snippet, its bytes and Access Analyzer's `span` there (the
+/// `path` stays the path inside the policy, as `ValidatePolicy` gives it).
+fn lint_template(
+    path: &std::path::Path,
+    input: &super::template::TemplateInput,
+    options: &iam_lint::Options,
+    extra: &[iam_lint::Extra<'_>],
+) -> Result<(String, Vec<iam_lint::Finding>), String> {
+    let (t, found) = super::template::load(path, input)?;
+    let text = t.source.text();
+    let mut all = Vec::new();
+    for p in &found.policies {
+        let (rendered, map) = iac::render(&p.document);
+        // Access Analyzer's resource types, as cfn-policy-validator passes them: bucket policies and
+        // access point policies are checked for their resource, trust policies as trust policies.
+        let resource_type = match (p.policy_type, p.resource_type.as_str()) {
+            (PolicyType::Trust, _) => Some(iam_lint::ResourceType::AssumeRolePolicyDocument),
+            (_, "AWS::S3::BucketPolicy") => Some(iam_lint::ResourceType::S3Bucket),
+            (_, "AWS::S3::AccessPoint") => Some(iam_lint::ResourceType::S3AccessPoint),
+            _ => None,
+        };
+        let mut findings = iam_lint::lint(
+            &p.name(),
+            rendered.as_bytes(),
+            Some(p.policy_type),
+            resource_type,
+            options,
+            extra,
+        )
+        .findings;
+        for f in &mut findings {
+            f.details = format!("{}: {}", p.name(), f.details);
+            for at in &mut f.locations {
+                let span = iac::locate(&map, at.bytes.start).unwrap_or(p.span);
+                let (l, c) = t.line_col(span.start);
+                let (el, ec) = t.line_col(span.end);
+                at.editor = ((l, c), (el, ec));
+                at.bytes = span;
+                // Access Analyzer's positions, in the template (UTF-16 units, columns from 0).
+                let pos = |byte: usize, line: usize| {
+                    let before = text.get(..byte).unwrap_or(text);
+                    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                    iam_lint::Position {
+                        line,
+                        column: before.get(line_start..).unwrap_or("").encode_utf16().count(),
+                        offset: before.encode_utf16().count(),
+                    }
+                };
+                at.span = iam_lint::Span {
+                    start: pos(span.start, l),
+                    end: pos(span.end, el),
+                };
+                let line = text.lines().nth(l.saturating_sub(1)).unwrap_or("");
+                at.snippet = diag::printable(line.trim_end()).chars().take(120).collect();
+            }
+        }
+        all.extend(findings);
+    }
+    Ok((t.name.clone(), all))
 }
 
 /// The most findings `lint` lists per file ([`diag::codes::LINT_TRUNCATED`] counts the rest).
@@ -162,7 +232,11 @@ fn files_and_pools(a: &LintArgs) -> Result<(Vec<std::path::PathBuf>, Option<Pool
 
 pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
     check_ignore_rules(&a.ignore)?;
-    let (files, pools) = files_and_pools(a)?;
+    let (files, pools) = if a.paths.is_empty() {
+        (Vec::new(), None)
+    } else {
+        files_and_pools(a)?
+    };
     let api = a
         .api
         .as_ref()
@@ -190,6 +264,31 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
     let pb = crate::progress(files.len(), "files");
     let (mut failing, mut left_out) = (0usize, 0usize);
     let mut sarif = crate::report::lint::Sarif::default();
+    let mut linted: Vec<(String, Vec<iam_lint::Finding>)> = Vec::new();
+    for t in &a.templates {
+        let extra: [iam_lint::Extra; 2] = [&cognito, &cache];
+        linted.push(lint_template(t, &a.template_input, &options, &extra)?);
+    }
+    for (name, mut findings) in linted {
+        let before = findings.len();
+        findings.retain(|x| {
+            !ignored(&a.ignore, &name, &x.issue_code) && !ignored(&a.ignore, &name, x.code)
+        });
+        left_out += before - findings.len();
+        failing += findings
+            .iter()
+            .filter(|x| fail_on.contains(&x.finding_type))
+            .count();
+        match a.format {
+            LintFormat::Human => {
+                let _ = err.write_all(crate::report::lint::text(&name, &findings).as_bytes());
+            }
+            LintFormat::Json => {
+                let _ = writeln!(out, "{}", crate::report::lint::json(&name, &findings));
+            }
+            LintFormat::Sarif => sarif.add(&name, &findings),
+        }
+    }
     for f in &files {
         let bytes = crate::read_file(f)?;
         let name = crate::display_name(f);
@@ -242,7 +341,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
             let _ = writeln!(
                 err,
                 "{} file(s) linted; {failing} finding(s) of the failing types ({}){}",
-                files.len(),
+                files.len() + a.templates.len(),
                 fail_on
                     .iter()
                     .map(|t| t.as_str())

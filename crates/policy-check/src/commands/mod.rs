@@ -8,6 +8,7 @@ pub mod lint;
 mod lint_pools;
 pub mod pool;
 pub mod serve;
+pub mod template;
 pub mod test;
 pub mod token;
 pub mod validate;
