@@ -45,11 +45,30 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// A role of the template, resolved: what `eval --template --role` needs besides its policies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Role {
+    /// Its logical id.
+    pub logical_id: String,
+    /// `RoleName` (or the generated name).
+    pub name: String,
+    /// Its ARN.
+    pub arn: String,
+    /// `PermissionsBoundary`, resolved.
+    pub boundary: Option<String>,
+    /// `ManagedPolicyArns`, resolved.
+    pub managed: Vec<String>,
+}
+
 /// What a template holds: its policies, the resources skipped, and the placeholders used.
 #[derive(Clone, Debug)]
 pub struct Found {
     /// Every policy, in template order.
     pub policies: Vec<Policy>,
+    /// Every role (`AWS::IAM::Role`), resolved.
+    pub roles: Vec<Role>,
+    /// The ARN of each `AWS::IAM::ManagedPolicy`, by logical id.
+    pub managed_policy_arns: Vec<(String, String)>,
     /// Resources with no policy read, with the reason.
     pub skipped: Vec<Skipped>,
     /// Placeholders and other notes from resolution.
@@ -59,8 +78,9 @@ pub struct Found {
 /// Where each type keeps its policies: (property, policy type, the property naming what it governs).
 fn documents(kind: &str) -> &'static [(&'static str, PolicyType, Option<&'static str>)] {
     match kind {
-        "AWS::IAM::ManagedPolicy" => &[("PolicyDocument", PolicyType::Identity, None)],
-        "AWS::IAM::Policy" => &[("PolicyDocument", PolicyType::Identity, None)],
+        "AWS::IAM::ManagedPolicy" | "AWS::IAM::Policy" => {
+            &[("PolicyDocument", PolicyType::Identity, Some("Roles"))]
+        }
         "AWS::S3::BucketPolicy" => &[("PolicyDocument", PolicyType::Resource, Some("Bucket"))],
         "AWS::SQS::QueuePolicy" => &[("PolicyDocument", PolicyType::Resource, Some("Queues"))],
         "AWS::SNS::TopicPolicy" => &[("PolicyDocument", PolicyType::Resource, Some("Topics"))],
@@ -86,6 +106,8 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
     let r = Resolver::new(t, settings.clone());
     let mut out = Vec::new();
     let mut skipped = Vec::new();
+    let mut roles = Vec::new();
+    let mut managed_policy_arns = Vec::new();
     for res in &t.resources {
         let id = res.logical_id.as_str();
         if let Some(c) = &res.condition
@@ -141,6 +163,47 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
             });
             Ok(())
         };
+        if res.kind == "AWS::IAM::ManagedPolicy" {
+            let arn = r
+                .value(&Value {
+                    kind: Kind::Object(vec![diag::json::Member {
+                        key: "Ref".into(),
+                        key_span: res.span,
+                        value: Value {
+                            kind: Kind::String(id.to_string()),
+                            span: res.span,
+                        },
+                    }]),
+                    span: res.span,
+                })
+                .map_err(|e| e.about(id))?
+                .map(|v| crate::scalar_text(&v))
+                .unwrap_or_default();
+            managed_policy_arns.push((id.to_string(), arn));
+        }
+        if res.kind == "AWS::IAM::Role" {
+            let name = r.physical_name(id, res.span).map_err(|e| e.about(id))?;
+            let path = match res.property("Path") {
+                Some(v) => r.value(v).map_err(|e| e.about(id))?.map(|v| crate::scalar_text(&v)).unwrap_or_else(|| "/".into()),
+                None => "/".into(),
+            };
+            let boundary = match res.property("PermissionsBoundary") {
+                Some(v) => r.value(v).map_err(|e| e.about(id))?.map(|v| crate::scalar_text(&v)),
+                None => None,
+            };
+            let managed = match res.property("ManagedPolicyArns") {
+                Some(v) => texts(&r, v).map_err(|e| e.about(id))?,
+                None => Vec::new(),
+            };
+            let s = r.settings();
+            roles.push(Role {
+                logical_id: id.to_string(),
+                arn: format!("arn:{}:iam::{}:role{path}{name}", crate::partition(&s.region), s.account),
+                name,
+                boundary,
+                managed,
+            });
+        }
         match res.kind.as_str() {
             "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
                 if let Some(v) = res.property("AssumeRolePolicyDocument") {
@@ -238,6 +301,8 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
         }
     }
     Ok(Found {
+        roles,
+        managed_policy_arns,
         policies: out,
         skipped,
         notes: r.notes(),

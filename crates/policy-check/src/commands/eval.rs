@@ -43,6 +43,18 @@ pub struct EvalArgs {
     /// Request file: one JSON request, a JSON array of requests, or JSON Lines.
     #[arg(long, value_name = "FILE", required_unless_present = "cli_input_json")]
     pub request: Option<PathBuf>,
+    /// A CloudFormation or SAM template: with `--role`, that role's policies are the identity policies
+    /// (its inline policies, and the template's `AWS::IAM::Policy` and `AWS::IAM::ManagedPolicy`
+    /// attached to it), its trust policy the resource policy (as `--trust-policy`), and its permissions
+    /// boundary, when the template defines it, the boundary.
+    #[arg(long, value_name = "TEMPLATE", requires = "role", conflicts_with_all = ["policies", "resource_policy", "trust_policy", "cli_input_json"])]
+    pub template: Option<PathBuf>,
+    /// The role's logical id in `--template`.
+    #[arg(long, value_name = "LOGICAL_ID", requires = "template")]
+    pub role: Option<String>,
+    /// What `--template` is resolved with.
+    #[command(flatten)]
+    pub template_input: super::template::TemplateInput,
     /// The input of `aws iam simulate-custom-policy --cli-input-json` (policies, actions, resources,
     /// context entries inline); the answer is printed as that command prints it (`EvaluationResults`
     /// with `EvalDecision`, `MatchedStatements` with positions, `MissingContextValues`), so it can be
@@ -57,6 +69,82 @@ pub struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// A template role's policies into `files` (see `--template`). A boundary the template does not define
+/// is an error unless `--boundary` gives it (evaluating without it could allow what it denies); a managed
+/// policy attached by ARN that the template does not define is not evaluated, and said on stderr.
+fn template_role(
+    path: &std::path::Path,
+    id: &str,
+    a: &EvalArgs,
+    files: &mut PolicyFiles,
+    err: &mut dyn Write,
+) -> Result<(), String> {
+    let (t, found) = super::template::load(path, &a.template_input)?;
+    let Some(role) = found.roles.iter().find(|r| r.logical_id == id) else {
+        let ids: Vec<&str> = found.roles.iter().map(|r| r.logical_id.as_str()).collect();
+        return Err(format!(
+            "{}: no role `{id}` (its AWS::IAM::Role resources: {})",
+            t.name,
+            if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
+        ));
+    };
+    let text = |p: &iac::Policy| iac::render(&p.document).0;
+    // `template:line#Resource.path`: the policy's line in the template, then positions inside the
+    // resolved policy as `template show` prints it.
+    let name = |p: &iac::Policy| format!("{}:{}#{}", t.name, t.line_col(p.span.start).0, p.name());
+    let managed_by_arn = |arn: &str| {
+        found
+            .managed_policy_arns
+            .iter()
+            .find(|(_, a)| a == arn)
+            .map(|(id, _)| id.clone())
+    };
+    let in_template: Vec<String> = role
+        .managed
+        .iter()
+        .filter_map(|arn| managed_by_arn(arn))
+        .collect();
+    for p in &found.policies {
+        let attached = p.resource_type.starts_with("AWS::IAM::")
+            && (p.resource_type == "AWS::IAM::Policy" || p.resource_type == "AWS::IAM::ManagedPolicy")
+            && (p.attached_to.contains(&role.name) || in_template.contains(&p.logical_id));
+        if (p.logical_id == id && p.policy_type == PolicyType::Identity) || attached {
+            files
+                .identity
+                .push(load_policy_text(&name(p), text(p).as_bytes(), PolicyType::Identity)?);
+        }
+        if p.logical_id == id && p.policy_type == PolicyType::Trust {
+            files.resource = Some(load_policy_text(&name(p), text(p).as_bytes(), PolicyType::Trust)?);
+            files.resource_type = Some(TypeChoice {
+                ty: PolicyType::Trust,
+                declared: Some("--template --role (the role's AssumeRolePolicyDocument)"),
+            });
+        }
+    }
+    if let Some(arn) = &role.boundary {
+        match managed_by_arn(arn).and_then(|mid| found.policies.iter().find(|p| p.logical_id == mid)) {
+            Some(p) => files
+                .boundary
+                .push(load_policy_text(&name(p), text(p).as_bytes(), PolicyType::Boundary)?),
+            None if !a.boundaries.is_empty() => {}
+            None => {
+                return Err(format!(
+                    "{}: the permissions boundary of `{id}`, {arn}, is not a managed policy of the template: give it with --boundary FILE",
+                    t.name
+                ));
+            }
+        }
+    }
+    for arn in role.managed.iter().filter(|arn| managed_by_arn(arn).is_none()) {
+        let _ = writeln!(
+            err,
+            "warning: {}: `{id}` has {arn} attached (ManagedPolicyArns); it is not in the template and is not evaluated: what it allows shows as denied here (give it with --policy FILE)",
+            t.name
+        );
+    }
+    Ok(())
 }
 
 /// `aws:CurrentTime` (ISO 8601, UTC) and `aws:EpochTime` for `now`, where the request does not give them.
@@ -123,6 +211,9 @@ pub(crate) fn run_eval(
     }
     for p in &a.boundaries {
         files.boundary.push(load_policy(p, PolicyType::Boundary)?);
+    }
+    if let (Some(t), Some(role)) = (&a.template, &a.role) {
+        template_role(t, role, a, &mut files, err)?;
     }
     if let Some(p) = &a.session {
         files.session.push(load_policy(p, PolicyType::Session)?);
