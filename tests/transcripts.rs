@@ -93,7 +93,7 @@ fn cli_transcripts() {
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), 9, "transcripts in {}", dir.display());
+    assert_eq!(files.len(), 10, "transcripts in {}", dir.display());
     let mut stale = Vec::new();
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();

@@ -184,11 +184,18 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
         if res.kind == "AWS::IAM::Role" {
             let name = r.physical_name(id, res.span).map_err(|e| e.about(id))?;
             let path = match res.property("Path") {
-                Some(v) => r.value(v).map_err(|e| e.about(id))?.map(|v| crate::scalar_text(&v)).unwrap_or_else(|| "/".into()),
+                Some(v) => r
+                    .value(v)
+                    .map_err(|e| e.about(id))?
+                    .map(|v| crate::scalar_text(&v))
+                    .unwrap_or_else(|| "/".into()),
                 None => "/".into(),
             };
             let boundary = match res.property("PermissionsBoundary") {
-                Some(v) => r.value(v).map_err(|e| e.about(id))?.map(|v| crate::scalar_text(&v)),
+                Some(v) => r
+                    .value(v)
+                    .map_err(|e| e.about(id))?
+                    .map(|v| crate::scalar_text(&v)),
                 None => None,
             };
             let managed = match res.property("ManagedPolicyArns") {
@@ -198,7 +205,11 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
             let s = r.settings();
             roles.push(Role {
                 logical_id: id.to_string(),
-                arn: format!("arn:{}:iam::{}:role{path}{name}", crate::partition(&s.region), s.account),
+                arn: format!(
+                    "arn:{}:iam::{}:role{path}{name}",
+                    crate::partition(&s.region),
+                    s.account
+                ),
                 name,
                 boundary,
                 managed,

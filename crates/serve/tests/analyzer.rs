@@ -622,21 +622,32 @@ fn cfn_policy_validator_parse_finds_the_policies_iac_finds() {
     std::fs::write(&path, &text).unwrap();
     let mut cmd = Command::new(&tool);
     aws_env(&mut cmd, &ep);
-    cmd.args(["parse", "--template-path"])
-        .arg(&path)
-        .args(["--region", "us-east-1", "--parameters", "Stage=dev", "TableName=Notes"]);
+    cmd.args(["parse", "--template-path"]).arg(&path).args([
+        "--region",
+        "us-east-1",
+        "--parameters",
+        "Stage=dev",
+        "TableName=Notes",
+    ]);
     let (code, out, err) = run(&mut cmd);
     assert_eq!(code, 0, "{err}");
     let theirs: Value = serde_json::from_str(&out).unwrap();
 
     let t = iac::Template::read("notes-app.yaml", &text).unwrap();
     let found = t.policies(&iac::Settings::default()).unwrap();
-    let doc = |i: usize| -> Value { serde_json::from_str(&iac::render(&found.policies[i].document).0).unwrap() };
+    let doc = |i: usize| -> Value {
+        serde_json::from_str(&iac::render(&found.policies[i].document).0).unwrap()
+    };
 
     // The same policies on the same resources.
     let role = &theirs["Roles"][0];
     assert_eq!(role["RoleName"], "notes-dev-authenticated");
-    let names: Vec<&str> = role["Policies"].as_array().unwrap().iter().map(|p| p["Name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = role["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["Name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["own-rows", "own-prefix"]);
     let ours: Vec<String> = found.policies.iter().map(iac::Policy::name).collect();
     assert_eq!(
@@ -653,29 +664,62 @@ fn cfn_policy_validator_parse_finds_the_policies_iac_finds() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["ResourceType"].as_str().unwrap(), r["ResourceName"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["ResourceType"].as_str().unwrap(),
+                r["ResourceName"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(resources[0], ("AWS::S3::Bucket", "notes-123456789012-dev"));
     assert_eq!(found.policies[3].attached_to, ["notes-123456789012-dev"]);
     assert_eq!(resources[1].0, "AWS::SQS::Queue");
     // Identical documents where both resolve as CloudFormation does.
-    assert_eq!(doc(3), theirs["Resources"][0]["Policy"]["Policy"], "the bucket policy");
+    assert_eq!(
+        doc(3),
+        theirs["Resources"][0]["Policy"]["Policy"],
+        "the bucket policy"
+    );
 
     // The differences, each ours as CloudFormation documents it:
     // 1. `Ref` of an identity pool "returns the IdentityPoolId" (AWS::Cognito::IdentityPool, Return
     //    values); the tool gives the logical id.
-    assert_eq!(role["TrustPolicy"]["Statement"][0]["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"], "IdentityPool");
-    assert_eq!(doc(0)["Statement"][0]["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"], "us-east-1:00000000-0000-4000-8000-000000000000");
+    assert_eq!(
+        role["TrustPolicy"]["Statement"][0]["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"],
+        "IdentityPool"
+    );
+    assert_eq!(
+        doc(0)["Statement"][0]["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"],
+        "us-east-1:00000000-0000-4000-8000-000000000000"
+    );
     // 2. `Fn::GetAtt Table.Arn` is the table's ARN, with the table's name (TableName, from the
     //    parameter); the tool uses the logical id.
-    assert_eq!(role["Policies"][0]["Policy"]["Statement"][0]["Resource"], "arn:aws:dynamodb:us-east-1:123456789012:table/NotesTable");
-    assert_eq!(doc(1)["Statement"][0]["Resource"], "arn:aws:dynamodb:us-east-1:123456789012:table/Notes");
+    assert_eq!(
+        role["Policies"][0]["Policy"]["Statement"][0]["Resource"],
+        "arn:aws:dynamodb:us-east-1:123456789012:table/NotesTable"
+    );
+    assert_eq!(
+        doc(1)["Statement"][0]["Resource"],
+        "arn:aws:dynamodb:us-east-1:123456789012:table/Notes"
+    );
     // 3. `${!Literal}` in Fn::Sub "is rendered as ${Literal}" (Fn::Sub); the tool keeps the `!`.
-    assert_eq!(role["Policies"][1]["Policy"]["Statement"][0]["Resource"], "arn:aws:s3:::notes-123456789012-dev/private/${!cognito-identity.amazonaws.com:sub}/*");
-    assert_eq!(doc(2)["Statement"][0]["Resource"], "arn:aws:s3:::notes-123456789012-dev/private/${cognito-identity.amazonaws.com:sub}/*");
+    assert_eq!(
+        role["Policies"][1]["Policy"]["Statement"][0]["Resource"],
+        "arn:aws:s3:::notes-123456789012-dev/private/${!cognito-identity.amazonaws.com:sub}/*"
+    );
+    assert_eq!(
+        doc(2)["Statement"][0]["Resource"],
+        "arn:aws:s3:::notes-123456789012-dev/private/${cognito-identity.amazonaws.com:sub}/*"
+    );
     // 4. A queue without QueueName gets a generated name (AWS::SQS::Queue, QueueName: "AWS
     //    CloudFormation generates a unique physical ID"); the tool uses the logical id.
     assert_eq!(resources[1].1, "Events");
-    let arn = doc(4)["Statement"][0]["Resource"].as_str().unwrap().to_string();
-    assert!(arn.starts_with("arn:aws:sqs:us-east-1:123456789012:stack-Events-"), "{arn}");
+    let arn = doc(4)["Statement"][0]["Resource"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        arn.starts_with("arn:aws:sqs:us-east-1:123456789012:stack-Events-"),
+        "{arn}"
+    );
 }

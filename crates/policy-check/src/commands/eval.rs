@@ -87,7 +87,11 @@ fn template_role(
         return Err(format!(
             "{}: no role `{id}` (its AWS::IAM::Role resources: {})",
             t.name,
-            if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
+            if ids.is_empty() {
+                "none".to_string()
+            } else {
+                ids.join(", ")
+            }
         ));
     };
     let text = |p: &iac::Policy| iac::render(&p.document).0;
@@ -108,15 +112,22 @@ fn template_role(
         .collect();
     for p in &found.policies {
         let attached = p.resource_type.starts_with("AWS::IAM::")
-            && (p.resource_type == "AWS::IAM::Policy" || p.resource_type == "AWS::IAM::ManagedPolicy")
+            && (p.resource_type == "AWS::IAM::Policy"
+                || p.resource_type == "AWS::IAM::ManagedPolicy")
             && (p.attached_to.contains(&role.name) || in_template.contains(&p.logical_id));
         if (p.logical_id == id && p.policy_type == PolicyType::Identity) || attached {
-            files
-                .identity
-                .push(load_policy_text(&name(p), text(p).as_bytes(), PolicyType::Identity)?);
+            files.identity.push(load_policy_text(
+                &name(p),
+                text(p).as_bytes(),
+                PolicyType::Identity,
+            )?);
         }
         if p.logical_id == id && p.policy_type == PolicyType::Trust {
-            files.resource = Some(load_policy_text(&name(p), text(p).as_bytes(), PolicyType::Trust)?);
+            files.resource = Some(load_policy_text(
+                &name(p),
+                text(p).as_bytes(),
+                PolicyType::Trust,
+            )?);
             files.resource_type = Some(TypeChoice {
                 ty: PolicyType::Trust,
                 declared: Some("--template --role (the role's AssumeRolePolicyDocument)"),
@@ -124,10 +135,14 @@ fn template_role(
         }
     }
     if let Some(arn) = &role.boundary {
-        match managed_by_arn(arn).and_then(|mid| found.policies.iter().find(|p| p.logical_id == mid)) {
-            Some(p) => files
-                .boundary
-                .push(load_policy_text(&name(p), text(p).as_bytes(), PolicyType::Boundary)?),
+        match managed_by_arn(arn)
+            .and_then(|mid| found.policies.iter().find(|p| p.logical_id == mid))
+        {
+            Some(p) => files.boundary.push(load_policy_text(
+                &name(p),
+                text(p).as_bytes(),
+                PolicyType::Boundary,
+            )?),
             None if !a.boundaries.is_empty() => {}
             None => {
                 return Err(format!(
@@ -137,7 +152,11 @@ fn template_role(
             }
         }
     }
-    for arn in role.managed.iter().filter(|arn| managed_by_arn(arn).is_none()) {
+    for arn in role
+        .managed
+        .iter()
+        .filter(|arn| managed_by_arn(arn).is_none())
+    {
         let _ = writeln!(
             err,
             "warning: {}: `{id}` has {arn} attached (ManagedPolicyArns); it is not in the template and is not evaluated: what it allows shows as denied here (give it with --policy FILE)",

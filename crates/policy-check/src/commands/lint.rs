@@ -145,7 +145,11 @@ fn lint_template(
                     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
                     iam_lint::Position {
                         line,
-                        column: before.get(line_start..).unwrap_or("").encode_utf16().count(),
+                        column: before
+                            .get(line_start..)
+                            .unwrap_or("")
+                            .encode_utf16()
+                            .count(),
                         offset: before.encode_utf16().count(),
                     }
                 };

@@ -33,7 +33,11 @@ pub struct TemplateInput {
     #[arg(long = "import-value", value_name = "NAME=VALUE")]
     pub import_value: Vec<String>,
     /// `AWS::AccountId`.
-    #[arg(long = "template-account", value_name = "ID", default_value = "123456789012")]
+    #[arg(
+        long = "template-account",
+        value_name = "ID",
+        default_value = "123456789012"
+    )]
     pub template_account: String,
     /// `AWS::Region` (and the partition).
     #[arg(long, default_value = "us-east-1")]
@@ -70,7 +74,10 @@ pub(crate) fn settings(i: &TemplateInput) -> Result<iac::Settings, String> {
         match &v {
             Value::Array(items) => {
                 for x in items {
-                    let k = x.get("ParameterKey").and_then(Value::as_str).ok_or_else(bad)?;
+                    let k = x
+                        .get("ParameterKey")
+                        .and_then(Value::as_str)
+                        .ok_or_else(bad)?;
                     let val = match x.get("ParameterValue") {
                         Some(Value::String(s)) => s.clone(),
                         Some(Value::Number(n)) => n.to_string(),
@@ -162,8 +169,8 @@ pub(crate) fn run(c: &TemplateCommand, out: &mut dyn Write) -> Result<u8, String
                 .iter()
                 .map(|p| {
                     let (line, column) = at(p.span);
-                    let doc: Value = serde_json::from_str(&iac::render(&p.document).0)
-                        .unwrap_or(Value::Null);
+                    let doc: Value =
+                        serde_json::from_str(&iac::render(&p.document).0).unwrap_or(Value::Null);
                     json!({"logical_id": p.logical_id, "resource_type": p.resource_type,
                         "path": p.path, "policy_type": p.policy_type.to_string(), "line": line,
                         "column": column, "attached_to": p.attached_to, "document": doc})
@@ -194,7 +201,11 @@ pub(crate) fn run(c: &TemplateCommand, out: &mut dyn Write) -> Result<u8, String
                 "{}: {} polic{}, {} resource(s) without one, {} placeholder(s)",
                 t.name,
                 found.policies.len(),
-                if found.policies.len() == 1 { "y" } else { "ies" },
+                if found.policies.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
                 found.skipped.len(),
                 found.notes.len()
             );
@@ -220,7 +231,11 @@ pub(crate) fn run(c: &TemplateCommand, out: &mut dyn Write) -> Result<u8, String
             if !found.skipped.is_empty() {
                 let _ = writeln!(out, "\nwithout a policy:");
                 for s in &found.skipped {
-                    let _ = writeln!(out, "  {} ({}): {}", s.logical_id, s.resource_type, s.reason);
+                    let _ = writeln!(
+                        out,
+                        "  {} ({}): {}",
+                        s.logical_id, s.resource_type, s.reason
+                    );
                 }
             }
             if !found.notes.is_empty() {
