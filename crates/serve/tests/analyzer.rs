@@ -660,26 +660,22 @@ fn cfn_policy_validator_parse_finds_the_policies_iac_finds() {
             "EventsPolicy.PolicyDocument",
         ]
     );
-    let resources: Vec<(&str, &str)> = theirs["Resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["ResourceType"].as_str().unwrap(),
-                r["ResourceName"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(resources[0], ("AWS::S3::Bucket", "notes-123456789012-dev"));
+    // The tool lists resource policies in no fixed order.
+    let by_type = |ty: &str| {
+        theirs["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ResourceType"] == ty)
+            .unwrap_or_else(|| panic!("no {ty} in {theirs:#}"))
+            .clone()
+    };
+    let (bucket, queue) = (by_type("AWS::S3::Bucket"), by_type("AWS::SQS::Queue"));
+    assert_eq!(theirs["Resources"].as_array().unwrap().len(), 2);
+    assert_eq!(bucket["ResourceName"], "notes-123456789012-dev");
     assert_eq!(found.policies[3].attached_to, ["notes-123456789012-dev"]);
-    assert_eq!(resources[1].0, "AWS::SQS::Queue");
     // Identical documents where both resolve as CloudFormation does.
-    assert_eq!(
-        doc(3),
-        theirs["Resources"][0]["Policy"]["Policy"],
-        "the bucket policy"
-    );
+    assert_eq!(doc(3), bucket["Policy"]["Policy"], "the bucket policy");
 
     // The differences, each ours as CloudFormation documents it:
     // 1. `Ref` of an identity pool "returns the IdentityPoolId" (AWS::Cognito::IdentityPool, Return
@@ -713,7 +709,7 @@ fn cfn_policy_validator_parse_finds_the_policies_iac_finds() {
     );
     // 4. A queue without QueueName gets a generated name (AWS::SQS::Queue, QueueName: "AWS
     //    CloudFormation generates a unique physical ID"); the tool uses the logical id.
-    assert_eq!(resources[1].1, "Events");
+    assert_eq!(queue["ResourceName"], "Events");
     let arn = doc(4)["Statement"][0]["Resource"]
         .as_str()
         .unwrap()
