@@ -261,6 +261,9 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
                     });
                 }
             }
+            "AWS::Serverless::Function" => {
+                sam_function(t, &r, res, &mut out, &mut skipped, &mut roles)?;
+            }
             "AWS::Organizations::Policy" => {
                 let ty = res
                     .property("Type")
@@ -331,4 +334,225 @@ fn respan(v: &mut Value, span: Span) {
         }),
         _ => {}
     }
+}
+
+/// SAM's policy templates (`DynamoDBCrudPolicy`, …), from AWS SAM (Apache-2.0, `data/`).
+const SAM_TEMPLATES: &str = include_str!("../data/sam-policy-templates.json");
+
+/// The SAM policy template `name`, if there is one: its parameters and its definition.
+fn sam_template(name: &str) -> Option<(Vec<String>, serde_json::Value)> {
+    static PARSED: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let all = PARSED.get_or_init(|| serde_json::from_str(SAM_TEMPLATES).unwrap_or_default());
+    let t = all.get("Templates")?.get(name)?;
+    let params = t
+        .get("Parameters")
+        .and_then(serde_json::Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    Some((params, t.get("Definition")?.clone()))
+}
+
+/// A JSON value as a spanned value, every part at `span`.
+fn spanned(v: &serde_json::Value, span: Span) -> Value {
+    let kind = match v {
+        serde_json::Value::Null => Kind::Null,
+        serde_json::Value::Bool(b) => Kind::Bool(*b),
+        serde_json::Value::Number(n) => Kind::Number(n.to_string()),
+        serde_json::Value::String(s) => Kind::String(s.clone()),
+        serde_json::Value::Array(a) => Kind::Array(a.iter().map(|x| spanned(x, span)).collect()),
+        serde_json::Value::Object(m) => Kind::Object(
+            m.iter()
+                .map(|(k, x)| diag::json::Member {
+                    key: k.clone(),
+                    key_span: span,
+                    value: spanned(x, span),
+                })
+                .collect(),
+        ),
+    };
+    Value { kind, span }
+}
+
+/// `{"Ref": P}` for a template parameter `P` replaced by its value.
+fn substitute(v: &Value, params: &[(String, Value)]) -> Value {
+    if let Some((
+        "Ref",
+        Value {
+            kind: Kind::String(name),
+            ..
+        },
+    )) = crate::function(v)
+        && let Some((_, value)) = params.iter().find(|(p, _)| p == name)
+    {
+        return value.clone();
+    }
+    let kind = match &v.kind {
+        Kind::Array(a) => Kind::Array(a.iter().map(|x| substitute(x, params)).collect()),
+        Kind::Object(ms) => Kind::Object(
+            ms.iter()
+                .map(|m| diag::json::Member {
+                    key: m.key.clone(),
+                    key_span: m.key_span,
+                    value: substitute(&m.value, params),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    Value { kind, span: v.span }
+}
+
+/// SAM's transform of a function's permissions ("AWS::Serverless::Function", `Role`, `Policies`,
+/// `AssumeRolePolicyDocument`, `PermissionsBoundary`): without `Role`, SAM generates the role
+/// `{LogicalId}Role` trusted by `lambda.amazonaws.com` (or the given trust policy), with
+/// `AWSLambdaBasicExecutionRole` and the managed policies named in `Policies`, and one inline policy
+/// `{LogicalId}RolePolicy{i}` per inline document or policy template in `Policies`.
+fn sam_function(
+    t: &Template,
+    r: &Resolver<'_>,
+    res: &crate::Resource,
+    out: &mut Vec<Policy>,
+    skipped: &mut Vec<Skipped>,
+    roles: &mut Vec<Role>,
+) -> Result<(), IacError> {
+    let id = res.logical_id.as_str();
+    if res.property("Role").is_some() {
+        skipped.push(Skipped {
+            logical_id: id.to_string(),
+            resource_type: res.kind.clone(),
+            reason: "it names its role (`Role`): SAM generates none, and `Policies` is ignored"
+                .into(),
+        });
+        return Ok(());
+    }
+    let role_id = format!("{id}Role");
+    let s = r.settings();
+    let p = crate::partition(&s.region);
+    let mut managed = vec![format!(
+        "arn:{p}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    )];
+    let push =
+        |out: &mut Vec<Policy>, path: String, ty: PolicyType, document: Value, span: Span| {
+            out.push(Policy {
+                logical_id: role_id.clone(),
+                resource_type: "AWS::IAM::Role".into(),
+                path,
+                policy_type: ty,
+                document,
+                span,
+                attached_to: Vec::new(),
+            });
+        };
+    let trust = match res.property("AssumeRolePolicyDocument") {
+        Some(v) => r.value(v).map_err(|e| e.about(id))?,
+        None => None,
+    };
+    let trust = trust.unwrap_or_else(|| {
+        spanned(
+            &serde_json::json!({"Version": "2012-10-17", "Statement": [{"Action": ["sts:AssumeRole"],
+                "Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com"]}}]}),
+            res.span,
+        )
+    });
+    push(
+        out,
+        "AssumeRolePolicyDocument (SAM)".into(),
+        PolicyType::Trust,
+        trust,
+        res.span,
+    );
+    let items: Vec<Value> = match res.property("Policies") {
+        None => Vec::new(),
+        Some(v) => match r.value(v).map_err(|e| e.about(id))? {
+            Some(Value {
+                kind: Kind::Array(a),
+                ..
+            }) => a,
+            Some(one) => vec![one],
+            None => Vec::new(),
+        },
+    };
+    for (i, item) in items.iter().enumerate() {
+        let name = format!("{role_id}Policy{i}");
+        match &item.kind {
+            Kind::String(m) => managed.push(if m.starts_with("arn:") {
+                m.clone()
+            } else {
+                format!("arn:{p}:iam::aws:policy/{m}")
+            }),
+            Kind::Object(_) if member(item, "Statement").is_some() => {
+                push(
+                    out,
+                    format!("Policies[{i}] ({name})"),
+                    PolicyType::Identity,
+                    item.clone(),
+                    item.span,
+                );
+            }
+            Kind::Object(ms) if ms.len() == 1 => {
+                let (tname, args) =
+                    ms.first()
+                        .map(|m| (m.key.as_str(), &m.value))
+                        .ok_or_else(|| {
+                            IacError::template(&t.name, item.span, "an empty policy").about(id)
+                        })?;
+                let (params, def) = sam_template(tname).ok_or_else(|| {
+                    IacError::template(
+                        &t.name,
+                        item.span,
+                        format!("`Policies[{i}]`: `{tname}` is not one of SAM's policy templates, a policy document or a managed policy"),
+                    )
+                    .about(id)
+                })?;
+                let mut values = Vec::new();
+                for p in &params {
+                    let v = member(args, p).ok_or_else(|| {
+                        IacError::template(
+                            &t.name,
+                            item.span,
+                            format!("the SAM policy template `{tname}` needs `{p}`"),
+                        )
+                        .about(id)
+                    })?;
+                    values.push((p.clone(), v.clone()));
+                }
+                let def = substitute(&spanned(&def, item.span), &values);
+                // As SAM writes it: `{"Statement": […]}`, without a `Version` (SAM's translator output).
+                let doc = r.value(&def).map_err(|e| e.about(id))?.ok_or_else(|| {
+                    IacError::unresolved(&t.name, item.span, "an empty policy template").about(id)
+                })?;
+                push(
+                    out,
+                    format!("Policies[{i}] ({name}, {tname})"),
+                    PolicyType::Identity,
+                    doc,
+                    item.span,
+                );
+            }
+            other => {
+                return Err(IacError::template(
+                    &t.name,
+                    item.span,
+                    format!("`Policies[{i}]` is {}: SAM takes a managed policy, a policy document or a policy template", other.name()),
+                )
+                .about(id));
+            }
+        }
+    }
+    let boundary = match res.property("PermissionsBoundary") {
+        Some(v) => r
+            .value(v)
+            .map_err(|e| e.about(id))?
+            .map(|v| crate::scalar_text(&v)),
+        None => None,
+    };
+    let name = crate::resolve::generated(&s.stack_name, &role_id, "AWS::IAM::Role");
+    roles.push(Role {
+        logical_id: role_id.clone(),
+        arn: format!("arn:{p}:iam::{}:role/{name}", s.account),
+        name,
+        boundary,
+        managed,
+    });
+    Ok(())
 }

@@ -805,7 +805,7 @@ pub fn name_property(kind: &str) -> Option<&'static str> {
 
 /// CloudFormation's generated name, made deterministic: `{stack}-{LogicalId}-{12 characters}` (lower
 /// case for S3 buckets).
-fn generated(stack: &str, id: &str, kind: &str) -> String {
+pub(crate) fn generated(stack: &str, id: &str, kind: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in stack.bytes().chain(id.bytes()) {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);

@@ -238,3 +238,103 @@ fn hostile_templates_do_not_hang_or_panic() {
     );
     assert_eq!(e.code, diag::codes::IAC_UNRESOLVED, "{e}");
 }
+
+#[test]
+fn sam_functions_get_the_role_sam_generates() {
+    let text = std::fs::read_to_string(root().join("fixtures/templates/notes-sam.yaml")).unwrap();
+    let t = Template::read("notes-sam.yaml", &text).unwrap();
+    let found = t.policies(&Settings::default()).unwrap();
+    let names: Vec<String> = found.policies.iter().map(iac::Policy::name).collect();
+    assert_eq!(
+        names,
+        [
+            "ListNotesRole.AssumeRolePolicyDocument (SAM)",
+            "ListNotesRole.Policies[0] (ListNotesRolePolicy0, DynamoDBReadPolicy)",
+            "ListNotesRole.Policies[2] (ListNotesRolePolicy2)",
+            "ExistingRole.AssumeRolePolicyDocument",
+        ]
+    );
+    let trust = json(&found.policies[0].document);
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["Service"][0],
+        "lambda.amazonaws.com"
+    );
+    // The policy template, with its parameter from the function's `Policies`, as SAM writes it.
+    let read = json(&found.policies[1].document);
+    assert!(
+        read.get("Version").is_none(),
+        "SAM writes policy templates without a Version"
+    );
+    assert_eq!(
+        read["Statement"][0]["Resource"],
+        serde_json::json!([
+            "arn:aws:dynamodb:us-east-1:123456789012:table/Notes",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/Notes/index/*"
+        ])
+    );
+    let role = found
+        .roles
+        .iter()
+        .find(|r| r.logical_id == "ListNotesRole")
+        .unwrap();
+    assert_eq!(
+        role.managed,
+        [
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
+        ]
+    );
+    // A function with its own role: SAM generates none.
+    assert!(
+        found
+            .skipped
+            .iter()
+            .any(|s| s.logical_id == "Authorizer" && s.reason.contains("`Role`"))
+    );
+    // A policy template that does not exist, or lacks a parameter.
+    for (bad, says) in [
+        ("- NoSuchPolicy: {}", "not one of SAM's policy templates"),
+        ("- DynamoDBReadPolicy: {}", "needs `TableName`"),
+    ] {
+        let y = format!(
+            "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        {bad}\n"
+        );
+        let e = Template::read("f.yaml", &y)
+            .unwrap()
+            .policies(&Settings::default())
+            .unwrap_err();
+        assert_eq!(e.code, diag::codes::IAC_TEMPLATE, "{e}");
+        assert!(e.message.contains(says), "{e}");
+        assert_eq!(e.logical_id.as_deref(), Some("F"));
+    }
+}
+
+#[test]
+fn every_sam_policy_template_expands() {
+    let data: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("crates/iac/data/sam-policy-templates.json")).unwrap(),
+    )
+    .unwrap();
+    let templates = data["Templates"].as_object().unwrap();
+    assert!(templates.len() >= 80, "{}", templates.len());
+    for (name, def) in templates {
+        let params: Vec<String> = def["Parameters"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|p| format!("{p}: value-{}", p.to_ascii_lowercase()))
+            .collect();
+        let y = format!(
+            "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        - {name}: {{{}}}\n",
+            params.join(", ")
+        );
+        let found = Template::read("f.yaml", &y)
+            .unwrap()
+            .policies(&Settings::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let doc = json(&found.policies[1].document);
+        assert!(doc["Statement"].is_array(), "{name}: {doc}");
+        let text = doc.to_string();
+        assert!(!text.contains("Fn::") && !text.contains("\"Ref\""), "{name}: unresolved {text}");
+    }
+}
