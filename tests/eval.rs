@@ -28,7 +28,7 @@ fn edge_case_table_every_row() {
 #[test]
 fn seed_suites_pass() {
     let results = policy_check::suite::run_suites(&[path("policies")]).unwrap();
-    assert_eq!(results.len(), 136);
+    assert_eq!(results.len(), 148);
     let failed: Vec<_> = results
         .iter()
         .filter(|r| !r.pass)
@@ -614,4 +614,24 @@ fn validate_checks_iam_json_beside_cedar() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("bad-iam.json"), "{err}");
     assert!(err.contains("1 Cedar store(s) checked: 0 invalid"), "{err}");
+}
+
+/// Seed 001's identity pool read from its CloudFormation twin (`identity-pool.template.yaml`) gives every
+/// case of `pool.suite.json` the same answer as the hand-written configuration.
+#[test]
+fn the_template_twin_of_the_identity_pool_answers_as_the_configuration() {
+    let run = |f: &str| {
+        policy_check::suite::run_suites(&[path(&format!("policies/identity-pool/{f}"))]).unwrap()
+    };
+    let (hand, twin) = (
+        run("pool.suite.json"),
+        run("identity-pool.template.suite.json"),
+    );
+    assert_eq!(hand.len(), 12);
+    let view = |r: &Vec<policy_check::suite::CaseResult>| {
+        r.iter()
+            .map(|c| (c.name.clone(), c.pass, c.actual.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(view(&hand), view(&twin));
 }

@@ -60,6 +60,44 @@ pub struct Role {
     pub managed: Vec<String>,
 }
 
+/// A role mapping of an identity pool (`AWS::Cognito::IdentityPoolRoleAttachment`'s `RoleMappings`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleMapping {
+    /// `IdentityProvider`: `cognito-idp.<region>.amazonaws.com/<pool>:<client>`.
+    pub identity_provider: String,
+    /// `Token` or `Rules`.
+    pub kind: String,
+    /// `AmbiguousRoleResolution` (`AuthenticatedRole` or `Deny`), when given.
+    pub ambiguous: Option<String>,
+    /// `RulesConfiguration.Rules`: (claim, match type, value, role ARN).
+    pub rules: Vec<(String, String, String, String)>,
+}
+
+/// An identity pool of the template, with its role attachment, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityPool {
+    /// Its logical id.
+    pub logical_id: String,
+    /// Its id (`Ref`; a placeholder until deployed).
+    pub id: String,
+    /// `AllowUnauthenticatedIdentities`.
+    pub allow_unauthenticated: bool,
+    /// `AllowClassicFlow`.
+    pub allow_classic_flow: bool,
+    /// `CognitoIdentityProviders`: (provider name, client id).
+    pub providers: Vec<(String, String)>,
+    /// `OpenIdConnectProviderARNs`.
+    pub openid_connect_provider_arns: Vec<String>,
+    /// The attachment's `Roles.authenticated`.
+    pub authenticated_role: Option<String>,
+    /// The attachment's `Roles.unauthenticated`.
+    pub unauthenticated_role: Option<String>,
+    /// The attachment's `RoleMappings`.
+    pub role_mappings: Vec<RoleMapping>,
+    /// The pool's definition.
+    pub span: Span,
+}
+
 /// What a template holds: its policies, the resources skipped, and the placeholders used.
 #[derive(Clone, Debug)]
 pub struct Found {
@@ -69,6 +107,8 @@ pub struct Found {
     pub roles: Vec<Role>,
     /// The ARN of each `AWS::IAM::ManagedPolicy`, by logical id.
     pub managed_policy_arns: Vec<(String, String)>,
+    /// Every identity pool (`AWS::Cognito::IdentityPool`), with its role attachment.
+    pub identity_pools: Vec<IdentityPool>,
     /// Resources with no policy read, with the reason.
     pub skipped: Vec<Skipped>,
     /// Placeholders and other notes from resolution.
@@ -314,7 +354,9 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
             }
         }
     }
+    let identity_pools = identity_pools(t, &r)?;
     Ok(Found {
+        identity_pools,
         roles,
         managed_policy_arns,
         policies: out,
@@ -555,4 +597,130 @@ fn sam_function(
         managed,
     });
     Ok(())
+}
+
+fn resolved_text(
+    r: &Resolver<'_>,
+    v: Option<&Value>,
+    id: &str,
+) -> Result<Option<String>, IacError> {
+    match v {
+        None => Ok(None),
+        Some(v) => Ok(r
+            .value(v)
+            .map_err(|e| e.about(id))?
+            .map(|x| crate::scalar_text(&x))),
+    }
+}
+
+/// The template's identity pools, each with the role attachment that names it.
+fn identity_pools(t: &Template, r: &Resolver<'_>) -> Result<Vec<IdentityPool>, IacError> {
+    let mut pools = Vec::new();
+    for res in t
+        .resources
+        .iter()
+        .filter(|x| x.kind == "AWS::Cognito::IdentityPool")
+    {
+        let id = res.logical_id.as_str();
+        let pool_id = resolved_text(
+            r,
+            Some(&Value {
+                kind: Kind::Object(vec![diag::json::Member {
+                    key: "Ref".into(),
+                    key_span: res.span,
+                    value: Value {
+                        kind: Kind::String(id.to_string()),
+                        span: res.span,
+                    },
+                }]),
+                span: res.span,
+            }),
+            id,
+        )?
+        .unwrap_or_default();
+        let flag = |k: &str| -> Result<bool, IacError> {
+            Ok(resolved_text(r, res.property(k), id)?.is_some_and(|v| v == "true"))
+        };
+        let mut providers = Vec::new();
+        if let Some(v) = res.property("CognitoIdentityProviders")
+            && let Some(Kind::Array(items)) = r.value(v).map_err(|e| e.about(id))?.map(|x| x.kind)
+        {
+            for p in &items {
+                let get = |k: &str| member(p, k).map(crate::scalar_text).unwrap_or_default();
+                providers.push((get("ProviderName"), get("ClientId")));
+            }
+        }
+        let oidc = match res.property("OpenIdConnectProviderARNs") {
+            Some(v) => texts(r, v).map_err(|e| e.about(id))?,
+            None => Vec::new(),
+        };
+        pools.push(IdentityPool {
+            logical_id: id.to_string(),
+            id: pool_id,
+            allow_unauthenticated: flag("AllowUnauthenticatedIdentities")?,
+            allow_classic_flow: flag("AllowClassicFlow")?,
+            providers,
+            openid_connect_provider_arns: oidc,
+            authenticated_role: None,
+            unauthenticated_role: None,
+            role_mappings: Vec::new(),
+            span: res.span,
+        });
+    }
+    for res in t
+        .resources
+        .iter()
+        .filter(|x| x.kind == "AWS::Cognito::IdentityPoolRoleAttachment")
+    {
+        let id = res.logical_id.as_str();
+        let target = resolved_text(r, res.property("IdentityPoolId"), id)?.unwrap_or_default();
+        let Some(pool) = pools.iter_mut().find(|p| p.id == target) else {
+            return Err(IacError::unresolved(
+                &t.name,
+                res.span,
+                format!("the role attachment names identity pool `{target}`, which is not in the template"),
+            )
+            .about(id));
+        };
+        if let Some(roles) = res.property("Roles") {
+            let roles = r.value(roles).map_err(|e| e.about(id))?;
+            let get = |k: &str| {
+                roles
+                    .as_ref()
+                    .and_then(|v| member(v, k))
+                    .map(crate::scalar_text)
+            };
+            pool.authenticated_role = get("authenticated");
+            pool.unauthenticated_role = get("unauthenticated");
+        }
+        if let Some(m) = res.property("RoleMappings")
+            && let Some(Value {
+                kind: Kind::Object(ms),
+                ..
+            }) = r.value(m).map_err(|e| e.about(id))?
+        {
+            for m in &ms {
+                let v = &m.value;
+                let get = |k: &str| member(v, k).map(crate::scalar_text);
+                let mut rules = Vec::new();
+                if let Some(Kind::Array(rs)) = member(v, "RulesConfiguration")
+                    .and_then(|c| member(c, "Rules"))
+                    .map(|x| &x.kind)
+                {
+                    for rule in rs {
+                        let g =
+                            |k: &str| member(rule, k).map(crate::scalar_text).unwrap_or_default();
+                        rules.push((g("Claim"), g("MatchType"), g("Value"), g("RoleARN")));
+                    }
+                }
+                pool.role_mappings.push(RoleMapping {
+                    identity_provider: get("IdentityProvider").unwrap_or_else(|| m.key.clone()),
+                    kind: get("Type").unwrap_or_default(),
+                    ambiguous: get("AmbiguousRoleResolution"),
+                    rules,
+                });
+            }
+        }
+    }
+    Ok(pools)
 }

@@ -41,7 +41,7 @@ use diag::Span;
 use diag::codes;
 use diag::json::{Kind, Value};
 
-pub use extract::{Found, Policy, Role, Skipped};
+pub use extract::{Found, IdentityPool, Policy, Role, RoleMapping, Skipped};
 pub use resolve::{Resolver, Settings, function, member, name_property, partition, scalar_text};
 pub use yaml::SHORT_FORMS;
 

@@ -26,6 +26,9 @@ pub struct Settings {
     /// Other stacks' exports by name, for `Fn::ImportValue` (without one, a placeholder is used and
     /// said).
     pub imports: BTreeMap<String, String>,
+    /// Deployed resources' physical ids by logical id (what `Ref` returns: a generated name, an identity
+    /// pool id), in place of placeholders.
+    pub physical_ids: BTreeMap<String, String>,
 }
 
 impl Default for Settings {
@@ -36,6 +39,7 @@ impl Default for Settings {
             stack_name: "stack".into(),
             parameters: BTreeMap::new(),
             imports: BTreeMap::new(),
+            physical_ids: BTreeMap::new(),
         }
     }
 }
@@ -643,6 +647,12 @@ impl<'t> Resolver<'t> {
                 format!("the name of `{id}` depends on itself"),
             ));
         }
+        if let Some(given) = self.s.physical_ids.get(id) {
+            self.names
+                .borrow_mut()
+                .insert(id.to_string(), given.clone());
+            return Ok(given.clone());
+        }
         let prop = name_property(&r.kind);
         let explicit = prop.and_then(|p| r.property(p));
         self.visiting.borrow_mut().push(id.to_string());
@@ -692,6 +702,9 @@ impl<'t> Resolver<'t> {
             }
             k if name_property(k).is_some() => self.physical_name(id, at)?,
             k => {
+                if let Some(v) = self.s.physical_ids.get(id) {
+                    return Ok(v.clone());
+                }
                 let v = placeholder_id(k, region, id);
                 self.note(
                     r.span,

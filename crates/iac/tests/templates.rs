@@ -335,6 +335,9 @@ fn every_sam_policy_template_expands() {
         let doc = json(&found.policies[1].document);
         assert!(doc["Statement"].is_array(), "{name}: {doc}");
         let text = doc.to_string();
-        assert!(!text.contains("Fn::") && !text.contains("\"Ref\""), "{name}: unresolved {text}");
+        assert!(
+            !text.contains("Fn::") && !text.contains("\"Ref\""),
+            "{name}: unresolved {text}"
+        );
     }
 }

@@ -114,7 +114,9 @@ def test_every_seed_case_gives_the_clis_answer():
         path = ROOT / row["suite"]
         suite = suites.setdefault(path, json.loads(path.read_text()))
         case = next(c for c in suite["cases"] if c["name"] == row["name"])
-        if "apigw" in suite or "http_request" in case:
+        # API Gateway cases and identity pools read from CloudFormation templates are not part of the
+        # Python API (the package takes pool configurations); their answers are the CLI's alone.
+        if "apigw" in suite or "http_request" in case or isinstance(suite.get("identity_pool"), dict):
             skipped.append(row["name"])
             continue
         ours = python_answer(path, suite, case)
@@ -123,4 +125,4 @@ def test_every_seed_case_gives_the_clis_answer():
             wrong.append(f"{row['suite']}: {row['name']}: CLI {row['actual']!r}, Python {ours!r}")
     assert not wrong, "\n".join(wrong)
     assert compared >= 60, f"only {compared} cases compared"
-    print(f"{compared} cases compared, {len(skipped)} API Gateway gateway cases not part of the Python API")
+    print(f"{compared} cases compared, {len(skipped)} API Gateway and template cases not part of the Python API")

@@ -95,68 +95,42 @@ fn template_role(
         ));
     };
     let text = |p: &iac::Policy| iac::render(&p.document).0;
-    // `template:line#Resource.path`: the policy's line in the template, then positions inside the
-    // resolved policy as `template show` prints it.
-    let name = |p: &iac::Policy| format!("{}:{}#{}", t.name, t.line_col(p.span.start).0, p.name());
-    let managed_by_arn = |arn: &str| {
-        found
-            .managed_policy_arns
-            .iter()
-            .find(|(_, a)| a == arn)
-            .map(|(id, _)| id.clone())
-    };
-    let in_template: Vec<String> = role
-        .managed
-        .iter()
-        .filter_map(|arn| managed_by_arn(arn))
-        .collect();
-    for p in &found.policies {
-        let attached = p.resource_type.starts_with("AWS::IAM::")
-            && (p.resource_type == "AWS::IAM::Policy"
-                || p.resource_type == "AWS::IAM::ManagedPolicy")
-            && (p.attached_to.contains(&role.name) || in_template.contains(&p.logical_id));
-        if (p.logical_id == id && p.policy_type == PolicyType::Identity) || attached {
-            files.identity.push(load_policy_text(
-                &name(p),
-                text(p).as_bytes(),
-                PolicyType::Identity,
-            )?);
-        }
-        if p.logical_id == id && p.policy_type == PolicyType::Trust {
-            files.resource = Some(load_policy_text(
-                &name(p),
-                text(p).as_bytes(),
-                PolicyType::Trust,
-            )?);
-            files.resource_type = Some(TypeChoice {
-                ty: PolicyType::Trust,
-                declared: Some("--template --role (the role's AssumeRolePolicyDocument)"),
-            });
-        }
+    let name = |p: &iac::Policy| super::template::policy_name(&t, p);
+    let rp = super::template::role_policies(&found, role);
+    for p in &rp.identity {
+        files.identity.push(load_policy_text(
+            &name(p),
+            text(p).as_bytes(),
+            PolicyType::Identity,
+        )?);
     }
-    if let Some(arn) = &role.boundary {
-        match managed_by_arn(arn)
-            .and_then(|mid| found.policies.iter().find(|p| p.logical_id == mid))
-        {
-            Some(p) => files.boundary.push(load_policy_text(
-                &name(p),
-                text(p).as_bytes(),
-                PolicyType::Boundary,
-            )?),
-            None if !a.boundaries.is_empty() => {}
-            None => {
-                return Err(format!(
-                    "{}: the permissions boundary of `{id}`, {arn}, is not a managed policy of the template: give it with --boundary FILE",
-                    t.name
-                ));
-            }
-        }
+    if let Some(p) = rp.trust {
+        files.resource = Some(load_policy_text(
+            &name(p),
+            text(p).as_bytes(),
+            PolicyType::Trust,
+        )?);
+        files.resource_type = Some(TypeChoice {
+            ty: PolicyType::Trust,
+            declared: Some("--template --role (the role's AssumeRolePolicyDocument)"),
+        });
     }
-    for arn in role
-        .managed
-        .iter()
-        .filter(|arn| managed_by_arn(arn).is_none())
+    if let Some(p) = rp.boundary {
+        files.boundary.push(load_policy_text(
+            &name(p),
+            text(p).as_bytes(),
+            PolicyType::Boundary,
+        )?);
+    }
+    if let Some(arn) = &rp.foreign_boundary
+        && a.boundaries.is_empty()
     {
+        return Err(format!(
+            "{}: the permissions boundary of `{id}`, {arn}, is not a managed policy of the template: give it with --boundary FILE",
+            t.name
+        ));
+    }
+    for arn in &rp.foreign_managed {
         let _ = writeln!(
             err,
             "warning: {}: `{id}` has {arn} attached (ManagedPolicyArns); it is not in the template and is not evaluated: what it allows shows as denied here (give it with --policy FILE)",

@@ -11,8 +11,23 @@ use crate::report::*;
 #[derive(Debug, clap::Args)]
 pub struct PoolArgs {
     /// Identity-pool configuration (JSON).
-    #[arg(long)]
-    pub pool: PathBuf,
+    #[arg(
+        long,
+        required_unless_present = "template",
+        conflicts_with = "template"
+    )]
+    pub pool: Option<PathBuf>,
+    /// A CloudFormation or SAM template holding the identity pool (with `--identity-pool`): its
+    /// providers, guest and classic-flow settings, role attachment (roles and role mappings) and the
+    /// roles' policies, all from the template.
+    #[arg(long, value_name = "TEMPLATE", requires = "identity_pool")]
+    pub template: Option<PathBuf>,
+    /// The identity pool's logical id in `--template`.
+    #[arg(long, value_name = "LOGICAL_ID", requires = "template")]
+    pub identity_pool: Option<String>,
+    /// What `--template` is resolved with.
+    #[command(flatten)]
+    pub template_input: super::template::TemplateInput,
     /// An ID token (or a file holding it); needs --jwks, --client-id, and --user-pool-id (Cognito) or
     /// --issuer (another OpenID Connect provider).
     #[arg(long, conflicts_with_all = ["claims", "guest"])]
@@ -58,7 +73,13 @@ pub(crate) fn run_pool(
     out: &mut dyn Write,
     _err: &mut dyn Write,
 ) -> Result<u8, String> {
-    let pool = crate::input::load_pool(&a.pool)?;
+    let pool = match (&a.pool, &a.template, &a.identity_pool) {
+        (Some(p), _, _) => crate::input::load_pool(p)?,
+        (None, Some(t), Some(id)) => {
+            super::template::pool_from_template(t, id, &a.template_input, Default::default())?
+        }
+        _ => return Err("give --pool CONFIG, or --template and --identity-pool".into()),
+    };
     let claims_json = match &a.claims {
         Some(p) => Some(crate::input::read_json(p)?),
         None => None,

@@ -32,6 +32,10 @@ pub struct TemplateInput {
     /// placeholder stands for it, and is listed).
     #[arg(long = "import-value", value_name = "NAME=VALUE")]
     pub import_value: Vec<String>,
+    /// A deployed resource's physical id, `LOGICAL_ID=VALUE` (repeatable): what `Ref` returns for it
+    /// (an identity pool's id, a generated name), in place of a placeholder.
+    #[arg(long = "physical-id", value_name = "LOGICAL_ID=VALUE")]
+    pub physical_id: Vec<String>,
     /// `AWS::AccountId`.
     #[arg(
         long = "template-account",
@@ -45,6 +49,22 @@ pub struct TemplateInput {
     /// `AWS::StackName`.
     #[arg(long, default_value = "stack")]
     pub stack_name: String,
+}
+
+impl TemplateInput {
+    /// The defaults (account `123456789012`, `us-east-1`, stack `stack`) with these parameter values
+    /// and physical ids (`NAME=VALUE` each).
+    pub(crate) fn with(parameter: Vec<String>, physical_id: Vec<String>) -> Self {
+        Self {
+            parameters: None,
+            parameter,
+            import_value: Vec::new(),
+            physical_id,
+            template_account: "123456789012".into(),
+            region: "us-east-1".into(),
+            stack_name: "stack".into(),
+        }
+    }
 }
 
 /// `template show`.
@@ -119,7 +139,15 @@ pub(crate) fn settings(i: &TemplateInput) -> Result<iac::Settings, String> {
             .ok_or_else(|| format!("--import-value `{p}` is not NAME=VALUE"))?;
         imports.insert(k.to_string(), v.to_string());
     }
+    let mut physical_ids = BTreeMap::new();
+    for p in &i.physical_id {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| format!("--physical-id `{p}` is not LOGICAL_ID=VALUE"))?;
+        physical_ids.insert(k.to_string(), v.to_string());
+    }
     Ok(iac::Settings {
+        physical_ids,
         imports,
         account: i.template_account.clone(),
         region: i.region.clone(),
@@ -156,6 +184,211 @@ pub(crate) fn load(
         .policies(&s)
         .map_err(|e| error_text(Some(&t), &text, &e))?;
     Ok((t, found))
+}
+
+/// A template role's policies: its trust policy, its identity policies (inline, and the template's
+/// `AWS::IAM::Policy` / `ManagedPolicy` attached to it by `Roles` or `ManagedPolicyArns`), its boundary
+/// when the template defines it, and the ARNs it names that the template does not define.
+pub(crate) struct RolePolicies<'f> {
+    pub(crate) trust: Option<&'f iac::Policy>,
+    pub(crate) identity: Vec<&'f iac::Policy>,
+    pub(crate) boundary: Option<&'f iac::Policy>,
+    /// `PermissionsBoundary`, when the template does not define it.
+    pub(crate) foreign_boundary: Option<String>,
+    /// `ManagedPolicyArns` the template does not define.
+    pub(crate) foreign_managed: Vec<String>,
+}
+
+pub(crate) fn role_policies<'f>(found: &'f iac::Found, role: &iac::Role) -> RolePolicies<'f> {
+    let defined = |arn: &str| {
+        found
+            .managed_policy_arns
+            .iter()
+            .find(|(_, a)| a == arn)
+            .map(|(id, _)| id.as_str())
+    };
+    let attached: Vec<&str> = role.managed.iter().filter_map(|a| defined(a)).collect();
+    let mine = |p: &&iac::Policy| p.logical_id == role.logical_id;
+    let trust = found
+        .policies
+        .iter()
+        .find(|p| mine(p) && p.policy_type == iam_policy::PolicyType::Trust);
+    let identity = found
+        .policies
+        .iter()
+        .filter(|p| {
+            (mine(p) && p.policy_type == iam_policy::PolicyType::Identity)
+                || ((p.resource_type == "AWS::IAM::Policy"
+                    || p.resource_type == "AWS::IAM::ManagedPolicy")
+                    && (p.attached_to.contains(&role.name)
+                        || attached.contains(&p.logical_id.as_str())))
+        })
+        .collect();
+    let boundary_id = role.boundary.as_deref().and_then(defined);
+    RolePolicies {
+        trust,
+        identity,
+        boundary: boundary_id.and_then(|id| found.policies.iter().find(|p| p.logical_id == id)),
+        foreign_boundary: role.boundary.clone().filter(|_| boundary_id.is_none()),
+        foreign_managed: role
+            .managed
+            .iter()
+            .filter(|a| defined(a).is_none())
+            .cloned()
+            .collect(),
+    }
+}
+
+/// `template:line#Resource.path`: a template policy's name in explanations (then positions inside the
+/// resolved policy as `template show` prints it).
+pub(crate) fn policy_name(t: &iac::Template, p: &iac::Policy) -> String {
+    format!("{}:{}#{}", t.name, t.line_col(p.span.start).0, p.name())
+}
+
+/// The identity pool `id` of a template as a pool configuration, its roles' policies from the template.
+/// Every role the pool uses must be a role of the template (a pool deciding with a role it cannot read
+/// would decide wrongly).
+pub(crate) fn pool_from_template(
+    path: &std::path::Path,
+    id: &str,
+    input: &TemplateInput,
+    identity_ids: BTreeMap<String, String>,
+) -> Result<identity_pool::IdentityPool, String> {
+    let (t, found) = load(path, input)?;
+    let Some(p) = found.identity_pools.iter().find(|p| p.logical_id == id) else {
+        let ids: Vec<&str> = found
+            .identity_pools
+            .iter()
+            .map(|p| p.logical_id.as_str())
+            .collect();
+        return Err(format!(
+            "{}: no identity pool `{id}` (its AWS::Cognito::IdentityPool resources: {})",
+            t.name,
+            if ids.is_empty() {
+                "none".to_string()
+            } else {
+                ids.join(", ")
+            }
+        ));
+    };
+    let mut arns: Vec<String> = p
+        .authenticated_role
+        .iter()
+        .chain(p.unauthenticated_role.iter())
+        .cloned()
+        .collect();
+    for m in &p.role_mappings {
+        arns.extend(m.rules.iter().map(|r| r.3.clone()));
+    }
+    arns.sort();
+    arns.dedup();
+    let mut texts: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut named = |pol: &iac::Policy| {
+        let n = policy_name(&t, pol);
+        texts.insert(n.clone(), iac::render(&pol.document).0.into_bytes());
+        Value::String(n)
+    };
+    let mut roles = BTreeMap::new();
+    for arn in &arns {
+        let role = found.roles.iter().find(|r| &r.arn == arn).ok_or_else(|| {
+            format!(
+                "{}: the identity pool `{id}` uses the role {arn}, which is not a role of the template (roles: {})",
+                t.name,
+                found.roles.iter().map(|r| r.arn.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        let rp = role_policies(&found, role);
+        if let Some(b) = &rp.foreign_boundary {
+            return Err(format!(
+                "{}: the permissions boundary of `{}`, {b}, is not a managed policy of the template",
+                t.name, role.logical_id
+            ));
+        }
+        let trust = rp.trust.ok_or_else(|| {
+            format!(
+                "{}: the role `{}` has no trust policy",
+                t.name, role.logical_id
+            )
+        })?;
+        roles.insert(
+            arn.clone(),
+            identity_pool::RoleConfig {
+                trust: named(trust),
+                policies: rp.identity.iter().map(|x| named(x)).collect(),
+                boundary: rp.boundary.map(&mut named),
+            },
+        );
+    }
+    let mut role_mappings = BTreeMap::new();
+    for m in &p.role_mappings {
+        let kind = match m.kind.as_str() {
+            "Token" => identity_pool::MappingType::Token,
+            "Rules" => identity_pool::MappingType::Rules,
+            other => {
+                return Err(format!(
+                    "{}: a role mapping of type `{other}` (Token or Rules)",
+                    t.name
+                ));
+            }
+        };
+        let mut rules = Vec::new();
+        for (claim, match_type, value, role_arn) in &m.rules {
+            rules.push(identity_pool::Rule {
+                claim: claim.clone(),
+                match_type: serde_json::from_value(json!(match_type)).map_err(|_| {
+                    format!(
+                        "{}: a rule's MatchType is Equals, NotEqual, StartsWith or Contains, not `{match_type}`",
+                        t.name
+                    )
+                })?,
+                value: value.clone(),
+                role_arn: role_arn.clone(),
+            });
+        }
+        role_mappings.insert(
+            m.identity_provider.clone(),
+            identity_pool::RoleMapping {
+                kind,
+                ambiguous_role_resolution: match m.ambiguous.as_deref() {
+                    Some("Deny") => identity_pool::Ambiguous::Deny,
+                    _ => identity_pool::Ambiguous::AuthenticatedRole,
+                },
+                rules,
+            },
+        );
+    }
+    let config = identity_pool::PoolConfig {
+        identity_pool_id: p.id.clone(),
+        account: input.template_account.clone(),
+        authenticated_role: p.authenticated_role.clone(),
+        unauthenticated_role: p.unauthenticated_role.clone(),
+        allow_unauthenticated: p.allow_unauthenticated,
+        allow_classic_flow: p.allow_classic_flow,
+        roles,
+        role_mappings,
+        principal_tags: None,
+        guest_session_policies: None,
+        identity_ids,
+        cognito_identity_providers: p
+            .providers
+            .iter()
+            .map(
+                |(provider_name, client_id)| identity_pool::CognitoProvider {
+                    provider_name: provider_name.clone(),
+                    client_id: client_id.clone(),
+                },
+            )
+            .collect(),
+        openid_connect_provider_arns: p.openid_connect_provider_arns.clone(),
+        openid_connect_client_ids: BTreeMap::new(),
+    };
+    let files = |name: &str| -> Result<(String, Vec<u8>), String> {
+        texts
+            .get(name)
+            .map(|b| (name.to_string(), b.clone()))
+            .ok_or_else(|| format!("no policy `{name}` in the template"))
+    };
+    identity_pool::IdentityPool::from_config(config, &files).map_err(|e| format!("{}: {e}", t.name))
 }
 
 pub(crate) fn run(c: &TemplateCommand, out: &mut dyn Write) -> Result<u8, String> {

@@ -16,14 +16,17 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
         case_name,
         what,
     } = *case;
-    let pool_path = suite
-        .get("identity_pool")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            format!("{what}: claims, token or guest need a suite-level `identity_pool`")
-        })?;
-    let pool =
-        crate::input::load_pool(&base.join(pool_path)).map_err(|e| format!("{what}: {e}"))?;
+    let pool = match suite.get("identity_pool") {
+        Some(Value::String(p)) => {
+            crate::input::load_pool(&base.join(p)).map_err(|e| format!("{what}: {e}"))?
+        }
+        Some(Value::Object(o)) => template_pool(o, base).map_err(|e| format!("{what}: {e}"))?,
+        _ => {
+            return Err(format!(
+                "{what}: claims, token or guest need a suite-level `identity_pool` (a pool configuration, or {{\"template\", \"logical_id\"}})"
+            ));
+        }
+    };
     let req = crate::input::pool_request(
         obj.get("request")
             .ok_or_else(|| format!("{what}: missing `request`"))?,
@@ -115,4 +118,55 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
     Ok(CaseResult::new(
         name, case_name, cmp.expect, cmp.actual, cmp.pass, detail,
     ))
+}
+
+/// `"identity_pool": {"template", "logical_id", "parameters": {…}, "physical_ids": {…},
+/// "identity_ids": {…}}`: the pool of a CloudFormation template (paths relative to the suite).
+fn template_pool(
+    o: &serde_json::Map<String, Value>,
+    base: &std::path::Path,
+) -> Result<identity_pool::IdentityPool, String> {
+    let known = [
+        "template",
+        "logical_id",
+        "parameters",
+        "physical_ids",
+        "identity_ids",
+    ];
+    if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown `identity_pool` field `{k}` (fields: {})",
+            known.join(", ")
+        ));
+    }
+    let text = |k: &str| {
+        o.get(k)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("`identity_pool.{k}` is required (a string)"))
+    };
+    let map = |k: &str| -> Result<Vec<(String, String)>, String> {
+        match o.get(k) {
+            None => Ok(Vec::new()),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(name, v)| {
+                    v.as_str()
+                        .map(|s| (name.clone(), s.to_string()))
+                        .ok_or_else(|| format!("`identity_pool.{k}.{name}` is a string"))
+                })
+                .collect(),
+            Some(_) => Err(format!("`identity_pool.{k}` is an object of strings")),
+        }
+    };
+    let pairs = |v: Vec<(String, String)>| v.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let input = crate::commands::template::TemplateInput::with(
+        pairs(map("parameters")?),
+        pairs(map("physical_ids")?),
+    );
+    crate::commands::template::pool_from_template(
+        &base.join(text("template")?),
+        text("logical_id")?,
+        &input,
+        map("identity_ids")?.into_iter().collect(),
+    )
 }
