@@ -366,7 +366,7 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
 }
 
 /// Gives every value of a policy parsed from a string the position of that string.
-fn respan(v: &mut Value, span: Span) {
+pub(crate) fn respan(v: &mut Value, span: Span) {
     v.span = span;
     match &mut v.kind {
         Kind::Array(items) => items.iter_mut().for_each(|x| respan(x, span)),

@@ -16,6 +16,10 @@
 //!   inline policies), `AWS::IAM::Policy`, managed policies, users' and groups' inline policies, bucket,
 //!   queue, topic, key and secret policies, SCPs and RCPs — each resolved, with its resource and
 //!   position; every other resource is listed as skipped with the reason.
+//! - Terraform: the JSON of `terraform show -json PLAN` is read too (its planned values, every module):
+//!   roles (`assume_role_policy`, `inline_policy`), `aws_iam_policy`, `aws_iam_role_policy`, users' and
+//!   groups' policies, bucket, queue, topic, key, secret and access point policies, Organizations
+//!   policies; a policy known only after apply is listed as such.
 //! - [`render`]: a resolved document as JSON text, with a map from its bytes back to the template.
 //!
 //! ```
@@ -33,6 +37,7 @@
 
 mod extract;
 mod resolve;
+mod terraform;
 mod yaml;
 
 use std::collections::BTreeMap;
@@ -144,9 +149,20 @@ impl Resource {
     }
 }
 
+/// What kind of file a template is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceFormat {
+    /// A CloudFormation (or SAM, or `cdk synth`) template.
+    CloudFormation,
+    /// The JSON of `terraform show -json PLAN`.
+    TerraformPlan,
+}
+
 /// A template, read.
 #[derive(Clone, Debug)]
 pub struct Template {
+    /// CloudFormation or a Terraform plan.
+    pub format: SourceFormat,
     /// Its name (the file).
     pub name: String,
     /// Its text, for positions.
@@ -181,6 +197,18 @@ impl Template {
         } else {
             yaml::read(name, text)?
         };
+        if terraform::is_plan(&root) {
+            return Ok(Template {
+                format: SourceFormat::TerraformPlan,
+                name: name.to_string(),
+                source: diag::Source::new(name, text),
+                parameters: BTreeMap::new(),
+                mappings: BTreeMap::new(),
+                conditions: BTreeMap::new(),
+                resources: terraform::resources(name, &root)?,
+                transform: Vec::new(),
+            });
+        }
         let Kind::Object(sections) = &root.kind else {
             return Err(IacError::template(
                 name,
@@ -261,6 +289,7 @@ impl Template {
             _ => Vec::new(),
         };
         Ok(Template {
+            format: SourceFormat::CloudFormation,
             name: name.to_string(),
             source: diag::Source::new(name, text),
             parameters: section("Parameters")?,
@@ -281,9 +310,16 @@ impl Template {
         self.source.line_col(offset)
     }
 
-    /// The policies the template's resources carry, resolved with `settings`; see [`Found`].
+    /// The policies the template's resources carry, resolved with `settings`; see [`Found`]. For a
+    /// Terraform plan the values are Terraform's (only the account and Region of `settings` are used,
+    /// for role ARNs).
     pub fn policies(&self, settings: &Settings) -> Result<Found, IacError> {
-        extract::policies(self, settings)
+        match self.format {
+            SourceFormat::CloudFormation => extract::policies(self, settings),
+            SourceFormat::TerraformPlan => {
+                terraform::policies(self, &settings.account, partition(&settings.region))
+            }
+        }
     }
 }
 

@@ -341,3 +341,47 @@ fn every_sam_policy_template_expands() {
         );
     }
 }
+
+#[test]
+fn terraform_plans_give_their_planned_policies() {
+    let text =
+        std::fs::read_to_string(root().join("fixtures/templates/notes-app.tfplan.json")).unwrap();
+    let t = Template::read("notes-app.tfplan.json", &text).unwrap();
+    assert_eq!(t.format, iac::SourceFormat::TerraformPlan);
+    let found = t.policies(&Settings::default()).unwrap();
+    let names: Vec<String> = found.policies.iter().map(iac::Policy::name).collect();
+    assert_eq!(
+        names,
+        [
+            "aws_s3_bucket_policy.tls_only.policy",
+            "module.auth.aws_iam_role.authenticated.assume_role_policy",
+            "module.auth.aws_iam_role.authenticated.inline_policy[0] (own-prefix)",
+            "module.auth.aws_iam_role_policy.own_rows.policy",
+        ],
+        "every module's resources; data sources are not resources"
+    );
+    assert_eq!(found.policies[1].policy_type, iam_policy::PolicyType::Trust);
+    assert_eq!(found.policies[3].attached_to, ["notes-dev-authenticated"]);
+    assert_eq!(
+        json(&found.policies[2].document)["Statement"][0]["Resource"],
+        "arn:aws:s3:::notes-123456789012-dev/private/${cognito-identity.amazonaws.com:sub}/*"
+    );
+    // A policy known only after apply is listed, never read as empty.
+    let later = found
+        .skipped
+        .iter()
+        .find(|s| s.logical_id == "aws_iam_policy.later")
+        .unwrap();
+    assert!(later.reason.contains("known only after apply"), "{later:?}");
+    let role = &found.roles[0];
+    assert_eq!(
+        role.arn,
+        "arn:aws:iam::123456789012:role/notes-dev-authenticated"
+    );
+    // Positions point into the plan: the trust policy's string.
+    assert_eq!(t.line_col(found.policies[1].span.start).0, 63);
+    // Another major format version is refused.
+    let v2 = text.replace("\"format_version\": \"1.2\"", "\"format_version\": \"2.0\"");
+    let e = Template::read("v2.json", &v2).unwrap_err();
+    assert_eq!(e.code, diag::codes::IAC_TEMPLATE, "{e}");
+}

@@ -218,10 +218,14 @@ pub(crate) fn role_policies<'f>(found: &'f iac::Found, role: &iac::Role) -> Role
         .iter()
         .filter(|p| {
             (mine(p) && p.policy_type == iam_policy::PolicyType::Identity)
-                || ((p.resource_type == "AWS::IAM::Policy"
-                    || p.resource_type == "AWS::IAM::ManagedPolicy")
-                    && (p.attached_to.contains(&role.name)
-                        || attached.contains(&p.logical_id.as_str())))
+                || (matches!(
+                    p.resource_type.as_str(),
+                    "AWS::IAM::Policy"
+                        | "AWS::IAM::ManagedPolicy"
+                        | "aws_iam_role_policy"
+                        | "aws_iam_policy"
+                ) && (p.attached_to.contains(&role.name)
+                    || attached.contains(&p.logical_id.as_str())))
         })
         .collect();
     let boundary_id = role.boundary.as_deref().and_then(defined);
