@@ -201,7 +201,7 @@ pub(crate) fn policies(t: &Template, account: &str, partition: &str) -> Result<F
                         managed_policy_arns.push((id.to_string(), arn));
                     }
                     let attached = target
-                        .and_then(|a| prop(a))
+                        .and_then(&prop)
                         .map(|v| vec![scalar_text(v)])
                         .unwrap_or_default();
                     match prop(attr) {
