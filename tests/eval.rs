@@ -28,7 +28,7 @@ fn edge_case_table_every_row() {
 #[test]
 fn seed_suites_pass() {
     let results = policy_check::suite::run_suites(&[path("policies")]).unwrap();
-    assert_eq!(results.len(), 148);
+    assert_eq!(results.len(), 162);
     let failed: Vec<_> = results
         .iter()
         .filter(|r| !r.pass)
@@ -614,6 +614,24 @@ fn validate_checks_iam_json_beside_cedar() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("bad-iam.json"), "{err}");
     assert!(err.contains("1 Cedar store(s) checked: 0 invalid"), "{err}");
+}
+
+/// Seed 003's two Verified Permissions stores read from their CloudFormation twin
+/// (`photo-app.template.yaml`) give every case of `photos.suite.json` the same answer as the store
+/// directories.
+#[test]
+fn the_template_twin_of_the_policy_stores_answers_as_the_directories() {
+    let run = |f: &str| {
+        policy_check::suite::run_suites(&[path(&format!("policies/photo-app-avp/{f}"))]).unwrap()
+    };
+    let (hand, twin) = (run("photos.suite.json"), run("photos.template.suite.json"));
+    assert_eq!(hand.len(), 14);
+    let view = |r: &Vec<policy_check::suite::CaseResult>| {
+        r.iter()
+            .map(|c| (c.name.clone(), c.pass, c.actual.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(view(&hand), view(&twin));
 }
 
 /// Seed 001's identity pool read from its CloudFormation twin (`identity-pool.template.yaml`) gives every

@@ -109,6 +109,9 @@ pub struct Found {
     pub managed_policy_arns: Vec<(String, String)>,
     /// Every identity pool (`AWS::Cognito::IdentityPool`), with its role attachment.
     pub identity_pools: Vec<IdentityPool>,
+    /// Every Verified Permissions policy store, with its policies, templates, links and identity
+    /// source.
+    pub policy_stores: Vec<crate::PolicyStore>,
     /// Resources with no policy read, with the reason.
     pub skipped: Vec<Skipped>,
     /// Placeholders and other notes from resolution.
@@ -329,6 +332,19 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
             }
             kind => {
                 let props = documents(kind);
+                // Read as identity pools and policy stores (see `Found`), not as IAM policies.
+                let read_otherwise = matches!(
+                    kind,
+                    "AWS::Cognito::IdentityPool"
+                        | "AWS::Cognito::IdentityPoolRoleAttachment"
+                        | "AWS::VerifiedPermissions::PolicyStore"
+                        | "AWS::VerifiedPermissions::Policy"
+                        | "AWS::VerifiedPermissions::PolicyTemplate"
+                        | "AWS::VerifiedPermissions::IdentitySource"
+                );
+                if read_otherwise {
+                    continue;
+                }
                 if props.is_empty() {
                     skipped.push(Skipped {
                         logical_id: id.to_string(),
@@ -355,7 +371,9 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
         }
     }
     let identity_pools = identity_pools(t, &r)?;
+    let policy_stores = crate::avp::policy_stores(t, &r)?;
     Ok(Found {
+        policy_stores,
         identity_pools,
         roles,
         managed_policy_arns,

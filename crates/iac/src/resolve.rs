@@ -787,6 +787,13 @@ impl<'t> Resolver<'t> {
             ("AWS::Cognito::UserPool", "UserPoolId") => self.ref_of(r, at)?,
             ("AWS::Cognito::IdentityPool", "Id") => self.ref_of(r, at)?,
             ("AWS::ApiGateway::RestApi", "RestApiId") => self.ref_of(r, at)?,
+            ("AWS::VerifiedPermissions::PolicyStore", "PolicyStoreId") => self.ref_of(r, at)?,
+            ("AWS::VerifiedPermissions::PolicyStore", "Arn") => {
+                format!(
+                    "arn:{p}:verifiedpermissions::{acct}:policy-store/{}",
+                    self.ref_of(r, at)?
+                )
+            }
             (k, a) => {
                 let v = format!("{id}-{a}-placeholder").to_ascii_lowercase();
                 self.note(at, Some(id), format!("`Fn::GetAtt {id}.{a}` ({k}) is not modelled by policy-check: `{v}` stands for it"));

@@ -14,8 +14,26 @@ use crate::input::*;
 pub struct AuthorizeArgs {
     /// Policy store directory (*.cedar, optional schema.cedarschema / schema.json, links.json,
     /// identity-source.json).
-    #[arg(long)]
-    pub store: PathBuf,
+    #[arg(
+        long,
+        required_unless_present = "template",
+        conflicts_with = "template"
+    )]
+    pub store: Option<PathBuf>,
+    /// A CloudFormation or SAM template holding the policy store (with `--policy-store`): its static
+    /// policies and policy templates (policy ids are their logical ids), template-linked policies,
+    /// schema (`CedarJson`), validation mode and Cognito identity source.
+    #[arg(long, value_name = "TEMPLATE", requires = "policy_store")]
+    pub template: Option<PathBuf>,
+    /// The policy store's logical id in `--template`.
+    #[arg(long, value_name = "LOGICAL_ID", requires = "template")]
+    pub policy_store: Option<String>,
+    /// JWKS (file or URL) for the template's identity source, to verify tokens with.
+    #[arg(long, requires = "template")]
+    pub jwks: Option<String>,
+    /// What `--template` is resolved with.
+    #[command(flatten)]
+    pub template_input: super::template::TemplateInput,
     /// Request: IsAuthorized, IsAuthorizedWithToken, BatchIsAuthorized(WithToken), or a cedar CLI request.
     #[arg(long)]
     pub request: PathBuf,
@@ -39,13 +57,24 @@ pub(crate) fn run(
     out: &mut dyn Write,
     _err: &mut dyn Write,
 ) -> Result<u8, String> {
-    let store = crate::input::load_store(&a.store).map_err(|e| e.to_string())?;
+    let (store, store_dir) = match (&a.store, &a.template, &a.policy_store) {
+        (Some(d), _, _) => (
+            crate::input::load_store(d).map_err(|e| e.to_string())?,
+            d.clone(),
+        ),
+        (None, Some(t), Some(id)) => (
+            super::template::store_from_template(t, id, &a.template_input, a.jwks.as_deref())?,
+            // Relative JWKS paths are the caller's (the current directory).
+            PathBuf::from("."),
+        ),
+        _ => return Err("give --store DIR, or --template and --policy-store".into()),
+    };
     let mut req = read_json(&a.request)?;
     resolve_tokens(&mut req, a.request.parent().unwrap_or(Path::new(".")));
     let entities = a.entities.as_deref().map(read_json).transpose()?;
     let (resp, decisions) = match run_request(
         &store,
-        &a.store,
+        &store_dir,
         &req,
         entities.as_ref(),
         a.now,
@@ -63,6 +92,12 @@ pub(crate) fn run(
             }
             return Err(format!("{name}: {e}"));
         }
+        // A template's identity source has no key set: the template cannot say where the keys are.
+        Err(e) if a.template.is_some() && a.jwks.is_none() && e.to_string().contains("jwks") => {
+            return Err(format!(
+                "{e} (give the user pool's keys with --jwks FILE_OR_URL)"
+            ));
+        }
         Err(e) => return Err(e.to_string()),
     };
     let explained = if a.explain {
@@ -71,7 +106,7 @@ pub(crate) fn run(
         }
         let tokens = crate::store_input::request_tokens(
             &store,
-            &a.store,
+            &store_dir,
             &req,
             a.now,
             &TokenClaims::default(),

@@ -395,6 +395,98 @@ pub(crate) fn pool_from_template(
     identity_pool::IdentityPool::from_config(config, &files).map_err(|e| format!("{}: {e}", t.name))
 }
 
+/// A Cedar policy text with `@id("LogicalId")` first, unless it has an `@id` already: its policy id
+/// is then the template resource's logical id.
+fn with_id(id: &str, text: &str) -> String {
+    if text.trim_start().starts_with("@id(") {
+        text.to_string()
+    } else {
+        format!("@id({})\n{text}", Value::String(id.to_string()))
+    }
+}
+
+/// The Verified Permissions policy store `id` of a template as a local store: its static policies and
+/// policy templates (policy ids are their logical ids), template-linked policies, schema, validation
+/// mode and Cognito identity source (tokens verified with `jwks`, when given).
+pub(crate) fn store_from_template(
+    path: &std::path::Path,
+    id: &str,
+    input: &TemplateInput,
+    jwks: Option<&str>,
+) -> Result<cedar_bridge::PolicyStore, String> {
+    let (t, found) = load(path, input)?;
+    let Some(s) = found.policy_stores.iter().find(|s| s.logical_id == id) else {
+        let ids: Vec<&str> = found
+            .policy_stores
+            .iter()
+            .map(|s| s.logical_id.as_str())
+            .collect();
+        return Err(format!(
+            "{}: no policy store `{id}` (its AWS::VerifiedPermissions::PolicyStore resources: {})",
+            t.name,
+            if ids.is_empty() {
+                "none".to_string()
+            } else {
+                ids.join(", ")
+            }
+        ));
+    };
+    let mut files = cedar_bridge::StoreFiles {
+        name: format!("{}#{id}", t.name),
+        ..Default::default()
+    };
+    for (pid, text) in s.policies.iter().chain(&s.templates) {
+        files
+            .policies
+            .push((format!("{}#{pid}.cedar", t.name), with_id(pid, text)));
+    }
+    if let Some(js) = &s.schema_json {
+        files.others.push(("schema.json".into(), js.clone()));
+    }
+    files.others.push((
+        "policy-store.json".into(),
+        json!({"validationSettings": {"mode": s.validation_mode}}).to_string(),
+    ));
+    if let Some(src) = &s.identity_source {
+        let mut v = serde_json::Map::new();
+        v.insert("user_pool_id".into(), json!(src.user_pool_id));
+        v.insert(
+            "principal_entity_type".into(),
+            json!(src.principal_entity_type),
+        );
+        v.insert("client_ids".into(), json!(src.client_ids));
+        if let Some(g) = &src.group_entity_type {
+            v.insert("group_entity_type".into(), json!(g));
+        }
+        if let Some(j) = jwks {
+            v.insert("jwks".into(), json!(j));
+        }
+        files
+            .others
+            .push(("identity-source.json".into(), Value::Object(v).to_string()));
+    }
+    if !s.links.is_empty() {
+        let links: Vec<Value> = s
+            .links
+            .iter()
+            .map(|l| {
+                let mut values = serde_json::Map::new();
+                if let Some(p) = &l.principal {
+                    values.insert("?principal".into(), json!(p));
+                }
+                if let Some(r) = &l.resource {
+                    values.insert("?resource".into(), json!(r));
+                }
+                json!({"template": l.template, "id": l.logical_id, "values": values})
+            })
+            .collect();
+        files
+            .others
+            .push(("links.json".into(), Value::Array(links).to_string()));
+    }
+    cedar_bridge::PolicyStore::from_files(&files).map_err(|e| format!("{}: {e}", t.name))
+}
+
 pub(crate) fn run(c: &TemplateCommand, out: &mut dyn Write) -> Result<u8, String> {
     let TemplateCommand::Show(a) = c;
     let (t, found) = load(&a.template, &a.input)?;
@@ -463,6 +555,73 @@ pub(crate) fn run(c: &TemplateCommand, out: &mut dyn Write) -> Result<u8, String
                 );
                 for line in iac::render(&p.document).0.lines() {
                     let _ = writeln!(out, "  {line}");
+                }
+            }
+            for p in &found.identity_pools {
+                let (l, c) = at(p.span);
+                let _ = writeln!(
+                    out,
+                    "\n{} (AWS::Cognito::IdentityPool) {}:{l}:{c}: identity pool {}",
+                    p.logical_id, t.name, p.id
+                );
+                for (name, client) in &p.providers {
+                    let _ = writeln!(out, "  provider {name} client {client}");
+                }
+                let _ = writeln!(
+                    out,
+                    "  guests {}, classic flow {}",
+                    if p.allow_unauthenticated {
+                        "allowed"
+                    } else {
+                        "not allowed"
+                    },
+                    if p.allow_classic_flow { "on" } else { "off" }
+                );
+                for (what, role) in [
+                    ("authenticated", &p.authenticated_role),
+                    ("unauthenticated", &p.unauthenticated_role),
+                ] {
+                    if let Some(r) = role {
+                        let _ = writeln!(out, "  {what} role {r}");
+                    }
+                }
+                for m in &p.role_mappings {
+                    let _ = writeln!(
+                        out,
+                        "  role mapping for {}: {} ({} rule(s))",
+                        m.identity_provider,
+                        m.kind,
+                        m.rules.len()
+                    );
+                }
+            }
+            for s in &found.policy_stores {
+                let (l, c) = at(s.span);
+                let _ = writeln!(
+                    out,
+                    "\n{} (AWS::VerifiedPermissions::PolicyStore) {}:{l}:{c}: {} polic{}, {} template(s), {} link(s), validation {}{}{}",
+                    s.logical_id,
+                    t.name,
+                    s.policies.len(),
+                    if s.policies.len() == 1 { "y" } else { "ies" },
+                    s.templates.len(),
+                    s.links.len(),
+                    s.validation_mode,
+                    if s.schema_json.is_some() {
+                        ", a schema"
+                    } else {
+                        ""
+                    },
+                    s.identity_source
+                        .as_ref()
+                        .map(|i| format!(
+                            ", Cognito identity source {} ({})",
+                            i.user_pool_id, i.principal_entity_type
+                        ))
+                        .unwrap_or_default()
+                );
+                for (id, _) in &s.policies {
+                    let _ = writeln!(out, "  policy {id}");
                 }
             }
             if !found.skipped.is_empty() {

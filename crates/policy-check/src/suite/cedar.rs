@@ -15,13 +15,22 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
         case_name,
         what,
     } = *case;
-    let store_rel = obj
-        .get("cedar_store")
-        .or_else(|| suite.get("cedar_store"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("{what}: `avp_request` needs a `cedar_store`"))?;
-    let store_dir = base.join(store_rel);
-    let store = crate::input::load_store(&store_dir).map_err(|e| format!("{what}: {e}"))?;
+    let (store, store_dir) = match obj.get("cedar_store").or_else(|| suite.get("cedar_store")) {
+        Some(Value::String(rel)) => {
+            let dir = base.join(rel);
+            let store = crate::input::load_store(&dir).map_err(|e| format!("{what}: {e}"))?;
+            (store, dir)
+        }
+        Some(Value::Object(o)) => (
+            template_store(o, base).map_err(|e| format!("{what}: {e}"))?,
+            base.to_path_buf(),
+        ),
+        _ => {
+            return Err(format!(
+                "{what}: `avp_request` needs a `cedar_store` (a directory, or {{\"template\", \"logical_id\"}})"
+            ));
+        }
+    };
     let mut req = obj.get("avp_request").cloned().unwrap_or(Value::Null);
     if let Some(want) = super::expected_error(obj, what)? {
         crate::input::resolve_tokens(&mut req, base);
@@ -88,4 +97,52 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
             e.to_string(),
         )),
     }
+}
+
+/// `"cedar_store": {"template", "logical_id", "jwks", "parameters", "physical_ids"}`: the Verified
+/// Permissions store of a CloudFormation template (paths relative to the suite).
+fn template_store(
+    o: &serde_json::Map<String, Value>,
+    base: &std::path::Path,
+) -> Result<cedar_bridge::PolicyStore, String> {
+    let known = [
+        "template",
+        "logical_id",
+        "jwks",
+        "parameters",
+        "physical_ids",
+    ];
+    if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown `cedar_store` field `{k}` (fields: {})",
+            known.join(", ")
+        ));
+    }
+    let text = |k: &str| o.get(k).and_then(Value::as_str);
+    let pairs = |k: &str| -> Result<Vec<String>, String> {
+        match o.get(k) {
+            None => Ok(Vec::new()),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(n, v)| {
+                    v.as_str()
+                        .map(|s| format!("{n}={s}"))
+                        .ok_or_else(|| format!("`cedar_store.{k}.{n}` is a string"))
+                })
+                .collect(),
+            Some(_) => Err(format!("`cedar_store.{k}` is an object of strings")),
+        }
+    };
+    let input = crate::commands::template::TemplateInput::with(
+        pairs("parameters")?,
+        pairs("physical_ids")?,
+    );
+    // Relative to the suite: the store's directory for token verification is the suite's.
+    let jwks = text("jwks").map(str::to_string);
+    crate::commands::template::store_from_template(
+        &base.join(text("template").ok_or("`cedar_store.template` is required (a string)")?),
+        text("logical_id").ok_or("`cedar_store.logical_id` is required (a string)")?,
+        &input,
+        jwks.as_deref(),
+    )
 }

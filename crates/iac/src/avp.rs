@@ -1,0 +1,276 @@
+//! Verified Permissions policy stores of a template ("AWS::VerifiedPermissions::PolicyStore", `::Policy`,
+//! `::PolicyTemplate`, `::IdentitySource`), resolved: what a local store is built from.
+
+use diag::Span;
+use diag::json::{Kind, Member, Value};
+
+use crate::{IacError, Resolver, Template, member, scalar_text};
+
+/// A template-linked policy: `Definition.TemplateLinked`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateLink {
+    /// The policy's logical id (its policy id locally).
+    pub logical_id: String,
+    /// The policy template's logical id.
+    pub template: String,
+    /// `Principal` as `Type::"id"`, when given.
+    pub principal: Option<String>,
+    /// `Resource` as `Type::"id"`, when given.
+    pub resource: Option<String>,
+}
+
+/// A Cognito identity source (`Configuration.CognitoUserPoolConfiguration`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CognitoSource {
+    /// The user pool's id, from `UserPoolArn`.
+    pub user_pool_id: String,
+    /// `ClientIds`.
+    pub client_ids: Vec<String>,
+    /// `PrincipalEntityType`.
+    pub principal_entity_type: String,
+    /// `GroupConfiguration.GroupEntityType`, when given.
+    pub group_entity_type: Option<String>,
+}
+
+/// A policy store of the template and everything attached to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyStore {
+    /// Its logical id.
+    pub logical_id: String,
+    /// `ValidationSettings.Mode` (`STRICT` or `OFF`).
+    pub validation_mode: String,
+    /// `Schema.CedarJson`, when given.
+    pub schema_json: Option<String>,
+    /// Static policies: (logical id, Cedar text).
+    pub policies: Vec<(String, String)>,
+    /// Policy templates: (logical id, Cedar text).
+    pub templates: Vec<(String, String)>,
+    /// Template-linked policies.
+    pub links: Vec<TemplateLink>,
+    /// The Cognito identity source, when there is one.
+    pub identity_source: Option<CognitoSource>,
+    /// The store's definition.
+    pub span: Span,
+}
+
+fn reference(kind: &str, id: &str, span: Span) -> Value {
+    Value {
+        kind: Kind::Object(vec![Member {
+            key: kind.into(),
+            key_span: span,
+            value: Value {
+                kind: Kind::String(id.to_string()),
+                span,
+            },
+        }]),
+        span,
+    }
+}
+
+fn text(r: &Resolver<'_>, v: Option<&Value>, id: &str) -> Result<Option<String>, IacError> {
+    match v {
+        None => Ok(None),
+        Some(v) => Ok(r
+            .value(v)
+            .map_err(|e| e.about(id))?
+            .map(|x| scalar_text(&x))),
+    }
+}
+
+/// `{"EntityType", "EntityId"}` as `Type::"id"`.
+fn entity(v: Option<&Value>) -> Option<String> {
+    let v = v?;
+    let t = member(v, "EntityType").map(scalar_text)?;
+    let i = member(v, "EntityId").map(scalar_text)?;
+    Some(format!("{t}::{}", serde_json::Value::String(i)))
+}
+
+pub(crate) fn policy_stores(t: &Template, r: &Resolver<'_>) -> Result<Vec<PolicyStore>, IacError> {
+    let of_kind = |k: &'static str| t.resources.iter().filter(move |x| x.kind == k);
+    let mut stores = Vec::new();
+    // What `Ref` / `PolicyStoreId` / `PolicyTemplateId` resolve to, by logical id.
+    let mut store_ids = Vec::new();
+    for res in of_kind("AWS::VerifiedPermissions::PolicyStore") {
+        let id = res.logical_id.as_str();
+        let refs = [
+            text(r, Some(&reference("Ref", id, res.span)), id)?.unwrap_or_default(),
+            r.value(&Value {
+                kind: Kind::Object(vec![Member {
+                    key: "Fn::GetAtt".into(),
+                    key_span: res.span,
+                    value: Value {
+                        kind: Kind::String(format!("{id}.PolicyStoreId")),
+                        span: res.span,
+                    },
+                }]),
+                span: res.span,
+            })
+            .map_err(|e| e.about(id))?
+            .map(|x| scalar_text(&x))
+            .unwrap_or_default(),
+        ];
+        store_ids.push((refs, stores.len()));
+        let props = res.properties.as_ref();
+        let mode = props
+            .and_then(|p| member(p, "ValidationSettings"))
+            .and_then(|v| member(v, "Mode"));
+        let schema = props
+            .and_then(|p| member(p, "Schema"))
+            .and_then(|v| member(v, "CedarJson"));
+        stores.push(PolicyStore {
+            logical_id: id.to_string(),
+            validation_mode: text(r, mode, id)?.unwrap_or_else(|| "OFF".into()),
+            schema_json: text(r, schema, id)?,
+            policies: Vec::new(),
+            templates: Vec::new(),
+            links: Vec::new(),
+            identity_source: None,
+            span: res.span,
+        });
+    }
+    let store_of = |res: &crate::Resource| -> Result<usize, IacError> {
+        let id = res.logical_id.as_str();
+        let target = text(r, res.property("PolicyStoreId"), id)?.unwrap_or_default();
+        store_ids
+            .iter()
+            .find(|(refs, _)| refs.contains(&target))
+            .map(|(_, i)| *i)
+            .ok_or_else(|| {
+                IacError::unresolved(
+                    &t.name,
+                    res.span,
+                    format!("`PolicyStoreId` is `{target}`, not a policy store of the template"),
+                )
+                .about(id)
+            })
+    };
+    let mut template_ids: Vec<(Vec<String>, String)> = Vec::new();
+    for res in of_kind("AWS::VerifiedPermissions::PolicyTemplate") {
+        let id = res.logical_id.as_str();
+        let i = store_of(res)?;
+        let statement = text(r, res.property("Statement"), id)?.ok_or_else(|| {
+            IacError::template(&t.name, res.span, "a policy template needs `Statement`").about(id)
+        })?;
+        let refs = vec![
+            text(r, Some(&reference("Ref", id, res.span)), id)?.unwrap_or_default(),
+            text(
+                r,
+                Some(&Value {
+                    kind: Kind::Object(vec![Member {
+                        key: "Fn::GetAtt".into(),
+                        key_span: res.span,
+                        value: Value {
+                            kind: Kind::String(format!("{id}.PolicyTemplateId")),
+                            span: res.span,
+                        },
+                    }]),
+                    span: res.span,
+                }),
+                id,
+            )?
+            .unwrap_or_default(),
+        ];
+        template_ids.push((refs, id.to_string()));
+        if let Some(s) = stores.get_mut(i) {
+            s.templates.push((id.to_string(), statement));
+        }
+    }
+    for res in of_kind("AWS::VerifiedPermissions::Policy") {
+        let id = res.logical_id.as_str();
+        let i = store_of(res)?;
+        let def = res.property("Definition").ok_or_else(|| {
+            IacError::template(&t.name, res.span, "a policy needs `Definition`").about(id)
+        })?;
+        let def = r
+            .value(def)
+            .map_err(|e| e.about(id))?
+            .unwrap_or_else(|| def.clone());
+        let Some(s) = stores.get_mut(i) else { continue };
+        if let Some(st) = member(&def, "Static") {
+            let statement = member(st, "Statement").map(scalar_text).ok_or_else(|| {
+                IacError::template(&t.name, res.span, "a static policy needs `Statement`").about(id)
+            })?;
+            s.policies.push((id.to_string(), statement));
+        } else if let Some(tl) = member(&def, "TemplateLinked") {
+            let tid = member(tl, "PolicyTemplateId")
+                .map(scalar_text)
+                .unwrap_or_default();
+            let template = template_ids
+                .iter()
+                .find(|(refs, _)| refs.contains(&tid))
+                .map(|(_, l)| l.clone())
+                .ok_or_else(|| {
+                    IacError::unresolved(
+                        &t.name,
+                        res.span,
+                        format!(
+                            "`PolicyTemplateId` is `{tid}`, not a policy template of the template"
+                        ),
+                    )
+                    .about(id)
+                })?;
+            s.links.push(TemplateLink {
+                logical_id: id.to_string(),
+                template,
+                principal: entity(member(tl, "Principal")),
+                resource: entity(member(tl, "Resource")),
+            });
+        } else {
+            return Err(IacError::template(
+                &t.name,
+                res.span,
+                "a policy's `Definition` is `Static` or `TemplateLinked`",
+            )
+            .about(id));
+        }
+    }
+    for res in of_kind("AWS::VerifiedPermissions::IdentitySource") {
+        let id = res.logical_id.as_str();
+        let i = store_of(res)?;
+        let conf = res
+            .property("Configuration")
+            .map(|c| r.value(c))
+            .transpose()
+            .map_err(|e| e.about(id))?
+            .flatten();
+        let Some(cognito) = conf
+            .as_ref()
+            .and_then(|c| member(c, "CognitoUserPoolConfiguration"))
+        else {
+            return Err(IacError::unsupported(
+                &t.name,
+                res.span,
+                "only Cognito identity sources (`CognitoUserPoolConfiguration`) are read from templates",
+            )
+            .about(id));
+        };
+        let arn = member(cognito, "UserPoolArn")
+            .map(scalar_text)
+            .unwrap_or_default();
+        let pool = arn.rsplit('/').next().unwrap_or("").to_string();
+        let client_ids = match member(cognito, "ClientIds").map(|c| &c.kind) {
+            Some(Kind::Array(a)) => a.iter().map(scalar_text).collect(),
+            _ => Vec::new(),
+        };
+        let group = member(cognito, "GroupConfiguration")
+            .and_then(|g| member(g, "GroupEntityType"))
+            .map(scalar_text);
+        let principal = text(r, res.property("PrincipalEntityType"), id)?.ok_or_else(|| {
+            IacError::template(
+                &t.name,
+                res.span,
+                "an identity source needs `PrincipalEntityType`",
+            )
+            .about(id)
+        })?;
+        if let Some(s) = stores.get_mut(i) {
+            s.identity_source = Some(CognitoSource {
+                user_pool_id: pool,
+                client_ids,
+                principal_entity_type: principal,
+                group_entity_type: group,
+            });
+        }
+    }
+    Ok(stores)
+}
