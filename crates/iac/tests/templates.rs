@@ -385,3 +385,66 @@ fn terraform_plans_give_their_planned_policies() {
     let e = Template::read("v2.json", &v2).unwrap_err();
     assert_eq!(e.code, diag::codes::IAC_TEMPLATE, "{e}");
 }
+
+#[test]
+fn policy_stores_with_templates_and_links() {
+    let y = r#"
+Resources:
+  Store:
+    Type: AWS::VerifiedPermissions::PolicyStore
+    Properties:
+      ValidationSettings: {Mode: STRICT}
+      Schema: {CedarJson: '{"App": {"entityTypes": {"User": {}, "Doc": {}}, "actions": {}}}'}
+  Owner:
+    Type: AWS::VerifiedPermissions::PolicyTemplate
+    Properties:
+      PolicyStoreId: !Ref Store
+      Statement: 'permit(principal == ?principal, action, resource == ?resource);'
+  AliceOwnsDoc1:
+    Type: AWS::VerifiedPermissions::Policy
+    Properties:
+      PolicyStoreId: !GetAtt Store.PolicyStoreId
+      Definition:
+        TemplateLinked:
+          PolicyTemplateId: !GetAtt Owner.PolicyTemplateId
+          Principal: {EntityType: App::User, EntityId: alice}
+          Resource: {EntityType: App::Doc, EntityId: doc1}
+  Elsewhere:
+    Type: AWS::VerifiedPermissions::Policy
+    Properties:
+      PolicyStoreId: some-other-store
+      Definition: {Static: {Statement: 'permit(principal, action, resource);'}}
+"#;
+    let t = Template::read("avp.yaml", y).unwrap();
+    let e = t.policies(&Settings::default()).unwrap_err();
+    assert_eq!(e.code, diag::codes::IAC_UNRESOLVED);
+    assert_eq!(e.logical_id.as_deref(), Some("Elsewhere"), "{e}");
+    let y = y.replace(
+        "PolicyStoreId: some-other-store",
+        "PolicyStoreId: !Ref Store",
+    );
+    let found = Template::read("avp.yaml", &y)
+        .unwrap()
+        .policies(&Settings::default())
+        .unwrap();
+    let s = &found.policy_stores[0];
+    assert_eq!(s.validation_mode, "STRICT");
+    assert!(s.schema_json.as_deref().unwrap().contains("entityTypes"));
+    assert_eq!(s.templates[0].0, "Owner");
+    assert_eq!(
+        s.policies,
+        [(
+            "Elsewhere".to_string(),
+            "permit(principal, action, resource);".to_string()
+        )]
+    );
+    assert_eq!(
+        s.links,
+        [iac::TemplateLink {
+            logical_id: "AliceOwnsDoc1".into(),
+            template: "Owner".into(),
+            principal: Some("App::User::\"alice\"".into()),
+            resource: Some("App::Doc::\"doc1\"".into()),
+        }]
+    );
+}
