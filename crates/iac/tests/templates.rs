@@ -448,3 +448,45 @@ Resources:
         }]
     );
 }
+
+#[test]
+fn cdk_synthesized_templates_are_templates() {
+    // `cdk synth` output: logical ids with hashes, `Fn::Join` for ARNs, `aws:cdk:path` metadata,
+    // CDKMetadata behind a Region condition, the bootstrap version parameter (an SSM parameter type)
+    // and a `Rules` section, none of which gets in the way.
+    let text =
+        std::fs::read_to_string(root().join("fixtures/templates/notes-cdk.template.json")).unwrap();
+    let found = Template::read("notes-cdk.template.json", &text)
+        .unwrap()
+        .policies(&Settings::default())
+        .unwrap();
+    let role = &found.roles[0];
+    assert_eq!(role.logical_id, "AuthenticatedRoleB1F9E1A2");
+    let attached = &found.policies[1];
+    assert_eq!(attached.resource_type, "AWS::IAM::Policy");
+    assert_eq!(
+        attached.attached_to,
+        [role.name.clone()],
+        "Roles: [Ref role] is the role's name"
+    );
+    assert_eq!(
+        json(&attached.document)["Statement"][0]["Resource"],
+        "arn:aws:s3:::notes-123456789012/private/${cognito-identity.amazonaws.com:sub}/*"
+    );
+    assert_eq!(found.identity_pools.len(), 1);
+    // In a Region outside the metadata condition, CDKMetadata is left out (and said).
+    let eu = Settings {
+        region: "eu-west-3".into(),
+        ..Settings::default()
+    };
+    let found = Template::read("notes-cdk.template.json", &text)
+        .unwrap()
+        .policies(&eu)
+        .unwrap();
+    assert!(
+        found
+            .skipped
+            .iter()
+            .any(|s| s.logical_id == "CDKMetadata" && s.reason.contains("CDKMetadataAvailable"))
+    );
+}
