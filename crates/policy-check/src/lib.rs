@@ -20,7 +20,7 @@
 #![deny(missing_docs)]
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -142,8 +142,15 @@ pub enum Command {
         /// Do not print warnings.
         #[arg(long)]
         quiet: bool,
+        /// CloudFormation or SAM templates, or Terraform plan JSON (repeatable): every policy they hold
+        /// is validated as its type, each diagnostic drawn on the template's own lines.
+        #[arg(long = "template", value_name = "TEMPLATE")]
+        templates: Vec<PathBuf>,
+        /// What templates are resolved with.
+        #[command(flatten)]
+        template_input: commands::template::TemplateInput,
         /// Files, directories or glob patterns.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "templates")]
         paths: Vec<String>,
     },
     /// Evaluate requests against policies.
@@ -253,8 +260,30 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             partition,
             format,
             quiet,
+            templates,
+            template_input,
             paths,
-        } => commands::validate::run(&paths, ty, partition, format, quiet, out, err),
+        } => {
+            let t = if templates.is_empty() {
+                Ok(0)
+            } else {
+                commands::validate::run_templates(
+                    &templates,
+                    &template_input,
+                    partition.clone(),
+                    format,
+                    quiet,
+                    out,
+                    err,
+                )
+            };
+            let p = if paths.is_empty() {
+                Ok(0)
+            } else {
+                commands::validate::run(&paths, ty, partition, format, quiet, out, err)
+            };
+            t.and_then(|t| p.map(|p| t.max(p)))
+        }
         Command::Eval(a) => commands::eval::run_eval(&a, out, err),
         Command::Test(a) => commands::test::run_test(&a, out, err),
         Command::Authorize(a) => commands::authorize::run(&a, out, err),
