@@ -466,7 +466,7 @@ fn cdk_synthesized_templates_are_templates() {
     assert_eq!(attached.resource_type, "AWS::IAM::Policy");
     assert_eq!(
         attached.attached_to,
-        [role.name.clone()],
+        std::slice::from_ref(&role.name),
         "Roles: [Ref role] is the role's name"
     );
     assert_eq!(
