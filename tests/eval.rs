@@ -28,7 +28,7 @@ fn edge_case_table_every_row() {
 #[test]
 fn seed_suites_pass() {
     let results = policy_check::suite::run_suites(&[path("policies")]).unwrap();
-    assert_eq!(results.len(), 162);
+    assert_eq!(results.len(), 174);
     let failed: Vec<_> = results
         .iter()
         .filter(|r| !r.pass)
@@ -614,6 +614,24 @@ fn validate_checks_iam_json_beside_cedar() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("bad-iam.json"), "{err}");
     assert!(err.contains("1 Cedar store(s) checked: 0 invalid"), "{err}");
+}
+
+/// Seed 004's API read from its CloudFormation twin (`petstore.template.yaml`: the REST API's resource
+/// tree, method, Lambda authorizer and stage) gives every case of `apigw.suite.json` the same answer as
+/// the API definition.
+#[test]
+fn the_template_twin_of_the_api_answers_as_the_definition() {
+    let run = |f: &str| {
+        policy_check::suite::run_suites(&[path(&format!("policies/apigw-petstore/{f}"))]).unwrap()
+    };
+    let (hand, twin) = (run("apigw.suite.json"), run("apigw.template.suite.json"));
+    assert_eq!(hand.len(), 12);
+    let view = |r: &Vec<policy_check::suite::CaseResult>| {
+        r.iter()
+            .map(|c| (c.name.clone(), c.pass, c.actual.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(view(&hand), view(&twin));
 }
 
 /// Seed 003's two Verified Permissions stores read from their CloudFormation twin

@@ -112,6 +112,8 @@ pub struct Found {
     /// Every Verified Permissions policy store, with its policies, templates, links and identity
     /// source.
     pub policy_stores: Vec<crate::PolicyStore>,
+    /// Every API Gateway API with a Lambda authorizer, as an API definition.
+    pub apis: Vec<crate::Api>,
     /// Resources with no policy read, with the reason.
     pub skipped: Vec<Skipped>,
     /// Placeholders and other notes from resolution.
@@ -341,6 +343,15 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
                         | "AWS::VerifiedPermissions::Policy"
                         | "AWS::VerifiedPermissions::PolicyTemplate"
                         | "AWS::VerifiedPermissions::IdentitySource"
+                        | "AWS::ApiGateway::RestApi"
+                        | "AWS::ApiGateway::Resource"
+                        | "AWS::ApiGateway::Method"
+                        | "AWS::ApiGateway::Authorizer"
+                        | "AWS::ApiGateway::Stage"
+                        | "AWS::ApiGatewayV2::Api"
+                        | "AWS::ApiGatewayV2::Route"
+                        | "AWS::ApiGatewayV2::Authorizer"
+                        | "AWS::ApiGatewayV2::Stage"
                 );
                 if read_otherwise {
                     continue;
@@ -372,7 +383,9 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
     }
     let identity_pools = identity_pools(t, &r)?;
     let policy_stores = crate::avp::policy_stores(t, &r)?;
+    let apis = crate::apigw::apis(t, &r)?;
     Ok(Found {
+        apis,
         policy_stores,
         identity_pools,
         roles,

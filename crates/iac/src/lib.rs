@@ -35,6 +35,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod apigw;
 mod avp;
 mod extract;
 mod resolve;
@@ -47,6 +48,7 @@ use diag::Span;
 use diag::codes;
 use diag::json::{Kind, Value};
 
+pub use apigw::Api;
 pub use avp::{CognitoSource, PolicyStore, TemplateLink};
 pub use extract::{Found, IdentityPool, Policy, Role, RoleMapping, Skipped};
 pub use resolve::{Resolver, Settings, function, member, name_property, partition, scalar_text};

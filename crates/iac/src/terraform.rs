@@ -247,6 +247,7 @@ pub(crate) fn policies(t: &Template, account: &str, partition: &str) -> Result<F
         managed_policy_arns,
         identity_pools: Vec::new(),
         policy_stores: Vec::new(),
+        apis: Vec::new(),
         skipped,
         notes: Vec::new(),
     })

@@ -490,3 +490,50 @@ fn cdk_synthesized_templates_are_templates() {
             .any(|s| s.logical_id == "CDKMetadata" && s.reason.contains("CDKMetadataAvailable"))
     );
 }
+
+#[test]
+fn api_gateway_apis_become_api_definitions() {
+    let text =
+        std::fs::read_to_string(root().join("fixtures/templates/petstore-api.yaml")).unwrap();
+    let found = Template::read("petstore-api.yaml", &text)
+        .unwrap()
+        .policies(&Settings::default())
+        .unwrap();
+    let rest = &found
+        .apis
+        .iter()
+        .find(|a| a.logical_id == "PetStoreApi")
+        .unwrap()
+        .definition;
+    assert_eq!(rest["stage"], "prod");
+    assert_eq!(rest["format"], "rest");
+    assert_eq!(
+        rest["routes"],
+        serde_json::json!(["ANY /{proxy+}", {"route": "GET /health", "authorizer": false}]),
+        "paths from the resource tree; NONE methods are open"
+    );
+    assert_eq!(
+        rest["authorizer"],
+        serde_json::json!({"type": "REQUEST", "identity_sources": ["method.request.header.Authorization"], "ttl": 300})
+    );
+    let http = &found
+        .apis
+        .iter()
+        .find(|a| a.logical_id == "HttpApi")
+        .unwrap()
+        .definition;
+    assert_eq!(http["format"], "http2-simple");
+    assert_eq!(http["stage"], "$default");
+    assert_eq!(http["routes"], serde_json::json!(["ANY /{proxy+}"]));
+    // Authorizers the model does not have are refused, not guessed.
+    let cognito = text.replace(
+        "AuthorizationType: CUSTOM\n      AuthorizerId: !Ref GroupAuthorizer",
+        "AuthorizationType: COGNITO_USER_POOLS",
+    );
+    let e = Template::read("t.yaml", &cognito)
+        .unwrap()
+        .policies(&Settings::default())
+        .unwrap_err();
+    assert_eq!(e.code, diag::codes::IAC_UNSUPPORTED, "{e}");
+    assert_eq!(e.logical_id.as_deref(), Some("ProxyAny"));
+}

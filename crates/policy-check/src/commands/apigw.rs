@@ -18,7 +18,7 @@ pub enum ApigwCommand {
     /// The cache check: with a TTL above 0, list the routes each policy does not allow (a policy cached
     /// for one route answers every route for the TTL). Exit 1 when a route is not covered.
     #[command(after_help = crate::EXIT_CODES)]
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
 }
 
 /// `apigw check`.
@@ -34,9 +34,17 @@ pub struct CheckArgs {
 #[derive(Debug, clap::Args)]
 pub struct ApiSource {
     /// API definition (JSON: region, account, api_id, stage, routes, authorizer, resource_policy), or an
-    /// OpenAPI 3 export with API Gateway's extensions.
+    /// OpenAPI 3 export with API Gateway's extensions; with `--template`, the API's logical id there.
     #[arg(long)]
     pub api: PathBuf,
+    /// A CloudFormation template holding the API (`--api` is then its logical id): a REST API with its
+    /// resource tree, methods, Lambda authorizer, stage and resource policy, or an HTTP API with its
+    /// routes, Lambda authorizer and stage.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub template: Option<PathBuf>,
+    /// What `--template` is resolved with.
+    #[command(flatten)]
+    pub template_input: super::template::TemplateInput,
     /// The account id, for an OpenAPI export (exports do not carry it).
     #[arg(long)]
     pub account: Option<String>,
@@ -64,6 +72,18 @@ pub struct ApiSource {
 }
 
 impl ApiSource {
+    /// The API: from its definition file, or from the template.
+    fn load(&self) -> Result<apigw::Api, String> {
+        match &self.template {
+            Some(t) => super::template::api_from_template(
+                t,
+                &self.api.to_string_lossy(),
+                &self.template_input,
+            ),
+            None => load_api(&self.api, self.account.as_deref()),
+        }
+    }
+
     /// The authorizer chosen (clap makes it exactly one).
     fn choice<'a>(
         &'a self,
@@ -87,7 +107,7 @@ impl ApiSource {
 }
 
 fn check(a: &CheckArgs, out: &mut dyn Write) -> Result<u8, String> {
-    let api = load_api(&a.source.api, a.source.account.as_deref())?;
+    let api = a.source.load()?;
     let ttl = api.authorizer.ttl;
     if ttl == 0 {
         let _ = writeln!(
@@ -219,7 +239,7 @@ pub(crate) fn run(
         ApigwCommand::Invoke(a) => a,
         ApigwCommand::Check(c) => return check(c, out),
     };
-    let api = load_api(&a.source.api, a.source.account.as_deref())?;
+    let api = a.source.load()?;
     let check = match (&a.jwks, &a.user_pool_id, &a.client_id) {
         (Some(j), Some(p), Some(c)) => Some(TokenCheck {
             jwks: j.clone(),

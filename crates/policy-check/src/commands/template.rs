@@ -395,6 +395,29 @@ pub(crate) fn pool_from_template(
     identity_pool::IdentityPool::from_config(config, &files).map_err(|e| format!("{}: {e}", t.name))
 }
 
+/// The API `id` of a template as an API definition (see `iac::Api`).
+pub(crate) fn api_from_template(
+    path: &std::path::Path,
+    id: &str,
+    input: &TemplateInput,
+) -> Result<apigw::Api, String> {
+    let (t, found) = load(path, input)?;
+    let Some(api) = found.apis.iter().find(|a| a.logical_id == id) else {
+        let ids: Vec<&str> = found.apis.iter().map(|a| a.logical_id.as_str()).collect();
+        return Err(format!(
+            "{}: no API `{id}` with a Lambda authorizer (its APIs with one: {})",
+            t.name,
+            if ids.is_empty() {
+                "none".to_string()
+            } else {
+                ids.join(", ")
+            }
+        ));
+    };
+    apigw::Api::from_json(&api.definition.to_string())
+        .map_err(|e| format!("{}: the API `{id}`: {e}", t.name))
+}
+
 /// A Cedar policy text with `@id("LogicalId")` first, unless it has an `@id` already: its policy id
 /// is then the template resource's logical id.
 fn with_id(id: &str, text: &str) -> String {

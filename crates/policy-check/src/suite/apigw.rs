@@ -17,7 +17,8 @@ pub(crate) struct Gateway {
     cache: apigw::AuthorizerCache,
 }
 
-/// Reads the suite-level `apigw` object: `{"api", "groups" | "policy" | "function" | "output",
+/// Reads the suite-level `apigw` object: `{"api" (with `template`: the API's logical id there),
+/// "template", "physical_ids", "groups" | "policy" | "function" | "output",
 /// "token_verifier": {"jwks", "user_pool_id", "client_id", "token_use"}, "invalid_token": 401 | 403}`;
 /// `function` is `{"command" | "handler", "env": {NAME: value}, "timeout": seconds}`.
 pub(crate) fn gateway(
@@ -30,6 +31,8 @@ pub(crate) fn gateway(
         .ok_or("an API Gateway case (`http_request`) needs a suite-level `apigw` object")?;
     let known = [
         "api",
+        "template",
+        "physical_ids",
         "account",
         "groups",
         "policy",
@@ -45,10 +48,33 @@ pub(crate) fn gateway(
         ));
     }
     let path = |k: &str| g.get(k).and_then(Value::as_str).map(|p| base.join(p));
-    let api = load_api(
-        &path("api").ok_or("`apigw` needs `api` (a path)")?,
-        g.get("account").and_then(Value::as_str),
-    )?;
+    let api = match g.get("template").and_then(Value::as_str) {
+        // `api` is then the API's logical id in the template.
+        Some(t) => {
+            let id = g
+                .get("api")
+                .and_then(Value::as_str)
+                .ok_or("`apigw` needs `api` (the API's logical id in `template`)")?;
+            let ids: Vec<String> = match g.get("physical_ids") {
+                None => Vec::new(),
+                Some(Value::Object(m)) => m
+                    .iter()
+                    .map(|(k, v)| {
+                        v.as_str()
+                            .map(|s| format!("{k}={s}"))
+                            .ok_or_else(|| format!("`apigw.physical_ids.{k}` is a string"))
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err("`apigw.physical_ids` is an object of strings".into()),
+            };
+            let input = crate::commands::template::TemplateInput::with(Vec::new(), ids);
+            crate::commands::template::api_from_template(&base.join(t), id, &input)?
+        }
+        None => load_api(
+            &path("api").ok_or("`apigw` needs `api` (a path)")?,
+            g.get("account").and_then(Value::as_str),
+        )?,
+    };
     let check = match g.get("token_verifier") {
         None => None,
         Some(v) => {
