@@ -604,6 +604,17 @@ impl LocalFunction {
         if let Some(e) = exec_env {
             cmd.env("AWS_EXECUTION_ENV", e);
         }
+        // Lambda's code directory is read-only; a local run must not leave `__pycache__` in the
+        // user's function directory either.
+        if matches!(
+            s.code,
+            Code::Handler {
+                runtime: Runtime::Python,
+                ..
+            }
+        ) {
+            cmd.env("PYTHONDONTWRITEBYTECODE", "1");
+        }
         for (k, v) in &s.env {
             cmd.env(k, v);
         }
