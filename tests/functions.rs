@@ -523,3 +523,37 @@ fn the_function_receives_exactly_the_event_we_build() {
     let seen: Value = serde_json::from_str(out["context"]["event"].as_str().unwrap()).unwrap();
     assert_eq!(seen, rec.0.borrow()[0]);
 }
+
+#[test]
+fn reports_print_no_terminal_escapes_from_the_request_or_the_function() {
+    let api = api("rest", "TOKEN", &["method.request.header.Authorization"], 0);
+    let out = RawOutput::new(
+        "{\"principalId\": \"\\u001b[31mroot\", \"policyDocument\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"execute-api:Invoke\", \"Resource\": \"*\"}]}}",
+    );
+    let req = HttpRequest::new("GET", "/pets/\u{1b}]0;x").header("Authorization", "t");
+    let inv = api.invoke(&req, &out, &mut AuthorizerCache::default(), NOW);
+    let text = policy_check::report::invocation_text(&req, &inv);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("\\u{1b}[31mroot"), "{text}");
+}
+
+#[test]
+fn template_show_prints_no_terminal_escapes_from_the_template() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join("escape.template.json");
+    std::fs::write(
+        &path,
+        r#"{"Resources": {"Evil\u001b[2J": {"Type": "AWS::SQS::Queue"}}}"#,
+    )
+    .unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = policy_check::run_args(
+        ["policy-check", "template", "show", path.to_str().unwrap()],
+        &mut out,
+        &mut err,
+    );
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("Evil\\u{1b}[2J"), "{text}");
+}

@@ -512,6 +512,17 @@ pub(crate) fn store_from_template(
 
 pub(crate) fn run(c: &TemplateCommand, out: &mut dyn Write) -> Result<u8, String> {
     let TemplateCommand::Show(a) = c;
+    if a.format == Format::Human {
+        // Logical ids, names and notes are the template's text: no terminal escapes pass.
+        let mut text = Vec::new();
+        let code = show(a, &mut text)?;
+        let _ = out.write_all(diag::printable(&String::from_utf8_lossy(&text)).as_bytes());
+        return Ok(code);
+    }
+    show(a, out)
+}
+
+fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
     let (t, found) = load(&a.template, &a.input)?;
     let at = |span: diag::Span| t.line_col(span.start);
     match a.format {

@@ -335,7 +335,8 @@ pub fn invocation_text(req: &apigw::HttpRequest, inv: &apigw::Invocation) -> Str
     if !inv.body.is_empty() {
         s.push_str(&format!("  body: {}\n", inv.body));
     }
-    s
+    // The request, the function's output and its logs are anyone's text: no terminal escapes pass.
+    diag::printable(&s).into_owned()
 }
 
 /// One API Gateway invocation as JSON.
