@@ -616,22 +616,30 @@ fn validate_checks_iam_json_beside_cedar() {
     assert!(err.contains("1 Cedar store(s) checked: 0 invalid"), "{err}");
 }
 
-/// Seed 004's API read from its CloudFormation twin (`petstore.template.yaml`: the REST API's resource
-/// tree, method, Lambda authorizer and stage) gives every case of `apigw.suite.json` the same answer as
-/// the API definition.
-#[test]
-fn the_template_twin_of_the_api_answers_as_the_definition() {
-    let run = |f: &str| {
-        policy_check::suite::run_suites(&[path(&format!("policies/apigw-petstore/{f}"))]).unwrap()
-    };
-    let (hand, twin) = (run("apigw.suite.json"), run("apigw.template.suite.json"));
-    assert_eq!(hand.len(), 12);
+/// Runs a seed suite and its template twin and holds them to the same result and answer for each case.
+fn assert_twin(dir: &str, hand: &str, twin: &str, cases: usize) {
+    let run = |f: &str| policy_check::suite::run_suites(&[path(&format!("{dir}/{f}"))]).unwrap();
     let view = |r: &Vec<policy_check::suite::CaseResult>| {
         r.iter()
             .map(|c| (c.name.clone(), c.pass, c.actual.clone()))
             .collect::<Vec<_>>()
     };
+    let (hand, twin) = (run(hand), run(twin));
+    assert_eq!(hand.len(), cases);
     assert_eq!(view(&hand), view(&twin));
+}
+
+/// Seed 004's API read from its CloudFormation twin (`petstore.template.yaml`: the REST API's resource
+/// tree, method, Lambda authorizer and stage) gives every case of `apigw.suite.json` the same answer as
+/// the API definition.
+#[test]
+fn the_template_twin_of_the_api_answers_as_the_definition() {
+    assert_twin(
+        "policies/apigw-petstore",
+        "apigw.suite.json",
+        "apigw.template.suite.json",
+        12,
+    );
 }
 
 /// Seed 003's two Verified Permissions stores read from their CloudFormation twin
@@ -639,35 +647,22 @@ fn the_template_twin_of_the_api_answers_as_the_definition() {
 /// directories.
 #[test]
 fn the_template_twin_of_the_policy_stores_answers_as_the_directories() {
-    let run = |f: &str| {
-        policy_check::suite::run_suites(&[path(&format!("policies/photo-app-avp/{f}"))]).unwrap()
-    };
-    let (hand, twin) = (run("photos.suite.json"), run("photos.template.suite.json"));
-    assert_eq!(hand.len(), 14);
-    let view = |r: &Vec<policy_check::suite::CaseResult>| {
-        r.iter()
-            .map(|c| (c.name.clone(), c.pass, c.actual.clone()))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(view(&hand), view(&twin));
+    assert_twin(
+        "policies/photo-app-avp",
+        "photos.suite.json",
+        "photos.template.suite.json",
+        14,
+    );
 }
 
 /// Seed 001's identity pool read from its CloudFormation twin (`identity-pool.template.yaml`) gives every
 /// case of `pool.suite.json` the same answer as the hand-written configuration.
 #[test]
 fn the_template_twin_of_the_identity_pool_answers_as_the_configuration() {
-    let run = |f: &str| {
-        policy_check::suite::run_suites(&[path(&format!("policies/identity-pool/{f}"))]).unwrap()
-    };
-    let (hand, twin) = (
-        run("pool.suite.json"),
-        run("identity-pool.template.suite.json"),
+    assert_twin(
+        "policies/identity-pool",
+        "pool.suite.json",
+        "identity-pool.template.suite.json",
+        12,
     );
-    assert_eq!(hand.len(), 12);
-    let view = |r: &Vec<policy_check::suite::CaseResult>| {
-        r.iter()
-            .map(|c| (c.name.clone(), c.pass, c.actual.clone()))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(view(&hand), view(&twin));
 }

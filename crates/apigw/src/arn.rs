@@ -6,20 +6,9 @@ use crate::ApigwError;
 /// The longest `methodArn` API Gateway accepts; a longer one is answered with 414.
 pub const MAX_METHOD_ARN_BYTES: usize = 1600;
 
-/// The partition of a Region: `aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`, `aws-iso` / `aws-iso-b`
-/// for the isolated Regions, `aws` otherwise.
+/// The partition of a Region (`iam_policy::partition_of_region`).
 pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else {
-        "aws"
-    }
+    iam_policy::partition_of_region(region)
 }
 
 /// Where an API is deployed.

@@ -5,7 +5,7 @@
 //! `Authorizer` and `Stage`).
 
 use diag::Span;
-use diag::json::{Kind, Member, Value};
+use diag::json::{Kind, Value};
 use serde_json::json;
 
 use crate::{IacError, Resolver, Template, scalar_text};
@@ -21,39 +21,13 @@ pub struct Api {
     pub span: Span,
 }
 
-fn call(f: &str, arg: &str, span: Span) -> Value {
-    Value {
-        kind: Kind::Object(vec![Member {
-            key: f.into(),
-            key_span: span,
-            value: Value {
-                kind: Kind::String(arg.to_string()),
-                span,
-            },
-        }]),
-        span,
-    }
-}
-
-fn text(r: &Resolver<'_>, v: Option<&Value>, id: &str) -> Result<Option<String>, IacError> {
-    match v {
-        None => Ok(None),
-        Some(v) => Ok(r
-            .value(v)
-            .map_err(|e| e.about(id))?
-            .map(|x| scalar_text(&x))),
-    }
-}
-
 /// What `Ref` of each resource resolves to, so that a property naming a resource by `Ref` or
 /// `Fn::GetAtt` can be matched to it.
 fn refs_of(t: &Template, r: &Resolver<'_>, kind: &str) -> Result<Vec<(String, String)>, IacError> {
     let mut out = Vec::new();
     for res in t.resources.iter().filter(|x| x.kind == kind) {
         let id = res.logical_id.as_str();
-        if let Some(v) = text(r, Some(&call("Ref", id, res.span)), id)? {
-            out.push((v, id.to_string()));
-        }
+        out.push((r.resource_text("Ref", id, id, res.span)?, id.to_string()));
     }
     Ok(out)
 }
@@ -90,19 +64,12 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
         .filter(|x| x.kind == "AWS::ApiGateway::RestApi")
     {
         let id = api.logical_id.as_str();
-        let api_ref = text(r, Some(&call("Ref", id, api.span)), id)?.unwrap_or_default();
-        let root = text(
-            r,
-            Some(&call(
-                "Fn::GetAtt",
-                &format!("{id}.RootResourceId"),
-                api.span,
-            )),
-            id,
-        )?
-        .unwrap_or_default();
+        let api_ref = r.resource_text("Ref", id, id, api.span)?;
+        let root = r.resource_text("Fn::GetAtt", &format!("{id}.RootResourceId"), id, api.span)?;
         let of_api = |res: &crate::Resource| -> Result<bool, IacError> {
-            let rid = text(r, res.property("RestApiId"), &res.logical_id)?.unwrap_or_default();
+            let rid = r
+                .text_of(res.property("RestApiId"), &res.logical_id)?
+                .unwrap_or_default();
             Ok(rid == api_ref || rest_refs.iter().any(|(v, l)| v == &rid && l == id))
         };
         // Paths of the resource tree.
@@ -123,8 +90,12 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
                 if paths.iter().any(|(v, _)| v == &me) || !of_api(res)? {
                     continue;
                 }
-                let parent = text(r, res.property("ParentId"), rid)?.unwrap_or_default();
-                let part = text(r, res.property("PathPart"), rid)?.unwrap_or_default();
+                let parent = r
+                    .text_of(res.property("ParentId"), rid)?
+                    .unwrap_or_default();
+                let part = r
+                    .text_of(res.property("PathPart"), rid)?
+                    .unwrap_or_default();
                 if let Some((_, p)) = paths.iter().find(|(v, _)| v == &parent) {
                     let path = if p == "/" {
                         format!("/{part}")
@@ -146,10 +117,13 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
             if !of_api(m)? {
                 continue;
             }
-            let verb = text(r, m.property("HttpMethod"), mid)?
+            let verb = r
+                .text_of(m.property("HttpMethod"), mid)?
                 .unwrap_or_default()
                 .to_ascii_uppercase();
-            let rid = text(r, m.property("ResourceId"), mid)?.unwrap_or_default();
+            let rid = r
+                .text_of(m.property("ResourceId"), mid)?
+                .unwrap_or_default();
             let path = paths
                 .iter()
                 .find(|(v, _)| v == &rid)
@@ -164,12 +138,15 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
                     )
                     .about(mid)
                 })?;
-            let auth_type =
-                text(r, m.property("AuthorizationType"), mid)?.unwrap_or_else(|| "NONE".into());
+            let auth_type = r
+                .text_of(m.property("AuthorizationType"), mid)?
+                .unwrap_or_else(|| "NONE".into());
             let route = format!("{verb} {path}");
             match auth_type.as_str() {
                 "CUSTOM" => {
-                    let aid = text(r, m.property("AuthorizerId"), mid)?.unwrap_or_default();
+                    let aid = r
+                        .text_of(m.property("AuthorizerId"), mid)?
+                        .unwrap_or_default();
                     let logical = authorizer_refs
                         .iter()
                         .find(|(v, _)| v == &aid)
@@ -193,11 +170,12 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
                             let a = t.resource(&logical).ok_or_else(|| {
                                 IacError::unresolved(&t.name, m.span, "no authorizer")
                             })?;
-                            let kind = text(r, a.property("Type"), &logical)?.unwrap_or_default();
+                            let kind = r.text_of(a.property("Type"), &logical)?.unwrap_or_default();
                             if kind != "TOKEN" && kind != "REQUEST" {
                                 return Err(IacError::unsupported(&t.name, a.span, format!("an authorizer of type `{kind}`: only Lambda (TOKEN, REQUEST) authorizers are modelled")).about(&logical));
                             }
-                            let sources = text(r, a.property("IdentitySource"), &logical)?
+                            let sources = r
+                                .text_of(a.property("IdentitySource"), &logical)?
                                 .map(|s| {
                                     s.split(',')
                                         .map(|x| x.trim().to_string())
@@ -210,8 +188,14 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
                                 authorizer_json(
                                     &kind,
                                     sources,
-                                    text(r, a.property("IdentityValidationExpression"), &logical)?,
-                                    text(r, a.property("AuthorizerResultTtlInSeconds"), &logical)?,
+                                    r.text_of(
+                                        a.property("IdentityValidationExpression"),
+                                        &logical,
+                                    )?,
+                                    r.text_of(
+                                        a.property("AuthorizerResultTtlInSeconds"),
+                                        &logical,
+                                    )?,
                                 ),
                             ));
                         }
@@ -231,7 +215,8 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
             .find(|x| of_api(x).unwrap_or(false));
         let (stage_name, variables) = match stage {
             Some(st) => (
-                text(r, st.property("StageName"), &st.logical_id)?.unwrap_or_else(|| "prod".into()),
+                r.text_of(st.property("StageName"), &st.logical_id)?
+                    .unwrap_or_else(|| "prod".into()),
                 match st
                     .property("Variables")
                     .map(|v| r.value(v))
@@ -289,9 +274,11 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
         .filter(|x| x.kind == "AWS::ApiGatewayV2::Api")
     {
         let id = api.logical_id.as_str();
-        let api_ref = text(r, Some(&call("Ref", id, api.span)), id)?.unwrap_or_default();
+        let api_ref = r.resource_text("Ref", id, id, api.span)?;
         let of_api = |res: &crate::Resource| -> Result<bool, IacError> {
-            Ok(text(r, res.property("ApiId"), &res.logical_id)?.unwrap_or_default() == api_ref)
+            Ok(r.text_of(res.property("ApiId"), &res.logical_id)?
+                .unwrap_or_default()
+                == api_ref)
         };
         let mut routes = Vec::new();
         let mut authorizer: Option<(String, serde_json::Value, String)> = None;
@@ -304,12 +291,15 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
             if !of_api(rt)? {
                 continue;
             }
-            let key = text(r, rt.property("RouteKey"), rid)?.unwrap_or_default();
-            let auth_type =
-                text(r, rt.property("AuthorizationType"), rid)?.unwrap_or_else(|| "NONE".into());
+            let key = r.text_of(rt.property("RouteKey"), rid)?.unwrap_or_default();
+            let auth_type = r
+                .text_of(rt.property("AuthorizationType"), rid)?
+                .unwrap_or_else(|| "NONE".into());
             match auth_type.as_str() {
                 "CUSTOM" => {
-                    let aid = text(r, rt.property("AuthorizerId"), rid)?.unwrap_or_default();
+                    let aid = r
+                        .text_of(rt.property("AuthorizerId"), rid)?
+                        .unwrap_or_default();
                     let logical = v2_authorizers
                         .iter()
                         .find(|(v, _)| v == &aid)
@@ -345,10 +335,11 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
                             Some(v) => vec![scalar_text(&v)],
                             None => Vec::new(),
                         };
-                        let version =
-                            text(r, a.property("AuthorizerPayloadFormatVersion"), &logical)?
-                                .unwrap_or_else(|| "2.0".into());
-                        let simple = text(r, a.property("EnableSimpleResponses"), &logical)?
+                        let version = r
+                            .text_of(a.property("AuthorizerPayloadFormatVersion"), &logical)?
+                            .unwrap_or_else(|| "2.0".into());
+                        let simple = r
+                            .text_of(a.property("EnableSimpleResponses"), &logical)?
                             .as_deref()
                             == Some("true");
                         let format = match (version.as_str(), simple) {
@@ -363,8 +354,11 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
                                 sources,
                                 None,
                                 Some(
-                                    text(r, a.property("AuthorizerResultTtlInSeconds"), &logical)?
-                                        .unwrap_or_else(|| "0".into()),
+                                    r.text_of(
+                                        a.property("AuthorizerResultTtlInSeconds"),
+                                        &logical,
+                                    )?
+                                    .unwrap_or_else(|| "0".into()),
                                 ),
                             ),
                             format.to_string(),
@@ -386,7 +380,7 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
             .iter()
             .filter(|x| x.kind == "AWS::ApiGatewayV2::Stage")
             .find(|x| of_api(x).unwrap_or(false))
-            .map(|st| text(r, st.property("StageName"), &st.logical_id))
+            .map(|st| r.text_of(st.property("StageName"), &st.logical_id))
             .transpose()?
             .flatten()
             .unwrap_or_else(|| "$default".into());

@@ -2,7 +2,7 @@
 //! `::PolicyTemplate`, `::IdentitySource`), resolved: what a local store is built from.
 
 use diag::Span;
-use diag::json::{Kind, Member, Value};
+use diag::json::{Kind, Value};
 
 use crate::{IacError, Resolver, Template, member, scalar_text};
 
@@ -53,30 +53,6 @@ pub struct PolicyStore {
     pub span: Span,
 }
 
-fn reference(kind: &str, id: &str, span: Span) -> Value {
-    Value {
-        kind: Kind::Object(vec![Member {
-            key: kind.into(),
-            key_span: span,
-            value: Value {
-                kind: Kind::String(id.to_string()),
-                span,
-            },
-        }]),
-        span,
-    }
-}
-
-fn text(r: &Resolver<'_>, v: Option<&Value>, id: &str) -> Result<Option<String>, IacError> {
-    match v {
-        None => Ok(None),
-        Some(v) => Ok(r
-            .value(v)
-            .map_err(|e| e.about(id))?
-            .map(|x| scalar_text(&x))),
-    }
-}
-
 /// `{"EntityType", "EntityId"}` as `Type::"id"`.
 fn entity(v: Option<&Value>) -> Option<String> {
     let v = v?;
@@ -93,21 +69,8 @@ pub(crate) fn policy_stores(t: &Template, r: &Resolver<'_>) -> Result<Vec<Policy
     for res in of_kind("AWS::VerifiedPermissions::PolicyStore") {
         let id = res.logical_id.as_str();
         let refs = [
-            text(r, Some(&reference("Ref", id, res.span)), id)?.unwrap_or_default(),
-            r.value(&Value {
-                kind: Kind::Object(vec![Member {
-                    key: "Fn::GetAtt".into(),
-                    key_span: res.span,
-                    value: Value {
-                        kind: Kind::String(format!("{id}.PolicyStoreId")),
-                        span: res.span,
-                    },
-                }]),
-                span: res.span,
-            })
-            .map_err(|e| e.about(id))?
-            .map(|x| scalar_text(&x))
-            .unwrap_or_default(),
+            r.resource_text("Ref", id, id, res.span)?,
+            r.resource_text("Fn::GetAtt", &format!("{id}.PolicyStoreId"), id, res.span)?,
         ];
         store_ids.push((refs, stores.len()));
         let props = res.properties.as_ref();
@@ -119,8 +82,8 @@ pub(crate) fn policy_stores(t: &Template, r: &Resolver<'_>) -> Result<Vec<Policy
             .and_then(|v| member(v, "CedarJson"));
         stores.push(PolicyStore {
             logical_id: id.to_string(),
-            validation_mode: text(r, mode, id)?.unwrap_or_else(|| "OFF".into()),
-            schema_json: text(r, schema, id)?,
+            validation_mode: r.text_of(mode, id)?.unwrap_or_else(|| "OFF".into()),
+            schema_json: r.text_of(schema, id)?,
             policies: Vec::new(),
             templates: Vec::new(),
             links: Vec::new(),
@@ -130,7 +93,9 @@ pub(crate) fn policy_stores(t: &Template, r: &Resolver<'_>) -> Result<Vec<Policy
     }
     let store_of = |res: &crate::Resource| -> Result<usize, IacError> {
         let id = res.logical_id.as_str();
-        let target = text(r, res.property("PolicyStoreId"), id)?.unwrap_or_default();
+        let target = r
+            .text_of(res.property("PolicyStoreId"), id)?
+            .unwrap_or_default();
         store_ids
             .iter()
             .find(|(refs, _)| refs.contains(&target))
@@ -148,27 +113,17 @@ pub(crate) fn policy_stores(t: &Template, r: &Resolver<'_>) -> Result<Vec<Policy
     for res in of_kind("AWS::VerifiedPermissions::PolicyTemplate") {
         let id = res.logical_id.as_str();
         let i = store_of(res)?;
-        let statement = text(r, res.property("Statement"), id)?.ok_or_else(|| {
+        let statement = r.text_of(res.property("Statement"), id)?.ok_or_else(|| {
             IacError::template(&t.name, res.span, "a policy template needs `Statement`").about(id)
         })?;
         let refs = vec![
-            text(r, Some(&reference("Ref", id, res.span)), id)?.unwrap_or_default(),
-            text(
-                r,
-                Some(&Value {
-                    kind: Kind::Object(vec![Member {
-                        key: "Fn::GetAtt".into(),
-                        key_span: res.span,
-                        value: Value {
-                            kind: Kind::String(format!("{id}.PolicyTemplateId")),
-                            span: res.span,
-                        },
-                    }]),
-                    span: res.span,
-                }),
+            r.resource_text("Ref", id, id, res.span)?,
+            r.resource_text(
+                "Fn::GetAtt",
+                &format!("{id}.PolicyTemplateId"),
                 id,
-            )?
-            .unwrap_or_default(),
+                res.span,
+            )?,
         ];
         template_ids.push((refs, id.to_string()));
         if let Some(s) = stores.get_mut(i) {
@@ -255,14 +210,16 @@ pub(crate) fn policy_stores(t: &Template, r: &Resolver<'_>) -> Result<Vec<Policy
         let group = member(cognito, "GroupConfiguration")
             .and_then(|g| member(g, "GroupEntityType"))
             .map(scalar_text);
-        let principal = text(r, res.property("PrincipalEntityType"), id)?.ok_or_else(|| {
-            IacError::template(
-                &t.name,
-                res.span,
-                "an identity source needs `PrincipalEntityType`",
-            )
-            .about(id)
-        })?;
+        let principal = r
+            .text_of(res.property("PrincipalEntityType"), id)?
+            .ok_or_else(|| {
+                IacError::template(
+                    &t.name,
+                    res.span,
+                    "an identity source needs `PrincipalEntityType`",
+                )
+                .about(id)
+            })?;
         if let Some(s) = stores.get_mut(i) {
             s.identity_source = Some(CognitoSource {
                 user_pool_id: pool,

@@ -209,21 +209,7 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
             Ok(())
         };
         if res.kind == "AWS::IAM::ManagedPolicy" {
-            let arn = r
-                .value(&Value {
-                    kind: Kind::Object(vec![diag::json::Member {
-                        key: "Ref".into(),
-                        key_span: res.span,
-                        value: Value {
-                            kind: Kind::String(id.to_string()),
-                            span: res.span,
-                        },
-                    }]),
-                    span: res.span,
-                })
-                .map_err(|e| e.about(id))?
-                .map(|v| crate::scalar_text(&v))
-                .unwrap_or_default();
+            let arn = r.resource_text("Ref", id, id, res.span)?;
             managed_policy_arns.push((id.to_string(), arn));
         }
         if res.kind == "AWS::IAM::Role" {
@@ -630,20 +616,6 @@ fn sam_function(
     Ok(())
 }
 
-fn resolved_text(
-    r: &Resolver<'_>,
-    v: Option<&Value>,
-    id: &str,
-) -> Result<Option<String>, IacError> {
-    match v {
-        None => Ok(None),
-        Some(v) => Ok(r
-            .value(v)
-            .map_err(|e| e.about(id))?
-            .map(|x| crate::scalar_text(&x))),
-    }
-}
-
 /// The template's identity pools, each with the role attachment that names it.
 fn identity_pools(t: &Template, r: &Resolver<'_>) -> Result<Vec<IdentityPool>, IacError> {
     let mut pools = Vec::new();
@@ -653,24 +625,9 @@ fn identity_pools(t: &Template, r: &Resolver<'_>) -> Result<Vec<IdentityPool>, I
         .filter(|x| x.kind == "AWS::Cognito::IdentityPool")
     {
         let id = res.logical_id.as_str();
-        let pool_id = resolved_text(
-            r,
-            Some(&Value {
-                kind: Kind::Object(vec![diag::json::Member {
-                    key: "Ref".into(),
-                    key_span: res.span,
-                    value: Value {
-                        kind: Kind::String(id.to_string()),
-                        span: res.span,
-                    },
-                }]),
-                span: res.span,
-            }),
-            id,
-        )?
-        .unwrap_or_default();
+        let pool_id = r.resource_text("Ref", id, id, res.span)?;
         let flag = |k: &str| -> Result<bool, IacError> {
-            Ok(resolved_text(r, res.property(k), id)?.is_some_and(|v| v == "true"))
+            Ok(r.text_of(res.property(k), id)?.is_some_and(|v| v == "true"))
         };
         let mut providers = Vec::new();
         if let Some(v) = res.property("CognitoIdentityProviders")
@@ -704,7 +661,9 @@ fn identity_pools(t: &Template, r: &Resolver<'_>) -> Result<Vec<IdentityPool>, I
         .filter(|x| x.kind == "AWS::Cognito::IdentityPoolRoleAttachment")
     {
         let id = res.logical_id.as_str();
-        let target = resolved_text(r, res.property("IdentityPoolId"), id)?.unwrap_or_default();
+        let target = r
+            .text_of(res.property("IdentityPoolId"), id)?
+            .unwrap_or_default();
         let Some(pool) = pools.iter_mut().find(|p| p.id == target) else {
             return Err(IacError::unresolved(
                 &t.name,

@@ -44,18 +44,24 @@ impl Default for Settings {
     }
 }
 
-/// The partition of a Region.
+/// The partition of a Region (`iam_policy::partition_of_region`).
 pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else {
-        "aws"
+    iam_policy::partition_of_region(region)
+}
+
+/// `{f: arg}`: an intrinsic function call (`Ref`, `Fn::GetAtt`) written at `span`, to resolve a
+/// resource's `Ref` or attribute the way the template would.
+pub(crate) fn intrinsic(f: &str, arg: &str, span: Span) -> Value {
+    Value {
+        kind: Kind::Object(vec![Member {
+            key: f.into(),
+            key_span: span,
+            value: Value {
+                kind: Kind::String(arg.to_string()),
+                span,
+            },
+        }]),
+        span,
     }
 }
 
@@ -93,6 +99,30 @@ impl<'t> Resolver<'t> {
     /// The settings.
     pub fn settings(&self) -> &Settings {
         &self.s
+    }
+
+    /// A property resolved to text (`None` when absent or `AWS::NoValue`); errors are about `id`.
+    pub(crate) fn text_of(&self, v: Option<&Value>, id: &str) -> Result<Option<String>, IacError> {
+        match v {
+            None => Ok(None),
+            Some(v) => Ok(self
+                .value(v)
+                .map_err(|e| e.about(id))?
+                .map(|x| scalar_text(&x))),
+        }
+    }
+
+    /// What `{f: arg}` (`Ref id`, `Fn::GetAtt id.Attribute`) gives for the resource `id` at `span`.
+    pub(crate) fn resource_text(
+        &self,
+        f: &str,
+        arg: &str,
+        id: &str,
+        span: Span,
+    ) -> Result<String, IacError> {
+        Ok(self
+            .text_of(Some(&intrinsic(f, arg, span)), id)?
+            .unwrap_or_default())
     }
 
     /// The placeholders used so far (values that exist only once deployed, imports), each with its

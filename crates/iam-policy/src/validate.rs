@@ -30,6 +30,22 @@ pub enum PolicyType {
     Session,
 }
 
+/// The partition of a Region: `aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`, `aws-iso-b` /
+/// `aws-iso` for the isolated Regions, `aws` otherwise.
+pub fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
+}
+
 /// AWS's partitions (commercial, China, GovCloud, the ISO partitions, the European Sovereign Cloud): the
 /// values an ARN's partition and `--partition` may take.
 pub const PARTITIONS: &[&str] = &[

@@ -100,6 +100,56 @@ pub struct LintArgs {
     pub paths: Vec<String>,
 }
 
+/// What the linted files and templates add up to: the findings of the failing types, those left out by
+/// `--ignore`, and the SARIF log being built.
+#[derive(Default)]
+struct Tally {
+    failing: usize,
+    left_out: usize,
+    sarif: crate::report::lint::Sarif,
+}
+
+impl Tally {
+    /// One file's (or template's) findings: `--ignore` applied, counted, and written in the format
+    /// asked for (human text with the progress bar, if any, lifted so lines never mix with it).
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        a: &LintArgs,
+        fail_on: &[FindingType],
+        name: &str,
+        mut findings: Vec<iam_lint::Finding>,
+        pb: Option<&indicatif::ProgressBar>,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Result<(), String> {
+        let before = findings.len();
+        findings.retain(|x| {
+            !ignored(&a.ignore, name, &x.issue_code) && !ignored(&a.ignore, name, x.code)
+        });
+        self.left_out += before - findings.len();
+        self.failing += findings
+            .iter()
+            .filter(|x| fail_on.contains(&x.finding_type))
+            .count();
+        match a.format {
+            LintFormat::Human => {
+                let text = crate::report::lint::text(name, &findings);
+                match pb {
+                    Some(pb) => pb.suspend(|| err.write_all(text.as_bytes())),
+                    None => err.write_all(text.as_bytes()),
+                }
+                .map_err(|e| format!("cannot write: {e}"))?;
+            }
+            LintFormat::Json => {
+                let _ = writeln!(out, "{}", crate::report::lint::json(name, &findings));
+            }
+            LintFormat::Sarif => self.sarif.add(name, &findings),
+        }
+        Ok(())
+    }
+}
+
 /// A template's policies, linted, with each location moved from the resolved policy into the
 /// template: its line and column, its snippet, its bytes and Access Analyzer's `span` there (the
 /// `path` stays the path inside the policy, as `ValidatePolicy` gives it).
@@ -266,32 +316,11 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
             .collect()
     };
     let pb = crate::progress(files.len(), "files");
-    let (mut failing, mut left_out) = (0usize, 0usize);
-    let mut sarif = crate::report::lint::Sarif::default();
-    let mut linted: Vec<(String, Vec<iam_lint::Finding>)> = Vec::new();
+    let mut tally = Tally::default();
     for t in &a.templates {
         let extra: [iam_lint::Extra; 2] = [&cognito, &cache];
-        linted.push(lint_template(t, &a.template_input, &options, &extra)?);
-    }
-    for (name, mut findings) in linted {
-        let before = findings.len();
-        findings.retain(|x| {
-            !ignored(&a.ignore, &name, &x.issue_code) && !ignored(&a.ignore, &name, x.code)
-        });
-        left_out += before - findings.len();
-        failing += findings
-            .iter()
-            .filter(|x| fail_on.contains(&x.finding_type))
-            .count();
-        match a.format {
-            LintFormat::Human => {
-                let _ = err.write_all(crate::report::lint::text(&name, &findings).as_bytes());
-            }
-            LintFormat::Json => {
-                let _ = writeln!(out, "{}", crate::report::lint::json(&name, &findings));
-            }
-            LintFormat::Sarif => sarif.add(&name, &findings),
-        }
+        let (name, findings) = lint_template(t, &a.template_input, &options, &extra)?;
+        tally.add(a, &fail_on, &name, findings, pb.as_ref(), out, err)?;
     }
     for f in &files {
         let bytes = crate::read_file(f)?;
@@ -304,36 +333,17 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
         };
         let extra: [iam_lint::Extra; 3] = [&cognito, &in_pools, &cache];
         let ty = crate::policies::to_type(a.ty);
-        let mut findings =
-            iam_lint::lint(&name, &bytes, ty, resource_type, &options, &extra).findings;
+        let findings = iam_lint::lint(&name, &bytes, ty, resource_type, &options, &extra).findings;
         if let Some(pb) = &pb {
             pb.inc(1);
         }
-        let before = findings.len();
-        findings.retain(|x| {
-            !ignored(&a.ignore, &name, &x.issue_code) && !ignored(&a.ignore, &name, x.code)
-        });
-        left_out += before - findings.len();
-        failing += findings
-            .iter()
-            .filter(|x| fail_on.contains(&x.finding_type))
-            .count();
-        match a.format {
-            LintFormat::Human => {
-                let text = crate::report::lint::text(&name, &findings);
-                // Written with the progress bar (if any) lifted, so lines never mix with it.
-                match &pb {
-                    Some(pb) => pb.suspend(|| err.write_all(text.as_bytes())),
-                    None => err.write_all(text.as_bytes()),
-                }
-                .map_err(|e| format!("cannot write: {e}"))?;
-            }
-            LintFormat::Json => {
-                let _ = writeln!(out, "{}", crate::report::lint::json(&name, &findings));
-            }
-            LintFormat::Sarif => sarif.add(&name, &findings),
-        }
+        tally.add(a, &fail_on, &name, findings, pb.as_ref(), out, err)?;
     }
+    let Tally {
+        failing,
+        left_out,
+        sarif,
+    } = tally;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
