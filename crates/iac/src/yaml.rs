@@ -36,6 +36,37 @@ pub const SHORT_FORMS: &[&str] = &[
     "Length",
 ];
 
+/// Deepest nesting accepted (as the JSON reader's): templates need a dozen levels; anything past this
+/// is not a template, and would make resolution recurse without bound.
+pub const MAX_DEPTH: usize = diag::json::MAX_DEPTH;
+
+/// Most values a template may expand to through aliases (a "billion laughs" document is refused, not
+/// expanded).
+pub const MAX_VALUES: usize = 1_000_000;
+
+/// The number of values in `v`, counting no further than `limit`.
+fn count(v: &Value, limit: usize) -> usize {
+    let mut n = 1;
+    let mut todo = vec![v];
+    while let Some(x) = todo.pop() {
+        if n > limit {
+            break;
+        }
+        match &x.kind {
+            Kind::Array(items) => {
+                n += items.len();
+                todo.extend(items);
+            }
+            Kind::Object(ms) => {
+                n += ms.len();
+                todo.extend(ms.iter().map(|m| &m.value));
+            }
+            _ => {}
+        }
+    }
+    n
+}
+
 /// Character index → byte offset (the parser counts characters).
 struct Offsets(Option<Vec<usize>>, usize);
 
@@ -131,6 +162,8 @@ pub fn read(name: &str, text: &str) -> Result<Value, IacError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Value> = HashMap::new();
     let mut root: Option<Value> = None;
+    // Values made so far, aliases expanded.
+    let mut values = 0usize;
     let tag_of = |t: &Option<std::borrow::Cow<'_, saphyr_parser_bw::Tag>>| -> Option<String> {
         t.as_ref()
             .filter(|t| t.handle == "!")
@@ -156,6 +189,13 @@ pub fn read(name: &str, text: &str) -> Result<Value, IacError> {
                     span: Span::new(start, end),
                 };
                 Some((tagged(tag_of(&tag).as_deref(), v, name)?, anchor))
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
+                return Err(IacError::parse(
+                    name,
+                    Span::new(start, end),
+                    format!("nested deeper than {MAX_DEPTH} levels: not a template"),
+                ));
             }
             Event::SequenceStart(anchor, tag) => {
                 stack.push(Frame::Seq(Vec::new(), start, tag_of(&tag), anchor));
@@ -201,6 +241,16 @@ pub fn read(name: &str, text: &str) -> Result<Value, IacError> {
                 let v = anchors.get(&id).cloned().ok_or_else(|| {
                     IacError::parse(name, Span::new(start, end), "YAML: an alias to no anchor")
                 })?;
+                values += count(&v, MAX_VALUES);
+                if values > MAX_VALUES {
+                    return Err(IacError::parse(
+                        name,
+                        Span::new(start, end),
+                        format!(
+                            "the aliases expand to more than {MAX_VALUES} values: not a template"
+                        ),
+                    ));
+                }
                 Some((v, 0))
             }
             Event::DocumentStart(_) if root.is_some() => {

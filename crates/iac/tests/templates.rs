@@ -212,9 +212,28 @@ fn bad_templates_are_coded_errors_with_their_line_and_resource() {
 fn hostile_templates_do_not_hang_or_panic() {
     // Deep nesting, a billion-laughs alias chain, a huge Fn::Select index.
     let deep = format!("Resources: {}{}", "[".repeat(5000), "]".repeat(5000));
-    let _ = Template::read("deep.yaml", &deep);
+    let e = Template::read("deep.yaml", &deep).unwrap_err();
+    assert_eq!(e.code, diag::codes::IAC_PARSE, "{e}");
+    let deeper = format!("Resources: {}{}", "[".repeat(100), "]".repeat(100));
+    let e = Template::read("deeper.yaml", &deeper).unwrap_err();
+    assert!(e.message.contains("nested deeper than 64"), "{e}");
+    let at_limit = format!("Resources: {}{}", "[".repeat(63), "]".repeat(63));
+    assert_eq!(
+        Template::read("limit.yaml", &at_limit).unwrap_err().code,
+        diag::codes::IAC_TEMPLATE,
+        "63 levels are read (and `Resources` is then not an object)"
+    );
+    let deep_json = format!(
+        "{{\"Resources\": {}{}}}",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    assert_eq!(
+        Template::read("deep.json", &deep_json).unwrap_err().code,
+        diag::codes::IAC_PARSE
+    );
     let mut laughs = String::from("a: &a [x, x, x, x, x, x, x, x]\n");
-    for i in 1..12 {
+    for i in 1..30 {
         laughs.push_str(&format!(
             "l{i}: &l{i} [*{}, *{}]\n",
             if i == 1 {
@@ -231,7 +250,8 @@ fn hostile_templates_do_not_hang_or_panic() {
     }
     laughs.push_str("Resources: {}\n");
     let t = std::time::Instant::now();
-    let _ = Template::read("laughs.yaml", &laughs);
+    let e = Template::read("laughs.yaml", &laughs).unwrap_err();
+    assert!(e.message.contains("aliases expand to more than"), "{e}");
     assert!(t.elapsed() < std::time::Duration::from_secs(20));
     let e = error(
         "Resources:\n  R:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyDocument: !Select [99999999999, [a]]\n",
