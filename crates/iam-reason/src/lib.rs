@@ -1,0 +1,861 @@
+//! Universal answers about IAM policies, offline: **no new access** (does a new policy allow anything an
+//! existing one does not?), **access not granted** (can a policy ever allow these actions or
+//! resources?), **no public access** (can anyone outside the zone of trust get in?), each PASS, FAIL
+//! with *witness requests*, or UNKNOWN with the reason — never a guessed PASS.
+//!
+//! ```no_run
+//! use iam_reason::{Checker, PolicyKind, Solver, Verdict};
+//! use iam_policy::Source;
+//!
+//! let old = iam_policy::parse(&Source::new("old.json", r#"{"Version":"2012-10-17","Statement":[
+//!   {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::notes/${aws:username}/*"}]}"#)).unwrap();
+//! let new = iam_policy::parse(&Source::new("new.json", r#"{"Version":"2012-10-17","Statement":[
+//!   {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::notes/*"}]}"#)).unwrap();
+//! let checker = Checker::new(Solver::find().unwrap());
+//! let answer = checker.no_new_access(&old, &new, PolicyKind::Identity).unwrap();
+//! assert_eq!(answer.verdict, Verdict::Fail);
+//! // A request the new policy allows and the old one does not, replayed by iam-eval.
+//! println!("{}", answer.witnesses[0].to_request());
+//! ```
+//!
+//! ## How, and why the answers are sound
+//! Both policies become one SMT-LIB formula over a symbolic request ([`encode`]: action, resource,
+//! principal, and each condition key used, with the sort its operators give it), written rule by rule
+//! from `iam-eval`'s semantics: wildcards, policy variables (with defaults; unresolved ones match
+//! nothing), `NotAction`/`NotResource`/`NotPrincipal`, every condition operator with `IfExists`, the set
+//! qualifiers over multivalued keys, `Null`, and Deny over Allow. Z3 decides it (a real solver, over a
+//! pipe: see [`Solver`]).
+//! - **FAIL** is only ever reported with witnesses, and every witness is replayed through `iam-eval`
+//!   before it is shown: if the concrete evaluator disagrees, the answer is UNKNOWN ("a witness did not
+//!   replay"), never FAIL.
+//! - **PASS** means the solver proved the formula unsatisfiable. The encoding is exact for what it
+//!   covers: actions are any `service:name` (a finite catalogue is not assumed, so a PASS also holds
+//!   for actions AWS adds later), resources any string, principals any string, and a key's values are a
+//!   set of up to one slot per condition on that key — enough, because each condition needs at most one
+//!   value to witness it and the set qualifiers are monotone in the others (more conditions on one key
+//!   than [`MAX_SLOTS`] makes a PASS UNKNOWN). Constructs outside the encoding
+//!   (`BinaryEquals`, `Bool` with a variable, a variable with wildcards on both sides, one key compared
+//!   as two types) make the answer UNKNOWN naming the construct and its line and column.
+//! - A solver time-out or `unknown` is UNKNOWN with the solver's reason.
+//!
+//! AWS's checks do not know which actions apply to which resource types, and neither does the default
+//! mode here: an action on a resource it could never touch still counts. `--precise` (the `precise`
+//! flag) drops witnesses whose action the bundled service reference does not list.
+
+#![deny(missing_docs)]
+
+use std::time::{Duration, Instant};
+
+use authz_core::{Context, ContextValue, Decision, Layer, Request};
+use iam_eval::PolicySet;
+use iam_policy::PolicyDocument;
+
+pub mod encode;
+mod smt;
+mod solver;
+mod witness;
+
+pub use encode::{MAX_SLOTS, Unsupported};
+pub use solver::{Solver, Z3_PACKAGE, install_dir};
+pub use witness::{Witness, WitnessValue};
+
+use encode::{Encoder, not};
+use solver::Sat;
+
+/// Errors: the solver could not be run. (Bad policies are the parser's errors; unsupported constructs
+/// and time-outs are UNKNOWN answers.)
+#[derive(Debug, thiserror::Error)]
+pub enum ReasonError {
+    /// `reason::solver`: no solver, or it failed.
+    #[error("{0}")]
+    Solver(String),
+    /// `reason::timeout`: the solver did not answer in time.
+    #[error("the solver did not answer within {0:?}")]
+    Timeout(Duration),
+    /// `reason::input`: the question itself is malformed.
+    #[error("{0}")]
+    Input(String),
+}
+
+impl ReasonError {
+    /// The error's code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReasonError::Solver(_) => "reason::solver",
+            ReasonError::Timeout(_) => "reason::timeout",
+            ReasonError::Input(_) => "reason::input",
+        }
+    }
+}
+
+/// Which kind of policy is compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// Identity-based (no principal element).
+    Identity,
+    /// Resource-based, including role trust policies (the principal is part of the request).
+    Resource,
+}
+
+impl PolicyKind {
+    fn layer(self) -> Layer {
+        match self {
+            PolicyKind::Identity => Layer::Identity,
+            PolicyKind::Resource => Layer::Resource,
+        }
+    }
+}
+
+/// The answer's kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verdict {
+    /// Proven.
+    Pass,
+    /// Refuted, with witnesses.
+    Fail,
+    /// Neither: see the reasons.
+    Unknown,
+}
+
+impl Verdict {
+    /// `PASS`, `FAIL`, `UNKNOWN`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// A statement of the checked policy that the answer is about (AWS's `ReasonSummary`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reason {
+    /// What it does.
+    pub description: String,
+    /// 0-based statement index.
+    pub statement_index: usize,
+    /// Its `Sid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement_id: Option<String>,
+}
+
+/// An answer.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// PASS, FAIL or UNKNOWN.
+    pub verdict: Verdict,
+    /// One sentence, as AWS's `message`.
+    pub message: String,
+    /// The statements responsible (FAIL).
+    pub reasons: Vec<Reason>,
+    /// One request per responsible statement, each replayed by `iam-eval`.
+    pub witnesses: Vec<Witness>,
+    /// Why it is UNKNOWN.
+    pub unknown: Vec<String>,
+    /// `aws` (AWS's default: any action) or `precise` (only actions the service reference lists).
+    pub mode: &'static str,
+    /// Time waiting for the solver.
+    pub solver_time: Duration,
+    /// Whole check.
+    pub total_time: Duration,
+    /// Solver queries made.
+    pub queries: usize,
+}
+
+/// Runs the checks.
+#[derive(Clone, Debug)]
+pub struct Checker {
+    solver: Solver,
+    precise: bool,
+}
+
+/// Resource types AWS's `CheckNoPublicAccess` takes.
+pub const PUBLIC_ACCESS_TYPES: &[&str] = &[
+    "AWS::DynamoDB::Table",
+    "AWS::DynamoDB::Stream",
+    "AWS::EFS::FileSystem",
+    "AWS::OpenSearchService::Domain",
+    "AWS::Kinesis::Stream",
+    "AWS::Kinesis::StreamConsumer",
+    "AWS::KMS::Key",
+    "AWS::Lambda::Function",
+    "AWS::S3::Bucket",
+    "AWS::S3::AccessPoint",
+    "AWS::S3Express::DirectoryBucket",
+    "AWS::S3::Glacier",
+    "AWS::S3Outposts::Bucket",
+    "AWS::S3Outposts::AccessPoint",
+    "AWS::S3Tables::TableBucket",
+    "AWS::S3Tables::Table",
+    "AWS::SecretsManager::Secret",
+    "AWS::SNS::Topic",
+    "AWS::SQS::Queue",
+    "AWS::IAM::AssumeRolePolicyDocument",
+    "AWS::ApiGateway::RestApi",
+    "AWS::CodeArtifact::Domain",
+    "AWS::Backup::BackupVault",
+    "AWS::CloudTrail::Dashboard",
+    "AWS::CloudTrail::EventDataStore",
+];
+
+/// Condition keys whose fixed values keep a grant inside the zone of trust (Amazon S3 User Guide, "The
+/// meaning of 'public'", and IAM Access Analyzer's filter keys): a grant is public only if it holds for a
+/// caller whose values of these keys are none of the policy's fixed values.
+pub const RESTRICTING_KEYS: &[&str] = &[
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:SourceOwner",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+    "aws:SourceIp",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:userid",
+    "aws:ResourceAccount",
+    "kms:CallerAccount",
+    "s3:DataAccessPointAccount",
+    "s3:DataAccessPointArn",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "lambda:EventSourceToken",
+    "cognito-identity.amazonaws.com:aud",
+    "accounts.google.com:aud",
+    "graph.facebook.com:app_id",
+    "www.amazon.com:app_id",
+];
+
+/// Web identity providers anyone can sign in to: a trust policy federating one of them is public unless
+/// a condition pins the application (`…:aud` / `…:app_id`).
+pub const PUBLIC_PROVIDERS: &[&str] = &[
+    "cognito-identity.amazonaws.com",
+    "accounts.google.com",
+    "graph.facebook.com",
+    "www.amazon.com",
+    "appleid.apple.com",
+];
+
+struct Run {
+    started: Instant,
+    queries: usize,
+    unknown: Vec<String>,
+}
+
+impl Checker {
+    /// A checker answering as AWS does (any action counts).
+    pub fn new(solver: Solver) -> Checker {
+        Checker {
+            solver,
+            precise: false,
+        }
+    }
+
+    /// Only actions the bundled service reference lists count (`--precise`).
+    pub fn precise(mut self, on: bool) -> Checker {
+        self.precise = on;
+        self
+    }
+
+    fn mode(&self) -> &'static str {
+        if self.precise { "precise" } else { "aws" }
+    }
+
+    /// The precise mode's constraint: the action is one the service reference lists.
+    fn precise_constraint(&self, docs: &[&PolicyDocument]) -> Option<String> {
+        if !self.precise {
+            return None;
+        }
+        let cat = iam_policy::catalog::catalog();
+        // The services the policies name; all of them when an action pattern is `*` or negated.
+        let mut named: Vec<String> = Vec::new();
+        let mut every = false;
+        for d in docs {
+            for st in &d.statements {
+                let Some(ab) = &st.action else { continue };
+                every |= ab.negated;
+                for a in &ab.items {
+                    match &a.service {
+                        Some(s) => named.push(s.to_ascii_lowercase()),
+                        None => every = true,
+                    }
+                }
+            }
+        }
+        let mut alts = Vec::new();
+        for svc in cat.services() {
+            if !every && !named.iter().any(|n| n.eq_ignore_ascii_case(svc)) {
+                continue;
+            }
+            let Some(actions) = cat.actions(svc) else {
+                continue;
+            };
+            let names: Vec<String> = actions
+                .iter()
+                .map(|a| format!("(str.to_re {})", smt::lit(&a.to_ascii_lowercase())))
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let re = if names.len() == 1 {
+                names.concat()
+            } else {
+                format!("(re.union {})", names.join(" "))
+            };
+            alts.push(format!(
+                "(and (= svc {}) (str.in_re name {re}))",
+                smt::lit(&svc.to_ascii_lowercase())
+            ));
+        }
+        Some(format!("(or false {})", alts.join(" ")))
+    }
+
+    fn finish(
+        &self,
+        run: Run,
+        reasons: Vec<Reason>,
+        witnesses: Vec<Witness>,
+        spent: Duration,
+        enc: &Encoder,
+        pass_message: &str,
+        fail_message: &str,
+    ) -> Answer {
+        let mut unknown = run.unknown;
+        let verdict = if !witnesses.is_empty() {
+            Verdict::Fail
+        } else {
+            if enc.capped {
+                unknown.push(format!(
+                    "more than {MAX_SLOTS} conditions on one multivalued key: a PASS is not proven"
+                ));
+            }
+            if unknown.is_empty() {
+                Verdict::Pass
+            } else {
+                Verdict::Unknown
+            }
+        };
+        let message = match verdict {
+            Verdict::Pass => pass_message.to_string(),
+            Verdict::Fail => fail_message.to_string(),
+            Verdict::Unknown => format!("Could not decide: {}", unknown.join("; ")),
+        };
+        Answer {
+            verdict,
+            message,
+            reasons,
+            witnesses,
+            unknown,
+            mode: self.mode(),
+            solver_time: spent,
+            total_time: run.started.elapsed(),
+            queries: run.queries,
+        }
+    }
+
+    fn unsupported_answer(&self, enc: &Encoder, started: Instant) -> Option<Answer> {
+        if enc.unsupported.is_empty() {
+            return None;
+        }
+        let unknown: Vec<String> = enc
+            .unsupported
+            .iter()
+            .map(|u| {
+                format!(
+                    "{}:{}:{}: {} is not covered by the encoding",
+                    u.policy, u.line, u.column, u.what
+                )
+            })
+            .collect();
+        Some(Answer {
+            verdict: Verdict::Unknown,
+            message: format!("Could not decide: {}", unknown.join("; ")),
+            reasons: Vec::new(),
+            witnesses: Vec::new(),
+            unknown,
+            mode: self.mode(),
+            solver_time: Duration::ZERO,
+            total_time: started.elapsed(),
+            queries: 0,
+        })
+    }
+
+    /// Per Allow statement of `policy` (named `name` in the encoding), asks whether it can apply with
+    /// `extra` true; replays each witness with `replay`.
+    #[allow(clippy::too_many_arguments)]
+    fn per_statement(
+        &self,
+        enc: &Encoder,
+        name: &str,
+        allows: &[(usize, String)],
+        doc: &PolicyDocument,
+        extra: &str,
+        describe: &dyn Fn(&Witness) -> String,
+        replay: &dyn Fn(&Witness) -> Result<(), String>,
+        run: &mut Run,
+    ) -> Result<(Vec<Reason>, Vec<Witness>, Duration), ReasonError> {
+        let mut session = self.solver.start()?;
+        if let Some(dump) = std::env::var_os("POLICY_CHECK_SMT_DUMP") {
+            // For debugging the encoding: the declarations and the first query, as sent.
+            let first = allows.first().map(|(_, s)| s.as_str()).unwrap_or("false");
+            let _ = std::fs::write(
+                dump,
+                format!(
+                    "(set-logic ALL)\n{}(assert (and {first} (not {name}_deny) {extra}))\n(check-sat)\n",
+                    enc.decls
+                ),
+            );
+        }
+        session.send(&enc.decls)?;
+        if let Some(p) = self.precise_constraint(&[doc]) {
+            session.send(&format!("(assert {p})\n"))?;
+        }
+        let names = enc.model_names();
+        let mut reasons = Vec::new();
+        let mut witnesses = Vec::new();
+        for (i, s) in allows {
+            run.queries += 1;
+            session.send(&format!(
+                "(push 1)\n(assert (and {s} (not {name}_deny) {extra}))\n"
+            ))?;
+            match session.check()? {
+                Sat::Sat => {
+                    let values = session.values(&names)?;
+                    let mut w = witness::build(enc, &values, *i, doc)?;
+                    w.claim = describe(&w);
+                    match replay(&w) {
+                        Ok(()) => {
+                            let st = doc.statements.get(*i);
+                            reasons.push(Reason {
+                                description: w.claim.clone(),
+                                statement_index: *i,
+                                statement_id: st.and_then(|s| s.sid.as_ref()).map(|s| s.value.clone()),
+                            });
+                            witnesses.push(w);
+                        }
+                        Err(why) => run.unknown.push(format!(
+                            "a witness for statement {i} did not replay in iam-eval ({why}): please report this"
+                        )),
+                    }
+                }
+                Sat::Unsat => {}
+                Sat::Unknown(why) => run.unknown.push(format!(
+                    "statement {i}: the solver answered unknown ({why})"
+                )),
+            }
+            session.send("(pop 1)\n")?;
+        }
+        let spent = session.spent;
+        Ok((reasons, witnesses, spent))
+    }
+
+    /// AWS's `CheckNoNewAccess`: does `new` allow any request `existing` does not?
+    pub fn no_new_access(
+        &self,
+        existing: &PolicyDocument,
+        new: &PolicyDocument,
+        kind: PolicyKind,
+    ) -> Result<Answer, ReasonError> {
+        let started = Instant::now();
+        let mut enc = Encoder::new(&[existing, new]);
+        let allows = enc.policy("Pnew", new);
+        enc.policy("Pold", existing);
+        if let Some(a) = self.unsupported_answer(&enc, started) {
+            return Ok(a);
+        }
+        let layer = kind.layer();
+        let new_set = compile(layer, new)?;
+        let old_set = compile(layer, existing)?;
+        let mut run = Run {
+            started,
+            queries: 0,
+            unknown: Vec::new(),
+        };
+        let (reasons, witnesses, spent) = self.per_statement(
+            &enc,
+            "Pnew",
+            &allows,
+            new,
+            &not("Pold"),
+            &|w| format!("New access: {} on {}", w.action, w.resource),
+            &|w| {
+                let (ctx, req) = w.request_parts();
+                let req = req.context(&ctx);
+                let n = new_set.evaluate(&req).decision;
+                let o = old_set.evaluate(&req).decision;
+                if n == Decision::Allow && o != Decision::Allow {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "new policy: {}, existing policy: {}",
+                        n.as_str(),
+                        o.as_str()
+                    ))
+                }
+            },
+            &mut run,
+        )?;
+        Ok(self.finish(
+            run,
+            reasons,
+            witnesses,
+            spent,
+            &enc,
+            "The policy grants no access the existing policy does not.",
+            "The policy grants new access compared to the existing policy.",
+        ))
+    }
+
+    /// AWS's `CheckAccessNotGranted`: can `policy` allow any of `actions` (on any resource when
+    /// `resources` is empty), or any action on `resources` (when `actions` is empty)? Both are IAM
+    /// wildcard patterns.
+    pub fn access_not_granted(
+        &self,
+        policy: &PolicyDocument,
+        actions: &[String],
+        resources: &[String],
+        kind: PolicyKind,
+    ) -> Result<Answer, ReasonError> {
+        let started = Instant::now();
+        if actions.is_empty() && resources.is_empty() {
+            return Err(ReasonError::Input(
+                "give at least one action or one resource".into(),
+            ));
+        }
+        let mut enc = Encoder::new(&[policy]);
+        let allows = enc.policy("Ppol", policy);
+        if let Some(a) = self.unsupported_answer(&enc, started) {
+            return Ok(a);
+        }
+        let mut acts = Vec::new();
+        for a in actions {
+            acts.push(access_action(a)?);
+        }
+        let act = if acts.is_empty() {
+            "true".to_string()
+        } else {
+            format!("(or false {})", acts.join(" "))
+        };
+        let res = if resources.is_empty() {
+            "true".to_string()
+        } else {
+            format!(
+                "(or false {})",
+                resources
+                    .iter()
+                    .map(|r| format!("(str.in_re res {})", glob_regex(r)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        };
+        let set = compile(kind.layer(), policy)?;
+        let mut run = Run {
+            started,
+            queries: 0,
+            unknown: Vec::new(),
+        };
+        let (reasons, witnesses, spent) = self.per_statement(
+            &enc,
+            "Ppol",
+            &allows,
+            policy,
+            &format!("(and {act} {res})"),
+            &|w| format!("Grants {} on {}", w.action, w.resource),
+            &|w| {
+                let (ctx, req) = w.request_parts();
+                let req = req.context(&ctx);
+                let d = set.evaluate(&req).decision;
+                let a_ok = actions.is_empty()
+                    || actions.iter().any(|a| {
+                        iam_policy::catalog::glob(
+                            &a.to_ascii_lowercase(),
+                            &w.action.to_ascii_lowercase(),
+                        )
+                    });
+                let r_ok = resources.is_empty()
+                    || resources
+                        .iter()
+                        .any(|r| iam_policy::catalog::glob(r, &w.resource));
+                if d == Decision::Allow && a_ok && r_ok {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "decision {}, in the access asked about: {}",
+                        d.as_str(),
+                        a_ok && r_ok
+                    ))
+                }
+            },
+            &mut run,
+        )?;
+        Ok(self.finish(
+            run,
+            reasons,
+            witnesses,
+            spent,
+            &enc,
+            "The policy does not grant the specified access.",
+            "The policy grants access to the specified actions or resources.",
+        ))
+    }
+
+    /// AWS's `CheckNoPublicAccess` for a resource policy (or a role trust policy, type
+    /// `AWS::IAM::AssumeRolePolicyDocument`).
+    pub fn no_public_access(
+        &self,
+        policy: &PolicyDocument,
+        resource_type: &str,
+    ) -> Result<Answer, ReasonError> {
+        let started = Instant::now();
+        if !PUBLIC_ACCESS_TYPES.contains(&resource_type) {
+            return Err(ReasonError::Input(format!(
+                "resource type `{resource_type}` is not one CheckNoPublicAccess takes ({})",
+                PUBLIC_ACCESS_TYPES.join(", ")
+            )));
+        }
+        let mut enc = Encoder::new(&[policy]);
+        let allows = enc.policy("Ppol", policy);
+        if let Some(a) = self.unsupported_answer(&enc, started) {
+            return Ok(a);
+        }
+        let text = policy.source.text();
+        let accounts = twelve_digit_runs(text);
+        let outsider = public_caller(&accounts);
+        let fresh = fresh_keys(&enc, policy);
+        let set = compile(Layer::Resource, policy)?;
+        let mut run = Run {
+            started,
+            queries: 0,
+            unknown: Vec::new(),
+        };
+        let (reasons, witnesses, spent) = self.per_statement(
+            &enc,
+            "Ppol",
+            &allows,
+            policy,
+            &format!("(and {outsider} {fresh})"),
+            &|w| {
+                format!(
+                    "Public access: {} on {} to {}",
+                    w.action,
+                    w.resource,
+                    w.principal.as_deref().unwrap_or("an anonymous caller")
+                )
+            },
+            &|w| {
+                let (ctx, req) = w.request_parts();
+                let req = req.context(&ctx);
+                let d = set.evaluate(&req).decision;
+                if d == Decision::Allow {
+                    Ok(())
+                } else {
+                    Err(format!("decision {}", d.as_str()))
+                }
+            },
+            &mut run,
+        )?;
+        Ok(self.finish(
+            run,
+            reasons,
+            witnesses,
+            spent,
+            &enc,
+            "The resource policy does not grant public access for the given resource type.",
+            "The resource policy grants public access for the given resource type.",
+        ))
+    }
+}
+
+fn compile(layer: Layer, doc: &PolicyDocument) -> Result<PolicySet, ReasonError> {
+    PolicySet::compile(layer, [doc.clone()]).map_err(|e| ReasonError::Input(e.to_string()))
+}
+
+/// A whole-string IAM wildcard pattern as a regular expression over `res`.
+fn glob_regex(pattern: &str) -> String {
+    let mut parts = Vec::new();
+    let mut buf = String::new();
+    for c in pattern.chars() {
+        if c == '*' || c == '?' {
+            if !buf.is_empty() {
+                parts.push(format!(
+                    "(str.to_re {})",
+                    smt::lit(&std::mem::take(&mut buf))
+                ));
+            }
+            parts.push(if c == '*' {
+                "(re.* re.allchar)".into()
+            } else {
+                "re.allchar".into()
+            });
+        } else {
+            buf.push(c);
+        }
+    }
+    if !buf.is_empty() {
+        parts.push(format!("(str.to_re {})", smt::lit(&buf)));
+    }
+    match parts.len() {
+        0 => "(str.to_re \"\")".into(),
+        1 => parts.concat(),
+        _ => format!("(re.++ {})", parts.join(" ")),
+    }
+}
+
+/// An action the question names (`service:pattern`, or `*`).
+fn access_action(a: &str) -> Result<String, ReasonError> {
+    if a == "*" {
+        return Ok("true".into());
+    }
+    let Some((svc, name)) = a.split_once(':') else {
+        return Err(ReasonError::Input(format!(
+            "action `{a}` is not service:action"
+        )));
+    };
+    Ok(format!(
+        "(and (= svc {}) (str.in_re name {}))",
+        smt::lit(&svc.to_ascii_lowercase()),
+        glob_regex(&name.to_ascii_lowercase())
+    ))
+}
+
+/// Every run of exactly twelve digits in the policy's text (the accounts it names).
+fn twelve_digit_runs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            if run.len() == 12 && !out.contains(&run) {
+                out.push(run.clone());
+            }
+            run.clear();
+        }
+    }
+    out
+}
+
+/// The caller of a public request: anonymous, a web identity provider anyone can use, or a session in
+/// an account the policy does not name.
+fn public_caller(accounts: &[String]) -> String {
+    let providers: Vec<String> = PUBLIC_PROVIDERS
+        .iter()
+        .map(|p| format!("(= po {})", smt::lit(p)))
+        .collect();
+    let not_named: Vec<String> = accounts
+        .iter()
+        .map(|a| format!("(not (= p4 {}))", smt::lit(a)))
+        .collect();
+    format!(
+        "(or (not hp) (and (not pa) (or (= po \"anonymous\") {})) \
+         (and pa (= p0 \"arn\") (= p1 \"aws\") (= p2 \"sts\") (= p3 \"\") (str.in_re p4 ((_ re.loop 12 12) (re.range \"0\" \"9\"))) \
+         (= p5 \"assumed-role/outsider/session\") {}))",
+        providers.join(" "),
+        not_named.join(" ")
+    )
+}
+
+/// Each restricting key present in the request holds only values the policy does not fix.
+fn fresh_keys(enc: &Encoder, policy: &PolicyDocument) -> String {
+    use iam_policy::TypedValue;
+    let mut parts = Vec::new();
+    for key in RESTRICTING_KEYS {
+        let Some(j) = enc.key_index(key) else {
+            continue;
+        };
+        let Some(k) = enc.keys.get(j) else { continue };
+        let mut fixed_strings = Vec::new();
+        let mut nets = Vec::new();
+        for st in &policy.statements {
+            for c in &st.conditions {
+                if !c.key.value.eq_ignore_ascii_case(key) {
+                    continue;
+                }
+                for v in &c.values {
+                    match &v.typed {
+                        TypedValue::String(t) => {
+                            if let Some(l) = t.as_literal() {
+                                fixed_strings.push(l);
+                            }
+                        }
+                        TypedValue::Arn(ts) => {
+                            let ls: Option<Vec<String>> =
+                                ts.iter().map(iam_policy::Template::as_literal).collect();
+                            if let Some(ls) = ls {
+                                fixed_strings.push(ls.join(":"));
+                            }
+                        }
+                        TypedValue::Ip(n) => nets.push(*n),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        for i in 0..k.slots {
+            let mut conds = Vec::new();
+            match k.kind {
+                encode::Kind::Str => {
+                    for s in &fixed_strings {
+                        conds.push(format!("(not (= k{j}_v{i} {}))", smt::lit(s)));
+                    }
+                }
+                encode::Kind::Ip => {
+                    for n in &nets {
+                        match n {
+                            ipnet::IpNet::V4(n) if n.prefix_len() >= 8 => conds.push(format!(
+                                "(not (and (= k{j}_t{i} 4) (= (bvand k{j}_4{i} #x{:08x}) #x{:08x})))",
+                                u32::from(n.netmask()),
+                                u32::from(n.network())
+                            )),
+                            ipnet::IpNet::V6(n) if n.prefix_len() >= 32 => conds.push(format!(
+                                "(not (and (= k{j}_t{i} 6) (= (bvand k{j}_6{i} #x{:032x}) #x{:032x})))",
+                                u128::from(n.netmask()),
+                                u128::from(n.network())
+                            )),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if !conds.is_empty() {
+                parts.push(format!("(=> k{j}_a{i} (and {}))", conds.join(" ")));
+            }
+        }
+    }
+    if parts.is_empty() {
+        "true".into()
+    } else {
+        format!("(and {})", parts.join(" "))
+    }
+}
+
+/// The context and request of a witness, for replaying.
+impl Witness {
+    /// The request (borrowing this witness) and its context, to evaluate with `req.context(&ctx)`.
+    pub fn request_parts(&self) -> (Context, Request<'_>) {
+        let mut ctx = Context::new();
+        for (k, v) in &self.context {
+            match v {
+                WitnessValue::One(s) => {
+                    ctx.insert(k, s.clone());
+                }
+                WitnessValue::Many(vs) => {
+                    ctx.insert_value(k, ContextValue::multi(vs.clone()));
+                }
+            }
+        }
+        let mut req = Request::new(&self.action, &self.resource);
+        if let Some(p) = &self.principal {
+            req = req.principal(p);
+        }
+        if let Some(i) = &self.session_issuer {
+            req = req.session_issuer(i);
+        }
+        (ctx, req)
+    }
+}
