@@ -373,6 +373,15 @@ registry! {
     /// An answer that cannot be given back to Python.
     PYTHON_RESULT = "python::result";
 
+    // Reasoning about policies (`check`, the semantic checks).
+    /// A question that cannot be asked: no action and no resource for `access-not-granted`, a resource
+    /// type `CheckNoPublicAccess` does not take, an action that is not `service:action`.
+    REASON_INPUT = "reason::input";
+    /// The SMT solver (Z3) is missing, or failed, or answered something that is not SMT-LIB.
+    REASON_SOLVER = "reason::solver";
+    /// The SMT solver did not answer in the time given.
+    REASON_TIMEOUT = "reason::timeout";
+
     // Token verification.
     /// `exp` has passed.
     TOKEN_EXPIRED = "token::expired";
@@ -425,7 +434,7 @@ mod tests {
         }
         let spaces = [
             "json", "iac", "iam", "eval", "token", "pool", "cedar", "apigw", "cognito", "lambda",
-            "lint", "python",
+            "lint", "python", "reason",
         ];
         for c in ALL {
             let (ns, name) = c.code.split_once("::").unwrap_or(("", ""));

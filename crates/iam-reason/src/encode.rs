@@ -71,6 +71,8 @@ pub(crate) struct Encoder {
     pub(crate) capped: bool,
     splits: HashMap<String, String>,
     fresh: usize,
+    /// Each statement's action-match constant and its action element.
+    pub(crate) action_blocks: Vec<(String, Option<iam_policy::ActionBlock>)>,
 }
 
 fn family_kind(f: Family) -> Option<Kind> {
@@ -158,31 +160,6 @@ fn regex(pieces: &[Piece]) -> Option<String> {
     Some(re_concat(out))
 }
 
-/// Pieces of an action pattern (`*` and `?` are wildcards; there are no variables in actions).
-fn action_pieces(s: &str) -> Vec<Piece> {
-    let mut out = Vec::new();
-    let mut lit_buf = String::new();
-    for c in s.chars() {
-        match c {
-            '*' | '?' => {
-                if !lit_buf.is_empty() {
-                    out.push(Piece::Literal(std::mem::take(&mut lit_buf)));
-                }
-                out.push(if c == '*' {
-                    Piece::Star
-                } else {
-                    Piece::Question
-                });
-            }
-            _ => lit_buf.push(c),
-        }
-    }
-    if !lit_buf.is_empty() {
-        out.push(Piece::Literal(lit_buf));
-    }
-    out
-}
-
 /// Case-insensitive regular expression for literal text (ASCII letters either case; the Kelvin sign
 /// lower-cases to `k`). `None` for other letters with case.
 fn ci_regex(text: &str) -> Option<String> {
@@ -225,6 +202,7 @@ impl Encoder {
             capped: false,
             splits: HashMap::new(),
             fresh: 0,
+            action_blocks: Vec::new(),
         };
         let mut counts: HashMap<usize, usize> = HashMap::new();
         for doc in docs {
@@ -603,25 +581,6 @@ impl Encoder {
         and(all)
     }
 
-    fn action(&mut self, a: &iam_policy::ActionPattern) -> String {
-        let Some(svc) = &a.service else {
-            return "true".into();
-        };
-        let svc = svc.to_ascii_lowercase();
-        let act = a.action.to_ascii_lowercase();
-        let name = if act == "*" {
-            "true".to_string()
-        } else if act.contains(['*', '?']) {
-            format!(
-                "(str.in_re name {})",
-                regex(&action_pieces(&act)).unwrap_or_default()
-            )
-        } else {
-            format!("(= name {})", lit(&act))
-        };
-        and(vec![format!("(= svc {})", lit(&svc)), name])
-    }
-
     fn resource(&mut self, kind: &ResourceKind, doc: &PolicyDocument, span: Span) -> String {
         let ResourceKind::Arn(p) = kind else {
             return "true".into();
@@ -929,14 +888,13 @@ impl Encoder {
     }
 
     /// The statement as a formula over the request.
-    pub(crate) fn statement(&mut self, st: &Statement, doc: &PolicyDocument) -> String {
+    pub(crate) fn statement(&mut self, st: &Statement, doc: &PolicyDocument, act: &str) -> String {
         let mut parts = Vec::new();
-        if let Some(ab) = &st.action {
-            let any = or(ab.items.iter().map(|a| self.action(a)).collect());
-            parts.push(if ab.negated { not(&any) } else { any });
-        } else {
-            parts.push("false".into());
-        }
+        // Whether the action matches is decided outside the solver, over a finite set of actions
+        // (see `actions`): here it is a constant the query fixes.
+        let _ = writeln!(self.decls, "(declare-const {act} Bool)");
+        self.action_blocks.push((act.to_string(), st.action.clone()));
+        parts.push(act.to_string());
         if let Some(rb) = &st.resource {
             let any = or(rb
                 .items
@@ -958,7 +916,7 @@ impl Encoder {
         let mut allows = Vec::new();
         let mut denies = Vec::new();
         for (i, st) in doc.statements.iter().enumerate() {
-            let f = self.statement(st, doc);
+            let f = self.statement(st, doc, &format!("{name}_a{i}"));
             let s = format!("{name}_s{i}");
             let _ = writeln!(self.decls, "(define-fun {s} () Bool {f})");
             match st.effect.value {

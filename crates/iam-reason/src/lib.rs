@@ -47,9 +47,11 @@
 use std::time::{Duration, Instant};
 
 use authz_core::{Context, ContextValue, Decision, Layer, Request};
+use diag::codes;
 use iam_eval::PolicySet;
 use iam_policy::PolicyDocument;
 
+mod actions;
 pub mod encode;
 mod smt;
 mod solver;
@@ -81,10 +83,16 @@ impl ReasonError {
     /// The error's code.
     pub fn code(&self) -> &'static str {
         match self {
-            ReasonError::Solver(_) => "reason::solver",
-            ReasonError::Timeout(_) => "reason::timeout",
-            ReasonError::Input(_) => "reason::input",
+            ReasonError::Solver(_) => codes::REASON_SOLVER,
+            ReasonError::Timeout(_) => codes::REASON_TIMEOUT,
+            ReasonError::Input(_) => codes::REASON_INPUT,
         }
+    }
+}
+
+impl diag::Coded for ReasonError {
+    fn code(&self) -> &'static str {
+        ReasonError::code(self)
     }
 }
 
@@ -265,55 +273,6 @@ impl Checker {
         if self.precise { "precise" } else { "aws" }
     }
 
-    /// The precise mode's constraint: the action is one the service reference lists.
-    fn precise_constraint(&self, docs: &[&PolicyDocument]) -> Option<String> {
-        if !self.precise {
-            return None;
-        }
-        let cat = iam_policy::catalog::catalog();
-        // The services the policies name; all of them when an action pattern is `*` or negated.
-        let mut named: Vec<String> = Vec::new();
-        let mut every = false;
-        for d in docs {
-            for st in &d.statements {
-                let Some(ab) = &st.action else { continue };
-                every |= ab.negated;
-                for a in &ab.items {
-                    match &a.service {
-                        Some(s) => named.push(s.to_ascii_lowercase()),
-                        None => every = true,
-                    }
-                }
-            }
-        }
-        let mut alts = Vec::new();
-        for svc in cat.services() {
-            if !every && !named.iter().any(|n| n.eq_ignore_ascii_case(svc)) {
-                continue;
-            }
-            let Some(actions) = cat.actions(svc) else {
-                continue;
-            };
-            let names: Vec<String> = actions
-                .iter()
-                .map(|a| format!("(str.to_re {})", smt::lit(&a.to_ascii_lowercase())))
-                .collect();
-            if names.is_empty() {
-                continue;
-            }
-            let re = if names.len() == 1 {
-                names.concat()
-            } else {
-                format!("(re.union {})", names.join(" "))
-            };
-            alts.push(format!(
-                "(and (= svc {}) (str.in_re name {re}))",
-                smt::lit(&svc.to_ascii_lowercase())
-            ));
-        }
-        Some(format!("(or false {})", alts.join(" ")))
-    }
-
     fn finish(
         &self,
         run: Run,
@@ -385,7 +344,8 @@ impl Checker {
     }
 
     /// Per Allow statement of `policy` (named `name` in the encoding), asks whether it can apply with
-    /// `extra` true; replays each witness with `replay`.
+    /// `extra` true, for each class of actions (see [`actions`]) that `action_ok` admits; replays each
+    /// witness with `replay`. One witness per statement.
     #[allow(clippy::too_many_arguments)]
     fn per_statement(
         &self,
@@ -394,60 +354,88 @@ impl Checker {
         allows: &[(usize, String)],
         doc: &PolicyDocument,
         extra: &str,
+        action_ok: &dyn Fn(&actions::Action) -> bool,
         describe: &dyn Fn(&Witness) -> String,
         replay: &dyn Fn(&Witness) -> Result<(), String>,
         run: &mut Run,
     ) -> Result<(Vec<Reason>, Vec<Witness>, Duration), ReasonError> {
+        let matchers: Vec<actions::Matcher> = enc
+            .action_blocks
+            .iter()
+            .map(|(_, b)| actions::Matcher::new(b.as_ref()))
+            .collect();
+        let refs: Vec<&actions::Matcher> = matchers.iter().collect();
+        let universe = actions::universe(&refs, self.precise);
+        let classes = actions::classes(&universe, &refs, action_ok);
         let mut session = self.solver.start()?;
         if let Some(dump) = std::env::var_os("POLICY_CHECK_SMT_DUMP") {
-            // For debugging the encoding: the declarations and the first query, as sent.
+            // For debugging the encoding: the declarations and the first query's constraint, as sent.
             let first = allows.first().map(|(_, s)| s.as_str()).unwrap_or("false");
             let _ = std::fs::write(
                 dump,
-                format!(
-                    "(set-logic ALL)\n{}(assert (and {first} (not {name}_deny) {extra}))\n(check-sat)\n",
-                    enc.decls
-                ),
+                format!("(set-logic ALL)\n{}(assert (and {first} (not {name}_deny) {extra}))\n", enc.decls),
             );
         }
         session.send(&enc.decls)?;
-        if let Some(p) = self.precise_constraint(&[doc]) {
-            session.send(&format!("(assert {p})\n"))?;
-        }
         let names = enc.model_names();
         let mut reasons = Vec::new();
         let mut witnesses = Vec::new();
         for (i, s) in allows {
-            run.queries += 1;
-            session.send(&format!(
-                "(push 1)\n(assert (and {s} (not {name}_deny) {extra}))\n"
-            ))?;
-            match session.check()? {
-                Sat::Sat => {
-                    let values = session.values(&names)?;
-                    let mut w = witness::build(enc, &values, *i, doc)?;
-                    w.claim = describe(&w);
-                    match replay(&w) {
-                        Ok(()) => {
-                            let st = doc.statements.get(*i);
-                            reasons.push(Reason {
-                                description: w.claim.clone(),
-                                statement_index: *i,
-                                statement_id: st.and_then(|s| s.sid.as_ref()).map(|s| s.value.clone()),
-                            });
-                            witnesses.push(w);
-                        }
-                        Err(why) => run.unknown.push(format!(
-                            "a witness for statement {i} did not replay in iam-eval ({why}): please report this"
-                        )),
-                    }
+            let act_const = format!("{name}_a{i}");
+            let Some(pos) = enc.action_blocks.iter().position(|(n, _)| *n == act_const) else {
+                continue;
+            };
+            for (sig, rep) in &classes {
+                if !sig.get(pos).copied().unwrap_or(false) {
+                    continue;
                 }
-                Sat::Unsat => {}
-                Sat::Unknown(why) => run.unknown.push(format!(
-                    "statement {i}: the solver answered unknown ({why})"
-                )),
+                run.queries += 1;
+                let fixed: Vec<String> = enc
+                    .action_blocks
+                    .iter()
+                    .zip(sig.iter())
+                    .map(|((n, _), b)| if *b { n.clone() } else { format!("(not {n})") })
+                    .collect();
+                session.send(&format!(
+                    "(push 1)\n(assert (and (= svc {}) (= name {}) {}))\n(assert (and {s} (not {name}_deny) {extra}))\n",
+                    smt::lit(&rep.svc),
+                    smt::lit(&rep.name),
+                    fixed.join(" ")
+                ))?;
+                let r = session.check()?;
+                let mut found = false;
+                match r {
+                    Sat::Sat => {
+                        let values = session.values(&names)?;
+                        let mut w = witness::build(enc, &values, *i, doc)?;
+                        w.claim = describe(&w);
+                        match replay(&w) {
+                            Ok(()) => {
+                                let st = doc.statements.get(*i);
+                                reasons.push(Reason {
+                                    description: w.claim.clone(),
+                                    statement_index: *i,
+                                    statement_id: st.and_then(|s| s.sid.as_ref()).map(|s| s.value.clone()),
+                                });
+                                witnesses.push(w);
+                                found = true;
+                            }
+                            Err(why) => run.unknown.push(format!(
+                                "a witness for statement {i} did not replay in iam-eval ({why}): please report this"
+                            )),
+                        }
+                    }
+                    Sat::Unsat => {}
+                    Sat::Unknown(why) => run.unknown.push(format!(
+                        "statement {i}, action {}:{}: the solver answered unknown ({why})",
+                        rep.svc, rep.name
+                    )),
+                }
+                session.send("(pop 1)\n")?;
+                if found {
+                    break;
+                }
             }
-            session.send("(pop 1)\n")?;
         }
         let spent = session.spent;
         Ok((reasons, witnesses, spent))
@@ -481,6 +469,7 @@ impl Checker {
             &allows,
             new,
             &not("Pold"),
+            &|_| true,
             &|w| format!("New access: {} on {}", w.action, w.resource),
             &|w| {
                 let (ctx, req) = w.request_parts();
@@ -531,15 +520,11 @@ impl Checker {
         if let Some(a) = self.unsupported_answer(&enc, started) {
             return Ok(a);
         }
-        let mut acts = Vec::new();
         for a in actions {
-            acts.push(access_action(a)?);
+            if a != "*" && !a.contains(':') {
+                return Err(ReasonError::Input(format!("action `{a}` is not service:action")));
+            }
         }
-        let act = if acts.is_empty() {
-            "true".to_string()
-        } else {
-            format!("(or false {})", acts.join(" "))
-        };
         let res = if resources.is_empty() {
             "true".to_string()
         } else {
@@ -563,7 +548,8 @@ impl Checker {
             "Ppol",
             &allows,
             policy,
-            &format!("(and {act} {res})"),
+            &res,
+            &|a| actions.is_empty() || actions.iter().any(|p| actions::pattern_matches(p, a)),
             &|w| format!("Grants {} on {}", w.action, w.resource),
             &|w| {
                 let (ctx, req) = w.request_parts();
@@ -638,6 +624,7 @@ impl Checker {
             &allows,
             policy,
             &format!("(and {outsider} {fresh})"),
+            &|_| true,
             &|w| {
                 format!(
                     "Public access: {} on {} to {}",
@@ -703,23 +690,6 @@ fn glob_regex(pattern: &str) -> String {
         1 => parts.concat(),
         _ => format!("(re.++ {})", parts.join(" ")),
     }
-}
-
-/// An action the question names (`service:pattern`, or `*`).
-fn access_action(a: &str) -> Result<String, ReasonError> {
-    if a == "*" {
-        return Ok("true".into());
-    }
-    let Some((svc, name)) = a.split_once(':') else {
-        return Err(ReasonError::Input(format!(
-            "action `{a}` is not service:action"
-        )));
-    };
-    Ok(format!(
-        "(and (= svc {}) (str.in_re name {}))",
-        smt::lit(&svc.to_ascii_lowercase()),
-        glob_regex(&name.to_ascii_lowercase())
-    ))
 }
 
 /// Every run of exactly twelve digits in the policy's text (the accounts it names).

@@ -187,6 +187,13 @@ pub enum Command {
     /// CloudFormation and SAM templates: what policies they hold, resolved.
     #[command(subcommand, after_help = EXIT_CODES)]
     Template(commands::template::TemplateCommand),
+    /// Prove, don't sample: no new access, access not granted, no public access (an SMT solver decides;
+    /// exit 0 PASS, 2 FAIL, 1 UNKNOWN or bad input).
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Check(commands::check::CheckCommand),
+    /// The SMT solver `check` uses: install it, or say where it is.
+    #[command(subcommand)]
+    Solver(commands::check::SolverCommand),
 }
 
 /// `pool` subcommands.
@@ -293,6 +300,8 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Serve(a) => commands::serve::run(&a, out, err),
         Command::Lint(a) => commands::lint::run(&a, out, err),
         Command::Template(t) => commands::template::run(&t, out),
+        Command::Check(c) => commands::check::run(&c, out),
+        Command::Solver(c) => commands::check::run_solver(&c, out),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "policy-check", out);

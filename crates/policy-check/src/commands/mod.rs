@@ -3,6 +3,7 @@
 
 pub mod apigw;
 pub mod authorize;
+pub mod check;
 pub mod eval;
 pub mod lint;
 mod lint_pools;

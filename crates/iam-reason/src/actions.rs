@@ -1,0 +1,178 @@
+//! The action dimension, decided by enumeration (complete over a finite set, so no solver is needed):
+//! every action of the bundled service reference, every action a policy names, and one instance of
+//! every action pattern, grouped by which statements' `Action`/`NotAction` they match. Each group is
+//! one query with the action fixed, so the solver never sees the thousands of action patterns of
+//! policies such as `ReadOnlyAccess`.
+
+use std::collections::HashMap;
+
+use iam_policy::ActionBlock;
+
+/// An action of the universe: lower-case service and name, and how to write it.
+#[derive(Clone, Debug)]
+pub(crate) struct Action {
+    pub(crate) svc: String,
+    pub(crate) name: String,
+}
+
+/// A glob over lower-case text (`*`, `?`).
+fn glob(p: &[u8], t: &[u8]) -> bool {
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let (mut star, mut mark) = (None::<usize>, 0usize);
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some(pi);
+                mark = ti;
+                pi += 1;
+            }
+            Some(&c) if c == b'?' || Some(&c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some(s) => {
+                    pi = s + 1;
+                    mark += 1;
+                    ti = mark;
+                }
+                None => return false,
+            },
+        }
+    }
+    p.iter().skip(pi).all(|&c| c == b'*')
+}
+
+/// Patterns of one statement by service (`None`: `*`).
+pub(crate) struct Matcher {
+    any: bool,
+    negated: bool,
+    by_service: HashMap<String, Vec<String>>,
+}
+
+impl Matcher {
+    pub(crate) fn new(block: Option<&ActionBlock>) -> Matcher {
+        let mut m = Matcher {
+            any: false,
+            negated: block.is_some_and(|b| b.negated),
+            by_service: HashMap::new(),
+        };
+        for a in block.map(|b| b.items.as_slice()).unwrap_or(&[]) {
+            match &a.service {
+                None => m.any = true,
+                Some(s) => m
+                    .by_service
+                    .entry(s.to_ascii_lowercase())
+                    .or_default()
+                    .push(a.action.to_ascii_lowercase()),
+            }
+        }
+        if block.is_none() {
+            // No Action element: matches nothing (the evaluator refuses to compile it anyway).
+            m.negated = false;
+        }
+        m
+    }
+
+    /// Does the statement's action element match the action?
+    pub(crate) fn matches(&self, a: &Action) -> bool {
+        let hit = self.any
+            || self
+                .by_service
+                .get(&a.svc)
+                .is_some_and(|ps| ps.iter().any(|p| glob(p.as_bytes(), a.name.as_bytes())));
+        hit != self.negated
+    }
+
+    /// Actions this element names or stands for, beyond the catalogue: literal names, and one instance
+    /// of each pattern (`*` as nothing, `?` as `a`).
+    fn instances(&self, out: &mut Vec<Action>) {
+        for (svc, ps) in &self.by_service {
+            for p in ps {
+                let name: String = p.chars().filter(|c| *c != '*').map(|c| if c == '?' { 'a' } else { c }).collect();
+                if !name.is_empty() {
+                    out.push(Action { svc: svc.clone(), name });
+                }
+            }
+        }
+    }
+}
+
+/// The universe of actions: the catalogue's (precise mode: only those), plus what the policies name.
+pub(crate) fn universe(matchers: &[&Matcher], catalogue_only: bool) -> Vec<Action> {
+    let cat = iam_policy::catalog::catalog();
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for svc in cat.services() {
+        for a in cat.actions(svc).unwrap_or(&[]) {
+            let act = Action { svc: svc.to_ascii_lowercase(), name: a.to_ascii_lowercase() };
+            if seen.insert((act.svc.clone(), act.name.clone())) {
+                out.push(act);
+            }
+        }
+    }
+    if !catalogue_only {
+        let mut extra = Vec::new();
+        for m in matchers {
+            m.instances(&mut extra);
+        }
+        for act in extra {
+            if seen.insert((act.svc.clone(), act.name.clone())) {
+                out.push(act);
+            }
+        }
+    }
+    out
+}
+
+/// Groups `universe` by the vector of `matchers` each action satisfies (and by `extra`, a further
+/// test the question adds); one representative each, catalogue actions first.
+pub(crate) fn classes(
+    universe: &[Action],
+    matchers: &[&Matcher],
+    extra: &dyn Fn(&Action) -> bool,
+) -> Vec<(Vec<bool>, Action)> {
+    let mut out: Vec<(Vec<bool>, Action)> = Vec::new();
+    let mut index: HashMap<Vec<bool>, usize> = HashMap::new();
+    for a in universe {
+        if !extra(a) {
+            continue;
+        }
+        let sig: Vec<bool> = matchers.iter().map(|m| m.matches(a)).collect();
+        if !sig.iter().any(|b| *b) {
+            continue;
+        }
+        if !index.contains_key(&sig) {
+            index.insert(sig.clone(), out.len());
+            out.push((sig, a.clone()));
+        }
+    }
+    out
+}
+
+/// Does `pattern` (`service:name` with wildcards, or `*`) match the action?
+pub(crate) fn pattern_matches(pattern: &str, a: &Action) -> bool {
+    let p = pattern.to_ascii_lowercase();
+    if p == "*" {
+        return true;
+    }
+    match p.split_once(':') {
+        Some((s, n)) => s == a.svc && glob(n.as_bytes(), a.name.as_bytes()),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs() {
+        assert!(glob(b"get*", b"getobject"));
+        assert!(glob(b"*", b""));
+        assert!(glob(b"g?t*t", b"getobject"));
+        assert!(!glob(b"put*", b"getobject"));
+        assert!(glob(b"*a*b", b"xxaxxb"));
+        assert!(!glob(b"*a*b", b"xxbxxa"));
+    }
+}

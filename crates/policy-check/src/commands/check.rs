@@ -1,0 +1,291 @@
+//! `check`: AWS's custom policy checks (`CheckNoNewAccess`, `CheckAccessNotGranted`,
+//! `CheckNoPublicAccess`) answered offline by `iam-reason`, with witness requests; and `solver`, which
+//! installs and finds the SMT solver they use.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use iam_policy::PolicyType;
+use iam_reason::{Answer, Checker, PolicyKind, Solver, Verdict};
+
+use crate::Format;
+
+/// `check` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Does NEW allow any request EXISTING does not? (AWS's CheckNoNewAccess.)
+    NoNewAccess {
+        /// The policy as it is.
+        #[arg(long)]
+        existing: PathBuf,
+        /// The policy as proposed.
+        #[arg(long)]
+        new: PathBuf,
+        /// Identity or resource policies (a trust policy is a resource policy).
+        #[arg(long = "type", value_enum, default_value_t = KindArg::Identity)]
+        kind: KindArg,
+        /// Options every check takes.
+        #[command(flatten)]
+        common: CheckOptions,
+    },
+    /// Can POLICY ever allow these actions / resources? (AWS's CheckAccessNotGranted.)
+    AccessNotGranted {
+        /// The policy.
+        policy: PathBuf,
+        /// An action (`service:Action`, wildcards allowed); repeatable. Alone: on any resource.
+        #[arg(long = "action")]
+        actions: Vec<String>,
+        /// A resource ARN (wildcards allowed); repeatable. Alone: any action on it.
+        #[arg(long = "resource")]
+        resources: Vec<String>,
+        /// Identity or resource policy.
+        #[arg(long = "type", value_enum, default_value_t = KindArg::Identity)]
+        kind: KindArg,
+        /// Options every check takes.
+        #[command(flatten)]
+        common: CheckOptions,
+    },
+    /// Can anyone outside the zone of trust use POLICY? (AWS's CheckNoPublicAccess.)
+    NoPublicAccess {
+        /// The resource policy (or role trust policy).
+        policy: PathBuf,
+        /// AWS's resource type (AWS::S3::Bucket, AWS::SQS::Queue, AWS::IAM::AssumeRolePolicyDocument, …).
+        #[arg(long = "resource-type")]
+        resource_type: String,
+        /// Options every check takes.
+        #[command(flatten)]
+        common: CheckOptions,
+    },
+}
+
+/// `solver` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SolverCommand {
+    /// Install Z3 (PyPI's z3-solver, which carries the binary) into ~/.cache/policy-check/z3 (or
+    /// $POLICY_CHECK_HOME/z3) with python3's venv and pip; does nothing when it is there.
+    Install,
+    /// Print the solver `check` would use.
+    Path,
+}
+
+/// Identity or resource policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Identity-based policies.
+    Identity,
+    /// Resource-based policies and role trust policies.
+    Resource,
+}
+
+/// Options every check takes.
+#[derive(Debug, Args)]
+pub struct CheckOptions {
+    /// Output format (json: AWS's response shape plus `witnesses`, each a request `eval --request` takes).
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Only count actions the bundled service reference lists (AWS's checks count any action).
+    #[arg(long)]
+    precise: bool,
+    /// Exit 0 rather than 1 when the answer is UNKNOWN.
+    #[arg(long)]
+    unknown_ok: bool,
+    /// Seconds the solver may take per query.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// The Z3 binary (default: $POLICY_CHECK_Z3, `z3` on PATH, then `policy-check solver install`'s).
+    #[arg(long, value_name = "PATH")]
+    solver: Option<PathBuf>,
+}
+
+fn load(path: &Path, ty: PolicyType) -> Result<iam_policy::PolicyDocument, String> {
+    crate::policies::load_policy(path, ty).map_err(String::from)
+}
+
+fn checker(o: &CheckOptions) -> Result<Checker, String> {
+    let solver = match &o.solver {
+        Some(p) if p.is_file() => Solver::at(p),
+        Some(p) => {
+            return Err(format!(
+                "the solver {} is not a file [{}]",
+                p.display(),
+                diag::codes::REASON_SOLVER
+            ));
+        }
+        None => Solver::find().map_err(|e| format!("{} [{}]", e, e.code()))?,
+    }
+    .with_timeout(Duration::from_secs(o.timeout.max(1)));
+    Ok(Checker::new(solver).precise(o.precise))
+}
+
+/// Runs `check`.
+pub fn run(c: &CheckCommand, out: &mut dyn Write) -> Result<u8, String> {
+    let (name, answer, common, doc) = match c {
+        CheckCommand::NoNewAccess {
+            existing,
+            new,
+            kind,
+            common,
+        } => {
+            let ty = match kind {
+                KindArg::Identity => PolicyType::Identity,
+                KindArg::Resource => PolicyType::Resource,
+            };
+            let old = load(existing, ty)?;
+            let new_doc = load(new, ty)?;
+            let k = match kind {
+                KindArg::Identity => PolicyKind::Identity,
+                KindArg::Resource => PolicyKind::Resource,
+            };
+            let a = checker(common)?
+                .no_new_access(&old, &new_doc, k)
+                .map_err(|e| format!("{e} [{}]", e.code()))?;
+            ("no-new-access", a, common, new_doc)
+        }
+        CheckCommand::AccessNotGranted {
+            policy,
+            actions,
+            resources,
+            kind,
+            common,
+        } => {
+            let (ty, k) = match kind {
+                KindArg::Identity => (PolicyType::Identity, PolicyKind::Identity),
+                KindArg::Resource => (PolicyType::Resource, PolicyKind::Resource),
+            };
+            let doc = load(policy, ty)?;
+            let a = checker(common)?
+                .access_not_granted(&doc, actions, resources, k)
+                .map_err(|e| format!("{e} [{}]", e.code()))?;
+            ("access-not-granted", a, common, doc)
+        }
+        CheckCommand::NoPublicAccess {
+            policy,
+            resource_type,
+            common,
+        } => {
+            let ty = if resource_type == "AWS::IAM::AssumeRolePolicyDocument" {
+                PolicyType::Trust
+            } else {
+                PolicyType::Resource
+            };
+            let doc = load(policy, ty)?;
+            let a = checker(common)?
+                .no_public_access(&doc, resource_type)
+                .map_err(|e| format!("{e} [{}]", e.code()))?;
+            ("no-public-access", a, common, doc)
+        }
+    };
+    print(name, &answer, &doc, common.format, out)?;
+    Ok(match answer.verdict {
+        Verdict::Pass => 0,
+        Verdict::Fail => 2,
+        Verdict::Unknown if common.unknown_ok => 0,
+        Verdict::Unknown => 1,
+    })
+}
+
+/// AWS's response shape (`result`, `message`, `reasons`) plus `witnesses`, `mode` and `unknown`.
+pub fn answer_json(a: &Answer) -> serde_json::Value {
+    serde_json::json!({
+        "result": a.verdict.as_str(),
+        "message": a.message,
+        "reasons": a.reasons,
+        "witnesses": a.witnesses.iter().map(iam_reason::Witness::to_request).collect::<Vec<_>>(),
+        "mode": a.mode,
+        "unknown": a.unknown,
+    })
+}
+
+fn print(
+    name: &str,
+    a: &Answer,
+    doc: &iam_policy::PolicyDocument,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<(), String> {
+    let w = |e: std::io::Error| format!("cannot write: {e}");
+    if format == Format::Json {
+        let text = serde_json::to_string_pretty(&answer_json(a)).map_err(|e| e.to_string())?;
+        return writeln!(out, "{text}").map_err(w);
+    }
+    writeln!(
+        out,
+        "{}  {name}  (mode: {}; {} solver {} in {} ms, {} ms in all)",
+        a.verdict.as_str(),
+        a.mode,
+        a.queries,
+        if a.queries == 1 { "query" } else { "queries" },
+        a.solver_time.as_millis(),
+        a.total_time.as_millis()
+    )
+    .map_err(w)?;
+    writeln!(out, "{}", diag::printable(&a.message)).map_err(w)?;
+    for (r, wit) in a.reasons.iter().zip(a.witnesses.iter()) {
+        let at = doc
+            .statements
+            .get(r.statement_index)
+            .map(|s| {
+                let (l, c) = doc.source.line_col(s.span.start);
+                format!("{}:{l}:{c}", doc.source.name())
+            })
+            .unwrap_or_default();
+        let sid = r
+            .statement_id
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  statement {}{sid} at {at}: {}",
+            r.statement_index,
+            diag::printable(&r.description)
+        )
+        .map_err(w)?;
+        let req = serde_json::to_string(&wit.to_request()).map_err(|e| e.to_string())?;
+        writeln!(out, "    witness: {}", diag::printable(&req)).map_err(w)?;
+    }
+    for u in &a.unknown {
+        writeln!(out, "  unknown: {}", diag::printable(u)).map_err(w)?;
+    }
+    Ok(())
+}
+
+/// Runs `solver`.
+pub fn run_solver(c: &SolverCommand, out: &mut dyn Write) -> Result<u8, String> {
+    let w = |e: std::io::Error| format!("cannot write: {e}");
+    match c {
+        SolverCommand::Path => {
+            let s = Solver::find().map_err(|e| format!("{e} [{}]", e.code()))?;
+            writeln!(out, "{}", s.path().display()).map_err(w)?;
+            Ok(0)
+        }
+        SolverCommand::Install => {
+            let dir = iam_reason::install_dir()
+                .ok_or("no home directory: set POLICY_CHECK_HOME to install the solver")?;
+            let bin = dir.join("bin").join("z3");
+            let stamp = dir.join("policy-check-package.txt");
+            if bin.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == iam_reason::Z3_PACKAGE) {
+                writeln!(out, "{} (already installed)", bin.display()).map_err(w)?;
+                return Ok(0);
+            }
+            let run = |cmd: &mut std::process::Command| -> Result<(), String> {
+                let st = cmd
+                    .status()
+                    .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+                if st.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({st})")) }
+            };
+            run(std::process::Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
+            run(std::process::Command::new(dir.join("bin").join("pip")).args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                iam_reason::Z3_PACKAGE,
+            ]))?;
+            std::fs::write(&stamp, iam_reason::Z3_PACKAGE).map_err(|e| e.to_string())?;
+            writeln!(out, "{}", bin.display()).map_err(w)?;
+            Ok(0)
+        }
+    }
+}
