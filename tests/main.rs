@@ -3,6 +3,7 @@
 mod adversarial;
 mod apigw;
 mod cedar;
+mod check;
 mod cli;
 mod codes;
 mod cognito;

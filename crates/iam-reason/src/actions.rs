@@ -89,9 +89,16 @@ impl Matcher {
     fn instances(&self, out: &mut Vec<Action>) {
         for (svc, ps) in &self.by_service {
             for p in ps {
-                let name: String = p.chars().filter(|c| *c != '*').map(|c| if c == '?' { 'a' } else { c }).collect();
+                let name: String = p
+                    .chars()
+                    .filter(|c| *c != '*')
+                    .map(|c| if c == '?' { 'a' } else { c })
+                    .collect();
                 if !name.is_empty() {
-                    out.push(Action { svc: svc.clone(), name });
+                    out.push(Action {
+                        svc: svc.clone(),
+                        name,
+                    });
                 }
             }
         }
@@ -105,7 +112,10 @@ pub(crate) fn universe(matchers: &[&Matcher], catalogue_only: bool) -> Vec<Actio
     let mut seen = std::collections::HashSet::new();
     for svc in cat.services() {
         for a in cat.actions(svc).unwrap_or(&[]) {
-            let act = Action { svc: svc.to_ascii_lowercase(), name: a.to_ascii_lowercase() };
+            let act = Action {
+                svc: svc.to_ascii_lowercase(),
+                name: a.to_ascii_lowercase(),
+            };
             if seen.insert((act.svc.clone(), act.name.clone())) {
                 out.push(act);
             }

@@ -210,10 +210,10 @@ impl Encoder {
                 for c in &st.conditions {
                     let j = e.key(&c.key.value);
                     *counts.entry(j).or_default() += 1;
-                    if c.operator.value.qualifier.is_some() {
-                        if let Some(k) = e.keys.get_mut(j) {
-                            k.set = true;
-                        }
+                    if c.operator.value.qualifier.is_some()
+                        && let Some(k) = e.keys.get_mut(j)
+                    {
+                        k.set = true;
                     }
                     if let Some(kind) = family_kind(c.operator.value.base.family()) {
                         e.want_kind(j, kind, doc, c.key.span);
@@ -673,8 +673,11 @@ impl Encoder {
         let mut alts = vec![exact];
         if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
             alts.push(format!("(and pa (= p4 {}))", lit(v)));
-        } else if let Some([_, vpart, vsvc, _, vacct, vres]) = split_arn6(v) {
-            if vsvc == "iam" && !vacct.is_empty() {
+        } else if let Some([_, vpart, vsvc, _, vacct, vres]) = split_arn6(v)
+            && vsvc == "iam"
+            && !vacct.is_empty()
+        {
+            {
                 let same = format!("(and pa (= p1 {}) (= p4 {}))", lit(vpart), lit(vacct));
                 if vres == "root" {
                     alts.push(same);
@@ -893,7 +896,8 @@ impl Encoder {
         // Whether the action matches is decided outside the solver, over a finite set of actions
         // (see `actions`): here it is a constant the query fixes.
         let _ = writeln!(self.decls, "(declare-const {act} Bool)");
-        self.action_blocks.push((act.to_string(), st.action.clone()));
+        self.action_blocks
+            .push((act.to_string(), st.action.clone()));
         parts.push(act.to_string());
         if let Some(rb) = &st.resource {
             let any = or(rb
@@ -1007,6 +1011,8 @@ pub(crate) fn split_arn6(s: &str) -> Option<[&str; 6]> {
         *slot = a;
         rest = b;
     }
-    out[5] = rest;
+    if let Some(last) = out.get_mut(5) {
+        *last = rest;
+    }
     Some(out)
 }

@@ -273,6 +273,7 @@ impl Checker {
         if self.precise { "precise" } else { "aws" }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
         run: Run,
@@ -373,7 +374,10 @@ impl Checker {
             let first = allows.first().map(|(_, s)| s.as_str()).unwrap_or("false");
             let _ = std::fs::write(
                 dump,
-                format!("(set-logic ALL)\n{}(assert (and {first} (not {name}_deny) {extra}))\n", enc.decls),
+                format!(
+                    "(set-logic ALL)\n{}(assert (and {first} (not {name}_deny) {extra}))\n",
+                    enc.decls
+                ),
             );
         }
         session.send(&enc.decls)?;
@@ -405,7 +409,7 @@ impl Checker {
                 let r = session.check()?;
                 let mut found = false;
                 match r {
-                    Sat::Sat => {
+                    Sat::Yes => {
                         let values = session.values(&names)?;
                         let mut w = witness::build(enc, &values, *i, doc)?;
                         w.claim = describe(&w);
@@ -425,7 +429,7 @@ impl Checker {
                             )),
                         }
                     }
-                    Sat::Unsat => {}
+                    Sat::No => {}
                     Sat::Unknown(why) => run.unknown.push(format!(
                         "statement {i}, action {}:{}: the solver answered unknown ({why})",
                         rep.svc, rep.name
@@ -522,7 +526,9 @@ impl Checker {
         }
         for a in actions {
             if a != "*" && !a.contains(':') {
-                return Err(ReasonError::Input(format!("action `{a}` is not service:action")));
+                return Err(ReasonError::Input(format!(
+                    "action `{a}` is not service:action"
+                )));
             }
         }
         let res = if resources.is_empty() {

@@ -129,8 +129,8 @@ impl Solver {
 /// What one `check-sat` said.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Sat {
-    Sat,
-    Unsat,
+    Yes,
+    No,
     Unknown(String),
 }
 
@@ -194,8 +194,8 @@ impl Session {
         self.send("(check-sat)\n")?;
         let l = self.line()?;
         match l.trim() {
-            "sat" => Ok(Sat::Sat),
-            "unsat" => Ok(Sat::Unsat),
+            "sat" => Ok(Sat::Yes),
+            "unsat" => Ok(Sat::No),
             "unknown" => {
                 self.send("(get-info :reason-unknown)\n")?;
                 let why = self.sexp()?;

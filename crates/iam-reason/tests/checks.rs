@@ -2,6 +2,12 @@
 //! `POLICY_CHECK_Z3`): every documented rule with a case that fails if the encoding breaks it, and
 //! every witness replayed (the library replays them; these tests assert the verdicts and the witnesses'
 //! contents).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[path = "../../serve/tests/common/venv.rs"]
 mod venv;

@@ -2,6 +2,12 @@
 //! vocabulary, and for every PASS, random requests over the same vocabulary must never be allowed by
 //! the new policy and refused by the old one. (FAIL answers carry witnesses the library has already
 //! replayed through `iam-eval`; this test also re-checks them.)
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[path = "../../serve/tests/common/venv.rs"]
 mod venv;
@@ -14,7 +20,10 @@ use iam_reason::{Checker, PolicyKind, Solver, Verdict, WitnessValue};
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
@@ -22,7 +31,14 @@ impl Lcg {
     }
 }
 
-const ACTIONS: &[&str] = &["s3:GetObject", "s3:PutObject", "s3:Get*", "s3:*", "sqs:SendMessage", "*"];
+const ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:Get*",
+    "s3:*",
+    "sqs:SendMessage",
+    "*",
+];
 const RESOURCES: &[&str] = &[
     "*",
     "arn:aws:s3:::b/*",
@@ -46,8 +62,12 @@ fn policy(rng: &mut Lcg) -> String {
     let n = 1 + rng.next() % 3;
     let mut sts = Vec::new();
     for _ in 0..n {
-        let effect = if rng.next() % 4 == 0 { "Deny" } else { "Allow" };
-        let action_key = if rng.next() % 6 == 0 { "NotAction" } else { "Action" };
+        let effect = if rng.next().is_multiple_of(4) { "Deny" } else { "Allow" };
+        let action_key = if rng.next().is_multiple_of(6) {
+            "NotAction"
+        } else {
+            "Action"
+        };
         sts.push(format!(
             r#"{{"Effect":"{effect}","{action_key}":"{}","Resource":"{}"{}}}"#,
             rng.pick(ACTIONS),
@@ -55,7 +75,10 @@ fn policy(rng: &mut Lcg) -> String {
             rng.pick(CONDITIONS)
         ));
     }
-    format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, sts.join(","))
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        sts.join(",")
+    )
 }
 
 fn solver() -> Solver {
@@ -74,7 +97,9 @@ fn no_pass_is_contradicted_by_a_concrete_request() {
         let (old_text, new_text) = (policy(&mut rng), policy(&mut rng));
         let old = iam_policy::parse(&Source::new("old.json", old_text.clone())).unwrap();
         let new = iam_policy::parse(&Source::new("new.json", new_text.clone())).unwrap();
-        let a = checker.no_new_access(&old, &new, PolicyKind::Identity).unwrap();
+        let a = checker
+            .no_new_access(&old, &new, PolicyKind::Identity)
+            .unwrap();
         let old_set = PolicySet::compile(Layer::Identity, [old]).unwrap();
         let new_set = PolicySet::compile(Layer::Identity, [new]).unwrap();
         match a.verdict {
@@ -84,29 +109,59 @@ fn no_pass_is_contradicted_by_a_concrete_request() {
                     let mut ctx = Context::new();
                     match rng.next() % 4 {
                         0 => {}
-                        1 => { ctx.insert("aws:username", "alice"); }
-                        2 => { ctx.insert("aws:username", "bob"); }
-                        _ => { ctx.insert("aws:username", "ali"); }
+                        1 => {
+                            ctx.insert("aws:username", "alice");
+                        }
+                        2 => {
+                            ctx.insert("aws:username", "bob");
+                        }
+                        _ => {
+                            ctx.insert("aws:username", "ali");
+                        }
                     }
                     match rng.next() % 3 {
                         0 => {}
-                        1 => { ctx.insert("aws:SourceIp", "10.1.2.3"); }
-                        _ => { ctx.insert("aws:SourceIp", "192.168.0.1"); }
+                        1 => {
+                            ctx.insert("aws:SourceIp", "10.1.2.3");
+                        }
+                        _ => {
+                            ctx.insert("aws:SourceIp", "192.168.0.1");
+                        }
                     }
                     match rng.next() % 4 {
                         0 => {}
-                        1 => { ctx.insert("s3:max-keys", "5"); }
-                        2 => { ctx.insert("s3:max-keys", "50"); }
-                        _ => { ctx.insert("s3:max-keys", "x"); }
+                        1 => {
+                            ctx.insert("s3:max-keys", "5");
+                        }
+                        2 => {
+                            ctx.insert("s3:max-keys", "50");
+                        }
+                        _ => {
+                            ctx.insert("s3:max-keys", "x");
+                        }
                     }
                     match rng.next() % 5 {
                         0 => {}
-                        1 => { ctx.insert_multi("aws:TagKeys", ["a"]); }
-                        2 => { ctx.insert_multi("aws:TagKeys", ["b"]); }
-                        3 => { ctx.insert_multi("aws:TagKeys", ["a", "b"]); }
-                        _ => { ctx.insert_multi("aws:TagKeys", Vec::<String>::new()); }
+                        1 => {
+                            ctx.insert_multi("aws:TagKeys", ["a"]);
+                        }
+                        2 => {
+                            ctx.insert_multi("aws:TagKeys", ["b"]);
+                        }
+                        3 => {
+                            ctx.insert_multi("aws:TagKeys", ["a", "b"]);
+                        }
+                        _ => {
+                            ctx.insert_multi("aws:TagKeys", Vec::<String>::new());
+                        }
                     }
-                    let action = rng.pick(&["s3:GetObject", "s3:PutObject", "s3:GetBucketAcl", "sqs:SendMessage", "ec2:RunInstances"]);
+                    let action = rng.pick(&[
+                        "s3:GetObject",
+                        "s3:PutObject",
+                        "s3:GetBucketAcl",
+                        "sqs:SendMessage",
+                        "ec2:RunInstances",
+                    ]);
                     let resource = rng.pick(&[
                         "arn:aws:s3:::b/alice/f",
                         "arn:aws:s3:::b/bob/f",
@@ -137,7 +192,10 @@ fn no_pass_is_contradicted_by_a_concrete_request() {
                     }
                 }
             }
-            Verdict::Unknown => panic!("round {round}: UNKNOWN {:?}\nold: {old_text}\nnew: {new_text}", a.unknown),
+            Verdict::Unknown => panic!(
+                "round {round}: UNKNOWN {:?}\nold: {old_text}\nnew: {new_text}",
+                a.unknown
+            ),
         }
     }
     // Both kinds of answer were exercised.

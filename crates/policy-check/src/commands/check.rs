@@ -266,7 +266,9 @@ pub fn run_solver(c: &SolverCommand, out: &mut dyn Write) -> Result<u8, String> 
                 .ok_or("no home directory: set POLICY_CHECK_HOME to install the solver")?;
             let bin = dir.join("bin").join("z3");
             let stamp = dir.join("policy-check-package.txt");
-            if bin.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == iam_reason::Z3_PACKAGE) {
+            if bin.is_file()
+                && std::fs::read_to_string(&stamp).is_ok_and(|s| s == iam_reason::Z3_PACKAGE)
+            {
                 writeln!(out, "{} (already installed)", bin.display()).map_err(w)?;
                 return Ok(0);
             }
@@ -274,15 +276,23 @@ pub fn run_solver(c: &SolverCommand, out: &mut dyn Write) -> Result<u8, String> 
                 let st = cmd
                     .status()
                     .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-                if st.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({st})")) }
+                if st.success() {
+                    Ok(())
+                } else {
+                    Err(format!("{cmd:?} failed ({st})"))
+                }
             };
-            run(std::process::Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
-            run(std::process::Command::new(dir.join("bin").join("pip")).args([
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                iam_reason::Z3_PACKAGE,
-            ]))?;
+            run(std::process::Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&dir))?;
+            run(
+                std::process::Command::new(dir.join("bin").join("pip")).args([
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    iam_reason::Z3_PACKAGE,
+                ]),
+            )?;
             std::fs::write(&stamp, iam_reason::Z3_PACKAGE).map_err(|e| e.to_string())?;
             writeln!(out, "{}", bin.display()).map_err(w)?;
             Ok(0)

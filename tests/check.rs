@@ -1,0 +1,219 @@
+//! `policy-check check`: exit codes (0 PASS, 2 FAIL, 1 UNKNOWN or bad input), AWS's JSON shape, and
+//! witnesses that `eval --request` replays as they are. Z3 comes from PyPI's z3-solver, installed under
+//! the target directory on first use (or `POLICY_CHECK_Z3`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "../crates/serve/tests/common/venv.rs"]
+mod venv;
+
+use std::path::PathBuf;
+
+use crate::root;
+
+fn z3() -> PathBuf {
+    match std::env::var_os("POLICY_CHECK_Z3") {
+        Some(p) => PathBuf::from(p),
+        None => venv::venv("z3-venv", &[iam_reason::Z3_PACKAGE], "z3"),
+    }
+}
+
+fn run(args: &[&str]) -> (u8, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let z = z3();
+    let mut all: Vec<String> = vec!["policy-check".into()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    if args.first() == Some(&"check") {
+        all.push("--solver".into());
+        all.push(z.display().to_string());
+    }
+    let code = policy_check::run_args(all, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+fn fx(name: &str) -> String {
+    root()
+        .join("fixtures/check")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn no_new_access_exit_codes_json_and_a_replayable_witness() {
+    let (code, out, err) = run(&[
+        "check",
+        "no-new-access",
+        "--existing",
+        &fx("rows-own.json"),
+        "--new",
+        &fx("rows-all.json"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["result"], "FAIL");
+    assert_eq!(v["reasons"][0]["statementIndex"], 0);
+    assert_eq!(v["reasons"][0]["statementId"], "AllRows");
+    assert_eq!(v["mode"], "aws");
+    let w = &v["witnesses"][0];
+    assert!(w["action"].as_str().unwrap().starts_with("dynamodb:"));
+    // The witness is a request `eval --request` takes as it is: allowed by the new policy, not the old.
+    let dir = std::env::temp_dir().join(format!("policy-check-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let req = dir.join("witness.json");
+    std::fs::write(&req, w.to_string()).unwrap();
+    let (new_code, o, e) = run(&[
+        "eval",
+        "--policy",
+        &fx("rows-all.json"),
+        "--request",
+        &req.display().to_string(),
+    ]);
+    assert_eq!(new_code, 0, "{o}{e}");
+    let (old_code, o, e) = run(&[
+        "eval",
+        "--policy",
+        &fx("rows-own.json"),
+        "--request",
+        &req.display().to_string(),
+    ]);
+    assert_eq!(old_code, 2, "{o}{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let (code, out, _) = run(&[
+        "check",
+        "no-new-access",
+        "--existing",
+        &fx("rows-all.json"),
+        "--new",
+        &fx("rows-own.json"),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("PASS  no-new-access"), "{out}");
+}
+
+#[test]
+fn access_not_granted_and_no_public_access() {
+    let (code, out, _) = run(&[
+        "check",
+        "access-not-granted",
+        &fx("rows-own.json"),
+        "--action",
+        "dynamodb:DeleteItem",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = run(&[
+        "check",
+        "access-not-granted",
+        &fx("rows-own.json"),
+        "--action",
+        "dynamodb:Query",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("witness: {\"action\":\"dynamodb:Query\""),
+        "{out}"
+    );
+    let (code, out, _) = run(&[
+        "check",
+        "access-not-granted",
+        &fx("rows-own.json"),
+        "--resource",
+        "arn:aws:dynamodb:*:*:table/Other",
+    ]);
+    assert_eq!(code, 0, "{out}");
+
+    let (code, out, _) = run(&[
+        "check",
+        "no-public-access",
+        &fx("public-bucket.json"),
+        "--resource-type",
+        "AWS::S3::Bucket",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("statement 0 (Site)"), "{out}");
+    let (code, out, _) = run(&[
+        "check",
+        "no-public-access",
+        &fx("cloudfront-bucket.json"),
+        "--resource-type",
+        "AWS::S3::Bucket",
+    ]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn unknown_and_bad_input_exit_1() {
+    let (code, out, _) = run(&[
+        "check",
+        "no-new-access",
+        "--existing",
+        &fx("rows-all.json"),
+        "--new",
+        &fx("binary.json"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("UNKNOWN"), "{out}");
+    assert!(out.contains("binary.json:4:"), "{out}");
+    let (code, _, _) = run(&[
+        "check",
+        "no-new-access",
+        "--existing",
+        &fx("rows-all.json"),
+        "--new",
+        &fx("binary.json"),
+        "--unknown-ok",
+    ]);
+    assert_eq!(code, 0);
+    let (code, _, err) = run(&["check", "access-not-granted", &fx("rows-own.json")]);
+    assert_eq!(code, 1);
+    assert!(err.contains("reason::input"), "{err}");
+    let (code, _, err) = run(&[
+        "check",
+        "no-public-access",
+        &fx("public-bucket.json"),
+        "--resource-type",
+        "AWS::Nope",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("reason::input"), "{err}");
+    let (code, _, err) = run(&[
+        "check",
+        "no-new-access",
+        "--existing",
+        &fx("README.md"),
+        "--new",
+        &fx("rows-all.json"),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("README.md"), "{err}");
+    // A solver that is not there is an error naming it, never a PASS.
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = policy_check::run_args(
+        [
+            "policy-check",
+            "check",
+            "no-new-access",
+            "--existing",
+            &fx("rows-all.json"),
+            "--new",
+            &fx("rows-own.json"),
+            "--solver",
+            "/nonexistent/z3",
+        ],
+        &mut out,
+        &mut err,
+    );
+    assert_eq!(code, 1);
+    assert!(String::from_utf8(err).unwrap().contains("reason::solver"));
+}
