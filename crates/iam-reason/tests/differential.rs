@@ -62,7 +62,11 @@ fn policy(rng: &mut Lcg) -> String {
     let n = 1 + rng.next() % 3;
     let mut sts = Vec::new();
     for _ in 0..n {
-        let effect = if rng.next().is_multiple_of(4) { "Deny" } else { "Allow" };
+        let effect = if rng.next().is_multiple_of(4) {
+            "Deny"
+        } else {
+            "Allow"
+        };
         let action_key = if rng.next().is_multiple_of(6) {
             "NotAction"
         } else {
