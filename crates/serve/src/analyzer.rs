@@ -4,8 +4,12 @@
 //! tools make first: `ListAnalyzers` (`GET /analyzer`), `CreateAnalyzer` (`PUT /analyzer`: one account
 //! analyzer a Region, kept for the server's life), `GetAnalyzer` (`GET /analyzer/{name}`).
 //!
-//! Access previews and the custom policy checks (`CreateAccessPreview`, `CheckNoNewAccess`,
-//! `CheckAccessNotGranted`, `CheckNoPublicAccess`, …) are answered with Access Analyzer's
+//! The custom policy checks — `CheckNoNewAccess` (`POST /policy/check-no-new-access`),
+//! `CheckAccessNotGranted` (`POST /policy/check-access-not-granted`), `CheckNoPublicAccess`
+//! (`POST /policy/check-no-public-access`) — are decided by `iam_reason` in AWS's request and response
+//! shapes (`result`, `message`, `reasons`), plus our `witnesses` (requests in `eval`'s format, which AWS's
+//! clients ignore). An answer `iam_reason` cannot prove either way is `UnprocessableEntityException`
+//! naming why, never a PASS. Access previews (`CreateAccessPreview`, …) are answered with
 //! `ValidationException`, reason `notSupported`: never an empty success.
 //!
 //! Errors are Access Analyzer's: the `x-amzn-ErrorType` header and a JSON body with `message` (and
@@ -99,6 +103,14 @@ impl AaError {
         )
     }
 
+    fn internal(message: String) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            kind: "InternalServerException",
+            body: json!({"message": message}),
+        }
+    }
+
     fn not_found(kind_of: &str, id: &str) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,
@@ -169,6 +181,18 @@ async fn handle(
         ("GET", "/analyzer") => list_analyzers(&s, uri.query()),
         ("PUT", "/analyzer") => create_analyzer(&s, &body),
         ("GET", p) if p.starts_with("/analyzer/") => get_analyzer(&s, p),
+        (
+            "POST",
+            "/policy/check-no-new-access"
+            | "/policy/check-access-not-granted"
+            | "/policy/check-no-public-access",
+        ) => {
+            let solver = s.solver.clone();
+            let path = path.to_string();
+            tokio::task::spawn_blocking(move || custom_check(&path, &body, solver))
+                .await
+                .unwrap_or_else(|e| Err(AaError::internal(format!("the check stopped: {e}"))))
+        }
         (_, p) => Err(not_served(method.as_str(), p)),
     };
     match result {
@@ -188,9 +212,6 @@ fn not_served(method: &str, path: &str) -> AaError {
         ("GET", p) if p.starts_with("/access-preview/") => "GetAccessPreview",
         ("POST", p) if p.starts_with("/access-preview/") => "ListAccessPreviewFindings",
         ("GET", "/access-preview") => "ListAccessPreviews",
-        ("POST", "/policy/check-no-new-access") => "CheckNoNewAccess",
-        ("POST", "/policy/check-access-not-granted") => "CheckAccessNotGranted",
-        ("POST", "/policy/check-no-public-access") => "CheckNoPublicAccess",
         _ => {
             return AaError::validation(
                 "unknownOperation",
@@ -205,7 +226,7 @@ fn not_served(method: &str, path: &str) -> AaError {
     AaError::validation(
         "notSupported",
         format!(
-            "{op} is not supported by policy-check serve: it answers ValidatePolicy and the analyzer calls offline; access previews and custom policy checks need automated reasoning it does not do yet"
+            "{op} is not supported by policy-check serve: it answers ValidatePolicy, the custom policy checks and the analyzer calls offline; access previews are not served yet"
         ),
         &[],
     )
@@ -572,4 +593,186 @@ fn now_iso8601() -> String {
                 .ok()
         })
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+}
+
+/// A policy document member, parsed (a document that does not parse is a `ValidationException` naming
+/// the line and column).
+fn policy_member(
+    o: &serde_json::Map<String, Value>,
+    name: &str,
+) -> Result<iam_policy::PolicyDocument, AaError> {
+    let Some(text) = string(o, name)? else {
+        return Err(AaError::field(name, None, "Member must not be null"));
+    };
+    let source = iam_policy::Source::new(name, text.to_string());
+    iam_policy::parse(&source).map_err(|errs| {
+        let first = errs
+            .diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map(|d| {
+                let (l, c) = source.line_col(d.span.start);
+                format!("{} at line {l}, column {c} [{}]", d.message, d.code)
+            })
+            .unwrap_or_else(|| "it does not parse".into());
+        AaError::validation(
+            "fieldValidationFailed",
+            format!("{name} is not a valid policy: {}", clip(&first)),
+            &[(name, first)],
+        )
+    })
+}
+
+fn kind_member(o: &serde_json::Map<String, Value>) -> Result<iam_reason::PolicyKind, AaError> {
+    match string(o, "policyType")? {
+        Some("IDENTITY_POLICY") => Ok(iam_reason::PolicyKind::Identity),
+        Some("RESOURCE_POLICY") => Ok(iam_reason::PolicyKind::Resource),
+        other => Err(AaError::field(
+            "policyType",
+            other,
+            "Member must satisfy enum value set: [IDENTITY_POLICY, RESOURCE_POLICY]",
+        )),
+    }
+}
+
+fn strings(v: Option<&Value>, name: &str) -> Result<Vec<String>, AaError> {
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str().map(str::to_string).ok_or_else(|| {
+                    AaError::validation("cannotParse", format!("`{name}` must list strings"), &[])
+                })
+            })
+            .collect(),
+        Some(_) => Err(AaError::validation(
+            "cannotParse",
+            format!("`{name}` must be a list"),
+            &[],
+        )),
+    }
+}
+
+/// AWS's response for an answer; UNKNOWN is an error, never a PASS.
+fn check_response(a: &iam_reason::Answer) -> Result<Value, AaError> {
+    if a.verdict == iam_reason::Verdict::Unknown {
+        return Err(AaError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            kind: "UnprocessableEntityException",
+            body: json!({"message": a.message}),
+        });
+    }
+    Ok(json!({
+        "result": a.verdict.as_str(),
+        "message": a.message,
+        "reasons": a.reasons,
+        "witnesses": a.witnesses.iter().map(iam_reason::Witness::to_request).collect::<Vec<_>>(),
+    }))
+}
+
+fn reason_error(e: &iam_reason::ReasonError) -> AaError {
+    match e {
+        iam_reason::ReasonError::Input(m) => {
+            AaError::validation("fieldValidationFailed", m.clone(), &[])
+        }
+        other => AaError::internal(format!("{other} [{}]", other.code())),
+    }
+}
+
+/// The question a custom policy check asks, decoded.
+enum Question {
+    NoNewAccess(
+        iam_policy::PolicyDocument,
+        iam_policy::PolicyDocument,
+        iam_reason::PolicyKind,
+    ),
+    NotGranted(
+        iam_policy::PolicyDocument,
+        Vec<String>,
+        Vec<String>,
+        iam_reason::PolicyKind,
+    ),
+    NoPublic(iam_policy::PolicyDocument, String),
+}
+
+fn question(path: &str, o: &serde_json::Map<String, Value>) -> Result<Question, AaError> {
+    Ok(match path {
+        "/policy/check-no-new-access" => {
+            let new = policy_member(o, "newPolicyDocument")?;
+            let existing = policy_member(o, "existingPolicyDocument")?;
+            Question::NoNewAccess(existing, new, kind_member(o)?)
+        }
+        "/policy/check-access-not-granted" => {
+            let doc = policy_member(o, "policyDocument")?;
+            let kind = kind_member(o)?;
+            let access = match o.get("access") {
+                Some(Value::Array(a)) if a.len() == 1 => a.clone(),
+                Some(Value::Array(a)) if a.len() > 1 => {
+                    return Err(AaError::field(
+                        "access",
+                        None,
+                        "Member must have length less than or equal to 1",
+                    ));
+                }
+                _ => return Err(AaError::field("access", None, "Member must not be null")),
+            };
+            let Some(entry) = access.first().and_then(Value::as_object) else {
+                return Err(AaError::validation(
+                    "cannotParse",
+                    "`access` must list objects",
+                    &[],
+                ));
+            };
+            let actions = strings(entry.get("actions"), "actions")?;
+            let resources = strings(entry.get("resources"), "resources")?;
+            Question::NotGranted(doc, actions, resources, kind)
+        }
+        _ => {
+            let doc = policy_member(o, "policyDocument")?;
+            let Some(rt) = string(o, "resourceType")? else {
+                return Err(AaError::field(
+                    "resourceType",
+                    None,
+                    "Member must not be null",
+                ));
+            };
+            if !iam_reason::PUBLIC_ACCESS_TYPES.contains(&rt) {
+                return Err(AaError::field(
+                    "resourceType",
+                    Some(rt),
+                    &format!(
+                        "Member must satisfy enum value set: [{}]",
+                        iam_reason::PUBLIC_ACCESS_TYPES.join(", ")
+                    ),
+                ));
+            }
+            Question::NoPublic(doc, rt.to_string())
+        }
+    })
+}
+
+/// `CheckNoNewAccess`, `CheckAccessNotGranted`, `CheckNoPublicAccess`: the request is checked first,
+/// then the solver is found.
+fn custom_check(
+    path: &str,
+    body: &[u8],
+    solver: Option<iam_reason::Solver>,
+) -> Result<Value, AaError> {
+    let o = object(body)?;
+    let q = question(path, &o)?;
+    let solver = match solver {
+        Some(s) => s,
+        None => iam_reason::Solver::find().map_err(|e| reason_error(&e))?,
+    };
+    let checker = iam_reason::Checker::new(solver);
+    let answer = match &q {
+        Question::NoNewAccess(existing, new, kind) => checker.no_new_access(existing, new, *kind),
+        Question::NotGranted(doc, actions, resources, kind) => {
+            checker.access_not_granted(doc, actions, resources, *kind)
+        }
+        Question::NoPublic(doc, rt) => checker.no_public_access(doc, rt),
+    }
+    .map_err(|e| reason_error(&e))?;
+    check_response(&answer)
 }

@@ -157,6 +157,8 @@ pub struct Server {
     body_timeout: std::time::Duration,
     /// Access Analyzer's analyzers, created by `CreateAnalyzer`.
     analyzers: analyzer::Analyzers,
+    /// The SMT solver for the custom policy checks (found on first use when not given).
+    solver: Option<iam_reason::Solver>,
 }
 
 /// The most connections `serve` holds at once by default. At the cap a new connection is taken and the
@@ -179,7 +181,16 @@ impl Server {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             body_timeout: BODY_READ_TIMEOUT,
             analyzers: analyzer::Analyzers::default(),
+            solver: None,
         })
+    }
+
+    /// The SMT solver the custom policy checks (`CheckNoNewAccess`, …) use; without this, the one
+    /// `iam_reason::Solver::find` finds at each call.
+    #[must_use]
+    pub fn with_solver(mut self, solver: iam_reason::Solver) -> Self {
+        self.solver = Some(solver);
+        self
     }
 
     /// Serves `SimulatePrincipalPolicy` and `GetContextKeysForPrincipalPolicy` for the principals of

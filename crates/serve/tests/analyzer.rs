@@ -587,15 +587,18 @@ fn bad_requests_get_access_analyzers_errors() {
         (400, json!("nextToken"))
     );
     // What is not served says so.
-    for (m, p) in [
-        ("PUT", "/access-preview"),
-        ("POST", "/policy/check-no-new-access"),
-        ("POST", "/policy/check-no-public-access"),
+    let (status, v) = call("PUT", "/access-preview", b"{}".to_vec());
+    assert_eq!((status, v["reason"].clone()), (400, json!("notSupported")));
+    // The custom checks refuse a request without its members as AWS does, before any solver runs.
+    for (p, member) in [
+        ("/policy/check-no-new-access", "newPolicyDocument"),
+        ("/policy/check-access-not-granted", "policyDocument"),
+        ("/policy/check-no-public-access", "policyDocument"),
     ] {
-        let (status, v) = call(m, p, b"{}".to_vec());
+        let (status, v) = call("POST", p, b"{}".to_vec());
         assert_eq!(
-            (status, v["reason"].clone()),
-            (400, json!("notSupported")),
+            (status, v["fieldList"][0]["name"].clone()),
+            (400, json!(member)),
             "{p}"
         );
     }
@@ -718,4 +721,217 @@ fn cfn_policy_validator_parse_finds_the_policies_iac_finds() {
         arn.starts_with("arn:aws:sqs:us-east-1:123456789012:stack-Events-"),
         "{arn}"
     );
+}
+
+/// A server that answers the custom policy checks with Z3 from PyPI (installed under the target directory
+/// on first use, or `POLICY_CHECK_Z3`).
+fn checking_server() -> Server {
+    let z3 = match std::env::var_os("POLICY_CHECK_Z3") {
+        Some(p) => PathBuf::from(p),
+        None => venv("z3-venv", &[iam_reason::Z3_PACKAGE], "z3"),
+    };
+    server().with_solver(iam_reason::Solver::at(z3))
+}
+
+fn check_fixture(name: &str) -> String {
+    std::fs::read_to_string(root().join("fixtures/check").join(name)).unwrap()
+}
+
+/// `aws accessanalyzer check-no-new-access`, `check-access-not-granted` and `check-no-public-access`,
+/// run unchanged against `serve`: AWS's result and reasons, the same as `iam_reason` gives in-process.
+#[test]
+fn aws_cli_custom_policy_checks_run_offline() {
+    let ep = start(Arc::new(checking_server()));
+    let own = tmp("rows-own.json");
+    let all = tmp("rows-all.json");
+    std::fs::write(&own, check_fixture("rows-own.json")).unwrap();
+    std::fs::write(&all, check_fixture("rows-all.json")).unwrap();
+    let file = |p: &PathBuf| format!("file://{}", p.display());
+    let (code, v, err) = aws(
+        &ep,
+        &[
+            "accessanalyzer",
+            "check-no-new-access",
+            "--new-policy-document",
+            &file(&all),
+            "--existing-policy-document",
+            &file(&own),
+            "--policy-type",
+            "IDENTITY_POLICY",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["result"], "FAIL", "{v:#}");
+    assert_eq!(v["reasons"][0]["statementIndex"], 0);
+    assert_eq!(v["reasons"][0]["statementId"], "AllRows");
+    let (_, v, err) = aws(
+        &ep,
+        &[
+            "accessanalyzer",
+            "check-no-new-access",
+            "--new-policy-document",
+            &file(&own),
+            "--existing-policy-document",
+            &file(&all),
+            "--policy-type",
+            "IDENTITY_POLICY",
+        ],
+    );
+    assert_eq!(v["result"], "PASS", "{err}");
+    for (action, want) in [("dynamodb:DeleteItem", "PASS"), ("dynamodb:Query", "FAIL")] {
+        let access = json!([{"actions": [action]}]).to_string();
+        let (_, v, err) = aws(
+            &ep,
+            &[
+                "accessanalyzer",
+                "check-access-not-granted",
+                "--policy-document",
+                &file(&own),
+                "--access",
+                &access,
+                "--policy-type",
+                "IDENTITY_POLICY",
+            ],
+        );
+        assert_eq!(v["result"], want, "{action}: {err}");
+    }
+    for (fixture, want) in [
+        ("public-bucket.json", "FAIL"),
+        ("cloudfront-bucket.json", "PASS"),
+    ] {
+        let p = tmp(fixture);
+        std::fs::write(&p, check_fixture(fixture)).unwrap();
+        let (_, v, err) = aws(
+            &ep,
+            &[
+                "accessanalyzer",
+                "check-no-public-access",
+                "--policy-document",
+                &file(&p),
+                "--resource-type",
+                "AWS::S3::Bucket",
+            ],
+        );
+        assert_eq!(v["result"], want, "{fixture}: {err}");
+    }
+    // What the reasoning cannot decide is an error, never a PASS.
+    let odd = tmp("binary.json");
+    std::fs::write(&odd, check_fixture("binary.json")).unwrap();
+    let (code, _, err) = aws(
+        &ep,
+        &[
+            "accessanalyzer",
+            "check-no-new-access",
+            "--new-policy-document",
+            &file(&odd),
+            "--existing-policy-document",
+            &file(&own),
+            "--policy-type",
+            "IDENTITY_POLICY",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("UnprocessableEntityException") && err.contains("BinaryEquals"),
+        "{err}"
+    );
+}
+
+/// AWS's `cfn-policy-validator` `check-no-new-access`, `check-access-not-granted` and
+/// `check-no-public-access`, unchanged, on templates with a role and bucket policies, public and
+/// restricted: its exit code says whether it found what it blocks on.
+#[test]
+fn cfn_policy_validator_custom_checks_run_offline() {
+    let tool = venv("aa-validators-venv", VALIDATORS, "cfn-policy-validator");
+    let ep = start(Arc::new(checking_server()));
+    let doc = |name: &str| serde_json::from_str::<Value>(&check_fixture(name)).unwrap();
+    let template = json!({
+        "Resources": {
+            "NotesRole": {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:12345678-aaaa-bbbb-cccc-123456789012"}}}]},
+                "Policies": [{"PolicyName": "Rows", "PolicyDocument": doc("rows-all.json")}]}},
+        }
+    });
+    let path = tmp("checks-role.json");
+    std::fs::write(&path, template.to_string()).unwrap();
+    let reference = tmp("checks-reference.json");
+    let check = |args: &[&str], template: &PathBuf| {
+        let mut cmd = Command::new(&tool);
+        aws_env(&mut cmd, &ep);
+        cmd.args([args[0], "--template-path"])
+            .arg(template)
+            .args(["--region", "us-east-1"])
+            .args(&args[1..]);
+        run(&mut cmd)
+    };
+    let r = reference.display().to_string();
+    std::fs::write(&reference, check_fixture("rows-own.json")).unwrap();
+    let (code, out, err) = check(
+        &[
+            "check-no-new-access",
+            "--reference-policy",
+            &r,
+            "--reference-policy-type",
+            "identity",
+        ],
+        &path,
+    );
+    assert_eq!(code, 2, "new access is blocking: {out}{err}");
+    assert!(
+        out.contains("AllRows") || out.contains("FAIL") || out.contains("new access"),
+        "{out}"
+    );
+    std::fs::write(&reference, check_fixture("rows-all.json")).unwrap();
+    let (code, out, err) = check(
+        &[
+            "check-no-new-access",
+            "--reference-policy",
+            &r,
+            "--reference-policy-type",
+            "identity",
+        ],
+        &path,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = check(
+        &[
+            "check-access-not-granted",
+            "--actions",
+            "dynamodb:DeleteItem,s3:PutObject",
+        ],
+        &path,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = check(
+        &["check-access-not-granted", "--actions", "dynamodb:Query"],
+        &path,
+    );
+    assert_eq!(code, 2, "{out}{err}");
+
+    let bucket = |statement: Value| {
+        json!({"Resources": {
+            "Site": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "site"}},
+            "SitePolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+                "Bucket": {"Ref": "Site"},
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [statement]}}}}})
+    };
+    let public = tmp("checks-public.json");
+    std::fs::write(
+        &public,
+        bucket(doc("public-bucket.json")["Statement"][0].clone()).to_string(),
+    )
+    .unwrap();
+    let (code, out, err) = check(&["check-no-public-access"], &public);
+    assert_eq!(code, 2, "{out}{err}");
+    let restricted = tmp("checks-restricted.json");
+    std::fs::write(
+        &restricted,
+        bucket(doc("cloudfront-bucket.json")["Statement"][0].clone()).to_string(),
+    )
+    .unwrap();
+    let (code, out, err) = check(&["check-no-public-access"], &restricted);
+    assert_eq!(code, 0, "{out}{err}");
 }
