@@ -217,3 +217,54 @@ fn unknown_and_bad_input_exit_1() {
     assert_eq!(code, 1);
     assert!(String::from_utf8(err).unwrap().contains("reason::solver"));
 }
+
+/// A property case that does not hold fails with a counterexample request, and one the reasoning cannot
+/// decide fails too (never passes); both run through `policy-check test`.
+#[test]
+fn property_cases_fail_with_a_counterexample_or_unknown() {
+    let dir = std::env::temp_dir().join(format!("policy-check-property-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["rows-all.json", "binary.json"] {
+        std::fs::copy(root().join("fixtures/check").join(f), dir.join(f)).unwrap();
+    }
+    let suite = serde_json::json!({
+        "identity": ["rows-all.json"],
+        "cases": [
+            {"name": "no foreign rows", "expect": "Deny",
+             "property": {"action": "dynamodb:GetItem",
+                          "where": {"ForAnyValue:StringNotEquals": {"dynamodb:LeadingKeys": "${cognito-identity.amazonaws.com:sub}"}}}},
+            {"name": "never deletes", "expect": "Deny", "property": {"action": "dynamodb:DeleteItem"}},
+            {"name": "undecidable here", "expect": "Deny", "identity": ["binary.json"],
+             "property": {"action": "s3:GetObject"}}
+        ]
+    });
+    let path = dir.join("p.suite.json");
+    std::fs::write(&path, suite.to_string()).unwrap();
+    let (code, out, err) = run_suite_cli(&["test", &path.display().to_string()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("FAIL  no foreign rows"), "{out}");
+    assert!(
+        out.contains("counterexample: {\"action\":\"dynamodb:GetItem\""),
+        "{out}"
+    );
+    assert!(out.contains("PASS  never deletes"), "{out}");
+    assert!(
+        out.contains("FAIL  undecidable here") && out.contains("BinaryEquals"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs the CLI in-process. The suite runner finds Z3 itself (`POLICY_CHECK_Z3`, `PATH`, or
+/// `~/.cache/policy-check/z3`, which it installs once from PyPI when none is found), as a user's run does.
+fn run_suite_cli(args: &[&str]) -> (u8, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut all: Vec<String> = vec!["policy-check".into()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    let code = policy_check::run_args(all, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}

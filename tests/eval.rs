@@ -28,7 +28,7 @@ fn edge_case_table_every_row() {
 #[test]
 fn seed_suites_pass() {
     let results = policy_check::suite::run_suites(&[path("policies")]).unwrap();
-    assert_eq!(results.len(), 174);
+    assert_eq!(results.len(), 179);
     let failed: Vec<_> = results
         .iter()
         .filter(|r| !r.pass)

@@ -60,6 +60,19 @@ pub const MAX_SLOTS: usize = 8;
 const DATE_MIN: i128 = -62_135_596_800_000_000_000;
 const DATE_MAX: i128 = 253_402_300_799_999_999_999;
 
+/// An Allow statement of an encoded policy.
+#[derive(Clone, Debug)]
+pub(crate) struct Allow {
+    /// Its index in its policy.
+    pub(crate) index: usize,
+    /// The name of its formula.
+    pub(crate) formula: String,
+    /// The name of its action-match constant.
+    pub(crate) act: String,
+    /// Which policy (for several).
+    pub(crate) doc: usize,
+}
+
 pub(crate) struct Encoder {
     pub(crate) decls: String,
     pub(crate) keys: Vec<Key>,
@@ -914,17 +927,23 @@ impl Encoder {
         and(parts)
     }
 
-    /// Defines `name` as "the policy allows the request" and `name_sI` per statement; returns the
-    /// statement names of the Allow statements, by index.
-    pub(crate) fn policy(&mut self, name: &str, doc: &PolicyDocument) -> Vec<(usize, String)> {
+    /// Defines `name` as "the policy allows the request" (`name_any`: some Allow applies; `name_deny`:
+    /// some Deny applies) and `name_sI` per statement; returns the Allow statements.
+    pub(crate) fn policy(&mut self, name: &str, doc: &PolicyDocument) -> Vec<Allow> {
         let mut allows = Vec::new();
         let mut denies = Vec::new();
         for (i, st) in doc.statements.iter().enumerate() {
-            let f = self.statement(st, doc, &format!("{name}_a{i}"));
+            let act = format!("{name}_a{i}");
+            let f = self.statement(st, doc, &act);
             let s = format!("{name}_s{i}");
             let _ = writeln!(self.decls, "(define-fun {s} () Bool {f})");
             match st.effect.value {
-                Effect::Allow => allows.push((i, s)),
+                Effect::Allow => allows.push(Allow {
+                    index: i,
+                    formula: s,
+                    act,
+                    doc: 0,
+                }),
                 Effect::Deny => denies.push(s),
             }
         }
@@ -935,10 +954,41 @@ impl Encoder {
         );
         let _ = writeln!(
             self.decls,
-            "(define-fun {name} () Bool (and {} (not {name}_deny)))",
-            or(allows.iter().map(|(_, s)| s.clone()).collect())
+            "(define-fun {name}_any () Bool {})",
+            or(allows.iter().map(|a| a.formula.clone()).collect())
+        );
+        let _ = writeln!(
+            self.decls,
+            "(define-fun {name} () Bool (and {name}_any (not {name}_deny)))"
         );
         allows
+    }
+
+    /// [`Encoder::policy`] for several policies of one layer (AWS: an Allow in any, no Deny in any).
+    pub(crate) fn policies(&mut self, name: &str, docs: &[&PolicyDocument]) -> Vec<Allow> {
+        let mut all = Vec::new();
+        let mut anys = Vec::new();
+        let mut denies = Vec::new();
+        for (k, doc) in docs.iter().enumerate() {
+            let n = format!("{name}{k}");
+            for mut a in self.policy(&n, doc) {
+                a.doc = k;
+                all.push(a);
+            }
+            anys.push(format!("{n}_any"));
+            denies.push(format!("{n}_deny"));
+        }
+        let _ = writeln!(
+            self.decls,
+            "(define-fun {name}_deny () Bool {})",
+            or(denies)
+        );
+        let _ = writeln!(self.decls, "(define-fun {name}_any () Bool {})", or(anys));
+        let _ = writeln!(
+            self.decls,
+            "(define-fun {name} () Bool (and {name}_any (not {name}_deny)))"
+        );
+        all
     }
 
     /// Every constant a model must give to build the witness.

@@ -58,10 +58,10 @@ mod solver;
 mod witness;
 
 pub use encode::{MAX_SLOTS, Unsupported};
-pub use solver::{Solver, Z3_PACKAGE, install_dir};
+pub use solver::{Solver, Z3_PACKAGE, install, install_dir};
 pub use witness::{Witness, WitnessValue};
 
-use encode::{Encoder, not};
+use encode::{Allow, Encoder, not};
 use solver::Sat;
 
 /// Errors: the solver could not be run. (Bad policies are the parser's errors; unsupported constructs
@@ -351,9 +351,9 @@ impl Checker {
     fn per_statement(
         &self,
         enc: &Encoder,
-        name: &str,
-        allows: &[(usize, String)],
-        doc: &PolicyDocument,
+        allows: &[Allow],
+        docs: &[&PolicyDocument],
+        deny: &str,
         extra: &str,
         action_ok: &dyn Fn(&actions::Action) -> bool,
         describe: &dyn Fn(&Witness) -> String,
@@ -371,11 +371,14 @@ impl Checker {
         let mut session = self.solver.start()?;
         if let Some(dump) = std::env::var_os("POLICY_CHECK_SMT_DUMP") {
             // For debugging the encoding: the declarations and the first query's constraint, as sent.
-            let first = allows.first().map(|(_, s)| s.as_str()).unwrap_or("false");
+            let first = allows
+                .first()
+                .map(|a| a.formula.as_str())
+                .unwrap_or("false");
             let _ = std::fs::write(
                 dump,
                 format!(
-                    "(set-logic ALL)\n{}(assert (and {first} (not {name}_deny) {extra}))\n",
+                    "(set-logic ALL)\n{}(assert (and {first} (not {deny}) {extra}))\n",
                     enc.decls
                 ),
             );
@@ -384,9 +387,12 @@ impl Checker {
         let names = enc.model_names();
         let mut reasons = Vec::new();
         let mut witnesses = Vec::new();
-        for (i, s) in allows {
-            let act_const = format!("{name}_a{i}");
-            let Some(pos) = enc.action_blocks.iter().position(|(n, _)| *n == act_const) else {
+        for allow in allows {
+            let (i, s) = (&allow.index, &allow.formula);
+            let Some(doc) = docs.get(allow.doc) else {
+                continue;
+            };
+            let Some(pos) = enc.action_blocks.iter().position(|(n, _)| *n == allow.act) else {
                 continue;
             };
             for (sig, rep) in &classes {
@@ -401,7 +407,7 @@ impl Checker {
                     .map(|((n, _), b)| if *b { n.clone() } else { format!("(not {n})") })
                     .collect();
                 session.send(&format!(
-                    "(push 1)\n(assert (and (= svc {}) (= name {}) {}))\n(assert (and {s} (not {name}_deny) {extra}))\n",
+                    "(push 1)\n(assert (and (= svc {}) (= name {}) {}))\n(assert (and {s} (not {deny}) {extra}))\n",
                     smt::lit(&rep.svc),
                     smt::lit(&rep.name),
                     fixed.join(" ")
@@ -445,6 +451,110 @@ impl Checker {
         Ok((reasons, witnesses, spent))
     }
 
+    /// A property over every request in `scope` (one Allow statement: its `Action`, `Resource` and
+    /// `Condition` say which requests): `expect_allow` — every one is allowed by `policies` (one layer,
+    /// as AWS combines them: an Allow in any, no Deny in any); otherwise — none is. FAIL comes with a
+    /// request in scope that breaks it.
+    pub fn property(
+        &self,
+        policies: &[&PolicyDocument],
+        scope: &PolicyDocument,
+        expect_allow: bool,
+        kind: PolicyKind,
+    ) -> Result<Answer, ReasonError> {
+        let started = Instant::now();
+        if scope.statements.len() != 1
+            || scope
+                .statements
+                .iter()
+                .any(|s| s.effect.value != iam_policy::Effect::Allow)
+        {
+            return Err(ReasonError::Input(
+                "a property's scope is one statement".into(),
+            ));
+        }
+        let mut all: Vec<&PolicyDocument> = policies.to_vec();
+        all.push(scope);
+        let mut enc = Encoder::new(&all);
+        let allows = enc.policies("Pset", policies);
+        let scope_allows = enc.policy("Pscope", scope);
+        if let Some(a) = self.unsupported_answer(&enc, started) {
+            return Ok(a);
+        }
+        let set = PolicySet::compile(kind.layer(), policies.iter().map(|d| (*d).clone()))
+            .map_err(|e| ReasonError::Input(e.to_string()))?;
+        let scope_set = compile(Layer::Identity, scope)?;
+        let mut run = Run {
+            started,
+            queries: 0,
+            unknown: Vec::new(),
+        };
+        let in_scope = |w: &Witness| {
+            let (ctx, req) = w.request_parts();
+            scope_set.evaluate(&req.context(&ctx)).decision == Decision::Allow
+        };
+        let decide = |w: &Witness| {
+            let (ctx, req) = w.request_parts();
+            set.evaluate(&req.context(&ctx)).decision
+        };
+        let (reasons, witnesses, spent) = if expect_allow {
+            self.per_statement(
+                &enc,
+                &scope_allows,
+                &[scope],
+                "Pscope_deny",
+                &not("Pset"),
+                &|_| true,
+                &|w| format!("Not allowed: {} on {}", w.action, w.resource),
+                &|w| {
+                    let d = decide(w);
+                    if in_scope(w) && d != Decision::Allow {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "in scope: {}, decision {}",
+                            in_scope(w),
+                            d.as_str()
+                        ))
+                    }
+                },
+                &mut run,
+            )?
+        } else {
+            self.per_statement(
+                &enc,
+                &allows,
+                policies,
+                "Pset_deny",
+                "Pscope",
+                &|_| true,
+                &|w| format!("Allowed: {} on {}", w.action, w.resource),
+                &|w| {
+                    let d = decide(w);
+                    if in_scope(w) && d == Decision::Allow {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "in scope: {}, decision {}",
+                            in_scope(w),
+                            d.as_str()
+                        ))
+                    }
+                },
+                &mut run,
+            )?
+        };
+        Ok(self.finish(
+            run,
+            reasons,
+            witnesses,
+            spent,
+            &enc,
+            "The property holds for every request in its scope.",
+            "A request in the property's scope breaks it.",
+        ))
+    }
+
     /// AWS's `CheckNoNewAccess`: does `new` allow any request `existing` does not?
     pub fn no_new_access(
         &self,
@@ -469,9 +579,9 @@ impl Checker {
         };
         let (reasons, witnesses, spent) = self.per_statement(
             &enc,
-            "Pnew",
             &allows,
-            new,
+            &[new],
+            "Pnew_deny",
             &not("Pold"),
             &|_| true,
             &|w| format!("New access: {} on {}", w.action, w.resource),
@@ -551,9 +661,9 @@ impl Checker {
         };
         let (reasons, witnesses, spent) = self.per_statement(
             &enc,
-            "Ppol",
             &allows,
-            policy,
+            &[policy],
+            "Ppol_deny",
             &res,
             &|a| actions.is_empty() || actions.iter().any(|p| actions::pattern_matches(p, a)),
             &|w| format!("Grants {} on {}", w.action, w.resource),
@@ -626,9 +736,9 @@ impl Checker {
         };
         let (reasons, witnesses, spent) = self.per_statement(
             &enc,
-            "Ppol",
             &allows,
-            policy,
+            &[policy],
+            "Ppol_deny",
             &format!("(and {outsider} {fresh})"),
             &|_| true,
             &|w| {

@@ -29,6 +29,80 @@ pub fn install_dir() -> Option<PathBuf> {
     Some(base.join("policy-check").join("z3"))
 }
 
+/// Installs Z3 (PyPI's z3-solver, which carries the binary) into [`install_dir`] with `python3`'s venv
+/// and pip, unless it is there already; returns the binary. Idempotent, and safe to call from several
+/// threads of one process (one installs, the others wait).
+pub fn install() -> Result<PathBuf, ReasonError> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = install_dir().ok_or_else(|| {
+        ReasonError::Solver("no home directory: set POLICY_CHECK_HOME to install the solver".into())
+    })?;
+    let bin = dir.join("bin").join("z3");
+    let stamp = dir.join("policy-check-package.txt");
+    let ready = || bin.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == Z3_PACKAGE);
+    if ready() {
+        return Ok(bin);
+    }
+    // Other processes (parallel tests, two CI jobs) may be installing: one takes the lock (creating a
+    // directory is atomic), the others wait for it; a lock older than ten minutes is a crashed install.
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| ReasonError::Solver(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let lock = dir.with_extension("lock");
+    let started = std::time::Instant::now();
+    while std::fs::create_dir(&lock).is_err() {
+        if ready() {
+            return Ok(bin);
+        }
+        let stale = std::fs::metadata(&lock)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|e| e.as_secs() > 600));
+        if stale {
+            let _ = std::fs::remove_dir(&lock);
+        }
+        if started.elapsed().as_secs() > 900 {
+            return Err(ReasonError::Solver(format!(
+                "waited 15 minutes for another install ({})",
+                lock.display()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let result = install_locked(&dir, &bin, &stamp);
+    let _ = std::fs::remove_dir(&lock);
+    result
+}
+
+fn install_locked(dir: &Path, bin: &Path, stamp: &Path) -> Result<PathBuf, ReasonError> {
+    if bin.is_file() && std::fs::read_to_string(stamp).is_ok_and(|s| s == Z3_PACKAGE) {
+        return Ok(bin.to_path_buf());
+    }
+    let run = |cmd: &mut Command| -> Result<(), ReasonError> {
+        let st = cmd
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|e| ReasonError::Solver(format!("cannot run {cmd:?}: {e}")))?;
+        if st.success() {
+            Ok(())
+        } else {
+            Err(ReasonError::Solver(format!("{cmd:?} failed ({st})")))
+        }
+    };
+    run(Command::new("python3").args(["-m", "venv"]).arg(dir))?;
+    run(Command::new(dir.join("bin").join("pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        Z3_PACKAGE,
+    ]))?;
+    std::fs::write(stamp, Z3_PACKAGE).map_err(|e| ReasonError::Solver(e.to_string()))?;
+    Ok(bin.to_path_buf())
+}
+
 /// The Z3 release `policy-check solver install` installs (PyPI's `z3-solver` wheel carries the binary).
 pub const Z3_PACKAGE: &str = "z3-solver==4.15.4.0";
 

@@ -119,7 +119,8 @@ def test_every_seed_case_gives_the_clis_answer():
         # answers are the CLI's alone.
         from_template = isinstance(suite.get("identity_pool"), dict) or isinstance(
             case.get("cedar_store", suite.get("cedar_store")), dict)
-        if "apigw" in suite or "http_request" in case or from_template:
+        # Property cases are proven by the reasoner (`policy-check check`), not part of the Python API.
+        if "apigw" in suite or "http_request" in case or from_template or "property" in case:
             skipped.append(row["name"])
             continue
         ours = python_answer(path, suite, case)
@@ -128,4 +129,4 @@ def test_every_seed_case_gives_the_clis_answer():
             wrong.append(f"{row['suite']}: {row['name']}: CLI {row['actual']!r}, Python {ours!r}")
     assert not wrong, "\n".join(wrong)
     assert compared >= 60, f"only {compared} cases compared"
-    print(f"{compared} cases compared, {len(skipped)} API Gateway and template cases not part of the Python API")
+    print(f"{compared} cases compared, {len(skipped)} API Gateway, template and property cases not part of the Python API")

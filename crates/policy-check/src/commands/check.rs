@@ -262,38 +262,7 @@ pub fn run_solver(c: &SolverCommand, out: &mut dyn Write) -> Result<u8, String> 
             Ok(0)
         }
         SolverCommand::Install => {
-            let dir = iam_reason::install_dir()
-                .ok_or("no home directory: set POLICY_CHECK_HOME to install the solver")?;
-            let bin = dir.join("bin").join("z3");
-            let stamp = dir.join("policy-check-package.txt");
-            if bin.is_file()
-                && std::fs::read_to_string(&stamp).is_ok_and(|s| s == iam_reason::Z3_PACKAGE)
-            {
-                writeln!(out, "{} (already installed)", bin.display()).map_err(w)?;
-                return Ok(0);
-            }
-            let run = |cmd: &mut std::process::Command| -> Result<(), String> {
-                let st = cmd
-                    .status()
-                    .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-                if st.success() {
-                    Ok(())
-                } else {
-                    Err(format!("{cmd:?} failed ({st})"))
-                }
-            };
-            run(std::process::Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&dir))?;
-            run(
-                std::process::Command::new(dir.join("bin").join("pip")).args([
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    iam_reason::Z3_PACKAGE,
-                ]),
-            )?;
-            std::fs::write(&stamp, iam_reason::Z3_PACKAGE).map_err(|e| e.to_string())?;
+            let bin = iam_reason::install().map_err(|e| format!("{e} [{}]", e.code()))?;
             writeln!(out, "{}", bin.display()).map_err(w)?;
             Ok(0)
         }

@@ -78,6 +78,7 @@ pub(crate) const IAM_CASE_FIELDS: &[&str] = &[
     "name",
     "description",
     "request",
+    "property",
     "expect",
     "sid",
     "expect_error",

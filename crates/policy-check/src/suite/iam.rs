@@ -49,6 +49,9 @@ pub(crate) fn iam_case(
         };
         return super::error_row((name, case_name), code, got, what);
     }
+    if let Some(prop) = obj.get("property") {
+        return property_case(case, prop, auth.map_err(|e| format!("{what}: {e}"))?);
+    }
     let expect = super::expected_decision(obj, what)?;
     let req = request_from_json(
         obj.get("request")
@@ -73,4 +76,153 @@ pub(crate) fn iam_case(
         }
     }
     Ok(mk(cmp.expect, cmp.actual, cmp.pass, detail))
+}
+
+/// The solver for property cases: found, or installed once (PyPI's z3-solver, into
+/// `~/.cache/policy-check/z3`) unless `POLICY_CHECK_NO_INSTALL` is set.
+fn solver() -> Result<iam_reason::Solver, String> {
+    static SOLVER: std::sync::OnceLock<Result<iam_reason::Solver, String>> =
+        std::sync::OnceLock::new();
+    SOLVER
+        .get_or_init(|| match iam_reason::Solver::find() {
+            Ok(s) => Ok(s),
+            Err(e) if std::env::var_os("POLICY_CHECK_NO_INSTALL").is_some() => {
+                Err(format!("{e} [{}]", e.code()))
+            }
+            Err(_) => {
+                eprintln!(
+                    "note: property cases need Z3; installing {} from PyPI (once; POLICY_CHECK_NO_INSTALL=1 stops this)",
+                    iam_reason::Z3_PACKAGE
+                );
+                iam_reason::install()
+                    .map(iam_reason::Solver::at)
+                    .map_err(|e| format!("{e} [{}]", e.code()))
+            }
+        })
+        .clone()
+}
+
+/// A property case: for every request the `property` describes (its `action`, `resource` and `where`, an
+/// IAM condition block), the identity policies' decision is `expect` (`Allow`, or `Deny` for "never
+/// allowed"). Proven by `iam-reason`; a counterexample is shown as a request; an answer it cannot prove
+/// fails the case, never passes it.
+fn property_case(
+    case: &Case<'_>,
+    prop: &serde_json::Value,
+    _auth: Authorizer,
+) -> Result<CaseResult, String> {
+    let Case {
+        suite,
+        obj,
+        base,
+        name,
+        case_name,
+        what,
+    } = *case;
+    let expect_allow = match obj.get("expect").and_then(serde_json::Value::as_str) {
+        Some("Allow") => true,
+        Some("Deny") => false,
+        _ => {
+            return Err(format!(
+                "{what}: a property case expects `Allow` (every such request is allowed) or `Deny` (none is)"
+            ));
+        }
+    };
+    let p = prop.as_object().ok_or_else(|| {
+        format!("{what}: `property` must be an object with `action`, `resource` and `where`")
+    })?;
+    for k in p.keys() {
+        if !["action", "not_action", "resource", "not_resource", "where"].contains(&k.as_str()) {
+            return Err(format!(
+                "{what}: unknown field `{k}` in `property` (fields: action, not_action, resource, not_resource, where)"
+            ));
+        }
+    }
+    let mut st = serde_json::Map::new();
+    st.insert("Effect".into(), "Allow".into());
+    match (p.get("action"), p.get("not_action")) {
+        (Some(a), None) => drop(st.insert("Action".into(), a.clone())),
+        (None, Some(a)) => drop(st.insert("NotAction".into(), a.clone())),
+        _ => {
+            return Err(format!(
+                "{what}: `property` needs exactly one of `action` and `not_action`"
+            ));
+        }
+    }
+    match (p.get("resource"), p.get("not_resource")) {
+        (r, None) => drop(st.insert("Resource".into(), r.cloned().unwrap_or_else(|| "*".into()))),
+        (None, Some(r)) => drop(st.insert("NotResource".into(), r.clone())),
+        (Some(_), Some(_)) => {
+            return Err(format!(
+                "{what}: `property` takes at most one of `resource` and `not_resource`"
+            ));
+        }
+    }
+    if let Some(w) = p.get("where") {
+        st.insert("Condition".into(), w.clone());
+    }
+    let text = serde_json::json!({"Version": "2012-10-17", "Statement": [st]}).to_string();
+    let scope = crate::policies::load_policy_text(
+        &format!("{what}: property"),
+        text.as_bytes(),
+        iam_policy::PolicyType::Identity,
+    )
+    .map_err(String::from)?;
+    let files = files_for(suite, obj, base).map_err(|e| format!("{what}: {e}"))?;
+    if files.resource.is_some()
+        || !files.boundary.is_empty()
+        || !files.session.is_empty()
+        || !files.scps.is_empty()
+        || !files.rcps.is_empty()
+    {
+        return Err(format!(
+            "{what}: property cases reason over identity policies only (this suite also has resource, boundary, session, SCP or RCP policies)"
+        ));
+    }
+    let docs: Vec<&iam_policy::PolicyDocument> = files.identity.iter().collect();
+    let checker = iam_reason::Checker::new(solver().map_err(|e| format!("{what}: {e}"))?);
+    let answer = checker
+        .property(
+            &docs,
+            &scope,
+            expect_allow,
+            iam_reason::PolicyKind::Identity,
+        )
+        .map_err(|e| format!("{what}: {e} [{}]", e.code()))?;
+    let want = if expect_allow {
+        "Allow (every request)"
+    } else {
+        "Deny (every request)"
+    };
+    let (actual, pass, detail) = match answer.verdict {
+        iam_reason::Verdict::Pass => (format!("{want}, proven"), true, String::new()),
+        iam_reason::Verdict::Fail => {
+            let mut d = String::new();
+            for w in &answer.witnesses {
+                d.push_str(&format!("  counterexample: {}\n", w.to_request()));
+            }
+            (
+                if expect_allow {
+                    "Deny for some request".to_string()
+                } else {
+                    "Allow for some request".to_string()
+                },
+                false,
+                d,
+            )
+        }
+        iam_reason::Verdict::Unknown => (
+            "UNKNOWN".to_string(),
+            false,
+            format!("  {}\n", answer.unknown.join("\n  ")),
+        ),
+    };
+    Ok(CaseResult::new(
+        name,
+        case_name,
+        want.to_string(),
+        actual,
+        pass,
+        detail,
+    ))
 }
