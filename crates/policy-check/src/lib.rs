@@ -191,6 +191,10 @@ pub enum Command {
     /// exit 0 PASS, 2 FAIL, 1 UNKNOWN or bad input).
     #[command(subcommand, after_help = EXIT_CODES)]
     Check(commands::check::CheckCommand),
+    /// What changed between two policies, both ways, with a witness request per responsible statement
+    /// (exit 0 same access, 2 different, 1 undecided).
+    #[command(after_help = EXIT_CODES)]
+    Diff(commands::check::DiffArgs),
     /// The SMT solver `check` uses: install it, or say where it is.
     #[command(subcommand)]
     Solver(commands::check::SolverCommand),
@@ -301,6 +305,7 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Lint(a) => commands::lint::run(&a, out, err),
         Command::Template(t) => commands::template::run(&t, out),
         Command::Check(c) => commands::check::run(&c, out),
+        Command::Diff(a) => commands::check::run_diff(&a, out),
         Command::Solver(c) => commands::check::run_solver(&c, out),
         Command::Completions { shell } => {
             use clap::CommandFactory;

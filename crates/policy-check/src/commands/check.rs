@@ -60,6 +60,21 @@ pub enum CheckCommand {
     },
 }
 
+/// `diff` arguments.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The policy as it is.
+    old: PathBuf,
+    /// The policy as proposed.
+    new: PathBuf,
+    /// Identity or resource policies.
+    #[arg(long = "type", value_enum, default_value_t = KindArg::Identity)]
+    kind: KindArg,
+    /// Options every check takes.
+    #[command(flatten)]
+    common: CheckOptions,
+}
+
 /// `solver` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SolverCommand {
@@ -222,6 +237,12 @@ fn print(
     )
     .map_err(w)?;
     writeln!(out, "{}", diag::printable(&a.message)).map_err(w)?;
+    statements(a, doc, out)
+}
+
+/// Each responsible statement with its position and witness, then the reasons for UNKNOWN.
+fn statements(a: &Answer, doc: &iam_policy::PolicyDocument, out: &mut dyn Write) -> Result<(), String> {
+    let w = |e: std::io::Error| format!("cannot write: {e}");
     for (r, wit) in a.reasons.iter().zip(a.witnesses.iter()) {
         let at = doc
             .statements
@@ -267,4 +288,56 @@ pub fn run_solver(c: &SolverCommand, out: &mut dyn Write) -> Result<u8, String> 
             Ok(0)
         }
     }
+}
+
+/// Runs `diff`: what NEW allows that OLD does not, and what OLD allows that NEW no longer does, each
+/// grouped by the statement responsible, with one witness each. Exit 0 when they allow exactly the same
+/// requests, 2 when they differ, 1 when that cannot be decided.
+pub fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> Result<u8, String> {
+    let (ty, k) = match a.kind {
+        KindArg::Identity => (PolicyType::Identity, PolicyKind::Identity),
+        KindArg::Resource => (PolicyType::Resource, PolicyKind::Resource),
+    };
+    let old = load(&a.old, ty)?;
+    let new = load(&a.new, ty)?;
+    let c = checker(&a.common)?;
+    let coded = |e: iam_reason::ReasonError| format!("{e} [{}]", e.code());
+    let relabel = |mut a: Answer, label: &str| {
+        for r in &mut a.reasons {
+            if let Some(rest) = r.description.strip_prefix("New access: ") {
+                r.description = format!("{label}: {rest}");
+            }
+        }
+        a
+    };
+    let gained = relabel(c.no_new_access(&old, &new, k).map_err(coded)?, "Now allowed");
+    let lost = relabel(c.no_new_access(&new, &old, k).map_err(coded)?, "No longer allowed");
+    let w = |e: std::io::Error| format!("cannot write: {e}");
+    if a.common.format == Format::Json {
+        let v = serde_json::json!({
+            "now_allowed": answer_json(&gained),
+            "no_longer_allowed": answer_json(&lost),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?).map_err(w)?;
+    } else {
+        for (title, ans, doc) in [("now allowed", &gained, &new), ("no longer allowed", &lost, &old)] {
+            let n = ans.witnesses.len();
+            let head = match ans.verdict {
+                Verdict::Unknown => format!("{title}: UNKNOWN"),
+                _ if n == 0 => format!("{title}: nothing"),
+                _ => format!("{title}: {n} statement{}", if n == 1 { "" } else { "s" }),
+            };
+            writeln!(out, "{head}").map_err(w)?;
+            statements(ans, doc, out)?;
+        }
+    }
+    let unknown = gained.verdict == Verdict::Unknown || lost.verdict == Verdict::Unknown;
+    let differ = gained.verdict == Verdict::Fail || lost.verdict == Verdict::Fail;
+    Ok(if differ {
+        2
+    } else if unknown && !a.common.unknown_ok {
+        1
+    } else {
+        0
+    })
 }
