@@ -272,16 +272,44 @@ fn run_suite_cli(args: &[&str]) -> (u8, String, String) {
 /// `diff`: both directions, one witness per responsible statement, exit 0 only for the same access.
 #[test]
 fn diff_shows_both_directions() {
-    let (code, out, err) = run(&["diff", &fx("rows-own.json"), &fx("rows-all.json"), "--solver", &z3().display().to_string()]);
+    let (code, out, err) = run(&[
+        "diff",
+        &fx("rows-own.json"),
+        &fx("rows-all.json"),
+        "--solver",
+        &z3().display().to_string(),
+    ]);
     assert_eq!(code, 2, "{out}{err}");
-    assert!(out.contains("now allowed: 1 statement") && out.contains("no longer allowed: nothing"), "{out}");
+    assert!(
+        out.contains("now allowed: 1 statement") && out.contains("no longer allowed: nothing"),
+        "{out}"
+    );
     assert!(out.contains("Now allowed: dynamodb:"), "{out}");
-    let (code, out, _) = run(&["diff", &fx("rows-all.json"), &fx("rows-own.json"), "--solver", &z3().display().to_string(), "--format", "json"]);
+    let (code, out, _) = run(&[
+        "diff",
+        &fx("rows-all.json"),
+        &fx("rows-own.json"),
+        "--solver",
+        &z3().display().to_string(),
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 2);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["now_allowed"]["result"], "PASS");
     assert_eq!(v["no_longer_allowed"]["result"], "FAIL");
-    assert!(v["no_longer_allowed"]["reasons"][0]["description"].as_str().unwrap().starts_with("No longer allowed: "));
-    let (code, out, _) = run(&["diff", &fx("rows-own.json"), &fx("rows-own.json"), "--solver", &z3().display().to_string()]);
+    assert!(
+        v["no_longer_allowed"]["reasons"][0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("No longer allowed: ")
+    );
+    let (code, out, _) = run(&[
+        "diff",
+        &fx("rows-own.json"),
+        &fx("rows-own.json"),
+        "--solver",
+        &z3().display().to_string(),
+    ]);
     assert_eq!(code, 0, "{out}");
 }

@@ -520,7 +520,45 @@ impl Encoder {
                 None
             }
         };
-        if !star_before_last {
+        let no_question_before_last = !pieces
+            .iter()
+            .take(last)
+            .any(|p| matches!(p, Piece::Question));
+        if !star_before_last && no_question_before_last {
+            // Literals and variables up to the last variable: the value starts with their concatenation
+            // (what solvers decide best), and the rest matches the tail.
+            // The literals right after the last variable belong to the head too.
+            let lits_after = pieces
+                .iter()
+                .skip(last + 1)
+                .take_while(|p| matches!(p, Piece::Literal(_)))
+                .count();
+            let mut head = Vec::new();
+            for p in pieces.iter().take(last + 1 + lits_after) {
+                match p {
+                    Piece::Literal(l) => head.push(lit(l)),
+                    Piece::Var(_) => head.push(vt(p).unwrap_or_default()),
+                    _ => {}
+                }
+            }
+            let head = if head.len() == 1 {
+                head.concat()
+            } else {
+                format!("(str.++ {})", head.join(" "))
+            };
+            let tail: Vec<Piece> = pieces.iter().skip(last + 1 + lits_after).cloned().collect();
+            match tail.as_slice() {
+                [] => conds.push(format!("(= {s} {head})")),
+                [Piece::Star] => conds.push(format!("(str.prefixof {head} {s})")),
+                _ => {
+                    let re = regex(&tail).unwrap_or_default();
+                    conds.push(format!("(str.prefixof {head} {s})"));
+                    conds.push(format!(
+                        "(str.in_re (str.substr {s} (str.len {head}) (- (str.len {s}) (str.len {head}))) {re})"
+                    ));
+                }
+            }
+        } else if !star_before_last {
             // Left to right: every piece up to the last variable has a known length.
             let mut pos = "0".to_string();
             for p in pieces.iter().take(last + 1) {

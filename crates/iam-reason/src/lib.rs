@@ -383,7 +383,6 @@ impl Checker {
                 ),
             );
         }
-        session.send(&enc.decls)?;
         let names = enc.model_names();
         let mut reasons = Vec::new();
         let mut witnesses = Vec::new();
@@ -406,12 +405,22 @@ impl Checker {
                     .zip(sig.iter())
                     .map(|((n, _), b)| if *b { n.clone() } else { format!("(not {n})") })
                     .collect();
-                session.send(&format!(
-                    "(push 1)\n(assert (and (= svc {}) (= name {}) {}))\n(assert (and {s} (not {deny}) {extra}))\n",
+                let query = format!(
+                    "(assert (and (= svc {}) (= name {}) {}))\n(assert (and {s} (not {deny}) {extra}))\n",
                     smt::lit(&rep.svc),
                     smt::lit(&rep.name),
                     fixed.join(" ")
-                ))?;
+                );
+                if let Some(dump) = std::env::var_os("POLICY_CHECK_SMT_DUMP") {
+                    use std::io::Write as _;
+                    if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(dump) {
+                        let _ = writeln!(f, "(push 1)\n{query}(check-sat)\n(pop 1)");
+                    }
+                }
+                // A fresh context per query (see `Session::reset`).
+                session.reset()?;
+                session.send(&enc.decls)?;
+                session.send(&query)?;
                 let r = session.check()?;
                 let mut found = false;
                 match r {
@@ -441,7 +450,6 @@ impl Checker {
                         rep.svc, rep.name
                     )),
                 }
-                session.send("(pop 1)\n")?;
                 if found {
                     break;
                 }

@@ -241,7 +241,11 @@ fn print(
 }
 
 /// Each responsible statement with its position and witness, then the reasons for UNKNOWN.
-fn statements(a: &Answer, doc: &iam_policy::PolicyDocument, out: &mut dyn Write) -> Result<(), String> {
+fn statements(
+    a: &Answer,
+    doc: &iam_policy::PolicyDocument,
+    out: &mut dyn Write,
+) -> Result<(), String> {
     let w = |e: std::io::Error| format!("cannot write: {e}");
     for (r, wit) in a.reasons.iter().zip(a.witnesses.iter()) {
         let at = doc
@@ -310,17 +314,31 @@ pub fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> Result<u8, String> {
         }
         a
     };
-    let gained = relabel(c.no_new_access(&old, &new, k).map_err(coded)?, "Now allowed");
-    let lost = relabel(c.no_new_access(&new, &old, k).map_err(coded)?, "No longer allowed");
+    let gained = relabel(
+        c.no_new_access(&old, &new, k).map_err(coded)?,
+        "Now allowed",
+    );
+    let lost = relabel(
+        c.no_new_access(&new, &old, k).map_err(coded)?,
+        "No longer allowed",
+    );
     let w = |e: std::io::Error| format!("cannot write: {e}");
     if a.common.format == Format::Json {
         let v = serde_json::json!({
             "now_allowed": answer_json(&gained),
             "no_longer_allowed": answer_json(&lost),
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?).map_err(w)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
+        )
+        .map_err(w)?;
     } else {
-        for (title, ans, doc) in [("now allowed", &gained, &new), ("no longer allowed", &lost, &old)] {
+        for (title, ans, doc) in [
+            ("now allowed", &gained, &new),
+            ("no longer allowed", &lost, &old),
+        ] {
             let n = ans.witnesses.len();
             let head = match ans.verdict {
                 Verdict::Unknown => format!("{title}: UNKNOWN"),
