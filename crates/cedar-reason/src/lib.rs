@@ -29,7 +29,6 @@
 #![deny(missing_docs)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use cedar_policy::{Authorizer, Decision, Entities, PolicySet, Request, Schema};
 use cedar_policy_symcc::solver::LocalSolver;
@@ -124,52 +123,39 @@ impl Cvc5 {
         ))
     }
 
-    /// Installs cvc5 1.3.1 from PyPI with its SMT-LIB front end into `dir` (made with `python3 -m
-    /// venv`), unless it is there; returns the executable.
+    /// Installs cvc5 1.3.1 from PyPI with its SMT-LIB front end into `dir` (a virtual environment, made
+    /// and locked by `iam_reason::pip_install`), unless it is there; returns the executable.
     pub fn install_into(dir: &Path) -> Result<Cvc5, CedarReasonError> {
+        // The front end's version is part of what is installed: a changed shim reinstalls it.
+        let package = CVC5_PACKAGE;
+        let tagged = format!("{package} (front end {})", SHIM.len());
+        let stamp = dir.join("policy-check-shim.txt");
         let bin = dir.join("bin").join("cvc5");
-        let stamp = dir.join("policy-check-package.txt");
-        let want = format!("{CVC5_PACKAGE}\n{}", SHIM.len());
-        if bin.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == want) {
-            return Ok(Cvc5::at(bin));
-        }
-        let run = |cmd: &mut Command| -> Result<(), CedarReasonError> {
-            let st = cmd
-                .stdout(std::process::Stdio::null())
-                .status()
-                .map_err(|e| CedarReasonError::Solver(format!("cannot run {cmd:?}: {e}")))?;
-            if st.success() {
-                Ok(())
-            } else {
-                Err(CedarReasonError::Solver(format!("{cmd:?} failed ({st})")))
+        let write_shim = |dir: &Path| -> std::io::Result<()> {
+            std::fs::write(dir.join("cvc5_shim.py"), SHIM)?;
+            let launcher = format!(
+                "#!/bin/sh\nexec \"{}\" \"{}\" \"$@\"\n",
+                dir.join("bin").join("python").display(),
+                dir.join("cvc5_shim.py").display()
+            );
+            std::fs::write(dir.join("bin").join("cvc5"), launcher)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(
+                    dir.join("bin").join("cvc5"),
+                    std::fs::Permissions::from_mode(0o755),
+                )?;
             }
+            std::fs::write(dir.join("policy-check-shim.txt"), &tagged)
         };
-        if !dir.join("bin").join("python").exists() {
-            run(Command::new("python3").args(["-m", "venv"]).arg(dir))?;
+        iam_reason::pip_install(dir, package, &write_shim)
+            .map_err(|e| CedarReasonError::Solver(e.to_string()))?;
+        if !(bin.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == tagged)) {
+            write_shim(dir).map_err(|e| {
+                CedarReasonError::Solver(format!("cannot write the cvc5 front end: {e}"))
+            })?;
         }
-        run(Command::new(dir.join("bin").join("pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            CVC5_PACKAGE,
-        ]))?;
-        let io = |e: std::io::Error| {
-            CedarReasonError::Solver(format!("cannot write the cvc5 front end: {e}"))
-        };
-        std::fs::write(dir.join("cvc5_shim.py"), SHIM).map_err(io)?;
-        let python = dir.join("bin").join("python");
-        let launcher = format!(
-            "#!/bin/sh\nexec \"{}\" \"{}\" \"$@\"\n",
-            python.display(),
-            dir.join("cvc5_shim.py").display()
-        );
-        std::fs::write(&bin, launcher).map_err(io)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).map_err(io)?;
-        }
-        std::fs::write(&stamp, want).map_err(io)?;
         Ok(Cvc5::at(bin))
     }
 

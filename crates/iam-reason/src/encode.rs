@@ -366,7 +366,10 @@ impl Encoder {
                 "(define-fun {whole} () String (ite {x}a (str.++ {x}0 \":\" {x}1 \":\" {x}2 \":\" {x}3 \":\" {x}4 \":\" {x}5) {x}o))"
             );
         }
-        let _ = writeln!(d, "(assert (> (str.len res) 0))");
+        let _ = writeln!(
+            d,
+            "(assert (> (str.len res) 0))\n(assert (=> hp (> (str.len p) 0)))\n(assert (=> hi (> (str.len iss) 0)))"
+        );
         for (j, k) in self.keys.iter().enumerate() {
             for i in 0..k.slots {
                 let _ = writeln!(d, "(declare-const k{j}_a{i} Bool)");

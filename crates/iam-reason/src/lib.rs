@@ -58,7 +58,7 @@ mod solver;
 mod witness;
 
 pub use encode::{MAX_SLOTS, Unsupported};
-pub use solver::{Solver, Z3_PACKAGE, install, install_dir};
+pub use solver::{Solver, Z3_PACKAGE, install, install_dir, pip_install};
 pub use witness::{Witness, WitnessValue};
 
 use encode::{Allow, Encoder, not};
@@ -511,7 +511,7 @@ impl Checker {
                 &scope_allows,
                 &[scope],
                 "Pscope_deny",
-                &not("Pset"),
+                &and_identity(kind, &not("Pset")),
                 &|_| true,
                 &|w| format!("Not allowed: {} on {}", w.action, w.resource),
                 &|w| {
@@ -534,7 +534,7 @@ impl Checker {
                 &allows,
                 policies,
                 "Pset_deny",
-                "Pscope",
+                &and_identity(kind, "Pscope"),
                 &|_| true,
                 &|w| format!("Allowed: {} on {}", w.action, w.resource),
                 &|w| {
@@ -590,7 +590,7 @@ impl Checker {
             &allows,
             &[new],
             "Pnew_deny",
-            &not("Pold"),
+            &and_identity(kind, &not("Pold")),
             &|_| true,
             &|w| format!("New access: {} on {}", w.action, w.resource),
             &|w| {
@@ -672,7 +672,7 @@ impl Checker {
             &allows,
             &[policy],
             "Ppol_deny",
-            &res,
+            &and_identity(kind, &res),
             &|a| actions.is_empty() || actions.iter().any(|p| actions::pattern_matches(p, a)),
             &|w| format!("Grants {} on {}", w.action, w.resource),
             &|w| {
@@ -778,6 +778,14 @@ impl Checker {
             "The resource policy does not grant public access for the given resource type.",
             "The resource policy grants public access for the given resource type.",
         ))
+    }
+}
+
+/// Identity policies have no principal element: their witnesses carry no principal either.
+fn and_identity(kind: PolicyKind, f: &str) -> String {
+    match kind {
+        PolicyKind::Identity => format!("(and (not hp) {f})"),
+        PolicyKind::Resource => f.to_string(),
     }
 }
 

@@ -33,21 +33,32 @@ pub fn install_dir() -> Option<PathBuf> {
 /// and pip, unless it is there already; returns the binary. Idempotent, and safe to call from several
 /// threads of one process (one installs, the others wait).
 pub fn install() -> Result<PathBuf, ReasonError> {
+    let dir = install_dir().ok_or_else(|| {
+        ReasonError::Solver("no home directory: set POLICY_CHECK_HOME to install the solver".into())
+    })?;
+    pip_install(&dir, Z3_PACKAGE, &|_| Ok(()))?;
+    Ok(dir.join("bin").join("z3"))
+}
+
+/// Makes `dir` a Python virtual environment (`python3 -m venv`) with `package` installed by pip, then
+/// runs `finish` on it — unless that was done already with the same `stamp`-worthy package (recorded in
+/// `dir/policy-check-package.txt` once everything succeeded). Several threads and processes may call
+/// this at once: one installs (creating `dir.lock` is atomic), the others wait for it; a lock older than
+/// ten minutes is a crashed install and is taken over.
+pub fn pip_install(
+    dir: &Path,
+    package: &str,
+    finish: &dyn Fn(&Path) -> std::io::Result<()>,
+) -> Result<(), ReasonError> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let dir = install_dir().ok_or_else(|| {
-        ReasonError::Solver("no home directory: set POLICY_CHECK_HOME to install the solver".into())
-    })?;
-    let bin = dir.join("bin").join("z3");
     let stamp = dir.join("policy-check-package.txt");
-    let ready = || bin.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == Z3_PACKAGE);
+    let ready = || std::fs::read_to_string(&stamp).is_ok_and(|s| s == package);
     if ready() {
-        return Ok(bin);
+        return Ok(());
     }
-    // Other processes (parallel tests, two CI jobs) may be installing: one takes the lock (creating a
-    // directory is atomic), the others wait for it; a lock older than ten minutes is a crashed install.
     if let Some(parent) = dir.parent() {
         std::fs::create_dir_all(parent)
             .map_err(|e| ReasonError::Solver(format!("cannot create {}: {e}", parent.display())))?;
@@ -56,7 +67,7 @@ pub fn install() -> Result<PathBuf, ReasonError> {
     let started = std::time::Instant::now();
     while std::fs::create_dir(&lock).is_err() {
         if ready() {
-            return Ok(bin);
+            return Ok(());
         }
         let stale = std::fs::metadata(&lock)
             .and_then(|m| m.modified())
@@ -72,15 +83,21 @@ pub fn install() -> Result<PathBuf, ReasonError> {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let result = install_locked(&dir, &bin, &stamp);
+    let result = if ready() {
+        Ok(())
+    } else {
+        install_locked(dir, package, finish, &stamp)
+    };
     let _ = std::fs::remove_dir(&lock);
     result
 }
 
-fn install_locked(dir: &Path, bin: &Path, stamp: &Path) -> Result<PathBuf, ReasonError> {
-    if bin.is_file() && std::fs::read_to_string(stamp).is_ok_and(|s| s == Z3_PACKAGE) {
-        return Ok(bin.to_path_buf());
-    }
+fn install_locked(
+    dir: &Path,
+    package: &str,
+    finish: &dyn Fn(&Path) -> std::io::Result<()>,
+    stamp: &Path,
+) -> Result<(), ReasonError> {
     let run = |cmd: &mut Command| -> Result<(), ReasonError> {
         let st = cmd
             .stdout(Stdio::null())
@@ -92,15 +109,23 @@ fn install_locked(dir: &Path, bin: &Path, stamp: &Path) -> Result<PathBuf, Reaso
             Err(ReasonError::Solver(format!("{cmd:?} failed ({st})")))
         }
     };
-    run(Command::new("python3").args(["-m", "venv"]).arg(dir))?;
+    if !dir.join("bin").join("pip").exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(dir))?;
+    }
     run(Command::new(dir.join("bin").join("pip")).args([
         "install",
         "--quiet",
         "--disable-pip-version-check",
-        Z3_PACKAGE,
+        package,
     ]))?;
-    std::fs::write(stamp, Z3_PACKAGE).map_err(|e| ReasonError::Solver(e.to_string()))?;
-    Ok(bin.to_path_buf())
+    finish(dir).map_err(|e| {
+        ReasonError::Solver(format!(
+            "cannot finish the install in {}: {e}",
+            dir.display()
+        ))
+    })?;
+    std::fs::write(stamp, package).map_err(|e| ReasonError::Solver(e.to_string()))?;
+    Ok(())
 }
 
 /// The Z3 release `policy-check solver install` installs (PyPI's `z3-solver` wheel carries the binary).

@@ -47,6 +47,44 @@ pub enum CheckCommand {
         #[command(flatten)]
         common: CheckOptions,
     },
+    /// Do two Cedar policy stores (directories with a schema) decide every request alike?
+    CedarEquivalent {
+        /// One store.
+        old: PathBuf,
+        /// The other.
+        new: PathBuf,
+        /// Options of the Cedar checks.
+        #[command(flatten)]
+        cedar: CedarOptions,
+    },
+    /// Does the NEW Cedar store allow no more than OLD (every request NEW allows, OLD allows)?
+    CedarImplies {
+        /// The store as it is.
+        #[arg(long)]
+        existing: PathBuf,
+        /// The store as proposed.
+        #[arg(long)]
+        new: PathBuf,
+        /// Options of the Cedar checks.
+        #[command(flatten)]
+        cedar: CedarOptions,
+    },
+    /// Does the Cedar store deny every request?
+    CedarAlwaysDenies {
+        /// The store.
+        store: PathBuf,
+        /// Options of the Cedar checks.
+        #[command(flatten)]
+        cedar: CedarOptions,
+    },
+    /// Can no policy of the Cedar store ever error (overflow, a missing attribute, …)?
+    CedarNeverErrors {
+        /// The store.
+        store: PathBuf,
+        /// Options of the Cedar checks.
+        #[command(flatten)]
+        cedar: CedarOptions,
+    },
     /// Can anyone outside the zone of trust use POLICY? (AWS's CheckNoPublicAccess.)
     NoPublicAccess {
         /// The resource policy (or role trust policy).
@@ -75,11 +113,25 @@ pub struct DiffArgs {
     common: CheckOptions,
 }
 
+/// Options of the Cedar checks.
+#[derive(Debug, Args)]
+pub struct CedarOptions {
+    /// Output format (json: `holds`, `environments`, and each counterexample as a Verified Permissions
+    /// request).
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// The cvc5 executable (default: $POLICY_CHECK_CVC5, $CVC5, `cvc5` on PATH, then
+    /// `policy-check solver install`'s).
+    #[arg(long, value_name = "PATH")]
+    cvc5: Option<PathBuf>,
+}
+
 /// `solver` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SolverCommand {
-    /// Install Z3 (PyPI's z3-solver, which carries the binary) into ~/.cache/policy-check/z3 (or
-    /// $POLICY_CHECK_HOME/z3) with python3's venv and pip; does nothing when it is there.
+    /// Install Z3 (PyPI's z3-solver, which carries the binary) into ~/.cache/policy-check/z3 and cvc5
+    /// 1.3.1 (PyPI's cvc5 behind our SMT-LIB front end) into ~/.cache/policy-check/cvc5 (or under
+    /// $POLICY_CHECK_HOME) with python3's venv and pip; does nothing when they are there.
     Install,
     /// Print the solver `check` would use.
     Path,
@@ -134,8 +186,132 @@ fn checker(o: &CheckOptions) -> Result<Checker, String> {
     Ok(Checker::new(solver).precise(o.precise))
 }
 
+fn store(dir: &Path) -> Result<(cedar_policy::Schema, cedar_policy::PolicySet), String> {
+    let files = cedar_bridge::StoreFiles::from_dir(dir).map_err(|e| e.to_string())?;
+    let store = cedar_bridge::PolicyStore::from_files(&files).map_err(|e| e.to_string())?;
+    let schema = store.schema().cloned().ok_or_else(|| {
+        format!(
+            "store `{}` has no schema (schema.cedarschema or schema.json): the Cedar checks reason over the schema's requests [{}]",
+            dir.display(),
+            diag::codes::REASON_INPUT
+        )
+    })?;
+    Ok((schema, store.policies().clone()))
+}
+
+fn run_cedar(c: &CheckCommand, out: &mut dyn Write) -> Result<u8, String> {
+    use cedar_reason::Property;
+    let (name, property, a, b, o) = match c {
+        CheckCommand::CedarEquivalent { old, new, cedar } => (
+            "cedar-equivalent",
+            Property::Equivalent,
+            old,
+            Some(new),
+            cedar,
+        ),
+        CheckCommand::CedarImplies {
+            existing,
+            new,
+            cedar,
+        } => (
+            "cedar-implies",
+            Property::Implies,
+            new,
+            Some(existing),
+            cedar,
+        ),
+        CheckCommand::CedarAlwaysDenies { store, cedar } => (
+            "cedar-always-denies",
+            Property::AlwaysDenies,
+            store,
+            None,
+            cedar,
+        ),
+        CheckCommand::CedarNeverErrors { store, cedar } => (
+            "cedar-never-errors",
+            Property::NeverErrors,
+            store,
+            None,
+            cedar,
+        ),
+        _ => return Err("not a Cedar check".into()),
+    };
+    let (schema, set_a) = store(a)?;
+    let set_b = match b {
+        Some(b) => Some(store(b)?.1),
+        None => None,
+    };
+    let cvc5 = match &o.cvc5 {
+        Some(p) => cedar_reason::Cvc5::at(p),
+        None => {
+            cedar_reason::Cvc5::find().map_err(|e| format!("{e} [{}]", diag::Coded::code(&e)))?
+        }
+    };
+    let started = std::time::Instant::now();
+    let answer = cedar_reason::check(property, &schema, &set_a, set_b.as_ref(), &cvc5)
+        .map_err(|e| format!("{e} [{}]", diag::Coded::code(&e)))?;
+    let w = |e: std::io::Error| format!("cannot write: {e}");
+    if o.format == Format::Json {
+        let v = serde_json::json!({
+            "result": if answer.holds { "PASS" } else { "FAIL" },
+            "environments": answer.environments,
+            "counterexamples": answer.counterexamples.iter().map(|c| serde_json::json!({
+                "environment": c.environment,
+                "policy": c.policy,
+                "decisions": c.decisions,
+                "request": c.avp_request,
+            })).collect::<Vec<_>>(),
+        });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
+        )
+        .map_err(w)?;
+    } else {
+        writeln!(
+            out,
+            "{}  {name}  ({} request environments, {} ms)",
+            if answer.holds { "PASS" } else { "FAIL" },
+            answer.environments,
+            started.elapsed().as_millis()
+        )
+        .map_err(w)?;
+        for c in &answer.counterexamples {
+            let policy = c
+                .policy
+                .as_deref()
+                .map(|p| format!(" policy {p}:"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {}:{policy} decisions {}",
+                diag::printable(&c.environment),
+                c.decisions.join(" / ")
+            )
+            .map_err(w)?;
+            writeln!(
+                out,
+                "    counterexample: {}",
+                diag::printable(&c.avp_request.to_string())
+            )
+            .map_err(w)?;
+        }
+    }
+    Ok(if answer.holds { 0 } else { 2 })
+}
+
 /// Runs `check`.
 pub fn run(c: &CheckCommand, out: &mut dyn Write) -> Result<u8, String> {
+    if matches!(
+        c,
+        CheckCommand::CedarEquivalent { .. }
+            | CheckCommand::CedarImplies { .. }
+            | CheckCommand::CedarAlwaysDenies { .. }
+            | CheckCommand::CedarNeverErrors { .. }
+    ) {
+        return run_cedar(c, out);
+    }
     let (name, answer, common, doc) = match c {
         CheckCommand::NoNewAccess {
             existing,
@@ -191,6 +367,7 @@ pub fn run(c: &CheckCommand, out: &mut dyn Write) -> Result<u8, String> {
                 .map_err(|e| format!("{e} [{}]", e.code()))?;
             ("no-public-access", a, common, doc)
         }
+        _ => return run_cedar(c, out),
     };
     print(name, &answer, &doc, common.format, out)?;
     Ok(match answer.verdict {
@@ -283,12 +460,19 @@ pub fn run_solver(c: &SolverCommand, out: &mut dyn Write) -> Result<u8, String> 
     match c {
         SolverCommand::Path => {
             let s = Solver::find().map_err(|e| format!("{e} [{}]", e.code()))?;
-            writeln!(out, "{}", s.path().display()).map_err(w)?;
+            writeln!(out, "z3: {}", s.path().display()).map_err(w)?;
+            match cedar_reason::Cvc5::find() {
+                Ok(c) => writeln!(out, "cvc5: {}", c.path().display()).map_err(w)?,
+                Err(e) => writeln!(out, "cvc5: {e}").map_err(w)?,
+            }
             Ok(0)
         }
         SolverCommand::Install => {
             let bin = iam_reason::install().map_err(|e| format!("{e} [{}]", e.code()))?;
-            writeln!(out, "{}", bin.display()).map_err(w)?;
+            writeln!(out, "z3: {}", bin.display()).map_err(w)?;
+            let c = cedar_reason::Cvc5::install()
+                .map_err(|e| format!("{e} [{}]", diag::Coded::code(&e)))?;
+            writeln!(out, "cvc5: {}", c.path().display()).map_err(w)?;
             Ok(0)
         }
     }
