@@ -505,53 +505,53 @@ impl Checker {
             let (ctx, req) = w.request_parts();
             set.evaluate(&req.context(&ctx)).decision
         };
-        let (reasons, witnesses, spent) = if expect_allow {
-            self.per_statement(
-                &enc,
+        // expect_allow: a witness is a request in scope the policies do not allow (searched from the
+        // scope's statement); otherwise one they allow (searched from their Allow statements).
+        let (targets, docs, deny, extra, label): (
+            &[Allow],
+            Vec<&PolicyDocument>,
+            &str,
+            String,
+            &str,
+        ) = if expect_allow {
+            (
                 &scope_allows,
-                &[scope],
+                vec![scope],
                 "Pscope_deny",
-                &and_identity(kind, &not("Pset")),
-                &|_| true,
-                &|w| format!("Not allowed: {} on {}", w.action, w.resource),
-                &|w| {
-                    let d = decide(w);
-                    if in_scope(w) && d != Decision::Allow {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "in scope: {}, decision {}",
-                            in_scope(w),
-                            d.as_str()
-                        ))
-                    }
-                },
-                &mut run,
-            )?
+                and_identity(kind, &not("Pset")),
+                "Not allowed",
+            )
         } else {
-            self.per_statement(
-                &enc,
+            (
                 &allows,
-                policies,
+                policies.to_vec(),
                 "Pset_deny",
-                &and_identity(kind, "Pscope"),
-                &|_| true,
-                &|w| format!("Allowed: {} on {}", w.action, w.resource),
-                &|w| {
-                    let d = decide(w);
-                    if in_scope(w) && d == Decision::Allow {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "in scope: {}, decision {}",
-                            in_scope(w),
-                            d.as_str()
-                        ))
-                    }
-                },
-                &mut run,
-            )?
+                and_identity(kind, "Pscope"),
+                "Allowed",
+            )
         };
+        let (reasons, witnesses, spent) = self.per_statement(
+            &enc,
+            targets,
+            &docs,
+            deny,
+            &extra,
+            &|_| true,
+            &|w| format!("{label}: {} on {}", w.action, w.resource),
+            &|w| {
+                let d = decide(w);
+                if in_scope(w) && (d == Decision::Allow) != expect_allow {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "in scope: {}, decision {}",
+                        in_scope(w),
+                        d.as_str()
+                    ))
+                }
+            },
+            &mut run,
+        )?;
         Ok(self.finish(
             run,
             reasons,

@@ -262,12 +262,7 @@ fn run_cedar(c: &CheckCommand, out: &mut dyn Write) -> Result<u8, String> {
                 "request": c.avp_request,
             })).collect::<Vec<_>>(),
         });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
-        )
-        .map_err(w)?;
+        print_json(&v, out)?;
     } else {
         writeln!(
             out,
@@ -399,8 +394,7 @@ fn print(
 ) -> Result<(), String> {
     let w = |e: std::io::Error| format!("cannot write: {e}");
     if format == Format::Json {
-        let text = serde_json::to_string_pretty(&answer_json(a)).map_err(|e| e.to_string())?;
-        return writeln!(out, "{text}").map_err(w);
+        return print_json(&answer_json(a), out);
     }
     writeln!(
         out,
@@ -512,12 +506,7 @@ pub fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> Result<u8, String> {
             "now_allowed": answer_json(&gained),
             "no_longer_allowed": answer_json(&lost),
         });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
-        )
-        .map_err(w)?;
+        print_json(&v, out)?;
     } else {
         for (title, ans, doc) in [
             ("now allowed", &gained, &new),
@@ -542,4 +531,9 @@ pub fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> Result<u8, String> {
     } else {
         0
     })
+}
+
+fn print_json(v: &serde_json::Value, out: &mut dyn Write) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
+    writeln!(out, "{text}").map_err(|e| format!("cannot write: {e}"))
 }
