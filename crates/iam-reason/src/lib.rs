@@ -137,6 +137,24 @@ impl Verdict {
     }
 }
 
+/// One external-access finding ([`Checker::external_access`]).
+#[derive(Clone, Debug)]
+pub struct ExternalAccess {
+    /// The statement that grants it.
+    pub statement: usize,
+    /// Who gets in, as Access Analyzer names them (`AWS` → `*` or an account id, `Federated` → a
+    /// provider).
+    pub principal: (String, String),
+    /// The statement's actions as written (`*` for `NotAction`).
+    pub actions: Vec<String>,
+    /// The statement's conditions: key → values, comma-joined.
+    pub condition: Vec<(String, String)>,
+    /// Whether the grant is public.
+    pub is_public: bool,
+    /// A request it allows, replayed by `iam-eval`.
+    pub witness: Witness,
+}
+
 /// A statement of the checked policy that the answer is about (AWS's `ReasonSummary`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -237,6 +255,56 @@ pub const RESTRICTING_KEYS: &[&str] = &[
     "graph.facebook.com:app_id",
     "www.amazon.com:app_id",
 ];
+
+/// Keys that name the caller's (or the calling service's) account: a request inside the zone of trust
+/// has the zone's account there.
+const ACCOUNT_KEYS: &[&str] = &[
+    "aws:PrincipalAccount",
+    "aws:SourceAccount",
+    "kms:CallerAccount",
+    "s3:DataAccessPointAccount",
+];
+
+/// The audience keys of web identity providers.
+const AUDIENCE_KEYS: &[&str] = &[
+    "cognito-identity.amazonaws.com:aud",
+    "accounts.google.com:aud",
+    "graph.facebook.com:app_id",
+    "www.amazon.com:app_id",
+];
+
+/// `(=> present (test value))` for every slot of a string-sorted key the encoding has.
+fn string_slots(enc: &Encoder, key: &str, test: &dyn Fn(&str) -> String) -> Vec<String> {
+    let Some(j) = enc.key_index(key) else {
+        return Vec::new();
+    };
+    let Some(k) = enc.keys.get(j) else {
+        return Vec::new();
+    };
+    if k.kind != encode::Kind::Str {
+        return Vec::new();
+    }
+    (0..k.slots)
+        .map(|i| format!("(=> k{j}_a{i} {})", test(&format!("k{j}_v{i}"))))
+        .collect()
+}
+
+/// Every (key, wildcard-free string value) the policy's conditions name.
+fn fixed_values(policy: &PolicyDocument) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for st in &policy.statements {
+        for c in &st.conditions {
+            for v in &c.values {
+                if let iam_policy::TypedValue::String(t) = &v.typed
+                    && let Some(l) = t.as_literal()
+                {
+                    out.push((c.key.value.clone(), l));
+                }
+            }
+        }
+    }
+    out
+}
 
 /// Web identity providers anyone can sign in to: a trust policy federating one of them is public unless
 /// a condition pins the application (`…:aud` / `…:app_id`).
@@ -561,6 +629,128 @@ impl Checker {
             "The property holds for every request in its scope.",
             "A request in the property's scope breaks it.",
         ))
+    }
+
+    /// Access Analyzer's external-access findings for a resource policy (or role trust policy) whose
+    /// zone of trust is the account `zone_account`: one per Allow statement that lets a caller outside the
+    /// account in (anonymous, a web identity provider, or a principal of another account), each with
+    /// whether it is public (as [`Checker::no_public_access`] decides) and a witness. `Err` with the
+    /// reasons when that cannot be decided (never an empty list for an undecided policy).
+    pub fn external_access(
+        &self,
+        policy: &PolicyDocument,
+        zone_account: &str,
+    ) -> Result<Result<Vec<ExternalAccess>, Vec<String>>, ReasonError> {
+        let public = self.no_public_access(policy, "AWS::S3::Bucket")?;
+        if public.verdict == Verdict::Unknown {
+            return Ok(Err(public.unknown));
+        }
+        let started = Instant::now();
+        let mut enc = Encoder::new(&[policy]);
+        let allows = enc.policy("Ppol", policy);
+        if let Some(a) = self.unsupported_answer(&enc, started) {
+            return Ok(Err(a.unknown));
+        }
+        let set = compile(Layer::Resource, policy)?;
+        let providers: Vec<String> = PUBLIC_PROVIDERS
+            .iter()
+            .map(|p| format!("(= po {})", smt::lit(p)))
+            .collect();
+        // The caller is outside the account; the account keys, when the request has them, name another
+        // account; a web identity provider's audience is not one the policy pins (an identity pool or
+        // app the policy names is the account's own).
+        let mut parts = vec![format!(
+            "(or (not hp) (and (not pa) (or (= po \"anonymous\") {})) (and pa (not (= p4 {})) (str.in_re p4 ((_ re.loop 12 12) (re.range \"0\" \"9\")))))",
+            providers.join(" "),
+            smt::lit(zone_account)
+        )];
+        for key in ACCOUNT_KEYS {
+            parts.extend(string_slots(&enc, key, &|v| {
+                format!("(not (= {v} {}))", smt::lit(zone_account))
+            }));
+        }
+        let fixed = fixed_values(policy);
+        for key in AUDIENCE_KEYS {
+            let lits: Vec<String> = fixed
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v.clone())
+                .collect();
+            parts.extend(string_slots(&enc, key, &|v| {
+                let ne: Vec<String> = lits
+                    .iter()
+                    .map(|l| format!("(not (= {v} {}))", smt::lit(l)))
+                    .collect();
+                format!("(and true {})", ne.join(" "))
+            }));
+        }
+        let external = format!("(and {})", parts.join(" "));
+        let mut run = Run {
+            started,
+            queries: 0,
+            unknown: Vec::new(),
+        };
+        let (_, witnesses, _) = self.per_statement(
+            &enc,
+            &allows,
+            &[policy],
+            "Ppol_deny",
+            &external,
+            &|_| true,
+            &|w| format!("External access: {} on {}", w.action, w.resource),
+            &|w| {
+                let (ctx, req) = w.request_parts();
+                let d = set.evaluate(&req.context(&ctx)).decision;
+                if d == Decision::Allow {
+                    Ok(())
+                } else {
+                    Err(format!("decision {}", d.as_str()))
+                }
+            },
+            &mut run,
+        )?;
+        if !run.unknown.is_empty() {
+            return Ok(Err(run.unknown));
+        }
+        let mut out = Vec::new();
+        for w in witnesses {
+            let Some(st) = policy.statements.get(w.statement) else {
+                continue;
+            };
+            let is_public = public
+                .reasons
+                .iter()
+                .any(|r| r.statement_index == w.statement);
+            let principal = match (&w.principal, is_public) {
+                (_, true) | (None, _) => ("AWS".to_string(), "*".to_string()),
+                (Some(p), _) if p == "anonymous" => ("AWS".to_string(), "*".to_string()),
+                (Some(p), _) => match encode::split_arn6(p) {
+                    Some([_, _, _, _, acct, _]) => ("AWS".to_string(), acct.to_string()),
+                    None => ("Federated".to_string(), p.clone()),
+                },
+            };
+            let actions = match &st.action {
+                Some(ab) if !ab.negated => ab.items.iter().map(|a| a.raw.clone()).collect(),
+                _ => vec!["*".to_string()],
+            };
+            let condition = st
+                .conditions
+                .iter()
+                .map(|c| {
+                    let vals: Vec<&str> = c.values.iter().map(|v| v.raw.text()).collect();
+                    (c.key.value.clone(), vals.join(","))
+                })
+                .collect();
+            out.push(ExternalAccess {
+                statement: w.statement,
+                principal,
+                actions,
+                condition,
+                is_public,
+                witness: w,
+            });
+        }
+        Ok(Ok(out))
     }
 
     /// AWS's `CheckNoNewAccess`: does `new` allow any request `existing` does not?

@@ -9,8 +9,11 @@
 //! (`POST /policy/check-no-public-access`) — are decided by `iam_reason` in AWS's request and response
 //! shapes (`result`, `message`, `reasons`), plus our `witnesses` (requests in `eval`'s format, which AWS's
 //! clients ignore). An answer `iam_reason` cannot prove either way is `UnprocessableEntityException`
-//! naming why, never a PASS. Access previews (`CreateAccessPreview`, …) are answered with
-//! `ValidationException`, reason `notSupported`: never an empty success.
+//! naming why, never a PASS. Access previews (`CreateAccessPreview`, `GetAccessPreview`,
+//! `ListAccessPreviews`, `ListAccessPreviewFindings`) decide each configuration's resource or trust policy
+//! when created (external-access findings with `isPublic`, `principal`, `action`, `condition`); a
+//! configuration this server cannot preview is refused (`notSupported`), and a policy it cannot decide
+//! makes the preview `FAILED` (`INVALID_CONFIGURATION`): never a completed preview with access left out.
 //!
 //! Errors are Access Analyzer's: the `x-amzn-ErrorType` header and a JSON body with `message` (and
 //! `reason` / `fieldList` for `ValidationException`, `resourceId` / `resourceType` for
@@ -44,7 +47,45 @@ pub(crate) struct Analyzer {
 
 /// The analyzers created so far.
 #[derive(Default)]
-pub(crate) struct Analyzers(Mutex<Vec<Analyzer>>);
+pub(crate) struct Analyzers(Mutex<Vec<Analyzer>>, Mutex<Vec<Preview>>);
+
+/// An access preview (`CreateAccessPreview`): decided when created, kept for the server's life.
+#[derive(Clone, Debug)]
+pub(crate) struct Preview {
+    id: String,
+    analyzer_arn: String,
+    configurations: Value,
+    created_at: String,
+    /// `COMPLETED` or `FAILED`.
+    status: &'static str,
+    /// `statusReason.code` when failed (`INVALID_CONFIGURATION`, `INTERNAL_ERROR`), and why.
+    reason: Option<(&'static str, String)>,
+    findings: Vec<Value>,
+}
+
+/// The policy-bearing member of each access-preview configuration Access Analyzer defines, and the
+/// resource type its findings name.
+const PREVIEW_POLICIES: &[(&str, &str, &str)] = &[
+    ("iamRole", "trustPolicy", "AWS::IAM::Role"),
+    ("s3Bucket", "bucketPolicy", "AWS::S3::Bucket"),
+    (
+        "s3ExpressDirectoryBucket",
+        "bucketPolicy",
+        "AWS::S3Express::DirectoryBucket",
+    ),
+    ("sqsQueue", "queuePolicy", "AWS::SQS::Queue"),
+    ("snsTopic", "topicPolicy", "AWS::SNS::Topic"),
+    ("kmsKey", "keyPolicies", "AWS::KMS::Key"),
+    (
+        "secretsManagerSecret",
+        "secretPolicy",
+        "AWS::SecretsManager::Secret",
+    ),
+    ("ecrRepository", "repositoryPolicy", "AWS::ECR::Repository"),
+    ("efsFileSystem", "fileSystemPolicy", "AWS::EFS::FileSystem"),
+    ("dynamodbTable", "tablePolicy", "AWS::DynamoDB::Table"),
+    ("dynamodbStream", "streamPolicy", "AWS::DynamoDB::Stream"),
+];
 
 /// Access Analyzer's routes.
 pub(crate) fn routes() -> Router<Arc<Server>> {
@@ -181,6 +222,17 @@ async fn handle(
         ("GET", "/analyzer") => list_analyzers(&s, uri.query()),
         ("PUT", "/analyzer") => create_analyzer(&s, &body),
         ("GET", p) if p.starts_with("/analyzer/") => get_analyzer(&s, p),
+        ("PUT", "/access-preview") => {
+            let server = s.clone();
+            tokio::task::spawn_blocking(move || create_access_preview(&server, &body))
+                .await
+                .unwrap_or_else(|e| Err(AaError::internal(format!("the preview stopped: {e}"))))
+        }
+        ("GET", "/access-preview") => list_access_previews(&s, uri.query()),
+        ("GET", p) if p.starts_with("/access-preview/") => get_access_preview(&s, p, uri.query()),
+        ("POST", p) if p.starts_with("/access-preview/") => {
+            list_access_preview_findings(&s, p, &body)
+        }
         (
             "POST",
             "/policy/check-no-new-access"
@@ -204,29 +256,13 @@ async fn handle(
     }
 }
 
-/// The operation a method and path name that `serve` does not answer, refused as Access Analyzer
-/// refuses what it does not support.
+/// A method and path that name no Access Analyzer operation `serve` answers.
 fn not_served(method: &str, path: &str) -> AaError {
-    let op = match (method, path) {
-        ("PUT", "/access-preview") => "CreateAccessPreview",
-        ("GET", p) if p.starts_with("/access-preview/") => "GetAccessPreview",
-        ("POST", p) if p.starts_with("/access-preview/") => "ListAccessPreviewFindings",
-        ("GET", "/access-preview") => "ListAccessPreviews",
-        _ => {
-            return AaError::validation(
-                "unknownOperation",
-                format!(
-                    "{method} {} is not an Access Analyzer operation",
-                    clip(path)
-                ),
-                &[],
-            );
-        }
-    };
     AaError::validation(
-        "notSupported",
+        "unknownOperation",
         format!(
-            "{op} is not supported by policy-check serve: it answers ValidatePolicy, the custom policy checks and the analyzer calls offline; access previews are not served yet"
+            "{method} {} is not an Access Analyzer operation",
+            clip(path)
         ),
         &[],
     )
@@ -775,4 +811,286 @@ fn custom_check(
     }
     .map_err(|e| reason_error(&e))?;
     check_response(&answer)
+}
+
+fn previews(s: &Server) -> std::sync::MutexGuard<'_, Vec<Preview>> {
+    s.analyzers
+        .1
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn known_analyzer(s: &Server, arn: Option<&str>) -> Result<String, AaError> {
+    let Some(arn) = arn else {
+        return Err(AaError::field(
+            "analyzerArn",
+            None,
+            "Member must not be null",
+        ));
+    };
+    if analyzers(s).iter().any(|a| a.arn == arn) {
+        Ok(arn.to_string())
+    } else {
+        Err(AaError::not_found("Analyzer", arn))
+    }
+}
+
+/// The account a resource ARN names, else the server's.
+fn owner(s: &Server, arn: &str) -> String {
+    arn.split(':')
+        .nth(4)
+        .filter(|a| !a.is_empty())
+        .map_or_else(|| s.account.clone(), str::to_string)
+}
+
+/// `CreateAccessPreview`: every configuration's policies decided now (status `COMPLETED`), or the
+/// preview `FAILED` with `INVALID_CONFIGURATION` (a policy that does not parse, or that the reasoning
+/// cannot decide) or `INTERNAL_ERROR` (no solver): never completed with findings left out.
+fn create_access_preview(s: &Server, body: &[u8]) -> Result<Value, AaError> {
+    let o = object(body)?;
+    let analyzer_arn = known_analyzer(s, string(&o, "analyzerArn")?)?;
+    let Some(Value::Object(configs)) = o.get("configurations") else {
+        return Err(AaError::field(
+            "configurations",
+            None,
+            "Member must not be null",
+        ));
+    };
+    // What to decide: (resource ARN, resource type, policy name, policy text).
+    let mut work: Vec<(String, &str, String, String)> = Vec::new();
+    for (arn, config) in configs {
+        let Some(c) = config.as_object().filter(|c| c.len() == 1) else {
+            return Err(AaError::validation(
+                "fieldValidationFailed",
+                format!(
+                    "configuration of {} must have exactly one member",
+                    clip(arn)
+                ),
+                &[],
+            ));
+        };
+        let Some((kind, inner)) = c.iter().next() else {
+            continue;
+        };
+        let Some((_, member, rtype)) = PREVIEW_POLICIES.iter().find(|(k, _, _)| k == kind) else {
+            return Err(AaError::validation(
+                "notSupported",
+                format!(
+                    "access previews of `{}` configurations are not supported by policy-check serve (it previews resource policies and trust policies)",
+                    clip(kind)
+                ),
+                &[],
+            ));
+        };
+        let inner = inner.as_object().cloned().unwrap_or_default();
+        for k in inner.keys() {
+            // ACL grants, access points, public access blocks and grants change access without a policy
+            // this server reads: refused rather than previewed without them.
+            let empty = inner.get(k).is_none_or(|v| {
+                v.is_null()
+                    || v.as_array().is_some_and(Vec::is_empty)
+                    || v.as_object().is_some_and(serde_json::Map::is_empty)
+            });
+            if k != *member && k != "kmsKeyId" && !empty {
+                return Err(AaError::validation(
+                    "notSupported",
+                    format!(
+                        "`{kind}.{k}` is not supported by policy-check serve's access previews (only `{member}`)"
+                    ),
+                    &[],
+                ));
+            }
+        }
+        match inner.get(*member) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(text)) => {
+                work.push((arn.clone(), rtype, (*member).to_string(), text.clone()))
+            }
+            Some(Value::Object(named)) => {
+                for (name, text) in named {
+                    let Some(text) = text.as_str() else {
+                        return Err(AaError::validation(
+                            "cannotParse",
+                            format!("`{kind}.{member}.{name}` must be a string"),
+                            &[],
+                        ));
+                    };
+                    work.push((arn.clone(), rtype, name.clone(), text.to_string()));
+                }
+            }
+            Some(_) => {
+                return Err(AaError::validation(
+                    "cannotParse",
+                    format!("`{kind}.{member}` must be a string"),
+                    &[],
+                ));
+            }
+        }
+    }
+    let id = format!(
+        "{:08x}-{:04x}-4000-8000-{:012x}",
+        s.requests.load(std::sync::atomic::Ordering::Relaxed),
+        previews(s).len(),
+        std::process::id()
+    );
+    let created_at = now_iso8601();
+    let mut preview = Preview {
+        id: id.clone(),
+        analyzer_arn,
+        configurations: Value::Object(configs.clone()),
+        created_at: created_at.clone(),
+        status: "COMPLETED",
+        reason: None,
+        findings: Vec::new(),
+    };
+    let solver = match s
+        .solver
+        .clone()
+        .map(Ok)
+        .unwrap_or_else(iam_reason::Solver::find)
+    {
+        Ok(solver) => Some(iam_reason::Checker::new(solver)),
+        Err(e) => {
+            preview.status = "FAILED";
+            preview.reason = Some(("INTERNAL_ERROR", e.to_string()));
+            None
+        }
+    };
+    if let Some(checker) = solver {
+        'all: for (arn, rtype, name, text) in &work {
+            let source = iam_policy::Source::new(format!("{arn} {name}"), text.clone());
+            let doc = match iam_policy::parse(&source) {
+                Ok(d) => d,
+                Err(e) => {
+                    preview.status = "FAILED";
+                    preview.reason = Some(("INVALID_CONFIGURATION", e.to_string()));
+                    break 'all;
+                }
+            };
+            match checker.external_access(&doc, &s.account) {
+                Ok(Ok(found)) => {
+                    for f in found {
+                        let n = preview.findings.len();
+                        let condition: serde_json::Map<String, Value> = f
+                            .condition
+                            .iter()
+                            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                            .collect();
+                        preview.findings.push(json!({
+                            "id": format!("{id}-{n}"),
+                            "principal": {f.principal.0.clone(): f.principal.1.clone()},
+                            "action": f.actions,
+                            "condition": condition,
+                            "resource": arn,
+                            "isPublic": f.is_public,
+                            "resourceType": rtype,
+                            "createdAt": created_at,
+                            "changeType": "NEW",
+                            "status": "ACTIVE",
+                            "resourceOwnerAccount": owner(s, arn),
+                            "witness": f.witness.to_request(),
+                        }));
+                    }
+                }
+                Ok(Err(unknown)) => {
+                    preview.status = "FAILED";
+                    preview.reason = Some(("INVALID_CONFIGURATION", unknown.join("; ")));
+                    break 'all;
+                }
+                Err(e) => {
+                    preview.status = "FAILED";
+                    preview.reason = Some(("INTERNAL_ERROR", e.to_string()));
+                    break 'all;
+                }
+            }
+        }
+    }
+    if preview.status == "FAILED" {
+        preview.findings.clear();
+    }
+    previews(s).push(preview);
+    Ok(json!({"id": id}))
+}
+
+fn preview_summary(p: &Preview) -> Value {
+    let mut v = json!({
+        "id": p.id,
+        "analyzerArn": p.analyzer_arn,
+        "createdAt": p.created_at,
+        "status": p.status,
+    });
+    if let (Some((code, why)), Some(o)) = (&p.reason, v.as_object_mut()) {
+        o.insert("statusReason".into(), json!({"code": code}));
+        // Not in AWS's shape: why, for people reading the raw response.
+        o.insert("statusDetail".into(), Value::String(why.clone()));
+    }
+    v
+}
+
+fn find_preview(s: &Server, path: &str, analyzer_arn: Option<&str>) -> Result<Preview, AaError> {
+    let arn = known_analyzer(s, analyzer_arn)?;
+    let id = percent_decode(path.strip_prefix("/access-preview/").unwrap_or(""));
+    previews(s)
+        .iter()
+        .find(|p| p.id == id && p.analyzer_arn == arn)
+        .cloned()
+        .ok_or_else(|| AaError::not_found("AccessPreview", &id))
+}
+
+/// `GetAccessPreview`.
+fn get_access_preview(s: &Server, path: &str, query: Option<&str>) -> Result<Value, AaError> {
+    let q = query_params(query)?;
+    let arn = q
+        .iter()
+        .find(|(k, _)| k == "analyzerArn")
+        .map(|(_, v)| v.as_str());
+    let p = find_preview(s, path, arn)?;
+    let mut summary = preview_summary(&p);
+    if let Some(o) = summary.as_object_mut() {
+        o.insert("configurations".into(), p.configurations.clone());
+    }
+    Ok(json!({"accessPreview": summary}))
+}
+
+/// `ListAccessPreviews`.
+fn list_access_previews(s: &Server, query: Option<&str>) -> Result<Value, AaError> {
+    let q = query_params(query)?;
+    let arn = known_analyzer(
+        s,
+        q.iter()
+            .find(|(k, _)| k == "analyzerArn")
+            .map(|(_, v)| v.as_str()),
+    )?;
+    let list: Vec<Value> = previews(s)
+        .iter()
+        .filter(|p| p.analyzer_arn == arn)
+        .map(preview_summary)
+        .collect();
+    Ok(json!({"accessPreviews": list}))
+}
+
+/// `ListAccessPreviewFindings` (all findings in one page; a `filter` is refused rather than ignored).
+fn list_access_preview_findings(s: &Server, path: &str, body: &[u8]) -> Result<Value, AaError> {
+    let o = object(body)?;
+    if o.get("filter")
+        .is_some_and(|f| f.as_object().is_some_and(|m| !m.is_empty()))
+    {
+        return Err(AaError::validation(
+            "notSupported",
+            "`filter` is not supported by policy-check serve's access previews",
+            &[],
+        ));
+    }
+    let p = find_preview(s, path, string(&o, "analyzerArn")?)?;
+    if p.status != "COMPLETED" {
+        return Err(AaError::validation(
+            "fieldValidationFailed",
+            format!(
+                "access preview {} is {}, it has no findings",
+                p.id, p.status
+            ),
+            &[],
+        ));
+    }
+    Ok(json!({"findings": p.findings}))
 }

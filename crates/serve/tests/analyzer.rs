@@ -352,7 +352,7 @@ fn tmp(name: &str) -> PathBuf {
 #[test]
 fn cfn_policy_validator_runs_offline_against_serve() {
     let tool = venv("aa-validators-venv", VALIDATORS, "cfn-policy-validator");
-    let ep = start(Arc::new(server()));
+    let ep = start(Arc::new(checking_server()));
     let doc = |file: &str| serde_json::from_str::<Value>(&policy(file)).unwrap();
     let template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -401,22 +401,34 @@ fn cfn_policy_validator_runs_offline_against_serve() {
     ]);
     assert_eq!(code, 0, "{err}");
 
-    // A role: its trust policy goes to CreateAccessPreview, which is not served.
-    let role = json!({"Resources": {"App": {"Type": "AWS::IAM::Role", "Properties": {
-        "AssumeRolePolicyDocument": doc("trust.json")}}}});
-    let path = tmp("role.json");
-    std::fs::write(&path, role.to_string()).unwrap();
-    let mut cmd = Command::new(&tool);
-    aws_env(&mut cmd, &ep);
-    cmd.args(["validate", "--template-path"])
-        .arg(&path)
-        .args(["--region", "us-east-1"]);
-    let (code, _, err) = run(&mut cmd);
-    assert_ne!(code, 0, "an access preview never passes empty");
+    // A role: its trust policy goes to an access preview. Federating Cognito identities with no
+    // audience pinned lets anyone in (a public finding, which blocks); pinned to an identity pool, none.
+    let role = |trust: Value| {
+        let path = tmp("role.json");
+        std::fs::write(
+            &path,
+            json!({"Resources": {"App": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": trust}}}})
+            .to_string(),
+        )
+        .unwrap();
+        let mut cmd = Command::new(&tool);
+        aws_env(&mut cmd, &ep);
+        cmd.args(["validate", "--template-path"])
+            .arg(&path)
+            .args(["--region", "us-east-1"]);
+        run(&mut cmd)
+    };
+    let (code, out, err) = role(doc("trust.json"));
+    assert_eq!(code, 2, "{out}{err}");
     assert!(
-        err.contains("CreateAccessPreview") && err.contains("not supported"),
-        "{err}"
+        out.contains("App") && out.contains("SECURITY_WARNING"),
+        "{out}"
     );
+    let mut pinned = doc("trust.json");
+    pinned["Statement"][0]["Condition"] = json!({"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:12345678-aaaa-bbbb-cccc-123456789012"}});
+    let (code, out, err) = role(pinned);
+    assert_eq!(code, 0, "{out}{err}");
 }
 
 /// AWS's `tf-policy-validator`, unchanged, on a Terraform plan (`terraform show -json`) of our own: the
@@ -588,7 +600,22 @@ fn bad_requests_get_access_analyzers_errors() {
     );
     // What is not served says so.
     let (status, v) = call("PUT", "/access-preview", b"{}".to_vec());
-    assert_eq!((status, v["reason"].clone()), (400, json!("notSupported")));
+    assert_eq!(
+        (status, v["fieldList"][0]["name"].clone()),
+        (400, json!("analyzerArn"))
+    );
+    let (status, v) = call(
+        "GET",
+        "/access-preview/nope?analyzerArn=arn:aws:access-analyzer:us-east-1:123456789012:analyzer/none",
+        Vec::new(),
+    );
+    assert_eq!(
+        (status, v["resourceId"].clone()),
+        (
+            404,
+            json!("arn:aws:access-analyzer:us-east-1:123456789012:analyzer/none")
+        )
+    );
     // The custom checks refuse a request without its members as AWS does, before any solver runs.
     for (p, member) in [
         ("/policy/check-no-new-access", "newPolicyDocument"),
@@ -934,4 +961,154 @@ fn cfn_policy_validator_custom_checks_run_offline() {
     .unwrap();
     let (code, out, err) = check(&["check-no-public-access"], &restricted);
     assert_eq!(code, 0, "{out}{err}");
+}
+
+/// Access previews with the AWS CLI: `create-access-preview` for a public bucket, a queue shared with
+/// another account (restricted by a condition Access Analyzer still reports), a KMS key kept in the account,
+/// and a role trusting another account; `get-access-preview` and `list-access-preview-findings` as AWS
+/// answers them, each finding backed by a witness request the evaluator allows.
+#[test]
+fn aws_cli_access_previews_run_offline() {
+    let ep = start(Arc::new(checking_server()));
+    let (code, v, err) = aws(
+        &ep,
+        &[
+            "accessanalyzer",
+            "create-analyzer",
+            "--analyzer-name",
+            "zone",
+            "--type",
+            "ACCOUNT",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let analyzer = v["arn"].as_str().unwrap().to_string();
+    let doc =
+        |statements: Value| json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    let configurations = json!({
+        "arn:aws:s3:::site": {"s3Bucket": {"bucketPolicy": doc(json!([
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}]))}},
+        "arn:aws:sqs:us-east-1:123456789012:jobs": {"sqsQueue": {"queuePolicy": doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sqs:SendMessage",
+             "Resource": "arn:aws:sqs:us-east-1:123456789012:jobs",
+             "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}]))}},
+        "arn:aws:kms:us-east-1:123456789012:key/k1": {"kmsKey": {"keyPolicies": {"default": doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]))}}},
+        "arn:aws:iam::123456789012:role/Partner": {"iamRole": {"trustPolicy": doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::777788889999:role/Deployer"}, "Action": "sts:AssumeRole"}]))}},
+    });
+    let (code, v, err) = aws(
+        &ep,
+        &[
+            "accessanalyzer",
+            "create-access-preview",
+            "--analyzer-arn",
+            &analyzer,
+            "--configurations",
+            &configurations.to_string(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let (code, v, err) = aws(
+        &ep,
+        &[
+            "accessanalyzer",
+            "get-access-preview",
+            "--access-preview-id",
+            &id,
+            "--analyzer-arn",
+            &analyzer,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["accessPreview"]["status"], "COMPLETED", "{v:#}");
+    let (code, v, err) = aws(
+        &ep,
+        &[
+            "accessanalyzer",
+            "list-access-preview-findings",
+            "--access-preview-id",
+            &id,
+            "--analyzer-arn",
+            &analyzer,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let findings = v["findings"].as_array().unwrap();
+    let by = |resource: &str| {
+        findings
+            .iter()
+            .filter(|f| f["resource"] == resource)
+            .collect::<Vec<_>>()
+    };
+    let site = by("arn:aws:s3:::site");
+    assert_eq!(site.len(), 1, "{v:#}");
+    assert_eq!(site[0]["isPublic"], true);
+    assert_eq!(site[0]["principal"]["AWS"], "*");
+    assert_eq!(site[0]["action"][0], "s3:GetObject");
+    assert_eq!(site[0]["resourceType"], "AWS::S3::Bucket");
+    assert_eq!(
+        (site[0]["status"].clone(), site[0]["changeType"].clone()),
+        (json!("ACTIVE"), json!("NEW"))
+    );
+    let jobs = by("arn:aws:sqs:us-east-1:123456789012:jobs");
+    assert_eq!(jobs.len(), 1, "{v:#}");
+    assert_eq!(jobs[0]["isPublic"], false);
+    assert_eq!(jobs[0]["principal"]["AWS"], "444455556666");
+    assert_eq!(jobs[0]["condition"]["aws:SourceIp"], "203.0.113.0/24");
+    assert!(
+        by("arn:aws:kms:us-east-1:123456789012:key/k1").is_empty(),
+        "the key stays in the account: {v:#}"
+    );
+    let partner = by("arn:aws:iam::123456789012:role/Partner");
+    assert_eq!(partner.len(), 1);
+    assert_eq!(partner[0]["principal"]["AWS"], "777788889999");
+    assert_eq!(partner[0]["resourceType"], "AWS::IAM::Role");
+    // A configuration this server cannot preview is refused, never previewed without it.
+    let acl = json!({"arn:aws:s3:::acl": {"s3Bucket": {"bucketAclGrants": [{"permission": "READ", "grantee": {"uri": "http://acs.amazonaws.com/groups/global/AllUsers"}}]}}});
+    let (code, _, err) = aws(
+        &ep,
+        &[
+            "accessanalyzer",
+            "create-access-preview",
+            "--analyzer-arn",
+            &analyzer,
+            "--configurations",
+            &acl.to_string(),
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("bucketAclGrants"), "{err}");
+    // A policy the reasoning cannot decide fails the preview.
+    let odd = json!({"arn:aws:sqs:us-east-1:123456789012:odd": {"sqsQueue": {"queuePolicy": doc(json!([
+        {"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*", "Condition": {"BinaryEquals": {"aws:x": "QUJD"}}}]))}}});
+    let (_, v, _) = aws(
+        &ep,
+        &[
+            "accessanalyzer",
+            "create-access-preview",
+            "--analyzer-arn",
+            &analyzer,
+            "--configurations",
+            &odd.to_string(),
+        ],
+    );
+    let odd_id = v["id"].as_str().unwrap().to_string();
+    let (_, v, _) = aws(
+        &ep,
+        &[
+            "accessanalyzer",
+            "get-access-preview",
+            "--access-preview-id",
+            &odd_id,
+            "--analyzer-arn",
+            &analyzer,
+        ],
+    );
+    assert_eq!(v["accessPreview"]["status"], "FAILED");
+    assert_eq!(
+        v["accessPreview"]["statusReason"]["code"],
+        "INVALID_CONFIGURATION"
+    );
 }
