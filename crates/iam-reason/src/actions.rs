@@ -135,15 +135,17 @@ pub(crate) fn universe(matchers: &[&Matcher], catalogue_only: bool) -> Vec<Actio
     out
 }
 
-/// Groups `universe` by the vector of `matchers` each action satisfies (and by `extra`, a further
-/// test the question adds); one representative each, catalogue actions first.
+/// Groups `universe` by the vector of `matchers` each action satisfies (and by `split`, a further key:
+/// the resource types in precise mode), keeping those `extra` admits; one representative each,
+/// catalogue actions first.
 pub(crate) fn classes(
     universe: &[Action],
     matchers: &[&Matcher],
     extra: &dyn Fn(&Action) -> bool,
+    split: &dyn Fn(&Action) -> String,
 ) -> Vec<(Vec<bool>, Action)> {
     let mut out: Vec<(Vec<bool>, Action)> = Vec::new();
-    let mut index: HashMap<Vec<bool>, usize> = HashMap::new();
+    let mut index: HashMap<(Vec<bool>, String), usize> = HashMap::new();
     for a in universe {
         if !extra(a) {
             continue;
@@ -152,12 +154,67 @@ pub(crate) fn classes(
         if !sig.iter().any(|b| *b) {
             continue;
         }
-        if !index.contains_key(&sig) {
-            index.insert(sig.clone(), out.len());
-            out.push((sig, a.clone()));
+        let key = (sig, split(a));
+        if !index.contains_key(&key) {
+            index.insert(key.clone(), out.len());
+            out.push((key.0, a.clone()));
         }
     }
     out
+}
+
+/// The Service Authorization Reference's resource types per action, as ARN globs (`data/
+/// action-resources.txt`, generated from the corpus by `data/generate.py`).
+struct ResourceTable {
+    /// `service resource-type` → ARN globs.
+    formats: HashMap<(String, String), Vec<String>>,
+    /// `service:action` (lower case) → resource types.
+    actions: HashMap<String, Vec<String>>,
+}
+
+fn table() -> &'static ResourceTable {
+    static T: std::sync::OnceLock<ResourceTable> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = ResourceTable {
+            formats: HashMap::new(),
+            actions: HashMap::new(),
+        };
+        for line in include_str!("../data/action-resources.txt").lines() {
+            let mut f = line.split(' ');
+            match (f.next(), f.next()) {
+                (Some("R"), Some(svc)) => {
+                    if let (Some(rt), Some(glob)) = (f.next(), f.next()) {
+                        t.formats
+                            .entry((svc.to_string(), rt.to_string()))
+                            .or_default()
+                            .push(glob.to_string());
+                    }
+                }
+                (Some("A"), Some(action)) => {
+                    t.actions
+                        .insert(action.to_ascii_lowercase(), f.map(str::to_string).collect());
+                }
+                _ => {}
+            }
+        }
+        t
+    })
+}
+
+/// The ARN globs a real request for `a` can name (empty: only `*`); `None` for an action the reference
+/// does not list.
+pub(crate) fn resource_globs(a: &Action) -> Option<Vec<String>> {
+    let t = table();
+    let rts = t.actions.get(&format!("{}:{}", a.svc, a.name))?;
+    let mut out = Vec::new();
+    for rt in rts {
+        if let Some(globs) = t.formats.get(&(a.svc.clone(), rt.clone())) {
+            out.extend(globs.iter().cloned());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Some(out)
 }
 
 /// Does `pattern` (`service:name` with wildcards, or `*`) match the action?

@@ -39,8 +39,10 @@
 //! - A solver time-out or `unknown` is UNKNOWN with the solver's reason.
 //!
 //! AWS's checks do not know which actions apply to which resource types, and neither does the default
-//! mode here: an action on a resource it could never touch still counts. `--precise` (the `precise`
-//! flag) drops witnesses whose action the bundled service reference does not list.
+//! mode here: an action on a resource it could never touch still counts. The `precise` flag
+//! (`--precise`) answers for real requests only: actions the bundled Service Authorization Reference
+//! lists, each on a resource of one of its resource types' ARN formats (`*` for actions without one), so
+//! a grant of `s3:GetObject` on a bucket ARN (not an object ARN) is no access at all.
 
 #![deny(missing_docs)]
 
@@ -435,7 +437,19 @@ impl Checker {
             .collect();
         let refs: Vec<&actions::Matcher> = matchers.iter().collect();
         let universe = actions::universe(&refs, self.precise);
-        let classes = actions::classes(&universe, &refs, action_ok);
+        // Precise mode: actions of one class also share their resource types, and each query keeps
+        // the resource to one of the action's ARN formats (`*` for actions without resource types).
+        let precise = self.precise;
+        let split = |a: &actions::Action| {
+            if precise {
+                actions::resource_globs(a)
+                    .map(|g| g.join(" "))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let classes = actions::classes(&universe, &refs, action_ok, &split);
         let mut session = self.solver.start()?;
         if let Some(dump) = std::env::var_os("POLICY_CHECK_SMT_DUMP") {
             // For debugging the encoding: the declarations and the first query's constraint, as sent.
@@ -473,8 +487,20 @@ impl Checker {
                     .zip(sig.iter())
                     .map(|((n, _), b)| if *b { n.clone() } else { format!("(not {n})") })
                     .collect();
+                let resource_ok = match (precise, actions::resource_globs(rep)) {
+                    (true, Some(globs)) if globs.is_empty() => "(= res \"*\")".to_string(),
+                    (true, Some(globs)) => format!(
+                        "(or {})",
+                        globs
+                            .iter()
+                            .map(|g| format!("(str.in_re res {})", glob_regex(g)))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                    _ => "true".to_string(),
+                };
                 let query = format!(
-                    "(assert (and (= svc {}) (= name {}) {}))\n(assert (and {s} (not {deny}) {extra}))\n",
+                    "(assert (and (= svc {}) (= name {}) {} {resource_ok}))\n(assert (and {s} (not {deny}) {extra}))\n",
                     smt::lit(&rep.svc),
                     smt::lit(&rep.name),
                     fixed.join(" ")

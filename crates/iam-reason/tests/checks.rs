@@ -423,3 +423,47 @@ fn precise_mode_only_counts_listed_actions() {
     assert_eq!(a.verdict, Verdict::Fail, "{a:?}");
     assert_eq!(a.witnesses[0].action, "sqs:SendMessage");
 }
+
+#[test]
+fn precise_mode_keeps_each_action_to_its_resource_types() {
+    // s3:GetObject works on objects; a grant on the bucket ARN gives it nothing real.
+    let none = r#"[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::notes"}]"#;
+    let bucket_only = r#"[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"arn:aws:s3:::notes"}]"#;
+    let aws = checker()
+        .no_new_access(
+            &doc("o.json", none),
+            &doc("n.json", bucket_only),
+            PolicyKind::Identity,
+        )
+        .unwrap();
+    assert_eq!(
+        aws.verdict,
+        Verdict::Fail,
+        "AWS's default counts any action on any resource"
+    );
+    let precise = checker()
+        .precise(true)
+        .no_new_access(
+            &doc("o.json", none),
+            &doc("n.json", bucket_only),
+            PolicyKind::Identity,
+        )
+        .unwrap();
+    assert_eq!(precise.verdict, Verdict::Pass, "{precise:?}");
+    // On objects it is real new access, with an object ARN as witness.
+    let objects = r#"[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::notes","arn:aws:s3:::notes/*"]}]"#;
+    let a = checker()
+        .precise(true)
+        .no_new_access(
+            &doc("o.json", none),
+            &doc("n.json", objects),
+            PolicyKind::Identity,
+        )
+        .unwrap();
+    assert_eq!(a.verdict, Verdict::Fail);
+    assert!(
+        a.witnesses[0].resource.starts_with("arn:aws:s3:::notes/"),
+        "{:?}",
+        a.witnesses[0]
+    );
+}
