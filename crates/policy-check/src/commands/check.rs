@@ -18,11 +18,29 @@ pub enum CheckCommand {
     /// Does NEW allow any request EXISTING does not? (AWS's CheckNoNewAccess.)
     NoNewAccess {
         /// The policy as it is.
-        #[arg(long)]
-        existing: PathBuf,
+        #[arg(
+            long,
+            required_unless_present = "template",
+            conflicts_with = "template"
+        )]
+        existing: Option<PathBuf>,
         /// The policy as proposed.
-        #[arg(long)]
-        new: PathBuf,
+        #[arg(
+            long,
+            required_unless_present = "template",
+            conflicts_with = "template"
+        )]
+        new: Option<PathBuf>,
+        /// A CloudFormation/SAM template or Terraform plan as proposed: each of its policies is compared
+        /// with the policy of the same resource and property in `--existing-template`.
+        #[arg(long, requires = "existing_template")]
+        template: Option<PathBuf>,
+        /// The same template as it is (another git revision, `git show main:stack.yaml > old.yaml`).
+        #[arg(long = "existing-template", requires = "template")]
+        existing_template: Option<PathBuf>,
+        /// What templates are resolved with.
+        #[command(flatten)]
+        template_input: super::template::TemplateInput,
         /// Identity or resource policies (a trust policy is a resource policy).
         #[arg(long = "type", value_enum, default_value_t = KindArg::Identity)]
         kind: KindArg,
@@ -309,10 +327,18 @@ pub fn run(c: &CheckCommand, out: &mut dyn Write) -> Result<u8, String> {
     }
     let (name, answer, common, doc) = match c {
         CheckCommand::NoNewAccess {
-            existing,
-            new,
+            template: Some(t),
+            existing_template: Some(old),
+            common,
+            template_input,
+            ..
+        } => return run_templates(old, t, template_input, common, out),
+        CheckCommand::NoNewAccess {
+            existing: Some(existing),
+            new: Some(new),
             kind,
             common,
+            ..
         } => {
             let ty = match kind {
                 KindArg::Identity => PolicyType::Identity,
@@ -361,6 +387,9 @@ pub fn run(c: &CheckCommand, out: &mut dyn Write) -> Result<u8, String> {
                 .no_public_access(&doc, resource_type)
                 .map_err(|e| format!("{e} [{}]", e.code()))?;
             ("no-public-access", a, common, doc)
+        }
+        CheckCommand::NoNewAccess { .. } => {
+            return Err("give --existing and --new, or --template and --existing-template".into());
         }
         _ => return run_cedar(c, out),
     };
@@ -536,4 +565,83 @@ pub fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> Result<u8, String> {
 fn print_json(v: &serde_json::Value, out: &mut dyn Write) -> Result<(), String> {
     let text = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
     writeln!(out, "{text}").map_err(|e| format!("cannot write: {e}"))
+}
+
+/// `check no-new-access --template NEW --existing-template OLD`: every policy of NEW against the policy of
+/// the same resource and property in OLD (a policy OLD does not have is new access whatever it allows);
+/// exit 2 if any grants new access, 1 if any cannot be decided, else 0.
+fn run_templates(
+    old: &Path,
+    new: &Path,
+    input: &super::template::TemplateInput,
+    common: &CheckOptions,
+    out: &mut dyn Write,
+) -> Result<u8, String> {
+    let (_, old_found) = super::template::load(old, input)?;
+    let (_, new_found) = super::template::load(new, input)?;
+    let checker = checker(common)?;
+    let parse = |t: &Path, p: &iac::Policy| -> Result<iam_policy::PolicyDocument, String> {
+        let text = iac::render(&p.document).0;
+        let name = format!("{}: {}", crate::display_name(t), p.name());
+        iam_policy::parse(&iam_policy::Source::new(name.clone(), text))
+            .map_err(|e| format!("{name}: the resolved policy does not parse: {e}"))
+    };
+    let nothing = iam_policy::parse(&iam_policy::Source::new(
+        "(no policy)",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#,
+    ))
+    .map_err(|e| e.to_string())?;
+    let w = |e: std::io::Error| format!("cannot write: {e}");
+    let (mut fail, mut unknown, mut rows) = (0usize, 0usize, Vec::new());
+    for p in &new_found.policies {
+        let new_doc = parse(new, p)?;
+        let old_doc = match old_found.policies.iter().find(|o| o.name() == p.name()) {
+            Some(o) => parse(old, o)?,
+            None => nothing.clone(),
+        };
+        let kind = match p.policy_type {
+            PolicyType::Resource | PolicyType::Trust | PolicyType::Rcp => PolicyKind::Resource,
+            _ => PolicyKind::Identity,
+        };
+        let a = checker
+            .no_new_access(&old_doc, &new_doc, kind)
+            .map_err(|e| format!("{}: {e} [{}]", p.name(), e.code()))?;
+        fail += usize::from(a.verdict == Verdict::Fail);
+        unknown += usize::from(a.verdict == Verdict::Unknown);
+        rows.push((p.name(), a, new_doc));
+    }
+    if common.format == Format::Json {
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(name, a, _)| {
+                let mut j = answer_json(a);
+                if let Some(o) = j.as_object_mut() {
+                    o.insert("policy".into(), name.clone().into());
+                }
+                j
+            })
+            .collect();
+        print_json(&serde_json::Value::Array(v), out)?;
+    } else {
+        for (name, a, doc) in &rows {
+            writeln!(out, "{}  {}", a.verdict.as_str(), diag::printable(name)).map_err(w)?;
+            statements(a, doc, out)?;
+        }
+        writeln!(
+            out,
+            "{} policies: {} with new access, {} undecided (mode: {})",
+            rows.len(),
+            fail,
+            unknown,
+            if common.precise { "precise" } else { "aws" }
+        )
+        .map_err(w)?;
+    }
+    Ok(if fail > 0 {
+        2
+    } else if unknown > 0 && !common.unknown_ok {
+        1
+    } else {
+        0
+    })
 }
