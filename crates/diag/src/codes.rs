@@ -375,9 +375,11 @@ registry! {
 
     // Reasoning about policies (`check`, the semantic checks).
     /// A question that cannot be asked: no action and no resource for `access-not-granted`, a resource
-    /// type `CheckNoPublicAccess` does not take, an action that is not `service:action`.
+    /// type `CheckNoPublicAccess` does not take, an action that is not `service:action`, a Cedar store
+    /// without a schema or with policies its schema refuses.
     REASON_INPUT = "reason::input";
-    /// The SMT solver (Z3) is missing, or failed, or answered something that is not SMT-LIB.
+    /// The SMT solver (Z3; cvc5 for the Cedar checks) is missing, or failed, or answered something that
+    /// is not SMT-LIB.
     REASON_SOLVER = "reason::solver";
     /// The SMT solver did not answer in the time given.
     REASON_TIMEOUT = "reason::timeout";
