@@ -105,49 +105,91 @@ impl Matcher {
     }
 }
 
-/// The universe of actions: the catalogue's (precise mode: only those), plus what the policies name.
-pub(crate) fn universe(matchers: &[&Matcher], catalogue_only: bool) -> Vec<Action> {
-    let cat = iam_policy::catalog::catalog();
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for svc in cat.services() {
-        for a in cat.actions(svc).unwrap_or(&[]) {
-            let act = Action {
-                svc: svc.to_ascii_lowercase(),
-                name: a.to_ascii_lowercase(),
-            };
-            if seen.insert((act.svc.clone(), act.name.clone())) {
-                out.push(act);
+/// The catalogue's actions, lower case, computed once per process.
+fn catalogue_actions() -> &'static [Action] {
+    static ALL: std::sync::OnceLock<Vec<Action>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let cat = iam_policy::catalog::catalog();
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for svc in cat.services() {
+            for a in cat.actions(svc).unwrap_or(&[]) {
+                let act = Action {
+                    svc: svc.to_ascii_lowercase(),
+                    name: a.to_ascii_lowercase(),
+                };
+                if seen.insert((act.svc.clone(), act.name.clone())) {
+                    out.push(act);
+                }
             }
         }
+        out
+    })
+}
+
+/// The actions the policies name beyond the catalogue (none in precise mode): with the catalogue's,
+/// the universe the action dimension is decided over.
+pub(crate) fn extras(matchers: &[&Matcher], catalogue_only: bool) -> Vec<Action> {
+    if catalogue_only {
+        return Vec::new();
     }
-    if !catalogue_only {
-        let mut extra = Vec::new();
-        for m in matchers {
-            m.instances(&mut extra);
-        }
-        for act in extra {
-            if seen.insert((act.svc.clone(), act.name.clone())) {
-                out.push(act);
-            }
+    static KNOWN: std::sync::OnceLock<std::collections::HashSet<(&'static str, &'static str)>> =
+        std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(|| {
+        catalogue_actions()
+            .iter()
+            .map(|a| (a.svc.as_str(), a.name.as_str()))
+            .collect()
+    });
+    let mut extra = Vec::new();
+    for m in matchers {
+        m.instances(&mut extra);
+    }
+    let mut out: Vec<Action> = Vec::new();
+    for act in extra {
+        let new = !known.contains(&(act.svc.as_str(), act.name.as_str()))
+            && !out.iter().any(|o| o.svc == act.svc && o.name == act.name);
+        if new {
+            out.push(act);
         }
     }
     out
 }
 
+/// Every action of the universe: the catalogue's, then `extras`.
+pub(crate) fn universe<'a>(extras: &'a [Action]) -> impl Iterator<Item = &'a Action> {
+    catalogue_actions().iter().chain(extras.iter())
+}
+
 /// Groups `universe` by the vector of `matchers` each action satisfies (and by `split`, a further key:
 /// the resource types in precise mode), keeping those `extra` admits; one representative each,
 /// catalogue actions first.
-pub(crate) fn classes(
-    universe: &[Action],
+pub(crate) fn classes<'a>(
+    universe: impl Iterator<Item = &'a Action>,
     matchers: &[&Matcher],
     extra: &dyn Fn(&Action) -> bool,
     split: &dyn Fn(&Action) -> String,
 ) -> Vec<(Vec<bool>, Action)> {
     let mut out: Vec<(Vec<bool>, Action)> = Vec::new();
     let mut index: HashMap<(Vec<bool>, String), usize> = HashMap::new();
+    // Without `*` or `NotAction`, only the services the patterns name can match anything.
+    let services: Option<std::collections::HashSet<&str>> =
+        if matchers.iter().any(|m| m.any || m.negated) {
+            None
+        } else {
+            Some(
+                matchers
+                    .iter()
+                    .flat_map(|m| m.by_service.keys().map(String::as_str))
+                    .collect(),
+            )
+        };
     for a in universe {
-        if !extra(a) {
+        if services
+            .as_ref()
+            .is_some_and(|s| !s.contains(a.svc.as_str()))
+            || !extra(a)
+        {
             continue;
         }
         let sig: Vec<bool> = matchers.iter().map(|m| m.matches(a)).collect();

@@ -436,7 +436,7 @@ impl Checker {
             .map(|(_, b)| actions::Matcher::new(b.as_ref()))
             .collect();
         let refs: Vec<&actions::Matcher> = matchers.iter().collect();
-        let universe = actions::universe(&refs, self.precise);
+        let extras = actions::extras(&refs, self.precise);
         // Precise mode: actions of one class also share their resource types, and each query keeps
         // the resource to one of the action's ARN formats (`*` for actions without resource types).
         let precise = self.precise;
@@ -449,7 +449,7 @@ impl Checker {
                 String::new()
             }
         };
-        let classes = actions::classes(&universe, &refs, action_ok, &split);
+        let classes = actions::classes(actions::universe(&extras), &refs, action_ok, &split);
         let mut session = self.solver.start()?;
         if let Some(dump) = std::env::var_os("POLICY_CHECK_SMT_DUMP") {
             // For debugging the encoding: the declarations and the first query's constraint, as sent.
