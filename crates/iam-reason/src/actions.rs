@@ -157,7 +157,7 @@ pub(crate) fn extras(matchers: &[&Matcher], catalogue_only: bool) -> Vec<Action>
 }
 
 /// Every action of the universe: the catalogue's, then `extras`.
-pub(crate) fn universe<'a>(extras: &'a [Action]) -> impl Iterator<Item = &'a Action> {
+pub(crate) fn universe(extras: &[Action]) -> impl Iterator<Item = &Action> {
     catalogue_actions().iter().chain(extras.iter())
 }
 
