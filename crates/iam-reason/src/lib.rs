@@ -198,7 +198,12 @@ pub struct Answer {
 pub struct Checker {
     solver: Solver,
     precise: bool,
+    max_queries: usize,
 }
+
+/// The most solver queries one check makes by default (action classes × Allow statements): past it the
+/// answer is UNKNOWN, so a huge policy costs bounded time instead of an unbounded product.
+pub const MAX_QUERIES: usize = 5_000;
 
 /// Resource types AWS's `CheckNoPublicAccess` takes.
 pub const PUBLIC_ACCESS_TYPES: &[&str] = &[
@@ -330,12 +335,20 @@ impl Checker {
         Checker {
             solver,
             precise: false,
+            max_queries: MAX_QUERIES,
         }
     }
 
     /// Only actions the bundled service reference lists count (`--precise`).
     pub fn precise(mut self, on: bool) -> Checker {
         self.precise = on;
+        self
+    }
+
+    /// At most `n` solver queries per check ([`MAX_QUERIES`] by default); past them the answer is
+    /// UNKNOWN (a FAIL found before stays a FAIL).
+    pub fn with_max_queries(mut self, n: usize) -> Checker {
+        self.max_queries = n;
         self
     }
 
@@ -468,7 +481,7 @@ impl Checker {
         let names = enc.model_names();
         let mut reasons = Vec::new();
         let mut witnesses = Vec::new();
-        for allow in allows {
+        'statements: for allow in allows {
             let (i, s) = (&allow.index, &allow.formula);
             let Some(doc) = docs.get(allow.doc) else {
                 continue;
@@ -479,6 +492,15 @@ impl Checker {
             for (sig, rep) in &classes {
                 if !sig.get(pos).copied().unwrap_or(false) {
                     continue;
+                }
+                if run.queries >= self.max_queries {
+                    run.unknown.push(format!(
+                        "more than {} solver queries ({} action classes for {} Allow statements): not all were asked",
+                        self.max_queries,
+                        classes.len(),
+                        allows.len()
+                    ));
+                    break 'statements;
                 }
                 run.queries += 1;
                 let fixed: Vec<String> = enc
@@ -735,6 +757,11 @@ impl Checker {
             },
             &mut run,
         )?;
+        if enc.capped {
+            run.unknown.push(format!(
+                "more than {MAX_SLOTS} conditions on one multivalued key: findings are not proven complete"
+            ));
+        }
         if !run.unknown.is_empty() {
             return Ok(Err(run.unknown));
         }

@@ -467,3 +467,43 @@ fn precise_mode_keeps_each_action_to_its_resource_types() {
         a.witnesses[0]
     );
 }
+
+#[test]
+fn a_check_past_its_query_budget_is_unknown_never_pass() {
+    // Two action classes (GetObject and PutObject match different statements) need two queries.
+    let old = r#"[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]"#;
+    let new = r#"[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::a/*"},{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]"#;
+    let c = checker().with_max_queries(0);
+    let a = c
+        .no_new_access(
+            &doc("o.json", new),
+            &doc("n.json", new),
+            PolicyKind::Identity,
+        )
+        .unwrap();
+    assert_eq!(a.verdict, Verdict::Unknown, "{a:?}");
+    assert!(a.unknown[0].contains("solver queries"), "{:?}", a.unknown);
+    // With the budget, the same question is decided.
+    let a = checker()
+        .with_max_queries(2)
+        .no_new_access(
+            &doc("o.json", new),
+            &doc("n.json", new),
+            PolicyKind::Identity,
+        )
+        .unwrap();
+    assert_eq!(a.verdict, Verdict::Pass);
+    let a = checker()
+        .with_max_queries(1)
+        .no_new_access(
+            &doc("o.json", old),
+            &doc("n.json", new),
+            PolicyKind::Identity,
+        )
+        .unwrap();
+    assert_eq!(
+        a.verdict,
+        Verdict::Fail,
+        "a FAIL found within the budget stays a FAIL"
+    );
+}

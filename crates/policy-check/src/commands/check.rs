@@ -463,8 +463,10 @@ fn statements(
             .unwrap_or_default();
         writeln!(
             out,
-            "  statement {}{sid} at {at}: {}",
+            "  statement {}{} at {}: {}",
             r.statement_index,
+            diag::printable(&sid),
+            diag::printable(&at),
             diag::printable(&r.description)
         )
         .map_err(w)?;
