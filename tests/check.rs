@@ -467,6 +467,26 @@ fn templates_are_compared_policy_by_policy() {
     assert!(
         rows.len() >= 4 && rows.iter().filter(|r| r["result"] == "PASS").count() == rows.len() - 1
     );
+    // In text, the responsible statement is located in the template itself (its `- Sid: OwnRows` line),
+    // not in the resolved policy.
+    let line = loosened
+        .lines()
+        .position(|l| l.contains("Sid: OwnRows"))
+        .unwrap()
+        + 1;
+    let col = loosened.lines().nth(line - 1).unwrap().find("Sid").unwrap() + 1;
+    let mut text_args = args(&new);
+    text_args.truncate(text_args.len() - 2);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = policy_check::run_args(
+        std::iter::once("policy-check".to_string()).chain(text_args),
+        &mut out,
+        &mut err,
+    );
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(code, 2, "{out}");
+    let at = format!("at {}:{line}:{col}:", new.display());
+    assert!(out.contains(&at), "expected `{at}` in:\n{out}");
     // The same template against itself: nothing new.
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = policy_check::run_args(

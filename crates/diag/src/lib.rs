@@ -24,7 +24,7 @@ pub mod json;
 mod source;
 
 pub use diagnostic::{Diagnostic, Located, Severity, printable};
-pub use source::{Source, Span, Spanned};
+pub use source::{Origin, Source, Span, Spanned, locate};
 
 /// An error with a registered code. Every library error implements it (and `miette::Diagnostic` with the
 /// same code), so callers compare codes exactly instead of matching message text.

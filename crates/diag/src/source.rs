@@ -60,6 +60,36 @@ pub struct Source {
     /// counted from the nearest checkpoint, not from the line's start, so a one-line policy of many
     /// megabytes still gives each position in bounded time.
     checkpoints: Arc<[(usize, usize)]>,
+    /// Where the text came from, when it was derived from another source (a policy resolved out of a
+    /// template): positions are then reported in that source.
+    origin: Option<Arc<Origin>>,
+}
+
+/// Where a derived text's bytes came from: another source and, for ranges of the derived text, the span
+/// in that source each was produced from (innermost ranges win).
+#[derive(Debug)]
+pub struct Origin {
+    /// The source the text was derived from.
+    pub source: Source,
+    /// Ranges of the derived text and the span of `source` each came from.
+    pub map: Vec<(std::ops::Range<usize>, Span)>,
+}
+
+impl Origin {
+    /// The span of the origin that the byte at `offset` of the derived text came from: the innermost
+    /// range holding it.
+    pub fn locate(&self, offset: usize) -> Option<Span> {
+        locate(&self.map, offset)
+    }
+}
+
+/// In a map of (range of a derived text, span it came from), the span the byte at `offset` came from:
+/// the innermost range holding it.
+pub fn locate(map: &[(std::ops::Range<usize>, Span)], offset: usize) -> Option<Span> {
+    map.iter()
+        .filter(|(r, _)| r.start <= offset && offset < r.end.max(r.start + 1))
+        .min_by_key(|(r, _)| r.end - r.start)
+        .map(|(_, s)| *s)
 }
 
 impl Source {
@@ -94,7 +124,30 @@ impl Source {
             text,
             line_starts: starts.into(),
             checkpoints: checkpoints.into(),
+            origin: None,
         }
+    }
+    /// The same source, derived from `origin`: [`Source::located`] reports positions there.
+    #[must_use]
+    pub fn with_origin(mut self, origin: Origin) -> Self {
+        self.origin = Some(Arc::new(origin));
+        self
+    }
+    /// What this text was derived from, when it was.
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_deref()
+    }
+    /// The file, line and column a byte offset is reported at: in the origin when the text was derived
+    /// from another source and the offset maps there, else here.
+    pub fn located(&self, offset: usize) -> (&str, usize, usize) {
+        if let Some(o) = &self.origin
+            && let Some(s) = o.locate(offset)
+        {
+            let (l, c) = o.source.line_col(s.start);
+            return (o.source.name(), l, c);
+        }
+        let (l, c) = self.line_col(offset);
+        (self.name(), l, c)
     }
     /// The file name or label given at construction.
     pub fn name(&self) -> &str {
@@ -149,5 +202,27 @@ impl<T> Spanned<T> {
     /// Wraps `value` with `span`.
     pub const fn new(value: T, span: Span) -> Self {
         Self { value, span }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A derived text reports positions in its origin where the map covers them (innermost range), and
+    /// its own positions elsewhere.
+    #[test]
+    fn derived_text_is_located_in_its_origin() {
+        let template = Source::new("t.yaml", "a:\n  b: x\n  c: yy\n");
+        let derived =
+            Source::new("derived", "{\"b\": \"x\",\n \"c\": \"yy\"}\n!").with_origin(Origin {
+                source: template,
+                // the whole object ← line 1; "yy" ← line 3, column 6
+                map: vec![(0..22, Span::new(0, 18)), (18..22, Span::new(15, 17))],
+            });
+        assert_eq!(derived.located(19), ("t.yaml", 3, 6));
+        assert_eq!(derived.located(2), ("t.yaml", 1, 1));
+        assert_eq!(derived.located(23), ("derived", 3, 1));
+        assert_eq!(derived.line_col(19), (2, 9));
     }
 }

@@ -384,8 +384,15 @@ pub fn render(v: &Value) -> (String, Vec<(std::ops::Range<usize>, Span)>) {
 
 /// The template position of a byte of [`render`]'s text: the innermost value written there.
 pub fn locate(map: &[(std::ops::Range<usize>, Span)], offset: usize) -> Option<Span> {
-    map.iter()
-        .filter(|(r, _)| r.start <= offset && offset < r.end.max(r.start + 1))
-        .min_by_key(|(r, _)| r.end - r.start)
-        .map(|(_, s)| *s)
+    diag::locate(map, offset)
+}
+
+/// A template policy's resolved text, named `name`, with the template as its origin: positions in it
+/// ([`diag::Source::located`]) are the template's lines and columns.
+pub fn policy_source(t: &Template, p: &Policy, name: &str) -> diag::Source {
+    let (text, map) = render(&p.document);
+    diag::Source::new(name, text).with_origin(diag::Origin {
+        source: t.source.clone(),
+        map,
+    })
 }

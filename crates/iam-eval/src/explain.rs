@@ -44,10 +44,11 @@ impl StatementInfo<'_> {
             statement: Some(self.at.statement),
         }
     }
-    /// File, line and column of the statement.
+    /// File, line and column of the statement: in the template it was resolved from, when the policy
+    /// came out of one ([`diag::Source::located`]).
     pub fn location(&self) -> (String, usize, usize) {
-        let (l, c) = self.document.source.line_col(self.statement.span.start);
-        (self.document.source.name().to_string(), l, c)
+        let (f, l, c) = self.document.source.located(self.statement.span.start);
+        (f.to_string(), l, c)
     }
     /// `file:line:column (Sid X)` or `file:line:column (statement #N)`.
     pub fn label(&self) -> String {

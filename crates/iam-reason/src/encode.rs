@@ -296,10 +296,10 @@ impl Encoder {
     }
 
     fn locate(doc: &PolicyDocument, span: Span, what: String) -> Unsupported {
-        let (line, column) = doc.source.line_col(span.start);
+        let (file, line, column) = doc.source.located(span.start);
         Unsupported {
             what,
-            policy: doc.source.name().to_string(),
+            policy: file.to_string(),
             line,
             column,
         }

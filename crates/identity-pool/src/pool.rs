@@ -258,12 +258,14 @@ impl std::fmt::Debug for IdentityPool {
     }
 }
 
-/// Reads a policy a configuration names by path: the path as written → (a display name, the bytes).
-/// The library does no file I/O; the caller decides where paths lead (the CLI: next to the config file).
-pub type PolicyFiles<'a> = &'a dyn Fn(&str) -> Result<(String, Vec<u8>), String>;
+/// Reads a policy a configuration names by path: the path as written → its text, named for display
+/// (and, for a policy resolved out of a template, with the template as its origin, so that explanations
+/// point into the template). The library does no file I/O; the caller decides where paths lead (the
+/// CLI: next to the config file).
+pub type PolicyFiles<'a> = &'a dyn Fn(&str) -> Result<iam_policy::Source, String>;
 
 /// For configurations whose policies are all inline: any path is refused.
-pub fn no_files(path: &str) -> Result<(String, Vec<u8>), String> {
+pub fn no_files(path: &str) -> Result<iam_policy::Source, String> {
     Err(format!(
         "`{path}`: this configuration must hold its policies inline (no files are read)"
     ))
@@ -275,11 +277,11 @@ fn load_doc(
     ty: PolicyType,
     what: &str,
 ) -> Result<PolicyDocument, String> {
-    let (name, bytes) = match v {
+    let src = match v {
         Value::String(p) => files(p).map_err(|e| format!("{what}: {e}"))?,
-        Value::Object(_) => (
+        Value::Object(_) => iam_policy::Source::new(
             format!("{what} (inline)"),
-            serde_json::to_vec_pretty(v).map_err(|e| e.to_string())?,
+            serde_json::to_string_pretty(v).map_err(|e| e.to_string())?,
         ),
         other => {
             return Err(format!(
@@ -287,13 +289,17 @@ fn load_doc(
             ));
         }
     };
-    let c = iam_policy::check_for_evaluation(&name, &bytes, ty);
+    let c = iam_policy::check_for_evaluation(src.name(), src.text().as_bytes(), ty);
     if let Some(d) = c.diagnostics.iter().find(|d| d.is_error()) {
-        let (l, col) = c.source.line_col(d.span.start);
-        return Err(format!("{name}:{l}:{col}: {} [{}]", d.message, d.code));
+        let (f, l, col) = src.located(d.span.start);
+        return Err(format!("{f}:{l}:{col}: {} [{}]", d.message, d.code));
     }
-    c.document
-        .ok_or_else(|| format!("{what}: unreadable policy"))
+    let mut doc = c
+        .document
+        .ok_or_else(|| format!("{what}: unreadable policy"))?;
+    // The same text: the given source keeps its origin.
+    doc.source = src;
+    Ok(doc)
 }
 
 /// Limits from the Cognito API reference (MappingRule, RoleMapping, SetPrincipalTagAttributeMap).

@@ -302,11 +302,18 @@ pub fn load_pool(path: &Path) -> Result<identity_pool::IdentityPool, String> {
     let config: identity_pool::PoolConfig =
         serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let files = move |p: &str| -> Result<(String, Vec<u8>), String> {
+    let files = move |p: &str| -> Result<iam_policy::Source, String> {
         let full = base.join(p);
         let bytes =
             std::fs::read(&full).map_err(|e| format!("cannot read `{}`: {e}", full.display()))?;
-        Ok((full.display().to_string(), bytes))
+        let name = full.display().to_string();
+        let text = String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "{name}: invalid UTF-8 at byte {}",
+                e.utf8_error().valid_up_to()
+            )
+        })?;
+        Ok(iam_policy::Source::new(name, text))
     };
     identity_pool::IdentityPool::from_config(config, &files)
         .map_err(|e| format!("{}: {e}", path.display()))

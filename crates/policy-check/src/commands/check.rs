@@ -452,8 +452,8 @@ fn statements(
             .statements
             .get(r.statement_index)
             .map(|s| {
-                let (l, c) = doc.source.line_col(s.span.start);
-                format!("{}:{l}:{c}", doc.source.name())
+                let (f, l, c) = doc.source.located(s.span.start);
+                format!("{f}:{l}:{c}")
             })
             .unwrap_or_default();
         let sid = r
@@ -579,15 +579,16 @@ fn run_templates(
     common: &CheckOptions,
     out: &mut dyn Write,
 ) -> Result<u8, String> {
-    let (_, old_found) = super::template::load(old, input)?;
-    let (_, new_found) = super::template::load(new, input)?;
+    let (old_t, old_found) = super::template::load(old, input)?;
+    let (new_t, new_found) = super::template::load(new, input)?;
     let checker = checker(common)?;
-    let parse = |t: &Path, p: &iac::Policy| -> Result<iam_policy::PolicyDocument, String> {
-        let text = iac::render(&p.document).0;
-        let name = format!("{}: {}", crate::display_name(t), p.name());
-        iam_policy::parse(&iam_policy::Source::new(name.clone(), text))
-            .map_err(|e| format!("{name}: the resolved policy does not parse: {e}"))
-    };
+    // Positions (witnesses' statements, what cannot be decided) are the template's own lines.
+    let parse =
+        |t: &iac::Template, p: &iac::Policy| -> Result<iam_policy::PolicyDocument, String> {
+            let name = format!("{}: {}", t.name, p.name());
+            iam_policy::parse(&iac::policy_source(t, p, &name))
+                .map_err(|e| format!("{name}: the resolved policy does not parse: {e}"))
+        };
     let nothing = iam_policy::parse(&iam_policy::Source::new(
         "(no policy)",
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#,
@@ -596,9 +597,9 @@ fn run_templates(
     let w = |e: std::io::Error| format!("cannot write: {e}");
     let (mut fail, mut unknown, mut rows) = (0usize, 0usize, Vec::new());
     for p in &new_found.policies {
-        let new_doc = parse(new, p)?;
+        let new_doc = parse(&new_t, p)?;
         let old_doc = match old_found.policies.iter().find(|o| o.name() == p.name()) {
-            Some(o) => parse(old, o)?,
+            Some(o) => parse(&old_t, o)?,
             None => nothing.clone(),
         };
         let kind = match p.policy_type {

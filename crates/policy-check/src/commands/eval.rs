@@ -94,33 +94,20 @@ fn template_role(
             }
         ));
     };
-    let text = |p: &iac::Policy| iac::render(&p.document).0;
-    let name = |p: &iac::Policy| super::template::policy_name(&t, p);
+    let load = |p: &iac::Policy, ty| super::template::load_policy(&t, p, ty);
     let rp = super::template::role_policies(&found, role);
     for p in &rp.identity {
-        files.identity.push(load_policy_text(
-            &name(p),
-            text(p).as_bytes(),
-            PolicyType::Identity,
-        )?);
+        files.identity.push(load(p, PolicyType::Identity)?);
     }
     if let Some(p) = rp.trust {
-        files.resource = Some(load_policy_text(
-            &name(p),
-            text(p).as_bytes(),
-            PolicyType::Trust,
-        )?);
+        files.resource = Some(load(p, PolicyType::Trust)?);
         files.resource_type = Some(TypeChoice {
             ty: PolicyType::Trust,
             declared: Some("--template --role (the role's AssumeRolePolicyDocument)"),
         });
     }
     if let Some(p) = rp.boundary {
-        files.boundary.push(load_policy_text(
-            &name(p),
-            text(p).as_bytes(),
-            PolicyType::Boundary,
-        )?);
+        files.boundary.push(load(p, PolicyType::Boundary)?);
     }
     if let Some(arn) = &rp.foreign_boundary
         && a.boundaries.is_empty()

@@ -249,6 +249,20 @@ pub(crate) fn policy_name(t: &iac::Template, p: &iac::Policy) -> String {
     format!("{}:{}#{}", t.name, t.line_col(p.span.start).0, p.name())
 }
 
+/// A template policy loaded as `ty`, named by [`policy_name`], its positions the template's own lines and
+/// columns (explanations and witnesses point into the template, not into the resolved text).
+pub(crate) fn load_policy(
+    t: &iac::Template,
+    p: &iac::Policy,
+    ty: iam_policy::PolicyType,
+) -> Result<iam_policy::PolicyDocument, crate::Failure> {
+    let name = policy_name(t, p);
+    let src = iac::policy_source(t, p, &name);
+    let mut doc = crate::policies::load_policy_text(&name, src.text().as_bytes(), ty)?;
+    doc.source = src;
+    Ok(doc)
+}
+
 /// The identity pool `id` of a template as a pool configuration, its roles' policies from the template.
 /// Every role the pool uses must be a role of the template (a pool deciding with a role it cannot read
 /// would decide wrongly).
@@ -286,10 +300,10 @@ pub(crate) fn pool_from_template(
     }
     arns.sort();
     arns.dedup();
-    let mut texts: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut texts: BTreeMap<String, iam_policy::Source> = BTreeMap::new();
     let mut named = |pol: &iac::Policy| {
         let n = policy_name(&t, pol);
-        texts.insert(n.clone(), iac::render(&pol.document).0.into_bytes());
+        texts.insert(n.clone(), iac::policy_source(&t, pol, &n));
         Value::String(n)
     };
     let mut roles = BTreeMap::new();
@@ -386,10 +400,10 @@ pub(crate) fn pool_from_template(
         openid_connect_provider_arns: p.openid_connect_provider_arns.clone(),
         openid_connect_client_ids: BTreeMap::new(),
     };
-    let files = |name: &str| -> Result<(String, Vec<u8>), String> {
+    let files = |name: &str| -> Result<iam_policy::Source, String> {
         texts
             .get(name)
-            .map(|b| (name.to_string(), b.clone()))
+            .cloned()
             .ok_or_else(|| format!("no policy `{name}` in the template"))
     };
     identity_pool::IdentityPool::from_config(config, &files).map_err(|e| format!("{}: {e}", t.name))

@@ -78,7 +78,12 @@ pub fn outcome_json(auth: &Authorizer, ex: &Explanation) -> Value {
     let o = ex.outcome;
     let decided = o.decided_by.and_then(|at| auth.statement(at)).map(|i| {
         let (file, line, column) = i.location();
-        serde_json::json!({"policy": file, "sid": i.sid(), "statement": i.at.statement, "line": line, "column": column})
+        let mut j = serde_json::json!({"policy": i.document.source.name(), "sid": i.sid(), "statement": i.at.statement, "line": line, "column": column});
+        // A policy resolved out of a template: the line and column are the template's.
+        if i.document.source.origin().is_some() {
+            j["file"] = json!(file);
+        }
+        j
     });
     let statements: Vec<Value> = ex
         .statements
