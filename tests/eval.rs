@@ -28,7 +28,7 @@ fn edge_case_table_every_row() {
 #[test]
 fn seed_suites_pass() {
     let results = policy_check::suite::run_suites(&[path("policies")]).unwrap();
-    assert_eq!(results.len(), 179);
+    assert_eq!(results.len(), 202);
     let failed: Vec<_> = results
         .iter()
         .filter(|r| !r.pass)
@@ -665,4 +665,132 @@ fn the_template_twin_of_the_identity_pool_answers_as_the_configuration() {
         "identity-pool.template.suite.json",
         12,
     );
+}
+
+/// Seed 000 read from its CloudFormation twin (`groups.template.yaml`: user-pool groups with their roles,
+/// an identity pool with a Token role mapping): the IAM suite naming the roles by logical id
+/// (`identity_of`) and the identity-pool suite give every case the hand-written files' answer.
+#[test]
+fn the_template_twin_of_the_groups_answers_as_the_files() {
+    assert_twin(
+        "policies/cognito-groups-dynamodb",
+        "groups.suite.json",
+        "groups.template.suite.json",
+        12,
+    );
+    assert_twin(
+        "policies/cognito-groups-dynamodb",
+        "pool.suite.json",
+        "pool.template.suite.json",
+        7,
+    );
+}
+
+/// Seed 002 read from its CloudFormation twin (`web-app.template.yaml`: AmazonS3FullAccess attached by
+/// ARN, read from the bundled AWS managed policies; the guest role inline) gives every case of
+/// `pool.suite.json` the same answer.
+#[test]
+fn the_template_twin_of_the_web_app_answers_as_the_configuration() {
+    assert_twin(
+        "policies/s3-web-app",
+        "pool.suite.json",
+        "pool.template.suite.json",
+        4,
+    );
+}
+
+/// A suite over a template names its resources by logical id: `identity_of` a role (its inline and
+/// attached policies), `resource_of` a role (its trust policy, declared as one); a missing template, an
+/// unknown logical id and two resource-side policies are bad input (exit 1), never an empty policy set.
+#[test]
+fn template_suites_name_resources_by_logical_id() {
+    let dir = std::env::temp_dir().join(format!("pc-tpl-suite-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tpl = path("policies/cognito-groups-dynamodb/groups.template.yaml");
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let template = format!(
+        r#"{{"file": {tpl:?}, "physical_ids": {{"IdentityPool": "us-east-1:0000aaaa-1111-2222-3333-444455556666"}}}}"#
+    );
+    let assume = |amr: &str| {
+        format!(
+            r#"{{"principal": "cognito-identity.amazonaws.com", "action": "sts:AssumeRoleWithWebIdentity", "resource": "arn:aws:iam::123456789012:role/NotesReadOnly", "context": {{"cognito-identity.amazonaws.com:aud": "us-east-1:0000aaaa-1111-2222-3333-444455556666", "cognito-identity.amazonaws.com:amr": [{amr:?}]}}}}"#
+        )
+    };
+    let scan = r#"{"action": "dynamodb:Scan", "resource": "arn:aws:dynamodb:us-east-1:123456789012:table/Notes"}"#;
+    let s = write(
+        "ok.suite.json",
+        &format!(
+            r#"{{"template": {template}, "cases": [
+                {{"name": "read-only role scans", "identity_of": "ReadOnlyRole", "request": {scan}, "expect": "Allow", "sid": "Stmt1496912649000"}},
+                {{"name": "row-level role does not scan", "identity_of": "RowLevelRole", "request": {scan}, "expect": "ImplicitDeny"}},
+                {{"name": "signed-in identities assume it", "resource_of": "ReadOnlyRole", "identity": [], "request": {}, "expect": "Allow"}},
+                {{"name": "guests do not", "resource_of": "ReadOnlyRole", "identity": [], "request": {}, "expect": "ImplicitDeny"}}
+            ]}}"#,
+            assume("authenticated"),
+            assume("unauthenticated")
+        ),
+    );
+    let (code, out, err) = run(&["test", &s]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("4 passed, 0 failed"), "{out}");
+    // The same expectations with the roles swapped fail: the logical ids decide which policies load.
+    let swapped = std::fs::read_to_string(&s)
+        .unwrap()
+        .replace(
+            "\"ReadOnlyRole\", \"request\": {\"action\": \"dynamodb:Scan\"",
+            "\"X\", \"request\": {\"action\": \"dynamodb:Scan\"",
+        )
+        .replace(
+            "\"identity_of\": \"RowLevelRole\"",
+            "\"identity_of\": \"ReadOnlyRole\"",
+        )
+        .replace(
+            "\"identity_of\": \"X\"",
+            "\"identity_of\": \"RowLevelRole\"",
+        );
+    let s2 = write("swapped.suite.json", &swapped);
+    let (code, out, _) = run(&["test", &s2]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("2 failed"), "{out}");
+    // No template.
+    let s = write(
+        "no-template.suite.json",
+        &format!(
+            r#"{{"cases": [{{"name": "x", "identity_of": "ReadOnlyRole", "request": {scan}, "expect": "Allow"}}]}}"#
+        ),
+    );
+    let (code, _, err) = run(&["test", &s]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("suite-level `template`, which is missing"),
+        "{err}"
+    );
+    // An unknown logical id.
+    let s = write(
+        "unknown.suite.json",
+        &format!(
+            r#"{{"template": {template}, "cases": [{{"name": "x", "identity_of": "Nope", "request": {scan}, "expect": "Allow"}}]}}"#
+        ),
+    );
+    let (code, _, err) = run(&["test", &s]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no role, user or group `Nope`") && err.contains("RowLevelRole"),
+        "{err}"
+    );
+    // A resource-side policy twice.
+    let s = write(
+        "two.suite.json",
+        &format!(
+            r#"{{"template": {template}, "cases": [{{"name": "x", "resource_of": "ReadOnlyRole", "resource": {{"Version": "2012-10-17", "Statement": {{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}}}}, "request": {scan}, "expect": "Allow"}}]}}"#
+        ),
+    );
+    let (code, _, err) = run(&["test", &s]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("a request has one"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -98,6 +98,25 @@ pub struct IdentityPool {
     pub span: Span,
 }
 
+/// A user-pool group (`AWS::Cognito::UserPoolGroup`), resolved: its role is what Cognito puts in the ID
+/// tokens of its members (`cognito:roles`, and `cognito:preferred_role` by precedence), for an identity
+/// pool's `Token` role mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserPoolGroup {
+    /// Its logical id.
+    pub logical_id: String,
+    /// `GroupName` (or the generated name).
+    pub name: String,
+    /// `UserPoolId`, resolved.
+    pub user_pool_id: String,
+    /// `RoleArn`, resolved, when given.
+    pub role_arn: Option<String>,
+    /// `Precedence`, when given.
+    pub precedence: Option<i64>,
+    /// The group's definition.
+    pub span: Span,
+}
+
 /// What a template holds: its policies, the resources skipped, and the placeholders used.
 #[derive(Clone, Debug)]
 pub struct Found {
@@ -109,6 +128,8 @@ pub struct Found {
     pub managed_policy_arns: Vec<(String, String)>,
     /// Every identity pool (`AWS::Cognito::IdentityPool`), with its role attachment.
     pub identity_pools: Vec<IdentityPool>,
+    /// Every user-pool group (`AWS::Cognito::UserPoolGroup`), with its role.
+    pub user_pool_groups: Vec<UserPoolGroup>,
     /// Every Verified Permissions policy store, with its policies, templates, links and identity
     /// source.
     pub policy_stores: Vec<crate::PolicyStore>,
@@ -325,6 +346,7 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
                     kind,
                     "AWS::Cognito::IdentityPool"
                         | "AWS::Cognito::IdentityPoolRoleAttachment"
+                        | "AWS::Cognito::UserPoolGroup"
                         | "AWS::VerifiedPermissions::PolicyStore"
                         | "AWS::VerifiedPermissions::Policy"
                         | "AWS::VerifiedPermissions::PolicyTemplate"
@@ -368,12 +390,14 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
         }
     }
     let identity_pools = identity_pools(t, &r)?;
+    let user_pool_groups = user_pool_groups(t, &r)?;
     let policy_stores = crate::avp::policy_stores(t, &r)?;
     let apis = crate::apigw::apis(t, &r)?;
     Ok(Found {
         apis,
         policy_stores,
         identity_pools,
+        user_pool_groups,
         roles,
         managed_policy_arns,
         policies: out,
@@ -617,6 +641,41 @@ fn sam_function(
 }
 
 /// The template's identity pools, each with the role attachment that names it.
+/// The user-pool groups of a template. A `Precedence` that is not a non-negative integer is an error
+/// (CloudFormation refuses it; a wrong order would pick the wrong preferred role).
+fn user_pool_groups(t: &Template, r: &Resolver<'_>) -> Result<Vec<UserPoolGroup>, IacError> {
+    let mut out = Vec::new();
+    for res in t
+        .resources
+        .iter()
+        .filter(|x| x.kind == "AWS::Cognito::UserPoolGroup")
+    {
+        let id = res.logical_id.as_str();
+        let precedence = match r.text_of(res.property("Precedence"), id)? {
+            None => None,
+            Some(p) => Some(p.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                IacError::template(
+                    &t.name,
+                    res.property("Precedence").map_or(res.span, |v| v.span),
+                    format!("`Precedence` is a non-negative integer, not `{p}`"),
+                )
+                .about(id)
+            })?),
+        };
+        out.push(UserPoolGroup {
+            logical_id: id.to_string(),
+            name: r.resource_text("Ref", id, id, res.span)?,
+            user_pool_id: r
+                .text_of(res.property("UserPoolId"), id)?
+                .unwrap_or_default(),
+            role_arn: r.text_of(res.property("RoleArn"), id)?,
+            precedence,
+            span: res.span,
+        });
+    }
+    Ok(out)
+}
+
 fn identity_pools(t: &Template, r: &Resolver<'_>) -> Result<Vec<IdentityPool>, IacError> {
     let mut pools = Vec::new();
     for res in t

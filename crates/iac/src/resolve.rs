@@ -849,6 +849,7 @@ pub fn name_property(kind: &str) -> Option<&'static str> {
         "AWS::Lambda::Function" | "AWS::Serverless::Function" => "FunctionName",
         "AWS::DynamoDB::Table" => "TableName",
         "AWS::SecretsManager::Secret" => "Name",
+        "AWS::Cognito::UserPoolGroup" => "GroupName",
         _ => return None,
     })
 }

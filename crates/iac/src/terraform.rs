@@ -246,6 +246,7 @@ pub(crate) fn policies(t: &Template, account: &str, partition: &str) -> Result<F
         roles,
         managed_policy_arns,
         identity_pools: Vec::new(),
+        user_pool_groups: Vec::new(),
         policy_stores: Vec::new(),
         apis: Vec::new(),
         skipped,

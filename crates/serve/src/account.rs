@@ -65,6 +65,16 @@ fn managed() -> &'static HashMap<String, Managed> {
     })
 }
 
+/// An AWS managed policy bundled with policy-check (the default version of each of the 1,594), by ARN
+/// in any partition (`arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole`): its name and
+/// document text.
+pub fn aws_managed_policy(arn: &str) -> Option<(&'static str, &'static str)> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (_, rest) = rest.split_once(':')?;
+    let m = managed().get(&format!("arn:aws:{rest}"))?;
+    Some((m.name.as_str(), m.text.as_str()))
+}
+
 /// Whether the form is an STS or managed-policy action this module answers.
 pub(crate) fn serves(action: &str) -> bool {
     matches!(

@@ -45,6 +45,7 @@ mod iam;
 pub mod sigv4;
 mod strict_json;
 
+pub use account::aws_managed_policy;
 pub use iam::{IamConfig, simulate_custom_policy_json};
 
 use std::collections::BTreeMap;

@@ -96,9 +96,7 @@ fn template_role(
     };
     let load = |p: &iac::Policy, ty| super::template::load_policy(&t, p, ty);
     let rp = super::template::role_policies(&found, role);
-    for p in &rp.identity {
-        files.identity.push(load(p, PolicyType::Identity)?);
-    }
+    files.identity.extend(rp.identity_documents(&t)?);
     if let Some(p) = rp.trust {
         files.resource = Some(load(p, PolicyType::Trust)?);
         files.resource_type = Some(TypeChoice {
@@ -120,7 +118,7 @@ fn template_role(
     for arn in &rp.foreign_managed {
         let _ = writeln!(
             err,
-            "warning: {}: `{id}` has {arn} attached (ManagedPolicyArns); it is not in the template and is not evaluated: what it allows shows as denied here (give it with --policy FILE)",
+            "warning: {}: `{id}` has {arn} attached (ManagedPolicyArns); it is neither in the template nor an AWS managed policy policy-check bundles, and is not evaluated: what it allows shows as denied here (give it with --policy FILE)",
             t.name
         );
     }

@@ -195,8 +195,32 @@ pub(crate) struct RolePolicies<'f> {
     pub(crate) boundary: Option<&'f iac::Policy>,
     /// `PermissionsBoundary`, when the template does not define it.
     pub(crate) foreign_boundary: Option<String>,
-    /// `ManagedPolicyArns` the template does not define.
+    /// `ManagedPolicyArns` that are AWS managed policies policy-check bundles: (ARN, document text).
+    pub(crate) aws_managed: Vec<(String, &'static str)>,
+    /// `ManagedPolicyArns` the template does not define and policy-check does not bundle.
     pub(crate) foreign_managed: Vec<String>,
+}
+
+impl RolePolicies<'_> {
+    /// The role's identity policies, loaded (template policies located in the template), then its
+    /// bundled AWS managed policies.
+    pub(crate) fn identity_documents(
+        &self,
+        t: &iac::Template,
+    ) -> Result<Vec<iam_policy::PolicyDocument>, crate::Failure> {
+        let mut out = Vec::new();
+        for p in &self.identity {
+            out.push(load_policy(t, p, iam_policy::PolicyType::Identity)?);
+        }
+        for (arn, text) in &self.aws_managed {
+            out.push(crate::policies::load_policy_text(
+                arn,
+                text.as_bytes(),
+                iam_policy::PolicyType::Identity,
+            )?);
+        }
+        Ok(out)
+    }
 }
 
 pub(crate) fn role_policies<'f>(found: &'f iac::Found, role: &iac::Role) -> RolePolicies<'f> {
@@ -234,10 +258,16 @@ pub(crate) fn role_policies<'f>(found: &'f iac::Found, role: &iac::Role) -> Role
         identity,
         boundary: boundary_id.and_then(|id| found.policies.iter().find(|p| p.logical_id == id)),
         foreign_boundary: role.boundary.clone().filter(|_| boundary_id.is_none()),
-        foreign_managed: role
+        aws_managed: role
             .managed
             .iter()
             .filter(|a| defined(a).is_none())
+            .filter_map(|a| policy_serve::aws_managed_policy(a).map(|(_, text)| (a.clone(), text)))
+            .collect(),
+        foreign_managed: role
+            .managed
+            .iter()
+            .filter(|a| defined(a).is_none() && policy_serve::aws_managed_policy(a).is_none())
             .cloned()
             .collect(),
     }
@@ -298,9 +328,21 @@ pub(crate) fn pool_from_template(
     for m in &p.role_mappings {
         arns.extend(m.rules.iter().map(|r| r.3.clone()));
     }
+    // The roles of the groups of the pool's user pools: what Cognito puts in their members' ID tokens
+    // (`cognito:roles`), for a `Token` role mapping.
+    for g in &found.user_pool_groups {
+        let of_pool = p
+            .providers
+            .iter()
+            .any(|(name, _)| name.rsplit('/').next() == Some(g.user_pool_id.as_str()));
+        if of_pool && let Some(arn) = &g.role_arn {
+            arns.push(arn.clone());
+        }
+    }
     arns.sort();
     arns.dedup();
     let mut texts: BTreeMap<String, iam_policy::Source> = BTreeMap::new();
+    let mut bundled: BTreeMap<String, iam_policy::Source> = BTreeMap::new();
     let mut named = |pol: &iac::Policy| {
         let n = policy_name(&t, pol);
         texts.insert(n.clone(), iac::policy_source(&t, pol, &n));
@@ -328,11 +370,22 @@ pub(crate) fn pool_from_template(
                 t.name, role.logical_id
             )
         })?;
+        if let Some(m) = rp.foreign_managed.first() {
+            return Err(format!(
+                "{}: the role `{}` has {m} attached (ManagedPolicyArns), which is neither a managed policy of the template nor an AWS managed policy policy-check bundles",
+                t.name, role.logical_id
+            ));
+        }
+        let mut policies: Vec<Value> = rp.identity.iter().map(|x| named(x)).collect();
+        for (m, text) in &rp.aws_managed {
+            bundled.insert(m.clone(), iam_policy::Source::new(m.as_str(), *text));
+            policies.push(Value::String(m.clone()));
+        }
         roles.insert(
             arn.clone(),
             identity_pool::RoleConfig {
                 trust: named(trust),
-                policies: rp.identity.iter().map(|x| named(x)).collect(),
+                policies,
                 boundary: rp.boundary.map(&mut named),
             },
         );
@@ -400,6 +453,7 @@ pub(crate) fn pool_from_template(
         openid_connect_provider_arns: p.openid_connect_provider_arns.clone(),
         openid_connect_client_ids: BTreeMap::new(),
     };
+    texts.extend(bundled);
     let files = |name: &str| -> Result<iam_policy::Source, String> {
         texts
             .get(name)
@@ -566,10 +620,62 @@ fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
                     json!({"line": line, "column": column, "logical_id": n.logical_id, "note": n.text})
                 })
                 .collect();
+            let pos = |span: diag::Span| {
+                let (line, column) = at(span);
+                json!({"line": line, "column": column})
+            };
+            let pools: Vec<Value> = found
+                .identity_pools
+                .iter()
+                .map(|p| {
+                    json!({"logical_id": p.logical_id, "resource_type": "AWS::Cognito::IdentityPool",
+                        "at": pos(p.span), "id": p.id,
+                        "allow_unauthenticated_identities": p.allow_unauthenticated,
+                        "allow_classic_flow": p.allow_classic_flow,
+                        "cognito_identity_providers": p.providers.iter().map(|(n, c)| json!({"provider_name": n, "client_id": c})).collect::<Vec<_>>(),
+                        "openid_connect_provider_arns": p.openid_connect_provider_arns,
+                        "authenticated_role": p.authenticated_role,
+                        "unauthenticated_role": p.unauthenticated_role,
+                        "role_mappings": p.role_mappings.iter().map(|m| json!({
+                            "identity_provider": m.identity_provider, "type": m.kind,
+                            "ambiguous_role_resolution": m.ambiguous,
+                            "rules": m.rules.iter().map(|(c, t, v, r)| json!({"claim": c, "match_type": t, "value": v, "role_arn": r})).collect::<Vec<_>>()
+                        })).collect::<Vec<_>>()})
+                })
+                .collect();
+            let groups: Vec<Value> = found
+                .user_pool_groups
+                .iter()
+                .map(|g| {
+                    json!({"logical_id": g.logical_id, "resource_type": "AWS::Cognito::UserPoolGroup",
+                        "at": pos(g.span), "group_name": g.name, "user_pool_id": g.user_pool_id,
+                        "role_arn": g.role_arn, "precedence": g.precedence})
+                })
+                .collect();
+            let stores: Vec<Value> = found
+                .policy_stores
+                .iter()
+                .map(|s| {
+                    json!({"logical_id": s.logical_id, "resource_type": "AWS::VerifiedPermissions::PolicyStore",
+                        "at": pos(s.span), "validation_mode": s.validation_mode,
+                        "schema": s.schema_json.is_some(),
+                        "policies": s.policies.iter().map(|(id, text)| json!({"logical_id": id, "statement": text})).collect::<Vec<_>>(),
+                        "templates": s.templates.iter().map(|(id, text)| json!({"logical_id": id, "statement": text})).collect::<Vec<_>>(),
+                        "links": s.links.iter().map(|l| json!({"logical_id": l.logical_id, "template": l.template, "principal": l.principal, "resource": l.resource})).collect::<Vec<_>>(),
+                        "identity_source": s.identity_source.as_ref().map(|i| json!({"user_pool_id": i.user_pool_id, "client_ids": i.client_ids, "principal_entity_type": i.principal_entity_type, "group_entity_type": i.group_entity_type}))})
+                })
+                .collect();
+            let apis: Vec<Value> = found
+                .apis
+                .iter()
+                .map(|a| json!({"logical_id": a.logical_id, "at": pos(a.span), "definition": a.definition}))
+                .collect();
             let _ = writeln!(
                 out,
                 "{}",
-                json!({"template": t.name, "policies": policies, "skipped": skipped, "placeholders": notes})
+                json!({"template": t.name, "policies": policies, "identity_pools": pools,
+                    "user_pool_groups": groups, "policy_stores": stores, "apis": apis,
+                    "skipped": skipped, "placeholders": notes})
             );
         }
         Format::Human => {
@@ -642,6 +748,20 @@ fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
                         m.rules.len()
                     );
                 }
+            }
+            for g in &found.user_pool_groups {
+                let (l, c) = at(g.span);
+                let _ = writeln!(
+                    out,
+                    "\n{} (AWS::Cognito::UserPoolGroup) {}:{l}:{c}: group {} of user pool {}, role {}, precedence {}",
+                    g.logical_id,
+                    t.name,
+                    g.name,
+                    g.user_pool_id,
+                    g.role_arn.as_deref().unwrap_or("(none)"),
+                    g.precedence
+                        .map_or_else(|| "(none)".to_string(), |p| p.to_string())
+                );
             }
             for s in &found.policy_stores {
                 let (l, c) = at(s.span);

@@ -48,27 +48,14 @@ pub(crate) fn gateway(
         ));
     }
     let path = |k: &str| g.get(k).and_then(Value::as_str).map(|p| base.join(p));
-    let api = match g.get("template").and_then(Value::as_str) {
+    let api = match super::template::spec(Some(g), suite, base, "apigw")? {
         // `api` is then the API's logical id in the template.
-        Some(t) => {
+        Some((path, input)) => {
             let id = g
                 .get("api")
                 .and_then(Value::as_str)
                 .ok_or("`apigw` needs `api` (the API's logical id in `template`)")?;
-            let ids: Vec<String> = match g.get("physical_ids") {
-                None => Vec::new(),
-                Some(Value::Object(m)) => m
-                    .iter()
-                    .map(|(k, v)| {
-                        v.as_str()
-                            .map(|s| format!("{k}={s}"))
-                            .ok_or_else(|| format!("`apigw.physical_ids.{k}` is a string"))
-                    })
-                    .collect::<Result<_, _>>()?,
-                Some(_) => return Err("`apigw.physical_ids` is an object of strings".into()),
-            };
-            let input = crate::commands::template::TemplateInput::with(Vec::new(), ids);
-            crate::commands::template::api_from_template(&base.join(t), id, &input)?
+            crate::commands::template::api_from_template(&path, id, &input)?
         }
         None => load_api(
             &path("api").ok_or("`apigw` needs `api` (a path)")?,

@@ -22,7 +22,7 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
             (store, dir)
         }
         Some(Value::Object(o)) => (
-            template_store(o, base).map_err(|e| format!("{what}: {e}"))?,
+            template_store(o, suite, base).map_err(|e| format!("{what}: {e}"))?,
             base.to_path_buf(),
         ),
         _ => {
@@ -103,6 +103,7 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
 /// Permissions store of a CloudFormation template (paths relative to the suite).
 fn template_store(
     o: &serde_json::Map<String, Value>,
+    suite: &serde_json::Map<String, Value>,
     base: &std::path::Path,
 ) -> Result<cedar_bridge::PolicyStore, String> {
     let known = [
@@ -119,28 +120,12 @@ fn template_store(
         ));
     }
     let text = |k: &str| o.get(k).and_then(Value::as_str);
-    let pairs = |k: &str| -> Result<Vec<String>, String> {
-        match o.get(k) {
-            None => Ok(Vec::new()),
-            Some(Value::Object(m)) => m
-                .iter()
-                .map(|(n, v)| {
-                    v.as_str()
-                        .map(|s| format!("{n}={s}"))
-                        .ok_or_else(|| format!("`cedar_store.{k}.{n}` is a string"))
-                })
-                .collect(),
-            Some(_) => Err(format!("`cedar_store.{k}` is an object of strings")),
-        }
-    };
-    let input = crate::commands::template::TemplateInput::with(
-        pairs("parameters")?,
-        pairs("physical_ids")?,
-    );
+    let (path, input) = super::template::spec(Some(o), suite, base, "cedar_store")?
+        .ok_or("`cedar_store.template` is required (or a suite-level `template`)")?;
     // Relative to the suite: the store's directory for token verification is the suite's.
     let jwks = text("jwks").map(str::to_string);
     crate::commands::template::store_from_template(
-        &base.join(text("template").ok_or("`cedar_store.template` is required (a string)")?),
+        &path,
         text("logical_id").ok_or("`cedar_store.logical_id` is required (a string)")?,
         &input,
         jwks.as_deref(),

@@ -57,6 +57,9 @@ pub(crate) const SUITE_FIELDS: &[&str] = &[
     "token_verifier",
     "cedar_store",
     "apigw",
+    "template",
+    "identity_of",
+    "resource_of",
 ];
 
 /// Fields of an API Gateway case.
@@ -82,6 +85,8 @@ pub(crate) const IAM_CASE_FIELDS: &[&str] = &[
     "expect",
     "sid",
     "expect_error",
+    "identity_of",
+    "resource_of",
 ];
 
 /// Fields of an identity-pool case.
@@ -193,5 +198,14 @@ pub(crate) fn files_for(
     if let Some(v) = get("rcps") {
         f.rcps = levels(v, base, PolicyType::Rcp, "rcps")?;
     }
+    if f.resource.is_some()
+        && (case.contains_key("resource_of") || suite.contains_key("resource_of"))
+    {
+        return Err(Failure::from(
+            "both a resource-side policy (`resource`/`trust`) and `resource_of`: a request has one"
+                .to_string(),
+        ));
+    }
+    super::template::iam_policies(suite, case, base, &mut f)?;
     Ok(f)
 }

@@ -22,12 +22,21 @@ pub(crate) fn iam_case(
         case_name,
         what,
     } = *case;
-    let own_policies = POLICY_KEYS.iter().any(|k| obj.contains_key(*k));
+    let from_template = ["identity_of", "resource_of"];
+    let own_policies = POLICY_KEYS
+        .iter()
+        .chain(from_template.iter())
+        .any(|k| obj.contains_key(*k));
     // A case with no policy at all anywhere would pass any "ImplicitDeny" vacuously (a forgotten
     // `identity`): refused, unless it says so with `"identity": []`.
-    if !own_policies && !POLICY_KEYS.iter().any(|k| suite.contains_key(*k)) {
+    if !own_policies
+        && !POLICY_KEYS
+            .iter()
+            .chain(from_template.iter())
+            .any(|k| suite.contains_key(*k))
+    {
         return Err(format!(
-            "{what}: no policies at all (no `identity`, `resource`, `boundaries`, `session`, `scps`, `rcps`); write `\"identity\": []` if the case means to have none"
+            "{what}: no policies at all (no `identity`, `resource`, `boundaries`, `session`, `scps`, `rcps`, `identity_of`, `resource_of`); write `\"identity\": []` if the case means to have none"
         ));
     }
     let auth = if own_policies {

@@ -7,6 +7,7 @@ mod expect;
 mod fields;
 pub mod iam;
 pub mod pool;
+mod template;
 use std::path::{Path, PathBuf};
 
 use iam_eval::Authorizer;

@@ -20,7 +20,9 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
         Some(Value::String(p)) => {
             crate::input::load_pool(&base.join(p)).map_err(|e| format!("{what}: {e}"))?
         }
-        Some(Value::Object(o)) => template_pool(o, base).map_err(|e| format!("{what}: {e}"))?,
+        Some(Value::Object(o)) => {
+            template_pool(o, suite, base).map_err(|e| format!("{what}: {e}"))?
+        }
         _ => {
             return Err(format!(
                 "{what}: claims, token or guest need a suite-level `identity_pool` (a pool configuration, or {{\"template\", \"logical_id\"}})"
@@ -121,9 +123,11 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
 }
 
 /// `"identity_pool": {"template", "logical_id", "parameters": {…}, "physical_ids": {…},
-/// "identity_ids": {…}}`: the pool of a CloudFormation template (paths relative to the suite).
+/// "identity_ids": {…}}`: the pool of a CloudFormation template (paths relative to the suite; `template`,
+/// `parameters` and `physical_ids` default to the suite-level `template`'s).
 fn template_pool(
     o: &serde_json::Map<String, Value>,
+    suite: &serde_json::Map<String, Value>,
     base: &std::path::Path,
 ) -> Result<identity_pool::IdentityPool, String> {
     let known = [
@@ -139,34 +143,23 @@ fn template_pool(
             known.join(", ")
         ));
     }
-    let text = |k: &str| {
-        o.get(k)
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("`identity_pool.{k}` is required (a string)"))
+    let (path, input) = super::template::spec(Some(o), suite, base, "identity_pool")?
+        .ok_or("`identity_pool.template` is required (or a suite-level `template`)")?;
+    let id = o
+        .get("logical_id")
+        .and_then(Value::as_str)
+        .ok_or("`identity_pool.logical_id` is required (a string)")?;
+    let ids = match o.get("identity_ids") {
+        None => Default::default(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                v.as_str()
+                    .map(|s| (k.clone(), s.to_string()))
+                    .ok_or_else(|| format!("`identity_pool.identity_ids.{k}` is a string"))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("`identity_pool.identity_ids` is an object of strings".into()),
     };
-    let map = |k: &str| -> Result<Vec<(String, String)>, String> {
-        match o.get(k) {
-            None => Ok(Vec::new()),
-            Some(Value::Object(m)) => m
-                .iter()
-                .map(|(name, v)| {
-                    v.as_str()
-                        .map(|s| (name.clone(), s.to_string()))
-                        .ok_or_else(|| format!("`identity_pool.{k}.{name}` is a string"))
-                })
-                .collect(),
-            Some(_) => Err(format!("`identity_pool.{k}` is an object of strings")),
-        }
-    };
-    let pairs = |v: Vec<(String, String)>| v.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let input = crate::commands::template::TemplateInput::with(
-        pairs(map("parameters")?),
-        pairs(map("physical_ids")?),
-    );
-    crate::commands::template::pool_from_template(
-        &base.join(text("template")?),
-        text("logical_id")?,
-        &input,
-        map("identity_ids")?.into_iter().collect(),
-    )
+    crate::commands::template::pool_from_template(&path, id, &input, ids)
 }
