@@ -1141,3 +1141,83 @@ fn cedar_run_tests_format() {
         assert!(err.contains(want), "{want}: {err}");
     }
 }
+
+/// `serve --template T --template-store LOGICAL_ID=STORE_ID`: a Verified Permissions store of a
+/// CloudFormation template answers `IsAuthorized` over HTTP as the suites' store does (alice may update
+/// her photo; bob may not). The server runs on a loopback port for the rest of the test process.
+#[test]
+fn serve_answers_for_a_template_store() {
+    use std::io::{Read, Write};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let template = root.join("policies/photo-app-avp/photo-app.template.yaml");
+    // A wrong logical id fails at start, naming the stores there are.
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = policy_check::run_args(
+        [
+            "policy-check",
+            "serve",
+            "--listen",
+            "127.0.0.1:1",
+            "--template",
+            template.to_str().unwrap(),
+            "--template-store",
+            "Nope",
+        ]
+        .map(String::from),
+        &mut out,
+        &mut err,
+    );
+    let err = String::from_utf8_lossy(&err);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no policy store `Nope`") && err.contains("StoreLocation"),
+        "{err}"
+    );
+    let args = [
+        "policy-check".to_string(),
+        "serve".into(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
+        "--template".into(),
+        template.display().to_string(),
+        "--template-store".into(),
+        "StoreLocation=photos".into(),
+        "--jwks".into(),
+        root.join("fixtures/keys/jwks.json").display().to_string(),
+    ];
+    std::thread::spawn(move || {
+        let _ = policy_check::run_args(args, &mut std::io::sink(), &mut std::io::sink());
+    });
+    let ask = |principal: &str| -> String {
+        let body = format!(
+            r#"{{"policyStoreId":"photos","principal":{{"entityType":"User","entityId":"{principal}"}},"action":{{"actionType":"Action","actionId":"update"}},"resource":{{"entityType":"Photo","entityId":"VacationPhoto94.jpg"}}}}"#
+        );
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: VerifiedPermissions.IsAuthorized\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        // The server starts in its thread: a bounded number of tries.
+        for _ in 0..100 {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                    .unwrap();
+                s.write_all(request.as_bytes()).unwrap();
+                let mut text = String::new();
+                let _ = s.read_to_string(&mut text);
+                return text;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("serve did not start on 127.0.0.1:{port}");
+    };
+    let alice = ask("alice");
+    assert!(alice.starts_with("HTTP/1.1 200"), "{alice}");
+    assert!(alice.contains(r#""decision":"ALLOW""#), "{alice}");
+    let bob = ask("bob");
+    assert!(bob.contains(r#""decision":"DENY""#), "{bob}");
+}

@@ -67,14 +67,57 @@ use serde_json::{Map, Value, json};
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// `ID=DIR`: a policy store directory served under a `policyStoreId`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Reads a store's files from somewhere other than a directory (a CloudFormation template): called at
+/// load and at every reload.
+pub type StoreReader = Arc<dyn Fn() -> Result<StoreFiles, String> + Send + Sync>;
+
+/// `ID=DIR`: a policy store directory served under a `policyStoreId` (or, with [`StoreSpec::reading`],
+/// a store read by a function, such as one of a template).
+#[derive(Clone)]
 pub struct StoreSpec {
     /// The `policyStoreId` clients use.
     pub id: String,
-    /// The store's directory (`*.cedar`, schema, `identity-source.json`).
+    /// The store's directory (`*.cedar`, schema, `identity-source.json`); for a store read by a
+    /// function, where a JWKS file it names is read from.
     pub dir: PathBuf,
+    /// Reads the store's files instead of `dir`.
+    pub reader: Option<StoreReader>,
 }
+
+impl StoreSpec {
+    /// A store read by `reader` (at load and at every reload) and served as `id`; a JWKS file its
+    /// identity source names is read from `dir`.
+    pub fn reading(id: impl Into<String>, dir: PathBuf, reader: StoreReader) -> Self {
+        Self {
+            id: id.into(),
+            dir,
+            reader: Some(reader),
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSpec")
+            .field("id", &self.id)
+            .field("dir", &self.dir)
+            .field("reader", &self.reader.as_ref().map(|_| "fn"))
+            .finish()
+    }
+}
+
+impl PartialEq for StoreSpec {
+    fn eq(&self, o: &Self) -> bool {
+        self.id == o.id
+            && self.dir == o.dir
+            && match (&self.reader, &o.reader) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+    }
+}
+impl Eq for StoreSpec {}
 
 impl std::str::FromStr for StoreSpec {
     type Err = String;
@@ -94,6 +137,7 @@ impl std::str::FromStr for StoreSpec {
         Ok(Self {
             id: id.to_string(),
             dir: PathBuf::from(dir),
+            reader: None,
         })
     }
 }
@@ -108,7 +152,10 @@ struct Loaded {
 
 fn load_one(spec: &StoreSpec) -> Result<Loaded, String> {
     let name = spec.dir.display();
-    let files = StoreFiles::from_dir(&spec.dir).map_err(|e| format!("store `{}`: {e}", spec.id))?;
+    let files = match &spec.reader {
+        Some(read) => read().map_err(|e| format!("store `{}`: {e}", spec.id))?,
+        None => StoreFiles::from_dir(&spec.dir).map_err(|e| format!("store `{}`: {e}", spec.id))?,
+    };
     let store = PolicyStore::from_files(&files).map_err(|e| format!("store `{}`: {e}", spec.id))?;
     let verifiers = match store.identity_source() {
         None => None,

@@ -16,6 +16,34 @@ pub struct ServeArgs {
     /// store to answer for; IAM and Access Analyzer are served all the same.
     #[arg(long = "store")]
     pub stores: Vec<policy_serve::StoreSpec>,
+    /// A CloudFormation or SAM template holding Verified Permissions policy stores (with
+    /// `--template-store`); re-read at every reload.
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<std::path::PathBuf>,
+    /// A policy store of `--template` by logical id, served as STORE_ID (default: the logical id):
+    /// LOGICAL_ID[=STORE_ID] (repeatable).
+    #[arg(
+        long = "template-store",
+        value_name = "LOGICAL_ID[=STORE_ID]",
+        requires = "template"
+    )]
+    pub template_stores: Vec<String>,
+    /// JWKS (file or URL) the template stores' Cognito identity sources verify tokens with.
+    #[arg(long, requires = "template")]
+    pub jwks: Option<String>,
+    /// `--template`'s parameter values: CloudFormation's or cfn-policy-validator's parameters file.
+    #[arg(long, value_name = "FILE", requires = "template")]
+    pub parameters: Option<std::path::PathBuf>,
+    /// One `--template` parameter value, NAME=VALUE (repeatable).
+    #[arg(long = "parameter", value_name = "NAME=VALUE", requires = "template")]
+    pub parameter: Vec<String>,
+    /// A deployed resource's physical id for `--template`, LOGICAL_ID=VALUE (repeatable).
+    #[arg(
+        long = "physical-id",
+        value_name = "LOGICAL_ID=VALUE",
+        requires = "template"
+    )]
+    pub physical_id: Vec<String>,
     /// Users and roles for SimulatePrincipalPolicy: {"principals": [{"arn", "policies", "boundary",
     /// "trust"}]}, paths relative to the file.
     #[arg(long)]
@@ -43,8 +71,48 @@ fn account_id(s: &str) -> Result<String, String> {
     }
 }
 
+/// The stores of `--template-store`, each read from the template at load and at every reload.
+fn template_stores(a: &ServeArgs) -> Result<Vec<policy_serve::StoreSpec>, String> {
+    let Some(t) = &a.template else {
+        return Ok(Vec::new());
+    };
+    if a.template_stores.is_empty() {
+        return Err("--template needs at least one --template-store LOGICAL_ID[=STORE_ID]".into());
+    }
+    let mut input =
+        super::template::TemplateInput::with(a.parameter.clone(), a.physical_id.clone());
+    input.parameters.clone_from(&a.parameters);
+    input.template_account.clone_from(&a.account);
+    if let Some(r) = a.regions.first() {
+        input.region.clone_from(r);
+    }
+    // Read once now, so that a wrong logical id or template fails at start with its own message.
+    let mut out = Vec::new();
+    for s in &a.template_stores {
+        let (logical, id) = match s.split_once('=') {
+            Some((l, i)) => (l.to_string(), i.to_string()),
+            None => (s.clone(), s.clone()),
+        };
+        let spec: policy_serve::StoreSpec = format!("{id}=.").parse()?;
+        let (t, input, jwks) = (t.clone(), input.clone(), a.jwks.clone());
+        let read = move || {
+            super::template::store_files_from_template(&t, &logical, &input, jwks.as_deref())
+        };
+        read()?;
+        out.push(policy_serve::StoreSpec::reading(
+            spec.id,
+            std::path::PathBuf::from("."),
+            std::sync::Arc::new(read),
+        ));
+    }
+    Ok(out)
+}
+
 pub(crate) fn run(a: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
-    let mut server = policy_serve::Server::load(a.stores.clone())?;
+    let mut specs = a.stores.clone();
+    specs.extend(template_stores(a)?);
+    let n = specs.len();
+    let mut server = policy_serve::Server::load(specs)?;
     if let Some(p) = &a.iam {
         server = server.with_iam(policy_serve::IamConfig::from_file(p)?);
     }
@@ -75,8 +143,7 @@ pub(crate) fn run(a: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> R
     let _ = writeln!(
         err,
         "serving {} store(s) on http://{} (SIGHUP reloads, SIGINT/SIGTERM stops)",
-        a.stores.len(),
-        a.listen
+        n, a.listen
     );
     rt.block_on(policy_serve::run(a.listen, server))
         .map_err(|e| format!("{}: {e}", a.listen))?;

@@ -505,6 +505,18 @@ pub(crate) fn store_from_template(
     input: &TemplateInput,
     jwks: Option<&str>,
 ) -> Result<cedar_bridge::PolicyStore, String> {
+    let files = store_files_from_template(path, id, input, jwks)?;
+    cedar_bridge::PolicyStore::from_files(&files).map_err(|e| format!("{}: {e}", files.name))
+}
+
+/// The files of the policy store `id` of a template, as a store directory would hold them (see
+/// [`store_from_template`]).
+pub(crate) fn store_files_from_template(
+    path: &std::path::Path,
+    id: &str,
+    input: &TemplateInput,
+    jwks: Option<&str>,
+) -> Result<cedar_bridge::StoreFiles, String> {
     let (t, found) = load(path, input)?;
     let Some(s) = found.policy_stores.iter().find(|s| s.logical_id == id) else {
         let ids: Vec<&str> = found
@@ -575,7 +587,7 @@ pub(crate) fn store_from_template(
             .others
             .push(("links.json".into(), Value::Array(links).to_string()));
     }
-    cedar_bridge::PolicyStore::from_files(&files).map_err(|e| format!("{}: {e}", t.name))
+    Ok(files)
 }
 
 pub(crate) fn run(c: &TemplateCommand, out: &mut dyn Write) -> Result<u8, String> {
