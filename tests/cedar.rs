@@ -1221,3 +1221,70 @@ fn serve_answers_for_a_template_store() {
     let bob = ask("bob");
     assert!(bob.contains(r#""decision":"DENY""#), "{bob}");
 }
+
+/// A template store with an OpenID Connect identity source (`OpenIdConnectConfiguration`): principals
+/// are `EntityIdPrefix|<PrincipalIdClaim>`, groups come from `GroupClaim`, the ID token's `aud` must be
+/// one of `ClientIds`, and `TokenSelection: IdentityTokenOnly` refuses an access token.
+#[test]
+fn an_oidc_identity_source_from_a_template() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("pc-oidc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tokens = root.join("policies/photo-app-avp/tokens");
+    let run = |field: &str, token: &str, action: &str| {
+        let t = std::fs::read_to_string(tokens.join(token)).unwrap();
+        let req = dir.join(format!("{token}-{action}.json"));
+        std::fs::write(
+            &req,
+            format!(
+                r#"{{"policyStoreId": "x", "{field}": "{}", "action": {{"actionType": "Action", "actionId": "{action}"}}, "resource": {{"entityType": "Photo", "entityId": "p"}}}}"#,
+                t.trim()
+            ),
+        )
+        .unwrap();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = policy_check::run_args(
+            [
+                "policy-check".to_string(),
+                "authorize".into(),
+                "--template".into(),
+                root.join("fixtures/templates/oidc-store.yaml")
+                    .display()
+                    .to_string(),
+                "--policy-store".into(),
+                "OidcStore".into(),
+                "--jwks".into(),
+                root.join("fixtures/keys/jwks.json").display().to_string(),
+                "--now".into(),
+                "1700000100".into(),
+                "--request".into(),
+                req.display().to_string(),
+            ],
+            &mut out,
+            &mut err,
+        );
+        (
+            code,
+            String::from_utf8_lossy(&out).to_string() + &String::from_utf8_lossy(&err),
+        )
+    };
+    let (code, out) = run("identityToken", "alice.jwt", "view");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(r#"User::"idp|alice-sub""#) && out.contains("[alice-views]"),
+        "{out}"
+    );
+    let (code, out) = run("identityToken", "carol-contractor.jwt", "list");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("[contractors-list]"), "{out}");
+    let (code, out) = run("identityToken", "carol-contractor.jwt", "view");
+    assert_eq!(code, 2, "{out}");
+    // Another client's ID token.
+    let (code, out) = run("identityToken", "alice-other-client.jwt", "view");
+    assert_eq!(code, 1, "{out}");
+    // An access token where the source takes ID tokens only.
+    let (code, out) = run("accessToken", "alice-access.jwt", "view");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("TokenSelection IdentityTokenOnly"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

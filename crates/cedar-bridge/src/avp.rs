@@ -1006,6 +1006,8 @@ pub struct TokenVerifiers {
     id: cognito::Verifier,
     access: cognito::Verifier,
     cache: cognito::TokenCache,
+    /// The identity source's `TokenSelection`, when it has one.
+    token_selection: Option<cognito::TokenUse>,
 }
 
 impl TokenVerifiers {
@@ -1076,6 +1078,7 @@ impl TokenVerifiers {
             id: verifier(cognito::TokenUse::Id)?,
             access: verifier(cognito::TokenUse::Access)?,
             cache: cognito::TokenCache::new(10_000),
+            token_selection: src.token_selection,
         })
     }
 
@@ -1094,6 +1097,19 @@ impl TokenVerifiers {
                 Some(_) => Err(BridgeError::Request(format!("`{k}` must be a string"))),
             }
         };
+        // An OIDC source with a `TokenSelection` takes only that kind of token.
+        if let Some(only) = self.token_selection {
+            let (given, field) = match only {
+                cognito::TokenUse::Access => ("identityToken", "AccessTokenOnly"),
+                cognito::TokenUse::Id => ("accessToken", "IdentityTokenOnly"),
+            };
+            if token(given)?.is_some() {
+                return Err(BridgeError::Request(format!(
+                    "the policy store's identity source accepts {} tokens only (TokenSelection {field}): `{given}` is refused",
+                    only.as_str()
+                )));
+            }
+        }
         Ok(TokenClaims {
             verified: true,
             identity: token("identityToken")?

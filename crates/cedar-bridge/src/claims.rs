@@ -41,6 +41,9 @@ pub struct IdentitySource {
     pub notation: Notation,
     /// JWKS for verifying tokens (path or URL), when tokens are verified by the bridge.
     pub jwks: Option<String>,
+    /// An OIDC source's `TokenSelection`: the only kind of token it accepts (`AccessTokenOnly`,
+    /// `IdentityTokenOnly`); `None` accepts both.
+    pub token_selection: Option<cognito::TokenUse>,
 }
 
 impl IdentitySource {
@@ -61,12 +64,14 @@ impl IdentitySource {
             client_ids: Vec::new(),
             notation: Notation::Both,
             jwks: None,
+            token_selection: None,
         }
     }
 
     /// Reads the JSON form:
     /// `{"user_pool_id" | "issuer", "principal_entity_type", "group_entity_type", "client_ids",
-    ///   "notation", "entity_id_prefix", "principal_id_claim", "group_claim", "jwks"}`.
+    ///   "notation", "entity_id_prefix", "principal_id_claim", "group_claim", "jwks",
+    ///   "token_selection": "access" | "id"}` (an OIDC source's `TokenSelection`).
     pub fn from_json(v: &Value) -> Result<Self, BridgeError> {
         let o = v.as_object().ok_or_else(|| {
             BridgeError::Config("the identity source must be a JSON object".into())
@@ -82,6 +87,7 @@ impl IdentitySource {
             "principal_id_claim",
             "group_claim",
             "jwks",
+            "token_selection",
         ];
         if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(BridgeError::Config(format!(
@@ -108,6 +114,7 @@ impl IdentitySource {
                 client_ids: Vec::new(),
                 notation: Notation::Bracket,
                 jwks: None,
+                token_selection: None,
             },
             _ => {
                 return Err(BridgeError::Config(
@@ -125,6 +132,21 @@ impl IdentitySource {
             src.group_claim = c;
         }
         src.jwks = s("jwks");
+        src.token_selection = match s("token_selection").as_deref() {
+            None => None,
+            Some(_) if src.issuer.is_none() => {
+                return Err(BridgeError::Config(
+                    "`token_selection` is an OIDC source's (`issuer`): a Cognito source takes both tokens".into(),
+                ));
+            }
+            Some("access") => Some(cognito::TokenUse::Access),
+            Some("id") => Some(cognito::TokenUse::Id),
+            Some(other) => {
+                return Err(BridgeError::Config(format!(
+                    "`token_selection` is `access` or `id`, not `{other}`"
+                )));
+            }
+        };
         // Keys over plain HTTP can be replaced in transit: refused when the store loads, not at the
         // first token.
         if let Some(j) = src.jwks.as_deref().filter(|j| j.starts_with("http://")) {

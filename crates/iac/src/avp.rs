@@ -19,17 +19,29 @@ pub struct TemplateLink {
     pub resource: Option<String>,
 }
 
-/// A Cognito identity source (`Configuration.CognitoUserPoolConfiguration`).
+/// An identity source: a Cognito user pool (`Configuration.CognitoUserPoolConfiguration`) or an OpenID
+/// Connect provider (`Configuration.OpenIdConnectConfiguration`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CognitoSource {
-    /// The user pool's id, from `UserPoolArn`.
-    pub user_pool_id: String,
-    /// `ClientIds`.
+pub struct IdentitySource {
+    /// The user pool's id, from `UserPoolArn` (Cognito).
+    pub user_pool_id: Option<String>,
+    /// `Issuer` (OIDC).
+    pub issuer: Option<String>,
+    /// Cognito's `ClientIds`; OIDC's `TokenSelection.IdentityTokenOnly.ClientIds` or
+    /// `TokenSelection.AccessTokenOnly.Audiences`.
     pub client_ids: Vec<String>,
     /// `PrincipalEntityType`.
     pub principal_entity_type: String,
     /// `GroupConfiguration.GroupEntityType`, when given.
     pub group_entity_type: Option<String>,
+    /// `GroupConfiguration.GroupClaim` (OIDC), when given.
+    pub group_claim: Option<String>,
+    /// `EntityIdPrefix` (OIDC), when given.
+    pub entity_id_prefix: Option<String>,
+    /// `TokenSelection.*.PrincipalIdClaim` (OIDC), when given.
+    pub principal_id_claim: Option<String>,
+    /// OIDC `TokenSelection`: `access` (`AccessTokenOnly`) or `id` (`IdentityTokenOnly`).
+    pub token_selection: Option<String>,
 }
 
 /// A policy store of the template and everything attached to it.
@@ -48,7 +60,7 @@ pub struct PolicyStore {
     /// Template-linked policies.
     pub links: Vec<TemplateLink>,
     /// The Cognito identity source, when there is one.
-    pub identity_source: Option<CognitoSource>,
+    pub identity_source: Option<IdentitySource>,
     /// The store's definition.
     pub span: Span,
 }
@@ -188,28 +200,82 @@ pub(crate) fn policy_stores(t: &Template, r: &Resolver<'_>) -> Result<Vec<Policy
             .transpose()
             .map_err(|e| e.about(id))?
             .flatten();
-        let Some(cognito) = conf
-            .as_ref()
-            .and_then(|c| member(c, "CognitoUserPoolConfiguration"))
-        else {
-            return Err(IacError::unsupported(
-                &t.name,
-                res.span,
-                "only Cognito identity sources (`CognitoUserPoolConfiguration`) are read from templates",
-            )
-            .about(id));
-        };
-        let arn = member(cognito, "UserPoolArn")
-            .map(scalar_text)
-            .unwrap_or_default();
-        let pool = arn.rsplit('/').next().unwrap_or("").to_string();
-        let client_ids = match member(cognito, "ClientIds").map(|c| &c.kind) {
+        let list = |v: Option<&Value>| match v.map(|c| &c.kind) {
             Some(Kind::Array(a)) => a.iter().map(scalar_text).collect(),
             _ => Vec::new(),
         };
-        let group = member(cognito, "GroupConfiguration")
-            .and_then(|g| member(g, "GroupEntityType"))
-            .map(scalar_text);
+        let text = |v: Option<&Value>, k: &str| v.and_then(|v| member(v, k)).map(scalar_text);
+        let cognito = conf
+            .as_ref()
+            .and_then(|c| member(c, "CognitoUserPoolConfiguration"));
+        let oidc = conf
+            .as_ref()
+            .and_then(|c| member(c, "OpenIdConnectConfiguration"));
+        let mut source = match (cognito, oidc) {
+            (Some(cognito), None) => {
+                let arn = member(cognito, "UserPoolArn")
+                    .map(scalar_text)
+                    .unwrap_or_default();
+                IdentitySource {
+                    user_pool_id: Some(arn.rsplit('/').next().unwrap_or("").to_string()),
+                    issuer: None,
+                    client_ids: list(member(cognito, "ClientIds")),
+                    principal_entity_type: String::new(),
+                    group_entity_type: text(
+                        member(cognito, "GroupConfiguration"),
+                        "GroupEntityType",
+                    ),
+                    group_claim: None,
+                    entity_id_prefix: None,
+                    principal_id_claim: None,
+                    token_selection: None,
+                }
+            }
+            (None, Some(oidc)) => {
+                let group = member(oidc, "GroupConfiguration");
+                let selection = member(oidc, "TokenSelection");
+                let access = selection.and_then(|s| member(s, "AccessTokenOnly"));
+                let identity = selection.and_then(|s| member(s, "IdentityTokenOnly"));
+                let (chosen, token_selection, client_ids) = match (access, identity) {
+                    (Some(a), None) => (Some(a), Some("access"), list(member(a, "Audiences"))),
+                    (None, Some(i)) => (Some(i), Some("id"), list(member(i, "ClientIds"))),
+                    _ => {
+                        return Err(IacError::template(
+                            &t.name,
+                            res.span,
+                            "an OpenID Connect identity source needs exactly one `TokenSelection` (`AccessTokenOnly` or `IdentityTokenOnly`)",
+                        )
+                        .about(id));
+                    }
+                };
+                IdentitySource {
+                    user_pool_id: None,
+                    issuer: Some(text(Some(oidc), "Issuer").ok_or_else(|| {
+                        IacError::template(
+                            &t.name,
+                            res.span,
+                            "an OpenID Connect identity source needs `Issuer`",
+                        )
+                        .about(id)
+                    })?),
+                    client_ids,
+                    principal_entity_type: String::new(),
+                    group_entity_type: text(group, "GroupEntityType"),
+                    group_claim: text(group, "GroupClaim"),
+                    entity_id_prefix: text(Some(oidc), "EntityIdPrefix"),
+                    principal_id_claim: text(chosen, "PrincipalIdClaim"),
+                    token_selection: token_selection.map(str::to_string),
+                }
+            }
+            _ => {
+                return Err(IacError::template(
+                    &t.name,
+                    res.span,
+                    "an identity source's `Configuration` is `CognitoUserPoolConfiguration` or `OpenIdConnectConfiguration` (one of them)",
+                )
+                .about(id));
+            }
+        };
         let principal = r
             .text_of(res.property("PrincipalEntityType"), id)?
             .ok_or_else(|| {
@@ -220,13 +286,9 @@ pub(crate) fn policy_stores(t: &Template, r: &Resolver<'_>) -> Result<Vec<Policy
                 )
                 .about(id)
             })?;
+        source.principal_entity_type = principal;
         if let Some(s) = stores.get_mut(i) {
-            s.identity_source = Some(CognitoSource {
-                user_pool_id: pool,
-                client_ids,
-                principal_entity_type: principal,
-                group_entity_type: group,
-            });
+            s.identity_source = Some(source);
         }
     }
     Ok(stores)

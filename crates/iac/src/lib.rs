@@ -49,7 +49,7 @@ use diag::codes;
 use diag::json::{Kind, Value};
 
 pub use apigw::Api;
-pub use avp::{CognitoSource, PolicyStore, TemplateLink};
+pub use avp::{IdentitySource, PolicyStore, TemplateLink};
 pub use extract::{Found, IdentityPool, Policy, Role, RoleMapping, Skipped, UserPoolGroup};
 pub use resolve::{Resolver, Settings, function, member, name_property, partition, scalar_text};
 pub use yaml::SHORT_FORMS;

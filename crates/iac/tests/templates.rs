@@ -193,6 +193,18 @@ fn bad_templates_are_coded_errors_with_their_line_and_resource() {
         ("Resources: [unclosed\n".to_string(), diag::codes::IAC_PARSE, "YAML", None),
         ("{\"Resources\": {,}}".to_string(), diag::codes::IAC_PARSE, "JSON", None),
         ("Resources:\n  R: {Type: X}\n  R: {Type: Y}\n".to_string(), diag::codes::IAC_PARSE, "twice", Some(3)),
+        (
+            "Resources:\n  S: {Type: AWS::VerifiedPermissions::PolicyStore}\n  I:\n    Type: AWS::VerifiedPermissions::IdentitySource\n    Properties:\n      PolicyStoreId: !Ref S\n      PrincipalEntityType: User\n      Configuration: {OpenIdConnectConfiguration: {Issuer: 'https://idp.example.com'}}\n".to_string(),
+            diag::codes::IAC_TEMPLATE,
+            "exactly one `TokenSelection`",
+            Some(3),
+        ),
+        (
+            "Resources:\n  G:\n    Type: AWS::Cognito::UserPoolGroup\n    Properties: {UserPoolId: p, Precedence: first}\n".to_string(),
+            diag::codes::IAC_TEMPLATE,
+            "non-negative integer",
+            Some(4),
+        ),
     ];
     for (text, code, says, line) in cases {
         let e = error(&text);

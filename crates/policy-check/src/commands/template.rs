@@ -552,7 +552,17 @@ pub(crate) fn store_files_from_template(
     ));
     if let Some(src) = &s.identity_source {
         let mut v = serde_json::Map::new();
-        v.insert("user_pool_id".into(), json!(src.user_pool_id));
+        let mut opt = |k: &str, x: &Option<String>| {
+            if let Some(x) = x {
+                v.insert(k.into(), json!(x));
+            }
+        };
+        opt("user_pool_id", &src.user_pool_id);
+        opt("issuer", &src.issuer);
+        opt("entity_id_prefix", &src.entity_id_prefix);
+        opt("group_claim", &src.group_claim);
+        opt("principal_id_claim", &src.principal_id_claim);
+        opt("token_selection", &src.token_selection);
         v.insert(
             "principal_entity_type".into(),
             json!(src.principal_entity_type),
@@ -674,7 +684,7 @@ fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
                         "policies": s.policies.iter().map(|(id, text)| json!({"logical_id": id, "statement": text})).collect::<Vec<_>>(),
                         "templates": s.templates.iter().map(|(id, text)| json!({"logical_id": id, "statement": text})).collect::<Vec<_>>(),
                         "links": s.links.iter().map(|l| json!({"logical_id": l.logical_id, "template": l.template, "principal": l.principal, "resource": l.resource})).collect::<Vec<_>>(),
-                        "identity_source": s.identity_source.as_ref().map(|i| json!({"user_pool_id": i.user_pool_id, "client_ids": i.client_ids, "principal_entity_type": i.principal_entity_type, "group_entity_type": i.group_entity_type}))})
+                        "identity_source": s.identity_source.as_ref().map(|i| json!({"user_pool_id": i.user_pool_id, "issuer": i.issuer, "client_ids": i.client_ids, "principal_entity_type": i.principal_entity_type, "group_entity_type": i.group_entity_type, "group_claim": i.group_claim, "entity_id_prefix": i.entity_id_prefix, "principal_id_claim": i.principal_id_claim, "token_selection": i.token_selection}))})
                 })
                 .collect();
             let apis: Vec<Value> = found
@@ -794,10 +804,21 @@ fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
                     },
                     s.identity_source
                         .as_ref()
-                        .map(|i| format!(
-                            ", Cognito identity source {} ({})",
-                            i.user_pool_id, i.principal_entity_type
-                        ))
+                        .map(|i| match (&i.user_pool_id, &i.issuer) {
+                            (Some(pool), _) => format!(
+                                ", Cognito identity source {pool} ({})",
+                                i.principal_entity_type
+                            ),
+                            (None, issuer) => format!(
+                                ", OpenID Connect identity source {} ({}{})",
+                                issuer.as_deref().unwrap_or(""),
+                                i.principal_entity_type,
+                                i.token_selection
+                                    .as_deref()
+                                    .map(|t| format!(", {t} tokens only"))
+                                    .unwrap_or_default()
+                            ),
+                        })
                         .unwrap_or_default()
                 );
                 for (id, _) in &s.policies {
