@@ -28,7 +28,7 @@ fn edge_case_table_every_row() {
 #[test]
 fn seed_suites_pass() {
     let results = policy_check::suite::run_suites(&[path("policies")]).unwrap();
-    assert_eq!(results.len(), 202);
+    assert_eq!(results.len(), 219);
     let failed: Vec<_> = results
         .iter()
         .filter(|r| !r.pass)
@@ -793,4 +793,24 @@ fn template_suites_name_resources_by_logical_id() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("a request has one"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Seed 004's APIs read from a SAM template (`petstore.sam.yaml`): the REST API as
+/// `AWS::Serverless::Api` with its default authorizer from `Globals.Api`, the HTTP API as the implicit
+/// `ServerlessHttpApi` with `Globals.HttpApi`'s authorizer, routes from the functions' events; every case
+/// of both suites answers as the API definitions do.
+#[test]
+fn the_sam_twin_of_the_apis_answers_as_the_definitions() {
+    assert_twin(
+        "policies/apigw-petstore",
+        "apigw.suite.json",
+        "apigw.sam.suite.json",
+        12,
+    );
+    assert_twin(
+        "policies/apigw-petstore",
+        "http-simple.suite.json",
+        "http-simple.sam.suite.json",
+        5,
+    );
 }

@@ -8,7 +8,7 @@ use diag::Span;
 use diag::json::{Kind, Value};
 use serde_json::json;
 
-use crate::{IacError, Resolver, Template, scalar_text};
+use crate::{IacError, Resolver, Template, member, scalar_text};
 
 /// An API of the template, as an API definition.
 #[derive(Clone, Debug, PartialEq)]
@@ -390,6 +390,434 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
                 "routes": routes, "authorizer": auth, "format": format}),
             span: api.span,
         });
+    }
+    Ok(out)
+}
+
+/// One route of a SAM API, from a function's event: (route key, the authorizer named in the event's
+/// `Auth.Authorizer`, if any).
+struct SamRoute {
+    key: String,
+    authorizer: Option<String>,
+    span: Span,
+}
+
+/// The routes SAM's function events give the API `api` (`Type: Api` with `RestApiId`, or `Type:
+/// HttpApi` with `ApiId`; an event without one belongs to the implicit API, `ServerlessRestApi` /
+/// `ServerlessHttpApi`).
+fn sam_routes(
+    t: &Template,
+    r: &Resolver<'_>,
+    event_type: &str,
+    api_property: &str,
+    api: &str,
+    api_ref: Option<&str>,
+) -> Result<Vec<SamRoute>, IacError> {
+    let mut out = Vec::new();
+    for f in t
+        .resources
+        .iter()
+        .filter(|x| x.kind == "AWS::Serverless::Function")
+    {
+        let fid = f.logical_id.as_str();
+        let Some(Kind::Object(events)) = f.property("Events").map(|e| &e.kind) else {
+            continue;
+        };
+        for ev in events {
+            if member(&ev.value, "Type").map(scalar_text).as_deref() != Some(event_type) {
+                continue;
+            }
+            let props = member(&ev.value, "Properties");
+            let target = props
+                .and_then(|p| member(p, api_property))
+                .map(|v| r.value(v))
+                .transpose()
+                .map_err(|e| e.about(fid))?
+                .flatten()
+                .map(|v| scalar_text(&v));
+            let mine = match (&target, api_ref) {
+                (None, None) => true,
+                (Some(t), Some(a)) => t == a || t == api,
+                _ => false,
+            };
+            if !mine {
+                continue;
+            }
+            let text = |k: &str| -> Result<Option<String>, IacError> {
+                r.text_of(props.and_then(|p| member(p, k)), fid)
+            };
+            let key = match (text("Method")?, text("Path")?) {
+                (Some(m), Some(p)) => {
+                    let m = m.to_ascii_uppercase();
+                    format!("{} {p}", if m == "ANY" { "ANY" } else { m.as_str() })
+                }
+                (None, None) if event_type == "HttpApi" => "$default".to_string(),
+                _ => {
+                    return Err(IacError::template(
+                        &t.name,
+                        ev.value.span,
+                        format!("the event `{}` needs `Path` and `Method`", ev.key),
+                    )
+                    .about(fid));
+                }
+            };
+            let authorizer = r.text_of(
+                props
+                    .and_then(|p| member(p, "Auth"))
+                    .and_then(|a| member(a, "Authorizer")),
+                fid,
+            )?;
+            out.push(SamRoute {
+                key,
+                authorizer,
+                span: ev.value.span,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A SAM API's `Auth`: its Lambda authorizer used by the routes, as the gateway model's authorizer, and
+/// the routes (with `"authorizer": false` for open ones). One Lambda authorizer per API (the model's);
+/// Cognito and JWT authorizers are not modelled (an error naming them, never an open route).
+fn sam_auth(
+    t: &Template,
+    r: &Resolver<'_>,
+    id: &str,
+    span: Span,
+    auth: Option<&Value>,
+    routes: &[SamRoute],
+    http: bool,
+) -> Result<Option<(serde_json::Value, Vec<serde_json::Value>, Option<String>)>, IacError> {
+    let auth = auth
+        .map(|a| r.value(a))
+        .transpose()
+        .map_err(|e| e.about(id))?
+        .flatten();
+    let default = auth
+        .as_ref()
+        .and_then(|a| member(a, "DefaultAuthorizer"))
+        .map(scalar_text);
+    let authorizers = auth.as_ref().and_then(|a| member(a, "Authorizers"));
+    let mut chosen: Option<String> = None;
+    let mut out_routes = Vec::new();
+    for rt in routes {
+        let name = rt.authorizer.clone().or_else(|| default.clone());
+        match name.as_deref() {
+            None | Some("NONE") => {
+                out_routes.push(json!({"route": rt.key, "authorizer": false}));
+            }
+            Some("AWS_IAM") => {
+                return Err(IacError::unsupported(
+                    &t.name,
+                    rt.span,
+                    format!("the route `{}` uses IAM authorization (AWS_IAM): the gateway model has Lambda authorizers", rt.key),
+                )
+                .about(id));
+            }
+            Some(n) => {
+                if chosen.as_deref().is_some_and(|c| c != n) {
+                    return Err(IacError::unsupported(
+                        &t.name,
+                        rt.span,
+                        format!("the API `{id}` uses more than one authorizer ({}, {n}): the gateway model has one", chosen.as_deref().unwrap_or("")),
+                    )
+                    .about(id));
+                }
+                chosen = Some(n.to_string());
+                out_routes.push(json!(rt.key));
+            }
+        }
+    }
+    let Some(name) = chosen else {
+        return Ok(None);
+    };
+    let a = authorizers.and_then(|x| member(x, &name)).ok_or_else(|| {
+        IacError::unresolved(
+            &t.name,
+            span,
+            format!("the authorizer `{name}` is not in the API's `Auth.Authorizers`"),
+        )
+        .about(id)
+    })?;
+    if member(a, "FunctionArn").is_none() {
+        let what = if member(a, "UserPoolArn").is_some() {
+            "a Cognito user pool authorizer"
+        } else if member(a, "JwtConfiguration").is_some() {
+            "a JWT authorizer"
+        } else {
+            "an authorizer without `FunctionArn`"
+        };
+        return Err(IacError::unsupported(
+            &t.name,
+            a.span,
+            format!("`{name}` is {what}: the gateway model has Lambda authorizers"),
+        )
+        .about(id));
+    }
+    let identity = member(a, "Identity");
+    let list = |k: &str| -> Vec<String> {
+        match identity.and_then(|i| member(i, k)).map(|v| &v.kind) {
+            Some(Kind::Array(items)) => items.iter().map(scalar_text).collect(),
+            Some(_) => identity
+                .and_then(|i| member(i, k))
+                .map(scalar_text)
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        }
+    };
+    let ttl = identity
+        .and_then(|i| member(i, "ReauthorizeEvery"))
+        .map(scalar_text);
+    if http {
+        let version = member(a, "AuthorizerPayloadFormatVersion")
+            .map(scalar_text)
+            .ok_or_else(|| {
+                IacError::template(
+                    &t.name,
+                    a.span,
+                    format!(
+                        "the HTTP API authorizer `{name}` needs `AuthorizerPayloadFormatVersion`"
+                    ),
+                )
+                .about(id)
+            })?;
+        let simple = member(a, "EnableSimpleResponses")
+            .map(scalar_text)
+            .as_deref()
+            == Some("true");
+        let format = match (version.as_str(), simple) {
+            ("1.0", _) => "http1",
+            (_, true) => "http2-simple",
+            _ => "http2",
+        };
+        let mut sources: Vec<String> = list("Headers")
+            .into_iter()
+            .map(|h| format!("$request.header.{h}"))
+            .collect();
+        sources.extend(
+            list("QueryStrings")
+                .into_iter()
+                .map(|q| format!("$request.querystring.{q}")),
+        );
+        sources.extend(
+            list("StageVariables")
+                .into_iter()
+                .map(|v| format!("$stageVariables.{v}")),
+        );
+        sources.extend(list("Context").into_iter().map(|c| format!("$context.{c}")));
+        return Ok(Some((
+            authorizer_json(
+                "REQUEST",
+                sources,
+                None,
+                Some(ttl.unwrap_or_else(|| "0".into())),
+            ),
+            out_routes,
+            Some(format.to_string()),
+        )));
+    }
+    let kind = member(a, "FunctionPayloadType")
+        .map(scalar_text)
+        .unwrap_or_else(|| "TOKEN".into());
+    let (sources, validation) = match kind.as_str() {
+        "TOKEN" => (
+            vec![format!(
+                "method.request.header.{}",
+                identity
+                    .and_then(|i| member(i, "Header"))
+                    .map(scalar_text)
+                    .unwrap_or_else(|| "Authorization".into())
+            )],
+            identity
+                .and_then(|i| member(i, "ValidationExpression"))
+                .map(scalar_text),
+        ),
+        "REQUEST" => {
+            let mut s: Vec<String> = list("Headers")
+                .into_iter()
+                .map(|h| format!("method.request.header.{h}"))
+                .collect();
+            s.extend(
+                list("QueryStrings")
+                    .into_iter()
+                    .map(|q| format!("method.request.querystring.{q}")),
+            );
+            s.extend(
+                list("StageVariables")
+                    .into_iter()
+                    .map(|v| format!("stageVariables.{v}")),
+            );
+            s.extend(list("Context").into_iter().map(|c| format!("context.{c}")));
+            (s, None)
+        }
+        other => {
+            return Err(IacError::template(
+                &t.name,
+                a.span,
+                format!("`FunctionPayloadType` is TOKEN or REQUEST, not `{other}`"),
+            )
+            .about(id));
+        }
+    };
+    Ok(Some((
+        authorizer_json(&kind, sources, validation, ttl),
+        out_routes,
+        None,
+    )))
+}
+
+/// SAM's APIs (`AWS::Serverless::Api`, `AWS::Serverless::HttpApi`, and the implicit APIs of function
+/// events that name none), as SAM's transform would make them: routes from the functions' `Api` /
+/// `HttpApi` events, the Lambda authorizer from `Auth` (`Authorizers`, `DefaultAuthorizer`, the event's
+/// `Auth.Authorizer`), `StageName`, and for REST APIs `Auth.ResourcePolicy.CustomStatements` as the
+/// resource policy.
+pub(crate) fn sam_apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError> {
+    let s = r.settings();
+    let mut out = Vec::new();
+    for (kind, implicit, event, prop, http) in [
+        (
+            "AWS::Serverless::Api",
+            "ServerlessRestApi",
+            "Api",
+            "RestApiId",
+            false,
+        ),
+        (
+            "AWS::Serverless::HttpApi",
+            "ServerlessHttpApi",
+            "HttpApi",
+            "ApiId",
+            true,
+        ),
+    ] {
+        // Declared APIs, then the implicit one (its `Auth` from `Globals`) when an event names no API.
+        let mut apis: Vec<(String, Option<&crate::Resource>)> = t
+            .resources
+            .iter()
+            .filter(|x| x.kind == kind)
+            .map(|x| (x.logical_id.clone(), Some(x)))
+            .collect();
+        if !sam_routes(t, r, event, prop, implicit, None)?.is_empty() {
+            apis.push((implicit.to_string(), None));
+        }
+        for (id, res) in apis {
+            let id = id.as_str();
+            let (api_ref, routes, props, span) = match res {
+                Some(res) => {
+                    let api_ref = r.resource_text("Ref", id, id, res.span)?;
+                    (
+                        api_ref.clone(),
+                        sam_routes(t, r, event, prop, id, Some(&api_ref))?,
+                        res.properties.clone(),
+                        res.span,
+                    )
+                }
+                None => {
+                    let routes = sam_routes(t, r, event, prop, implicit, None)?;
+                    // At the first event that makes it.
+                    let at = routes.first().map_or(Span::new(0, 0), |x| x.span);
+                    (
+                        s.physical_ids
+                            .get(id)
+                            .cloned()
+                            .unwrap_or_else(|| format!("{}-placeholder", id.to_ascii_lowercase())),
+                        routes,
+                        t.globals.get(if http { "HttpApi" } else { "Api" }).cloned(),
+                        at,
+                    )
+                }
+            };
+            // An API defined by its own OpenAPI document (`DefinitionBody`/`DefinitionUri`) takes its
+            // routes and authorizers from there, which is not read: no API rather than a wrong one.
+            if props.as_ref().is_some_and(|p| {
+                member(p, "DefinitionBody").is_some() || member(p, "DefinitionUri").is_some()
+            }) {
+                continue;
+            }
+            let auth = props.as_ref().and_then(|p| member(p, "Auth"));
+            let Some((authorizer, routes, format)) = sam_auth(t, r, id, span, auth, &routes, http)?
+            else {
+                continue;
+            };
+            let stage = match props.as_ref().and_then(|p| member(p, "StageName")) {
+                Some(v) => r.text_of(Some(v), id)?.unwrap_or_default(),
+                None if http => "$default".into(),
+                None => "Prod".into(),
+            };
+            let mut def = serde_json::Map::new();
+            for (k, v) in [
+                ("region", json!(s.region)),
+                ("account", json!(s.account)),
+                ("api_id", json!(api_ref)),
+                ("stage", json!(stage)),
+                ("routes", json!(routes)),
+                ("authorizer", authorizer),
+                ("format", json!(format.unwrap_or_else(|| "rest".into()))),
+            ] {
+                def.insert(k.into(), v);
+            }
+            let variables = props
+                .as_ref()
+                .and_then(|p| member(p, if http { "StageVariables" } else { "Variables" }))
+                .map(|v| r.value(v))
+                .transpose()
+                .map_err(|e| e.about(id))?
+                .flatten();
+            if let Some(Value {
+                kind: Kind::Object(ms),
+                ..
+            }) = variables
+            {
+                def.insert(
+                    "stage_variables".into(),
+                    serde_json::Value::Object(
+                        ms.iter()
+                            .map(|m| (m.key.clone(), json!(scalar_text(&m.value))))
+                            .collect(),
+                    ),
+                );
+            }
+            if let Some(rp) = auth.and_then(|a| member(a, "ResourcePolicy")) {
+                if let Some(Kind::Object(ms)) = Some(&rp.kind)
+                    && let Some(other) = ms.iter().find(|m| m.key != "CustomStatements")
+                {
+                    return Err(IacError::unsupported(
+                        &t.name,
+                        other.key_span,
+                        format!(
+                            "`Auth.ResourcePolicy.{}`: only `CustomStatements` are read",
+                            other.key
+                        ),
+                    )
+                    .about(id));
+                }
+                let statements = member(rp, "CustomStatements")
+                    .map(|v| r.value(v))
+                    .transpose()
+                    .map_err(|e| e.about(id))?
+                    .flatten();
+                if let Some(st) = statements {
+                    let (text, _) = crate::render(&st);
+                    let st: serde_json::Value =
+                        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+                    let list = match st {
+                        serde_json::Value::Array(a) => a,
+                        other => vec![other],
+                    };
+                    def.insert(
+                        "resource_policy".into(),
+                        json!({"Version": "2012-10-17", "Statement": list}),
+                    );
+                }
+            }
+            out.push(Api {
+                logical_id: id.to_string(),
+                definition: serde_json::Value::Object(def),
+                span,
+            });
+        }
     }
     Ok(out)
 }

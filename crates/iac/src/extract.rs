@@ -360,6 +360,8 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
                         | "AWS::ApiGatewayV2::Route"
                         | "AWS::ApiGatewayV2::Authorizer"
                         | "AWS::ApiGatewayV2::Stage"
+                        | "AWS::Serverless::Api"
+                        | "AWS::Serverless::HttpApi"
                 );
                 if read_otherwise {
                     continue;
@@ -392,7 +394,8 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
     let identity_pools = identity_pools(t, &r)?;
     let user_pool_groups = user_pool_groups(t, &r)?;
     let policy_stores = crate::avp::policy_stores(t, &r)?;
-    let apis = crate::apigw::apis(t, &r)?;
+    let mut apis = crate::apigw::apis(t, &r)?;
+    apis.extend(crate::apigw::sam_apis(t, &r)?);
     Ok(Found {
         apis,
         policy_stores,

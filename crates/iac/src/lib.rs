@@ -181,6 +181,9 @@ pub struct Template {
     pub resources: Vec<Resource>,
     /// `Transform`, when there is one (`AWS::Serverless-2016-10-31`).
     pub transform: Vec<String>,
+    /// SAM's `Globals` by section (already merged into the resources of each section's type; kept for
+    /// the implicit APIs SAM creates).
+    pub globals: BTreeMap<String, Value>,
 }
 
 impl Template {
@@ -211,6 +214,7 @@ impl Template {
                 conditions: BTreeMap::new(),
                 resources: terraform::resources(name, &root)?,
                 transform: Vec::new(),
+                globals: BTreeMap::new(),
             });
         }
         let Kind::Object(sections) = &root.kind else {
@@ -292,6 +296,34 @@ impl Template {
             Some(Kind::Array(a)) => a.iter().map(scalar_text).collect(),
             _ => Vec::new(),
         };
+        // SAM's `Globals`: each section's properties inherited by the resources of its type.
+        let globals = section("Globals")?;
+        if !globals.is_empty() {
+            for (k, g) in &globals {
+                let Some(kind) = sam_globals_type(k) else {
+                    return Err(IacError::template(
+                        name,
+                        g.span,
+                        format!(
+                            "`Globals.{k}`: SAM's global sections are Function, Api, HttpApi, SimpleTable, StateMachine, LayerVersion and CapacityProvider"
+                        ),
+                    ));
+                };
+                if !matches!(g.kind, Kind::Object(_)) {
+                    return Err(IacError::template(
+                        name,
+                        g.span,
+                        format!("`Globals.{k}` is an object of properties"),
+                    ));
+                }
+                for r in resources.iter_mut().filter(|r| r.kind == kind) {
+                    r.properties = Some(match r.properties.take() {
+                        None => g.clone(),
+                        Some(own) => inherit(g, own),
+                    });
+                }
+            }
+        }
         Ok(Template {
             format: SourceFormat::CloudFormation,
             name: name.to_string(),
@@ -301,6 +333,7 @@ impl Template {
             conditions: section("Conditions")?,
             resources,
             transform,
+            globals,
         })
     }
 
@@ -325,6 +358,71 @@ impl Template {
             }
         }
     }
+}
+
+/// The resource type a section of SAM's `Globals` applies to.
+fn sam_globals_type(section: &str) -> Option<&'static str> {
+    Some(match section {
+        "Function" => "AWS::Serverless::Function",
+        "Api" => "AWS::Serverless::Api",
+        "HttpApi" => "AWS::Serverless::HttpApi",
+        "SimpleTable" => "AWS::Serverless::SimpleTable",
+        "StateMachine" => "AWS::Serverless::StateMachine",
+        "LayerVersion" => "AWS::Serverless::LayerVersion",
+        "CapacityProvider" => "AWS::Serverless::CapacityProvider",
+        _ => return None,
+    })
+}
+
+/// A resource's properties with a `Globals` section's inherited, as SAM documents it ("Overridable
+/// properties"): a primitive (or an intrinsic function) of the resource replaces the global one, maps
+/// are merged key by key (the resource's value wins, recursively), and lists are added together, the
+/// global entries first.
+fn inherit(global: &Value, own: Value) -> Value {
+    match (&global.kind, own.kind) {
+        (Kind::Object(g), Kind::Object(mut o))
+            if resolve::function(global).is_none() && !is_function_members(&o) =>
+        {
+            let mut out = Vec::with_capacity(g.len() + o.len());
+            for gm in g {
+                match o.iter().position(|m| m.key == gm.key) {
+                    Some(i) => {
+                        let mine = o.remove(i);
+                        out.push(diag::json::Member {
+                            value: inherit(&gm.value, mine.value),
+                            ..mine
+                        });
+                    }
+                    None => out.push(gm.clone()),
+                }
+            }
+            out.extend(o);
+            Value {
+                kind: Kind::Object(out),
+                span: own.span,
+            }
+        }
+        (Kind::Array(g), Kind::Array(o)) => {
+            let mut items = g.clone();
+            items.extend(o);
+            Value {
+                kind: Kind::Array(items),
+                span: own.span,
+            }
+        }
+        (_, kind) => Value {
+            kind,
+            span: own.span,
+        },
+    }
+}
+
+/// Whether object members are one intrinsic function call (`{"Fn::…": …}`, `{"Ref": …}`).
+fn is_function_members(ms: &[diag::json::Member]) -> bool {
+    ms.len() == 1
+        && ms
+            .first()
+            .is_some_and(|m| m.key == "Ref" || m.key == "Condition" || m.key.starts_with("Fn::"))
 }
 
 /// A resolved value as pretty JSON, and for each value written, the bytes it took and the template

@@ -569,3 +569,102 @@ fn api_gateway_apis_become_api_definitions() {
     assert_eq!(e.code, diag::codes::IAC_UNSUPPORTED, "{e}");
     assert_eq!(e.logical_id.as_deref(), Some("ProxyAny"));
 }
+
+/// SAM's `Globals`: a map is merged key by key (the resource's value wins), a list is added to (the
+/// global entries first), a primitive is replaced; an unknown section is an error.
+#[test]
+fn sam_globals_are_inherited_as_sam_documents() {
+    let t = Template::read(
+        "sam.yaml",
+        "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    Timeout: 5\n    Layers: [a]\n    Environment: {Variables: {STAGE: dev, TABLE: t}}\nResources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Timeout: 9\n      Layers: [b]\n      Environment: {Variables: {TABLE: mine}}\n  G:\n    Type: AWS::Serverless::Function\n",
+    )
+    .unwrap();
+    let f = json(t.resource("F").unwrap().properties.as_ref().unwrap());
+    assert_eq!(f["Timeout"], 9);
+    assert_eq!(f["Layers"], serde_json::json!(["a", "b"]));
+    assert_eq!(
+        f["Environment"]["Variables"],
+        serde_json::json!({"STAGE": "dev", "TABLE": "mine"})
+    );
+    let g = json(t.resource("G").unwrap().properties.as_ref().unwrap());
+    assert_eq!(g["Timeout"], 5);
+    let e = Template::read(
+        "sam.yaml",
+        "Globals:\n  Functions: {Timeout: 5}\nResources:\n  F: {Type: AWS::Serverless::Function}\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.code, diag::codes::IAC_TEMPLATE);
+    assert!(e.message.contains("Globals.Functions"), "{e}");
+}
+
+/// SAM APIs the gateway model cannot stand for are errors naming the API, never open routes: a Cognito
+/// authorizer, IAM authorization, two authorizers on one API.
+#[test]
+fn sam_apis_the_model_cannot_hold_are_errors() {
+    let api = |auth: &str, events: &str| {
+        format!(
+            "Transform: AWS::Serverless-2016-10-31\nResources:\n  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: prod\n      Auth:\n{auth}\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: a.b\n      Events:\n{events}\n"
+        )
+    };
+    let event = |name: &str, path: &str, auth: &str| {
+        format!(
+            "        {name}:\n          Type: Api\n          Properties: {{RestApiId: !Ref Api, Path: {path}, Method: get{auth}}}\n"
+        )
+    };
+    let lambda = "        Authorizers:\n          L: {FunctionArn: arn:aws:lambda:us-east-1:123456789012:function:a}\n          M: {FunctionArn: arn:aws:lambda:us-east-1:123456789012:function:b}\n          C: {UserPoolArn: arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X}";
+    let cases = [
+        (
+            api(
+                &format!("        DefaultAuthorizer: C\n{lambda}"),
+                &event("A", "/a", ""),
+            ),
+            "Cognito user pool authorizer",
+        ),
+        (
+            api(
+                &format!("        DefaultAuthorizer: AWS_IAM\n{lambda}"),
+                &event("A", "/a", ""),
+            ),
+            "AWS_IAM",
+        ),
+        (
+            api(
+                &format!("        DefaultAuthorizer: L\n{lambda}"),
+                &(event("A", "/a", "") + &event("B", "/b", ", Auth: {Authorizer: M}")),
+            ),
+            "more than one authorizer",
+        ),
+    ];
+    for (text, says) in cases {
+        let e = error(&text);
+        assert_eq!(e.code, diag::codes::IAC_UNSUPPORTED, "{text}\n{e}");
+        assert!(e.message.contains(says), "{text}\n{e}");
+        assert_eq!(e.logical_id.as_deref(), Some("Api"), "{e:?}");
+    }
+    // One Lambda authorizer by default, one route opened with NONE: the definition says which.
+    let t = Template::read(
+        "ok.yaml",
+        &api(
+            &format!("        DefaultAuthorizer: L\n{lambda}"),
+            &(event("A", "/a", "") + &event("B", "/b", ", Auth: {Authorizer: NONE}")),
+        ),
+    )
+    .unwrap();
+    let found = t.policies(&Settings::default()).unwrap();
+    let d = &found
+        .apis
+        .iter()
+        .find(|a| a.logical_id == "Api")
+        .unwrap()
+        .definition;
+    assert_eq!(
+        d["routes"],
+        serde_json::json!(["GET /a", {"route": "GET /b", "authorizer": false}])
+    );
+    assert_eq!(d["authorizer"]["type"], "TOKEN");
+    assert_eq!(
+        d["authorizer"]["identity_sources"],
+        serde_json::json!(["method.request.header.Authorization"])
+    );
+    assert_eq!(d["authorizer"]["ttl"], 300);
+}
