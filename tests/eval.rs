@@ -28,7 +28,7 @@ fn edge_case_table_every_row() {
 #[test]
 fn seed_suites_pass() {
     let results = policy_check::suite::run_suites(&[path("policies")]).unwrap();
-    assert_eq!(results.len(), 219);
+    assert_eq!(results.len(), 244);
     let failed: Vec<_> = results
         .iter()
         .filter(|r| !r.pass)
@@ -812,5 +812,32 @@ fn the_sam_twin_of_the_apis_answers_as_the_definitions() {
         "http-simple.suite.json",
         "http-simple.sam.suite.json",
         5,
+    );
+}
+
+/// The Terraform plan twins (`terraform show -json` shape): seed 002's pool with both role ARNs known
+/// only after apply (the attachment's `roles` found through the plan's `configuration` references) and
+/// AmazonS3FullAccess attached by `aws_iam_role_policy_attachment`; seed 000's pool with the user
+/// groups' role ARNs by reference; seed 003's two new policy stores, reached by reference. Every case
+/// answers as the hand-written configuration does.
+#[test]
+fn the_terraform_plan_twins_answer_as_the_configurations() {
+    assert_twin(
+        "policies/s3-web-app",
+        "pool.suite.json",
+        "pool.tfplan.suite.json",
+        4,
+    );
+    assert_twin(
+        "policies/cognito-groups-dynamodb",
+        "pool.suite.json",
+        "pool.tfplan.suite.json",
+        7,
+    );
+    assert_twin(
+        "policies/photo-app-avp",
+        "photos.suite.json",
+        "photos.tfplan.suite.json",
+        14,
     );
 }

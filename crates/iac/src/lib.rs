@@ -40,6 +40,7 @@ mod avp;
 mod extract;
 mod resolve;
 mod terraform;
+mod terraform_refs;
 mod yaml;
 
 use std::collections::BTreeMap;
@@ -184,6 +185,9 @@ pub struct Template {
     /// SAM's `Globals` by section (already merged into the resources of each section's type; kept for
     /// the implicit APIs SAM creates).
     pub globals: BTreeMap<String, Value>,
+    /// A Terraform plan's `configuration` expressions by resource address (what each attribute refers
+    /// to).
+    pub expressions: BTreeMap<String, Value>,
 }
 
 impl Template {
@@ -215,6 +219,7 @@ impl Template {
                 resources: terraform::resources(name, &root)?,
                 transform: Vec::new(),
                 globals: BTreeMap::new(),
+                expressions: terraform_refs::expressions(&root),
             });
         }
         let Kind::Object(sections) = &root.kind else {
@@ -334,6 +339,7 @@ impl Template {
             resources,
             transform,
             globals,
+            expressions: BTreeMap::new(),
         })
     }
 
@@ -353,9 +359,7 @@ impl Template {
     pub fn policies(&self, settings: &Settings) -> Result<Found, IacError> {
         match self.format {
             SourceFormat::CloudFormation => extract::policies(self, settings),
-            SourceFormat::TerraformPlan => {
-                terraform::policies(self, &settings.account, partition(&settings.region))
-            }
+            SourceFormat::TerraformPlan => terraform::policies(self, settings),
         }
     }
 }

@@ -7,8 +7,14 @@ use diag::Span;
 use diag::json::{Kind, Value};
 use iam_policy::PolicyType;
 
-use crate::extract::{Found, Policy, Role, Skipped};
-use crate::{IacError, Resource, Template, member, scalar_text};
+use std::collections::BTreeMap;
+
+use crate::extract::{Found, IdentityPool, Policy, Role, RoleMapping, Skipped, UserPoolGroup};
+use crate::terraform_refs::{Refs, Step};
+use crate::{
+    IacError, IdentitySource, PolicyStore, Resource, Settings, Template, TemplateLink, member,
+    scalar_text,
+};
 
 /// Whether a document is a Terraform plan's JSON.
 pub(crate) fn is_plan(root: &Value) -> bool {
@@ -93,7 +99,10 @@ fn documents(kind: &str) -> Option<(&'static str, PolicyType, Option<&'static st
     })
 }
 
-pub(crate) fn policies(t: &Template, account: &str, partition: &str) -> Result<Found, IacError> {
+pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacError> {
+    let account = settings.account.as_str();
+    let partition = crate::partition(&settings.region);
+    let refs = Refs::new(t, settings);
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     let mut roles = Vec::new();
@@ -241,15 +250,540 @@ pub(crate) fn policies(t: &Template, account: &str, partition: &str) -> Result<F
             x.managed.push(arn);
         }
     }
+    let (identity_pools, user_pool_groups) = cognito(t, &refs)?;
+    let policy_stores = policy_stores(t, &refs)?;
+    // What is read as pools, groups and stores is not "skipped".
+    skipped.retain(|s| {
+        !s.resource_type.starts_with("aws_cognito_identity_pool")
+            && s.resource_type != "aws_cognito_user_group"
+            && !s.resource_type.starts_with("aws_verifiedpermissions_")
+    });
     Ok(Found {
         policies: out,
         roles,
         managed_policy_arns,
-        identity_pools: Vec::new(),
-        user_pool_groups: Vec::new(),
-        policy_stores: Vec::new(),
+        identity_pools,
+        user_pool_groups,
+        policy_stores,
         apis: Vec::new(),
         skipped,
-        notes: Vec::new(),
+        notes: refs.notes(),
     })
+}
+
+/// Planned values of a resource at a block path: the number of blocks at `path` (planned, or written in
+/// the configuration).
+fn blocks(t: &Template, r: &Resource, key: &str) -> usize {
+    let planned = match r.property(key).map(|v| &v.kind) {
+        Some(Kind::Array(items)) => items.len(),
+        _ => 0,
+    };
+    let written = match t
+        .expressions
+        .get(&r.logical_id)
+        .and_then(|e| member(e, key))
+        .map(|v| &v.kind)
+    {
+        Some(Kind::Array(items)) => items.len(),
+        _ => 0,
+    };
+    planned.max(written)
+}
+
+/// Strings of a list attribute, planned.
+fn string_list(v: Option<&Value>) -> Vec<String> {
+    match v.map(|x| &x.kind) {
+        Some(Kind::Array(items)) => items.iter().map(scalar_text).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `aws_cognito_identity_pool` with its `aws_cognito_identity_pool_roles_attachment`, and
+/// `aws_cognito_user_group`s.
+fn cognito(
+    t: &Template,
+    refs: &Refs<'_>,
+) -> Result<(Vec<IdentityPool>, Vec<UserPoolGroup>), IacError> {
+    let mut pools = Vec::new();
+    for r in t
+        .resources
+        .iter()
+        .filter(|r| r.kind == "aws_cognito_identity_pool")
+    {
+        let flag = |k: &str| r.property(k).map(scalar_text).as_deref() == Some("true");
+        let mut providers = Vec::new();
+        for i in 0..blocks(t, r, "cognito_identity_providers") {
+            let at = |k: &'static str| {
+                refs.text(
+                    r,
+                    &[
+                        Step::Key("cognito_identity_providers"),
+                        Step::At(i),
+                        Step::Key(k),
+                    ],
+                )
+                .unwrap_or_default()
+            };
+            providers.push((at("provider_name"), at("client_id")));
+        }
+        pools.push(IdentityPool {
+            logical_id: r.logical_id.clone(),
+            id: refs.attribute(r, "id").unwrap_or_default(),
+            allow_unauthenticated: flag("allow_unauthenticated_identities"),
+            allow_classic_flow: flag("allow_classic_flow"),
+            providers,
+            openid_connect_provider_arns: string_list(r.property("openid_connect_provider_arns")),
+            authenticated_role: None,
+            unauthenticated_role: None,
+            role_mappings: Vec::new(),
+            span: r.span,
+        });
+    }
+    for r in t
+        .resources
+        .iter()
+        .filter(|r| r.kind == "aws_cognito_identity_pool_roles_attachment")
+    {
+        let id = r.logical_id.as_str();
+        let target = refs
+            .text(r, &[Step::Key("identity_pool_id")])
+            .unwrap_or_default();
+        let Some(pool) = pools.iter_mut().find(|p| p.id == target) else {
+            return Err(IacError::unresolved(
+                &t.name,
+                r.span,
+                format!(
+                    "the role attachment names identity pool `{target}`, which is not in the plan"
+                ),
+            )
+            .about(id));
+        };
+        // `roles`: planned keys first; a key known only after apply takes the role its expression refers
+        // to (by elimination, or by the role's name saying guest/unauthenticated).
+        let mut roles: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for k in ["authenticated", "unauthenticated"] {
+            let planned = r
+                .property("roles")
+                .and_then(|m| member(m, k))
+                .filter(|v| !matches!(v.kind, Kind::Null))
+                .map(scalar_text);
+            let written = t
+                .expressions
+                .get(id)
+                .and_then(|e| member(e, "roles"))
+                .is_some();
+            if planned.is_some() || written {
+                roles.insert(k.to_string(), planned);
+            }
+        }
+        let mut candidates: Vec<(String, String)> = refs
+            .referenced_all(r, &[Step::Key("roles")])
+            .into_iter()
+            .filter(|(reference, v)| reference.contains("aws_iam_role.") && v.starts_with("arn:"))
+            .filter(|(_, v)| !roles.values().any(|x| x.as_deref() == Some(v)))
+            .collect();
+        let open: Vec<String> = roles
+            .iter()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in open {
+            let guest = |reference: &str| {
+                let n = reference.to_ascii_lowercase();
+                n.contains("unauth") || n.contains("guest")
+            };
+            let pick = if candidates.len() == 1 {
+                Some(0)
+            } else {
+                let want_guest = k == "unauthenticated";
+                let matching: Vec<usize> = candidates
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (reference, _))| guest(reference) == want_guest)
+                    .map(|(i, _)| i)
+                    .collect();
+                (matching.len() == 1).then(|| matching[0])
+            };
+            match pick {
+                Some(i) => {
+                    let (_, arn) = candidates.remove(i);
+                    roles.insert(k, Some(arn));
+                }
+                None if candidates.is_empty() => {}
+                None => {
+                    return Err(IacError::unresolved(
+                        &t.name,
+                        r.span,
+                        format!("`roles.{k}` is known only after apply and its expression refers to several roles: give the roles in the plan (or name the guest role's resource `…unauth…`)"),
+                    )
+                    .about(id));
+                }
+            }
+        }
+        pool.authenticated_role = roles.get("authenticated").cloned().flatten();
+        pool.unauthenticated_role = roles.get("unauthenticated").cloned().flatten();
+        for i in 0..blocks(t, r, "role_mapping") {
+            let at = |k: &'static str| {
+                refs.text(r, &[Step::Key("role_mapping"), Step::At(i), Step::Key(k)])
+            };
+            let m = r.property("role_mapping").and_then(|v| match &v.kind {
+                Kind::Array(items) => items.get(i),
+                _ => None,
+            });
+            let n_rules = m
+                .and_then(|m| member(m, "mapping_rule"))
+                .map_or(0, |x| match &x.kind {
+                    Kind::Array(a) => a.len(),
+                    _ => 0,
+                });
+            let mut rules = Vec::new();
+            for j in 0..n_rules {
+                let rule = |k: &'static str| {
+                    refs.text(
+                        r,
+                        &[
+                            Step::Key("role_mapping"),
+                            Step::At(i),
+                            Step::Key("mapping_rule"),
+                            Step::At(j),
+                            Step::Key(k),
+                        ],
+                    )
+                    .unwrap_or_default()
+                };
+                rules.push((
+                    rule("claim"),
+                    rule("match_type"),
+                    rule("value"),
+                    rule("role_arn"),
+                ));
+            }
+            pool.role_mappings.push(RoleMapping {
+                identity_provider: at("identity_provider").unwrap_or_default(),
+                kind: at("type").unwrap_or_default(),
+                ambiguous: at("ambiguous_role_resolution"),
+                rules,
+            });
+        }
+    }
+    let mut groups = Vec::new();
+    for r in t
+        .resources
+        .iter()
+        .filter(|r| r.kind == "aws_cognito_user_group")
+    {
+        let text = |k: &str| refs.text(r, &[Step::Key(k)]);
+        let precedence = match text("precedence") {
+            None => None,
+            Some(p) => Some(p.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                IacError::template(
+                    &t.name,
+                    r.span,
+                    format!("`precedence` is a non-negative integer, not `{p}`"),
+                )
+                .about(&r.logical_id)
+            })?),
+        };
+        groups.push(UserPoolGroup {
+            logical_id: r.logical_id.clone(),
+            name: text("name").unwrap_or_default(),
+            user_pool_id: text("user_pool_id").unwrap_or_default(),
+            role_arn: text("role_arn"),
+            precedence,
+            span: r.span,
+        });
+    }
+    Ok((pools, groups))
+}
+
+/// `Type::"id"` of an `{entity_type, entity_id}` block.
+fn entity(r: &Resource, refs: &Refs<'_>, path: &[Step<'_>]) -> Option<String> {
+    let mut p = path.to_vec();
+    p.push(Step::At(0));
+    let get = |k: &'static str| {
+        let mut q = p.clone();
+        q.push(Step::Key(k));
+        refs.text(r, &q)
+    };
+    let ty = get("entity_type")?;
+    let id = get("entity_id")?;
+    Some(format!("{ty}::{}", serde_json::Value::String(id)))
+}
+
+/// Verified Permissions: `aws_verifiedpermissions_policy_store` with its `_schema`, `_policy` (static
+/// and template-linked), `_policy_template` and `_identity_source`.
+fn policy_stores(t: &Template, refs: &Refs<'_>) -> Result<Vec<PolicyStore>, IacError> {
+    let mut ids: Vec<String> = Vec::new();
+    let mut stores: Vec<PolicyStore> = Vec::new();
+    for r in t
+        .resources
+        .iter()
+        .filter(|r| r.kind == "aws_verifiedpermissions_policy_store")
+    {
+        let mode = refs
+            .text(
+                r,
+                &[
+                    Step::Key("validation_settings"),
+                    Step::At(0),
+                    Step::Key("mode"),
+                ],
+            )
+            .unwrap_or_else(|| "OFF".into());
+        ids.push(refs.attribute(r, "id").unwrap_or_default());
+        stores.push(PolicyStore {
+            logical_id: r.logical_id.clone(),
+            validation_mode: mode,
+            schema_json: None,
+            policies: Vec::new(),
+            templates: Vec::new(),
+            links: Vec::new(),
+            identity_source: None,
+            span: r.span,
+        });
+    }
+    let store_of = |r: &Resource| -> Result<usize, IacError> {
+        let sid = refs
+            .text(r, &[Step::Key("policy_store_id")])
+            .unwrap_or_default();
+        ids.iter().position(|id| id == &sid).ok_or_else(|| {
+            IacError::unresolved(
+                &t.name,
+                r.span,
+                format!("`policy_store_id` is `{sid}`, not a policy store of the plan"),
+            )
+            .about(&r.logical_id)
+        })
+    };
+    let mut template_ids: Vec<(String, String)> = Vec::new();
+    for r in t.resources.iter().filter(|r| {
+        r.kind.starts_with("aws_verifiedpermissions_")
+            && r.kind != "aws_verifiedpermissions_policy_store"
+    }) {
+        let id = r.logical_id.clone();
+        match r.kind.as_str() {
+            "aws_verifiedpermissions_schema" => {
+                let i = store_of(r)?;
+                let v = refs.text(
+                    r,
+                    &[Step::Key("definition"), Step::At(0), Step::Key("value")],
+                );
+                stores[i].schema_json = v;
+            }
+            "aws_verifiedpermissions_policy_template" => {
+                let i = store_of(r)?;
+                let text = refs.text(r, &[Step::Key("statement")]).ok_or_else(|| {
+                    IacError::unresolved(
+                        &t.name,
+                        r.span,
+                        "the policy template's `statement` is known only after apply",
+                    )
+                    .about(&id)
+                })?;
+                template_ids.push((
+                    refs.attribute(r, "policy_template_id")
+                        .unwrap_or_else(|| id.clone()),
+                    id.clone(),
+                ));
+                stores[i].templates.push((id, text));
+            }
+            _ => {}
+        }
+    }
+    for r in t
+        .resources
+        .iter()
+        .filter(|r| r.kind == "aws_verifiedpermissions_policy")
+    {
+        let id = r.logical_id.clone();
+        let i = store_of(r)?;
+        let def = [Step::Key("definition"), Step::At(0)];
+        let stat = [
+            def[0],
+            def[1],
+            Step::Key("static"),
+            Step::At(0),
+            Step::Key("statement"),
+        ];
+        if let Some(text) = refs.text(r, &stat) {
+            stores[i].policies.push((id, text));
+            continue;
+        }
+        let linked = [def[0], def[1], Step::Key("template_linked"), Step::At(0)];
+        let mut tid_path = linked.to_vec();
+        tid_path.push(Step::Key("policy_template_id"));
+        let Some(tid) = refs.text(r, &tid_path) else {
+            return Err(IacError::unresolved(
+                &t.name,
+                r.span,
+                "the policy's `definition` (static `statement` or `template_linked`) is known only after apply",
+            )
+            .about(&id));
+        };
+        let template = template_ids
+            .iter()
+            .find(|(v, _)| v == &tid)
+            .map(|(_, l)| l.clone())
+            .ok_or_else(|| {
+                IacError::unresolved(
+                    &t.name,
+                    r.span,
+                    format!("`policy_template_id` is `{tid}`, not a policy template of the plan"),
+                )
+                .about(&id)
+            })?;
+        let mut p = linked.to_vec();
+        p.push(Step::Key("principal"));
+        let mut q = linked.to_vec();
+        q.push(Step::Key("resource"));
+        stores[i].links.push(TemplateLink {
+            logical_id: id,
+            template,
+            principal: entity(r, refs, &p),
+            resource: entity(r, refs, &q),
+        });
+    }
+    for r in t
+        .resources
+        .iter()
+        .filter(|r| r.kind == "aws_verifiedpermissions_identity_source")
+    {
+        let id = r.logical_id.clone();
+        let i = store_of(r)?;
+        let conf = [Step::Key("configuration"), Step::At(0)];
+        let at = |rest: &[Step<'_>]| {
+            let mut p = conf.to_vec();
+            p.extend_from_slice(rest);
+            refs.text(r, &p)
+        };
+        let list = |rest: &[&str]| -> Vec<String> {
+            let mut v = r.property("configuration");
+            let mut steps: Vec<Step<'_>> = vec![Step::At(0)];
+            for k in rest {
+                steps.push(Step::Key(k));
+                steps.push(Step::At(0));
+            }
+            steps.pop();
+            for s in &steps {
+                v = v.and_then(|x| match (s, &x.kind) {
+                    (Step::At(n), Kind::Array(items)) => items.get(*n),
+                    (Step::Key(k), Kind::Object(_)) => member(x, k),
+                    _ => None,
+                });
+            }
+            string_list(v)
+        };
+        let principal = refs
+            .text(r, &[Step::Key("principal_entity_type")])
+            .unwrap_or_default();
+        let cup = Step::Key("cognito_user_pool_configuration");
+        let oidc = Step::Key("open_id_connect_configuration");
+        let source = if let Some(arn) = at(&[cup, Step::At(0), Step::Key("user_pool_arn")]) {
+            IdentitySource {
+                user_pool_id: Some(arn.rsplit('/').next().unwrap_or("").to_string()),
+                issuer: None,
+                client_ids: list(&["cognito_user_pool_configuration", "client_ids"]),
+                principal_entity_type: principal,
+                group_entity_type: at(&[
+                    cup,
+                    Step::At(0),
+                    Step::Key("group_configuration"),
+                    Step::At(0),
+                    Step::Key("group_entity_type"),
+                ]),
+                group_claim: None,
+                entity_id_prefix: None,
+                principal_id_claim: None,
+                token_selection: None,
+            }
+        } else if let Some(issuer) = at(&[oidc, Step::At(0), Step::Key("issuer")]) {
+            let ts = [oidc, Step::At(0), Step::Key("token_selection"), Step::At(0)];
+            let sel = |kind: &'static str, k: &'static str| {
+                let mut p = ts.to_vec();
+                p.extend_from_slice(&[Step::Key(kind), Step::At(0), Step::Key(k)]);
+                at(&p)
+            };
+            let access = list(&[
+                "open_id_connect_configuration",
+                "token_selection",
+                "access_token_only",
+                "audiences",
+            ]);
+            let identity = list(&[
+                "open_id_connect_configuration",
+                "token_selection",
+                "identity_token_only",
+                "client_ids",
+            ]);
+            let access_claim = sel("access_token_only", "principal_id_claim");
+            let identity_claim = sel("identity_token_only", "principal_id_claim");
+            let has = |kind: &str| {
+                blocks_at(
+                    r,
+                    &[
+                        "configuration",
+                        "open_id_connect_configuration",
+                        "token_selection",
+                        kind,
+                    ],
+                )
+            };
+            let (token_selection, client_ids, claim) = match (
+                has("access_token_only"),
+                has("identity_token_only"),
+            ) {
+                (true, false) => ("access", access, access_claim),
+                (false, true) => ("id", identity, identity_claim),
+                _ => {
+                    return Err(IacError::template(&t.name, r.span, "an OpenID Connect identity source needs exactly one `token_selection` (`access_token_only` or `identity_token_only`)").about(&id));
+                }
+            };
+            let group = [
+                oidc,
+                Step::At(0),
+                Step::Key("group_configuration"),
+                Step::At(0),
+            ];
+            let g = |k: &'static str| {
+                let mut p = group.to_vec();
+                p.push(Step::Key(k));
+                at(&p)
+            };
+            IdentitySource {
+                user_pool_id: None,
+                issuer: Some(issuer),
+                client_ids,
+                principal_entity_type: principal,
+                group_entity_type: g("group_entity_type"),
+                group_claim: g("group_claim"),
+                entity_id_prefix: at(&[oidc, Step::At(0), Step::Key("entity_id_prefix")]),
+                principal_id_claim: claim,
+                token_selection: Some(token_selection.into()),
+            }
+        } else {
+            return Err(IacError::template(
+                &t.name,
+                r.span,
+                "an identity source's `configuration` is `cognito_user_pool_configuration` or `open_id_connect_configuration` (known at plan time)",
+            )
+            .about(&id));
+        };
+        stores[i].identity_source = Some(source);
+    }
+    Ok(stores)
+}
+
+/// Whether the planned values hold a non-empty block list at this path (first block of each level).
+fn blocks_at(r: &Resource, path: &[&str]) -> bool {
+    let mut v = r.properties.as_ref();
+    for (i, k) in path.iter().enumerate() {
+        v = v.and_then(|x| member(x, k));
+        if i + 1 < path.len() {
+            v = v.and_then(|x| match &x.kind {
+                Kind::Array(items) => items.first(),
+                _ => None,
+            });
+        }
+    }
+    matches!(v.map(|x| &x.kind), Some(Kind::Array(items)) if !items.is_empty())
 }

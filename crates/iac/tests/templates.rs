@@ -668,3 +668,39 @@ fn sam_apis_the_model_cannot_hold_are_errors() {
     );
     assert_eq!(d["authorizer"]["ttl"], 300);
 }
+
+/// A plan whose identity-pool `roles` are known only after apply and refer to two roles that do not say
+/// which is the guest's: an error naming the attachment, never a guess.
+#[test]
+fn terraform_roles_that_cannot_be_told_apart_are_an_error() {
+    let text = std::fs::read_to_string(root().join("policies/s3-web-app/web-app.tfplan.json"))
+        .unwrap()
+        .replace("aws_iam_role.unauth", "aws_iam_role.second")
+        .replace("\"unauth\"", "\"second\"")
+        .replace("aws_iam_role.auth", "aws_iam_role.first")
+        .replace("\"auth\"", "\"first\"");
+    let t = Template::read("plan.json", &text).unwrap();
+    let e = t.policies(&Settings::default()).unwrap_err();
+    assert_eq!(e.code, diag::codes::IAC_UNRESOLVED, "{e}");
+    assert!(e.message.contains("several roles"), "{e}");
+    assert_eq!(
+        e.logical_id.as_deref(),
+        Some("aws_cognito_identity_pool_roles_attachment.msn")
+    );
+    // As written, the guest role's name tells them apart.
+    let t = Template::read(
+        "plan.json",
+        &std::fs::read_to_string(root().join("policies/s3-web-app/web-app.tfplan.json")).unwrap(),
+    )
+    .unwrap();
+    let found = t.policies(&Settings::default()).unwrap();
+    let pool = &found.identity_pools[0];
+    assert_eq!(
+        pool.unauthenticated_role.as_deref(),
+        Some("arn:aws:iam::123456789012:role/Cognito_MSNIdentityPoolUnauth_Role")
+    );
+    assert_eq!(
+        pool.authenticated_role.as_deref(),
+        Some("arn:aws:iam::123456789012:role/Cognito_MSNIdentityPoolAuth_Role")
+    );
+}

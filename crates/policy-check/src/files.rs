@@ -14,7 +14,8 @@ fn first_visit(dir: &Path, visited: &mut HashSet<PathBuf>) -> bool {
 
 /// Expands paths, directories and globs into a sorted list of files. Directories contribute their
 /// `*.json` files except test suites (`*.suite.json`), identity-pool configurations (`*.pool.json`),
-/// API Gateway API definitions (`*.api.json`) and request files (`*.request(s).json`).
+/// API Gateway API definitions (`*.api.json`), request files (`*.request(s).json`), Terraform plans
+/// (`*.tfplan.json`) and CloudFormation templates as `cdk synth` names them (`*.template.json`).
 pub fn expand_paths(args: &[String]) -> Result<Vec<PathBuf>, String> {
     Ok(expand_with_stores(args)?.0)
 }
@@ -68,6 +69,8 @@ pub fn is_policy_file(p: &Path) -> bool {
         && !name.ends_with(".api.json")
         && !name.ends_with(".requests.json")
         && !name.ends_with(".request.json")
+        && !name.ends_with(".tfplan.json")
+        && !name.ends_with(".template.json")
 }
 
 /// The JSON files a Cedar policy store directory reads as its configuration.

@@ -615,6 +615,8 @@ pub(crate) fn run(c: &TemplateCommand, out: &mut dyn Write) -> Result<u8, String
 fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
     let (t, found) = load(&a.template, &a.input)?;
     let at = |span: diag::Span| t.line_col(span.start);
+    // The type as the template writes it (CloudFormation's or Terraform's).
+    let kind = |id: &str| t.resource(id).map_or("", |r| r.kind.as_str()).to_string();
     match a.format {
         Format::Json => {
             let policies: Vec<Value> = found
@@ -650,7 +652,7 @@ fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
                 .identity_pools
                 .iter()
                 .map(|p| {
-                    json!({"logical_id": p.logical_id, "resource_type": "AWS::Cognito::IdentityPool",
+                    json!({"logical_id": p.logical_id, "resource_type": kind(&p.logical_id),
                         "at": pos(p.span), "id": p.id,
                         "allow_unauthenticated_identities": p.allow_unauthenticated,
                         "allow_classic_flow": p.allow_classic_flow,
@@ -669,7 +671,7 @@ fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
                 .user_pool_groups
                 .iter()
                 .map(|g| {
-                    json!({"logical_id": g.logical_id, "resource_type": "AWS::Cognito::UserPoolGroup",
+                    json!({"logical_id": g.logical_id, "resource_type": kind(&g.logical_id),
                         "at": pos(g.span), "group_name": g.name, "user_pool_id": g.user_pool_id,
                         "role_arn": g.role_arn, "precedence": g.precedence})
                 })
@@ -678,7 +680,7 @@ fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
                 .policy_stores
                 .iter()
                 .map(|s| {
-                    json!({"logical_id": s.logical_id, "resource_type": "AWS::VerifiedPermissions::PolicyStore",
+                    json!({"logical_id": s.logical_id, "resource_type": kind(&s.logical_id),
                         "at": pos(s.span), "validation_mode": s.validation_mode,
                         "schema": s.schema_json.is_some(),
                         "policies": s.policies.iter().map(|(id, text)| json!({"logical_id": id, "statement": text})).collect::<Vec<_>>(),
@@ -737,8 +739,11 @@ fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
                 let (l, c) = at(p.span);
                 let _ = writeln!(
                     out,
-                    "\n{} (AWS::Cognito::IdentityPool) {}:{l}:{c}: identity pool {}",
-                    p.logical_id, t.name, p.id
+                    "\n{} ({}) {}:{l}:{c}: identity pool {}",
+                    p.logical_id,
+                    kind(&p.logical_id),
+                    t.name,
+                    p.id
                 );
                 for (name, client) in &p.providers {
                     let _ = writeln!(out, "  provider {name} client {client}");
@@ -775,8 +780,9 @@ fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
                 let (l, c) = at(g.span);
                 let _ = writeln!(
                     out,
-                    "\n{} (AWS::Cognito::UserPoolGroup) {}:{l}:{c}: group {} of user pool {}, role {}, precedence {}",
+                    "\n{} ({}) {}:{l}:{c}: group {} of user pool {}, role {}, precedence {}",
                     g.logical_id,
+                    kind(&g.logical_id),
                     t.name,
                     g.name,
                     g.user_pool_id,
@@ -789,8 +795,9 @@ fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
                 let (l, c) = at(s.span);
                 let _ = writeln!(
                     out,
-                    "\n{} (AWS::VerifiedPermissions::PolicyStore) {}:{l}:{c}: {} polic{}, {} template(s), {} link(s), validation {}{}{}",
+                    "\n{} ({}) {}:{l}:{c}: {} polic{}, {} template(s), {} link(s), validation {}{}{}",
                     s.logical_id,
+                    kind(&s.logical_id),
                     t.name,
                     s.policies.len(),
                     if s.policies.len() == 1 { "y" } else { "ies" },

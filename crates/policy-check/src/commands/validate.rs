@@ -24,7 +24,7 @@ pub(crate) fn run(
     let (files, stores) = crate::files::expand_with_stores(paths)?;
     if files.is_empty() && stores.is_empty() {
         return Err(format!(
-            "no policy files found in {} (policies are *.json; suites, *.pool.json and request files are skipped)",
+            "no policy files found in {} (policies are *.json; suites, *.pool.json, *.api.json, request files, *.tfplan.json and *.template.json are skipped)",
             paths.join(", ")
         ));
     }
