@@ -28,7 +28,7 @@ fn edge_case_table_every_row() {
 #[test]
 fn seed_suites_pass() {
     let results = policy_check::suite::run_suites(&[path("policies")]).unwrap();
-    assert_eq!(results.len(), 244);
+    assert_eq!(results.len(), 261);
     let failed: Vec<_> = results
         .iter()
         .filter(|r| !r.pass)
@@ -839,5 +839,19 @@ fn the_terraform_plan_twins_answer_as_the_configurations() {
         "photos.suite.json",
         "photos.tfplan.suite.json",
         14,
+    );
+    // Seed 004's REST API (resource tree, method, REQUEST authorizer, stage) and HTTP API, all new in
+    // the plan: linked by reference.
+    assert_twin(
+        "policies/apigw-petstore",
+        "apigw.suite.json",
+        "apigw.tfplan.suite.json",
+        12,
+    );
+    assert_twin(
+        "policies/apigw-petstore",
+        "http-simple.suite.json",
+        "http-simple.tfplan.suite.json",
+        5,
     );
 }

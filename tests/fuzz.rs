@@ -44,5 +44,5 @@ fn repository_inputs_through_the_targets() {
             n += 1;
         }
     }
-    assert_eq!(n, 208, "files in fixtures/golden and policies");
+    assert_eq!(n, 211, "files in fixtures/golden and policies");
 }

@@ -32,7 +32,7 @@ fn refs_of(t: &Template, r: &Resolver<'_>, kind: &str) -> Result<Vec<(String, St
     Ok(out)
 }
 
-fn authorizer_json(
+pub(crate) fn authorizer_json(
     kind: &str,
     sources: Vec<String>,
     validation: Option<String>,

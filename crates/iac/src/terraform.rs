@@ -252,11 +252,14 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
     }
     let (identity_pools, user_pool_groups) = cognito(t, &refs)?;
     let policy_stores = policy_stores(t, &refs)?;
-    // What is read as pools, groups and stores is not "skipped".
+    let apis = apis(t, &refs, settings)?;
+    // What is read as pools, groups, stores and APIs is not "skipped".
     skipped.retain(|s| {
         !s.resource_type.starts_with("aws_cognito_identity_pool")
             && s.resource_type != "aws_cognito_user_group"
             && !s.resource_type.starts_with("aws_verifiedpermissions_")
+            && !s.resource_type.starts_with("aws_api_gateway_")
+            && !s.resource_type.starts_with("aws_apigatewayv2_")
     });
     Ok(Found {
         policies: out,
@@ -265,7 +268,7 @@ pub(crate) fn policies(t: &Template, settings: &Settings) -> Result<Found, IacEr
         identity_pools,
         user_pool_groups,
         policy_stores,
-        apis: Vec::new(),
+        apis,
         skipped,
         notes: refs.notes(),
     })
@@ -786,4 +789,239 @@ fn blocks_at(r: &Resource, path: &[&str]) -> bool {
         }
     }
     matches!(v.map(|x| &x.kind), Some(Kind::Array(items)) if !items.is_empty())
+}
+
+/// API Gateway from a plan: REST APIs (`aws_api_gateway_rest_api` with its `_resource` tree, `_method`s,
+/// Lambda `_authorizer`, `_stage`, and `policy` or `_rest_api_policy`) and HTTP APIs
+/// (`aws_apigatewayv2_api` with its `_route`s, Lambda `_authorizer` and `_stage`), as API definitions.
+/// Ids known only after apply link through the plan's references.
+fn apis(t: &Template, refs: &Refs<'_>, settings: &Settings) -> Result<Vec<crate::Api>, IacError> {
+    use serde_json::json;
+    let of = |kind: &'static str| t.resources.iter().filter(move |r| r.kind == kind);
+    let text = |r: &Resource, k: &'static str| refs.text(r, &[Step::Key(k)]);
+    let id_of = |r: &Resource| refs.attribute(r, "id").unwrap_or_default();
+    let mut out = Vec::new();
+    for api in of("aws_api_gateway_rest_api") {
+        let aid = api.logical_id.as_str();
+        let api_id = id_of(api);
+        let mine = |r: &Resource| text(r, "rest_api_id").as_deref() == Some(api_id.as_str());
+        let root = refs.attribute(api, "root_resource_id").unwrap_or_default();
+        let mut paths: Vec<(String, String)> = vec![(root, "/".into())];
+        let resources: Vec<&Resource> =
+            of("aws_api_gateway_resource").filter(|r| mine(r)).collect();
+        for _ in 0..resources.len() {
+            for r in &resources {
+                let me = id_of(r);
+                if paths.iter().any(|(v, _)| v == &me) {
+                    continue;
+                }
+                let parent = text(r, "parent_id").unwrap_or_default();
+                let part = text(r, "path_part").unwrap_or_default();
+                if let Some((_, p)) = paths.iter().find(|(v, _)| v == &parent) {
+                    let path = if p == "/" {
+                        format!("/{part}")
+                    } else {
+                        format!("{p}/{part}")
+                    };
+                    paths.push((me, path));
+                }
+            }
+        }
+        let mut routes = Vec::new();
+        let mut authorizer: Option<(String, serde_json::Value)> = None;
+        for m in of("aws_api_gateway_method").filter(|r| mine(r)) {
+            let mid = m.logical_id.as_str();
+            let verb = text(m, "http_method")
+                .unwrap_or_default()
+                .to_ascii_uppercase();
+            let rid = text(m, "resource_id").unwrap_or_default();
+            let path = paths
+                .iter()
+                .find(|(v, _)| v == &rid)
+                .map(|(_, p)| p.clone())
+                .ok_or_else(|| {
+                    IacError::unresolved(
+                        &t.name,
+                        m.span,
+                        format!("the method's resource `{rid}` is not a resource of `{aid}`"),
+                    )
+                    .about(mid)
+                })?;
+            let route = format!("{verb} {path}");
+            match text(m, "authorization").as_deref().unwrap_or("NONE") {
+                "NONE" => routes.push(json!({"route": route, "authorizer": false})),
+                "CUSTOM" => {
+                    let want = text(m, "authorizer_id").unwrap_or_default();
+                    let a = of("aws_api_gateway_authorizer")
+                        .find(|a| id_of(a) == want)
+                        .ok_or_else(|| {
+                            IacError::unresolved(
+                                &t.name,
+                                m.span,
+                                format!(
+                                    "`authorizer_id` `{want}` is not an authorizer of the plan"
+                                ),
+                            )
+                            .about(mid)
+                        })?;
+                    if authorizer.as_ref().is_some_and(|(l, _)| l != &a.logical_id) {
+                        return Err(IacError::unsupported(&t.name, m.span, format!("`{aid}` has more than one Lambda authorizer: the gateway model has one")).about(mid));
+                    }
+                    let kind = text(a, "type").unwrap_or_else(|| "TOKEN".into());
+                    if kind != "TOKEN" && kind != "REQUEST" {
+                        return Err(IacError::unsupported(&t.name, a.span, format!("an authorizer of type `{kind}`: only Lambda (TOKEN, REQUEST) authorizers are modelled")).about(&a.logical_id));
+                    }
+                    let sources = text(a, "identity_source")
+                        .map(|s| {
+                            s.split(',')
+                                .map(|x| x.trim().to_string())
+                                .filter(|x| !x.is_empty())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    authorizer = Some((
+                        a.logical_id.clone(),
+                        crate::apigw::authorizer_json(
+                            &kind,
+                            sources,
+                            text(a, "identity_validation_expression"),
+                            text(a, "authorizer_result_ttl_in_seconds"),
+                        ),
+                    ));
+                    routes.push(json!(route));
+                }
+                other => {
+                    return Err(IacError::unsupported(&t.name, m.span, format!("a method with authorization `{other}`: the gateway model has Lambda authorizers (CUSTOM) and open methods (NONE)")).about(mid));
+                }
+            }
+        }
+        let Some((_, auth)) = authorizer else {
+            continue;
+        };
+        let stage = of("aws_api_gateway_stage").find(|s| mine(s));
+        let mut def = serde_json::Map::new();
+        def.insert("region".into(), json!(settings.region));
+        def.insert("account".into(), json!(settings.account));
+        def.insert("api_id".into(), json!(api_id));
+        def.insert(
+            "stage".into(),
+            json!(
+                stage
+                    .and_then(|s| text(s, "stage_name"))
+                    .unwrap_or_else(|| "prod".into())
+            ),
+        );
+        def.insert("routes".into(), json!(routes));
+        def.insert("authorizer".into(), auth);
+        def.insert("format".into(), json!("rest"));
+        if let Some(Value {
+            kind: Kind::Object(ms),
+            ..
+        }) = stage.and_then(|s| s.property("variables"))
+        {
+            def.insert(
+                "stage_variables".into(),
+                serde_json::Value::Object(
+                    ms.iter()
+                        .map(|m| (m.key.clone(), json!(scalar_text(&m.value))))
+                        .collect(),
+                ),
+            );
+        }
+        let policy = text(api, "policy").filter(|p| !p.is_empty()).or_else(|| {
+            of("aws_api_gateway_rest_api_policy")
+                .find(|p| mine(p))
+                .and_then(|p| text(p, "policy"))
+        });
+        if let Some(p) = policy {
+            let v: serde_json::Value = serde_json::from_str(&p).map_err(|_| {
+                IacError::template(&t.name, api.span, "the API's resource `policy` is not JSON")
+                    .about(aid)
+            })?;
+            def.insert("resource_policy".into(), v);
+        }
+        out.push(crate::Api {
+            logical_id: aid.to_string(),
+            definition: serde_json::Value::Object(def),
+            span: api.span,
+        });
+    }
+    for api in of("aws_apigatewayv2_api") {
+        let aid = api.logical_id.as_str();
+        let api_id = id_of(api);
+        let mine = |r: &Resource| text(r, "api_id").as_deref() == Some(api_id.as_str());
+        let mut routes = Vec::new();
+        let mut authorizer: Option<(String, serde_json::Value, String)> = None;
+        for rt in of("aws_apigatewayv2_route").filter(|r| mine(r)) {
+            let rid = rt.logical_id.as_str();
+            let key = text(rt, "route_key").unwrap_or_default();
+            match text(rt, "authorization_type").as_deref().unwrap_or("NONE") {
+                "NONE" => routes.push(json!({"route": key, "authorizer": false})),
+                "CUSTOM" => {
+                    let want = text(rt, "authorizer_id").unwrap_or_default();
+                    let a = of("aws_apigatewayv2_authorizer")
+                        .find(|a| id_of(a) == want)
+                        .ok_or_else(|| {
+                            IacError::unresolved(
+                                &t.name,
+                                rt.span,
+                                format!(
+                                    "`authorizer_id` `{want}` is not an authorizer of the plan"
+                                ),
+                            )
+                            .about(rid)
+                        })?;
+                    if authorizer
+                        .as_ref()
+                        .is_some_and(|(l, _, _)| l != &a.logical_id)
+                    {
+                        return Err(IacError::unsupported(&t.name, rt.span, format!("`{aid}` has more than one Lambda authorizer: the gateway model has one")).about(rid));
+                    }
+                    let kind = text(a, "authorizer_type").unwrap_or_default();
+                    if kind != "REQUEST" {
+                        return Err(IacError::unsupported(&t.name, a.span, format!("an authorizer of type `{kind}`: only Lambda (REQUEST) authorizers are modelled")).about(&a.logical_id));
+                    }
+                    let version = text(a, "authorizer_payload_format_version")
+                        .unwrap_or_else(|| "2.0".into());
+                    let simple = text(a, "enable_simple_responses").as_deref() == Some("true");
+                    let format = match (version.as_str(), simple) {
+                        ("1.0", _) => "http1",
+                        (_, true) => "http2-simple",
+                        _ => "http2",
+                    };
+                    authorizer = Some((
+                        a.logical_id.clone(),
+                        crate::apigw::authorizer_json(
+                            "REQUEST",
+                            string_list(a.property("identity_sources")),
+                            None,
+                            Some(
+                                text(a, "authorizer_result_ttl_in_seconds")
+                                    .unwrap_or_else(|| "0".into()),
+                            ),
+                        ),
+                        format.to_string(),
+                    ));
+                    routes.push(json!(key));
+                }
+                other => {
+                    return Err(IacError::unsupported(&t.name, rt.span, format!("a route with authorization `{other}`: the gateway model has Lambda authorizers (CUSTOM) and open routes (NONE)")).about(rid));
+                }
+            }
+        }
+        let Some((_, auth, format)) = authorizer else {
+            continue;
+        };
+        let stage = of("aws_apigatewayv2_stage")
+            .find(|s| mine(s))
+            .and_then(|s| text(s, "name"))
+            .unwrap_or_else(|| "$default".into());
+        out.push(crate::Api {
+            logical_id: aid.to_string(),
+            definition: json!({"region": settings.region, "account": settings.account, "api_id": api_id,
+                "stage": stage, "routes": routes, "authorizer": auth, "format": format}),
+            span: api.span,
+        });
+    }
+    Ok(out)
 }
