@@ -16,10 +16,16 @@
 //!   inline policies), `AWS::IAM::Policy`, managed policies, users' and groups' inline policies, bucket,
 //!   queue, topic, key and secret policies, SCPs and RCPs — each resolved, with its resource and
 //!   position; every other resource is listed as skipped with the reason.
+//! - SAM: `Globals` inherited; functions get the role SAM generates; `AWS::Serverless::Api`/`HttpApi`
+//!   (and the implicit APIs of function events) become API definitions with their Lambda authorizer.
+//! - Identity pools with their role attachment, user-pool groups with their roles, Verified Permissions
+//!   stores (Cognito or OpenID Connect identity source) and API Gateway APIs, in [`Found`].
 //! - Terraform: the JSON of `terraform show -json PLAN` is read too (its planned values, every module):
 //!   roles (`assume_role_policy`, `inline_policy`), `aws_iam_policy`, `aws_iam_role_policy`, users' and
 //!   groups' policies, bucket, queue, topic, key, secret and access point policies, Organizations
-//!   policies; a policy known only after apply is listed as such.
+//!   policies, identity pools, user groups, policy stores and APIs; a value known only after apply is
+//!   found through the plan's `configuration` references (or is a placeholder, said), and a policy known
+//!   only after apply is listed as such.
 //! - [`render`]: a resolved document as JSON text, with a map from its bytes back to the template.
 //!
 //! ```
