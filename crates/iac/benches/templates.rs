@@ -3,6 +3,8 @@
 //! and resolved. The template is also written to `target/tmp/big-template.yaml` for whole-process runs
 //! (`policy-check lint --template …`, see the README).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// The template: `roles` roles, about 40 lines each.

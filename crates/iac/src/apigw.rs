@@ -394,6 +394,9 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
     Ok(out)
 }
 
+/// A SAM API's Lambda authorizer (as the model's), its routes, and for an HTTP API its payload format.
+type SamAuth = (serde_json::Value, Vec<serde_json::Value>, Option<String>);
+
 /// One route of a SAM API, from a function's event: (route key, the authorizer named in the event's
 /// `Auth.Authorizer`, if any).
 struct SamRoute {
@@ -488,7 +491,7 @@ fn sam_auth(
     auth: Option<&Value>,
     routes: &[SamRoute],
     http: bool,
-) -> Result<Option<(serde_json::Value, Vec<serde_json::Value>, Option<String>)>, IacError> {
+) -> Result<Option<SamAuth>, IacError> {
     let auth = auth
         .map(|a| r.value(a))
         .transpose()

@@ -405,7 +405,7 @@ fn cognito(
                     .filter(|(_, (reference, _))| guest(reference) == want_guest)
                     .map(|(i, _)| i)
                     .collect();
-                (matching.len() == 1).then(|| matching[0])
+                matching.first().copied().filter(|_| matching.len() == 1)
             };
             match pick {
                 Some(i) => {
@@ -571,7 +571,9 @@ fn policy_stores(t: &Template, refs: &Refs<'_>) -> Result<Vec<PolicyStore>, IacE
                     r,
                     &[Step::Key("definition"), Step::At(0), Step::Key("value")],
                 );
-                stores[i].schema_json = v;
+                if let Some(st) = stores.get_mut(i) {
+                    st.schema_json = v;
+                }
             }
             "aws_verifiedpermissions_policy_template" => {
                 let i = store_of(r)?;
@@ -588,7 +590,9 @@ fn policy_stores(t: &Template, refs: &Refs<'_>) -> Result<Vec<PolicyStore>, IacE
                         .unwrap_or_else(|| id.clone()),
                     id.clone(),
                 ));
-                stores[i].templates.push((id, text));
+                if let Some(st) = stores.get_mut(i) {
+                    st.templates.push((id, text));
+                }
             }
             _ => {}
         }
@@ -609,7 +613,9 @@ fn policy_stores(t: &Template, refs: &Refs<'_>) -> Result<Vec<PolicyStore>, IacE
             Step::Key("statement"),
         ];
         if let Some(text) = refs.text(r, &stat) {
-            stores[i].policies.push((id, text));
+            if let Some(st) = stores.get_mut(i) {
+                st.policies.push((id, text));
+            }
             continue;
         }
         let linked = [def[0], def[1], Step::Key("template_linked"), Step::At(0)];
@@ -639,12 +645,15 @@ fn policy_stores(t: &Template, refs: &Refs<'_>) -> Result<Vec<PolicyStore>, IacE
         p.push(Step::Key("principal"));
         let mut q = linked.to_vec();
         q.push(Step::Key("resource"));
-        stores[i].links.push(TemplateLink {
+        let link = TemplateLink {
             logical_id: id,
             template,
             principal: entity(r, refs, &p),
             resource: entity(r, refs, &q),
-        });
+        };
+        if let Some(st) = stores.get_mut(i) {
+            st.links.push(link);
+        }
     }
     for r in t
         .resources
@@ -771,7 +780,9 @@ fn policy_stores(t: &Template, refs: &Refs<'_>) -> Result<Vec<PolicyStore>, IacE
             )
             .about(&id));
         };
-        stores[i].identity_source = Some(source);
+        if let Some(st) = stores.get_mut(i) {
+            st.identity_source = Some(source);
+        }
     }
     Ok(stores)
 }

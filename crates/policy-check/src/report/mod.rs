@@ -80,8 +80,10 @@ pub fn outcome_json(auth: &Authorizer, ex: &Explanation) -> Value {
         let (file, line, column) = i.location();
         let mut j = serde_json::json!({"policy": i.document.source.name(), "sid": i.sid(), "statement": i.at.statement, "line": line, "column": column});
         // A policy resolved out of a template: the line and column are the template's.
-        if i.document.source.origin().is_some() {
-            j["file"] = json!(file);
+        if i.document.source.origin().is_some()
+            && let Some(o) = j.as_object_mut()
+        {
+            o.insert("file".into(), json!(file));
         }
         j
     });
