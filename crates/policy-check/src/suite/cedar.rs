@@ -14,29 +14,42 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
         name,
         case_name,
         what,
+        prepared,
     } = *case;
-    let (store, store_dir) = match obj.get("cedar_store").or_else(|| suite.get("cedar_store")) {
-        Some(Value::String(rel)) => {
-            let dir = base.join(rel);
-            let store = crate::input::load_store(&dir).map_err(|e| format!("{what}: {e}"))?;
-            (store, dir)
-        }
-        Some(Value::Object(o)) => (
-            template_store(o, suite, base).map_err(|e| format!("{what}: {e}"))?,
-            base.to_path_buf(),
-        ),
-        _ => {
-            return Err(format!(
-                "{what}: `avp_request` needs a `cedar_store` (a directory, or {{\"template\", \"logical_id\"}})"
-            ));
-        }
-    };
+    let named = obj.get("cedar_store").or_else(|| suite.get("cedar_store"));
+    // Each store the suite names is loaded once per suite.
+    let key = named.map(Value::to_string).unwrap_or_default();
+    let loaded = prepared
+        .borrow_mut()
+        .stores
+        .entry(key)
+        .or_insert_with(|| {
+            match named {
+                Some(Value::String(rel)) => {
+                    let dir = base.join(rel);
+                    crate::input::load_store(&dir)
+                        .map(|s| (s, dir))
+                        .map_err(|e| e.to_string())
+                }
+                Some(Value::Object(o)) => {
+                    template_store(o, suite, base).map(|s| (s, base.to_path_buf()))
+                }
+                _ => Err(
+                    "`avp_request` needs a `cedar_store` (a directory, or {\"template\", \"logical_id\"})"
+                        .to_string(),
+                ),
+            }
+            .map(std::rc::Rc::new)
+        })
+        .clone()
+        .map_err(|e| format!("{what}: {e}"))?;
+    let (store, store_dir) = (&loaded.0, &loaded.1);
     let mut req = obj.get("avp_request").cloned().unwrap_or(Value::Null);
     if let Some(want) = super::expected_error(obj, what)? {
         crate::input::resolve_tokens(&mut req, base);
         let r = crate::input::run_request(
-            &store,
-            &store_dir,
+            store,
+            store_dir,
             &req,
             None,
             obj.get("now").and_then(Value::as_i64),
@@ -62,8 +75,8 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
         CaseResult::new(name, case_name, expect.to_string(), actual, pass, detail)
     };
     match crate::input::run_request(
-        &store,
-        &store_dir,
+        store,
+        store_dir,
         &req,
         None,
         obj.get("now").and_then(Value::as_i64),

@@ -21,6 +21,7 @@ pub(crate) fn iam_case(
         name,
         case_name,
         what,
+        ..
     } = *case;
     let from_template = ["identity_of", "resource_of"];
     let own_policies = POLICY_KEYS
@@ -127,6 +128,7 @@ fn property_case(
         name,
         case_name,
         what,
+        ..
     } = *case;
     let expect_allow = match obj.get("expect").and_then(serde_json::Value::as_str) {
         Some("Allow") => true,

@@ -52,6 +52,22 @@ pub(crate) struct Case<'a> {
     pub case_name: &'a str,
     /// `suite: case `name``, for error messages.
     pub what: &'a str,
+    /// What the suite's cases share, prepared at first use.
+    pub prepared: &'a std::cell::RefCell<Prepared>,
+}
+
+/// A suite's engines, prepared once and shared by its cases: its identity pool and its Cedar stores (by
+/// the `cedar_store` value naming each). A failure is kept too (without the case's name), so every case
+/// reports it.
+#[derive(Default)]
+pub(crate) struct Prepared {
+    /// The suite's `identity_pool`.
+    pub pool: Option<Result<std::rc::Rc<identity_pool::IdentityPool>, String>>,
+    /// Stores and the directory their relative paths start from, by their `cedar_store` value.
+    pub stores: std::collections::HashMap<
+        String,
+        Result<std::rc::Rc<(cedar_bridge::PolicyStore, PathBuf)>, String>,
+    >,
 }
 
 /// The result of one suite case.
@@ -103,6 +119,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
     let mut out = Vec::new();
     let mut shared: Option<Result<Authorizer, Failure>> = None;
     let mut gateway: Option<apigw::Gateway> = None;
+    let prepared = std::cell::RefCell::new(Prepared::default());
     for (i, c) in cases.iter().enumerate() {
         let what = format!("{name}: case #{}", i + 1);
         let obj = c
@@ -142,6 +159,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
             name: &name,
             case_name: &case_name,
             what: &what,
+            prepared: &prepared,
         };
         if obj.contains_key("http_request") {
             let gw = match &mut gateway {

@@ -15,20 +15,25 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
         name,
         case_name,
         what,
+        prepared,
     } = *case;
-    let pool = match suite.get("identity_pool") {
-        Some(Value::String(p)) => {
-            crate::input::load_pool(&base.join(p)).map_err(|e| format!("{what}: {e}"))?
-        }
-        Some(Value::Object(o)) => {
-            template_pool(o, suite, base).map_err(|e| format!("{what}: {e}"))?
-        }
-        _ => {
-            return Err(format!(
-                "{what}: claims, token or guest need a suite-level `identity_pool` (a pool configuration, or {{\"template\", \"logical_id\"}})"
-            ));
-        }
-    };
+    // Loaded and compiled once per suite.
+    let pool = prepared
+        .borrow_mut()
+        .pool
+        .get_or_insert_with(|| {
+            match suite.get("identity_pool") {
+                Some(Value::String(p)) => crate::input::load_pool(&base.join(p)),
+                Some(Value::Object(o)) => template_pool(o, suite, base),
+                _ => Err(
+                    "claims, token or guest need a suite-level `identity_pool` (a pool configuration, or {\"template\", \"logical_id\"})"
+                        .to_string(),
+                ),
+            }
+            .map(std::rc::Rc::new)
+        })
+        .clone()
+        .map_err(|e| format!("{what}: {e}"))?;
     let req = crate::input::pool_request(
         obj.get("request")
             .ok_or_else(|| format!("{what}: missing `request`"))?,
