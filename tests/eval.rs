@@ -855,3 +855,67 @@ fn the_terraform_plan_twins_answer_as_the_configurations() {
         5,
     );
 }
+
+/// An identity-pool configuration is read once and decoded in the same pass: a misspelled field, a wrong
+/// type, a duplicate key and a truncated file are each a coded error at their line and column (exit 1).
+#[test]
+fn pool_configurations_are_decoded_with_located_errors() {
+    let dir = std::env::temp_dir().join(format!("pc-pool-decode-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good =
+        std::fs::read_to_string(path("policies/s3-web-app/identity-pool.pool.json")).unwrap();
+    let req = dir.join("r.json");
+    std::fs::write(
+        &req,
+        r#"{"action": "s3:ListBucket", "resource": "arn:aws:s3:::b"}"#,
+    )
+    .unwrap();
+    let cases = [
+        (
+            good.replace("\"allow_unauthenticated\"", "\"alow_unauthenticated\""),
+            "json::shape",
+            "unknown field `alow_unauthenticated`",
+        ),
+        (
+            good.replace(
+                "\"allow_unauthenticated\": true",
+                "\"allow_unauthenticated\": \"yes\"",
+            ),
+            "json::shape",
+            "expected a boolean",
+        ),
+        (
+            good.replacen(
+                "\"account\": \"123456789012\",",
+                "\"account\": \"1\", \"account\": \"123456789012\",",
+                1,
+            ),
+            "json::duplicate-key",
+            "duplicate key `account`",
+        ),
+        (
+            good[..good.find("123456789012").unwrap() + 4].to_string(),
+            "json::unterminated-string",
+            "never closed",
+        ),
+    ];
+    for (i, (text, code, says)) in cases.iter().enumerate() {
+        assert_ne!(text, &good, "case {i} changed nothing");
+        let f = dir.join(format!("c{i}.pool.json"));
+        std::fs::write(&f, text).unwrap();
+        let (status, _, err) = run(&[
+            "pool",
+            "eval",
+            "--pool",
+            f.to_str().unwrap(),
+            "--guest",
+            "--request",
+            req.to_str().unwrap(),
+        ]);
+        assert_eq!(status, 1, "case {i}: {err}");
+        assert!(err.contains(code) && err.contains(says), "case {i}: {err}");
+        // Located: the snippet names the file with a line and column.
+        assert!(err.contains(&format!("c{i}.pool.json:")), "case {i}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -299,6 +299,9 @@ registry! {
     JSON_NUMBER = "json::number";
     /// Strings must use double quotes.
     JSON_SINGLE_QUOTE = "json::single-quote";
+    /// A value that does not have the shape this input needs: an unknown field, a wrong type, a
+    /// missing field, a value out of range (located at the key or value concerned).
+    JSON_SHAPE = "json::shape";
     /// Nesting deeper than … levels.
     JSON_TOO_DEEP = "json::too-deep";
     /// Trailing comma before `…`.

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod codes;
+pub mod de;
 mod diagnostic;
 pub mod json;
 mod source;

@@ -267,10 +267,17 @@ pub(crate) fn read_json(p: &Path) -> Result<Value, String> {
 }
 
 /// Reads a JSON document (a suite, a request, a pool configuration, a store's configuration) with the
-/// spanned reader first, so every syntax mistake and every duplicate key (which serde_json would
-/// silently resolve to the last) is refused with its line, column, code and a snippet; then as a
-/// `serde_json::Value`.
+/// spanned reader, so every syntax mistake and every duplicate key (which serde_json would silently
+/// resolve to the last) is refused with its line, column, code and a snippet; then decodes the tree as a
+/// `serde_json::Value` (one parse).
 pub fn json_text(name: &str, text: &str) -> Result<Value, crate::Failure> {
+    decode(name, text)
+}
+
+/// Reads a JSON document with the spanned reader (see [`json_text`]) and decodes it as a `T` in the same
+/// pass: an unknown field, a wrong type or a missing field is a `json::shape` error at the key or value
+/// concerned, with a snippet.
+pub fn decode<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, crate::Failure> {
     let mut diags = Vec::new();
     let parsed = diag::json::read(text, &mut diags);
     let mut errors = diags.iter().filter(|d| d.is_error()).peekable();
@@ -283,24 +290,33 @@ pub fn json_text(name: &str, text: &str) -> Result<Value, crate::Failure> {
         }
         return Err(crate::Failure::new(code, s.trim_end()));
     }
-    if parsed.is_none() {
+    let Some(parsed) = parsed else {
         return Err(crate::Failure::new(
             codes::JSON_EMPTY,
             format!("`{name}` holds no JSON value"),
         ));
-    }
-    serde_json::from_str(text).map_err(|e| crate::Failure::from(format!("{name}: {e}")))
+    };
+    diag::de::from_value::<T>(&parsed).map_err(|e| {
+        let src = diag::Source::new(name, text);
+        let d = diag::Diagnostic::error(
+            codes::JSON_SHAPE,
+            e.span.unwrap_or(parsed.span),
+            e.message.clone(),
+        );
+        crate::Failure::new(
+            codes::JSON_SHAPE,
+            crate::report::render(&d, &src, 100).trim_end(),
+        )
+    })
 }
 
 /// Loads an identity-pool configuration file; the policies it names by path are read next to it.
 pub fn load_pool(path: &Path) -> Result<identity_pool::IdentityPool, String> {
     let text = crate::read_text(path)?;
     let name = path.display().to_string();
-    // Located syntax errors and duplicate keys first; then the configuration's shape (serde's errors
-    // name the line and column too).
-    json_text(&name, &text)?;
-    let config: identity_pool::PoolConfig =
-        serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
+    // One read: syntax errors and duplicate keys, then the configuration's shape, each located.
+
+    let config: identity_pool::PoolConfig = decode(&name, &text)?;
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let files = move |p: &str| -> Result<iam_policy::Source, String> {
         let full = base.join(p);

@@ -22,9 +22,8 @@ pub(crate) struct Pools {
 pub(crate) fn load_pools(paths: &[std::path::PathBuf]) -> Result<Pools, String> {
     let mut pools = Pools::default();
     for p in paths {
-        let v = crate::input::read_json(p)?;
         let config: identity_pool::PoolConfig =
-            serde_json::from_value(v).map_err(|e| format!("{}: {e}", p.display()))?;
+            crate::input::decode(&p.display().to_string(), &crate::read_text(p)?)?;
         let base = p.parent().unwrap_or(std::path::Path::new("."));
         // The loaded pool decides which roles its guests can assume.
         let pool = crate::input::load_pool(p)?;
