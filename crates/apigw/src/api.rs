@@ -17,11 +17,13 @@ use crate::{
 };
 
 /// `TOKEN` or `REQUEST`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
 pub enum AuthorizerType {
     /// The token from one header, optionally checked by a validation expression.
+    #[serde(rename = "TOKEN")]
     Token,
     /// Any identity sources (headers, query strings, stage variables, context).
+    #[serde(rename = "REQUEST")]
     Request,
 }
 
@@ -262,6 +264,57 @@ impl Invocation {
     }
 }
 
+/// The native API definition, as written (see [`Api::from_json`]).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiDef {
+    region: String,
+    account: String,
+    api_id: String,
+    stage: String,
+    routes: Vec<RouteDef>,
+    authorizer: AuthorizerDef,
+    #[serde(default)]
+    resource_policy: Option<Value>,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    stage_variables: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `"METHOD /path"`, or `{"route": "METHOD /path", "authorizer": false}`.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum RouteDef {
+    Plain(String),
+    Open(OpenRoute),
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenRoute {
+    route: String,
+    #[serde(default = "authorized_by_default")]
+    authorizer: bool,
+}
+
+fn authorized_by_default() -> bool {
+    true
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthorizerDef {
+    #[serde(rename = "type")]
+    kind: AuthorizerType,
+    #[serde(default)]
+    identity_sources: Vec<String>,
+    #[serde(default)]
+    validation_expression: Option<String>,
+    #[serde(default)]
+    ttl: Option<u32>,
+}
+
 impl Api {
     /// Reads the native JSON form: `{"region", "account", "api_id", "stage", "routes": ["GET /pets",
     /// "ANY /{proxy+}"], "authorizer": {"type": "TOKEN" | "REQUEST", "identity_sources": [...],
@@ -273,113 +326,96 @@ impl Api {
     /// is ignored, as API Gateway ignores it.
     pub fn from_json(text: &str) -> Result<Self, ApigwError> {
         let bad = |m: String| ApigwError::Config(m);
-        let v: Value =
-            serde_json::from_str(text).map_err(|e| bad(format!("API definition: {e}")))?;
-        let o = v
-            .as_object()
-            .ok_or_else(|| bad("the API definition is a JSON object".into()))?;
-        let known = [
-            "region",
-            "account",
-            "api_id",
-            "stage",
-            "routes",
-            "authorizer",
-            "resource_policy",
-            "format",
-            "stage_variables",
-        ];
-        if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(bad(format!("unknown API definition field `{k}`")));
+        // One read: syntax and duplicate keys, then the definition's shape (unknown fields, types),
+        // each at its line and column.
+        let mut diags = Vec::new();
+        let tree = diag::json::read(text, &mut diags);
+        let at = |span: diag::Span| {
+            let (l, c) = diag::Source::new("", text).line_col(span.start);
+            format!("{l}:{c}")
+        };
+        if let Some(d) = diags.iter().find(|d| d.is_error()) {
+            return Err(bad(format!(
+                "API definition: {} at {} [{}]",
+                d.message,
+                at(d.span),
+                d.code
+            )));
         }
-        let s = |k: &str| -> Result<String, ApigwError> {
-            o.get(k)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| bad(format!("the API definition needs `{k}` (a string)")))
-        };
+        let tree = tree.ok_or_else(|| bad("the API definition is a JSON object".into()))?;
+        let def: ApiDef = diag::de::from_value(&tree).map_err(|e| {
+            bad(format!(
+                "API definition: {} at {} [{}]",
+                e.message,
+                at(e.span.unwrap_or(tree.span)),
+                diag::codes::JSON_SHAPE
+            ))
+        })?;
         let deployment = Deployment {
-            region: s("region")?,
-            account: s("account")?,
-            api_id: s("api_id")?,
-            stage: s("stage")?,
+            region: def.region,
+            account: def.account,
+            api_id: def.api_id,
+            stage: def.stage,
         };
-        let routes = o
-            .get("routes")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("`routes` must be an array of \"METHOD /path\" strings".into()))?
+        let routes = def
+            .routes
             .iter()
             .map(|r| {
                 // "METHOD /path", or {"route": "METHOD /path", "authorizer": false} for an open method.
                 let (text, authorized) = match r {
-                    Value::Object(o) => (
-                        o.get("route").and_then(Value::as_str).unwrap_or(""),
-                        o.get("authorizer").and_then(Value::as_bool).unwrap_or(true),
-                    ),
-                    other => (other.as_str().unwrap_or(""), true),
+                    RouteDef::Plain(t) => (t.as_str(), true),
+                    RouteDef::Open(o) => (o.route.as_str(), o.authorizer),
                 };
                 let route = Route::parse(text)
-                    .ok_or_else(|| bad(format!("route `{r}` is not \"METHOD /path\"")))?;
+                    .ok_or_else(|| bad(format!("route `{text}` is not \"METHOD /path\"")))?;
                 Ok(Route {
                     authorized,
                     ..route
                 })
             })
             .collect::<Result<Vec<_>, ApigwError>>()?;
-        let a = o
-            .get("authorizer")
-            .and_then(Value::as_object)
-            .ok_or_else(|| bad("the API definition needs an `authorizer` object".into()))?;
-        let kind = match a.get("type").and_then(Value::as_str) {
-            Some("TOKEN") => AuthorizerType::Token,
-            Some("REQUEST") => AuthorizerType::Request,
-            other => {
+        let a = def.authorizer;
+        let kind = a.kind;
+        // REST's default TTL is 300 s; HTTP APIs document none (0 unless set).
+        let format = match def.format.as_deref() {
+            None | Some("rest") => OutputFormat::Rest,
+            Some("http1") => OutputFormat::Http1,
+            Some("http2") => OutputFormat::Http2 { simple: false },
+            Some("http2-simple") => OutputFormat::Http2 { simple: true },
+            Some(other) => {
                 return Err(bad(format!(
-                    "authorizer `type` must be TOKEN or REQUEST, found {other:?}"
+                    "unknown `format` `{other}` (rest, http1, http2, http2-simple)"
                 )));
             }
         };
-        // REST's default TTL is 300 s; HTTP APIs document none (0 unless set).
-        let rest = matches!(o.get("format").and_then(Value::as_str), None | Some("rest"));
+        let rest = format == OutputFormat::Rest;
         // HTTP APIs write identity sources as `$request.header.NAME`, `$request.querystring.NAME`,
         // `$context.NAME`, `$stageVariables.NAME`; they are kept in REST's spelling.
         let identity_sources: Vec<String> = a
-            .get("identity_sources")
-            .and_then(Value::as_array)
-            .map(|l| {
-                l.iter()
-                    .filter_map(Value::as_str)
-                    .map(|s| {
-                        let http = [
-                            ("$request.header.", "method.request.header."),
-                            ("$request.querystring.", "method.request.querystring."),
-                            ("$request.path.", "method.request.path."),
-                            ("$context.", "context."),
-                            ("$stageVariables.", "stageVariables."),
-                        ];
-                        http.iter()
-                            .find_map(|(h, r)| s.strip_prefix(h).map(|rest| format!("{r}{rest}")))
-                            .unwrap_or_else(|| s.to_string())
-                    })
-                    .collect()
+            .identity_sources
+            .iter()
+            .map(|s| {
+                let http = [
+                    ("$request.header.", "method.request.header."),
+                    ("$request.querystring.", "method.request.querystring."),
+                    ("$request.path.", "method.request.path."),
+                    ("$context.", "context."),
+                    ("$stageVariables.", "stageVariables."),
+                ];
+                http.iter()
+                    .find_map(|(h, r)| s.strip_prefix(h).map(|rest| format!("{r}{rest}")))
+                    .unwrap_or_else(|| s.clone())
             })
-            .unwrap_or_default();
+            .collect();
         if !rest && kind == AuthorizerType::Token {
             return Err(bad(
                 "HTTP API Lambda authorizers are REQUEST authorizers (TOKEN is REST only)".into(),
             ));
         }
-        let ttl = match a.get("ttl") {
+        let ttl = match a.ttl {
             None if rest => DEFAULT_TTL,
             None => 0,
-            Some(t) => t
-                .as_u64()
-                .and_then(|t| u32::try_from(t).ok())
-                .ok_or_else(|| {
-                    bad(format!(
-                        "`ttl` must be a whole number of seconds, found {t}"
-                    ))
-                })?,
+            Some(t) => t,
         };
         if ttl > MAX_TTL {
             return Err(bad(format!(
@@ -439,7 +475,7 @@ impl Api {
         // "Token validation … does not apply to REQUEST authorizers" (API Gateway developer guide,
         // "Configure a Lambda authorizer"): a REQUEST authorizer's expression is ignored, as there; it
         // is still compiled, so a malformed one is refused either way.
-        let validation = match a.get("validation_expression").and_then(Value::as_str) {
+        let validation = match a.validation_expression.as_deref() {
             None => None,
             Some(x) => Some(
                 regex::Regex::new(&format!("^(?:{x})$"))
@@ -448,7 +484,7 @@ impl Api {
             .filter(|_| kind == AuthorizerType::Token),
         };
         let mut resource_needs = Needs::default();
-        let resource_policy = match o.get("resource_policy") {
+        let resource_policy = match &def.resource_policy {
             None | Some(Value::Null) => None,
             // "HTTP APIs don't support resource policies" (API Gateway developer guide, "Choose
             // between REST APIs and HTTP APIs").
@@ -477,34 +513,7 @@ impl Api {
                 )
             }
         };
-        let stage_variables = match o.get("stage_variables") {
-            None | Some(Value::Null) => Default::default(),
-            Some(Value::Object(m)) => m
-                .iter()
-                .map(|(k, v)| match v {
-                    Value::String(x) => Ok((k.clone(), x.clone())),
-                    other => Err(bad(format!(
-                        "stage variable `{k}` must be a string, found {other}"
-                    ))),
-                })
-                .collect::<Result<_, _>>()?,
-            Some(other) => {
-                return Err(bad(format!(
-                    "`stage_variables` must be an object of strings, found {other}"
-                )));
-            }
-        };
-        let format = match o.get("format").and_then(Value::as_str) {
-            None | Some("rest") => OutputFormat::Rest,
-            Some("http1") => OutputFormat::Http1,
-            Some("http2") => OutputFormat::Http2 { simple: false },
-            Some("http2-simple") => OutputFormat::Http2 { simple: true },
-            Some(other) => {
-                return Err(bad(format!(
-                    "unknown `format` `{other}` (rest, http1, http2, http2-simple)"
-                )));
-            }
-        };
+        let stage_variables = def.stage_variables.unwrap_or_default();
         Ok(Self {
             deployment,
             routes,
@@ -1172,5 +1181,43 @@ mod tests {
         assert!(req.authorizer.validation.is_none());
         assert!(err(r#"{"type": "REQUEST", "identity_sources": ["method.request.header.A"], "validation_expression": "("}"#).contains("validation expression"));
         assert!(err(r#"{"type": "TOKEN", "identity_sources": ["method.request.header.A"], "validation_expression": "("}"#).contains("validation expression"));
+    }
+
+    /// The definition is read once and decoded in the same pass: a misspelled field, a wrong type, a
+    /// duplicate key and a truncated file are each refused with their line and column and a code.
+    #[test]
+    fn definition_mistakes_are_located() {
+        let good = "{\"region\": \"us-east-1\", \"account\": \"123456789012\", \"api_id\": \"a\", \"stage\": \"prod\",\n \"routes\": [\"GET /pets\"],\n \"authorizer\": {\"type\": \"TOKEN\", \"identity_sources\": [\"method.request.header.Authorization\"], \"ttl\": 0}}";
+        assert!(Api::from_json(good).is_ok());
+        let err = |t: String| Api::from_json(&t).unwrap_err().to_string();
+        let e = err(good.replace("\"routes\"", "\"rutes\""));
+        assert!(
+            e.contains("unknown field `rutes`")
+                && e.contains("at 2:2")
+                && e.contains(diag::codes::JSON_SHAPE),
+            "{e}"
+        );
+        let e = err(good.replace("\"ttl\": 0", "\"ttl\": \"0\""));
+        assert!(
+            e.contains("invalid type: string \"0\"")
+                && e.contains("at 3:")
+                && e.contains(diag::codes::JSON_SHAPE),
+            "{e}"
+        );
+        let e = err(good.replace("\"TOKEN\"", "\"Token\""));
+        assert!(
+            e.contains("unknown variant `Token`") && e.contains("at 3:"),
+            "{e}"
+        );
+        let e = err(good.replace(
+            "\"stage\": \"prod\"",
+            "\"stage\": \"prod\", \"stage\": \"dev\"",
+        ));
+        assert!(
+            e.contains(diag::codes::JSON_DUPLICATE_KEY) && e.contains("at 1:"),
+            "{e}"
+        );
+        let e = err(good[..good.len() - 20].to_string());
+        assert!(e.contains("json::") && e.contains("at 3:"), "{e}");
     }
 }
