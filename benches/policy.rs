@@ -389,8 +389,46 @@ fn apigw_benches(c: &mut Criterion) {
     });
 }
 
+/// An identity-pool decision end to end (role choice, trust policy, the role's policies) on seed 001's
+/// pool: with the explanation (`decide`, what `pool eval` prints) and without (`decide_fast`, what suites
+/// and services use).
+fn pool_benches(c: &mut Criterion) {
+    let pool = policy_check::input::load_pool(std::path::Path::new(&format!(
+        "{}/policies/identity-pool/identity-pool.pool.json",
+        env!("CARGO_MANIFEST_DIR")
+    )))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let claims = cognito::GivenClaims::new(
+        serde_json::json!({"sub": "plain-user",
+            "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+            "aud": "exampleclient", "token_use": "id"})
+        .as_object()
+        .cloned()
+        .unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let id = pool.identity_id(&claims);
+    let req = identity_pool::PoolRequest {
+        action: "s3:GetObject".into(),
+        resource: format!("arn:aws:s3:::mybucket/{id}/a.jpg"),
+        ..Default::default()
+    };
+    let c_ = Some(&claims as &dyn cognito::Claims);
+    assert_eq!(
+        pool.decide_fast(c_, None, &req).map(|d| d.decision).ok(),
+        Some(Decision::Allow)
+    );
+    c.bench_function("pool/decide-explained", |b| {
+        b.iter(|| black_box(pool.decide(c_, None, black_box(&req))))
+    });
+    c.bench_function("pool/decide-fast", |b| {
+        b.iter(|| black_box(pool.decide_fast(c_, None, black_box(&req))))
+    });
+}
+
 criterion_group!(
     benches,
+    pool_benches,
     apigw_benches,
     parse_benches,
     compile_benches,

@@ -1123,3 +1123,91 @@ fn identity_source_with_plain_http_jwks_is_refused_at_load() {
         "jwks": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example/.well-known/jwks.json"});
     assert!(cedar_bridge::claims::IdentitySource::from_json(&ok).is_ok());
 }
+
+/// `decide_fast` (the engines prepared at load, no explanation) gives exactly `decide`'s decision, role,
+/// reason and deciding statement, for signed-in users, guests, trust refusals and denials across the seed
+/// pools; only the explanation is left out.
+#[test]
+fn fast_pool_decisions_equal_explained_ones() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let claims = |sub: &str, extra: serde_json::Value| {
+        let mut m = serde_json::json!({"sub": sub,
+            "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+            "aud": "exampleclient", "token_use": "id"});
+        if let (Some(o), Some(e)) = (m.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        cognito::GivenClaims::new(m.as_object().unwrap().clone()).unwrap()
+    };
+    let mut compared = 0;
+    for (pool, requests) in [
+        (
+            "policies/s3-web-app/identity-pool.pool.json",
+            vec![
+                ("s3:ListBucket", "arn:aws:s3:::msn-web-app-bucket"),
+                ("cognito-sync:ListRecords", "*"),
+                (
+                    "dynamodb:GetItem",
+                    "arn:aws:dynamodb:us-east-1:123456789012:table/T",
+                ),
+            ],
+        ),
+        (
+            "policies/identity-pool/identity-pool.pool.json",
+            vec![
+                (
+                    "s3:GetObject",
+                    "arn:aws:s3:::mybucket/us-east-1:33333333-cccc-4ccc-8ccc-333333333333/a.jpg",
+                ),
+                ("s3:PutObject", "arn:aws:s3:::MYBUCKET/x"),
+                ("s3:ListBucket", "arn:aws:s3:::mybucket"),
+            ],
+        ),
+        (
+            "policies/cognito-groups-dynamodb/identity-pool.pool.json",
+            vec![(
+                "dynamodb:PutItem",
+                "arn:aws:dynamodb:us-east-1:123456789012:table/Notes",
+            )],
+        ),
+    ] {
+        let p = policy_check::input::load_pool(&root.join(pool)).unwrap();
+        let who: Vec<Option<cognito::GivenClaims>> = vec![
+            Some(claims("plain-user", serde_json::json!({}))),
+            Some(claims(
+                "user-1",
+                serde_json::json!({"cognito:groups": ["row-writers"],
+                "cognito:roles": ["arn:aws:iam::123456789012:role/NotesRowLevel"],
+                "cognito:preferred_role": "arn:aws:iam::123456789012:role/NotesRowLevel"}),
+            )),
+            None,
+        ];
+        for c in &who {
+            for (action, resource) in &requests {
+                let req = identity_pool::PoolRequest {
+                    action: (*action).into(),
+                    resource: (*resource).into(),
+                    ..Default::default()
+                };
+                let c = c.as_ref().map(|c| c as &dyn cognito::Claims);
+                let (slow, fast) = (p.decide(c, None, &req), p.decide_fast(c, None, &req));
+                match (slow, fast) {
+                    (Ok(s), Ok(f)) => {
+                        assert_eq!(s.decision, f.decision, "{pool} {action}");
+                        assert_eq!(s.reason, f.reason, "{pool} {action}");
+                        assert_eq!(
+                            s.role.as_ref().map(|r| &r.role_arn),
+                            f.role.as_ref().map(|r| &r.role_arn)
+                        );
+                        assert_eq!(s.answer(), f.answer(), "{pool} {action}");
+                        assert!(f.explanation.is_none());
+                        compared += 1;
+                    }
+                    (Err(s), Err(f)) => assert_eq!(s.code, f.code),
+                    (s, f) => panic!("{pool} {action}: {s:?} vs {f:?}"),
+                }
+            }
+        }
+    }
+    assert!(compared >= 12, "only {compared} decisions compared");
+}

@@ -221,25 +221,52 @@ pub struct PoolConfig {
     pub openid_connect_client_ids: BTreeMap<String, Vec<String>>,
 }
 
+/// A role, its engines prepared at load: its trust policy as the resource side of an assumption, its
+/// permissions with its boundary, and the same scoped down for guests.
 struct Role {
-    trust: PolicySet,
-    permissions: PolicySet,
-    boundary: Option<PolicySet>,
+    /// The trust policy, for `sts:AssumeRoleWithWebIdentity` (and `sts:TagSession`) on the role.
+    trust: Authorizer,
+    /// The role's permissions and boundary.
+    permissions: Authorizer,
+    /// The same with the guest session policy (the enhanced flow's scope-down for guests).
+    guest: Authorizer,
+    /// Whether the role has a permissions boundary (for the request).
+    has_boundary: bool,
+}
+
+/// Decides with `auth`, explaining only when asked: (the outcome, its explanation when asked).
+fn run(
+    auth: &Authorizer,
+    req: &Request<'_>,
+    explain: bool,
+) -> (authz_core::Outcome, Option<Explanation>) {
+    if explain {
+        let ex = auth.explain(req);
+        (ex.outcome, Some(ex))
+    } else {
+        (auth.evaluate(req), None)
+    }
+}
+
+/// The shared result for a pool decision of `decision` reached with `auth`'s `outcome`: the deciding
+/// statement when that evaluation is what decided.
+fn answered(
+    auth: &Authorizer,
+    outcome: authz_core::Outcome,
+    decision: Decision,
+) -> authz_core::Answer {
+    if outcome.decision == decision {
+        auth.answer_of(outcome)
+    } else {
+        authz_core::Answer::new(decision)
+    }
 }
 
 /// The role's trust policy on `action` by the identity-pool principal with the identity's context.
-fn trust_explain(role: &Role, role_arn: &str, action: &str, ctx: &Context) -> Explanation {
-    let mut trust_auth = Authorizer::new(
-        PolicySet::compile(Layer::Identity, []).unwrap_or_else(|_| role.trust.clone()),
-    );
-    trust_auth.resource = Some(role.trust.clone());
-    trust_auth.resource_kind = iam_eval::ResourceKind::Trust {
-        role: Some(role_arn.to_owned()),
-    };
-    let req = Request::new(action, role_arn)
+fn trust_request<'r>(role_arn: &'r str, action: &'r str, ctx: &'r Context) -> Request<'r> {
+    Request::new(action, role_arn)
         .principal("cognito-identity.amazonaws.com")
-        .context(ctx);
-    trust_auth.explain(&req)
+        .context(ctx)
 }
 
 /// A loaded identity pool: configuration with compiled policies.
@@ -247,7 +274,6 @@ pub struct IdentityPool {
     /// The configuration.
     pub config: PoolConfig,
     roles: BTreeMap<String, Role>,
-    guest: PolicySet,
 }
 
 impl std::fmt::Debug for IdentityPool {
@@ -409,6 +435,8 @@ pub struct PoolDecision {
     /// Whether the identity's claims were verified (`None` for a guest); decisions made with claims
     /// typed in by hand say so.
     pub claims_verified: Option<bool>,
+    /// The shared result of the evaluation that decided, named when the decision was made.
+    answered: Option<authz_core::Answer>,
 }
 
 impl IdentityPool {
@@ -454,12 +482,20 @@ impl IdentityPool {
                 })
                 .transpose()?;
             let c = |l, d: Vec<PolicyDocument>| PolicySet::compile(l, d).map_err(|e| e.to_string());
+            let mut trust_auth = Authorizer::new(c(Layer::Identity, Vec::new())?);
+            trust_auth.resource = Some(c(Layer::Resource, vec![trust])?);
+            trust_auth.resource_kind = iam_eval::ResourceKind::Trust {
+                role: Some(arn.clone()),
+            };
+            let mut permissions = Authorizer::new(c(Layer::Identity, perms)?);
+            permissions.boundary = boundary.map(|b| c(Layer::Boundary, vec![b])).transpose()?;
             roles.insert(
                 arn.clone(),
                 Role {
-                    trust: c(Layer::Resource, vec![trust])?,
-                    permissions: c(Layer::Identity, perms)?,
-                    boundary: boundary.map(|b| c(Layer::Boundary, vec![b])).transpose()?,
+                    trust: trust_auth,
+                    has_boundary: permissions.boundary.is_some(),
+                    guest: permissions.clone(),
+                    permissions,
                 },
             );
         }
@@ -493,11 +529,10 @@ impl IdentityPool {
             )?],
         };
         let guest = PolicySet::compile(Layer::Session, guest_docs).map_err(|e| e.to_string())?;
-        Ok(Self {
-            config,
-            roles,
-            guest,
-        })
+        for r in roles.values_mut() {
+            r.guest.session = Some(guest.clone());
+        }
+        Ok(Self { config, roles })
     }
 
     fn provider_key(claims: &dyn Claims) -> String {
@@ -679,7 +714,8 @@ impl IdentityPool {
         }
     }
 
-    /// Decides a request end to end: role choice, trust policy, then the role's policies.
+    /// Decides a request end to end: role choice, trust policy, then the role's policies, with the
+    /// explanation of the evaluation that decided ([`PoolDecision::explanation`]).
     ///
     /// Errors: the token is not from a provider the pool trusts (`NotAuthorizedException`, as Cognito
     /// answers `GetId`), or the request sets a key the session owns to another value.
@@ -689,9 +725,31 @@ impl IdentityPool {
         custom_role_arn: Option<&str>,
         request: &crate::PoolRequest,
     ) -> Result<PoolDecision, PoolError> {
+        self.decide_mode(claims, custom_role_arn, request, true)
+    }
+
+    /// [`IdentityPool::decide`] without the explanation: the same decision, role, reason and deciding
+    /// statement ([`PoolDecision::answer`]), evaluated on the engines prepared at load with no
+    /// explanation built (`explanation` is `None`).
+    pub fn decide_fast(
+        &self,
+        claims: Option<&dyn Claims>,
+        custom_role_arn: Option<&str>,
+        request: &crate::PoolRequest,
+    ) -> Result<PoolDecision, PoolError> {
+        self.decide_mode(claims, custom_role_arn, request, false)
+    }
+
+    fn decide_mode(
+        &self,
+        claims: Option<&dyn Claims>,
+        custom_role_arn: Option<&str>,
+        request: &crate::PoolRequest,
+        explain: bool,
+    ) -> Result<PoolDecision, PoolError> {
         self.check_login(claims)?;
         let d = match self.resolve_role(claims, custom_role_arn) {
-            Ok(choice) => self.decide_as(claims, choice, request, true),
+            Ok(choice) => self.decide_as(claims, choice, request, true, explain),
             Err(e) => Ok(refused(format!("no role: {e}"), None)),
         };
         d.map(|d| d.with_claims(claims))
@@ -781,8 +839,12 @@ impl IdentityPool {
         };
         let identity = identity_id(&self.config.identity_pool_id, "unauthenticated", "guest");
         let ctx = self.iam_context(None, role_arn, &identity);
-        trust_explain(role, role_arn, "sts:AssumeRoleWithWebIdentity", &ctx)
-            .outcome
+        role.trust
+            .evaluate(&trust_request(
+                role_arn,
+                "sts:AssumeRoleWithWebIdentity",
+                &ctx,
+            ))
             .decision
             == Decision::Allow
     }
@@ -826,7 +888,7 @@ impl IdentityPool {
             unauthenticated: claims.is_none(),
             reason: "basic flow: the client chose the role".into(),
         };
-        self.decide_as(claims, choice, request, false)
+        self.decide_as(claims, choice, request, false, true)
     }
 
     fn decide_as(
@@ -835,6 +897,7 @@ impl IdentityPool {
         choice: RoleChoice,
         request: &crate::PoolRequest,
         scope_down_guest: bool,
+        explain: bool,
     ) -> Result<PoolDecision, PoolError> {
         let deny = |reason: String,
                     explanation: Option<Explanation>,
@@ -846,6 +909,7 @@ impl IdentityPool {
             explanation,
             context,
             claims_verified: None,
+            answered: None,
         };
         let Some(role) = self.roles.get(&choice.role_arn) else {
             return Ok(deny(
@@ -874,17 +938,24 @@ impl IdentityPool {
             actions.push("sts:TagSession");
         }
         for a in actions {
-            let ex = trust_explain(role, &choice.role_arn, a, &ctx);
-            if ex.outcome.decision != Decision::Allow {
-                return Ok(deny(
+            let (outcome, ex) = run(
+                &role.trust,
+                &trust_request(&choice.role_arn, a, &ctx),
+                explain,
+            );
+            if outcome.decision != Decision::Allow {
+                let answer = answered(&role.trust, outcome, Decision::ImplicitDeny);
+                let mut d = deny(
                     format!(
                         "the trust policy of `{}` does not allow {a} for this identity",
                         choice.role_arn
                     ),
-                    Some(ex),
+                    ex,
                     Some(choice),
                     ctx,
-                ));
+                );
+                d.answered = Some(answer);
+                return Ok(d);
             }
         }
         // The request, made by the role session, with the identity's IAM context. The request adds
@@ -922,11 +993,11 @@ impl IdentityPool {
             "arn:aws:sts::{}:assumed-role/{role_name}/CognitoIdentityCredentials",
             self.config.account
         );
-        let mut auth = Authorizer::new(role.permissions.clone());
-        auth.boundary = role.boundary.clone();
-        if choice.unauthenticated && scope_down_guest {
-            auth.session = Some(self.guest.clone());
-        }
+        let auth = if choice.unauthenticated && scope_down_guest {
+            &role.guest
+        } else {
+            &role.permissions
+        };
         let req = Request {
             principal: Some(&principal),
             action: &request.action,
@@ -935,31 +1006,33 @@ impl IdentityPool {
                 .resource_account
                 .as_deref()
                 .or(Some(&self.config.account)),
-            has_boundary: role.boundary.is_some(),
+            has_boundary: role.has_boundary,
             session_issuer: None,
             context: &full,
         };
-        let ex = auth.explain(&req);
-        let reason = match ex.outcome.decided_by.and_then(|at| auth.statement(at)) {
+        let (outcome, ex) = run(auth, &req, explain);
+        let reason = match outcome.decided_by.and_then(|at| auth.statement(at)) {
             Some(i) => format!(
                 "{} by {} of role `{}` ({})",
-                ex.outcome.decision,
+                outcome.decision,
                 i.label(),
                 choice.role_arn,
                 choice.reason
             ),
             None => format!(
                 "{} with role `{}` ({})",
-                ex.outcome.decision, choice.role_arn, choice.reason
+                outcome.decision, choice.role_arn, choice.reason
             ),
         };
+        let answer = auth.answer_of(outcome);
         Ok(PoolDecision {
-            decision: ex.outcome.decision,
+            decision: outcome.decision,
             role: Some(choice),
             reason,
-            explanation: Some(ex),
+            explanation: ex,
             context: full,
             claims_verified: None,
+            answered: Some(answer),
         })
     }
 }
@@ -968,8 +1041,9 @@ impl PoolDecision {
     /// The shared result: the decision, the deciding statement of the final evaluation (or of the trust
     /// policy that refused the identity), and whether the identity's claims were verified.
     pub fn answer(&self) -> authz_core::Answer {
-        let mut a = match &self.explanation {
-            Some(ex) if ex.outcome.decision == self.decision => ex.answer(),
+        let mut a = match (&self.answered, &self.explanation) {
+            (Some(a), _) => a.clone(),
+            (None, Some(ex)) if ex.outcome.decision == self.decision => ex.answer(),
             _ => authz_core::Answer::new(self.decision),
         };
         a.verified = self.claims_verified;
@@ -990,6 +1064,7 @@ fn refused(reason: String, role: Option<RoleChoice>) -> PoolDecision {
         explanation: None,
         context: Context::new(),
         claims_verified: None,
+        answered: None,
     }
 }
 

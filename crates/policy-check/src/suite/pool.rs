@@ -73,18 +73,20 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
     let at = obj.get("now").and_then(Value::as_i64);
     // Refusals before any policy is evaluated (a token that fails verification, a provider the pool does
     // not trust, a request that overrides the session's keys) are errors with a code, not decisions.
-    let result = crate::input::claims_from(token.as_deref(), obj.get("claims"), verify, base, at)
-        .and_then(|claims| {
-            match obj.get("basic_flow_role").and_then(Value::as_str) {
-                Some(role) => pool.decide_basic(claims.as_deref(), role, &req),
-                None => pool.decide(
-                    claims.as_deref(),
-                    obj.get("custom_role_arn").and_then(Value::as_str),
-                    &req,
-                ),
-            }
-            .map_err(|e| Failure::coded(&e))
-        });
+    let claims = crate::input::claims_from(token.as_deref(), obj.get("claims"), verify, base, at);
+    // Decided on the engines prepared at load, without an explanation; a failing case is decided again
+    // with one, for its report.
+    let decide = |explain: bool| -> Result<identity_pool::PoolDecision, Failure> {
+        let claims = claims.as_ref().map_err(Clone::clone)?;
+        let custom = obj.get("custom_role_arn").and_then(Value::as_str);
+        match obj.get("basic_flow_role").and_then(Value::as_str) {
+            Some(role) => pool.decide_basic(claims.as_deref(), role, &req),
+            None if explain => pool.decide(claims.as_deref(), custom, &req),
+            None => pool.decide_fast(claims.as_deref(), custom, &req),
+        }
+        .map_err(|e| Failure::coded(&e))
+    };
+    let result = decide(false);
     if let Some(want) = super::expected_error(obj, what)? {
         let got = match &result {
             Err(e) => Err(e.clone()),
@@ -120,7 +122,8 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
     }
     let mut detail = cmp.detail;
     if !cmp.pass {
-        detail.push_str(&crate::report::pool_decision_text(&req, &d));
+        let explained = decide(true).unwrap_or(d);
+        detail.push_str(&crate::report::pool_decision_text(&req, &explained));
     }
     Ok(CaseResult::new(
         name, case_name, cmp.expect, cmp.actual, cmp.pass, detail,
