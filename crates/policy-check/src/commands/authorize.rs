@@ -72,14 +72,33 @@ pub(crate) fn run(
     let mut req = read_json(&a.request)?;
     resolve_tokens(&mut req, a.request.parent().unwrap_or(Path::new(".")));
     let entities = a.entities.as_deref().map(read_json).transpose()?;
-    let (resp, decisions) = match run_request(
-        &store,
-        &store_dir,
-        &req,
-        entities.as_ref(),
-        a.now,
-        &TokenClaims::default(),
-    ) {
+    if a.explain && req.get("requests").is_some() {
+        return Err("--explain takes one request, not a batch".into());
+    }
+    // One token verification and one decision; with --explain, the decision is the explained one.
+    let outcome = if a.explain {
+        crate::store_input::request_tokens(&store, &store_dir, &req, a.now, &TokenClaims::default())
+            .and_then(|tokens| {
+                cedar_bridge::avp::explain(
+                    &store,
+                    &req,
+                    &tokens,
+                    req.get("entities").or(entities.as_ref()),
+                )
+            })
+            .map(|(answer, list)| ((answer.response(), vec![answer.result]), Some(list)))
+    } else {
+        run_request(
+            &store,
+            &store_dir,
+            &req,
+            entities.as_ref(),
+            a.now,
+            &TokenClaims::default(),
+        )
+        .map(|x| (x, None))
+    };
+    let ((resp, decisions), explained) = match outcome {
         Ok(x) => x,
         // A malformed request or a token that fails verification: Verified Permissions answers with an
         // exception, not a decision. Exit 1 with the exception; JSON output is AWS's error shape.
@@ -99,24 +118,6 @@ pub(crate) fn run(
             ));
         }
         Err(e) => return Err(e.to_string()),
-    };
-    let explained = if a.explain {
-        if req.get("requests").is_some() {
-            return Err("--explain takes one request, not a batch".into());
-        }
-        let tokens = crate::store_input::request_tokens(
-            &store,
-            &store_dir,
-            &req,
-            a.now,
-            &TokenClaims::default(),
-        )
-        .map_err(|e| e.to_string())?;
-        let (_, list) = cedar_bridge::avp::explain(&store, &req, &tokens, entities.as_ref())
-            .map_err(|e| e.to_string())?;
-        Some(list)
-    } else {
-        None
     };
     match a.format {
         Format::Json => {
