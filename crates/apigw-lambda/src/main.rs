@@ -15,9 +15,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let auth = auth.clone();
         async move {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+            let now = authz_core::now_secs();
             apigw_lambda::handle(&auth, simple, &event.payload, now).map_err(Error::from)
         }
     }))

@@ -395,6 +395,15 @@ impl<'a> Request<'a> {
     }
 }
 
+/// Now, in Unix seconds: the one clock every engine reads when the caller gives no time (token expiry,
+/// the API Gateway authorizer cache, SigV4 dates, `aws:CurrentTime`). Callers that need another time
+/// pass it explicitly (`--now`, suites' `now`).
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -680,9 +680,7 @@ impl Shared {
 }
 
 fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    authz_core::now_secs()
 }
 
 /// The client's address behind `trusted_hops` proxies that each append to `X-Forwarded-For` (an ALB

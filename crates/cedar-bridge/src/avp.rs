@@ -1134,11 +1134,7 @@ pub fn verify_request_tokens(
     if req.get("identityToken").is_none() && req.get("accessToken").is_none() {
         return Ok(TokenClaims::default());
     }
-    let now = now.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
-    });
+    let now = now.unwrap_or_else(authz_core::now_secs);
     TokenVerifiers::new(store, jwks_text)?.verify(req, now)
 }
 

@@ -125,7 +125,7 @@ fn check_url(url: &str, insecure_loopback: bool) -> Result<(), VerifyError> {
         }
     }
     Err(VerifyError::Jwks(format!(
-        "refusing to fetch keys from `{url}`: a JWKS URL must be https:// (keys over plain HTTP can be replaced in transit)"
+        "refusing to fetch keys from `{url}`: a JWKS or discovery URL must be https:// (keys over plain HTTP can be replaced in transit)"
     )))
 }
 
@@ -167,22 +167,32 @@ impl RemoteJwks {
     }
 
     fn fetch(&self) -> Result<JwkSet, VerifyError> {
-        check_url(&self.url, self.insecure_loopback)?;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(self.timeout))
-            .build()
-            .into();
-        let mut resp = agent
-            .get(&self.url)
-            .call()
-            .map_err(|e| VerifyError::Jwks(format!("GET {}: {e}", self.url)))?;
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(1024 * 1024)
-            .read_to_string()
-            .map_err(|e| VerifyError::Jwks(format!("GET {}: {e}", self.url)))?;
+        let body = https_get(&self.url, self.timeout, self.insecure_loopback)?;
         serde_json::from_str(&body)
             .map_err(|e| VerifyError::Jwks(format!("GET {}: invalid JWKS: {e}", self.url)))
     }
+}
+
+/// The one fetcher of key material (JWKS, OpenID discovery documents): `https://` only (or a loopback
+/// `http://` when allowed, for tests), a time limit, at most 1 MiB.
+pub(crate) fn https_get(
+    url: &str,
+    timeout: Duration,
+    insecure_loopback: bool,
+) -> Result<String, VerifyError> {
+    check_url(url, insecure_loopback)?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .build()
+        .into();
+    agent
+        .get(url)
+        .call()
+        .and_then(|mut r| {
+            r.body_mut()
+                .with_config()
+                .limit(1024 * 1024)
+                .read_to_string()
+        })
+        .map_err(|e| VerifyError::Jwks(format!("GET {url}: {e}")))
 }

@@ -62,20 +62,8 @@ impl OidcDiscovery {
     /// Fetches and reads `issuer`'s discovery document over HTTPS (blocking, 1 MiB at most).
     pub fn fetch(issuer: &str) -> Result<Self, VerifyError> {
         let url = discovery_url(issuer);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(std::time::Duration::from_secs(5)))
-            .build()
-            .into();
-        let body = agent
-            .get(&url)
-            .call()
-            .and_then(|mut r| {
-                r.body_mut()
-                    .with_config()
-                    .limit(1024 * 1024)
-                    .read_to_string()
-            })
-            .map_err(|e| VerifyError::Jwks(format!("GET {url}: {e}")))?;
+        // The document names where the keys are: read over HTTPS only, as the keys are.
+        let body = crate::jwks::https_get(&url, std::time::Duration::from_secs(5), false)?;
         Self::from_json(&body, issuer)
     }
 }
@@ -85,6 +73,14 @@ mod tests {
     use super::*;
 
     const ISS: &str = "https://auth.example.com";
+
+    /// A discovery document names where the keys are: it is fetched over HTTPS only, as the keys are
+    /// (refused before any connection is made).
+    #[test]
+    fn discovery_over_plain_http_is_refused() {
+        let e = OidcDiscovery::fetch("http://auth.example.com").unwrap_err();
+        assert!(e.to_string().contains("must be https://"), "{e}");
+    }
 
     #[test]
     fn discovery_document_rules() {

@@ -351,9 +351,7 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
 }
 
 fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    authz_core::now_secs()
 }
 
 fn int_claim(m: &Map<String, Value>, name: &str) -> Result<Option<i64>, VerifyError> {

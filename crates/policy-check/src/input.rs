@@ -193,9 +193,7 @@ pub(crate) fn token_text(arg: &str) -> Result<String, String> {
 }
 
 pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+    authz_core::now_secs()
 }
 
 /// A JWKS source from a file path or an `https://` URL; a plain `http://` URL is refused (keys over

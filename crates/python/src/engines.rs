@@ -266,11 +266,7 @@ impl GroupAuthorizer {
     ) -> PyResult<Bound<'py, PyAny>> {
         let _ = context;
         let e = to_json(event, "the event")?;
-        let now = now.unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        });
+        let now = now.unwrap_or_else(authz_core::now_secs);
         let (auth, simple) = (&self.auth, self.simple);
         match py.detach(|| apigw_lambda::handle(auth, simple, &e, now)) {
             Ok(v) => to_py(py, &v),

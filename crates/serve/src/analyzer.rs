@@ -619,9 +619,7 @@ fn percent_decode(s: &str) -> String {
 
 /// Now, as ISO 8601 in UTC (`2026-12-07T10:38:36Z`).
 fn now_iso8601() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let secs = authz_core::now_secs();
     time::OffsetDateTime::from_unix_timestamp(secs)
         .ok()
         .and_then(|t| {

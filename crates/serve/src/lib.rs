@@ -632,9 +632,7 @@ pub(crate) fn check_signature(
     let Some(creds) = &s.credentials else {
         return Ok(());
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now = authz_core::now_secs();
     let expect = sigv4::Expect {
         credentials: creds,
         service,
@@ -963,9 +961,7 @@ impl Server {
 }
 
 fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+    authz_core::now_secs()
 }
 
 fn now_secs_f64() -> f64 {
