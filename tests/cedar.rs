@@ -1288,3 +1288,40 @@ fn an_oidc_identity_source_from_a_template() {
     assert!(out.contains("TokenSelection IdentityTokenOnly"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One rule for "a token inline or a file", everywhere: a Verified Permissions request naming a token
+/// file that is not there is refused as a missing file (exit 1), not sent as a malformed token.
+#[test]
+fn a_missing_token_file_is_said_to_be_missing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("pc-token-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let req = dir.join("req.json");
+    std::fs::write(
+        &req,
+        r#"{"policyStoreId": "x", "identityToken": "tokens/nothere.jwt", "action": {"actionType": "Action", "actionId": "view"}, "resource": {"entityType": "Photo", "entityId": "p"}}"#,
+    )
+    .unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = policy_check::run_args(
+        [
+            "policy-check".to_string(),
+            "authorize".into(),
+            "--store".into(),
+            root.join("policies/photo-app-avp/store-location")
+                .display()
+                .to_string(),
+            "--request".into(),
+            req.display().to_string(),
+        ],
+        &mut out,
+        &mut err,
+    );
+    let err = String::from_utf8_lossy(&err);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("identityToken") && err.contains("no such file"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -217,15 +217,7 @@ pub fn http_request(v: &Value, base: &Path, what: &str) -> Result<HttpRequest, S
         }
     }
     if let Some(t) = s("token") {
-        let p = base.join(t);
-        let token = if t.len() < 1024 && p.is_file() {
-            std::fs::read_to_string(&p)
-                .map_err(|e| format!("{what}: cannot read `{}`: {e}", p.display()))?
-                .trim()
-                .to_string()
-        } else {
-            t.to_string()
-        };
+        let token = crate::input::token_text_at(t, base).map_err(|e| format!("{what}: {e}"))?;
         req = req.header("Authorization", &format!("Bearer {token}"));
     }
     if let Some(ip) = s("source_ip") {

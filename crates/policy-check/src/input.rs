@@ -173,11 +173,18 @@ pub fn read_requests(path: &Path) -> Result<Vec<(Value, OwnedRequest)>, String> 
 }
 
 pub(crate) fn token_text(arg: &str) -> Result<String, String> {
-    let p = Path::new(arg);
+    token_text_at(arg, Path::new(""))
+}
+
+/// The one rule for "a token inline or a file" (the CLI, suites, API Gateway cases, Verified Permissions
+/// requests): a file (relative to `base`) when one is there; else, a name that reads as a path is a file
+/// that is missing (an error saying so, not a malformed token); else the token itself, inline.
+pub(crate) fn token_text_at(arg: &str, base: &Path) -> Result<String, String> {
+    let p = base.join(arg);
     if arg.len() < 4096 && p.is_file() {
-        return std::fs::read_to_string(p)
+        return std::fs::read_to_string(&p)
             .map(|s| s.trim().to_string())
-            .map_err(|e| format!("cannot read `{arg}`: {e}"));
+            .map_err(|e| format!("cannot read `{}`: {e}", p.display()));
     }
     // Not a file. A name that reads as a path (a directory separator, or one `.` before an extension,
     // `nothere.jwt`) is a file that is not there, said as such rather than as a malformed token; anything

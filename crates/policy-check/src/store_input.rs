@@ -9,20 +9,18 @@ use serde_json::Value;
 
 use crate::input::json_text;
 
-/// Resolves token fields given as file paths (relative to `base`).
-pub fn resolve_tokens(req: &mut Value, base: &Path) {
+/// Resolves token fields given as file paths (relative to `base`), by the one rule for tokens
+/// (`input::token_text_at`): a file when there is one, a missing file an error, else the token inline.
+pub fn resolve_tokens(req: &mut Value, base: &Path) -> Result<(), String> {
     for k in ["identityToken", "accessToken"] {
         if let Some(Value::String(t)) = req.get(k) {
-            let p = base.join(t);
-            if t.len() < 1024
-                && p.is_file()
-                && let Ok(s) = std::fs::read_to_string(&p)
-                && let Some(o) = req.as_object_mut()
-            {
-                o.insert(k.into(), Value::String(s.trim().to_string()));
+            let text = crate::input::token_text_at(t, base).map_err(|e| format!("`{k}`: {e}"))?;
+            if let Some(o) = req.as_object_mut() {
+                o.insert(k.into(), Value::String(text));
             }
         }
     }
+    Ok(())
 }
 
 /// The token claims of a request: `claims` when given (tests), else the request's tokens verified with

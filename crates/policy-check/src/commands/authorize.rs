@@ -70,7 +70,7 @@ pub(crate) fn run(
         _ => return Err("give --store DIR, or --template and --policy-store".into()),
     };
     let mut req = read_json(&a.request)?;
-    resolve_tokens(&mut req, a.request.parent().unwrap_or(Path::new(".")));
+    resolve_tokens(&mut req, a.request.parent().unwrap_or(Path::new(".")))?;
     let entities = a.entities.as_deref().map(read_json).transpose()?;
     if a.explain && req.get("requests").is_some() {
         return Err("--explain takes one request, not a batch".into());

@@ -46,7 +46,7 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
     let (store, store_dir) = (&loaded.0, &loaded.1);
     let mut req = obj.get("avp_request").cloned().unwrap_or(Value::Null);
     if let Some(want) = super::expected_error(obj, what)? {
-        crate::input::resolve_tokens(&mut req, base);
+        crate::input::resolve_tokens(&mut req, base).map_err(|e| format!("{what}: {e}"))?;
         let r = crate::input::run_request(
             store,
             store_dir,
@@ -62,7 +62,7 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
         return super::error_row((name, case_name), want, got, what);
     }
     let expect = super::expected_decision(obj, what)?;
-    crate::input::resolve_tokens(&mut req, base);
+    crate::input::resolve_tokens(&mut req, base).map_err(|e| format!("{what}: {e}"))?;
     let claims = cedar_bridge::avp::TokenClaims {
         identity: obj
             .get("identity_claims")

@@ -52,21 +52,9 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
     });
     let token = match obj.get("token") {
         None => None,
+        // A token may be given inline or as a file next to the suite.
         Some(Value::String(t)) => {
-            // A token may be given inline or as a file next to the suite.
-            let p = base.join(t);
-            let looks_like_jwt = t.split('.').count() == 3 && !t.contains(['/', '\\']);
-            if looks_like_jwt && !p.is_file() {
-                Some(t.clone())
-            } else {
-                Some(
-                    std::fs::read_to_string(&p)
-                        .map(|s| s.trim().to_string())
-                        .map_err(|e| {
-                            format!("{what}: cannot read token file `{}`: {e}", p.display())
-                        })?,
-                )
-            }
+            Some(crate::input::token_text_at(t, base).map_err(|e| format!("{what}: {e}"))?)
         }
         Some(other) => return Err(format!("{what}: `token` must be a string, found {other}")),
     };
