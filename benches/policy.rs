@@ -224,11 +224,7 @@ fn bridge_benches(c: &mut Criterion) {
     use cedar_bridge::avp::{self, TokenClaims};
     use std::str::FromStr;
     let claims = serde_json::json!({"sub": "u7", "custom:location": "USA", "cognito:groups": ["g0"], "aud": "client123"});
-    let tokens = TokenClaims {
-        identity: claims.as_object().cloned(),
-        access: None,
-        verified: false,
-    };
+    let tokens = TokenClaims::given(claims.as_object().cloned(), None);
     let req = serde_json::json!({"action": "Action::\"a7\"", "resource": "Doc::\"d7\"", "context": {"contextMap": {"level": {"long": 4}}}});
     for n in [10usize, 1000] {
         let store = cedar_gen::generated_store(n);
@@ -274,10 +270,9 @@ fn bridge_benches(c: &mut Criterion) {
     c.bench_function("cedar/bridge-10-new-user", |b| {
         b.iter(|| {
             i += 1;
-            let mut fresh = tokens.clone();
-            if let Some(m) = fresh.identity.as_mut() {
-                m.insert("sub".into(), serde_json::json!(format!("u{i}")));
-            }
+            let mut id = tokens.identity().cloned().unwrap_or_default();
+            id.insert("sub".into(), serde_json::json!(format!("u{i}")));
+            let fresh = avp::TokenClaims::given(Some(id), tokens.access().cloned());
             avp::decide(black_box(&store), black_box(&req), &fresh, None).map(|a| a.result.decision)
         })
     });

@@ -626,11 +626,7 @@ fn avp_batch_rules() {
             "cognito:groups".into(),
             json!((0..n).map(|i| format!("g{i}")).collect::<Vec<_>>()),
         );
-        cedar_bridge::avp::TokenClaims {
-            identity: Some(claims),
-            access: None,
-            verified: false,
-        }
+        cedar_bridge::avp::TokenClaims::given(Some(claims), None)
     };
     let token_batch = json!({"requests": [
         {"action": {"actionType": "Action", "actionId": "view"}, "resource": {"entityType": "Photo", "entityId": "p"}}]});
@@ -694,11 +690,8 @@ fn access_token_claims_outside_the_schema_are_left_out() {
     let access = json!({"sub": "s1", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
         "token_use": "access", "client_id": "c", "scope": "photos/read openid", "username": "alice", "auth_time": 1700000000,
         "origin_jti": "x", "event_id": "e"});
-    let tokens = cedar_bridge::avp::TokenClaims {
-        identity: None,
-        access: Some(access.as_object().unwrap().clone()),
-        verified: false,
-    };
+    let tokens =
+        cedar_bridge::avp::TokenClaims::given(None, Some(access.as_object().unwrap().clone()));
     let req = json!({"action": {"actionType": "Action", "actionId": "list"}, "resource": {"entityType": "Photo", "entityId": "p"}});
     let a = cedar_bridge::avp::decide(&store, &req, &tokens, None).unwrap();
     assert_eq!(
@@ -821,7 +814,7 @@ fn oidc_identity_source_verifies_tokens() {
     };
     let ok = req(token("web-client"));
     let claims = avp::verify_request_tokens(&store, &ok, Some(&jwks), Some(now + 60)).unwrap();
-    assert!(claims.verified);
+    assert!(claims.is_verified());
     let a = avp::decide(&store, &ok, &claims, None).unwrap();
     assert_eq!(
         a.result.decision,
@@ -853,12 +846,13 @@ fn mapped_principals_are_reused_only_for_identical_claims() {
         r#"@id("usa") permit(principal, action == Action::"view", resource) when { principal has "custom:location" && principal["custom:location"] == "USA" };
            @id("admins") permit(principal in App::Group::"us-east-1_Example|admins", action == Action::"delete", resource);"#,
     );
-    let tokens = |loc: &str, groups: Value| TokenClaims {
-        identity: Some(obj(
-            json!({"sub": "same-sub", "custom:location": loc, "cognito:groups": groups, "aud": "c1"}),
-        )),
-        access: None,
-        verified: true,
+    let tokens = |loc: &str, groups: Value| {
+        TokenClaims::given(
+            Some(obj(
+                json!({"sub": "same-sub", "custom:location": loc, "cognito:groups": groups, "aud": "c1"}),
+            )),
+            None,
+        )
     };
     let decide = |action: &str, t: &TokenClaims, ents: Option<&Value>| {
         let req = json!({"action": format!("Action::\"{action}\""), "resource": "Photo::\"p\""});

@@ -289,15 +289,41 @@ pub fn context_json(v: Option<&Value>) -> Result<Map<String, Value>, BridgeError
 #[derive(Clone, Debug, Default)]
 pub struct TokenClaims {
     /// ID-token claims.
-    pub identity: Option<Map<String, Value>>,
+    pub(crate) identity: Option<Map<String, Value>>,
     /// Access-token claims.
-    pub access: Option<Map<String, Value>>,
-    /// Whether the claims came from verified tokens; answers built from claims given by hand say
+    pub(crate) access: Option<Map<String, Value>>,
+    /// Whether the claims came from verified tokens: set only from `cognito`'s verified claims (or the
+    /// bridge's own verification), never by a caller; answers built from claims given by hand say
     /// `verified: false`.
-    pub verified: bool,
+    pub(crate) verified: bool,
 }
 
 impl TokenClaims {
+    /// Claims typed in by hand (tests, suites, replays): decisions made with them say they were not
+    /// verified.
+    pub fn given(identity: Option<Map<String, Value>>, access: Option<Map<String, Value>>) -> Self {
+        Self {
+            identity,
+            access,
+            verified: false,
+        }
+    }
+    /// The ID token's claims.
+    pub fn identity(&self) -> Option<&Map<String, Value>> {
+        self.identity.as_ref()
+    }
+    /// The access token's claims.
+    pub fn access(&self) -> Option<&Map<String, Value>> {
+        self.access.as_ref()
+    }
+    /// Whether there are no claims at all.
+    pub fn is_empty(&self) -> bool {
+        self.identity.is_none() && self.access.is_none()
+    }
+    /// Whether the claims came from verified tokens.
+    pub fn is_verified(&self) -> bool {
+        self.verified
+    }
     /// From claims of the `cognito` crate: verified (the normal input), or given by hand.
     pub fn from_verified(
         id: Option<&dyn cognito::Claims>,

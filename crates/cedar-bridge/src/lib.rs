@@ -23,7 +23,7 @@
 //! let store = PolicyStore::from_parts(&policies, None, Some(source), Vec::new(), true).unwrap();
 //!
 //! let claims = serde_json::json!({"sub": "alice-sub", "custom:location": "USA", "cognito:groups": ["family"]});
-//! let tokens = avp::TokenClaims { identity: claims.as_object().cloned(), access: None, verified: false };
+//! let tokens = avp::TokenClaims::given(claims.as_object().cloned(), None);
 //! let req = serde_json::json!({"action": {"actionType": "Action", "actionId": "view"},
 //!                              "resource": {"entityType": "Photo", "entityId": "VacationPhoto94.jpg"}});
 //! let answer = avp::decide(&store, &req, &tokens, None).unwrap();

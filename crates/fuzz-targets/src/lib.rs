@@ -292,11 +292,8 @@ pub fn avp(data: &[u8]) {
         }
     }
     if let Value::Object(claims) = &v {
-        let tokens = cedar_bridge::avp::TokenClaims {
-            identity: Some(claims.clone()),
-            access: Some(claims.clone()),
-            verified: false,
-        };
+        let tokens =
+            cedar_bridge::avp::TokenClaims::given(Some(claims.clone()), Some(claims.clone()));
         let req = serde_json::json!({"action": {"actionType": "Action", "actionId": "view"},
             "resource": {"entityType": "Photo", "entityId": "p"}});
         if let Err(e) = cedar_bridge::avp::decide(s, &req, &tokens, None) {

@@ -32,7 +32,7 @@ pub fn request_tokens(
     now: Option<i64>,
     claims: &TokenClaims,
 ) -> Result<TokenClaims, BridgeError> {
-    if claims.identity.is_some() || claims.access.is_some() {
+    if !claims.is_empty() {
         return Ok(claims.clone());
     }
     let jwks_file = store

@@ -196,11 +196,10 @@ impl PolicyStore {
         identity_claims: Option<&Bound<'py, PyAny>>,
         access_claims: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let claims = cedar_bridge::avp::TokenClaims {
-            identity: claims_map(identity_claims, "identity_claims")?,
-            access: claims_map(access_claims, "access_claims")?,
-            verified: false,
-        };
+        let claims = cedar_bridge::avp::TokenClaims::given(
+            claims_map(identity_claims, "identity_claims")?,
+            claims_map(access_claims, "access_claims")?,
+        );
         self.run(py, request, now, &claims)
     }
 }

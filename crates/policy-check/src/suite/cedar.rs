@@ -63,14 +63,12 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
     }
     let expect = super::expected_decision(obj, what)?;
     crate::input::resolve_tokens(&mut req, base).map_err(|e| format!("{what}: {e}"))?;
-    let claims = cedar_bridge::avp::TokenClaims {
-        identity: obj
-            .get("identity_claims")
+    let claims = cedar_bridge::avp::TokenClaims::given(
+        obj.get("identity_claims")
             .and_then(Value::as_object)
             .cloned(),
-        access: obj.get("access_claims").and_then(Value::as_object).cloned(),
-        verified: false,
-    };
+        obj.get("access_claims").and_then(Value::as_object).cloned(),
+    );
     let mk = |actual: String, pass: bool, detail: String| {
         CaseResult::new(name, case_name, expect.to_string(), actual, pass, detail)
     };
