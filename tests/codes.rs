@@ -160,6 +160,9 @@ fn library_errors_carry_registered_codes() {
         check(&iam_eval::CompileError {
             policy: "p".into(),
             message: "x".into(),
+            code: diag::codes::EVAL_COMPILE,
+            line: 1,
+            column: 1,
         }),
         check(
             &iam_policy::parse(&iam_policy::Source::new("p.json", "{\"Version\": 1,}"))

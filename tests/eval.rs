@@ -919,3 +919,17 @@ fn pool_configurations_are_decoded_with_located_errors() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A policy that cannot be compiled says where (file, line, column of the statement) and keeps its code.
+/// The parser refuses every such document first; a program building documents itself can still hand one
+/// to the compiler (here: a statement whose `Action` was taken away).
+#[test]
+fn compile_errors_are_located_and_coded() {
+    let text = "{\"Version\": \"2012-10-17\",\n \"Statement\": [\n  {\"Effect\": \"Allow\", \"Action\": \"s3:ListBucket\", \"Resource\": \"*\"}]}";
+    let mut doc = iam_policy::parse(&iam_policy::Source::new("no-action.json", text)).unwrap();
+    doc.statements[0].action = None;
+    let e = iam_eval::PolicySet::compile(authz_core::Layer::Identity, [doc]).unwrap_err();
+    assert_eq!(e.code, diag::codes::EVAL_COMPILE);
+    assert_eq!((e.line, e.column), (3, 3), "{e}");
+    assert!(e.to_string().starts_with("no-action.json:3:3: "), "{e}");
+}

@@ -94,24 +94,31 @@ pub use set::{LayerResult, PolicySet};
 type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
 type HashSet<K> = StdHashSet<K, foldhash::fast::RandomState>;
 
-/// A policy that cannot be compiled.
+/// A policy that cannot be compiled, located in its file (the template's, for a policy resolved out of
+/// one) and coded: the grammar's own code for an action the grammar refuses, `eval::compile` otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{policy}: {message}")]
+#[error("{policy}:{line}:{column}: {message}")]
 pub struct CompileError {
-    /// The policy's source name.
+    /// The policy's source name (the file it was located in).
     pub policy: String,
     /// What is wrong.
     pub message: String,
+    /// The code: the grammar's, or `eval::compile`.
+    pub code: &'static str,
+    /// Line of the statement or value concerned (1-based).
+    pub line: usize,
+    /// Column (1-based).
+    pub column: usize,
 }
 
 impl diag::Coded for CompileError {
     fn code(&self) -> &'static str {
-        diag::codes::EVAL_COMPILE
+        self.code
     }
 }
 
 impl miette::Diagnostic for CompileError {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(diag::codes::EVAL_COMPILE))
+        Some(Box::new(self.code))
     }
 }

@@ -76,11 +76,19 @@ impl PolicySet {
         let mut statements = Vec::new();
         let mut index = ActionIndex::default();
         for (pi, doc) in docs.iter().enumerate() {
-            let err = |m: String| CompileError {
-                policy: doc.source.name().to_string(),
-                message: m,
-            };
             for (si, s) in doc.statements.iter().enumerate() {
+                // Located at the statement (or the value concerned), coded.
+                let located = |code: &'static str, span: diag::Span, m: String| {
+                    let (file, line, column) = doc.source.located(span.start);
+                    CompileError {
+                        policy: file.to_string(),
+                        message: m,
+                        code,
+                        line,
+                        column,
+                    }
+                };
+                let err = |m: String| located(diag::codes::EVAL_COMPILE, s.span, m);
                 let at = StatementRef {
                     layer,
                     policy: u32::try_from(pi).map_err(|_| err("too many policies".into()))?,
@@ -109,7 +117,7 @@ impl PolicySet {
                                     None,
                                     a.span,
                                 )
-                                .map_err(|e| err(e.message))?;
+                                .map_err(|e| located(e.code, a.span, e.message))?;
                                 actions
                                     .globs
                                     .entry(svc.as_str().into())
