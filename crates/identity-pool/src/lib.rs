@@ -4,6 +4,10 @@
 //! trust policy is evaluated for `sts:AssumeRoleWithWebIdentity` with the `cognito-identity.amazonaws.com:*`
 //! keys, and the request is decided with the role's policies and the session's own IAM context, which a
 //! request cannot override. The crate reads no files: policies named by path come through a callback.
+//! Every role's engines (its trust policy as the resource side of the assumption, its permissions with
+//! its boundary, and the guest scope-down) are compiled once at load; `decide` explains the evaluation
+//! that decided, `decide_fast` gives the same decision, role, reason and deciding statement without
+//! building the explanation.
 //!
 //! ```
 //! use identity_pool::{IdentityPool, PoolConfig, PoolRequest};
@@ -31,6 +35,9 @@
 //! let d = pool.decide(Some(&claims), None, &req).unwrap();
 //! assert_eq!(d.decision, authz_core::Decision::Allow, "{}", d.reason);
 //! assert_eq!(d.claims_verified, Some(false));
+//! let fast = pool.decide_fast(Some(&claims), None, &req).unwrap();
+//! assert_eq!((fast.decision, fast.reason), (d.decision, d.reason));
+//! assert!(fast.explanation.is_none());
 //! ```
 #![deny(missing_docs)]
 
