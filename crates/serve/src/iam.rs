@@ -39,26 +39,55 @@ struct Principal {
     trust: Option<String>,
 }
 
+/// The configuration file as written: `{"principals": [{"arn", "policies", "boundary", "trust"}]}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    principals: Vec<PrincipalEntry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrincipalEntry {
+    arn: String,
+    #[serde(default)]
+    policies: Vec<String>,
+    #[serde(default)]
+    boundary: Option<String>,
+    #[serde(default)]
+    trust: Option<String>,
+}
+
 impl IamConfig {
-    /// Reads a configuration file; every policy must be valid for its type.
+    /// Reads a configuration file (read once; a syntax mistake, a duplicate key, an unknown field or a
+    /// wrong type is an error at its line and column); every policy must be valid for its type.
     pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
         let name = path.display().to_string();
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
-        let v: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
+        let at = |span: diag::Span| {
+            let (l, c) = diag::Source::new(name.as_str(), text.as_str()).line_col(span.start);
+            format!("{name}:{l}:{c}")
+        };
+        let mut diags = Vec::new();
+        let tree = diag::json::read(&text, &mut diags);
+        if let Some(d) = diags.iter().find(|d| d.is_error()) {
+            return Err(format!("{}: {} [{}]", at(d.span), d.message, d.code));
+        }
+        let tree = tree.ok_or_else(|| format!("{name}: holds no JSON value"))?;
+        let file: ConfigFile = diag::de::from_value(&tree).map_err(|e| {
+            format!(
+                "{}: {} [{}]",
+                at(e.span.unwrap_or(tree.span)),
+                e.message,
+                diag::codes::JSON_SHAPE
+            )
+        })?;
         let base = path.parent().unwrap_or(std::path::Path::new("."));
-        let list = v
-            .get("principals")
-            .and_then(serde_json::Value::as_array)
-            .ok_or_else(|| format!("{name}: `principals` must be an array"))?;
         let mut principals = BTreeMap::new();
-        for (i, p) in list.iter().enumerate() {
+        for (i, p) in file.principals.iter().enumerate() {
             let what = format!("{name}: principals[{i}]");
-            let arn = p
-                .get("arn")
-                .and_then(serde_json::Value::as_str)
-                .ok_or_else(|| format!("{what}: `arn` is required"))?;
+            let arn = p.arn.as_str();
             let kind = if arn.contains(":user/") {
                 "user"
             } else if arn.contains(":role/") {
@@ -78,24 +107,19 @@ impl IamConfig {
                 read(stem.clone(), "", &text, ty).map_err(|e| format!("{what}: {}", e.message))?;
                 Ok((stem, text))
             };
-            let strs = |k: &str| -> Vec<&str> {
-                p.get(k)
-                    .and_then(serde_json::Value::as_array)
-                    .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
-                    .unwrap_or_default()
-            };
-            let policies = strs("policies")
-                .into_iter()
+            let policies = p
+                .policies
+                .iter()
                 .map(|r| load(r, PolicyType::Identity))
                 .collect::<Result<Vec<_>, _>>()?;
             let boundary = p
-                .get("boundary")
-                .and_then(serde_json::Value::as_str)
+                .boundary
+                .as_deref()
                 .map(|r| load(r, PolicyType::Boundary))
                 .transpose()?;
             let trust = p
-                .get("trust")
-                .and_then(serde_json::Value::as_str)
+                .trust
+                .as_deref()
                 .map(|t| load(t, PolicyType::Trust).map(|(_, text)| text))
                 .transpose()?;
             principals.insert(
@@ -967,6 +991,57 @@ fn context_keys(identity: Vec<Input>, op: &str, request_id: &str) -> Result<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--iam` files are read once and decoded in the same pass: a misspelled field, a wrong type, a
+    /// duplicate key and a truncated file are refused with the file's line and column and a code.
+    #[test]
+    fn iam_config_mistakes_are_located() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/serve");
+        let good = std::fs::read_to_string(root.join("iam.json")).unwrap_or_default();
+        assert!(IamConfig::from_file(&root.join("iam.json")).is_ok());
+        let dir = std::env::temp_dir().join(format!("serve-iam-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let cases = [
+            (
+                good.replacen("\"policies\"", "\"polices\"", 1),
+                "unknown field `polices`",
+                "json::shape",
+            ),
+            (
+                good.replacen(
+                    "\"boundary\": \"boundary-no-scan.json\"",
+                    "\"boundary\": 1",
+                    1,
+                ),
+                "invalid type",
+                "json::shape",
+            ),
+            (
+                good.replacen("\"arn\"", "\"arn\": \"x\", \"arn\"", 1),
+                "duplicate key",
+                "json::duplicate-key",
+            ),
+            (
+                good.get(..good.len() / 2).unwrap_or_default().to_string(),
+                "",
+                "json::",
+            ),
+        ];
+        for (i, (text, says, code)) in cases.iter().enumerate() {
+            assert_ne!(text, &good);
+            // Each mistake is refused before any policy path is followed.
+            let f = dir.join(format!("iam-bad-{i}-{}.json", std::process::id()));
+            std::fs::write(&f, text).unwrap_or_default();
+            let e = IamConfig::from_file(&f).err().unwrap_or_default();
+            let _ = std::fs::remove_file(&f);
+            assert!(e.contains(says) && e.contains(code), "case {i}: {e}");
+            assert!(
+                e.contains(&format!("iam-bad-{i}-{}.json:", std::process::id())),
+                "case {i}: {e}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// The result's shape as the IAM API reference describes it: with individual resources, missing
     /// context values and the per-resource decision are under `ResourceSpecificResults` and
