@@ -1005,7 +1005,7 @@ mod tests {
             (
                 good.replacen("\"policies\"", "\"polices\"", 1),
                 "unknown field `polices`",
-                "json::shape",
+                diag::codes::JSON_SHAPE,
             ),
             (
                 good.replacen(
@@ -1014,12 +1014,12 @@ mod tests {
                     1,
                 ),
                 "invalid type",
-                "json::shape",
+                diag::codes::JSON_SHAPE,
             ),
             (
                 good.replacen("\"arn\"", "\"arn\": \"x\", \"arn\"", 1),
                 "duplicate key",
-                "json::duplicate-key",
+                diag::codes::JSON_DUPLICATE_KEY,
             ),
             (
                 good.get(..good.len() / 2).unwrap_or_default().to_string(),
