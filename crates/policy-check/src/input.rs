@@ -226,24 +226,9 @@ pub fn claims_from(
     at: Option<i64>,
 ) -> Result<Option<Box<dyn Claims>>, crate::Failure> {
     if let Some(t) = token {
-        let (jwks, pool, client) = verify
+        let verify = verify
             .ok_or("a token needs a JWKS, a client id, and a user pool id or an OIDC issuer")?;
-        // A user pool id, or an OpenID Connect issuer (an https URL).
-        let config = if pool.starts_with("https://") {
-            VerifierConfig::for_oidc(pool, &[client.to_string()], TokenUse::Id)
-        } else {
-            VerifierConfig::for_pool(pool, client, TokenUse::Id)
-        };
-        let v = Verifier::new(config, jwks_source(jwks, base)?);
-        return v
-            .verify_at(t, at.unwrap_or_else(now))
-            .map(|c| Some(Box::new(c) as Box<dyn Claims>))
-            // Cognito answers a login token that fails verification with `NotAuthorizedException`.
-            .map_err(|e| {
-                crate::Failure::coded(&e)
-                    .at("token refused")
-                    .aws("NotAuthorizedException")
-            });
+        return verified_claims(&id_token_verifier(verify, base)?, t, at);
     }
     if let Some(c) = claims {
         let m = c.as_object().ok_or("claims must be a JSON object")?.clone();
@@ -252,6 +237,37 @@ pub fn claims_from(
             .map_err(|e| crate::Failure::from(format!("claims refused: {e}")));
     }
     Ok(None)
+}
+
+/// The verifier of ID tokens for `(jwks, user pool id or OIDC issuer, client id)`; its keys are read
+/// (or fetched) once, so a suite builds it once for all its cases.
+pub fn id_token_verifier(
+    (jwks, pool, client): (&str, &str, &str),
+    base: &Path,
+) -> Result<Verifier, crate::Failure> {
+    // A user pool id, or an OpenID Connect issuer (an https URL).
+    let config = if pool.starts_with("https://") {
+        VerifierConfig::for_oidc(pool, &[client.to_string()], TokenUse::Id)
+    } else {
+        VerifierConfig::for_pool(pool, client, TokenUse::Id)
+    };
+    Ok(Verifier::new(config, jwks_source(jwks, base)?))
+}
+
+/// A token verified with `v` as of `at` (default: now), as an identity's claims. Cognito answers a login
+/// token that fails verification with `NotAuthorizedException`.
+pub fn verified_claims(
+    v: &Verifier,
+    token: &str,
+    at: Option<i64>,
+) -> Result<Option<Box<dyn Claims>>, crate::Failure> {
+    v.verify_at(token, at.unwrap_or_else(now))
+        .map(|c| Some(Box::new(c) as Box<dyn Claims>))
+        .map_err(|e| {
+            crate::Failure::coded(&e)
+                .at("token refused")
+                .aws("NotAuthorizedException")
+        })
 }
 
 /// Turns a request JSON (as for `eval`) into a pool request.

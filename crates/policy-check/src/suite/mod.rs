@@ -63,6 +63,8 @@ pub(crate) struct Case<'a> {
 pub(crate) struct Prepared {
     /// The suite's `identity_pool`.
     pub pool: Option<Result<std::rc::Rc<identity_pool::IdentityPool>, String>>,
+    /// The suite's ID-token verifier (`token_verifier`), its keys read once.
+    pub verifier: Option<Result<std::rc::Rc<cognito::Verifier>, crate::Failure>>,
     /// Stores and the directory their relative paths start from, by their `cedar_store` value.
     pub stores: std::collections::HashMap<
         String,

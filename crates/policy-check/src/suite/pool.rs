@@ -61,7 +61,16 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
     let at = obj.get("now").and_then(Value::as_i64);
     // Refusals before any policy is evaluated (a token that fails verification, a provider the pool does
     // not trust, a request that overrides the session's keys) are errors with a code, not decisions.
-    let claims = crate::input::claims_from(token.as_deref(), obj.get("claims"), verify, base, at);
+    // A token is verified with the suite's verifier, built once (its keys read once).
+    let claims = match (token.as_deref(), verify) {
+        (Some(t), Some(v)) => prepared
+            .borrow_mut()
+            .verifier
+            .get_or_insert_with(|| crate::input::id_token_verifier(v, base).map(std::rc::Rc::new))
+            .clone()
+            .and_then(|verifier| crate::input::verified_claims(&verifier, t, at)),
+        _ => crate::input::claims_from(token.as_deref(), obj.get("claims"), verify, base, at),
+    };
     // Decided on the engines prepared at load, without an explanation; a failing case is decided again
     // with one, for its report.
     let decide = |explain: bool| -> Result<identity_pool::PoolDecision, Failure> {
