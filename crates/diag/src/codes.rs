@@ -297,11 +297,11 @@ registry! {
     JSON_MISSING_OPEN_BRACE = "json::missing-open-brace";
     /// `…` is not a valid JSON number.
     JSON_NUMBER = "json::number";
-    /// Strings must use double quotes.
-    JSON_SINGLE_QUOTE = "json::single-quote";
     /// A value that does not have the shape this input needs: an unknown field, a wrong type, a
     /// missing field, a value out of range (located at the key or value concerned).
     JSON_SHAPE = "json::shape";
+    /// Strings must use double quotes.
+    JSON_SINGLE_QUOTE = "json::single-quote";
     /// Nesting deeper than … levels.
     JSON_TOO_DEEP = "json::too-deep";
     /// Trailing comma before `…`.
