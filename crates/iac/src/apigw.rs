@@ -32,6 +32,28 @@ fn refs_of(t: &Template, r: &Resolver<'_>, kind: &str) -> Result<Vec<(String, St
     Ok(out)
 }
 
+/// The gateway model's output format of an HTTP API authorizer: payload format version `1.0`, or `2.0`
+/// with or without simple responses.
+pub(crate) fn http_format(version: &str, simple: bool) -> &'static str {
+    match (version, simple) {
+        ("1.0", _) => "http1",
+        (_, true) => "http2-simple",
+        _ => "http2",
+    }
+}
+
+/// An object of scalars (stage variables) as a JSON object of strings; `None` when it is not an object.
+pub(crate) fn string_map(v: Option<&Value>) -> Option<serde_json::Value> {
+    match v.map(|v| &v.kind) {
+        Some(Kind::Object(ms)) => Some(serde_json::Value::Object(
+            ms.iter()
+                .map(|m| (m.key.clone(), json!(scalar_text(&m.value))))
+                .collect(),
+        )),
+        _ => None,
+    }
+}
+
 pub(crate) fn authorizer_json(
     kind: &str,
     sources: Vec<String>,
@@ -217,24 +239,17 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
             Some(st) => (
                 r.text_of(st.property("StageName"), &st.logical_id)?
                     .unwrap_or_else(|| "prod".into()),
-                match st
-                    .property("Variables")
-                    .map(|v| r.value(v))
-                    .transpose()
-                    .map_err(|e| e.about(&st.logical_id))?
-                    .flatten()
-                {
-                    Some(Value {
-                        kind: Kind::Object(ms),
-                        ..
-                    }) => ms
-                        .iter()
-                        .map(|m| (m.key.clone(), json!(scalar_text(&m.value))))
-                        .collect(),
-                    _ => serde_json::Map::new(),
-                },
+                string_map(
+                    st.property("Variables")
+                        .map(|v| r.value(v))
+                        .transpose()
+                        .map_err(|e| e.about(&st.logical_id))?
+                        .flatten()
+                        .as_ref(),
+                )
+                .unwrap_or_else(|| json!({})),
             ),
-            None => ("prod".into(), serde_json::Map::new()),
+            None => ("prod".into(), json!({})),
         };
         let Some((_, auth)) = authorizer else {
             continue;
@@ -247,7 +262,7 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
             ("stage", json!(stage_name)),
             ("routes", json!(routes)),
             ("authorizer", auth),
-            ("stage_variables", serde_json::Value::Object(variables)),
+            ("stage_variables", variables),
             ("format", json!("rest")),
         ] {
             def.insert(k.into(), v);
@@ -342,11 +357,7 @@ pub(crate) fn apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacError>
                             .text_of(a.property("EnableSimpleResponses"), &logical)?
                             .as_deref()
                             == Some("true");
-                        let format = match (version.as_str(), simple) {
-                            ("1.0", _) => "http1",
-                            (_, true) => "http2-simple",
-                            _ => "http2",
-                        };
+                        let format = http_format(&version, simple);
                         authorizer = Some((
                             logical.clone(),
                             authorizer_json(
@@ -590,11 +601,7 @@ fn sam_auth(
             .map(scalar_text)
             .as_deref()
             == Some("true");
-        let format = match (version.as_str(), simple) {
-            ("1.0", _) => "http1",
-            (_, true) => "http2-simple",
-            _ => "http2",
-        };
+        let format = http_format(&version, simple);
         let mut sources: Vec<String> = list("Headers")
             .into_iter()
             .map(|h| format!("$request.header.{h}"))
@@ -768,19 +775,8 @@ pub(crate) fn sam_apis(t: &Template, r: &Resolver<'_>) -> Result<Vec<Api>, IacEr
                 .transpose()
                 .map_err(|e| e.about(id))?
                 .flatten();
-            if let Some(Value {
-                kind: Kind::Object(ms),
-                ..
-            }) = variables
-            {
-                def.insert(
-                    "stage_variables".into(),
-                    serde_json::Value::Object(
-                        ms.iter()
-                            .map(|m| (m.key.clone(), json!(scalar_text(&m.value))))
-                            .collect(),
-                    ),
-                );
+            if let Some(v) = string_map(variables.as_ref()) {
+                def.insert("stage_variables".into(), v);
             }
             if let Some(rp) = auth.and_then(|a| member(a, "ResourcePolicy")) {
                 if let Some(Kind::Object(ms)) = Some(&rp.kind)

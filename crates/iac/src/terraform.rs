@@ -925,19 +925,8 @@ fn apis(t: &Template, refs: &Refs<'_>, settings: &Settings) -> Result<Vec<crate:
         def.insert("routes".into(), json!(routes));
         def.insert("authorizer".into(), auth);
         def.insert("format".into(), json!("rest"));
-        if let Some(Value {
-            kind: Kind::Object(ms),
-            ..
-        }) = stage.and_then(|s| s.property("variables"))
-        {
-            def.insert(
-                "stage_variables".into(),
-                serde_json::Value::Object(
-                    ms.iter()
-                        .map(|m| (m.key.clone(), json!(scalar_text(&m.value))))
-                        .collect(),
-                ),
-            );
+        if let Some(v) = crate::apigw::string_map(stage.and_then(|s| s.property("variables"))) {
+            def.insert("stage_variables".into(), v);
         }
         let policy = text(api, "policy").filter(|p| !p.is_empty()).or_else(|| {
             of("aws_api_gateway_rest_api_policy")
@@ -995,11 +984,7 @@ fn apis(t: &Template, refs: &Refs<'_>, settings: &Settings) -> Result<Vec<crate:
                     let version = text(a, "authorizer_payload_format_version")
                         .unwrap_or_else(|| "2.0".into());
                     let simple = text(a, "enable_simple_responses").as_deref() == Some("true");
-                    let format = match (version.as_str(), simple) {
-                        ("1.0", _) => "http1",
-                        (_, true) => "http2-simple",
-                        _ => "http2",
-                    };
+                    let format = crate::apigw::http_format(&version, simple);
                     authorizer = Some((
                         a.logical_id.clone(),
                         crate::apigw::authorizer_json(
