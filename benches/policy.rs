@@ -65,10 +65,18 @@ fn eval_benches(c: &mut Criterion) {
     let mut ctx = Context::new();
     ctx.insert("cognito-identity.amazonaws.com:sub", SUB);
     ctx.insert_multi("dynamodb:LeadingKeys", [SUB]);
-    let req = Request::new("dynamodb:GetItem", TABLE).context(&ctx);
+    // The request is prepared once (action lower-cased and split, context keys hashed), as a service
+    // or the suite runner makes it; `-unprepared` folds the action's case on every call.
+    let get_item = authz_core::Action::new("dynamodb:GetItem");
+    let req = Request::for_action(&get_item, TABLE).context(&ctx);
     assert_eq!(set.evaluate(&req).decision, Decision::Allow);
     c.bench_function("evaluate/cognito-dynamodb", |b| {
         b.iter(|| black_box(&set).evaluate(black_box(&req)))
+    });
+    let unprepared = Request::new("dynamodb:GetItem", TABLE).context(&ctx);
+    assert_eq!(set.evaluate(&unprepared).decision, Decision::Allow);
+    c.bench_function("evaluate/cognito-dynamodb-unprepared", |b| {
+        b.iter(|| black_box(&set).evaluate(black_box(&unprepared)))
     });
     struct Count(u32);
     impl authz_core::Trace for Count {

@@ -83,6 +83,20 @@ fn cognito_dynamodb_evaluate_allocates_nothing() {
     let (out, n) = allocations(|| set.evaluate(&other));
     assert_eq!(out.decision, Decision::ImplicitDeny);
     assert_eq!(n, 0);
+    // A prepared request (action folded and split once) allocates nothing and decides the same; one
+    // whose action was replaced after preparing is decided on the new action.
+    let get_item = authz_core::Action::new("DynamoDB:GetItem");
+    let prepared = Request::for_action(
+        &get_item,
+        "arn:aws:dynamodb:us-east-1:123456789012:table/Notes",
+    )
+    .context(&ctx);
+    let (out, n) = allocations(|| set.evaluate(&prepared));
+    assert_eq!(out.decision, Decision::Allow);
+    assert_eq!(n, 0);
+    let mut replaced = prepared;
+    replaced.action = "dynamodb:Scan";
+    assert_eq!(set.evaluate(&replaced).decision, Decision::ImplicitDeny);
 }
 
 #[test]

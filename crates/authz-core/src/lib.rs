@@ -26,7 +26,6 @@
 //! keys up on every condition; std's SipHash cost a third of an evaluation).
 #![deny(missing_docs)]
 
-use std::collections::HashMap;
 use std::fmt;
 
 /// The answer to "is this request allowed?".
@@ -270,11 +269,64 @@ impl ContextValue {
     }
 }
 
-/// Request context: key names are case-insensitive (stored lower-cased); values as given.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Context {
-    map: HashMap<String, ContextValue, foldhash::fast::RandomState>,
+/// The hasher every [`Context`] and [`ContextKey`] of this process share (seeded once at random), so a
+/// key's hash can be computed when a policy is compiled and reused by every lookup.
+fn key_hasher() -> &'static foldhash::fast::RandomState {
+    static STATE: std::sync::OnceLock<foldhash::fast::RandomState> = std::sync::OnceLock::new();
+    STATE.get_or_init(foldhash::fast::RandomState::default)
 }
+
+fn hash_key(lower: &str) -> u64 {
+    use std::hash::BuildHasher;
+    key_hasher().hash_one(lower)
+}
+
+/// A context key prepared once (lower case, hashed), for lookups that neither fold case nor hash: what
+/// compiled conditions and policy variables hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextKey {
+    lower: Box<str>,
+    hash: u64,
+}
+
+impl ContextKey {
+    /// Prepares a key given in any case.
+    pub fn new(key: &str) -> Self {
+        let lower: Box<str> = key.to_ascii_lowercase().into();
+        let hash = hash_key(&lower);
+        Self { lower, hash }
+    }
+    /// The key in lower case.
+    pub fn as_str(&self) -> &str {
+        &self.lower
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    key: String,
+    hash: u64,
+    value: ContextValue,
+}
+
+/// Request context: key names are case-insensitive (stored lower-cased); values as given.
+#[derive(Clone, Default)]
+pub struct Context {
+    map: hashbrown::HashTable<Entry>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Self) -> bool {
+        self.map.len() == other.map.len() && self.iter().all(|(k, v)| other.get_lower(k) == Some(v))
+    }
+}
+impl Eq for Context {}
 
 impl Context {
     /// An empty context.
@@ -283,9 +335,7 @@ impl Context {
     }
     /// Sets a single-valued key.
     pub fn insert(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
-        self.map
-            .insert(key.to_ascii_lowercase(), ContextValue::single(value));
-        self
+        self.insert_value(key, ContextValue::single(value))
     }
     /// Sets a multivalued key.
     pub fn insert_multi<I: IntoIterator<Item = S>, S: Into<String>>(
@@ -293,33 +343,101 @@ impl Context {
         key: &str,
         values: I,
     ) -> &mut Self {
-        self.map
-            .insert(key.to_ascii_lowercase(), ContextValue::multi(values));
-        self
+        self.insert_value(key, ContextValue::multi(values))
     }
     /// Sets a key to a value.
     pub fn insert_value(&mut self, key: &str, value: ContextValue) -> &mut Self {
-        self.map.insert(key.to_ascii_lowercase(), value);
+        let key = key.to_ascii_lowercase();
+        let hash = hash_key(&key);
+        match self.map.entry(hash, |e| e.key == key, |e| e.hash) {
+            hashbrown::hash_table::Entry::Occupied(mut o) => o.get_mut().value = value,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(Entry { key, hash, value });
+            }
+        }
         self
     }
     /// Looks a key up; `key` may be in any case (lower-case keys avoid a copy).
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
         if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            return self.map.get(&key.to_ascii_lowercase());
+            return self.get_lower(&key.to_ascii_lowercase());
         }
-        self.map.get(key)
+        self.get_lower(key)
     }
     /// Looks up a key already in lower case, without allocating.
     pub fn get_lower(&self, key_lower: &str) -> Option<&ContextValue> {
-        self.map.get(key_lower)
+        self.find(hash_key(key_lower), key_lower)
+    }
+    /// Looks up a prepared key: no case folding, no hashing.
+    #[inline]
+    pub fn get_key(&self, key: &ContextKey) -> Option<&ContextValue> {
+        self.find(key.hash, &key.lower)
+    }
+    #[inline]
+    fn find(&self, hash: u64, lower: &str) -> Option<&ContextValue> {
+        if self.map.is_empty() {
+            return None;
+        }
+        self.map.find(hash, |e| e.key == lower).map(|e| &e.value)
     }
     /// The keys (lower case) and values.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.map.iter().map(|(k, v)| (k.as_str(), v))
+        self.map.iter().map(|e| (e.key.as_str(), &e.value))
     }
     /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.given)
+    }
+}
+
+/// An action prepared once for every layer and every evaluation: as given, lower-cased, and split at its
+/// first colon. A [`Request`] made with [`Request::for_action`] carries it, so evaluation does no case
+/// folding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Action {
+    given: Box<str>,
+    lower: Box<str>,
+    colon: Option<usize>,
+}
+
+impl Action {
+    /// Prepares `service:Action` (any case).
+    pub fn new(action: &str) -> Self {
+        let lower: Box<str> = action.to_ascii_lowercase().into();
+        let colon = lower.find(':');
+        Self {
+            given: action.into(),
+            lower,
+            colon,
+        }
+    }
+    /// The action as given.
+    pub fn as_str(&self) -> &str {
+        &self.given
+    }
+    /// The action in lower case.
+    #[inline]
+    pub fn lower(&self) -> &str {
+        &self.lower
+    }
+    /// The lower-case service prefix (before the first colon; empty without one).
+    #[inline]
+    pub fn service(&self) -> &str {
+        self.colon.and_then(|c| self.lower.get(..c)).unwrap_or("")
+    }
+    /// The lower-case action name (after the first colon; the whole action without one).
+    #[inline]
+    pub fn name(&self) -> &str {
+        match self.colon {
+            Some(c) => self.lower.get(c + 1..).unwrap_or(""),
+            None => &self.lower,
+        }
     }
 }
 
@@ -346,6 +464,8 @@ pub struct Request<'a> {
     pub session_issuer: Option<&'a str>,
     /// Context keys.
     pub context: &'a Context,
+    /// The action prepared once, when the request was made from one ([`Request::for_action`]).
+    prepared: Option<&'a Action>,
 }
 
 static EMPTY: std::sync::OnceLock<Context> = std::sync::OnceLock::new();
@@ -361,7 +481,25 @@ impl<'a> Request<'a> {
             has_boundary: false,
             session_issuer: None,
             context: EMPTY.get_or_init(Context::new),
+            prepared: None,
         }
+    }
+    /// A request for a prepared action (no principal, an empty context): evaluation uses its lower-cased
+    /// parts instead of folding the action's case on every call.
+    pub fn for_action(action: &'a Action, resource: &'a str) -> Self {
+        Self {
+            prepared: Some(action),
+            ..Self::new(&action.given, resource)
+        }
+    }
+    /// The prepared action's `(lower case, service, name)`, when the request carries one that is still its
+    /// `action` (a caller that replaced `action` afterwards gets `None`, and evaluation folds case itself).
+    #[inline]
+    pub fn prepared_action(&self) -> Option<(&'a str, &'a str, &'a str)> {
+        let p = self.prepared?;
+        let same = std::ptr::eq(p.given.as_ptr(), self.action.as_ptr())
+            && p.given.len() == self.action.len();
+        same.then(|| (p.lower(), p.service(), p.name()))
     }
     /// Sets the context.
     #[must_use]
@@ -416,6 +554,57 @@ mod tests {
         assert!(c.get_lower("aws:sourceip").is_some());
         assert!(c.get("aws:SOURCEIP").is_some());
         assert!(!c.get("aws:sourceip").unwrap().is_multi());
+        // Prepared keys find the same entry; a later insert under another case replaces it.
+        assert_eq!(
+            c.get_key(&ContextKey::new("Aws:SourceIP")),
+            Some(&ContextValue::single("1.2.3.4"))
+        );
+        c.insert("aws:SOURCEIP", "5.6.7.8");
+        assert_eq!(c.iter().count(), 1);
+        assert_eq!(
+            c.get_key(&ContextKey::new("aws:sourceip"))
+                .map(ContextValue::values),
+            Some(&["5.6.7.8".to_string()][..])
+        );
+        assert_eq!(c.get_key(&ContextKey::new("aws:sourcevpc")), None);
+    }
+
+    #[test]
+    fn contexts_compare_by_content() {
+        let (mut a, mut b) = (Context::new(), Context::new());
+        a.insert("k1", "v").insert_multi("k2", ["x", "y"]);
+        b.insert_multi("K2", ["x", "y"]).insert("K1", "v");
+        assert_eq!(a, b);
+        b.insert("k3", "z");
+        assert_ne!(a, b);
+        a.insert("k3", "other");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_prepared_action_is_used_only_while_it_is_the_request_action() {
+        let a = Action::new("DynamoDB:GetItem");
+        assert_eq!(
+            (a.as_str(), a.lower()),
+            ("DynamoDB:GetItem", "dynamodb:getitem")
+        );
+        assert_eq!((a.service(), a.name()), ("dynamodb", "getitem"));
+        let r = Request::for_action(&a, "*");
+        assert_eq!(r.action, "DynamoDB:GetItem");
+        assert_eq!(
+            r.prepared_action(),
+            Some(("dynamodb:getitem", "dynamodb", "getitem"))
+        );
+        // A caller that replaces the action afterwards must not be evaluated as the prepared one.
+        let mut other = r;
+        other.action = "s3:GetObject";
+        assert_eq!(other.prepared_action(), None);
+        // The same text elsewhere is not the prepared action either (it is folded as usual).
+        let copy = String::from("DynamoDB:GetItem");
+        other.action = &copy;
+        assert_eq!(other.prepared_action(), None);
+        let bare = Action::new("GetItem");
+        assert_eq!((bare.service(), bare.name()), ("", "getitem"));
     }
 
     #[test]

@@ -150,10 +150,7 @@ impl Authorizer {
     pub fn evaluate_with<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> Outcome {
         // A principal whose boundary is given has a boundary, whatever the request says (a copy of a
         // few references, no allocation).
-        let req = &Request {
-            has_boundary: req.has_boundary || self.boundary.is_some(),
-            ..*req
-        };
+        let req = &req.with_boundary(req.has_boundary || self.boundary.is_some());
         if T::COMPLETE {
             // A complete trace (an explanation) wants every layer's verdicts, also after an early deny:
             // the same layer evaluation reports them all, then the decision is taken as always.
@@ -167,11 +164,17 @@ impl Authorizer {
 
     /// The decision across layers; `req` already says whether the principal has a boundary.
     fn decide<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> Outcome {
-        // The action is lower-cased and split once for every layer.
+        // The action is lower-cased and split once for every layer (by the caller, when the request was
+        // made from a prepared `authz_core::Action`).
         let (mut buf, mut heap) = ([0u8; 64], String::new());
-        let (full, colon) = lower_action(req.action, &mut buf, &mut heap);
-        let (service, action) = split_action(full, colon);
-        let prep = (full, service, action);
+        let prep = match req.prepared_action() {
+            Some(p) => p,
+            None => {
+                let (full, colon) = lower_action(req.action, &mut buf, &mut heap);
+                let (service, action) = split_action(full, colon);
+                (full, service, action)
+            }
+        };
         let deny = |at| Outcome {
             decision: Decision::ExplicitDeny,
             decided_by: Some(at),

@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use authz_core::{Context, ContextValue};
+use authz_core::{Context, ContextKey, ContextValue};
 use iam_policy::value::{DecimalRef, parse_bool, parse_date};
 use iam_policy::{BaseOperator, BoolValue, ConditionOperator, Qualifier, TypedValue};
 
@@ -54,8 +54,8 @@ impl CValue {
 pub struct CCondition {
     /// The operator.
     pub op: ConditionOperator,
-    /// The key, lower case.
-    pub key: Box<str>,
+    /// The key, prepared (lower case, hashed once).
+    pub key: ContextKey,
     /// The policy values.
     pub values: Box<[CValue]>,
 }
@@ -207,7 +207,7 @@ pub fn evaluate(c: &CCondition, ctx: &Context) -> bool {
 
 /// Evaluates a condition and says which rule decided it.
 pub fn evaluate_why(c: &CCondition, ctx: &Context) -> (bool, Why) {
-    let got: Option<&ContextValue> = ctx.get_lower(&c.key);
+    let got: Option<&ContextValue> = ctx.get_key(&c.key);
     let values: &[String] = got.map_or(&[], |v| v.values());
     if c.op.base == BaseOperator::Null {
         // A key given as "" or [] counts as null (the IAM guide uses Null: false to exclude empty values).

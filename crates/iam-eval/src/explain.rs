@@ -201,8 +201,8 @@ fn show_pieces(p: &[P], ctx: &Context, missing: &mut BTreeSet<String>) -> String
             P::Var(k, d) => match resolve(k, d.as_deref(), ctx) {
                 Some(v) => s.push_str(v),
                 None => {
-                    missing.insert(k.to_string());
-                    s.push_str(&format!("${{{k}}}"));
+                    missing.insert(k.as_str().to_string());
+                    s.push_str(&format!("${{{}}}", k.as_str()));
                 }
             },
             // Never substituted, whatever the request holds: not a missing key.
@@ -230,7 +230,7 @@ fn show_value(v: &CValue, ctx: &Context, missing: &mut BTreeSet<String>) -> Stri
 
 fn check(c: &CCondition, ctx: &Context, missing: &mut BTreeSet<String>) -> ConditionCheck {
     let (result, why) = condition::evaluate_why(c, ctx);
-    let request_values = values_of(ctx, &c.key);
+    let request_values = values_of(ctx, c.key.as_str());
     let mut local = BTreeSet::new();
     let policy_values: Vec<String> = c
         .values
@@ -239,8 +239,8 @@ fn check(c: &CCondition, ctx: &Context, missing: &mut BTreeSet<String>) -> Condi
         .collect();
     let note = match why {
         Why::Absent => {
-            missing.insert(c.key.to_string());
-            Some(format!("key `{}` is absent from the request", c.key))
+            missing.insert(c.key.as_str().to_string());
+            Some(format!("key `{}` is absent from the request", c.key.as_str()))
         }
         Why::MultipleValues => Some("the request gives several values; without ForAllValues:/ForAnyValue: the test is false".into()),
         Why::Compared if !local.is_empty() => Some(format!(
@@ -252,7 +252,7 @@ fn check(c: &CCondition, ctx: &Context, missing: &mut BTreeSet<String>) -> Condi
     missing.extend(local);
     ConditionCheck {
         operator: c.op.to_string(),
-        key: c.key.to_string(),
+        key: c.key.as_str().to_string(),
         policy_values,
         request_values,
         result,
@@ -285,9 +285,9 @@ fn render_set(
                     for it in &r.items {
                         if let iam_policy::ResourceKind::Arn(p) = &it.kind {
                             for v in p.segments.iter().flat_map(|s| s.variables()) {
-                                let k = v.key.to_ascii_lowercase();
+                                let k = authz_core::ContextKey::new(&v.key);
                                 if resolve(&k, v.default.as_deref(), ctx).is_none() {
-                                    missing.insert(k);
+                                    missing.insert(k.as_str().to_string());
                                 }
                             }
                         }

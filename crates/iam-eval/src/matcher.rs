@@ -2,15 +2,19 @@
 //! policy variables in place (the substituted string is never built) and runs in time linear in the
 //! value for a fixed pattern (no backtracking blow-up on `*a*a*a*…*b`).
 
-use authz_core::Context;
+use authz_core::{Context, ContextKey};
 use iam_policy::{Piece, Template};
 
 /// Looks up a policy variable: the single value of its key, else its default. `None` when the key is
 /// absent and there is no default, or when the request gives the key as a set (of any size: AWS documents
 /// that multivalued keys cannot be used as variables, and a set says the key is multivalued): the element
 /// holding the variable then matches nothing, whatever the default.
-pub fn resolve<'c>(key_lower: &str, default: Option<&'c str>, ctx: &'c Context) -> Option<&'c str> {
-    match ctx.get_lower(key_lower) {
+pub fn resolve<'c>(
+    key: &ContextKey,
+    default: Option<&'c str>,
+    ctx: &'c Context,
+) -> Option<&'c str> {
+    match ctx.get_key(key) {
         Some(v) if !v.is_multi() => v.values().first().map(String::as_str),
         Some(_) => None,
         None => default,
@@ -27,7 +31,7 @@ pub enum P {
     /// `?`
     One,
     /// `${key}` / `${key, 'default'}`.
-    Var(Box<str>, Option<Box<str>>),
+    Var(ContextKey, Option<Box<str>>),
     /// A variable that never resolves: its key is documented as multivalued (key in lower case).
     Never(Box<str>),
 }
@@ -45,7 +49,7 @@ pub fn compile_pieces(t: &Template) -> Box<[P]> {
                 P::Never(v.key.to_ascii_lowercase().into())
             }
             Piece::Var(v) => P::Var(
-                v.key.to_ascii_lowercase().into(),
+                ContextKey::new(&v.key),
                 v.default.as_deref().map(Into::into),
             ),
         })

@@ -203,7 +203,7 @@ impl PolicySet {
                     }
                     conditions.push(CCondition {
                         op: c.operator.value,
-                        key: c.key.value.to_ascii_lowercase().into(),
+                        key: authz_core::ContextKey::new(&c.key.value),
                         values: values.into(),
                     });
                 }
@@ -291,6 +291,9 @@ impl PolicySet {
 
     /// Finds the applicable `Deny` and `Allow` statements of this layer.
     pub fn evaluate_layer_with<T: Trace>(&self, req: &Request<'_>, trace: &mut T) -> LayerResult {
+        if let Some(prep) = req.prepared_action() {
+            return self.evaluate_prepared(req, prep, trace);
+        }
         let (mut buf, mut heap) = ([0u8; 64], String::new());
         let (full, colon) = lower_action(req.action, &mut buf, &mut heap);
         let (service, action) = split_action(full, colon);
@@ -315,8 +318,12 @@ impl PolicySet {
                 m.get(k).map_or(empty, Vec::as_slice)
             }
         }
-        let bucket =
-            char_prefix_end(action, GLOB_BUCKET).and_then(|e| full.get(..service.len() + 1 + e));
+        // The glob bucket is worked out only for sets that have bucketed patterns.
+        let bucket = if ix.glob_prefix.is_empty() {
+            None
+        } else {
+            char_prefix_end(action, GLOB_BUCKET).and_then(|e| full.get(..service.len() + 1 + e))
+        };
         let lists: [&[u32]; 5] = [
             get(&ix.exact, full, empty),
             get(&ix.whole_service, service, empty),
@@ -324,8 +331,25 @@ impl PolicySet {
             get(&ix.glob_short, service, empty),
             ix.always.as_slice(),
         ];
-        let mut pos = [0usize; 5];
         let mut out = LayerResult::default();
+        // Most requests find statements in one list only: walk it directly.
+        let mut nonempty = lists.iter().enumerate().filter(|(_, l)| !l.is_empty());
+        if let (Some((which, only)), None) = (nonempty.next(), nonempty.next()) {
+            for &id in *only {
+                let Some(st) = self.inner.statements.get(id as usize) else {
+                    break;
+                };
+                self.visit(
+                    st,
+                    req,
+                    (which == 0, full, service, action),
+                    trace,
+                    &mut out,
+                );
+            }
+            return out;
+        }
+        let mut pos = [0usize; 5];
         // Visit the union of the sorted lists in statement order.
         loop {
             let mut next: Option<u32> = None;
@@ -348,31 +372,44 @@ impl PolicySet {
             let Some(st) = self.inner.statements.get(id as usize) else {
                 break;
             };
-            let grant = self.applies(st, req, (known, full, service, action), trace);
-            trace.statement(st.at, grant.is_some());
-            let Some(grant) = grant else { continue };
-            match st.effect {
-                Effect::Deny => {
-                    if out.deny.is_none() {
-                        out.deny = Some(st.at);
-                    }
+            self.visit(st, req, (known, full, service, action), trace, &mut out);
+        }
+        out
+    }
+
+    /// Decides whether one statement applies and records it in `out` (first Deny; strongest Allow).
+    #[inline]
+    fn visit<T: Trace>(
+        &self,
+        st: &CStatement,
+        req: &Request<'_>,
+        prep: (bool, &str, &str, &str),
+        trace: &mut T,
+        out: &mut LayerResult,
+    ) {
+        let grant = self.applies(st, req, prep, trace);
+        trace.statement(st.at, grant.is_some());
+        let Some(grant) = grant else { return };
+        match st.effect {
+            Effect::Deny => {
+                if out.deny.is_none() {
+                    out.deny = Some(st.at);
                 }
-                Effect::Allow => {
-                    let better = match out.allow {
-                        None => true,
-                        Some((_, g)) => match (g, grant) {
-                            (Some(old), Some(new)) => new < old,
-                            (None, Some(_)) => true,
-                            _ => false,
-                        },
-                    };
-                    if better {
-                        out.allow = Some((st.at, grant));
-                    }
+            }
+            Effect::Allow => {
+                let better = match out.allow {
+                    None => true,
+                    Some((_, g)) => match (g, grant) {
+                        (Some(old), Some(new)) => new < old,
+                        (None, Some(_)) => true,
+                        _ => false,
+                    },
+                };
+                if better {
+                    out.allow = Some((st.at, grant));
                 }
             }
         }
-        out
     }
 
     /// `None` when the statement does not apply; otherwise the principal grant (`None` inside when the

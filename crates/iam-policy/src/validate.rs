@@ -97,7 +97,8 @@ impl PolicyType {
             PolicyType::Session => "session",
         }
     }
-    fn title(self) -> &'static str {
+    /// What it is called in a sentence ("an identity policy").
+    pub const fn title(self) -> &'static str {
         match self {
             PolicyType::Identity => "an identity policy",
             PolicyType::Resource => "a resource-based policy",

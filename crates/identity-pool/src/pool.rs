@@ -998,18 +998,16 @@ impl IdentityPool {
         } else {
             &role.permissions
         };
-        let req = Request {
-            principal: Some(&principal),
-            action: &request.action,
-            resource: &request.resource,
-            resource_account: request
-                .resource_account
-                .as_deref()
-                .or(Some(&self.config.account)),
-            has_boundary: role.has_boundary,
-            session_issuer: None,
-            context: &full,
-        };
+        let req = Request::new(&request.action, &request.resource)
+            .principal(&principal)
+            .resource_account(
+                request
+                    .resource_account
+                    .as_deref()
+                    .unwrap_or(&self.config.account),
+            )
+            .with_boundary(role.has_boundary)
+            .context(&full);
         let (outcome, ex) = run(auth, &req, explain);
         let reason = match outcome.decided_by.and_then(|at| auth.statement(at)) {
             Some(i) => format!(

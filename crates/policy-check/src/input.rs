@@ -14,8 +14,8 @@ use serde_json::Value;
 pub struct OwnedRequest {
     /// Principal ARN, service, provider, or `None` (anonymous).
     pub principal: Option<String>,
-    /// `service:Action`.
-    pub action: String,
+    /// `service:Action`, prepared once (lower-cased and split) for every evaluation.
+    pub action: authz_core::Action,
     /// Resource ARN.
     pub resource: String,
     /// Resource account.
@@ -31,15 +31,13 @@ pub struct OwnedRequest {
 impl OwnedRequest {
     /// Borrows it as a [`Request`].
     pub fn as_request(&self) -> Request<'_> {
-        Request {
-            principal: self.principal.as_deref(),
-            action: &self.action,
-            resource: &self.resource,
-            resource_account: self.resource_account.as_deref(),
-            has_boundary: self.has_boundary,
-            session_issuer: self.session_issuer.as_deref(),
-            context: &self.context,
-        }
+        let mut r = Request::for_action(&self.action, &self.resource)
+            .with_boundary(self.has_boundary)
+            .context(&self.context);
+        r.principal = self.principal.as_deref();
+        r.resource_account = self.resource_account.as_deref();
+        r.session_issuer = self.session_issuer.as_deref();
+        r
     }
 }
 
@@ -124,7 +122,7 @@ pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, String> 
     };
     Ok(OwnedRequest {
         principal: string("principal", false)?,
-        action,
+        action: authz_core::Action::new(&action),
         resource,
         resource_account: string("resource_account", false)?,
         has_boundary,
@@ -274,7 +272,7 @@ pub fn verified_claims(
 pub fn pool_request(v: &Value, what: &str) -> Result<PoolRequest, String> {
     let r = crate::input::request_from_json(v, what)?;
     Ok(PoolRequest {
-        action: r.action,
+        action: r.action.as_str().to_string(),
         resource: r.resource,
         resource_account: r.resource_account,
         context: r.context,

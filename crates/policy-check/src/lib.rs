@@ -100,28 +100,38 @@ pub enum Format {
     Json,
 }
 
-/// The policy type given to `validate --type`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum TypeArg {
-    /// Infer per file: no `Principal` anywhere is an identity policy; statements that name only `sts:`
-    /// actions and no `Resource` make a role trust policy; anything else with a `Principal` is a
-    /// resource policy.
-    #[default]
-    Auto,
-    /// Identity policy.
-    Identity,
-    /// Resource-based policy.
-    Resource,
-    /// Role trust policy.
-    Trust,
-    /// Permissions boundary.
-    Boundary,
-    /// Service control policy.
-    Scp,
-    /// Resource control policy.
-    Rcp,
-    /// Session policy.
-    Session,
+/// `--type`: one of iam-policy's [`PolicyType`]s, or `auto` (`None`: infer per file, see
+/// [`PolicyDocument::guess_type`](iam_policy::PolicyDocument::guess_type)). The command line's names and
+/// help come from `PolicyType` itself, so the list is written once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TypeArg(pub Option<iam_policy::PolicyType>);
+
+/// `auto` followed by every policy type, in `PolicyType::ALL`'s order.
+const TYPE_CHOICES: [TypeArg; iam_policy::PolicyType::ALL.len() + 1] = {
+    let mut all = [TypeArg(None); iam_policy::PolicyType::ALL.len() + 1];
+    let mut i = 0;
+    while i < iam_policy::PolicyType::ALL.len() {
+        all[i + 1] = TypeArg(Some(iam_policy::PolicyType::ALL[i]));
+        i += 1;
+    }
+    all
+};
+
+impl ValueEnum for TypeArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &TYPE_CHOICES
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self.0 {
+            None => PossibleValue::new("auto").help(
+                "Infer per file: no `Principal` anywhere is an identity policy; statements that name \
+                 only `sts:` actions and no `Resource` make a role trust policy; anything else with a \
+                 `Principal` is a resource policy",
+            ),
+            Some(t) => PossibleValue::new(t.as_str()).help(t.title()),
+        })
+    }
 }
 
 /// Subcommands.

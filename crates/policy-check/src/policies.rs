@@ -6,7 +6,7 @@ use authz_core::Layer;
 use iam_eval::{Authorizer, PolicySet, ResourceKind};
 use iam_policy::{PolicyDocument, PolicyType};
 
-use crate::{Failure, TypeArg};
+use crate::Failure;
 
 /// Loads one policy file as `ty`: parse + validate; any error refuses it (fail closed).
 pub fn load_policy(path: &Path, ty: PolicyType) -> Result<PolicyDocument, Failure> {
@@ -146,7 +146,7 @@ impl PolicyFiles {
     }
 }
 
-/// Guesses a document's type from its statements (see [`TypeArg::Auto`]): no `Principal` anywhere is an
+/// Guesses a document's type from its statements (`--type auto`): no `Principal` anywhere is an
 /// identity policy; a trust policy when every statement names only `sts:` actions and none has a
 /// `Resource` / `NotResource` (IAM refuses those elements in a trust policy, so a policy with one is a
 /// resource-based policy whatever its actions); otherwise a resource-based policy.
@@ -229,17 +229,4 @@ impl TypeNote {
             "trust_rule_applies": self.trust_rule.as_ref().map(|t| t.0),
         })
     }
-}
-
-pub(crate) fn to_type(t: TypeArg) -> Option<PolicyType> {
-    Some(match t {
-        TypeArg::Auto => return None,
-        TypeArg::Identity => PolicyType::Identity,
-        TypeArg::Resource => PolicyType::Resource,
-        TypeArg::Trust => PolicyType::Trust,
-        TypeArg::Boundary => PolicyType::Boundary,
-        TypeArg::Scp => PolicyType::Scp,
-        TypeArg::Rcp => PolicyType::Rcp,
-        TypeArg::Session => PolicyType::Session,
-    })
 }

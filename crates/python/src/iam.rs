@@ -175,7 +175,7 @@ fn plain_request(obj: &Bound<'_, PyAny>) -> Option<OwnedRequest> {
     }
     Some(OwnedRequest {
         principal,
-        action,
+        action: authz_core::Action::new(&action),
         resource,
         resource_account: None,
         has_boundary: false,

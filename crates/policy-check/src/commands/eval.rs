@@ -222,7 +222,7 @@ pub(crate) fn run_eval(
             Format::Json => {
                 let mut v = outcome_json(&auth, &ex);
                 if let Some(o) = v.as_object_mut() {
-                    o.insert("request".into(), serde_json::json!({"action": r.action, "resource": r.resource, "principal": r.principal}));
+                    o.insert("request".into(), serde_json::json!({"action": r.action.as_str(), "resource": r.resource, "principal": r.principal}));
                     if let Some(n) = &note {
                         o.insert("resource_policy_type".into(), n.json());
                     }

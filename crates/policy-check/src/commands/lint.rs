@@ -332,7 +332,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                 .unwrap_or_default()
         };
         let extra: [iam_lint::Extra; 3] = [&cognito, &in_pools, &cache];
-        let ty = crate::policies::to_type(a.ty);
+        let ty = a.ty.0;
         let findings = iam_lint::lint(&name, &bytes, ty, resource_type, &options, &extra).findings;
         if let Some(pb) = &pb {
             pb.inc(1);

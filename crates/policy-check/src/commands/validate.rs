@@ -36,7 +36,7 @@ pub(crate) fn run(
         let name = crate::display_name(f);
         let (source, doc, mut diags) = iam_policy::parse_bytes(&name, &bytes);
         if let Some(doc) = &doc {
-            let t = to_type(ty).unwrap_or_else(|| infer_type(doc));
+            let t = ty.0.unwrap_or_else(|| infer_type(doc));
             diags.extend(iam_policy::validate(doc, t, &opts));
         }
         let errors = diags.iter().filter(|d| d.is_error()).count();
