@@ -65,6 +65,34 @@ impl fmt::Display for Failure {
     }
 }
 
+impl std::error::Error for Failure {}
+
+/// Library refusals keep their registered codes on the way to rendering.
+macro_rules! coded_failures {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                Self::coded(&e)
+            }
+        }
+    )*};
+}
+coded_failures!(
+    apigw::ApigwError,
+    cedar_bridge::BridgeError,
+    cedar_reason::CedarReasonError,
+    cognito::MintError,
+    cognito::VerifyError,
+    iac::IacError,
+    iam_eval::CompileError,
+    iam_policy::ParseErrors,
+    iam_policy::grammar::GrammarError,
+    iam_reason::ReasonError,
+    identity_pool::PoolError,
+    lambda_local::InvokeError,
+    lambda_local::LambdaError,
+);
+
 impl From<String> for Failure {
     fn from(message: String) -> Self {
         Self {
@@ -75,15 +103,16 @@ impl From<String> for Failure {
     }
 }
 
-impl From<&str> for Failure {
-    fn from(message: &str) -> Self {
-        message.to_string().into()
+/// Writing JSON the program built itself: not the user's input, so no code.
+impl From<serde_json::Error> for Failure {
+    fn from(e: serde_json::Error) -> Self {
+        e.to_string().into()
     }
 }
 
-impl From<Failure> for String {
-    fn from(f: Failure) -> String {
-        f.to_string()
+impl From<&str> for Failure {
+    fn from(message: &str) -> Self {
+        message.to_string().into()
     }
 }
 

@@ -1,5 +1,6 @@
 //! Expanding file arguments: files, directories (recursively, `*.json`) and glob patterns.
 
+use crate::Failure;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -16,14 +17,14 @@ fn first_visit(dir: &Path, visited: &mut HashSet<PathBuf>) -> bool {
 /// `*.json` files except test suites (`*.suite.json`), identity-pool configurations (`*.pool.json`),
 /// API Gateway API definitions (`*.api.json`), request files (`*.request(s).json`), Terraform plans
 /// (`*.tfplan.json`) and CloudFormation templates as `cdk synth` names them (`*.template.json`).
-pub fn expand_paths(args: &[String]) -> Result<Vec<PathBuf>, String> {
+pub fn expand_paths(args: &[String]) -> Result<Vec<PathBuf>, Failure> {
     Ok(expand_with_stores(args)?.0)
 }
 
 /// Like [`expand_paths`], and also lists the Cedar policy stores met (directories holding `*.cedar`
 /// files). In a store directory the store's own configuration (`schema.json`, `links.json`,
 /// `identity-source.json`, `entities.json`) is not an IAM policy; any other `*.json` there still is.
-pub fn expand_with_stores(args: &[String]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
+pub fn expand_with_stores(args: &[String]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Failure> {
     let mut stores = Vec::new();
     let mut out = Vec::new();
     let mut visited = HashSet::new();
@@ -51,10 +52,10 @@ pub fn expand_with_stores(args: &[String]) -> Result<(Vec<PathBuf>, Vec<PathBuf>
                 n += 1;
             }
             if n == 0 {
-                return Err(format!("no files match `{a}`"));
+                return Err(Failure::from(format!("no files match `{a}`")));
             }
         } else {
-            return Err(format!("`{a}` does not exist"));
+            return Err(Failure::from(format!("`{a}` does not exist")));
         }
     }
     Ok((out, stores))

@@ -1,6 +1,7 @@
 //! Loading what `apigw` commands and suite cases need: API definitions, authorizers (a group store with a
 //! token verifier, or a policy standing in for a custom function's output) and HTTP requests.
 
+use crate::Failure;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -14,7 +15,7 @@ use lambda_local::{Code, FunctionSpec, LocalFunction};
 
 /// Reads an API definition: the native JSON form, or an OpenAPI 3 export with API Gateway's extensions
 /// (recognised by its `openapi` field; `account` fills what exports do not carry).
-pub fn load_api(path: &Path, account: Option<&str>) -> Result<Api, String> {
+pub fn load_api(path: &Path, account: Option<&str>) -> Result<Api, Failure> {
     let name = path.display().to_string();
     let text = crate::read_text(path)?;
     let yaml = path
@@ -22,7 +23,7 @@ pub fn load_api(path: &Path, account: Option<&str>) -> Result<Api, String> {
         .is_some_and(|x| x.eq_ignore_ascii_case("yaml") || x.eq_ignore_ascii_case("yml"));
     let v = if yaml {
         // YAML is an OpenAPI export (the native form is JSON).
-        apigw::openapi_value(&text).map_err(|e| format!("{name}: {e}"))?
+        apigw::openapi_value(&text).map_err(|e| Failure::from(e).at(&name))?
     } else {
         crate::input::json_text(&name, &text)?
     };
@@ -32,20 +33,23 @@ pub fn load_api(path: &Path, account: Option<&str>) -> Result<Api, String> {
             ..apigw::OpenApiOptions::default()
         };
         return Api::from_openapi(&text, &opts)
-            .map_err(|e| crate::Failure::coded(&e).at(&name).to_string());
+            .map_err(|e| crate::Failure::coded(&e).at(&name).to_string())
+            .map_err(Failure::from);
     }
     if yaml {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{name}: a YAML file is read as an OpenAPI 3 export, and this one has no `openapi` field"
-        ));
+        )));
     }
     // The refusal names its code (`apigw::config`), as every other refusal does.
-    Api::from_json(&text).map_err(|e| crate::Failure::coded(&e).at(&name).to_string())
+    Api::from_json(&text)
+        .map_err(|e| crate::Failure::coded(&e).at(&name).to_string())
+        .map_err(Failure::from)
 }
 
 /// Reads a group store: a directory of `<group>.json` policies, or a JSON export of the sample's DynamoDB
 /// table.
-pub fn load_groups(path: &Path) -> Result<GroupStore, String> {
+pub fn load_groups(path: &Path) -> Result<GroupStore, Failure> {
     if !path.is_dir() {
         // A DynamoDB export: refuse JSON syntax mistakes with their position first.
         let name = path.display().to_string();
@@ -53,7 +57,7 @@ pub fn load_groups(path: &Path) -> Result<GroupStore, String> {
             std::fs::read_to_string(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
         crate::input::json_text(&name, &text)?;
     }
-    GroupStore::from_path(path).map_err(|e| e.to_string())
+    GroupStore::from_path(path).map_err(|e| Failure::coded(&e))
 }
 
 /// How to verify the bearer tokens a group authorizer reads.
@@ -107,7 +111,7 @@ pub fn load_authorizer(
     check: Option<&TokenCheck>,
     api: &apigw::Api,
     base: &Path,
-) -> Result<Box<dyn Authorizer>, String> {
+) -> Result<Box<dyn Authorizer>, Failure> {
     match choice {
         AuthorizerChoice::Groups(g) => {
             let store = load_groups(g)?;
@@ -127,9 +131,7 @@ pub fn load_authorizer(
             let text = std::fs::read_to_string(p)
                 .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
             crate::input::json_text(&p.display().to_string(), &text)?;
-            Ok(Box::new(
-                StaticPolicy::new("user", &text).map_err(|e| e.to_string())?,
-            ))
+            Ok(Box::new(StaticPolicy::new("user", &text)?))
         }
         AuthorizerChoice::Output(p) => {
             let text = std::fs::read_to_string(p)
@@ -154,7 +156,7 @@ fn load_function(
     f: &FunctionChoice,
     api: &apigw::Api,
     base: &Path,
-) -> Result<FunctionAuthorizer, String> {
+) -> Result<FunctionAuthorizer, Failure> {
     let code = match (&f.command, &f.handler) {
         (Some(c), None) => {
             let code = Code::command(c).map_err(|e| crate::Failure::coded(&e).to_string())?;
@@ -189,16 +191,16 @@ fn load_function(
 
 /// One HTTP request from JSON: `{"method", "path", "headers": {name: value}, "source_ip", "token"}`
 /// (`token`: a JWT or a file next to `base`, sent as `Authorization: Bearer …`).
-pub fn http_request(v: &Value, base: &Path, what: &str) -> Result<HttpRequest, String> {
+pub fn http_request(v: &Value, base: &Path, what: &str) -> Result<HttpRequest, Failure> {
     let o = v
         .as_object()
         .ok_or_else(|| format!("{what}: a request is a JSON object"))?;
     let known = ["method", "path", "headers", "source_ip", "token", "now"];
     if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{what}: unknown request field `{k}` (fields: {})",
             known.join(", ")
-        ));
+        )));
     }
     let s = |k: &str| o.get(k).and_then(Value::as_str);
     let mut req = HttpRequest::new(
@@ -217,7 +219,7 @@ pub fn http_request(v: &Value, base: &Path, what: &str) -> Result<HttpRequest, S
         }
     }
     if let Some(t) = s("token") {
-        let token = crate::input::token_text_at(t, base).map_err(|e| format!("{what}: {e}"))?;
+        let token = crate::input::token_text_at(t, base).map_err(|e| e.at(what))?;
         req = req.header("Authorization", &format!("Bearer {token}"));
     }
     if let Some(ip) = s("source_ip") {

@@ -1,5 +1,6 @@
 //! Reading what users give: request files, tokens and claims, AVP request documents.
 
+use crate::Failure;
 use std::path::Path;
 
 use diag::codes;
@@ -55,36 +56,36 @@ pub(crate) const REQUEST_FIELDS: &[&str] = &[
 ];
 
 /// Reads a request object. Errors name the field.
-pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, String> {
+pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, Failure> {
     let obj = v
         .as_object()
         .ok_or_else(|| format!("{what}: a request must be a JSON object"))?;
     for k in obj.keys() {
         if !REQUEST_FIELDS.contains(&k.as_str()) {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{what}: unknown field `{k}` (fields: principal, action, resource, context, resource_account, principal_has_boundary, session_issuer)"
-            ));
+            )));
         }
     }
-    let string = |k: &str, required: bool| -> Result<Option<String>, String> {
+    let string = |k: &str, required: bool| -> Result<Option<String>, Failure> {
         match obj.get(k) {
             None | Some(Value::Null) if !required => Ok(None),
-            None | Some(Value::Null) => Err(format!("{what}: missing field `{k}`")),
+            None | Some(Value::Null) => Err(Failure::from(format!("{what}: missing field `{k}`"))),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(format!(
+            Some(other) => Err(Failure::from(format!(
                 "{what}: field `{k}` must be a string, found {other}"
-            )),
+            ))),
         }
     };
     let action = string("action", true)?.unwrap_or_default();
     if !action.contains(':') || action.contains(['*', '?']) {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{what}: field `action` must be one concrete service:Action, found `{action}`"
-        ));
+        )));
     }
     let resource = string("resource", true)?.unwrap_or_default();
     if resource.is_empty() {
-        return Err(format!("{what}: field `resource` is empty"));
+        return Err(Failure::from(format!("{what}: field `resource` is empty")));
     }
     let mut context = Context::new();
     if let Some(c) = obj.get("context") {
@@ -92,14 +93,14 @@ pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, String> 
             .as_object()
             .ok_or_else(|| format!("{what}: field `context` must be an object"))?;
         for (k, v) in c {
-            let scalar = |x: &Value| -> Result<String, String> {
+            let scalar = |x: &Value| -> Result<String, Failure> {
                 match x {
                     Value::String(s) => Ok(s.clone()),
                     Value::Number(n) => Ok(n.to_string()),
                     Value::Bool(b) => Ok(b.to_string()),
-                    other => Err(format!(
+                    other => Err(Failure::from(format!(
                         "{what}: context key `{k}` has an unsupported value {other}"
-                    )),
+                    ))),
                 }
             };
             let cv = match v {
@@ -115,9 +116,9 @@ pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, String> 
         None => false,
         Some(Value::Bool(b)) => *b,
         Some(other) => {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{what}: field `principal_has_boundary` must be a boolean, found {other}"
-            ));
+            )));
         }
     };
     Ok(OwnedRequest {
@@ -132,7 +133,7 @@ pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, String> 
 }
 
 /// Reads a request file: one object, an array, or JSON Lines.
-pub fn read_requests(path: &Path) -> Result<Vec<(Value, OwnedRequest)>, String> {
+pub fn read_requests(path: &Path) -> Result<Vec<(Value, OwnedRequest)>, Failure> {
     let text = String::from_utf8(crate::read_file(path)?)
         .map_err(|_| format!("{}: not UTF-8", path.display()))?;
     let name = path.display();
@@ -170,19 +171,20 @@ pub fn read_requests(path: &Path) -> Result<Vec<(Value, OwnedRequest)>, String> 
         .collect()
 }
 
-pub(crate) fn token_text(arg: &str) -> Result<String, String> {
+pub(crate) fn token_text(arg: &str) -> Result<String, Failure> {
     token_text_at(arg, Path::new(""))
 }
 
 /// The one rule for "a token inline or a file" (the CLI, suites, API Gateway cases, Verified Permissions
 /// requests): a file (relative to `base`) when one is there; else, a name that reads as a path is a file
 /// that is missing (an error saying so, not a malformed token); else the token itself, inline.
-pub(crate) fn token_text_at(arg: &str, base: &Path) -> Result<String, String> {
+pub(crate) fn token_text_at(arg: &str, base: &Path) -> Result<String, Failure> {
     let p = base.join(arg);
     if arg.len() < 4096 && p.is_file() {
         return std::fs::read_to_string(&p)
             .map(|s| s.trim().to_string())
-            .map_err(|e| format!("cannot read `{}`: {e}", p.display()));
+            .map_err(|e| format!("cannot read `{}`: {e}", p.display()))
+            .map_err(Failure::from);
     }
     // Not a file. A name that reads as a path (a directory separator, or one `.` before an extension,
     // `nothere.jwt`) is a file that is not there, said as such rather than as a malformed token; anything
@@ -190,9 +192,9 @@ pub(crate) fn token_text_at(arg: &str, base: &Path) -> Result<String, String> {
     let t = arg.trim();
     let path_like = t.contains(['/', '\\']) || t.matches('.').count() == 1;
     if path_like && arg.len() < 4096 {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "`{arg}`: no such file (a token is given as a file, or inline as header.payload.signature)"
-        ));
+        )));
     }
     Ok(t.to_string())
 }
@@ -203,15 +205,15 @@ pub(crate) fn now() -> i64 {
 
 /// A JWKS source from a file path or an `https://` URL; a plain `http://` URL is refused (keys over
 /// plain HTTP can be replaced in transit).
-pub fn jwks_source(arg: &str, base: &Path) -> Result<JwksSource, String> {
+pub fn jwks_source(arg: &str, base: &Path) -> Result<JwksSource, Failure> {
     if arg.starts_with("http://") || arg.starts_with("https://") {
-        cognito::check_jwks_url(arg).map_err(|e| e.to_string())?;
+        cognito::check_jwks_url(arg)?;
         return Ok(JwksSource::remote(arg));
     }
     let path = base.join(arg);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read JWKS `{}`: {e}", path.display()))?;
-    JwksSource::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+    JwksSource::from_json(&text).map_err(|e| Failure::from(e).at(&format!("{}", path.display())))
 }
 
 /// Claims for a pool evaluation: verified from a token, or given explicitly (unverified). `verify` is
@@ -269,7 +271,7 @@ pub fn verified_claims(
 }
 
 /// Turns a request JSON (as for `eval`) into a pool request.
-pub fn pool_request(v: &Value, what: &str) -> Result<PoolRequest, String> {
+pub fn pool_request(v: &Value, what: &str) -> Result<PoolRequest, Failure> {
     let r = crate::input::request_from_json(v, what)?;
     Ok(PoolRequest {
         action: r.action.as_str().to_string(),
@@ -280,9 +282,9 @@ pub fn pool_request(v: &Value, what: &str) -> Result<PoolRequest, String> {
     })
 }
 
-pub(crate) fn read_json(p: &Path) -> Result<Value, String> {
+pub(crate) fn read_json(p: &Path) -> Result<Value, Failure> {
     let text = crate::read_text(p)?;
-    Ok(json_text(&p.display().to_string(), &text)?)
+    json_text(&p.display().to_string(), &text)
 }
 
 /// Reads a JSON document (a suite, a request, a pool configuration, a store's configuration) with the
@@ -330,7 +332,7 @@ pub fn decode<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<
 }
 
 /// Loads an identity-pool configuration file; the policies it names by path are read next to it.
-pub fn load_pool(path: &Path) -> Result<identity_pool::IdentityPool, String> {
+pub fn load_pool(path: &Path) -> Result<identity_pool::IdentityPool, Failure> {
     let text = crate::read_text(path)?;
     let name = path.display().to_string();
     // One read: syntax errors and duplicate keys, then the configuration's shape, each located.
@@ -351,7 +353,7 @@ pub fn load_pool(path: &Path) -> Result<identity_pool::IdentityPool, String> {
         Ok(iam_policy::Source::new(name, text))
     };
     identity_pool::IdentityPool::from_config(config, &files)
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| Failure::from(e).at(&format!("{}", path.display())))
 }
 
 pub use crate::store_input::{load_store, resolve_tokens, run_request};

@@ -107,6 +107,8 @@ pub enum Format {
 pub struct TypeArg(pub Option<iam_policy::PolicyType>);
 
 /// `auto` followed by every policy type, in `PolicyType::ALL`'s order.
+// Evaluated at compile time: an index out of range fails the build, it cannot panic at run time.
+#[allow(clippy::indexing_slicing)]
 const TYPE_CHOICES: [TypeArg; iam_policy::PolicyType::ALL.len() + 1] = {
     let mut all = [TypeArg(None); iam_policy::PolicyType::ALL.len() + 1];
     let mut i = 0;
@@ -328,6 +330,7 @@ pub fn run_to(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 .render(out)
                 .map(|()| 0)
                 .map_err(|e| format!("cannot write the manual page: {e}"))
+                .map_err(Failure::from)
         }
     };
     match r {
@@ -347,7 +350,7 @@ thread_local! {
 
 /// Standard input, read once: `-` names it wherever a file is taken; a second `-` in one command is
 /// an error, not an empty file.
-fn read_stdin() -> Result<Vec<u8>, String> {
+fn read_stdin() -> Result<Vec<u8>, Failure> {
     static TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let given = STDIN.with(|s| s.borrow_mut().as_mut().map(Option::take));
     match given {
@@ -380,16 +383,20 @@ pub(crate) fn progress(len: usize, what: &'static str) -> Option<indicatif::Prog
 }
 
 /// Reads a file, naming it in the error; `-` is standard input.
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
     if path.as_os_str() == "-" {
         return read_stdin();
     }
-    std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+    std::fs::read(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+        .map_err(Failure::from)
 }
 
 /// Reads a UTF-8 file, naming it in the error; `-` is standard input.
-pub(crate) fn read_text(path: &Path) -> Result<String, String> {
-    String::from_utf8(read_file(path)?).map_err(|_| format!("`{}` is not UTF-8", path.display()))
+pub(crate) fn read_text(path: &Path) -> Result<String, Failure> {
+    String::from_utf8(read_file(path)?)
+        .map_err(|_| format!("`{}` is not UTF-8", path.display()))
+        .map_err(Failure::from)
 }
 
 /// [`run_args`] with `stdin` as standard input (what `-` reads).

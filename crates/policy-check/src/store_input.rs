@@ -1,6 +1,7 @@
 //! Loading Cedar policy stores and running Verified Permissions request documents against them (tokens
 //! given as files are read here; the bridge reads no files).
 
+use crate::Failure;
 use std::path::Path;
 
 use cedar_bridge::avp::{self, TokenClaims};
@@ -11,10 +12,10 @@ use crate::input::json_text;
 
 /// Resolves token fields given as file paths (relative to `base`), by the one rule for tokens
 /// (`input::token_text_at`): a file when there is one, a missing file an error, else the token inline.
-pub fn resolve_tokens(req: &mut Value, base: &Path) -> Result<(), String> {
+pub fn resolve_tokens(req: &mut Value, base: &Path) -> Result<(), Failure> {
     for k in ["identityToken", "accessToken"] {
         if let Some(Value::String(t)) = req.get(k) {
-            let text = crate::input::token_text_at(t, base).map_err(|e| format!("`{k}`: {e}"))?;
+            let text = crate::input::token_text_at(t, base).map_err(|e| e.at(&format!("`{k}`")))?;
             if let Some(o) = req.as_object_mut() {
                 o.insert(k.into(), Value::String(text));
             }

@@ -19,10 +19,12 @@ fn to_json(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
     crate::convert::json(obj, what)
 }
 
-fn file_error(path: &Path, m: String) -> PyErr {
+/// A file the CLI's loaders refused: their code when they give one (`pool::config`, `json::shape`, …),
+/// else `python::config`.
+fn file_error(path: &Path, f: policy_check::Failure) -> PyErr {
     error(
-        codes::PYTHON_CONFIG,
-        m,
+        f.code.unwrap_or(codes::PYTHON_CONFIG),
+        f.message,
         &At {
             file: Some(path.display().to_string()),
             ..At::default()
@@ -85,8 +87,13 @@ impl IdentityPool {
         now: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let v = to_json(request, "the request")?;
-        let req = policy_check::input::pool_request(&v, "request")
-            .map_err(|m| error(codes::PYTHON_REQUEST, m, &At::default()))?;
+        let req = policy_check::input::pool_request(&v, "request").map_err(|f| {
+            error(
+                f.code.unwrap_or(codes::PYTHON_REQUEST),
+                f.message,
+                &At::default(),
+            )
+        })?;
         let given: Option<Box<dyn cognito::Claims>> = match (id_token, claims, guest) {
             (Some(t), None, false) => {
                 let verifier = self
@@ -168,7 +175,7 @@ impl PolicyStore {
     #[staticmethod]
     fn from_dir(path: PathBuf) -> PyResult<Self> {
         let store =
-            policy_check::input::load_store(&path).map_err(|e| file_error(&path, e.to_string()))?;
+            policy_check::input::load_store(&path).map_err(|e| file_error(&path, e.into()))?;
         Ok(Self { store, dir: path })
     }
 
@@ -248,7 +255,9 @@ impl GroupAuthorizer {
             },
             simple,
         };
-        let auth = config.load(&base).map_err(|m| file_error(&base, m))?;
+        let auth = config
+            .load(&base)
+            .map_err(|m| file_error(&base, m.into()))?;
         Ok(Self { auth, simple })
     }
 

@@ -128,8 +128,13 @@ pub(crate) fn request(obj: &Bound<'_, PyAny>) -> PyResult<OwnedRequest> {
         return Ok(r);
     }
     let v = crate::convert::json(obj, "the request")?;
-    policy_check::input::request_from_json(&v, "request")
-        .map_err(|m| error(codes::PYTHON_REQUEST, m, &At::default()))
+    policy_check::input::request_from_json(&v, "request").map_err(|f| {
+        error(
+            f.code.unwrap_or(codes::PYTHON_REQUEST),
+            f.message,
+            &At::default(),
+        )
+    })
 }
 
 /// The common request read straight from the dict, without the JSON detour: `action` and `resource`

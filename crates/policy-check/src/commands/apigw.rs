@@ -1,6 +1,7 @@
 //! `apigw invoke`: requests through an API Gateway API with a Lambda authorizer, sharing one authorizer
 //! cache, so a policy cached for one path and reused for another shows.
 
+use crate::Failure;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -73,7 +74,7 @@ pub struct ApiSource {
 
 impl ApiSource {
     /// The API: from its definition file, or from the template.
-    fn load(&self) -> Result<apigw::Api, String> {
+    fn load(&self) -> Result<apigw::Api, Failure> {
         match &self.template {
             Some(t) => super::template::api_from_template(
                 t,
@@ -88,7 +89,7 @@ impl ApiSource {
     fn choice<'a>(
         &'a self,
         function: &'a crate::gateway::FunctionChoice,
-    ) -> Result<AuthorizerChoice<'a>, String> {
+    ) -> Result<AuthorizerChoice<'a>, Failure> {
         Ok(match (&self.groups, &self.policy, &self.output) {
             (Some(g), _, _) => AuthorizerChoice::Groups(g),
             (_, Some(p), _) => AuthorizerChoice::Policy(p),
@@ -106,7 +107,7 @@ impl ApiSource {
     }
 }
 
-fn check(a: &CheckArgs, out: &mut dyn Write) -> Result<u8, String> {
+fn check(a: &CheckArgs, out: &mut dyn Write) -> Result<u8, Failure> {
     let api = a.source.load()?;
     let ttl = api.authorizer.ttl;
     if ttl == 0 {
@@ -140,9 +141,7 @@ fn check(a: &CheckArgs, out: &mut dyn Write) -> Result<u8, String> {
     }
     let mut findings = 0;
     for (what, doc) in &policies {
-        let uncovered = api
-            .uncovered(std::slice::from_ref(doc))
-            .map_err(|e| e.to_string())?;
+        let uncovered = api.uncovered(std::slice::from_ref(doc))?;
         if uncovered.is_empty() {
             let _ = writeln!(out, "ok: {what} allows every route");
             continue;
@@ -234,7 +233,7 @@ pub(crate) fn run(
     a: &ApigwCommand,
     out: &mut dyn Write,
     _err: &mut dyn Write,
-) -> Result<u8, String> {
+) -> Result<u8, Failure> {
     let a = match a {
         ApigwCommand::Invoke(a) => a,
         ApigwCommand::Check(c) => return check(c, out),
@@ -252,7 +251,11 @@ pub(crate) fn run(
             invalid_token: match a.invalid_token {
                 401 => apigw::InvalidToken::Unauthorized,
                 403 => apigw::InvalidToken::Deny,
-                other => return Err(format!("--invalid-token is 401 or 403, not {other}")),
+                other => {
+                    return Err(Failure::from(format!(
+                        "--invalid-token is 401 or 403, not {other}"
+                    )));
+                }
             },
         }),
         (None, None, None) => None,

@@ -1,5 +1,6 @@
 //! `policy-check authorize`: Cedar policy stores with Verified Permissions' request shapes.
 
+use crate::Failure;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -56,12 +57,9 @@ pub(crate) fn run(
     a: &AuthorizeArgs,
     out: &mut dyn Write,
     _err: &mut dyn Write,
-) -> Result<u8, String> {
+) -> Result<u8, Failure> {
     let (store, store_dir) = match (&a.store, &a.template, &a.policy_store) {
-        (Some(d), _, _) => (
-            crate::input::load_store(d).map_err(|e| e.to_string())?,
-            d.clone(),
-        ),
+        (Some(d), _, _) => (crate::input::load_store(d)?, d.clone()),
         (None, Some(t), Some(id)) => (
             super::template::store_from_template(t, id, &a.template_input, a.jwks.as_deref())?,
             // Relative JWKS paths are the caller's (the current directory).
@@ -109,15 +107,15 @@ pub(crate) fn run(
                 let _ = writeln!(out, "{v}");
                 return Ok(1);
             }
-            return Err(format!("{name}: {e}"));
+            return Err(Failure::from(format!("{name}: {e}")));
         }
         // A template's identity source has no key set: the template cannot say where the keys are.
         Err(e) if a.template.is_some() && a.jwks.is_none() && e.to_string().contains("jwks") => {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{e} (give the user pool's keys with --jwks FILE_OR_URL)"
-            ));
+            )));
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(Failure::from(e.to_string())),
     };
     match a.format {
         Format::Json => {

@@ -2,6 +2,7 @@
 //! `CheckNoPublicAccess`) answered offline by `iam-reason`, with witness requests; and `solver`, which
 //! installs and finds the SMT solver they use.
 
+use crate::Failure;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -184,19 +185,19 @@ pub struct CheckOptions {
     solver: Option<PathBuf>,
 }
 
-fn load(path: &Path, ty: PolicyType) -> Result<iam_policy::PolicyDocument, String> {
-    crate::policies::load_policy(path, ty).map_err(String::from)
+fn load(path: &Path, ty: PolicyType) -> Result<iam_policy::PolicyDocument, Failure> {
+    crate::policies::load_policy(path, ty)
 }
 
-fn checker(o: &CheckOptions) -> Result<Checker, String> {
+fn checker(o: &CheckOptions) -> Result<Checker, Failure> {
     let solver = match &o.solver {
         Some(p) if p.is_file() => Solver::at(p),
         Some(p) => {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "the solver {} is not a file [{}]",
                 p.display(),
                 diag::codes::REASON_SOLVER
-            ));
+            )));
         }
         None => Solver::find().map_err(|e| format!("{} [{}]", e, e.code()))?,
     }
@@ -204,9 +205,9 @@ fn checker(o: &CheckOptions) -> Result<Checker, String> {
     Ok(Checker::new(solver).precise(o.precise))
 }
 
-fn store(dir: &Path) -> Result<(cedar_policy::Schema, cedar_policy::PolicySet), String> {
-    let files = cedar_bridge::StoreFiles::from_dir(dir).map_err(|e| e.to_string())?;
-    let store = cedar_bridge::PolicyStore::from_files(&files).map_err(|e| e.to_string())?;
+fn store(dir: &Path) -> Result<(cedar_policy::Schema, cedar_policy::PolicySet), Failure> {
+    let files = cedar_bridge::StoreFiles::from_dir(dir)?;
+    let store = cedar_bridge::PolicyStore::from_files(&files)?;
     let schema = store.schema().cloned().ok_or_else(|| {
         format!(
             "store `{}` has no schema (schema.cedarschema or schema.json): the Cedar checks reason over the schema's requests [{}]",
@@ -217,7 +218,7 @@ fn store(dir: &Path) -> Result<(cedar_policy::Schema, cedar_policy::PolicySet), 
     Ok((schema, store.policies().clone()))
 }
 
-fn run_cedar(c: &CheckCommand, out: &mut dyn Write) -> Result<u8, String> {
+fn run_cedar(c: &CheckCommand, out: &mut dyn Write) -> Result<u8, Failure> {
     use cedar_reason::Property;
     let (name, property, a, b, o) = match c {
         CheckCommand::CedarEquivalent { old, new, cedar } => (
@@ -315,7 +316,7 @@ fn run_cedar(c: &CheckCommand, out: &mut dyn Write) -> Result<u8, String> {
 }
 
 /// Runs `check`.
-pub fn run(c: &CheckCommand, out: &mut dyn Write) -> Result<u8, String> {
+pub fn run(c: &CheckCommand, out: &mut dyn Write) -> Result<u8, Failure> {
     if matches!(
         c,
         CheckCommand::CedarEquivalent { .. }
@@ -420,7 +421,7 @@ fn print(
     doc: &iam_policy::PolicyDocument,
     format: Format,
     out: &mut dyn Write,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let w = |e: std::io::Error| format!("cannot write: {e}");
     if format == Format::Json {
         return print_json(&answer_json(a), out);
@@ -445,7 +446,7 @@ fn statements(
     a: &Answer,
     doc: &iam_policy::PolicyDocument,
     out: &mut dyn Write,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let w = |e: std::io::Error| format!("cannot write: {e}");
     for (r, wit) in a.reasons.iter().zip(a.witnesses.iter()) {
         let at = doc
@@ -470,7 +471,7 @@ fn statements(
             diag::printable(&r.description)
         )
         .map_err(w)?;
-        let req = serde_json::to_string(&wit.to_request()).map_err(|e| e.to_string())?;
+        let req = serde_json::to_string(&wit.to_request())?;
         writeln!(out, "    witness: {}", diag::printable(&req)).map_err(w)?;
     }
     for u in &a.unknown {
@@ -480,7 +481,7 @@ fn statements(
 }
 
 /// Runs `solver`.
-pub fn run_solver(c: &SolverCommand, out: &mut dyn Write) -> Result<u8, String> {
+pub fn run_solver(c: &SolverCommand, out: &mut dyn Write) -> Result<u8, Failure> {
     let w = |e: std::io::Error| format!("cannot write: {e}");
     match c {
         SolverCommand::Path => {
@@ -506,7 +507,7 @@ pub fn run_solver(c: &SolverCommand, out: &mut dyn Write) -> Result<u8, String> 
 /// Runs `diff`: what NEW allows that OLD does not, and what OLD allows that NEW no longer does, each
 /// grouped by the statement responsible, with one witness each. Exit 0 when they allow exactly the same
 /// requests, 2 when they differ, 1 when that cannot be decided.
-pub fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> Result<u8, String> {
+pub fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> Result<u8, Failure> {
     let (ty, k) = match a.kind {
         KindArg::Identity => (PolicyType::Identity, PolicyKind::Identity),
         KindArg::Resource => (PolicyType::Resource, PolicyKind::Resource),
@@ -564,9 +565,11 @@ pub fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> Result<u8, String> {
     })
 }
 
-fn print_json(v: &serde_json::Value, out: &mut dyn Write) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
-    writeln!(out, "{text}").map_err(|e| format!("cannot write: {e}"))
+fn print_json(v: &serde_json::Value, out: &mut dyn Write) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(v)?;
+    writeln!(out, "{text}")
+        .map_err(|e| format!("cannot write: {e}"))
+        .map_err(Failure::from)
 }
 
 /// `check no-new-access --template NEW --existing-template OLD`: every policy of NEW against the policy of
@@ -578,22 +581,22 @@ fn run_templates(
     input: &super::template::TemplateInput,
     common: &CheckOptions,
     out: &mut dyn Write,
-) -> Result<u8, String> {
+) -> Result<u8, Failure> {
     let (old_t, old_found) = super::template::load(old, input)?;
     let (new_t, new_found) = super::template::load(new, input)?;
     let checker = checker(common)?;
     // Positions (witnesses' statements, what cannot be decided) are the template's own lines.
     let parse =
-        |t: &iac::Template, p: &iac::Policy| -> Result<iam_policy::PolicyDocument, String> {
+        |t: &iac::Template, p: &iac::Policy| -> Result<iam_policy::PolicyDocument, Failure> {
             let name = format!("{}: {}", t.name, p.name());
-            iam_policy::parse(&iac::policy_source(t, p, &name))
-                .map_err(|e| format!("{name}: the resolved policy does not parse: {e}"))
+            iam_policy::parse(&iac::policy_source(t, p, &name)).map_err(|e| {
+                Failure::from(e).at(&format!("{name}: the resolved policy does not parse"))
+            })
         };
     let nothing = iam_policy::parse(&iam_policy::Source::new(
         "(no policy)",
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#,
-    ))
-    .map_err(|e| e.to_string())?;
+    ))?;
     let w = |e: std::io::Error| format!("cannot write: {e}");
     let (mut fail, mut unknown, mut rows) = (0usize, 0usize, Vec::new());
     for p in &new_found.policies {

@@ -1,5 +1,6 @@
 //! `policy-check eval`: decide requests against IAM policies in every layer.
 
+use crate::Failure;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -80,11 +81,11 @@ fn template_role(
     a: &EvalArgs,
     files: &mut PolicyFiles,
     err: &mut dyn Write,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let (t, found) = super::template::load(path, &a.template_input)?;
     let Some(role) = found.roles.iter().find(|r| r.logical_id == id) else {
         let ids: Vec<&str> = found.roles.iter().map(|r| r.logical_id.as_str()).collect();
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{}: no role `{id}` (its AWS::IAM::Role resources: {})",
             t.name,
             if ids.is_empty() {
@@ -92,7 +93,7 @@ fn template_role(
             } else {
                 ids.join(", ")
             }
-        ));
+        )));
     };
     let load = |p: &iac::Policy, ty| super::template::load_policy(&t, p, ty);
     let rp = super::template::role_policies(&found, role);
@@ -110,10 +111,10 @@ fn template_role(
     if let Some(arn) = &rp.foreign_boundary
         && a.boundaries.is_empty()
     {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{}: the permissions boundary of `{id}`, {arn}, is not a managed policy of the template: give it with --boundary FILE",
             t.name
-        ));
+        )));
     }
     for arn in &rp.foreign_managed {
         let _ = writeln!(
@@ -149,11 +150,11 @@ pub(crate) fn run_eval(
     a: &EvalArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<u8, String> {
+) -> Result<u8, Failure> {
     if let Some(p) = &a.cli_input_json {
         let input = read_json(p)?;
         let answer = policy_serve::simulate_custom_policy_json(&input)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+            .map_err(|e| Failure::from(e).at(&format!("{}", p.display())))?;
         let _ = writeln!(out, "{answer:#}");
         let all_allowed = answer
             .get("EvaluationResults")
@@ -208,7 +209,7 @@ pub(crate) fn run_eval(
         supply_time(r, now);
     }
     if requests.is_empty() {
-        return Err(format!("{}: no requests", request.display()));
+        return Err(Failure::from(format!("{}: no requests", request.display())));
     }
     let resource_type = files.resource_type;
     let auth = files.compile()?;

@@ -3,6 +3,7 @@
 //! API Gateway's cache check (`apigw::Api::cache_coverage`); arguments in, one `iam_lint::lint` call a
 //! file, one report out (`crate::report::lint`).
 
+use crate::Failure;
 use std::io::Write;
 
 use iam_lint::{FindingType, PolicyType};
@@ -122,7 +123,7 @@ impl Tally {
         pb: Option<&indicatif::ProgressBar>,
         out: &mut dyn Write,
         err: &mut dyn Write,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let before = findings.len();
         findings.retain(|x| {
             !ignored(&a.ignore, name, &x.issue_code) && !ignored(&a.ignore, name, x.code)
@@ -158,7 +159,7 @@ fn lint_template(
     input: &super::template::TemplateInput,
     options: &iam_lint::Options,
     extra: &[iam_lint::Extra<'_>],
-) -> Result<(String, Vec<iam_lint::Finding>), String> {
+) -> Result<(String, Vec<iam_lint::Finding>), Failure> {
     let (t, found) = super::template::load(path, input)?;
     let text = t.source.text();
     let mut all = Vec::new();
@@ -232,7 +233,7 @@ fn ignored(rules: &[String], name: &str, code: &str) -> bool {
 
 /// The code an `--ignore` rule names must exist (Access Analyzer's or ours): a misspelt one would leave
 /// nothing out without a word.
-fn check_ignore_rules(rules: &[String]) -> Result<(), String> {
+fn check_ignore_rules(rules: &[String]) -> Result<(), Failure> {
     for r in rules {
         let known =
             |c: &str| iam_lint::lookup(c).is_some() || diag::codes::ALL.iter().any(|k| k.code == c);
@@ -246,19 +247,22 @@ fn check_ignore_rules(rules: &[String]) -> Result<(), String> {
                 })
                 .any(|(i, _)| r.get(i + 1..).is_some_and(known));
         if !ok {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "--ignore `{r}`: no check has that code (Access Analyzer's issue codes such as REDUNDANT_ACTION, or ours such as iam::unknown-action)"
-            ));
+            )));
         }
     }
     Ok(())
 }
 
 /// Where the files to lint come from: the paths given, and with `--pool` the guest roles' files.
-fn files_and_pools(a: &LintArgs) -> Result<(Vec<std::path::PathBuf>, Option<Pools>), String> {
+fn files_and_pools(a: &LintArgs) -> Result<(Vec<std::path::PathBuf>, Option<Pools>), Failure> {
     let mut files = crate::files::expand_paths(&a.paths)?;
     if files.is_empty() {
-        return Err(format!("no policy files found in {}", a.paths.join(", ")));
+        return Err(Failure::from(format!(
+            "no policy files found in {}",
+            a.paths.join(", ")
+        )));
     }
     if a.pools.is_empty() {
         return Ok((files, None));
@@ -284,7 +288,7 @@ fn files_and_pools(a: &LintArgs) -> Result<(Vec<std::path::PathBuf>, Option<Pool
     Ok((files, Some(p)))
 }
 
-pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
+pub(crate) fn run(a: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Failure> {
     check_ignore_rules(&a.ignore)?;
     let (files, pools) = if a.paths.is_empty() {
         (Vec::new(), None)

@@ -1,6 +1,7 @@
 //! `lint --pool`: what the given identity-pool configurations say about the policy files linted (read
 //! from the files; the checks themselves are `identity_pool::lint`'s).
 
+use crate::Failure;
 use std::collections::BTreeMap;
 
 use diag::codes;
@@ -19,7 +20,7 @@ pub(crate) struct Pools {
     pub(crate) guest_assumable: BTreeMap<std::path::PathBuf, (std::path::PathBuf, String, String)>,
 }
 
-pub(crate) fn load_pools(paths: &[std::path::PathBuf]) -> Result<Pools, String> {
+pub(crate) fn load_pools(paths: &[std::path::PathBuf]) -> Result<Pools, Failure> {
     let mut pools = Pools::default();
     for p in paths {
         let config: identity_pool::PoolConfig =

@@ -1,5 +1,6 @@
 //! `policy-check pool eval`: decide requests made with identity-pool credentials.
 
+use crate::Failure;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -72,7 +73,7 @@ pub(crate) fn run_pool(
     a: &PoolArgs,
     out: &mut dyn Write,
     _err: &mut dyn Write,
-) -> Result<u8, String> {
+) -> Result<u8, Failure> {
     let pool = match (&a.pool, &a.template, &a.identity_pool) {
         (Some(p), _, _) => crate::input::load_pool(p)?,
         (None, Some(t), Some(id)) => {
@@ -111,8 +112,7 @@ pub(crate) fn run_pool(
         let d = match &a.basic_flow_role {
             Some(role) => pool.decide_basic(claims.as_deref(), role, &req),
             None => pool.decide(claims.as_deref(), a.custom_role_arn.as_deref(), &req),
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         any_deny |= d.decision.is_deny();
         match a.format {
             Format::Json => {

@@ -2,6 +2,7 @@
 //! `ValidatePolicy` on localhost for the AWS SDKs, the AWS CLI and AWS's validators (the server is the
 //! `policy-serve` crate; this only starts it).
 
+use crate::Failure;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -63,16 +64,16 @@ pub struct ServeArgs {
     pub account: String,
 }
 
-fn account_id(s: &str) -> Result<String, String> {
+fn account_id(s: &str) -> Result<String, Failure> {
     if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(s.to_string())
     } else {
-        Err(format!("`{s}`: an account id is 12 digits"))
+        Err(Failure::from(format!("`{s}`: an account id is 12 digits")))
     }
 }
 
 /// The stores of `--template-store`, each read from the template at load and at every reload.
-fn template_stores(a: &ServeArgs) -> Result<Vec<policy_serve::StoreSpec>, String> {
+fn template_stores(a: &ServeArgs) -> Result<Vec<policy_serve::StoreSpec>, Failure> {
     let Some(t) = &a.template else {
         return Ok(Vec::new());
     };
@@ -97,6 +98,7 @@ fn template_stores(a: &ServeArgs) -> Result<Vec<policy_serve::StoreSpec>, String
         let (t, input, jwks) = (t.clone(), input.clone(), a.jwks.clone());
         let read = move || {
             super::template::store_files_from_template(&t, &logical, &input, jwks.as_deref())
+                .map_err(|f| f.to_string())
         };
         read()?;
         out.push(policy_serve::StoreSpec::reading(
@@ -108,7 +110,7 @@ fn template_stores(a: &ServeArgs) -> Result<Vec<policy_serve::StoreSpec>, String
     Ok(out)
 }
 
-pub(crate) fn run(a: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
+pub(crate) fn run(a: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Failure> {
     let mut specs = a.stores.clone();
     specs.extend(template_stores(a)?);
     let n = specs.len();

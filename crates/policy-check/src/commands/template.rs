@@ -1,6 +1,7 @@
 //! `template show`, and the template input `lint --template` shares: a CloudFormation or SAM template
 //! resolved with its parameters, and the policies it carries.
 
+use crate::Failure;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -81,7 +82,7 @@ pub struct ShowArgs {
 }
 
 /// The settings from the arguments and the parameters file.
-pub(crate) fn settings(i: &TemplateInput) -> Result<iac::Settings, String> {
+pub(crate) fn settings(i: &TemplateInput) -> Result<iac::Settings, Failure> {
     let mut parameters = BTreeMap::new();
     if let Some(f) = &i.parameters {
         let v = crate::input::read_json(f)?;
@@ -102,7 +103,7 @@ pub(crate) fn settings(i: &TemplateInput) -> Result<iac::Settings, String> {
                         Some(Value::String(s)) => s.clone(),
                         Some(Value::Number(n)) => n.to_string(),
                         Some(Value::Bool(b)) => b.to_string(),
-                        _ => return Err(bad()),
+                        _ => return Err(Failure::from(bad())),
                     };
                     parameters.insert(k.to_string(), val);
                 }
@@ -118,12 +119,12 @@ pub(crate) fn settings(i: &TemplateInput) -> Result<iac::Settings, String> {
                             .map(|e| e.as_str().map(str::to_string).ok_or_else(bad))
                             .collect::<Result<Vec<_>, _>>()?
                             .join(","),
-                        _ => return Err(bad()),
+                        _ => return Err(Failure::from(bad())),
                     };
                     parameters.insert(k.clone(), val);
                 }
             }
-            _ => return Err(bad()),
+            _ => return Err(Failure::from(bad())),
         }
     }
     for p in &i.parameter {
@@ -174,7 +175,7 @@ pub(crate) fn error_text(t: Option<&iac::Template>, text: &str, e: &iac::IacErro
 pub(crate) fn load(
     path: &std::path::Path,
     input: &TemplateInput,
-) -> Result<(iac::Template, iac::Found), String> {
+) -> Result<(iac::Template, iac::Found), Failure> {
     let name = crate::display_name(path);
     let bytes = crate::read_file(path)?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{name}: not UTF-8"))?;
@@ -301,7 +302,7 @@ pub(crate) fn pool_from_template(
     id: &str,
     input: &TemplateInput,
     identity_ids: BTreeMap<String, String>,
-) -> Result<identity_pool::IdentityPool, String> {
+) -> Result<identity_pool::IdentityPool, Failure> {
     let (t, found) = load(path, input)?;
     let Some(p) = found.identity_pools.iter().find(|p| p.logical_id == id) else {
         let ids: Vec<&str> = found
@@ -309,7 +310,7 @@ pub(crate) fn pool_from_template(
             .iter()
             .map(|p| p.logical_id.as_str())
             .collect();
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{}: no identity pool `{id}` (its AWS::Cognito::IdentityPool resources: {})",
             t.name,
             if ids.is_empty() {
@@ -317,7 +318,7 @@ pub(crate) fn pool_from_template(
             } else {
                 ids.join(", ")
             }
-        ));
+        )));
     };
     let mut arns: Vec<String> = p
         .authenticated_role
@@ -359,10 +360,10 @@ pub(crate) fn pool_from_template(
         })?;
         let rp = role_policies(&found, role);
         if let Some(b) = &rp.foreign_boundary {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{}: the permissions boundary of `{}`, {b}, is not a managed policy of the template",
                 t.name, role.logical_id
-            ));
+            )));
         }
         let trust = rp.trust.ok_or_else(|| {
             format!(
@@ -371,10 +372,10 @@ pub(crate) fn pool_from_template(
             )
         })?;
         if let Some(m) = rp.foreign_managed.first() {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{}: the role `{}` has {m} attached (ManagedPolicyArns), which is neither a managed policy of the template nor an AWS managed policy policy-check bundles",
                 t.name, role.logical_id
-            ));
+            )));
         }
         let mut policies: Vec<Value> = rp.identity.iter().map(|x| named(x)).collect();
         for (m, text) in &rp.aws_managed {
@@ -396,10 +397,10 @@ pub(crate) fn pool_from_template(
             "Token" => identity_pool::MappingType::Token,
             "Rules" => identity_pool::MappingType::Rules,
             other => {
-                return Err(format!(
+                return Err(Failure::from(format!(
                     "{}: a role mapping of type `{other}` (Token or Rules)",
                     t.name
-                ));
+                )));
             }
         };
         let mut rules = Vec::new();
@@ -460,7 +461,8 @@ pub(crate) fn pool_from_template(
             .cloned()
             .ok_or_else(|| format!("no policy `{name}` in the template"))
     };
-    identity_pool::IdentityPool::from_config(config, &files).map_err(|e| format!("{}: {e}", t.name))
+    identity_pool::IdentityPool::from_config(config, &files)
+        .map_err(|e| Failure::from(e).at(&t.name.to_string()))
 }
 
 /// The API `id` of a template as an API definition (see `iac::Api`).
@@ -468,11 +470,11 @@ pub(crate) fn api_from_template(
     path: &std::path::Path,
     id: &str,
     input: &TemplateInput,
-) -> Result<apigw::Api, String> {
+) -> Result<apigw::Api, Failure> {
     let (t, found) = load(path, input)?;
     let Some(api) = found.apis.iter().find(|a| a.logical_id == id) else {
         let ids: Vec<&str> = found.apis.iter().map(|a| a.logical_id.as_str()).collect();
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{}: no API `{id}` with a Lambda authorizer (its APIs with one: {})",
             t.name,
             if ids.is_empty() {
@@ -480,10 +482,10 @@ pub(crate) fn api_from_template(
             } else {
                 ids.join(", ")
             }
-        ));
+        )));
     };
     apigw::Api::from_json(&api.definition.to_string())
-        .map_err(|e| format!("{}: the API `{id}`: {e}", t.name))
+        .map_err(|e| Failure::from(e).at(&format!("{}: the API `{id}`", t.name)))
 }
 
 /// A Cedar policy text with `@id("LogicalId")` first, unless it has an `@id` already: its policy id
@@ -504,9 +506,10 @@ pub(crate) fn store_from_template(
     id: &str,
     input: &TemplateInput,
     jwks: Option<&str>,
-) -> Result<cedar_bridge::PolicyStore, String> {
+) -> Result<cedar_bridge::PolicyStore, Failure> {
     let files = store_files_from_template(path, id, input, jwks)?;
-    cedar_bridge::PolicyStore::from_files(&files).map_err(|e| format!("{}: {e}", files.name))
+    cedar_bridge::PolicyStore::from_files(&files)
+        .map_err(|e| Failure::from(e).at(&files.name.to_string()))
 }
 
 /// The files of the policy store `id` of a template, as a store directory would hold them (see
@@ -516,7 +519,7 @@ pub(crate) fn store_files_from_template(
     id: &str,
     input: &TemplateInput,
     jwks: Option<&str>,
-) -> Result<cedar_bridge::StoreFiles, String> {
+) -> Result<cedar_bridge::StoreFiles, Failure> {
     let (t, found) = load(path, input)?;
     let Some(s) = found.policy_stores.iter().find(|s| s.logical_id == id) else {
         let ids: Vec<&str> = found
@@ -524,7 +527,7 @@ pub(crate) fn store_files_from_template(
             .iter()
             .map(|s| s.logical_id.as_str())
             .collect();
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{}: no policy store `{id}` (its AWS::VerifiedPermissions::PolicyStore resources: {})",
             t.name,
             if ids.is_empty() {
@@ -532,7 +535,7 @@ pub(crate) fn store_files_from_template(
             } else {
                 ids.join(", ")
             }
-        ));
+        )));
     };
     let mut files = cedar_bridge::StoreFiles {
         name: format!("{}#{id}", t.name),
@@ -600,7 +603,7 @@ pub(crate) fn store_files_from_template(
     Ok(files)
 }
 
-pub(crate) fn run(c: &TemplateCommand, out: &mut dyn Write) -> Result<u8, String> {
+pub(crate) fn run(c: &TemplateCommand, out: &mut dyn Write) -> Result<u8, Failure> {
     let TemplateCommand::Show(a) = c;
     if a.format == Format::Human {
         // Logical ids, names and notes are the template's text: no terminal escapes pass.
@@ -612,7 +615,7 @@ pub(crate) fn run(c: &TemplateCommand, out: &mut dyn Write) -> Result<u8, String
     show(a, out)
 }
 
-fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, String> {
+fn show(a: &ShowArgs, out: &mut dyn Write) -> Result<u8, Failure> {
     let (t, found) = load(&a.template, &a.input)?;
     let at = |span: diag::Span| t.line_col(span.start);
     // The type as the template writes it (CloudFormation's or Terraform's).

@@ -1,5 +1,6 @@
 //! `policy-check test`: run policy unit-test suites.
 
+use crate::Failure;
 use std::io::Write;
 
 use crate::Format;
@@ -45,7 +46,7 @@ pub(crate) fn run_test(
     a: &TestArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<u8, String> {
+) -> Result<u8, Failure> {
     let suites = find_suites(&a.suites)?;
     let pb = crate::progress(suites.len(), "suites");
     let results = match &a.policies {

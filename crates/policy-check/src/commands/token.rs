@@ -1,5 +1,6 @@
 //! `policy-check token`: mint, verify and decode Cognito tokens.
 
+use crate::Failure;
 use cognito::Claims as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -91,15 +92,15 @@ pub struct VerifyArgs {
     pub token: String,
 }
 
-pub(crate) fn parse_use(s: &str) -> Result<TokenUse, String> {
-    s.parse()
+pub(crate) fn parse_use(s: &str) -> Result<TokenUse, Failure> {
+    s.parse().map_err(Failure::from)
 }
 
 pub(crate) fn run_token(
     cmd: &TokenCommand,
     out: &mut dyn Write,
     _err: &mut dyn Write,
-) -> Result<u8, String> {
+) -> Result<u8, Failure> {
     match cmd {
         TokenCommand::Mint(a) => {
             let dir = KeyDir::open_or_create(&a.key_dir)?;
@@ -108,10 +109,15 @@ pub(crate) fn run_token(
                     let text = std::fs::read_to_string(p)
                         .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
                     match serde_json::from_str(&text)
-                        .map_err(|e| format!("{}: {e}", p.display()))?
+                        .map_err(|e| Failure::from(e).at(&format!("{}", p.display())))?
                     {
                         Value::Object(m) => m,
-                        _ => return Err(format!("{}: claims must be a JSON object", p.display())),
+                        _ => {
+                            return Err(Failure::from(format!(
+                                "{}: claims must be a JSON object",
+                                p.display()
+                            )));
+                        }
                     }
                 }
                 None => Map::new(),
@@ -190,16 +196,18 @@ pub(crate) fn run_token(
             let t = token_text(token)?;
             let parts: Vec<&str> = t.split('.').collect();
             if parts.len() != 3 {
-                return Err(format!(
+                return Err(Failure::from(format!(
                     "a JWT has three dot-separated parts, this has {}",
                     parts.len()
-                ));
+                )));
             }
-            let dec = |p: &str, what: &str| -> Result<Value, String> {
+            let dec = |p: &str, what: &str| -> Result<Value, Failure> {
                 let b = base64::engine::general_purpose::URL_SAFE_NO_PAD
                     .decode(p)
                     .map_err(|_| format!("the {what} is not base64url"))?;
-                serde_json::from_slice(&b).map_err(|e| format!("the {what} is not JSON: {e}"))
+                serde_json::from_slice(&b)
+                    .map_err(|e| format!("the {what} is not JSON: {e}"))
+                    .map_err(Failure::from)
             };
             let v = json!({"verified": false, "warning": "NOT VERIFIED: signature, issuer, audience and expiry were not checked", "header": dec(parts.first().copied().unwrap_or(""), "header")?, "claims": dec(parts.get(1).copied().unwrap_or(""), "payload")?});
             let _ = writeln!(

@@ -1,5 +1,6 @@
 //! `policy-check validate`: parse and validate policies and Cedar stores.
 
+use crate::Failure;
 use diag::codes;
 use std::io::Write;
 
@@ -20,13 +21,13 @@ pub(crate) fn run(
     quiet: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<u8, String> {
+) -> Result<u8, Failure> {
     let (files, stores) = crate::files::expand_with_stores(paths)?;
     if files.is_empty() && stores.is_empty() {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "no policy files found in {} (policies are *.json; suites, *.pool.json, *.api.json, request files, *.tfplan.json and *.template.json are skipped)",
             paths.join(", ")
-        ));
+        )));
     }
     let mut bad_stores = 0usize;
     let opts = ValidateOptions { partition };
@@ -142,7 +143,7 @@ pub(crate) fn run_templates(
     quiet: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<u8, String> {
+) -> Result<u8, Failure> {
     let opts = ValidateOptions { partition };
     let (mut n_err, mut n_warn, mut n_policies) = (0usize, 0usize, 0usize);
     for path in templates {

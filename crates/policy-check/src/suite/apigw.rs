@@ -1,6 +1,7 @@
 //! API Gateway cases: an HTTP request through the suite's API and authorizer, in order, sharing one
 //! authorizer cache (so a cached policy reused on another path shows).
 
+use crate::Failure;
 use std::path::Path;
 
 use serde_json::Value;
@@ -24,7 +25,7 @@ pub(crate) struct Gateway {
 pub(crate) fn gateway(
     suite: &serde_json::Map<String, Value>,
     base: &Path,
-) -> Result<Gateway, String> {
+) -> Result<Gateway, Failure> {
     let g = suite
         .get("apigw")
         .and_then(Value::as_object)
@@ -42,10 +43,10 @@ pub(crate) fn gateway(
         "invalid_token",
     ];
     if let Some(k) = g.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "unknown `apigw` field `{k}` (fields: {})",
             known.join(", ")
-        ));
+        )));
     }
     let path = |k: &str| g.get(k).and_then(Value::as_str).map(|p| base.join(p));
     let api = match super::template::spec(Some(g), suite, base, "apigw")? {
@@ -84,7 +85,9 @@ pub(crate) fn gateway(
                     None | Some(401) => apigw::InvalidToken::Unauthorized,
                     Some(403) => apigw::InvalidToken::Deny,
                     Some(other) => {
-                        return Err(format!("`invalid_token` is 401 or 403, not {other}"));
+                        return Err(Failure::from(format!(
+                            "`invalid_token` is 401 or 403, not {other}"
+                        )));
                     }
                 },
             })
@@ -123,16 +126,16 @@ pub(crate) fn gateway(
 }
 
 /// `{"command" | "handler", "env": {NAME: value}, "timeout": seconds}`.
-fn function_choice(v: &Value) -> Result<FunctionChoice, String> {
+fn function_choice(v: &Value) -> Result<FunctionChoice, Failure> {
     let o = v.as_object().ok_or(
         "`apigw.function` is an object: {\"command\" | \"handler\", \"env\", \"timeout\"}",
     )?;
     let known = ["command", "handler", "env", "timeout"];
     if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "unknown `apigw.function` field `{k}` (fields: {})",
             known.join(", ")
-        ));
+        )));
     }
     let text = |k: &str| match o.get(k) {
         None => Ok(None),
@@ -155,9 +158,9 @@ fn function_choice(v: &Value) -> Result<FunctionChoice, String> {
             })
             .collect::<Result<_, _>>()?,
         Some(other) => {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "`apigw.function.env` is an object of strings, found {other}"
-            ));
+            )));
         }
     };
     let timeout = match o.get("timeout") {
@@ -182,7 +185,7 @@ fn function_choice(v: &Value) -> Result<FunctionChoice, String> {
 /// Runs one case: `http_request`, `now`, `expect_status`, and optionally `sid` (the deciding statement),
 /// `cache_hit`, `function_called`, `context` (what the backend receives as `$context.authorizer`) and
 /// `reason` (text the reason for a refusal contains: `Task timed out`, `context.groups`).
-pub(crate) fn apigw_case(case: &Case<'_>, gw: &mut Gateway) -> Result<CaseResult, String> {
+pub(crate) fn apigw_case(case: &Case<'_>, gw: &mut Gateway) -> Result<CaseResult, Failure> {
     let Case {
         obj,
         base,
@@ -229,7 +232,11 @@ pub(crate) fn apigw_case(case: &Case<'_>, gw: &mut Gateway) -> Result<CaseResult
                 .and_then(|d| d.sid.clone())
                 .unwrap_or_else(|| "none".into()),
         ),
-        Some(other) => return Err(format!("{what}: `sid` must be a string, found {other}")),
+        Some(other) => {
+            return Err(Failure::from(format!(
+                "{what}: `sid` must be a string, found {other}"
+            )));
+        }
     }
     for (k, got) in [
         ("cache_hit", inv.cache_hit),
@@ -242,7 +249,11 @@ pub(crate) fn apigw_case(case: &Case<'_>, gw: &mut Gateway) -> Result<CaseResult
                 b.to_string(),
                 got.map_or_else(|| "n/a".to_string(), |g| g.to_string()),
             ),
-            Some(other) => return Err(format!("{what}: `{k}` must be a boolean, found {other}")),
+            Some(other) => {
+                return Err(Failure::from(format!(
+                    "{what}: `{k}` must be a boolean, found {other}"
+                )));
+            }
         }
     }
     match obj.get("context") {
@@ -255,9 +266,9 @@ pub(crate) fn apigw_case(case: &Case<'_>, gw: &mut Gateway) -> Result<CaseResult
                 .map_or_else(|| "none".to_string(), |c| Value::Object(c).to_string()),
         ),
         Some(other) => {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{what}: `context` is the object the backend receives, found {other}"
-            ));
+            )));
         }
     }
     match obj.get("reason") {
@@ -271,9 +282,9 @@ pub(crate) fn apigw_case(case: &Case<'_>, gw: &mut Gateway) -> Result<CaseResult
             field("reason", want.clone(), got);
         }
         Some(other) => {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{what}: `reason` is text the reason must contain, found {other}"
-            ));
+            )));
         }
     }
     if !pass {

@@ -6,7 +6,7 @@ use crate::suite::*;
 
 /// A Cedar case: an AVP request against a policy store; tokens are verified against the store's
 /// identity source, or claims are given explicitly (`identity_claims` / `access_claims`, unverified).
-pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
+pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
     let Case {
         suite,
         obj,
@@ -29,24 +29,23 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
                     let dir = base.join(rel);
                     crate::input::load_store(&dir)
                         .map(|s| (s, dir))
-                        .map_err(|e| e.to_string())
+                        .map_err(Failure::from)
                 }
                 Some(Value::Object(o)) => {
                     template_store(o, suite, base).map(|s| (s, base.to_path_buf()))
                 }
-                _ => Err(
-                    "`avp_request` needs a `cedar_store` (a directory, or {\"template\", \"logical_id\"})"
-                        .to_string(),
-                ),
+                _ => Err(Failure::from(
+                    "`avp_request` needs a `cedar_store` (a directory, or {\"template\", \"logical_id\"})",
+                )),
             }
             .map(std::rc::Rc::new)
         })
         .clone()
-        .map_err(|e| format!("{what}: {e}"))?;
+        .map_err(|e| e.at(what))?;
     let (store, store_dir) = (&loaded.0, &loaded.1);
     let mut req = obj.get("avp_request").cloned().unwrap_or(Value::Null);
     if let Some(want) = super::expected_error(obj, what)? {
-        crate::input::resolve_tokens(&mut req, base).map_err(|e| format!("{what}: {e}"))?;
+        crate::input::resolve_tokens(&mut req, base).map_err(|e| e.at(what))?;
         let r = crate::input::run_request(
             store,
             store_dir,
@@ -62,7 +61,7 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
         return super::error_row((name, case_name), want, got, what);
     }
     let expect = super::expected_decision(obj, what)?;
-    crate::input::resolve_tokens(&mut req, base).map_err(|e| format!("{what}: {e}"))?;
+    crate::input::resolve_tokens(&mut req, base).map_err(|e| e.at(what))?;
     let claims = cedar_bridge::avp::TokenClaims::given(
         obj.get("identity_claims")
             .and_then(Value::as_object)
@@ -83,10 +82,10 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, String> {
         Ok((resp, decisions)) => {
             // A case states one decision: a batch of several requests cannot be checked by it.
             let [actual] = decisions.as_slice() else {
-                return Err(format!(
+                return Err(Failure::from(format!(
                     "{what}: a case checks one request; this `avp_request` decides {}",
                     decisions.len()
-                ));
+                )));
             };
             let cmp = super::Compare::answer(obj, expect, actual, what)?;
             let mut detail = cmp.detail;
@@ -116,7 +115,7 @@ fn template_store(
     o: &serde_json::Map<String, Value>,
     suite: &serde_json::Map<String, Value>,
     base: &std::path::Path,
-) -> Result<cedar_bridge::PolicyStore, String> {
+) -> Result<cedar_bridge::PolicyStore, Failure> {
     let known = [
         "template",
         "logical_id",
@@ -125,10 +124,10 @@ fn template_store(
         "physical_ids",
     ];
     if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "unknown `cedar_store` field `{k}` (fields: {})",
             known.join(", ")
-        ));
+        )));
     }
     let text = |k: &str| o.get(k).and_then(Value::as_str);
     let (path, input) = super::template::spec(Some(o), suite, base, "cedar_store")?

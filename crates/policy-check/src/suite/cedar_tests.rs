@@ -10,6 +10,7 @@
 //! `.json` file). With a schema, the policies are validated strictly first (an invalid policy set is an error of
 //! the run, not a failure of every case), and the requests, contexts and entities are checked against it.
 
+use crate::Failure;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::str::FromStr;
@@ -31,7 +32,7 @@ const CASE_FIELDS: &[&str] = &[
 ];
 const REQUEST_FIELDS: &[&str] = &["principal", "action", "resource", "context"];
 
-fn text(path: &Path) -> Result<(String, String), String> {
+fn text(path: &Path) -> Result<(String, String), Failure> {
     let name = crate::display_name(path);
     let bytes = crate::read_file(path)?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{name}: not UTF-8"))?;
@@ -44,33 +45,32 @@ pub fn run_cedar_tests(
     policies: &Path,
     json: bool,
     schema: Option<&Path>,
-) -> Result<Vec<CaseResult>, String> {
+) -> Result<Vec<CaseResult>, Failure> {
     let (pname, ptext) = text(policies)?;
     let set = if json {
         cedar_bridge::cli_policy_set_json(&pname, &ptext)
     } else {
         cedar_bridge::cli_policy_set(&pname, &ptext)
-    }
-    .map_err(|e| e.to_string())?;
+    }?;
     let schema = match schema {
         Some(p) => {
             let (sname, stext) = text(p)?;
-            let s = cedar_bridge::schema_file(&sname, &stext).map_err(|e| e.to_string())?;
+            let s = cedar_bridge::schema_file(&sname, &stext)?;
             cedar_bridge::validate_cli_policies(&set, &s, &pname, &ptext)
-                .map_err(|e| format!("{pname}: {e}"))?;
+                .map_err(|e| Failure::from(e).at(&pname))?;
             Some(s)
         }
         None => None,
     };
     let (name, body) = text(tests)?;
-    let cases = crate::input::json_text(&name, &body).map_err(|e| e.to_string())?;
+    let cases = crate::input::json_text(&name, &body)?;
     let cases = cases
         .as_array()
         .ok_or_else(|| format!("{name}: a cedar `run-tests` file is a JSON array of test cases"))?;
     if cases.is_empty() {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{name}: no test cases (an empty file would pass without testing anything)"
-        ));
+        )));
     }
     let authorizer = Authorizer::new();
     let mut out = Vec::with_capacity(cases.len());
@@ -80,7 +80,7 @@ pub fn run_cedar_tests(
             .and_then(Value::as_str)
             .map_or_else(|| format!("#{}", i + 1), str::to_string);
         let what = format!("{name}: case `{case_name}`");
-        let case = parse_case(c, schema.as_ref()).map_err(|e| format!("{what}: {e}"))?;
+        let case = parse_case(c, schema.as_ref()).map_err(|e| e.at(&what))?;
         out.push(run_case(&authorizer, &set, &case, &name, &case_name));
     }
     Ok(out)
@@ -94,23 +94,25 @@ struct TestCase {
     num_errors: usize,
 }
 
-fn uid(req: &serde_json::Map<String, Value>, k: &str) -> Result<EntityUid, String> {
+fn uid(req: &serde_json::Map<String, Value>, k: &str) -> Result<EntityUid, Failure> {
     let s = req
         .get(k)
         .ok_or_else(|| format!("`request` is missing `{k}`"))?
         .as_str()
         .ok_or_else(|| format!("`request.{k}` must be a string such as `User::\"alice\"`"))?;
-    EntityUid::from_str(s).map_err(|e| format!("failed to parse {k} `{s}`: {e}"))
+    EntityUid::from_str(s)
+        .map_err(|e| format!("failed to parse {k} `{s}`: {e}"))
+        .map_err(Failure::from)
 }
 
-fn parse_case(c: &Value, schema: Option<&Schema>) -> Result<TestCase, String> {
+fn parse_case(c: &Value, schema: Option<&Schema>) -> Result<TestCase, Failure> {
     let obj = c.as_object().ok_or("a test case is a JSON object")?;
     for k in obj.keys() {
         if !CASE_FIELDS.contains(&k.as_str()) {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "unknown field `{k}` (fields: {})",
                 CASE_FIELDS.join(", ")
-            ));
+            )));
         }
     }
     let req = obj
@@ -119,10 +121,10 @@ fn parse_case(c: &Value, schema: Option<&Schema>) -> Result<TestCase, String> {
         .ok_or("missing `request` object")?;
     for k in req.keys() {
         if !REQUEST_FIELDS.contains(&k.as_str()) {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "unknown request field `{k}` (fields: {})",
                 REQUEST_FIELDS.join(", ")
-            ));
+            )));
         }
     }
     let (principal, action, resource) = (

@@ -11,19 +11,19 @@ use crate::suite::CaseResult;
 pub(crate) fn expected_decision(
     obj: &serde_json::Map<String, Value>,
     what: &str,
-) -> Result<Decision, String> {
+) -> Result<Decision, Failure> {
     obj.get("expect")
         .and_then(Value::as_str)
         .ok_or_else(|| format!("{what}: missing `expect` (Allow, ExplicitDeny or ImplicitDeny)"))?
         .parse()
-        .map_err(|e| format!("{what}: {e}"))
+        .map_err(|e| Failure::from(e).at(what))
 }
 
 /// The error a case expects (`expect_error`), if it expects one.
 pub(crate) fn expected_error<'o>(
     obj: &'o serde_json::Map<String, Value>,
     what: &str,
-) -> Result<Option<&'o str>, String> {
+) -> Result<Option<&'o str>, Failure> {
     match obj.get("expect_error") {
         None => Ok(None),
         // A registered code (`iam::effect`), or an AWS error name (`ValidationException`): a misspelt
@@ -36,12 +36,12 @@ pub(crate) fn expected_error<'o>(
         {
             Ok(Some(s))
         }
-        Some(Value::String(s)) => Err(format!(
+        Some(Value::String(s)) => Err(Failure::from(format!(
             "{what}: `expect_error` `{s}` is not a registered code (see the README's error codes) or an AWS error name"
-        )),
-        Some(other) => Err(format!(
+        ))),
+        Some(other) => Err(Failure::from(format!(
             "{what}: `expect_error` must be an error code string, found {other}"
-        )),
+        ))),
     }
 }
 
@@ -54,9 +54,9 @@ pub(crate) fn error_row(
     want: &str,
     got: Result<String, Failure>,
     what: &str,
-) -> Result<CaseResult, String> {
+) -> Result<CaseResult, Failure> {
     let (actual, pass, detail) = match got {
-        Err(f) if f.code.is_none() => return Err(format!("{what}: {f}")),
+        Err(f) if f.code.is_none() => return Err(Failure::from(format!("{what}: {f}"))),
         Err(f) if f.is(want) => (format!("Error {want}"), true, String::new()),
         Err(f) => (
             format!("Error {}", f.code.unwrap_or_default()),
@@ -94,7 +94,7 @@ impl Compare {
         expect: Decision,
         answer: &authz_core::Answer,
         what: &str,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Failure> {
         let mut c = Self {
             expect: expect.to_string(),
             actual: answer.decision.to_string(),
@@ -104,7 +104,11 @@ impl Compare {
         match obj.get("sid") {
             None => {}
             Some(Value::String(want)) => c.field("Sid", want, answer.sid()),
-            Some(other) => return Err(format!("{what}: `sid` must be a string, found {other}")),
+            Some(other) => {
+                return Err(Failure::from(format!(
+                    "{what}: `sid` must be a string, found {other}"
+                )));
+            }
         }
         match obj.get("determining") {
             None => {}
@@ -127,9 +131,9 @@ impl Compare {
                 c.field("determining", &want.join(", "), Some(&got.join(", ")));
             }
             Some(other) => {
-                return Err(format!(
+                return Err(Failure::from(format!(
                     "{what}: `determining` must be an array of policy ids, found {other}"
-                ));
+                )));
             }
         }
         Ok(c)

@@ -19,7 +19,7 @@ pub(crate) fn policy_list(
         match x {
             Value::String(p) => load_policy(&base.join(p), ty),
             Value::Object(_) => {
-                let text = serde_json::to_string_pretty(x).map_err(|e| e.to_string())?;
+                let text = serde_json::to_string_pretty(x)?;
                 load_policy_text(&format!("{what}[{i}] (inline)"), text.as_bytes(), ty)
             }
             other => Err(Failure::from(format!(

@@ -13,7 +13,7 @@ use crate::report::explain_text;
 pub(crate) fn iam_case(
     case: &Case<'_>,
     shared: &mut Option<Result<Authorizer, Failure>>,
-) -> Result<CaseResult, String> {
+) -> Result<CaseResult, Failure> {
     let Case {
         suite,
         obj,
@@ -36,9 +36,9 @@ pub(crate) fn iam_case(
             .chain(from_template.iter())
             .any(|k| suite.contains_key(*k))
     {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{what}: no policies at all (no `identity`, `resource`, `boundaries`, `session`, `scps`, `rcps`, `identity_of`, `resource_of`); write `\"identity\": []` if the case means to have none"
-        ));
+        )));
     }
     let auth = if own_policies {
         files_for(suite, obj, base).and_then(PolicyFiles::compile)
@@ -60,7 +60,7 @@ pub(crate) fn iam_case(
         return super::error_row((name, case_name), code, got, what);
     }
     if let Some(prop) = obj.get("property") {
-        return property_case(case, prop, auth.map_err(|e| format!("{what}: {e}"))?);
+        return property_case(case, prop, auth.map_err(|e| e.at(what))?);
     }
     let expect = super::expected_decision(obj, what)?;
     let req = request_from_json(
@@ -69,7 +69,7 @@ pub(crate) fn iam_case(
         what,
     )?;
     // Policies that cannot be loaded leave the expectation uncheckable: bad input, not a failed test.
-    let auth = auth.map_err(|e| format!("{what}: {e}"))?;
+    let auth = auth.map_err(|e| e.at(what))?;
     // Decide on the hot path; build the explanation only for a failing case.
     let request = req.as_request();
     let answer = auth.answer(&request);
@@ -90,14 +90,14 @@ pub(crate) fn iam_case(
 
 /// The solver for property cases: found, or installed once (PyPI's z3-solver, into
 /// `~/.cache/policy-check/z3`) unless `POLICY_CHECK_NO_INSTALL` is set.
-fn solver() -> Result<iam_reason::Solver, String> {
-    static SOLVER: std::sync::OnceLock<Result<iam_reason::Solver, String>> =
+fn solver() -> Result<iam_reason::Solver, Failure> {
+    static SOLVER: std::sync::OnceLock<Result<iam_reason::Solver, Failure>> =
         std::sync::OnceLock::new();
     SOLVER
         .get_or_init(|| match iam_reason::Solver::find() {
             Ok(s) => Ok(s),
             Err(e) if std::env::var_os("POLICY_CHECK_NO_INSTALL").is_some() => {
-                Err(format!("{e} [{}]", e.code()))
+                Err(Failure::from(format!("{e} [{}]", e.code())))
             }
             Err(_) => {
                 eprintln!(
@@ -106,7 +106,7 @@ fn solver() -> Result<iam_reason::Solver, String> {
                 );
                 iam_reason::install()
                     .map(iam_reason::Solver::at)
-                    .map_err(|e| format!("{e} [{}]", e.code()))
+                    .map_err(|e| format!("{e} [{}]", e.code())).map_err(Failure::from)
             }
         })
         .clone()
@@ -120,7 +120,7 @@ fn property_case(
     case: &Case<'_>,
     prop: &serde_json::Value,
     _auth: Authorizer,
-) -> Result<CaseResult, String> {
+) -> Result<CaseResult, Failure> {
     let Case {
         suite,
         obj,
@@ -134,9 +134,9 @@ fn property_case(
         Some("Allow") => true,
         Some("Deny") => false,
         _ => {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{what}: a property case expects `Allow` (every such request is allowed) or `Deny` (none is)"
-            ));
+            )));
         }
     };
     let p = prop.as_object().ok_or_else(|| {
@@ -144,9 +144,9 @@ fn property_case(
     })?;
     for k in p.keys() {
         if !["action", "not_action", "resource", "not_resource", "where"].contains(&k.as_str()) {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{what}: unknown field `{k}` in `property` (fields: action, not_action, resource, not_resource, where)"
-            ));
+            )));
         }
     }
     let mut st = serde_json::Map::new();
@@ -155,18 +155,18 @@ fn property_case(
         (Some(a), None) => drop(st.insert("Action".into(), a.clone())),
         (None, Some(a)) => drop(st.insert("NotAction".into(), a.clone())),
         _ => {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{what}: `property` needs exactly one of `action` and `not_action`"
-            ));
+            )));
         }
     }
     match (p.get("resource"), p.get("not_resource")) {
         (r, None) => drop(st.insert("Resource".into(), r.cloned().unwrap_or_else(|| "*".into()))),
         (None, Some(r)) => drop(st.insert("NotResource".into(), r.clone())),
         (Some(_), Some(_)) => {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{what}: `property` takes at most one of `resource` and `not_resource`"
-            ));
+            )));
         }
     }
     if let Some(w) = p.get("where") {
@@ -177,21 +177,20 @@ fn property_case(
         &format!("{what}: property"),
         text.as_bytes(),
         iam_policy::PolicyType::Identity,
-    )
-    .map_err(String::from)?;
-    let files = files_for(suite, obj, base).map_err(|e| format!("{what}: {e}"))?;
+    )?;
+    let files = files_for(suite, obj, base).map_err(|e| e.at(what))?;
     if files.resource.is_some()
         || !files.boundary.is_empty()
         || !files.session.is_empty()
         || !files.scps.is_empty()
         || !files.rcps.is_empty()
     {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{what}: property cases reason over identity policies only (this suite also has resource, boundary, session, SCP or RCP policies)"
-        ));
+        )));
     }
     let docs: Vec<&iam_policy::PolicyDocument> = files.identity.iter().collect();
-    let checker = iam_reason::Checker::new(solver().map_err(|e| format!("{what}: {e}"))?);
+    let checker = iam_reason::Checker::new(solver().map_err(|e| e.at(what))?);
     let answer = checker
         .property(
             &docs,

@@ -62,13 +62,13 @@ pub(crate) struct Case<'a> {
 #[derive(Default)]
 pub(crate) struct Prepared {
     /// The suite's `identity_pool`.
-    pub pool: Option<Result<std::rc::Rc<identity_pool::IdentityPool>, String>>,
+    pub pool: Option<Result<std::rc::Rc<identity_pool::IdentityPool>, Failure>>,
     /// The suite's ID-token verifier (`token_verifier`), its keys read once.
     pub verifier: Option<Result<std::rc::Rc<cognito::Verifier>, crate::Failure>>,
     /// Stores and the directory their relative paths start from, by their `cedar_store` value.
     pub stores: std::collections::HashMap<
         String,
-        Result<std::rc::Rc<(cedar_bridge::PolicyStore, PathBuf)>, String>,
+        Result<std::rc::Rc<(cedar_bridge::PolicyStore, PathBuf)>, Failure>,
     >,
 }
 
@@ -90,22 +90,22 @@ pub struct CaseResult {
 }
 
 /// Runs one suite file.
-pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
+pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, Failure> {
     let text = String::from_utf8(crate::read_file(path)?)
         .map_err(|_| format!("{}: not UTF-8", path.display()))?;
     let name = path.display().to_string();
     let suite: Value = crate::input::json_text(&name, &text)?;
     if suite.is_array() {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{name}: a JSON array is the cedar CLI's `run-tests` format: give its policies with `--policies FILE` (and `--schema FILE`)"
-        ));
+        )));
     }
     let suite = suite
         .as_object()
         .ok_or_else(|| format!("{name}: a suite is a JSON object"))?;
     for k in suite.keys() {
         if !POLICY_KEYS.contains(&k.as_str()) && !SUITE_FIELDS.contains(&k.as_str()) {
-            return Err(format!("{name}: unknown suite field `{k}`"));
+            return Err(Failure::from(format!("{name}: unknown suite field `{k}`")));
         }
     }
     let base = path.parent().unwrap_or(Path::new("."));
@@ -114,9 +114,9 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
         .and_then(Value::as_array)
         .ok_or_else(|| format!("{name}: missing `cases` array"))?;
     if cases.is_empty() {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "{name}: the suite has no cases (an empty suite would pass without testing anything)"
-        ));
+        )));
     }
     let mut out = Vec::new();
     let mut shared: Option<Result<Authorizer, Failure>> = None;
@@ -148,10 +148,10 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
         for k in obj.keys() {
             let policy_key = policies_ok && POLICY_KEYS.contains(&k.as_str());
             if !policy_key && !allowed.contains(&k.as_str()) {
-                return Err(format!(
+                return Err(Failure::from(format!(
                     "{what}: unknown field `{k}` for {kind} (fields: {})",
                     allowed.join(", ")
-                ));
+                )));
             }
         }
         let case = Case {
@@ -166,17 +166,15 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
         if obj.contains_key("http_request") {
             let gw = match &mut gateway {
                 Some(g) => g,
-                None => {
-                    gateway.insert(apigw::gateway(suite, base).map_err(|e| format!("{name}: {e}"))?)
-                }
+                None => gateway.insert(apigw::gateway(suite, base).map_err(|e| e.at(&name))?),
             };
             out.push(apigw::apigw_case(&case, gw)?);
             continue;
         }
         if obj.contains_key("expect") == obj.contains_key("expect_error") {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{what}: give exactly one of `expect` and `expect_error`"
-            ));
+            )));
         }
         if obj.contains_key("avp_request") {
             out.push(cedar::cedar_case(&case)?);
@@ -195,7 +193,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
 }
 
 /// Finds suite files: given files, `*.suite.json` under directories, glob matches.
-pub fn find_suites(args: &[String]) -> Result<Vec<PathBuf>, String> {
+pub fn find_suites(args: &[String]) -> Result<Vec<PathBuf>, Failure> {
     let mut out = Vec::new();
     for a in args {
         let p = Path::new(a);
@@ -214,11 +212,11 @@ pub fn find_suites(args: &[String]) -> Result<Vec<PathBuf>, String> {
         } else {
             let mut n = 0;
             for m in glob::glob(a).map_err(|e| format!("bad glob pattern `{a}`: {e}"))? {
-                out.push(m.map_err(|e| e.to_string())?);
+                out.push(m.map_err(|e| Failure::from(e.to_string()))?);
                 n += 1;
             }
             if n == 0 {
-                return Err(format!("`{a}` does not exist"));
+                return Err(Failure::from(format!("`{a}` does not exist")));
             }
         }
     }
@@ -229,13 +227,13 @@ pub fn find_suites(args: &[String]) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Runs suites and returns their results (for tests and embedding).
-pub fn run_suites(args: &[String]) -> Result<Vec<CaseResult>, String> {
+pub fn run_suites(args: &[String]) -> Result<Vec<CaseResult>, Failure> {
     run_all(&find_suites(args)?)
 }
 
 /// Runs suites on every core, in chunks, and returns their results in the order of `suites`. The first
 /// error (in that order) wins, as it would running them one by one.
-pub fn run_all(suites: &[PathBuf]) -> Result<Vec<CaseResult>, String> {
+pub fn run_all(suites: &[PathBuf]) -> Result<Vec<CaseResult>, Failure> {
     run_all_with(suites, None)
 }
 
@@ -243,7 +241,7 @@ pub fn run_all(suites: &[PathBuf]) -> Result<Vec<CaseResult>, String> {
 pub(crate) fn run_all_with(
     suites: &[PathBuf],
     progress: Option<&indicatif::ProgressBar>,
-) -> Result<Vec<CaseResult>, String> {
+) -> Result<Vec<CaseResult>, Failure> {
     let tick = || {
         if let Some(p) = progress {
             p.inc(1);
@@ -261,7 +259,7 @@ pub(crate) fn run_all_with(
         return Ok(v);
     }
     let chunk = suites.len().div_ceil(workers);
-    type Part = Result<(Vec<CaseResult>, Vec<String>), String>;
+    type Part = Result<(Vec<CaseResult>, Vec<String>), Failure>;
     let parts: Vec<Part> = std::thread::scope(|scope| {
         let handles: Vec<_> = suites
             .chunks(chunk)
@@ -280,7 +278,7 @@ pub(crate) fn run_all_with(
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err("a suite worker panicked".to_string()))
+                    .unwrap_or_else(|_| Err(Failure::from("a suite worker panicked")))
             })
             .collect()
     });

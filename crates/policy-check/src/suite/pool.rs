@@ -7,7 +7,7 @@ use crate::suite::*;
 
 /// A case decided through an identity pool: claims (unverified), a token (verified with the suite's
 /// `token_verifier`), or a guest.
-pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
+pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
     let Case {
         suite,
         obj,
@@ -25,15 +25,13 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
             match suite.get("identity_pool") {
                 Some(Value::String(p)) => crate::input::load_pool(&base.join(p)),
                 Some(Value::Object(o)) => template_pool(o, suite, base),
-                _ => Err(
-                    "claims, token or guest need a suite-level `identity_pool` (a pool configuration, or {\"template\", \"logical_id\"})"
-                        .to_string(),
-                ),
+                _ => Err(Failure::from("claims, token or guest need a suite-level `identity_pool` (a pool configuration, or {\"template\", \"logical_id\"})"
+                        .to_string())),
             }
             .map(std::rc::Rc::new)
         })
         .clone()
-        .map_err(|e| format!("{what}: {e}"))?;
+        .map_err(|e| e.at(what))?;
     let req = crate::input::pool_request(
         obj.get("request")
             .ok_or_else(|| format!("{what}: missing `request`"))?,
@@ -54,9 +52,13 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
         None => None,
         // A token may be given inline or as a file next to the suite.
         Some(Value::String(t)) => {
-            Some(crate::input::token_text_at(t, base).map_err(|e| format!("{what}: {e}"))?)
+            Some(crate::input::token_text_at(t, base).map_err(|e| e.at(what))?)
         }
-        Some(other) => return Err(format!("{what}: `token` must be a string, found {other}")),
+        Some(other) => {
+            return Err(Failure::from(format!(
+                "{what}: `token` must be a string, found {other}"
+            )));
+        }
     };
     let at = obj.get("now").and_then(Value::as_i64);
     // Refusals before any policy is evaluated (a token that fails verification, a provider the pool does
@@ -112,9 +114,9 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, String> {
             cmp.field("role", want, d.role.as_ref().map(|r| r.role_arn.as_str()));
         }
         Some(other) => {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "{what}: `role` must be a role ARN string, found {other}"
-            ));
+            )));
         }
     }
     let mut detail = cmp.detail;
@@ -134,7 +136,7 @@ fn template_pool(
     o: &serde_json::Map<String, Value>,
     suite: &serde_json::Map<String, Value>,
     base: &std::path::Path,
-) -> Result<identity_pool::IdentityPool, String> {
+) -> Result<identity_pool::IdentityPool, Failure> {
     let known = [
         "template",
         "logical_id",
@@ -143,10 +145,10 @@ fn template_pool(
         "identity_ids",
     ];
     if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(format!(
+        return Err(Failure::from(format!(
             "unknown `identity_pool` field `{k}` (fields: {})",
             known.join(", ")
-        ));
+        )));
     }
     let (path, input) = super::template::spec(Some(o), suite, base, "identity_pool")?
         .ok_or("`identity_pool.template` is required (or a suite-level `template`)")?;

@@ -21,7 +21,7 @@ use crate::policies::{PolicyFiles, TypeChoice};
 const FIELDS: &[&str] = &["file", "parameters", "physical_ids", "import_values"];
 
 /// `NAME=VALUE` pairs of an object of strings at `o[k]`.
-fn pairs(o: Option<&Map<String, Value>>, k: &str, at: &str) -> Result<Vec<String>, String> {
+fn pairs(o: Option<&Map<String, Value>>, k: &str, at: &str) -> Result<Vec<String>, Failure> {
     match o.and_then(|o| o.get(k)) {
         None => Ok(Vec::new()),
         Some(Value::Object(m)) => m
@@ -29,10 +29,10 @@ fn pairs(o: Option<&Map<String, Value>>, k: &str, at: &str) -> Result<Vec<String
             .map(|(n, v)| {
                 v.as_str()
                     .map(|s| format!("{n}={s}"))
-                    .ok_or_else(|| format!("`{at}.{k}.{n}` is a string"))
+                    .ok_or_else(|| Failure::from(format!("`{at}.{k}.{n}` is a string")))
             })
             .collect(),
-        Some(_) => Err(format!("`{at}.{k}` is an object of strings")),
+        Some(_) => Err(Failure::from(format!("`{at}.{k}` is an object of strings"))),
     }
 }
 
@@ -45,16 +45,16 @@ pub(crate) fn spec(
     suite: &Map<String, Value>,
     base: &Path,
     at: &str,
-) -> Result<Option<(PathBuf, TemplateInput)>, String> {
+) -> Result<Option<(PathBuf, TemplateInput)>, Failure> {
     let (suite_file, suite_obj) = match suite.get("template") {
         None => (None, None),
         Some(Value::String(f)) => (Some(f.as_str()), None),
         Some(Value::Object(o)) => {
             if let Some(k) = o.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-                return Err(format!(
+                return Err(Failure::from(format!(
                     "unknown `template` field `{k}` (fields: {})",
                     FIELDS.join(", ")
-                ));
+                )));
             }
             let f = o
                 .get("file")
@@ -72,7 +72,11 @@ pub(crate) fn spec(
     let own_file = match own.and_then(|o| o.get("template")) {
         None => None,
         Some(Value::String(f)) => Some(f.as_str()),
-        Some(_) => return Err(format!("`{at}.template` is a path (a string)")),
+        Some(_) => {
+            return Err(Failure::from(format!(
+                "`{at}.template` is a path (a string)"
+            )));
+        }
     };
     let Some(file) = own_file.or(suite_file) else {
         return Ok(None);
@@ -95,7 +99,7 @@ thread_local! {
 }
 
 /// Reads and resolves a template once per thread and settings.
-fn loaded(path: &Path, input: &TemplateInput) -> Result<Loaded, String> {
+fn loaded(path: &Path, input: &TemplateInput) -> Result<Loaded, Failure> {
     let key = format!("{}\u{0}{input:?}", path.display());
     if let Some(l) = LOADED.with(|m| m.borrow().get(&key).cloned()) {
         return Ok(l);
