@@ -214,3 +214,32 @@ fn color_follows_the_flag_and_no_color() {
     assert!(!ColorChoice::Auto.resolve(false, None));
     assert!(ColorChoice::Always.resolve(false, Some("1")));
 }
+
+#[test]
+fn inline_suite_policies_are_located_on_the_suite_lines() {
+    // An inline policy is built from the suite's own text: a failing case's explanation and a refused
+    // policy's error name the suite file, line and column (not a rewritten copy of the policy).
+    let dir = std::env::temp_dir().join(format!("pc-inline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let suite = |effect: &str, expect: &str| {
+        format!(
+            "{{\"name\": \"inline\",\n \"identity\": {{\"Version\": \"2012-10-17\",\n  \"Statement\": [\n   {{\"Sid\": \"Reads\", \"Effect\": \"{effect}\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"}}]}},\n \"cases\": [{{\"name\": \"put\", \"request\": {{\"action\": \"s3:PutObject\", \"resource\": \"arn:aws:s3:::b/k\"}}, \"expect\": \"{expect}\"}}]}}\n"
+        )
+    };
+    let failing = dir.join("failing.suite.json");
+    std::fs::write(&failing, suite("Allow", "Allow")).unwrap();
+    let (code, out, err) = run(&["test", failing.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    let at = format!("{}:4:4 (Sid Reads): action not matched", failing.display());
+    assert!(out.contains(&at), "{out}");
+    let refused = dir.join("refused.suite.json");
+    std::fs::write(&refused, suite("allow", "Allow")).unwrap();
+    let (code, _, err) = run(&["test", refused.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("{}:4:31]", refused.display())),
+        "{err}"
+    );
+    assert!(err.contains("invalid effect `allow`"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -54,12 +54,9 @@ const CHECKPOINT_BYTES: usize = 1024;
 pub struct Source {
     name: Arc<str>,
     text: Arc<str>,
-    /// Byte offsets where each line starts.
-    line_starts: Arc<[usize]>,
-    /// (byte offset, characters before it) about every 1 KiB, at character boundaries: a column is
-    /// counted from the nearest checkpoint, not from the line's start, so a one-line policy of many
-    /// megabytes still gives each position in bounded time.
-    checkpoints: Arc<[(usize, usize)]>,
+    /// Where lines and characters are, worked out at the first position asked for: most sources (the
+    /// policies of a passing test suite) are never asked for one.
+    index: Arc<std::sync::OnceLock<Index>>,
     /// Where the text came from, when it was derived from another source (a policy resolved out of a
     /// template): positions are then reported in that source.
     origin: Option<Arc<Origin>>,
@@ -92,10 +89,19 @@ pub fn locate(map: &[(std::ops::Range<usize>, Span)], offset: usize) -> Option<S
         .map(|(_, s)| *s)
 }
 
-impl Source {
-    /// A source named `name` holding `text`.
-    pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
-        let text: Arc<str> = text.into();
+/// Where a text's lines and characters are.
+#[derive(Debug)]
+struct Index {
+    /// Byte offsets where each line starts.
+    line_starts: Vec<usize>,
+    /// (byte offset, characters before it) about every 1 KiB, at character boundaries: a column is
+    /// counted from the nearest checkpoint, not from the line's start, so a one-line policy of many
+    /// megabytes still gives each position in bounded time.
+    checkpoints: Vec<(usize, usize)>,
+}
+
+impl Index {
+    fn of(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(
             text.bytes()
@@ -120,12 +126,25 @@ impl Source {
             }
         }
         Self {
+            line_starts: starts,
+            checkpoints,
+        }
+    }
+}
+
+impl Source {
+    /// A source named `name` holding `text`.
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
+        Self {
             name: name.into(),
-            text,
-            line_starts: starts.into(),
-            checkpoints: checkpoints.into(),
+            text: text.into(),
+            index: Arc::default(),
             origin: None,
         }
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::of(&self.text))
     }
     /// The same source, derived from `origin`: [`Source::located`] reports positions there.
     #[must_use]
@@ -164,11 +183,12 @@ impl Source {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        let starts = &self.index().line_starts;
+        let line = match starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let start = starts.get(line).copied().unwrap_or(0);
         let col = match (self.chars_before(offset), self.chars_before(start)) {
             (Some(a), Some(b)) => a.saturating_sub(b),
             // Not at a character boundary: bytes, as before.
@@ -179,8 +199,9 @@ impl Source {
 
     /// Characters before byte `offset` (a character boundary), counted from the nearest checkpoint.
     fn chars_before(&self, offset: usize) -> Option<usize> {
-        let k = self.checkpoints.partition_point(|(b, _)| *b <= offset);
-        let (b, n) = self.checkpoints.get(k.saturating_sub(1)).copied()?;
+        let checkpoints = &self.index().checkpoints;
+        let k = checkpoints.partition_point(|(b, _)| *b <= offset);
+        let (b, n) = checkpoints.get(k.saturating_sub(1)).copied()?;
         Some(n + self.text.get(b..offset)?.chars().count())
     }
     /// The text covered by `span`, or "" when the span is out of range.

@@ -44,7 +44,7 @@ pub mod value;
 
 pub use ast::*;
 pub use diag::{Diagnostic, Located, Severity, Source, Span, Spanned, codes, json, printable};
-pub use parse::{MAX_DOCUMENT_BYTES, parse_bytes, parse_source};
+pub use parse::{MAX_DOCUMENT_BYTES, parse_bytes, parse_node, parse_source};
 pub use validate::{PARTITIONS, PolicyType, ValidateOptions, partition_of_region, validate};
 
 /// A document that failed to parse: every diagnostic found (at least one error), with the source.
@@ -135,6 +135,29 @@ pub fn check_for_evaluation(name: &str, bytes: &[u8], ty: PolicyType) -> Checked
         }
     }
     c
+}
+
+/// [`check_for_evaluation`] for a policy that is a node of a larger JSON file already read (see
+/// [`parse_node`]): diagnostics are located in `src`, the whole file.
+pub fn check_node_for_evaluation(
+    src: &Source,
+    node: &diag::json::Value,
+    ty: PolicyType,
+) -> Checked {
+    let (document, mut diagnostics) = parse::parse_node(src, node);
+    if let Some(doc) = &document {
+        diagnostics.extend(validate(doc, ty, &ValidateOptions::default()));
+    }
+    for d in &mut diagnostics {
+        if d.is_error() && evaluated_anyway(d.code, ty) {
+            d.severity = diag::Severity::Warning;
+        }
+    }
+    Checked {
+        source: src.clone(),
+        document,
+        diagnostics,
+    }
 }
 
 /// Whether AWS stores and evaluates a policy of type `ty` with a finding of `code`

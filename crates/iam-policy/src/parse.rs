@@ -73,6 +73,33 @@ pub fn parse_source(src: &Source) -> (Option<PolicyDocument>, Vec<Diagnostic>) {
     (doc, diags)
 }
 
+/// Builds a policy document from a JSON object already read with [`diag::json::read`] out of `src`: an
+/// inline policy inside a larger file (a test suite), built without writing it out and reading it again,
+/// and located on that file's own lines. `src` is the whole file; `root` one of its nodes.
+pub fn parse_node(src: &Source, root: &Value) -> (Option<PolicyDocument>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let len = root.span.end.saturating_sub(root.span.start);
+    if len > MAX_DOCUMENT_BYTES {
+        diags.push(
+            Diagnostic::error(
+                codes::IAM_TOO_LARGE,
+                Span::new(root.span.start, root.span.start),
+                format!("the document is {len} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes"),
+            )
+            .label("document starts here")
+            .help("IAM policies are at most a few kilobytes; split the document"),
+        );
+        return (None, diags);
+    }
+    let doc = Builder {
+        src: src.text(),
+        diags: &mut diags,
+        variables: true,
+    }
+    .document(src, root);
+    (doc, diags)
+}
+
 struct Builder<'a> {
     src: &'a str,
     diags: &'a mut Vec<Diagnostic>,

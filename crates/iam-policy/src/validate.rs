@@ -169,7 +169,13 @@ fn version_rules(doc: &PolicyDocument, ty: PolicyType, out: &mut Vec<Diagnostic>
         .version
         .as_ref()
         .map_or(Span::new(doc.span.start, doc.span.start + 1), |v| v.span);
-    let uses_vars = doc.source.text().contains("${");
+    // The document's own text: a policy built from a node of a larger file (an inline policy in a test
+    // suite) shares that file's source.
+    let text = doc.source.text();
+    let uses_vars = text
+        .get(doc.span.start..doc.span.end)
+        .unwrap_or(text)
+        .contains("${");
     match doc.version.as_ref().map(|v| v.value) {
         Some(Version::V2008_10_17) if iam_managed || ty == PolicyType::Rcp => out.push(
             Diagnostic::error(

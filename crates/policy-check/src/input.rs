@@ -299,6 +299,13 @@ pub fn json_text(name: &str, text: &str) -> Result<Value, crate::Failure> {
 /// pass: an unknown field, a wrong type or a missing field is a `json::shape` error at the key or value
 /// concerned, with a snippet.
 pub fn decode<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, crate::Failure> {
+    let parsed = json_tree(name, text)?;
+    decode_tree(name, text, &parsed)
+}
+
+/// Reads a JSON document with the spanned reader: its tree, for callers that keep positions (suites build
+/// their inline policies from it). Syntax errors and duplicate keys are refused, located.
+pub fn json_tree(name: &str, text: &str) -> Result<diag::json::Value, crate::Failure> {
     let mut diags = Vec::new();
     let parsed = diag::json::read(text, &mut diags);
     let mut errors = diags.iter().filter(|d| d.is_error()).peekable();
@@ -311,13 +318,18 @@ pub fn decode<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<
         }
         return Err(crate::Failure::new(code, s.trim_end()));
     }
-    let Some(parsed) = parsed else {
-        return Err(crate::Failure::new(
-            codes::JSON_EMPTY,
-            format!("`{name}` holds no JSON value"),
-        ));
-    };
-    diag::de::from_value::<T>(&parsed).map_err(|e| {
+    parsed.ok_or_else(|| {
+        crate::Failure::new(codes::JSON_EMPTY, format!("`{name}` holds no JSON value"))
+    })
+}
+
+/// Decodes a tree [`json_tree`] read out of `text` as a `T` (see [`decode`]).
+pub fn decode_tree<T: serde::de::DeserializeOwned>(
+    name: &str,
+    text: &str,
+    parsed: &diag::json::Value,
+) -> Result<T, crate::Failure> {
+    diag::de::from_value::<T>(parsed).map_err(|e| {
         let src = diag::Source::new(name, text);
         let d = diag::Diagnostic::error(
             codes::JSON_SHAPE,

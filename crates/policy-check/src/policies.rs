@@ -21,7 +21,25 @@ pub fn load_policy_text(
     bytes: &[u8],
     ty: PolicyType,
 ) -> Result<PolicyDocument, Failure> {
-    let c = iam_policy::check_for_evaluation(name, bytes, ty);
+    accept(name, iam_policy::check_for_evaluation(name, bytes, ty), ty)
+}
+
+/// An inline policy: a node of a file already read (a test suite), located on that file's lines.
+pub fn load_policy_node(
+    name: &str,
+    src: &diag::Source,
+    node: &diag::json::Value,
+    ty: PolicyType,
+) -> Result<PolicyDocument, Failure> {
+    accept(
+        name,
+        iam_policy::check_node_for_evaluation(src, node, ty),
+        ty,
+    )
+}
+
+/// The document of a checked policy, its accepted findings kept as warnings; the first error refuses it.
+fn accept(name: &str, c: iam_policy::Checked, ty: PolicyType) -> Result<PolicyDocument, Failure> {
     // What AWS stores and evaluates anyway is decided, and said once as a warning.
     for d in c
         .diagnostics

@@ -15,6 +15,7 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
         case_name,
         what,
         prepared,
+        ..
     } = *case;
     let named = obj.get("cedar_store").or_else(|| suite.get("cedar_store"));
     // Each store the suite names is loaded once per suite.

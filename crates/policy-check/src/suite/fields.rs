@@ -9,43 +9,91 @@ use serde_json::Value;
 use crate::Failure;
 use crate::policies::*;
 
+/// Where a suite's values were read: the suite file's source and the spanned nodes of the suite object and
+/// of the case, so that inline policies are built from the suite's own text (not written out and read
+/// again) and located on the suite's lines.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Nodes<'a> {
+    /// The suite file.
+    pub source: Option<&'a diag::Source>,
+    /// The suite object.
+    pub suite: Option<&'a diag::json::Value>,
+    /// The case object.
+    pub case: Option<&'a diag::json::Value>,
+}
+
+/// The value of `key` in a spanned object.
+pub(crate) fn member<'a>(
+    obj: Option<&'a diag::json::Value>,
+    key: &str,
+) -> Option<&'a diag::json::Value> {
+    match &obj?.kind {
+        diag::json::Kind::Object(members) => members
+            .iter()
+            .rev()
+            .find(|m| m.key == key)
+            .map(|m| &m.value),
+        _ => None,
+    }
+}
+
+/// The `i`th item of a spanned array.
+fn item(node: Option<&diag::json::Value>, i: usize) -> Option<&diag::json::Value> {
+    match &node?.kind {
+        diag::json::Kind::Array(items) => items.get(i),
+        _ => None,
+    }
+}
+
+/// A value read from a suite, with its spanned node when known.
+type At<'a> = (Option<&'a diag::Source>, Option<&'a diag::json::Value>);
+
 pub(crate) fn policy_list(
     v: &Value,
+    (src, node): At<'_>,
     base: &Path,
     ty: PolicyType,
     what: &str,
 ) -> Result<Vec<PolicyDocument>, Failure> {
-    let one = |x: &Value, i: usize| -> Result<PolicyDocument, Failure> {
-        match x {
-            Value::String(p) => load_policy(&base.join(p), ty),
-            Value::Object(_) => {
-                let text = serde_json::to_string_pretty(x)?;
-                load_policy_text(&format!("{what}[{i}] (inline)"), text.as_bytes(), ty)
+    let one =
+        |x: &Value, n: Option<&diag::json::Value>, i: usize| -> Result<PolicyDocument, Failure> {
+            let name = || format!("{what}[{i}] (inline)");
+            match (x, src, n) {
+                (Value::String(p), _, _) => load_policy(&base.join(p), ty),
+                (Value::Object(_), Some(src), Some(n)) => load_policy_node(&name(), src, n, ty),
+                (Value::Object(_), _, _) => {
+                    let text = serde_json::to_string_pretty(x)?;
+                    load_policy_text(&name(), text.as_bytes(), ty)
+                }
+                (other, _, _) => Err(Failure::from(format!(
+                    "{what}: a policy is a path or an inline document, found {other}"
+                ))),
             }
-            other => Err(Failure::from(format!(
-                "{what}: a policy is a path or an inline document, found {other}"
-            ))),
-        }
-    };
+        };
     match v {
-        Value::Array(items) => items.iter().enumerate().map(|(i, x)| one(x, i)).collect(),
-        x => Ok(vec![one(x, 0)?]),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, x)| one(x, item(node, i), i))
+            .collect(),
+        x => Ok(vec![one(x, node, 0)?]),
     }
 }
 
 pub(crate) fn levels(
     v: &Value,
+    (src, node): At<'_>,
     base: &Path,
     ty: PolicyType,
     what: &str,
 ) -> Result<Vec<Vec<PolicyDocument>>, Failure> {
     let Value::Array(items) = v else {
-        return Ok(vec![policy_list(v, base, ty, what)?]);
+        return Ok(vec![policy_list(v, (src, node), base, ty, what)?]);
     };
     items
         .iter()
         .enumerate()
-        .map(|(i, x)| policy_list(x, base, ty, &format!("{what}[{i}]")))
+        .map(|(i, x)| policy_list(x, (src, item(node, i)), base, ty, &format!("{what}[{i}]")))
         .collect()
 }
 
@@ -131,15 +179,18 @@ pub(crate) const POLICY_KEYS: &[&str] = &[
 ];
 
 /// A map's resource-side policy: `(value, declared trust)`; both keys in one place is ambiguous.
+/// The resource-side policy of an object: its value, whether it is declared a trust policy, and its key.
 fn resource_side<'m>(
     m: &'m serde_json::Map<String, Value>,
     at: &str,
-) -> Result<Option<(&'m Value, bool)>, Failure> {
+) -> Result<Option<(&'m Value, bool, &'static str)>, Failure> {
     match (m.get("resource"), m.get("trust")) {
         (Some(_), Some(_)) => Err(Failure::from(format!(
             "{at} has both `resource` and `trust`: a request has one resource-side policy"
         ))),
-        (r, t) => Ok(r.map(|v| (v, false)).or(t.map(|v| (v, true)))),
+        (r, t) => Ok(r
+            .map(|v| (v, false, "resource"))
+            .or(t.map(|v| (v, true, "trust")))),
     }
 }
 
@@ -147,11 +198,20 @@ pub(crate) fn files_for(
     suite: &serde_json::Map<String, Value>,
     case: &serde_json::Map<String, Value>,
     base: &Path,
+    nodes: Nodes<'_>,
 ) -> Result<PolicyFiles, Failure> {
-    let get = |k: &str| case.get(k).or_else(|| suite.get(k));
+    let get = |k: &str| {
+        case.get(k)
+            .map(|v| (v, (nodes.source, member(nodes.case, k))))
+            .or_else(|| {
+                suite
+                    .get(k)
+                    .map(|v| (v, (nodes.source, member(nodes.suite, k))))
+            })
+    };
     let mut f = PolicyFiles::default();
-    if let Some(v) = get("identity") {
-        f.identity = policy_list(v, base, PolicyType::Identity, "identity")?;
+    if let Some((v, at)) = get("identity") {
+        f.identity = policy_list(v, at, base, PolicyType::Identity, "identity")?;
     }
     // The resource-side policy: `trust` declares a role trust policy, `resource` a resource-based one
     // (detected as a trust policy when it only validates as one). The case's own key wins over the
@@ -159,12 +219,13 @@ pub(crate) fn files_for(
     // The resource-side policy: `trust` declares a role trust policy, `resource` a resource-based one
     // (detected as a trust policy when it only validates as one). The case's own key wins.
     let side = match resource_side(case, "the case")? {
-        Some(x) => Some(x),
-        None => resource_side(suite, "the suite")?,
+        Some((v, trust, k)) => Some((v, trust, (nodes.source, member(nodes.case, k)))),
+        None => resource_side(suite, "the suite")?
+            .map(|(v, trust, k)| (v, trust, (nodes.source, member(nodes.suite, k)))),
     };
     match side {
-        Some((v, true)) => {
-            f.resource = policy_list(v, base, PolicyType::Trust, "trust")?
+        Some((v, true, at)) => {
+            f.resource = policy_list(v, at, base, PolicyType::Trust, "trust")?
                 .into_iter()
                 .next();
             f.resource_type = Some(TypeChoice {
@@ -172,12 +233,12 @@ pub(crate) fn files_for(
                 declared: Some("`trust:`"),
             });
         }
-        Some((v, false)) => {
+        Some((v, false, at)) => {
             // A trust policy fails as a resource policy (no `Resource`): retry with that type.
-            let (docs, ty) = match policy_list(v, base, PolicyType::Resource, "resource") {
+            let (docs, ty) = match policy_list(v, at, base, PolicyType::Resource, "resource") {
                 Ok(d) => (d, PolicyType::Resource),
                 Err(_) => (
-                    policy_list(v, base, PolicyType::Trust, "resource")?,
+                    policy_list(v, at, base, PolicyType::Trust, "resource")?,
                     PolicyType::Trust,
                 ),
             };
@@ -186,17 +247,17 @@ pub(crate) fn files_for(
         }
         None => {}
     }
-    if let Some(v) = get("boundaries") {
-        f.boundary = policy_list(v, base, PolicyType::Boundary, "boundaries")?;
+    if let Some((v, at)) = get("boundaries") {
+        f.boundary = policy_list(v, at, base, PolicyType::Boundary, "boundaries")?;
     }
-    if let Some(v) = get("session") {
-        f.session = policy_list(v, base, PolicyType::Session, "session")?;
+    if let Some((v, at)) = get("session") {
+        f.session = policy_list(v, at, base, PolicyType::Session, "session")?;
     }
-    if let Some(v) = get("scps") {
-        f.scps = levels(v, base, PolicyType::Scp, "scps")?;
+    if let Some((v, at)) = get("scps") {
+        f.scps = levels(v, at, base, PolicyType::Scp, "scps")?;
     }
-    if let Some(v) = get("rcps") {
-        f.rcps = levels(v, base, PolicyType::Rcp, "rcps")?;
+    if let Some((v, at)) = get("rcps") {
+        f.rcps = levels(v, at, base, PolicyType::Rcp, "rcps")?;
     }
     if f.resource.is_some()
         && (case.contains_key("resource_of") || suite.contains_key("resource_of"))

@@ -21,6 +21,7 @@ pub(crate) fn iam_case(
         name,
         case_name,
         what,
+        nodes,
         ..
     } = *case;
     let from_template = ["identity_of", "resource_of"];
@@ -41,11 +42,16 @@ pub(crate) fn iam_case(
         )));
     }
     let auth = if own_policies {
-        files_for(suite, obj, base).and_then(PolicyFiles::compile)
+        files_for(suite, obj, base, nodes).and_then(PolicyFiles::compile)
     } else {
         shared
             .get_or_insert_with(|| {
-                files_for(suite, &serde_json::Map::new(), base).and_then(PolicyFiles::compile)
+                let suite_only = super::fields::Nodes {
+                    case: None,
+                    ..nodes
+                };
+                files_for(suite, &serde_json::Map::new(), base, suite_only)
+                    .and_then(PolicyFiles::compile)
             })
             .clone()
     };
@@ -78,7 +84,7 @@ pub(crate) fn iam_case(
     if !cmp.pass {
         detail.push_str(&explain_text(&auth, &auth.explain(&request)));
         // Which type the resource-side policy was evaluated as (read again: failing cases only).
-        if let Some(t) = files_for(suite, obj, base)
+        if let Some(t) = files_for(suite, obj, base, nodes)
             .ok()
             .and_then(|f| f.resource_type)
         {
@@ -178,7 +184,7 @@ fn property_case(
         text.as_bytes(),
         iam_policy::PolicyType::Identity,
     )?;
-    let files = files_for(suite, obj, base).map_err(|e| e.at(what))?;
+    let files = files_for(suite, obj, base, case.nodes).map_err(|e| e.at(what))?;
     if files.resource.is_some()
         || !files.boundary.is_empty()
         || !files.session.is_empty()

@@ -54,6 +54,8 @@ pub(crate) struct Case<'a> {
     pub what: &'a str,
     /// What the suite's cases share, prepared at first use.
     pub prepared: &'a std::cell::RefCell<Prepared>,
+    /// Where the suite's and the case's values were read.
+    pub nodes: fields::Nodes<'a>,
 }
 
 /// A suite's engines, prepared once and shared by its cases: its identity pool and its Cedar stores (by
@@ -94,7 +96,11 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, Failure> {
     let text = String::from_utf8(crate::read_file(path)?)
         .map_err(|_| format!("{}: not UTF-8", path.display()))?;
     let name = path.display().to_string();
-    let suite: Value = crate::input::json_text(&name, &text)?;
+    // One read: the tree keeps positions (inline policies are built from it and located on the suite's
+    // lines), the value is what the suite's fields are read from.
+    let tree = crate::input::json_tree(&name, &text)?;
+    let suite: Value = crate::input::decode_tree(&name, &text, &tree)?;
+    let source = diag::Source::new(name.as_str(), text);
     if suite.is_array() {
         return Err(Failure::from(format!(
             "{name}: a JSON array is the cedar CLI's `run-tests` format: give its policies with `--policies FILE` (and `--schema FILE`)"
@@ -122,7 +128,16 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, Failure> {
     let mut shared: Option<Result<Authorizer, Failure>> = None;
     let mut gateway: Option<apigw::Gateway> = None;
     let prepared = std::cell::RefCell::new(Prepared::default());
+    let case_nodes = fields::member(Some(&tree), "cases");
     for (i, c) in cases.iter().enumerate() {
+        let nodes = fields::Nodes {
+            source: Some(&source),
+            suite: Some(&tree),
+            case: match case_nodes.map(|n| &n.kind) {
+                Some(diag::json::Kind::Array(items)) => items.get(i),
+                _ => None,
+            },
+        };
         let what = format!("{name}: case #{}", i + 1);
         let obj = c
             .as_object()
@@ -162,6 +177,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, Failure> {
             case_name: &case_name,
             what: &what,
             prepared: &prepared,
+            nodes,
         };
         if obj.contains_key("http_request") {
             let gw = match &mut gateway {
@@ -258,19 +274,36 @@ pub(crate) fn run_all_with(
         }
         return Ok(v);
     }
-    let chunk = suites.len().div_ceil(workers);
-    type Part = Result<(Vec<CaseResult>, Vec<String>), Failure>;
-    let parts: Vec<Part> = std::thread::scope(|scope| {
-        let handles: Vec<_> = suites
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut v = Vec::new();
-                    for s in part {
-                        v.extend(run_suite(s)?);
-                        tick();
+    // Suites are handed out in small batches as workers become free (fixed halves left one core idle while
+    // the other finished a slower half). Each suite's results and warnings are kept under its index and
+    // put back in order, so the output does not depend on scheduling; after an error, batches past it
+    // are not started, and the first error in order is still the one reported.
+    const BATCH: usize = 16;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let stop_at = std::sync::atomic::AtomicUsize::new(usize::MAX);
+    type Done = (usize, Result<Vec<CaseResult>, Failure>, Vec<String>);
+    let parts: Vec<Result<Vec<Done>, Failure>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    use std::sync::atomic::Ordering::Relaxed;
+                    let mut done: Vec<Done> = Vec::new();
+                    loop {
+                        let start = next.fetch_add(BATCH, Relaxed);
+                        if start >= suites.len() || start > stop_at.load(Relaxed) {
+                            break;
+                        }
+                        for i in start..(start + BATCH).min(suites.len()) {
+                            let Some(s) = suites.get(i) else { break };
+                            let r = run_suite(s);
+                            if r.is_err() {
+                                stop_at.fetch_min(i, Relaxed);
+                            }
+                            done.push((i, r, crate::policies::take_accepted()));
+                            tick();
+                        }
                     }
-                    Ok((v, crate::policies::take_accepted()))
+                    done
                 })
             })
             .collect();
@@ -278,19 +311,18 @@ pub(crate) fn run_all_with(
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err(Failure::from("a suite worker panicked")))
+                    .map_err(|_| Failure::from("a suite worker panicked"))
             })
             .collect()
     });
-    let mut v = Vec::with_capacity(
-        parts
-            .iter()
-            .map(|p| p.as_ref().map_or(0, |p| p.0.len()))
-            .sum(),
-    );
+    let mut all: Vec<Done> = Vec::with_capacity(suites.len());
     for p in parts {
-        let (results, accepted) = p?;
-        v.extend(results);
+        all.extend(p?);
+    }
+    all.sort_unstable_by_key(|d| d.0);
+    let mut v = Vec::with_capacity(all.iter().map(|d| d.1.as_ref().map_or(0, Vec::len)).sum());
+    for (_, results, accepted) in all {
+        v.extend(results?);
         // The workers' warnings on accepted policies, handed to this thread's list for the command.
         crate::policies::keep_accepted(accepted);
     }

@@ -16,6 +16,7 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
         case_name,
         what,
         prepared,
+        ..
     } = *case;
     // Loaded and compiled once per suite.
     let pool = prepared
