@@ -387,7 +387,22 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
     if path.as_os_str() == "-" {
         return read_stdin();
     }
-    std::fs::read(path)
+    // Read into room for a typical policy or suite: no `stat` for the size first (one system call per
+    // file saved when a run reads thousands); larger files grow the buffer as usual.
+    let read = || -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        // `File`'s own `read_to_end` asks for the size (`statx`, `lseek`) first: plain reads instead.
+        struct Plain(std::fs::File);
+        impl Read for Plain {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.0.read(buf)
+            }
+        }
+        let mut buf = Vec::with_capacity(16 * 1024);
+        Plain(std::fs::File::open(path)?).read_to_end(&mut buf)?;
+        Ok(buf)
+    };
+    read()
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
         .map_err(Failure::from)
 }
