@@ -35,15 +35,23 @@ pub struct Catalog {
     keys: HashMap<&'static str, KeyType>,
     prefixes: Vec<(&'static str, KeyType)>,
     arns: HashMap<&'static str, Vec<ArnFormat>>,
-    /// Service prefix → its actions (canonical case) and the same names in lower case, sorted (one
-    /// lower-cased copy of the service's line, not a string per action).
-    actions: HashMap<&'static str, (Vec<&'static str>, Vec<&'static str>)>,
+    /// Service prefix → its actions (canonical case) and the same names in lower case (one lower-cased
+    /// copy of the service's line, not a string per action).
+    actions: HashMap<&'static str, (Vec<&'static str>, LowerNames)>,
     /// (service, action in lower case) → the service-specific and provider condition keys it supports,
     /// comma-separated as in the data (lower case; a trailing `*` stands for a `${…}` placeholder).
     action_keys: HashMap<(&'static str, &'static str), &'static str>,
     /// Key prefixes that are not service prefixes (identity providers': `cognito-identity.amazonaws.com`,
     /// `saml`, …; a trailing `*` for a placeholder) → the services whose actions carry them.
     key_owners: Vec<(&'static str, Vec<&'static str>)>,
+}
+
+/// A service's action names in lower case: a set for exact names, and sorted for patterns (the names
+/// with a pattern's literal prefix are one run of the sorted list).
+#[derive(Debug, Default)]
+struct LowerNames {
+    set: std::collections::HashSet<&'static str, foldhash::fast::FixedState>,
+    sorted: Vec<&'static str>,
 }
 
 /// The catalogue, loaded once.
@@ -104,10 +112,11 @@ pub fn catalog() -> &'static Catalog {
                     // gives `&'static` names like the rest of the catalogue.
                     let lower_line: &'static str =
                         Box::leak(b.to_ascii_lowercase().into_boxed_str());
-                    let mut lower: Vec<&'static str> =
+                    let mut sorted: Vec<&'static str> =
                         lower_line.split(',').filter(|x| !x.is_empty()).collect();
-                    lower.sort_unstable();
-                    c.actions.insert(a, (names, lower));
+                    sorted.sort_unstable();
+                    let set = sorted.iter().copied().collect();
+                    c.actions.insert(a, (names, LowerNames { set, sorted }));
                 }
                 _ => {}
             }
@@ -150,14 +159,20 @@ impl Catalog {
     pub fn action_matches(&self, service: &str, pattern: &str) -> Option<bool> {
         let (_, lower) = self.actions.get(service)?;
         if !pattern.contains(['*', '?']) {
-            return Some(lower.binary_search(&pattern).is_ok());
+            return Some(lower.set.contains(pattern));
         }
-        // Only names that start with the pattern's literal prefix can match: check that first.
+        // Only names that start with the pattern's literal prefix can match: in the sorted names they
+        // are one run, found by binary search.
         let prefix = pattern.split(['*', '?']).next().unwrap_or("");
+        let from = lower.sorted.partition_point(|a| *a < prefix);
         Some(
             lower
+                .sorted
+                .get(from..)
+                .unwrap_or_default()
                 .iter()
-                .any(|a| a.starts_with(prefix) && glob(pattern, a)),
+                .take_while(|a| a.starts_with(prefix))
+                .any(|a| glob(pattern, a)),
         )
     }
     /// Whether the action `service:action_lower` supports the condition key `key_lower` (a service's own
@@ -313,6 +328,14 @@ mod tests {
         assert_eq!(c.action_matches("s3", "getobjekt"), Some(false));
         assert_eq!(c.action_matches("s3", "get*"), Some(true));
         assert_eq!(c.action_matches("s3", "frobnicate*"), Some(false));
+        // Patterns found through the sorted run of names with their literal prefix: none, a middle
+        // one, the first and the last of the service's names.
+        assert_eq!(c.action_matches("s3", "*object"), Some(true));
+        assert_eq!(c.action_matches("s3", "?etobject"), Some(true));
+        assert_eq!(c.action_matches("s3", "put*acl"), Some(true));
+        assert_eq!(c.action_matches("s3", "abortmultipart*"), Some(true));
+        assert_eq!(c.action_matches("s3", "updatestorage*"), Some(true));
+        assert_eq!(c.action_matches("s3", "zz*"), Some(false));
         assert_eq!(c.action_matches("nosuchservice", "x"), None);
         assert!(glob("a*b?c", "axxbyc"));
         assert!(!glob("a*b?c", "axxbc"));

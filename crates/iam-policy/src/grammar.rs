@@ -541,35 +541,55 @@ fn suggest_operator(raw: &str) -> bool {
 
 /// The closest known name within edit distance 2, for "did you mean" hints.
 pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let w = word.to_ascii_lowercase();
-    let wl = w.chars().count();
-    candidates
-        .iter()
+    const MAX: usize = 2;
+    let w: Vec<char> = word.chars().map(|c| c.to_ascii_lowercase()).collect();
+    // Two rows of the distance table, reused for every candidate (a service has hundreds of actions).
+    let mut rows = (Vec::new(), Vec::new());
+    let mut cand = Vec::new();
+    let mut best: Option<(usize, &'a str)> = None;
+    for c in candidates {
         // The edit distance is at least the difference in length: skip the candidates it rules out
-        // before paying for the distance (a service has hundreds of actions).
-        .filter(|c| c.chars().count().abs_diff(wl) <= 2)
-        .map(|c| (levenshtein(&w, &c.to_ascii_lowercase()), *c))
-        .filter(|(d, _)| *d <= 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+        // before paying for the distance.
+        if c.chars().count().abs_diff(w.len()) > MAX {
+            continue;
+        }
+        cand.clear();
+        cand.extend(c.chars().map(|c| c.to_ascii_lowercase()));
+        if let Some(d) = levenshtein_within(&w, &cand, MAX, &mut rows)
+            && best.is_none_or(|(b, _)| d < b)
+        {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
+/// The edit distance between `a` and `b` when it is at most `max` (`None` beyond: a row whose smallest
+/// entry exceeds `max` ends the work early), computed in the two rows `rows`.
+fn levenshtein_within(
+    a: &[char],
+    b: &[char],
+    max: usize,
+    rows: &mut (Vec<usize>, Vec<usize>),
+) -> Option<usize> {
+    let (prev, cur) = rows;
+    prev.clear();
+    prev.extend(0..=b.len());
+    for (i, ca) in a.iter().enumerate() {
+        cur.clear();
+        cur.push(i + 1);
         for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
             let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
             let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            if let Some(c) = cur.get_mut(j + 1) {
-                *c = sub.min(del).min(ins);
-            }
+            cur.push(sub.min(del).min(ins));
         }
-        prev = cur;
+        if cur.iter().min().is_some_and(|m| *m > max) {
+            return None;
+        }
+        std::mem::swap(prev, cur);
     }
-    prev.last().copied().unwrap_or(0)
+    prev.last().copied().filter(|d| *d <= max)
 }
 
 #[cfg(test)]
@@ -767,5 +787,14 @@ mod tests {
             did_you_mean("effect", &["Effect", "Action"]),
             Some("Effect")
         );
+        // Up to two edits, case aside; the nearest wins, the first among equals; three edits is none.
+        let names = ["GetObject", "GetObjectAcl", "PutObject", "GetObjects"];
+        assert_eq!(did_you_mean("getobjekt", &names), Some("GetObject"));
+        assert_eq!(did_you_mean("GETOBJECTACLX", &names), Some("GetObjectAcl"));
+        assert_eq!(did_you_mean("getobjectz", &names), Some("GetObject"));
+        assert_eq!(did_you_mean("xxtobject", &names), Some("GetObject"));
+        assert_eq!(did_you_mean("xxxobject", &names), None);
+        assert_eq!(did_you_mean("", &["ab", "abc"]), Some("ab"));
+        assert_eq!(did_you_mean("déjà", &["deja"]), Some("deja"));
     }
 }
