@@ -1319,3 +1319,109 @@ fn a_missing_token_file_is_said_to_be_missing() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A `run-tests` file past 1 MiB is read case by case and decided on every core: the results keep the
+/// file's order, the first failing case in that order is reported, and a repeated key, a syntax error, an
+/// object instead of an array and an empty array are refused as for small files.
+#[test]
+fn large_run_tests_files_stream_in_order() {
+    use crate::cli::run;
+    let dir = std::env::temp_dir().join(format!("pc-run-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policies = crate::root()
+        .join("fixtures/cedar-run-tests/policies.cedar")
+        .display()
+        .to_string();
+    // Alice owns the document: every case is allowed by owner-access; padding makes the file large.
+    let case = |i: usize, decision: &str| {
+        serde_json::json!({
+            "name": format!("case {i:04}"),
+            "request": {"principal": "User::\"alice\"", "action": "Action::\"edit\"",
+                        "resource": "Document::\"d\"", "context": {}},
+            "entities": [
+                {"uid": {"type": "Team", "id": "t"}, "attrs": {}, "parents": []},
+                {"uid": {"type": "User", "id": "alice"}, "attrs": {"team": {"__entity": {"type": "Team", "id": "t"}}, "pad": "x".repeat(600)}, "parents": []},
+                {"uid": {"type": "Document", "id": "d"}, "attrs": {"owner": {"__entity": {"type": "User", "id": "alice"}}, "team": {"__entity": {"type": "Team", "id": "t"}}, "archived": false}, "parents": []}
+            ],
+            "decision": decision, "reason": ["owner-access"], "num_errors": 0
+        })
+    };
+    let n = 2000;
+    let write = |name: &str, cases: &[serde_json::Value]| {
+        let p = dir.join(name);
+        std::fs::write(&p, serde_json::to_string(cases).unwrap()).unwrap();
+        p.display().to_string()
+    };
+    let all: Vec<_> = (0..n).map(|i| case(i, "allow")).collect();
+    let big = write("big.tests.json", &all);
+    assert!(std::fs::metadata(&big).unwrap().len() > 1 << 20);
+    let (code, out, err) = run(&["test", &big, "--policies", &policies, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let names: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let want: Vec<String> = (0..n).map(|i| format!("case {i:04}")).collect();
+    assert_eq!(names, want, "results in the file's order");
+    // Two wrong expectations: both fail, in order; a malformed case late in the file is the error.
+    let mut wrong = all.clone();
+    wrong[1500] = case(1500, "deny");
+    wrong[700] = case(700, "deny");
+    let (code, out, _) = run(&[
+        "test",
+        &write("wrong.tests.json", &wrong),
+        "--policies",
+        &policies,
+    ]);
+    assert_eq!(code, 2);
+    let fails: Vec<&str> = out.lines().filter(|l| l.contains("FAIL")).collect();
+    assert_eq!(fails.len(), 2, "{out}");
+    assert!(
+        fails[0].contains("case 0700") && fails[1].contains("case 1500"),
+        "{fails:?}"
+    );
+    let mut broken = all.clone();
+    broken[1900]["request"] = serde_json::json!("not an object");
+    broken[1200]["decision"] = serde_json::json!("maybe");
+    let (code, _, err) = run(&[
+        "test",
+        &write("broken.tests.json", &broken),
+        "--policies",
+        &policies,
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("case `case 1200`") && err.contains("`decision`"),
+        "{err}"
+    );
+    // A repeated key and a syntax error: refused at their place, coded, as the spanned reader says.
+    let text = serde_json::to_string(&all).unwrap();
+    let dup = text.replacen("\"num_errors\":0", "\"num_errors\":0,\"num_errors\":1", 1);
+    let p = dir.join("dup.tests.json");
+    std::fs::write(&p, &dup).unwrap();
+    let (code, _, err) = run(&["test", p.to_str().unwrap(), "--policies", &policies]);
+    assert_eq!(code, 1);
+    assert!(err.contains(diag::codes::JSON_DUPLICATE_KEY), "{err}");
+    let p = dir.join("cut.tests.json");
+    std::fs::write(&p, &text[..text.len() - 2]).unwrap();
+    let (code, _, err) = run(&["test", p.to_str().unwrap(), "--policies", &policies]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cut.tests.json:1:"), "{err}");
+    // Not an array, and an empty array (padded past the size where files are streamed).
+    let p = dir.join("object.tests.json");
+    std::fs::write(&p, format!("{{\"cases\": {text}}}")).unwrap();
+    let (code, _, err) = run(&["test", p.to_str().unwrap(), "--policies", &policies]);
+    assert_eq!(code, 1);
+    assert!(err.contains("is a JSON array of test cases"), "{err}");
+    let p = dir.join("empty.tests.json");
+    std::fs::write(&p, format!("[{}]", " ".repeat(2 << 20))).unwrap();
+    let (code, _, err) = run(&["test", p.to_str().unwrap(), "--policies", &policies]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no test cases"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

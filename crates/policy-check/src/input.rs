@@ -292,7 +292,190 @@ pub(crate) fn read_json(p: &Path) -> Result<Value, Failure> {
 /// resolve to the last) is refused with its line, column, code and a snippet; then decodes the tree as a
 /// `serde_json::Value` (one parse).
 pub fn json_text(name: &str, text: &str) -> Result<Value, crate::Failure> {
-    decode(name, text)
+    // Converted straight from the spanned tree, its strings moved rather than copied: no second pass
+    // through serde, and the tree is gone as the value is built.
+    let tree = json_tree(name, text)?;
+    into_json(tree).map_err(|(span, message)| shape_error(name, text, span, message))
+}
+
+/// A large JSON data file (Cedar `run-tests` cases), read in one pass by `serde_json` with duplicate keys
+/// refused: no spanned tree is built (for 10,000 cases it held more memory than the cases themselves).
+/// When the text is not valid JSON, or repeats a key, it is read again with the spanned reader so the
+/// refusal is [`json_text`]'s, located and coded.
+pub fn json_data(name: &str, text: &str) -> Result<Value, Failure> {
+    match serde_json::from_str::<StrictValue>(text) {
+        Ok(v) => Ok(v.0),
+        Err(e) => match json_text(name, text) {
+            Err(located) => Err(located),
+            // The spanned reader accepted what serde_json refused (say nesting past its limit).
+            Ok(_) => Err(Failure::new(
+                codes::JSON_SHAPE,
+                format!("`{name}`:{}:{}: {e}", e.line(), e.column()),
+            )),
+        },
+    }
+}
+
+/// Reads a JSON array element by element, handing each to `each` (with its index) as soon as it is read:
+/// a large file's elements never all exist at once. `each` returns `false` to stop. Returns how many
+/// elements were read, or the refusal ([`json_data`]'s, located) when the text is not an array of JSON
+/// values with no repeated keys; `Ok(None)` when it is valid JSON but not an array.
+pub fn json_array_stream(
+    name: &str,
+    text: &str,
+    each: &mut dyn FnMut(usize, Value) -> bool,
+) -> Result<Option<usize>, Failure> {
+    struct Elements<'f>(&'f mut dyn FnMut(usize, Value) -> bool);
+    impl<'de> serde::de::Visitor<'de> for Elements<'_> {
+        type Value = Option<usize>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON array")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Option<usize>, A::Error> {
+            let mut n = 0;
+            while let Some(StrictValue(v)) = seq.next_element()? {
+                if !(self.0)(n, v) {
+                    // Stopped: the rest is not read (no refusal for what was never looked at).
+                    return Ok(Some(n + 1));
+                }
+                n += 1;
+            }
+            Ok(Some(n))
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = serde::Deserializer::deserialize_seq(&mut de, Elements(each)).and_then(|n| {
+        de.end()?;
+        Ok(n)
+    });
+    match read {
+        Ok(n) => Ok(n),
+        Err(e) => match json_text(name, text) {
+            Err(located) => Err(located),
+            Ok(Value::Array(_)) => Err(Failure::new(
+                codes::JSON_SHAPE,
+                format!("`{name}`:{}:{}: {e}", e.line(), e.column()),
+            )),
+            Ok(_) => Ok(None),
+        },
+    }
+}
+
+/// A `serde_json` value whose objects may not repeat a key.
+struct StrictValue(Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StrictValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::Bool(b)))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::Number(n.into())))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::Number(n.into())))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<StrictValue, E> {
+                serde_json::Number::from_f64(n)
+                    .map(|n| StrictValue(Value::Number(n)))
+                    .ok_or_else(|| E::custom(format!("the number {n} is out of range")))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::String(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::String(s)))
+            }
+            fn visit_unit<E>(self) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::Null))
+            }
+            fn visit_none<E>(self) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<StrictValue, A::Error> {
+                let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(StrictValue(x)) = seq.next_element()? {
+                    v.push(x);
+                }
+                Ok(StrictValue(Value::Array(v)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StrictValue, A::Error> {
+                let mut m = serde_json::Map::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    let StrictValue(v) = map.next_value()?;
+                    if m.insert(k, v).is_some() {
+                        return Err(serde::de::Error::custom("duplicate key"));
+                    }
+                }
+                Ok(StrictValue(Value::Object(m)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A JSON number as `serde_json` holds it: an integer when it fits `i64` or `u64`, else a finite `f64`
+/// (as the decode step reads numbers).
+pub(crate) fn json_number(text: &str) -> Option<serde_json::Number> {
+    if !text.contains(['.', 'e', 'E']) {
+        if let Ok(n) = text.parse::<i64>() {
+            return Some(n.into());
+        }
+        if let Ok(n) = text.parse::<u64>() {
+            return Some(n.into());
+        }
+    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+}
+
+/// The spanned tree as a `serde_json` value (consumed: strings are moved). A number out of range is
+/// refused at its place.
+pub(crate) fn into_json(v: diag::json::Value) -> Result<Value, (diag::Span, String)> {
+    use diag::json::Kind;
+    Ok(match v.kind {
+        Kind::Null => Value::Null,
+        Kind::Bool(b) => Value::Bool(b),
+        Kind::Number(s) => Value::Number(
+            json_number(&s).ok_or_else(|| (v.span, format!("the number {s} is out of range")))?,
+        ),
+        Kind::String(s) => Value::String(s),
+        Kind::Array(items) => {
+            Value::Array(items.into_iter().map(into_json).collect::<Result<_, _>>()?)
+        }
+        Kind::Object(members) => Value::Object(
+            members
+                .into_iter()
+                .map(|m| Ok((m.key, into_json(m.value)?)))
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
+/// A `json::shape` refusal at `span` of `text`, drawn with its snippet.
+pub(crate) fn shape_error(name: &str, text: &str, span: diag::Span, message: String) -> Failure {
+    let src = diag::Source::new(name, text);
+    let d = diag::Diagnostic::error(codes::JSON_SHAPE, span, message);
+    crate::Failure::new(
+        codes::JSON_SHAPE,
+        crate::report::render(&d, &src, 100).trim_end(),
+    )
 }
 
 /// Reads a JSON document with the spanned reader (see [`json_text`]) and decodes it as a `T` in the same
@@ -329,18 +512,8 @@ pub fn decode_tree<T: serde::de::DeserializeOwned>(
     text: &str,
     parsed: &diag::json::Value,
 ) -> Result<T, crate::Failure> {
-    diag::de::from_value::<T>(parsed).map_err(|e| {
-        let src = diag::Source::new(name, text);
-        let d = diag::Diagnostic::error(
-            codes::JSON_SHAPE,
-            e.span.unwrap_or(parsed.span),
-            e.message.clone(),
-        );
-        crate::Failure::new(
-            codes::JSON_SHAPE,
-            crate::report::render(&d, &src, 100).trim_end(),
-        )
-    })
+    diag::de::from_value::<T>(parsed)
+        .map_err(|e| shape_error(name, text, e.span.unwrap_or(parsed.span), e.message))
 }
 
 /// Loads an identity-pool configuration file; the policies it names by path are read next to it.

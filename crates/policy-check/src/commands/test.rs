@@ -51,23 +51,19 @@ pub(crate) fn run_test(
     let pb = crate::progress(suites.len(), "suites");
     let results = match &a.policies {
         Some(policies) => {
-            let mut v = Vec::new();
-            for s in &suites {
-                let json = match a.policy_format {
-                    Some(f) => f == PolicyFormat::Json,
-                    None => policies.extension().is_some_and(|e| e == "json"),
-                };
-                v.extend(crate::suite::cedar_tests::run_cedar_tests(
-                    s,
-                    policies,
-                    json,
-                    a.schema.as_deref(),
-                )?);
-                if let Some(pb) = &pb {
-                    pb.inc(1);
-                }
-            }
-            v
+            let json = match a.policy_format {
+                Some(f) => f == PolicyFormat::Json,
+                None => policies.extension().is_some_and(|e| e == "json"),
+            };
+            // Read, parsed and validated once; the files run on every core like suites.
+            let loaded = crate::suite::cedar_tests::CedarPolicies::load(
+                policies,
+                json,
+                a.schema.as_deref(),
+            )?;
+            crate::suite::run_files(&suites, pb.as_ref(), &|s| {
+                crate::suite::cedar_tests::run_cedar_tests(s, &loaded)
+            })?
         }
         None => crate::suite::run_all_with(&suites, pb.as_ref())?,
     };

@@ -39,52 +39,125 @@ fn text(path: &Path) -> Result<(String, String), Failure> {
     Ok((name, text))
 }
 
-/// Runs one `run-tests` file against the policies (and schema) given on the command line.
-pub fn run_cedar_tests(
-    tests: &Path,
-    policies: &Path,
-    json: bool,
-    schema: Option<&Path>,
-) -> Result<Vec<CaseResult>, Failure> {
-    let (pname, ptext) = text(policies)?;
-    let set = if json {
-        cedar_bridge::cli_policy_set_json(&pname, &ptext)
-    } else {
-        cedar_bridge::cli_policy_set(&pname, &ptext)
-    }?;
-    let schema = match schema {
-        Some(p) => {
-            let (sname, stext) = text(p)?;
-            let s = cedar_bridge::schema_file(&sname, &stext)?;
-            cedar_bridge::validate_cli_policies(&set, &s, &pname, &ptext)
-                .map_err(|e| Failure::from(e).at(&pname))?;
-            Some(s)
-        }
-        None => None,
-    };
-    let (name, body) = text(tests)?;
-    let cases = crate::input::json_text(&name, &body)?;
-    let cases = cases
-        .as_array()
-        .ok_or_else(|| format!("{name}: a cedar `run-tests` file is a JSON array of test cases"))?;
-    if cases.is_empty() {
-        return Err(Failure::from(format!(
-            "{name}: no test cases (an empty file would pass without testing anything)"
-        )));
+/// The policies (and schema) given on the command line, read, parsed and validated once for every
+/// `run-tests` file (they were read again for each file).
+pub struct CedarPolicies {
+    set: PolicySet,
+    schema: Option<Schema>,
+}
+
+impl CedarPolicies {
+    /// Reads the policies (Cedar text, or Cedar's JSON format when `json`) and the schema they are
+    /// validated against.
+    pub fn load(policies: &Path, json: bool, schema: Option<&Path>) -> Result<Self, Failure> {
+        let (pname, ptext) = text(policies)?;
+        let set = if json {
+            cedar_bridge::cli_policy_set_json(&pname, &ptext)
+        } else {
+            cedar_bridge::cli_policy_set(&pname, &ptext)
+        }?;
+        let schema = match schema {
+            Some(p) => {
+                let (sname, stext) = text(p)?;
+                let s = cedar_bridge::schema_file(&sname, &stext)?;
+                cedar_bridge::validate_cli_policies(&set, &s, &pname, &ptext)
+                    .map_err(|e| Failure::from(e).at(&pname))?;
+                Some(s)
+            }
+            None => None,
+        };
+        Ok(Self { set, schema })
     }
+}
+
+/// Runs one `run-tests` file against the policies (and schema) given on the command line.
+pub fn run_cedar_tests(tests: &Path, policies: &CedarPolicies) -> Result<Vec<CaseResult>, Failure> {
+    let CedarPolicies { set, schema } = policies;
+    let (name, body) = text(tests)?;
     let authorizer = Authorizer::new();
-    let mut out = Vec::with_capacity(cases.len());
-    for (i, c) in cases.iter().enumerate() {
+    let one = |i: usize, c: Value| -> Result<CaseResult, Failure> {
         let case_name = c
             .get("name")
             .and_then(Value::as_str)
             .map_or_else(|| format!("#{}", i + 1), str::to_string);
         let what = format!("{name}: case `{case_name}`");
         let case = parse_case(c, schema.as_ref()).map_err(|e| e.at(&what))?;
-        out.push(run_case(&authorizer, &set, &case, &name, &case_name));
+        Ok(run_case(&authorizer, set, &case, &name, &case_name))
+    };
+    let not_array = || {
+        Failure::from(format!(
+            "{name}: a cedar `run-tests` file is a JSON array of test cases"
+        ))
+    };
+    let empty = || {
+        Failure::from(format!(
+            "{name}: no test cases (an empty file would pass without testing anything)"
+        ))
+    };
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if body.len() < PARALLEL_BYTES || workers <= 1 {
+        // Small files (most): read whole, run here (files themselves run side by side).
+        let Value::Array(cases) = crate::input::json_data(&name, &body)? else {
+            return Err(not_array());
+        };
+        if cases.is_empty() {
+            return Err(empty());
+        }
+        return cases
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| one(i, c))
+            .collect();
     }
-    Ok(out)
+    // A large file: cases are read one at a time and handed to the cores as they come, so they never all
+    // exist at once (a whole 10,000-case file as a JSON tree outweighed the cedar CLI's memory) and the
+    // reading overlaps the deciding. Results are put back in the file's order; the first error in that
+    // order is reported.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Value)>(256);
+    // Only the workers hold the receiving end: should they all stop, sending fails and reading stops
+    // (it can never wait on a full channel nobody empties).
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    let (read, done) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (rx, one) = (std::sync::Arc::clone(&rx), &one);
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    while let Ok(Ok((i, c))) = rx.lock().map(|r| r.recv()) {
+                        out.push((i, one(i, c)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        drop(rx);
+        let read =
+            crate::input::json_array_stream(&name, &body, &mut |i, c| tx.send((i, c)).is_ok());
+        drop(tx);
+        let done: Vec<_> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| Failure::from("a test worker panicked"))
+            })
+            .collect();
+        (read, done)
+    });
+    match read? {
+        None => return Err(not_array()),
+        Some(0) => return Err(empty()),
+        Some(_) => {}
+    }
+    let mut all = Vec::new();
+    for d in done {
+        all.extend(d?);
+    }
+    all.sort_unstable_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
 }
+
+/// The size from which a `run-tests` file's cases are read as a stream and shared among the cores.
+const PARALLEL_BYTES: usize = 1 << 20;
 
 struct TestCase {
     request: Request,
@@ -105,8 +178,10 @@ fn uid(req: &serde_json::Map<String, Value>, k: &str) -> Result<EntityUid, Failu
         .map_err(Failure::from)
 }
 
-fn parse_case(c: &Value, schema: Option<&Schema>) -> Result<TestCase, Failure> {
-    let obj = c.as_object().ok_or("a test case is a JSON object")?;
+fn parse_case(c: Value, schema: Option<&Schema>) -> Result<TestCase, Failure> {
+    let Value::Object(mut obj) = c else {
+        return Err(Failure::from("a test case is a JSON object"));
+    };
     for k in obj.keys() {
         if !CASE_FIELDS.contains(&k.as_str()) {
             return Err(Failure::from(format!(
@@ -115,10 +190,9 @@ fn parse_case(c: &Value, schema: Option<&Schema>) -> Result<TestCase, Failure> {
             )));
         }
     }
-    let req = obj
-        .get("request")
-        .and_then(Value::as_object)
-        .ok_or("missing `request` object")?;
+    let Some(Value::Object(mut req)) = obj.remove("request") else {
+        return Err(Failure::from("missing `request` object"));
+    };
     for k in req.keys() {
         if !REQUEST_FIELDS.contains(&k.as_str()) {
             return Err(Failure::from(format!(
@@ -128,22 +202,20 @@ fn parse_case(c: &Value, schema: Option<&Schema>) -> Result<TestCase, Failure> {
         }
     }
     let (principal, action, resource) = (
-        uid(req, "principal")?,
-        uid(req, "action")?,
-        uid(req, "resource")?,
+        uid(&req, "principal")?,
+        uid(&req, "action")?,
+        uid(&req, "resource")?,
     );
     let context_json = req
-        .get("context")
-        .cloned()
+        .remove("context")
         .unwrap_or_else(|| Value::Object(Default::default()));
-    let context = Context::from_json_value(context_json.clone(), schema.zip(Some(&action)))
-        .map_err(|e| format!("failed to parse context `{context_json}`: {e}"))?;
+    // Shown when Cedar refuses it (the value itself goes to Cedar).
+    let shown = context_json.to_string();
+    let context = Context::from_json_value(context_json, schema.zip(Some(&action)))
+        .map_err(|e| format!("failed to parse context `{shown}`: {e}"))?;
     let request = Request::new(principal, action, resource, context, schema)
         .map_err(|e| format!("failed to create request: {e}"))?;
-    let entities_value = obj
-        .get("entities")
-        .cloned()
-        .ok_or("missing `entities` array")?;
+    let entities_value = obj.remove("entities").ok_or("missing `entities` array")?;
     // Cedar walks the hierarchy recursively: cycles and over-deep hierarchies are refused first.
     if let Some(list) = entities_value.as_array() {
         cedar_bridge::avp::check_entity_graph(list).map_err(|e| format!("entities: {e}"))?;

@@ -26,16 +26,19 @@ pub(crate) struct Nodes<'a> {
 /// (objects under a policy key of the suite or of a case) become empty objects: they are built from
 /// their spanned nodes ([`Nodes`]), so copying them into a second tree would be work thrown away. Paths,
 /// and values of the wrong kind (reported with their text), are kept.
-pub(crate) fn suite_value(tree: &diag::json::Value) -> Value {
+pub(crate) fn suite_value(tree: &diag::json::Value) -> Result<Value, (diag::Span, String)> {
     use diag::json::Kind;
-    fn placeholder(n: &diag::json::Value) -> Value {
-        match &n.kind {
+    type Out = Result<Value, (diag::Span, String)>;
+    fn placeholder(n: &diag::json::Value) -> Out {
+        Ok(match &n.kind {
             Kind::Object(_) => Value::Object(serde_json::Map::new()),
-            Kind::Array(items) => Value::Array(items.iter().map(placeholder).collect()),
-            _ => value(n, &|_| false),
-        }
+            Kind::Array(items) => {
+                Value::Array(items.iter().map(placeholder).collect::<Result<_, _>>()?)
+            }
+            _ => value(n, &|_| false)?,
+        })
     }
-    fn value(n: &diag::json::Value, policies_under: &dyn Fn(usize) -> bool) -> Value {
+    fn value(n: &diag::json::Value, policies_under: &dyn Fn(usize) -> bool) -> Out {
         value_at(n, policies_under, 0)
     }
     // `policies_under(depth)`: whether an object at this depth holds policy keys (the suite at 0, a
@@ -44,36 +47,37 @@ pub(crate) fn suite_value(tree: &diag::json::Value) -> Value {
         n: &diag::json::Value,
         policies_under: &dyn Fn(usize) -> bool,
         depth: usize,
-    ) -> Value {
-        match &n.kind {
+    ) -> Out {
+        Ok(match &n.kind {
             Kind::Null => Value::Null,
             Kind::Bool(b) => Value::Bool(*b),
-            Kind::Number(s) => s
-                .parse::<serde_json::Number>()
-                .map_or_else(|_| Value::String(s.clone()), Value::Number),
+            Kind::Number(s) => Value::Number(
+                crate::input::json_number(s)
+                    .ok_or_else(|| (n.span, format!("the number {s} is out of range")))?,
+            ),
             Kind::String(s) => Value::String(s.clone()),
             Kind::Array(items) => Value::Array(
                 items
                     .iter()
                     .map(|i| value_at(i, policies_under, depth + 1))
-                    .collect(),
+                    .collect::<Result<_, _>>()?,
             ),
             Kind::Object(members) => Value::Object(
                 members
                     .iter()
                     .map(|m| {
                         let v = if policies_under(depth) && POLICY_KEYS.contains(&m.key.as_str()) {
-                            placeholder(&m.value)
+                            placeholder(&m.value)?
                         } else if depth == 0 && m.key != "cases" {
-                            value(&m.value, &|_| false)
+                            value(&m.value, &|_| false)?
                         } else {
-                            value_at(&m.value, policies_under, depth + 1)
+                            value_at(&m.value, policies_under, depth + 1)?
                         };
-                        (m.key.clone(), v)
+                        Ok((m.key.clone(), v))
                     })
-                    .collect(),
+                    .collect::<Result<_, (diag::Span, String)>>()?,
             ),
-        }
+        })
     }
     value(tree, &|depth| depth == 0 || depth == 2)
 }

@@ -99,7 +99,8 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, Failure> {
     // One read: the tree keeps positions (inline policies are built from it and located on the suite's
     // lines), the value is what the suite's fields are read from.
     let tree = crate::input::json_tree(&name, &text)?;
-    let suite: Value = fields::suite_value(&tree);
+    let suite: Value = fields::suite_value(&tree)
+        .map_err(|(span, m)| crate::input::shape_error(&name, &text, span, m))?;
     let source = diag::Source::new(name.as_str(), text);
     if suite.is_array() {
         return Err(Failure::from(format!(
@@ -258,6 +259,15 @@ pub(crate) fn run_all_with(
     suites: &[PathBuf],
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Vec<CaseResult>, Failure> {
+    run_files(suites, progress, &|s| run_suite(s))
+}
+
+/// Runs `run` on every file, on every core (see [`run_all`]): suite files, or Cedar `run-tests` files.
+pub(crate) fn run_files(
+    suites: &[PathBuf],
+    progress: Option<&indicatif::ProgressBar>,
+    run: &(dyn Fn(&Path) -> Result<Vec<CaseResult>, Failure> + Sync),
+) -> Result<Vec<CaseResult>, Failure> {
     let tick = || {
         if let Some(p) = progress {
             p.inc(1);
@@ -269,7 +279,7 @@ pub(crate) fn run_all_with(
     if workers <= 1 || suites.len() < 8 {
         let mut v = Vec::new();
         for s in suites {
-            v.extend(run_suite(s)?);
+            v.extend(run(s)?);
             tick();
         }
         return Ok(v);
@@ -295,7 +305,7 @@ pub(crate) fn run_all_with(
                         }
                         for i in start..(start + BATCH).min(suites.len()) {
                             let Some(s) = suites.get(i) else { break };
-                            let r = run_suite(s);
+                            let r = run(s);
                             if r.is_err() {
                                 stop_at.fetch_min(i, Relaxed);
                             }
