@@ -121,10 +121,12 @@ pub(crate) fn policy_list(
             match (x, src, n) {
                 (Value::String(p), _, _) => load_policy(&base.join(p), ty),
                 (Value::Object(_), Some(src), Some(n)) => load_policy_node(&name(), src, n, ty),
-                (Value::Object(_), _, _) => {
-                    let text = serde_json::to_string_pretty(x)?;
-                    load_policy_text(&name(), text.as_bytes(), ty)
-                }
+                // Suites keep inline documents only as their nodes (`suite_value`): without the node
+                // there is nothing to read, and an empty stand-in must never be taken for the policy.
+                (Value::Object(_), _, _) => Err(Failure::from(format!(
+                    "{}: the inline policy was not found in the suite's text (please report)",
+                    name()
+                ))),
                 (other, _, _) => Err(Failure::from(format!(
                     "{what}: a policy is a path or an inline document, found {other}"
                 ))),
