@@ -100,7 +100,7 @@ pub enum Format {
     Json,
 }
 
-/// `--type`: one of iam-policy's [`PolicyType`]s, or `auto` (`None`: infer per file, see
+/// `--type`: one of iam-policy's [`PolicyType`](iam_policy::PolicyType)s, or `auto` (`None`: infer per file, see
 /// [`PolicyDocument::guess_type`](iam_policy::PolicyDocument::guess_type)). The command line's names and
 /// help come from `PolicyType` itself, so the list is written once.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
