@@ -526,7 +526,7 @@ fn suites_fail_closed() {
     let (code, _, err) = run(&["test", &s]);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("unknown field `role` for an IAM case"),
+        err.contains("an IAM case: unknown field `role`") && err.contains("role.suite.json:1:"),
         "{err}"
     );
     // Both or neither of expect / expect_error.
@@ -916,6 +916,121 @@ fn pool_configurations_are_decoded_with_located_errors() {
         assert!(err.contains(code) && err.contains(says), "case {i}: {err}");
         // Located: the snippet names the file with a line and column.
         assert!(err.contains(&format!("c{i}.pool.json:")), "case {i}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Suites are decoded from their one read into typed fields: a misspelt field (of the suite, of each kind
+/// of case, of a nested object), a wrong type, a duplicate key and a truncated file are each a coded error
+/// at their line and column (exit 1), before any case runs.
+#[test]
+fn suites_are_decoded_with_located_errors() {
+    let dir = std::env::temp_dir().join(format!("pc-suite-decode-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = r#"{
+  "name": "decode",
+  "identity": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]},
+  "cases": [
+    {"name": "ok", "request": {"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}, "expect": "Allow", "sid": "S"}
+  ]
+}"#;
+    let (ok_status, _, ok_err) = {
+        let f = dir.join("good.suite.json");
+        std::fs::write(&f, good.replace(", \"sid\": \"S\"", "")).unwrap();
+        run(&["test", f.to_str().unwrap()])
+    };
+    assert_eq!(ok_status, 0, "{ok_err}");
+    // (text, code, message, line:column)
+    let cases: Vec<(String, &str, &str, &str)> = vec![
+        (
+            good.replace("\"expect\": \"Allow\"", "\"expcet\": \"Allow\""),
+            "json::shape",
+            "an IAM case: unknown field `expcet`, expected one of",
+            ":5:102",
+        ),
+        (
+            good.replace("\"name\": \"decode\"", "\"nmae\": \"decode\""),
+            "json::shape",
+            "a suite: unknown field `nmae`",
+            ":2:3",
+        ),
+        (
+            good.replace("\"sid\": \"S\"", "\"sid\": 7"),
+            "json::shape",
+            "invalid type: integer `7`, expected a string",
+            ":5:124",
+        ),
+        (
+            good.replace("\"identity\": {", "\"identity\": 3, \"x\": {"),
+            "json::shape",
+            "a policy: a path, an inline document, or a list of those",
+            ":3:15",
+        ),
+        (
+            good.replace(
+                "\"request\"",
+                "\"claims\": {\"sub\": \"u\"}, \"expcet_error\": \"x\", \"request\"",
+            ),
+            "json::shape",
+            "an identity-pool case: unknown field `expcet_error`",
+            ":5:47",
+        ),
+        (
+            good.replace("\"name\": \"ok\"", "\"name\": \"ok\", \"name\": \"again\""),
+            "json::duplicate-key",
+            "duplicate key `name`",
+            ":5:19",
+        ),
+        (
+            good[..good.find("\"cases\"").unwrap() + 12].to_string(),
+            "json::",
+            "",
+            "decode-",
+        ),
+    ];
+    for (i, (text, code, says, at)) in cases.iter().enumerate() {
+        assert_ne!(text, good, "case {i} changed nothing");
+        let f = dir.join(format!("decode-{i}.suite.json"));
+        std::fs::write(&f, text).unwrap();
+        let (status, _, err) = run(&["test", f.to_str().unwrap()]);
+        assert_eq!(status, 1, "case {i}: {err}");
+        assert!(err.contains(code) && err.contains(says), "case {i}: {err}");
+        // Located: the snippet names the file with a line and column.
+        assert!(
+            err.contains(&format!("decode-{i}.suite.json{at}")) || err.contains(at),
+            "case {i}: want {at}: {err}"
+        );
+        assert!(
+            err.contains(&format!("decode-{i}.suite.json:")),
+            "case {i}: {err}"
+        );
+    }
+    // Nested objects are decoded too: the suite's `apigw.function` and `token_verifier`.
+    let nested = [
+        (
+            r#"{"apigw": {"api": "a.json", "function": {"handler": "x.h", "timeuot": 3}}, "cases": [{"name": "c", "http_request": {"method": "GET", "path": "/"}, "now": 1, "expect_status": 200}]}"#,
+            "unknown field `timeuot`",
+        ),
+        (
+            r#"{"identity_pool": "p.json", "token_verifier": {"jwks": "k.json", "client_id": "c", "user_pool": "x"}, "cases": [{"name": "c", "guest": true, "request": {}, "expect": "Allow"}]}"#,
+            "unknown field `user_pool`",
+        ),
+        (
+            r#"{"cedar_store": {"logical_id": "S", "jkws": "k.json"}, "cases": [{"name": "c", "avp_request": {}, "expect": "Allow"}]}"#,
+            "unknown field `jkws`",
+        ),
+    ];
+    for (i, (text, says)) in nested.iter().enumerate() {
+        let f = dir.join(format!("nested-{i}.suite.json"));
+        std::fs::write(&f, text).unwrap();
+        let (status, _, err) = run(&["test", f.to_str().unwrap()]);
+        assert_eq!(status, 1, "nested {i}: {err}");
+        assert!(
+            err.contains("json::shape")
+                && err.contains(says)
+                && err.contains(&format!("nested-{i}.suite.json:1:")),
+            "nested {i}: {err}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -246,13 +246,15 @@ where
     }
 }
 
-/// Runs the process's command line ([`run_args`] over `std::env::args_os`).
+/// Runs the process's command line ([`run_args`] over `std::env::args_os`). The standard streams are
+/// not held locked for the run: a worker thread that writes a note to stderr (the solver's one-time
+/// install) would wait forever for the command's thread to let go of it.
 pub fn main_with_env() -> ExitCode {
     TERMINAL.with(|t| t.set(std::io::IsTerminal::is_terminal(&std::io::stderr())));
     let code = run_args(
         std::env::args_os(),
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
     );
     ExitCode::from(code)
 }
@@ -260,11 +262,7 @@ pub fn main_with_env() -> ExitCode {
 /// Runs the CLI, printing to the process's stdout and stderr.
 pub fn run(cli: Cli) -> ExitCode {
     TERMINAL.with(|t| t.set(std::io::IsTerminal::is_terminal(&std::io::stderr())));
-    let code = run_to(
-        cli,
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
-    );
+    let code = run_to(cli, &mut std::io::stdout(), &mut std::io::stderr());
     ExitCode::from(code)
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::gateway::{
     AuthorizerChoice, FunctionChoice, TokenCheck, http_request, load_api, load_authorizer,
 };
-use crate::suite::{Case, CaseResult};
+use crate::suite::{ApigwCase, Case, CaseResult, FunctionDef, SuiteDef};
 
 /// The suite's API, authorizer and cache, built at its first API Gateway case.
 pub(crate) struct Gateway {
@@ -22,82 +22,54 @@ pub(crate) struct Gateway {
 /// "template", "physical_ids", "groups" | "policy" | "function" | "output",
 /// "token_verifier": {"jwks", "user_pool_id", "client_id", "token_use"}, "invalid_token": 401 | 403}`;
 /// `function` is `{"command" | "handler", "env": {NAME: value}, "timeout": seconds}`.
-pub(crate) fn gateway(
-    suite: &serde_json::Map<String, Value>,
-    base: &Path,
-) -> Result<Gateway, Failure> {
+pub(crate) fn gateway(suite: &SuiteDef, base: &Path) -> Result<Gateway, Failure> {
     let g = suite
-        .get("apigw")
-        .and_then(Value::as_object)
+        .apigw
+        .as_ref()
         .ok_or("an API Gateway case (`http_request`) needs a suite-level `apigw` object")?;
-    let known = [
-        "api",
-        "template",
-        "physical_ids",
-        "account",
-        "groups",
-        "policy",
-        "function",
-        "output",
-        "token_verifier",
-        "invalid_token",
-    ];
-    if let Some(k) = g.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(Failure::from(format!(
-            "unknown `apigw` field `{k}` (fields: {})",
-            known.join(", ")
-        )));
-    }
-    let path = |k: &str| g.get(k).and_then(Value::as_str).map(|p| base.join(p));
-    let api = match super::template::spec(Some(g), suite, base, "apigw")? {
+    let path = |p: &Option<String>| p.as_ref().map(|p| base.join(p));
+    let own = super::template::Own {
+        template: g.template.as_deref(),
+        parameters: None,
+        physical_ids: Some(&g.physical_ids),
+    };
+    let api = match super::template::spec(own, suite, base)? {
         // `api` is then the API's logical id in the template.
         Some((path, input)) => {
             let id = g
-                .get("api")
-                .and_then(Value::as_str)
+                .api
+                .as_deref()
                 .ok_or("`apigw` needs `api` (the API's logical id in `template`)")?;
             crate::commands::template::api_from_template(&path, id, &input)?
         }
         None => load_api(
-            &path("api").ok_or("`apigw` needs `api` (a path)")?,
-            g.get("account").and_then(Value::as_str),
+            &path(&g.api).ok_or("`apigw` needs `api` (a path)")?,
+            g.account.as_deref(),
         )?,
     };
-    let check = match g.get("token_verifier") {
+    let check = match &g.token_verifier {
         None => None,
-        Some(v) => {
-            let s = |k: &str| {
-                v.get(k)
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .ok_or_else(|| format!("`apigw.token_verifier` needs `{k}`"))
-            };
-            Some(TokenCheck {
-                jwks: s("jwks")?,
-                user_pool_id: s("user_pool_id")?,
-                client_id: s("client_id")?,
-                token_use: v
-                    .get("token_use")
-                    .and_then(Value::as_str)
-                    .unwrap_or("access")
-                    .parse()?,
-                invalid_token: match g.get("invalid_token").and_then(Value::as_u64) {
-                    None | Some(401) => apigw::InvalidToken::Unauthorized,
-                    Some(403) => apigw::InvalidToken::Deny,
-                    Some(other) => {
-                        return Err(Failure::from(format!(
-                            "`invalid_token` is 401 or 403, not {other}"
-                        )));
-                    }
-                },
-            })
-        }
+        Some(v) => Some(TokenCheck {
+            jwks: v.jwks.clone(),
+            user_pool_id: v.user_pool_id.clone(),
+            client_id: v.client_id.clone(),
+            token_use: v.token_use.as_deref().unwrap_or("access").parse()?,
+            invalid_token: match g.invalid_token {
+                None | Some(401) => apigw::InvalidToken::Unauthorized,
+                Some(403) => apigw::InvalidToken::Deny,
+                Some(other) => {
+                    return Err(Failure::from(format!(
+                        "`invalid_token` is 401 or 403, not {other}"
+                    )));
+                }
+            },
+        }),
     };
-    let function = match g.get("function") {
+    let function = match &g.function {
         None => None,
-        Some(v) => Some(function_choice(v)?),
+        Some(f) => Some(function_choice(f)?),
     };
-    let (groups, policy, output) = (path("groups"), path("policy"), path("output"));
+    let (groups, policy, output) = (path(&g.groups), path(&g.policy), path(&g.output));
     let given = [
         groups.is_some(),
         policy.is_some(),
@@ -126,52 +98,20 @@ pub(crate) fn gateway(
 }
 
 /// `{"command" | "handler", "env": {NAME: value}, "timeout": seconds}`.
-fn function_choice(v: &Value) -> Result<FunctionChoice, Failure> {
-    let o = v.as_object().ok_or(
-        "`apigw.function` is an object: {\"command\" | \"handler\", \"env\", \"timeout\"}",
-    )?;
-    let known = ["command", "handler", "env", "timeout"];
-    if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(Failure::from(format!(
-            "unknown `apigw.function` field `{k}` (fields: {})",
-            known.join(", ")
-        )));
-    }
-    let text = |k: &str| match o.get(k) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(format!("`apigw.function.{k}` is a string, found {other}")),
-    };
-    let (command, handler) = (text("command")?, text("handler")?);
+fn function_choice(f: &FunctionDef) -> Result<FunctionChoice, Failure> {
+    let (command, handler) = (f.command.clone(), f.handler.clone());
     if command.is_some() == handler.is_some() {
         return Err("`apigw.function` needs one of `command` or `handler`".into());
     }
-    let env = match o.get("env") {
-        None => Vec::new(),
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
-                other => Err(format!(
-                    "`apigw.function.env.{k}` is a string, found {other}"
-                )),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(other) => {
+    let env = f.env.clone().into_iter().collect();
+    let timeout = match f.timeout {
+        None => None,
+        Some(t) if (1..=900).contains(&t) => Some(t),
+        Some(t) => {
             return Err(Failure::from(format!(
-                "`apigw.function.env` is an object of strings, found {other}"
+                "`apigw.function.timeout` is whole seconds from 1 to 900, found {t}"
             )));
         }
-    };
-    let timeout = match o.get("timeout") {
-        None => None,
-        Some(t) => Some(
-            t.as_u64()
-                .filter(|t| (1..=900).contains(t))
-                .ok_or_else(|| {
-                    format!("`apigw.function.timeout` is whole seconds from 1 to 900, found {t}")
-                })?,
-        ),
     };
     Ok(FunctionChoice {
         command,
@@ -185,35 +125,31 @@ fn function_choice(v: &Value) -> Result<FunctionChoice, Failure> {
 /// Runs one case: `http_request`, `now`, `expect_status`, and optionally `sid` (the deciding statement),
 /// `cache_hit`, `function_called`, `context` (what the backend receives as `$context.authorizer`) and
 /// `reason` (text the reason for a refusal contains: `Task timed out`, `context.groups`).
-pub(crate) fn apigw_case(case: &Case<'_>, gw: &mut Gateway) -> Result<CaseResult, Failure> {
+pub(crate) fn apigw_case(
+    case: &Case<'_>,
+    obj: &ApigwCase,
+    gw: &mut Gateway,
+) -> Result<CaseResult, Failure> {
     let Case {
-        obj,
         base,
         name,
         case_name,
         what,
         ..
     } = *case;
-    let req = http_request(
-        obj.get("http_request")
-            .ok_or_else(|| format!("{what}: missing `http_request`"))?,
-        base,
-        what,
-    )?;
-    let now = obj
-        .get("now")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| format!("{what}: an API Gateway case needs `now` (Unix seconds): the cache and the token depend on it"))?;
+    let req = http_request(&obj.http_request, base, what)?;
+    let now = obj.now.ok_or_else(|| {
+        format!("{what}: an API Gateway case needs `now` (Unix seconds): the cache and the token depend on it")
+    })?;
     let want = obj
-        .get("expect_status")
-        .and_then(Value::as_u64)
+        .expect_status
         .ok_or_else(|| format!("{what}: missing `expect_status` (an HTTP status)"))?;
     let inv = gw
         .api
         .invoke(&req, gw.authorizer.as_ref(), &mut gw.cache, now);
     let mut expect = format!("{want}");
     let mut actual = format!("{}", inv.status);
-    let mut pass = u64::from(inv.status) == want;
+    let mut pass = inv.status == want;
     let mut detail = String::new();
     let mut field = |label: &str, want: String, got: String| {
         expect.push_str(&format!(", {label} {want}"));
@@ -223,69 +159,47 @@ pub(crate) fn apigw_case(case: &Case<'_>, gw: &mut Gateway) -> Result<CaseResult
             detail.push_str(&format!("expected {label} `{want}`, got `{got}`\n"));
         }
     };
-    match obj.get("sid") {
-        None => {}
-        Some(Value::String(s)) => field(
+    if let Some(s) = &obj.sid {
+        field(
             "Sid",
             s.clone(),
             inv.deciding()
                 .and_then(|d| d.sid.clone())
                 .unwrap_or_else(|| "none".into()),
-        ),
-        Some(other) => {
-            return Err(Failure::from(format!(
-                "{what}: `sid` must be a string, found {other}"
-            )));
-        }
+        );
     }
-    for (k, got) in [
-        ("cache_hit", inv.cache_hit),
-        ("function_called", Some(inv.function_called)),
+    for (k, want, got) in [
+        ("cache_hit", obj.cache_hit, inv.cache_hit),
+        (
+            "function_called",
+            obj.function_called,
+            Some(inv.function_called),
+        ),
     ] {
-        match obj.get(k) {
-            None => {}
-            Some(Value::Bool(b)) => field(
+        if let Some(b) = want {
+            field(
                 k,
                 b.to_string(),
                 got.map_or_else(|| "n/a".to_string(), |g| g.to_string()),
-            ),
-            Some(other) => {
-                return Err(Failure::from(format!(
-                    "{what}: `{k}` must be a boolean, found {other}"
-                )));
-            }
+            );
         }
     }
-    match obj.get("context") {
-        None => {}
-        Some(Value::Object(want)) => field(
+    if let Some(want) = &obj.context {
+        field(
             "context",
             Value::Object(want.clone()).to_string(),
             inv.backend_context
                 .clone()
                 .map_or_else(|| "none".to_string(), |c| Value::Object(c).to_string()),
-        ),
-        Some(other) => {
-            return Err(Failure::from(format!(
-                "{what}: `context` is the object the backend receives, found {other}"
-            )));
-        }
+        );
     }
-    match obj.get("reason") {
-        None => {}
-        Some(Value::String(want)) => {
-            let got = if inv.reason.contains(want.as_str()) {
-                want.clone()
-            } else {
-                inv.reason.lines().next().unwrap_or("none").to_string()
-            };
-            field("reason", want.clone(), got);
-        }
-        Some(other) => {
-            return Err(Failure::from(format!(
-                "{what}: `reason` is text the reason must contain, found {other}"
-            )));
-        }
+    if let Some(want) = &obj.reason {
+        let got = if inv.reason.contains(want.as_str()) {
+            want.clone()
+        } else {
+            inv.reason.lines().next().unwrap_or("none").to_string()
+        };
+        field("reason", want.clone(), got);
     }
     if !pass {
         detail.push_str(&crate::report::invocation_text(&req, &inv));

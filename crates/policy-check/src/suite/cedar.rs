@@ -1,15 +1,12 @@
 //! Cedar cases: an AVP request against a policy store.
 
-use serde_json::Value;
-
 use crate::suite::*;
 
 /// A Cedar case: an AVP request against a policy store; tokens are verified against the store's
 /// identity source, or claims are given explicitly (`identity_claims` / `access_claims`, unverified).
-pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
+pub(crate) fn cedar_case(case: &Case<'_>, obj: &CedarCase) -> Result<CaseResult, Failure> {
     let Case {
         suite,
-        obj,
         base,
         name,
         case_name,
@@ -17,25 +14,29 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
         prepared,
         ..
     } = *case;
-    let named = obj.get("cedar_store").or_else(|| suite.get("cedar_store"));
+    let named = obj.cedar_store.as_ref().or(suite.cedar_store.as_ref());
     // Each store the suite names is loaded once per suite.
-    let key = named.map(Value::to_string).unwrap_or_default();
+    let key = match named {
+        None => String::new(),
+        Some(PathOr::Path(p)) => format!("path:{p}"),
+        Some(PathOr::Object(o)) => format!("template:{o:?}"),
+    };
     let loaded = prepared
         .borrow_mut()
         .stores
         .entry(key)
         .or_insert_with(|| {
             match named {
-                Some(Value::String(rel)) => {
+                Some(PathOr::Path(rel)) => {
                     let dir = base.join(rel);
                     crate::input::load_store(&dir)
                         .map(|s| (s, dir))
                         .map_err(Failure::from)
                 }
-                Some(Value::Object(o)) => {
+                Some(PathOr::Object(o)) => {
                     template_store(o, suite, base).map(|s| (s, base.to_path_buf()))
                 }
-                _ => Err(Failure::from(
+                None => Err(Failure::from(
                     "`avp_request` needs a `cedar_store` (a directory, or {\"template\", \"logical_id\"})",
                 )),
             }
@@ -44,15 +45,15 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
         .clone()
         .map_err(|e| e.at(what))?;
     let (store, store_dir) = (&loaded.0, &loaded.1);
-    let mut req = obj.get("avp_request").cloned().unwrap_or(Value::Null);
-    if let Some(want) = super::expected_error(obj, what)? {
+    let mut req = obj.avp_request.clone();
+    if let Some(want) = super::expected_error(obj.expect_error.as_deref(), what)? {
         crate::input::resolve_tokens(&mut req, base).map_err(|e| e.at(what))?;
         let r = crate::input::run_request(
             store,
             store_dir,
             &req,
             None,
-            obj.get("now").and_then(Value::as_i64),
+            obj.now,
             &cedar_bridge::avp::TokenClaims::default(),
         );
         let got = match r {
@@ -61,25 +62,16 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
         };
         return super::error_row((name, case_name), want, got, what);
     }
-    let expect = super::expected_decision(obj, what)?;
+    let expect = super::expected_decision(obj.expect.as_deref(), what)?;
     crate::input::resolve_tokens(&mut req, base).map_err(|e| e.at(what))?;
     let claims = cedar_bridge::avp::TokenClaims::given(
-        obj.get("identity_claims")
-            .and_then(Value::as_object)
-            .cloned(),
-        obj.get("access_claims").and_then(Value::as_object).cloned(),
+        obj.identity_claims.clone(),
+        obj.access_claims.clone(),
     );
     let mk = |actual: String, pass: bool, detail: String| {
         CaseResult::new(name, case_name, expect.to_string(), actual, pass, detail)
     };
-    match crate::input::run_request(
-        store,
-        store_dir,
-        &req,
-        None,
-        obj.get("now").and_then(Value::as_i64),
-        &claims,
-    ) {
+    match crate::input::run_request(store, store_dir, &req, None, obj.now, &claims) {
         Ok((resp, decisions)) => {
             // A case states one decision: a batch of several requests cannot be checked by it.
             let [actual] = decisions.as_slice() else {
@@ -88,7 +80,7 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
                     decisions.len()
                 )));
             };
-            let cmp = super::Compare::answer(obj, expect, actual, what)?;
+            let cmp = super::Compare::answer(None, obj.determining.as_deref(), expect, actual);
             let mut detail = cmp.detail;
             if !cmp.pass {
                 detail.push_str(&resp.to_string());
@@ -113,32 +105,12 @@ pub(crate) fn cedar_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
 /// `"cedar_store": {"template", "logical_id", "jwks", "parameters", "physical_ids"}`: the Verified
 /// Permissions store of a CloudFormation template (paths relative to the suite).
 fn template_store(
-    o: &serde_json::Map<String, Value>,
-    suite: &serde_json::Map<String, Value>,
+    o: &StorePart,
+    suite: &SuiteDef,
     base: &std::path::Path,
 ) -> Result<cedar_bridge::PolicyStore, Failure> {
-    let known = [
-        "template",
-        "logical_id",
-        "jwks",
-        "parameters",
-        "physical_ids",
-    ];
-    if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(Failure::from(format!(
-            "unknown `cedar_store` field `{k}` (fields: {})",
-            known.join(", ")
-        )));
-    }
-    let text = |k: &str| o.get(k).and_then(Value::as_str);
-    let (path, input) = super::template::spec(Some(o), suite, base, "cedar_store")?
+    let (path, input) = super::template::spec(super::template::Own::store(o), suite, base)?
         .ok_or("`cedar_store.template` is required (or a suite-level `template`)")?;
     // Relative to the suite: the store's directory for token verification is the suite's.
-    let jwks = text("jwks").map(str::to_string);
-    crate::commands::template::store_from_template(
-        &path,
-        text("logical_id").ok_or("`cedar_store.logical_id` is required (a string)")?,
-        &input,
-        jwks.as_deref(),
-    )
+    crate::commands::template::store_from_template(&path, &o.logical_id, &input, o.jwks.as_deref())
 }

@@ -1,85 +1,25 @@
-//! The suite format: which fields a suite and each kind of case may have, and the policies a suite or
-//! case names, loaded by type.
+//! The policies a suite or an IAM case names, loaded by type from their spanned nodes (paths relative to
+//! the suite, inline documents located on the suite's lines).
 
 use std::path::Path;
 
 use iam_policy::{PolicyDocument, PolicyType};
-use serde_json::Value;
 
 use crate::Failure;
 use crate::policies::*;
+use crate::suite::{IamCase, SuiteDef};
 
 /// Where a suite's values were read: the suite file's source and the spanned nodes of the suite object and
 /// of the case, so that inline policies are built from the suite's own text (not written out and read
 /// again) and located on the suite's lines.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub(crate) struct Nodes<'a> {
     /// The suite file.
-    pub source: Option<&'a diag::Source>,
+    pub source: &'a diag::Source,
     /// The suite object.
-    pub suite: Option<&'a diag::json::Value>,
-    /// The case object.
+    pub suite: &'a diag::json::Value,
+    /// The case object (`None` for the suite's shared policies).
     pub case: Option<&'a diag::json::Value>,
-}
-
-/// The suite's fields as a JSON value, converted straight from the spanned tree. Inline policy documents
-/// (objects under a policy key of the suite or of a case) become empty objects: they are built from
-/// their spanned nodes ([`Nodes`]), so copying them into a second tree would be work thrown away. Paths,
-/// and values of the wrong kind (reported with their text), are kept.
-pub(crate) fn suite_value(tree: &diag::json::Value) -> Result<Value, (diag::Span, String)> {
-    use diag::json::Kind;
-    type Out = Result<Value, (diag::Span, String)>;
-    fn placeholder(n: &diag::json::Value) -> Out {
-        Ok(match &n.kind {
-            Kind::Object(_) => Value::Object(serde_json::Map::new()),
-            Kind::Array(items) => {
-                Value::Array(items.iter().map(placeholder).collect::<Result<_, _>>()?)
-            }
-            _ => value(n, &|_| false)?,
-        })
-    }
-    fn value(n: &diag::json::Value, policies_under: &dyn Fn(usize) -> bool) -> Out {
-        value_at(n, policies_under, 0)
-    }
-    // `policies_under(depth)`: whether an object at this depth holds policy keys (the suite at 0, a
-    // case at 2: `cases` → array → case).
-    fn value_at(
-        n: &diag::json::Value,
-        policies_under: &dyn Fn(usize) -> bool,
-        depth: usize,
-    ) -> Out {
-        Ok(match &n.kind {
-            Kind::Null => Value::Null,
-            Kind::Bool(b) => Value::Bool(*b),
-            Kind::Number(s) => Value::Number(
-                crate::input::json_number(s)
-                    .ok_or_else(|| (n.span, format!("the number {s} is out of range")))?,
-            ),
-            Kind::String(s) => Value::String(s.clone()),
-            Kind::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|i| value_at(i, policies_under, depth + 1))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Kind::Object(members) => Value::Object(
-                members
-                    .iter()
-                    .map(|m| {
-                        let v = if policies_under(depth) && POLICY_KEYS.contains(&m.key.as_str()) {
-                            placeholder(&m.value)?
-                        } else if depth == 0 && m.key != "cases" {
-                            value(&m.value, &|_| false)?
-                        } else {
-                            value_at(&m.value, policies_under, depth + 1)?
-                        };
-                        Ok((m.key.clone(), v))
-                    })
-                    .collect::<Result<_, (diag::Span, String)>>()?,
-            ),
-        })
-    }
-    value(tree, &|depth| depth == 0 || depth == 2)
 }
 
 /// The value of `key` in a spanned object.
@@ -97,156 +37,59 @@ pub(crate) fn member<'a>(
     }
 }
 
-/// The `i`th item of a spanned array.
-fn item(node: Option<&diag::json::Value>, i: usize) -> Option<&diag::json::Value> {
-    match &node?.kind {
-        diag::json::Kind::Array(items) => items.get(i),
-        _ => None,
-    }
-}
-
-/// A value read from a suite, with its spanned node when known.
-type At<'a> = (Option<&'a diag::Source>, Option<&'a diag::json::Value>);
-
+/// The policies of a policy key's node: a path, an inline document, or a list of those. Paths are
+/// relative to `base`; inline documents are read from their nodes, located on the suite's lines.
 pub(crate) fn policy_list(
-    v: &Value,
-    (src, node): At<'_>,
+    src: &diag::Source,
+    node: &diag::json::Value,
     base: &Path,
     ty: PolicyType,
     what: &str,
 ) -> Result<Vec<PolicyDocument>, Failure> {
-    let one =
-        |x: &Value, n: Option<&diag::json::Value>, i: usize| -> Result<PolicyDocument, Failure> {
-            let name = || format!("{what}[{i}] (inline)");
-            match (x, src, n) {
-                (Value::String(p), _, _) => load_policy(&base.join(p), ty),
-                (Value::Object(_), Some(src), Some(n)) => load_policy_node(&name(), src, n, ty),
-                // Suites keep inline documents only as their nodes (`suite_value`): without the node
-                // there is nothing to read, and an empty stand-in must never be taken for the policy.
-                (Value::Object(_), _, _) => Err(Failure::from(format!(
-                    "{}: the inline policy was not found in the suite's text (please report)",
-                    name()
-                ))),
-                (other, _, _) => Err(Failure::from(format!(
-                    "{what}: a policy is a path or an inline document, found {other}"
-                ))),
-            }
-        };
-    match v {
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, x)| one(x, item(node, i), i))
-            .collect(),
-        x => Ok(vec![one(x, node, 0)?]),
+    use diag::json::Kind;
+    let one = |n: &diag::json::Value, i: usize| -> Result<PolicyDocument, Failure> {
+        match &n.kind {
+            Kind::String(p) => load_policy(&base.join(p), ty),
+            Kind::Object(_) => load_policy_node(&format!("{what}[{i}] (inline)"), src, n, ty),
+            _ => Err(crate::input::shape_error(
+                src.name(),
+                src.text(),
+                n.span,
+                format!("`{what}`: a policy is a path or an inline document"),
+            )),
+        }
+    };
+    match &node.kind {
+        Kind::Array(items) => items.iter().enumerate().map(|(i, n)| one(n, i)).collect(),
+        _ => Ok(vec![one(node, 0)?]),
     }
 }
 
+/// SCPs or RCPs: a list of levels (each a policy list), or one level.
 pub(crate) fn levels(
-    v: &Value,
-    (src, node): At<'_>,
+    src: &diag::Source,
+    node: &diag::json::Value,
     base: &Path,
     ty: PolicyType,
     what: &str,
 ) -> Result<Vec<Vec<PolicyDocument>>, Failure> {
-    let Value::Array(items) = v else {
-        return Ok(vec![policy_list(v, (src, node), base, ty, what)?]);
+    let diag::json::Kind::Array(items) = &node.kind else {
+        return Ok(vec![policy_list(src, node, base, ty, what)?]);
     };
     items
         .iter()
         .enumerate()
-        .map(|(i, x)| policy_list(x, (src, item(node, i)), base, ty, &format!("{what}[{i}]")))
+        .map(|(i, n)| policy_list(src, n, base, ty, &format!("{what}[{i}]")))
         .collect()
 }
 
-pub(crate) const SUITE_FIELDS: &[&str] = &[
-    "name",
-    "description",
-    "cases",
-    "identity_pool",
-    "token_verifier",
-    "cedar_store",
-    "apigw",
-    "template",
-    "identity_of",
-    "resource_of",
-];
-
-/// Fields of an API Gateway case.
-pub(crate) const APIGW_CASE_FIELDS: &[&str] = &[
-    "name",
-    "description",
-    "http_request",
-    "now",
-    "expect_status",
-    "sid",
-    "cache_hit",
-    "function_called",
-    "context",
-    "reason",
-];
-
-/// Fields of an IAM case (besides the policy keys).
-pub(crate) const IAM_CASE_FIELDS: &[&str] = &[
-    "name",
-    "description",
-    "request",
-    "property",
-    "expect",
-    "sid",
-    "expect_error",
-    "identity_of",
-    "resource_of",
-];
-
-/// Fields of an identity-pool case.
-pub(crate) const POOL_CASE_FIELDS: &[&str] = &[
-    "name",
-    "description",
-    "request",
-    "expect",
-    "sid",
-    "expect_error",
-    "claims",
-    "token",
-    "guest",
-    "custom_role_arn",
-    "basic_flow_role",
-    "role",
-    "now",
-];
-
-/// Fields of a Cedar case.
-pub(crate) const CEDAR_CASE_FIELDS: &[&str] = &[
-    "name",
-    "description",
-    "expect",
-    "expect_error",
-    "cedar_store",
-    "avp_request",
-    "identity_claims",
-    "access_claims",
-    "determining",
-    "now",
-];
-
-pub(crate) const POLICY_KEYS: &[&str] = &[
-    "identity",
-    "resource",
-    "trust",
-    "boundaries",
-    "scps",
-    "rcps",
-    "session",
-];
-
-/// A map's resource-side policy: `(value, declared trust)`; both keys in one place is ambiguous.
-/// The resource-side policy of an object: its value, whether it is declared a trust policy, and its key.
-fn resource_side<'m>(
-    m: &'m serde_json::Map<String, Value>,
+/// The resource-side policy of an object (by its node): its node, whether it is declared a trust policy,
+/// and its key; both keys in one place is ambiguous.
+fn resource_side<'n>(
+    node: Option<&'n diag::json::Value>,
     at: &str,
-) -> Result<Option<(&'m Value, bool, &'static str)>, Failure> {
-    match (m.get("resource"), m.get("trust")) {
+) -> Result<Option<(&'n diag::json::Value, bool, &'static str)>, Failure> {
+    match (member(node, "resource"), member(node, "trust")) {
         (Some(_), Some(_)) => Err(Failure::from(format!(
             "{at} has both `resource` and `trust`: a request has one resource-side policy"
         ))),
@@ -256,38 +99,30 @@ fn resource_side<'m>(
     }
 }
 
+/// The policies of an IAM case: each key the case gives, else the suite's (read from their nodes), then
+/// what `identity_of`/`resource_of` name in the suite's template.
 pub(crate) fn files_for(
-    suite: &serde_json::Map<String, Value>,
-    case: &serde_json::Map<String, Value>,
+    suite: &SuiteDef,
+    case: Option<&IamCase>,
     base: &Path,
     nodes: Nodes<'_>,
 ) -> Result<PolicyFiles, Failure> {
-    let get = |k: &str| {
-        case.get(k)
-            .map(|v| (v, (nodes.source, member(nodes.case, k))))
-            .or_else(|| {
-                suite
-                    .get(k)
-                    .map(|v| (v, (nodes.source, member(nodes.suite, k))))
-            })
-    };
+    let src = nodes.source;
+    let get = |k: &str| member(nodes.case, k).or_else(|| member(Some(nodes.suite), k));
     let mut f = PolicyFiles::default();
-    if let Some((v, at)) = get("identity") {
-        f.identity = policy_list(v, at, base, PolicyType::Identity, "identity")?;
+    if let Some(n) = get("identity") {
+        f.identity = policy_list(src, n, base, PolicyType::Identity, "identity")?;
     }
     // The resource-side policy: `trust` declares a role trust policy, `resource` a resource-based one
     // (detected as a trust policy when it only validates as one). The case's own key wins over the
     // suite's; both keys in one place is ambiguous.
-    // The resource-side policy: `trust` declares a role trust policy, `resource` a resource-based one
-    // (detected as a trust policy when it only validates as one). The case's own key wins.
-    let side = match resource_side(case, "the case")? {
-        Some((v, trust, k)) => Some((v, trust, (nodes.source, member(nodes.case, k)))),
-        None => resource_side(suite, "the suite")?
-            .map(|(v, trust, k)| (v, trust, (nodes.source, member(nodes.suite, k)))),
+    let side = match resource_side(nodes.case, "the case")? {
+        Some(s) => Some(s),
+        None => resource_side(Some(nodes.suite), "the suite")?,
     };
     match side {
-        Some((v, true, at)) => {
-            f.resource = policy_list(v, at, base, PolicyType::Trust, "trust")?
+        Some((n, true, _)) => {
+            f.resource = policy_list(src, n, base, PolicyType::Trust, "trust")?
                 .into_iter()
                 .next();
             f.resource_type = Some(TypeChoice {
@@ -295,12 +130,12 @@ pub(crate) fn files_for(
                 declared: Some("`trust:`"),
             });
         }
-        Some((v, false, at)) => {
+        Some((n, false, _)) => {
             // A trust policy fails as a resource policy (no `Resource`): retry with that type.
-            let (docs, ty) = match policy_list(v, at, base, PolicyType::Resource, "resource") {
+            let (docs, ty) = match policy_list(src, n, base, PolicyType::Resource, "resource") {
                 Ok(d) => (d, PolicyType::Resource),
                 Err(_) => (
-                    policy_list(v, at, base, PolicyType::Trust, "resource")?,
+                    policy_list(src, n, base, PolicyType::Trust, "resource")?,
                     PolicyType::Trust,
                 ),
             };
@@ -309,21 +144,22 @@ pub(crate) fn files_for(
         }
         None => {}
     }
-    if let Some((v, at)) = get("boundaries") {
-        f.boundary = policy_list(v, at, base, PolicyType::Boundary, "boundaries")?;
+    if let Some(n) = get("boundaries") {
+        f.boundary = policy_list(src, n, base, PolicyType::Boundary, "boundaries")?;
     }
-    if let Some((v, at)) = get("session") {
-        f.session = policy_list(v, at, base, PolicyType::Session, "session")?;
+    if let Some(n) = get("session") {
+        f.session = policy_list(src, n, base, PolicyType::Session, "session")?;
     }
-    if let Some((v, at)) = get("scps") {
-        f.scps = levels(v, at, base, PolicyType::Scp, "scps")?;
+    if let Some(n) = get("scps") {
+        f.scps = levels(src, n, base, PolicyType::Scp, "scps")?;
     }
-    if let Some((v, at)) = get("rcps") {
-        f.rcps = levels(v, at, base, PolicyType::Rcp, "rcps")?;
+    if let Some(n) = get("rcps") {
+        f.rcps = levels(src, n, base, PolicyType::Rcp, "rcps")?;
     }
-    if f.resource.is_some()
-        && (case.contains_key("resource_of") || suite.contains_key("resource_of"))
-    {
+    let resource_of = case
+        .and_then(|c| c.resource_of.as_deref())
+        .or(suite.resource_of.as_deref());
+    if f.resource.is_some() && resource_of.is_some() {
         return Err(Failure::from(
             "both a resource-side policy (`resource`/`trust`) and `resource_of`: a request has one"
                 .to_string(),

@@ -2,7 +2,7 @@
 
 use iam_eval::Authorizer;
 
-use super::{Case, CaseResult, Compare, POLICY_KEYS, files_for};
+use super::{Case, CaseResult, Compare, IamCase, PropertyDef, files_for};
 use crate::Failure;
 use crate::input::request_from_json;
 use crate::policies::PolicyFiles;
@@ -12,11 +12,11 @@ use crate::report::explain_text;
 /// not bring its own.
 pub(crate) fn iam_case(
     case: &Case<'_>,
+    obj: &IamCase,
     shared: &mut Option<Result<Authorizer, Failure>>,
 ) -> Result<CaseResult, Failure> {
     let Case {
         suite,
-        obj,
         base,
         name,
         case_name,
@@ -24,25 +24,16 @@ pub(crate) fn iam_case(
         nodes,
         ..
     } = *case;
-    let from_template = ["identity_of", "resource_of"];
-    let own_policies = POLICY_KEYS
-        .iter()
-        .chain(from_template.iter())
-        .any(|k| obj.contains_key(*k));
+    let own_policies = obj.has_policies();
     // A case with no policy at all anywhere would pass any "ImplicitDeny" vacuously (a forgotten
     // `identity`): refused, unless it says so with `"identity": []`.
-    if !own_policies
-        && !POLICY_KEYS
-            .iter()
-            .chain(from_template.iter())
-            .any(|k| suite.contains_key(*k))
-    {
+    if !own_policies && !suite.has_policies() {
         return Err(Failure::from(format!(
             "{what}: no policies at all (no `identity`, `resource`, `boundaries`, `session`, `scps`, `rcps`, `identity_of`, `resource_of`); write `\"identity\": []` if the case means to have none"
         )));
     }
     let auth = if own_policies {
-        files_for(suite, obj, base, nodes).and_then(PolicyFiles::compile)
+        files_for(suite, Some(obj), base, nodes).and_then(PolicyFiles::compile)
     } else {
         shared
             .get_or_insert_with(|| {
@@ -50,27 +41,27 @@ pub(crate) fn iam_case(
                     case: None,
                     ..nodes
                 };
-                files_for(suite, &serde_json::Map::new(), base, suite_only)
-                    .and_then(PolicyFiles::compile)
+                files_for(suite, None, base, suite_only).and_then(PolicyFiles::compile)
             })
             .clone()
     };
     let mk = |expect: String, actual: String, pass: bool, detail: String| {
         CaseResult::new(name, case_name, expect, actual, pass, detail)
     };
-    if let Some(code) = super::expected_error(obj, what)? {
+    if let Some(code) = super::expected_error(obj.expect_error.as_deref(), what)? {
         let got = match &auth {
             Err(e) => Err(e.clone()),
             Ok(_) => Ok("the policies were accepted".to_string()),
         };
         return super::error_row((name, case_name), code, got, what);
     }
-    if let Some(prop) = obj.get("property") {
-        return property_case(case, prop, auth.map_err(|e| e.at(what))?);
+    if let Some(prop) = &obj.property {
+        return property_case(case, obj, prop, auth.map_err(|e| e.at(what))?);
     }
-    let expect = super::expected_decision(obj, what)?;
+    let expect = super::expected_decision(obj.expect.as_deref(), what)?;
     let req = request_from_json(
-        obj.get("request")
+        obj.request
+            .as_ref()
             .ok_or_else(|| format!("{what}: missing `request`"))?,
         what,
     )?;
@@ -79,12 +70,12 @@ pub(crate) fn iam_case(
     // Decide on the hot path; build the explanation only for a failing case.
     let request = req.as_request();
     let answer = auth.answer(&request);
-    let cmp = Compare::answer(obj, expect, &answer, what)?;
+    let cmp = Compare::answer(obj.sid.as_deref(), None, expect, &answer);
     let mut detail = cmp.detail;
     if !cmp.pass {
         detail.push_str(&explain_text(&auth, &auth.explain(&request)));
         // Which type the resource-side policy was evaluated as (read again: failing cases only).
-        if let Some(t) = files_for(suite, obj, base, nodes)
+        if let Some(t) = files_for(suite, Some(obj), base, nodes)
             .ok()
             .and_then(|f| f.resource_type)
         {
@@ -124,19 +115,19 @@ fn solver() -> Result<iam_reason::Solver, Failure> {
 /// fails the case, never passes it.
 fn property_case(
     case: &Case<'_>,
-    prop: &serde_json::Value,
+    obj: &IamCase,
+    p: &PropertyDef,
     _auth: Authorizer,
 ) -> Result<CaseResult, Failure> {
     let Case {
         suite,
-        obj,
         base,
         name,
         case_name,
         what,
         ..
     } = *case;
-    let expect_allow = match obj.get("expect").and_then(serde_json::Value::as_str) {
+    let expect_allow = match obj.expect.as_deref() {
         Some("Allow") => true,
         Some("Deny") => false,
         _ => {
@@ -145,19 +136,9 @@ fn property_case(
             )));
         }
     };
-    let p = prop.as_object().ok_or_else(|| {
-        format!("{what}: `property` must be an object with `action`, `resource` and `where`")
-    })?;
-    for k in p.keys() {
-        if !["action", "not_action", "resource", "not_resource", "where"].contains(&k.as_str()) {
-            return Err(Failure::from(format!(
-                "{what}: unknown field `{k}` in `property` (fields: action, not_action, resource, not_resource, where)"
-            )));
-        }
-    }
     let mut st = serde_json::Map::new();
     st.insert("Effect".into(), "Allow".into());
-    match (p.get("action"), p.get("not_action")) {
+    match (&p.action, &p.not_action) {
         (Some(a), None) => drop(st.insert("Action".into(), a.clone())),
         (None, Some(a)) => drop(st.insert("NotAction".into(), a.clone())),
         _ => {
@@ -166,8 +147,8 @@ fn property_case(
             )));
         }
     }
-    match (p.get("resource"), p.get("not_resource")) {
-        (r, None) => drop(st.insert("Resource".into(), r.cloned().unwrap_or_else(|| "*".into()))),
+    match (&p.resource, &p.not_resource) {
+        (r, None) => drop(st.insert("Resource".into(), r.clone().unwrap_or_else(|| "*".into()))),
         (None, Some(r)) => drop(st.insert("NotResource".into(), r.clone())),
         (Some(_), Some(_)) => {
             return Err(Failure::from(format!(
@@ -175,7 +156,7 @@ fn property_case(
             )));
         }
     }
-    if let Some(w) = p.get("where") {
+    if let Some(w) = &p.condition {
         st.insert("Condition".into(), w.clone());
     }
     let text = serde_json::json!({"Version": "2012-10-17", "Statement": [st]}).to_string();
@@ -184,7 +165,7 @@ fn property_case(
         text.as_bytes(),
         iam_policy::PolicyType::Identity,
     )?;
-    let files = files_for(suite, obj, base, case.nodes).map_err(|e| e.at(what))?;
+    let files = files_for(suite, Some(obj), base, case.nodes).map_err(|e| e.at(what))?;
     if files.resource.is_some()
         || !files.boundary.is_empty()
         || !files.session.is_empty()

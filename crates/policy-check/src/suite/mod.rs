@@ -7,16 +7,16 @@ mod expect;
 mod fields;
 pub mod iam;
 pub mod pool;
+mod schema;
 mod template;
 use std::path::{Path, PathBuf};
 
-use iam_eval::Authorizer;
-use serde_json::Value;
-
 use crate::Failure;
+use iam_eval::Authorizer;
 
 pub(crate) use expect::*;
 pub(crate) use fields::*;
+pub(crate) use schema::*;
 
 impl CaseResult {
     fn new(
@@ -38,12 +38,10 @@ impl CaseResult {
     }
 }
 
-/// One case being run: its suite, its own object, the suite's folder and its names for messages.
+/// One case being run: its suite, the suite's folder and its names for messages.
 pub(crate) struct Case<'a> {
-    /// The suite object (suite-level fields).
-    pub suite: &'a serde_json::Map<String, Value>,
-    /// The case object.
-    pub obj: &'a serde_json::Map<String, Value>,
+    /// The suite's own fields.
+    pub suite: &'a SuiteDef,
     /// The suite's folder: paths in the suite are relative to it.
     pub base: &'a Path,
     /// The suite file's name.
@@ -97,114 +95,88 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, Failure> {
         .map_err(|_| format!("{}: not UTF-8", path.display()))?;
     let name = path.display().to_string();
     // One read: the tree keeps positions (inline policies are built from it and located on the suite's
-    // lines), the value is what the suite's fields are read from.
+    // lines) and is decoded into the suite's types, every mistake located.
     let tree = crate::input::json_tree(&name, &text)?;
-    let suite: Value = fields::suite_value(&tree)
-        .map_err(|(span, m)| crate::input::shape_error(&name, &text, span, m))?;
-    let source = diag::Source::new(name.as_str(), text);
-    if suite.is_array() {
+    if matches!(tree.kind, diag::json::Kind::Array(_)) {
         return Err(Failure::from(format!(
             "{name}: a JSON array is the cedar CLI's `run-tests` format: give its policies with `--policies FILE` (and `--schema FILE`)"
         )));
     }
-    let suite = suite
-        .as_object()
-        .ok_or_else(|| format!("{name}: a suite is a JSON object"))?;
-    for k in suite.keys() {
-        if !POLICY_KEYS.contains(&k.as_str()) && !SUITE_FIELDS.contains(&k.as_str()) {
-            return Err(Failure::from(format!("{name}: unknown suite field `{k}`")));
-        }
-    }
-    let base = path.parent().unwrap_or(Path::new("."));
-    let cases = suite
-        .get("cases")
-        .and_then(Value::as_array)
-        .ok_or_else(|| format!("{name}: missing `cases` array"))?;
-    if cases.is_empty() {
+    let source = diag::Source::new(name.as_str(), text);
+    let shape =
+        |span: diag::Span, m: String| crate::input::shape_error(&name, source.text(), span, m);
+    let suite: SuiteDef = diag::de::from_value(&tree).map_err(|e| {
+        shape(
+            e.span.unwrap_or(tree.span),
+            format!("a suite: {}", e.message),
+        )
+    })?;
+    let case_nodes = match fields::member(Some(&tree), "cases").map(|n| &n.kind) {
+        Some(diag::json::Kind::Array(items)) => items.as_slice(),
+        _ => &[],
+    };
+    if case_nodes.is_empty() {
         return Err(Failure::from(format!(
             "{name}: the suite has no cases (an empty suite would pass without testing anything)"
         )));
     }
-    let mut out = Vec::new();
+    // Every case is decoded before any runs: a misspelt field in the last case stops the suite before
+    // it starts a function or a solver.
+    let defs: Vec<CaseDef> = case_nodes
+        .iter()
+        .map(|n| CaseDef::decode(n).map_err(|(span, m)| shape(span, m)))
+        .collect::<Result<_, _>>()?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut out = Vec::with_capacity(defs.len());
     let mut shared: Option<Result<Authorizer, Failure>> = None;
     let mut gateway: Option<apigw::Gateway> = None;
     let prepared = std::cell::RefCell::new(Prepared::default());
-    let case_nodes = fields::member(Some(&tree), "cases");
-    for (i, c) in cases.iter().enumerate() {
+    for (def, node) in defs.iter().zip(case_nodes) {
         let nodes = fields::Nodes {
-            source: Some(&source),
-            suite: Some(&tree),
-            case: match case_nodes.map(|n| &n.kind) {
-                Some(diag::json::Kind::Array(items)) => items.get(i),
-                _ => None,
-            },
+            source: &source,
+            suite: &tree,
+            case: Some(node),
         };
-        let what = format!("{name}: case #{}", i + 1);
-        let obj = c
-            .as_object()
-            .ok_or_else(|| format!("{what}: a case is a JSON object"))?;
-        let case_name = obj
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("(unnamed)")
-            .to_string();
+        let case_name = def.name().unwrap_or("(unnamed)");
         let what = format!("{name}: case `{case_name}`");
-        let (kind, allowed, policies_ok) = if obj.contains_key("http_request") {
-            ("an API Gateway case", APIGW_CASE_FIELDS, false)
-        } else if obj.contains_key("avp_request") {
-            ("a Cedar case", CEDAR_CASE_FIELDS, false)
-        } else if ["claims", "token", "guest"]
-            .iter()
-            .any(|k| obj.contains_key(*k))
-        {
-            ("an identity-pool case", POOL_CASE_FIELDS, false)
-        } else {
-            ("an IAM case", IAM_CASE_FIELDS, true)
-        };
-        for k in obj.keys() {
-            let policy_key = policies_ok && POLICY_KEYS.contains(&k.as_str());
-            if !policy_key && !allowed.contains(&k.as_str()) {
-                return Err(Failure::from(format!(
-                    "{what}: unknown field `{k}` for {kind} (fields: {})",
-                    allowed.join(", ")
-                )));
-            }
-        }
         let case = Case {
-            suite,
-            obj,
+            suite: &suite,
             base,
             name: &name,
-            case_name: &case_name,
+            case_name,
             what: &what,
             prepared: &prepared,
             nodes,
         };
-        if obj.contains_key("http_request") {
-            let gw = match &mut gateway {
-                Some(g) => g,
-                None => gateway.insert(apigw::gateway(suite, base).map_err(|e| e.at(&name))?),
-            };
-            out.push(apigw::apigw_case(&case, gw)?);
-            continue;
-        }
-        if obj.contains_key("expect") == obj.contains_key("expect_error") {
-            return Err(Failure::from(format!(
-                "{what}: give exactly one of `expect` and `expect_error`"
-            )));
-        }
-        if obj.contains_key("avp_request") {
-            out.push(cedar::cedar_case(&case)?);
-            continue;
-        }
-        if ["claims", "token", "guest"]
-            .iter()
-            .any(|k| obj.contains_key(*k))
-        {
-            out.push(pool::pool_case(&case)?);
-            continue;
-        }
-        out.push(iam::iam_case(&case, &mut shared)?);
+        let expects = |expect: &Option<String>, error: &Option<String>| {
+            if expect.is_some() == error.is_some() {
+                return Err(Failure::from(format!(
+                    "{what}: give exactly one of `expect` and `expect_error`"
+                )));
+            }
+            Ok(())
+        };
+        out.push(match def {
+            CaseDef::Apigw(c) => {
+                let gw = match &mut gateway {
+                    Some(g) => g,
+                    None => gateway.insert(apigw::gateway(&suite, base).map_err(|e| e.at(&name))?),
+                };
+                apigw::apigw_case(&case, c, gw)?
+            }
+            CaseDef::Cedar(c) => {
+                expects(&c.expect, &c.expect_error)?;
+                cedar::cedar_case(&case, c)?
+            }
+            CaseDef::Pool(c) => {
+                expects(&c.expect, &c.expect_error)?;
+                pool::pool_case(&case, c)?
+            }
+            CaseDef::Iam(c) => {
+                expects(&c.expect, &c.expect_error)?;
+                iam::iam_case(&case, c, &mut shared)?
+            }
+        });
     }
     Ok(out)
 }

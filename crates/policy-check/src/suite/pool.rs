@@ -1,16 +1,13 @@
 //! Identity-pool cases: claims, a token or a guest, through a pool configuration.
 
-use serde_json::Value;
-
 use crate::Failure;
 use crate::suite::*;
 
 /// A case decided through an identity pool: claims (unverified), a token (verified with the suite's
 /// `token_verifier`), or a guest.
-pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
+pub(crate) fn pool_case(case: &Case<'_>, obj: &PoolCase) -> Result<CaseResult, Failure> {
     let Case {
         suite,
-        obj,
         base,
         name,
         case_name,
@@ -23,10 +20,10 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
         .borrow_mut()
         .pool
         .get_or_insert_with(|| {
-            match suite.get("identity_pool") {
-                Some(Value::String(p)) => crate::input::load_pool(&base.join(p)),
-                Some(Value::Object(o)) => template_pool(o, suite, base),
-                _ => Err(Failure::from("claims, token or guest need a suite-level `identity_pool` (a pool configuration, or {\"template\", \"logical_id\"})"
+            match &suite.identity_pool {
+                Some(PathOr::Path(p)) => crate::input::load_pool(&base.join(p)),
+                Some(PathOr::Object(o)) => template_pool(o, suite, base),
+                None => Err(Failure::from("claims, token or guest need a suite-level `identity_pool` (a pool configuration, or {\"template\", \"logical_id\"})"
                         .to_string())),
             }
             .map(std::rc::Rc::new)
@@ -34,34 +31,33 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
         .clone()
         .map_err(|e| e.at(what))?;
     let req = crate::input::pool_request(
-        obj.get("request")
+        obj.request
+            .as_ref()
             .ok_or_else(|| format!("{what}: missing `request`"))?,
         what,
     )?;
-    let verifier = suite.get("token_verifier");
-    let verify = verifier.map(|v| {
-        (
-            v.get("jwks").and_then(Value::as_str).unwrap_or(""),
-            v.get("user_pool_id")
-                .or_else(|| v.get("issuer"))
-                .and_then(Value::as_str)
-                .unwrap_or(""),
-            v.get("client_id").and_then(Value::as_str).unwrap_or(""),
-        )
-    });
-    let token = match obj.get("token") {
+    let verify = suite.token_verifier.as_ref().map(TokenVerifierDef::parts);
+    // A token may be given inline or as a file next to the suite.
+    let token = match &obj.token {
         None => None,
-        // A token may be given inline or as a file next to the suite.
-        Some(Value::String(t)) => {
-            Some(crate::input::token_text_at(t, base).map_err(|e| e.at(what))?)
-        }
-        Some(other) => {
+        Some(t) => Some(crate::input::token_text_at(t, base).map_err(|e| e.at(what))?),
+    };
+    let at = obj.now;
+    // `guest` says the caller has no token: with claims or a token it contradicts them, and `false`
+    // says nothing about who the caller is.
+    match (obj.guest, token.is_some() || obj.claims.is_some()) {
+        (Some(true), true) => {
             return Err(Failure::from(format!(
-                "{what}: `token` must be a string, found {other}"
+                "{what}: `guest` is a caller without a token: drop `claims`/`token`, or `guest`"
             )));
         }
-    };
-    let at = obj.get("now").and_then(Value::as_i64);
+        (Some(false), false) => {
+            return Err(Failure::from(format!(
+                "{what}: `\"guest\": false` names no caller: give `claims` or `token`"
+            )));
+        }
+        _ => {}
+    }
     // Refusals before any policy is evaluated (a token that fails verification, a provider the pool does
     // not trust, a request that overrides the session's keys) are errors with a code, not decisions.
     // A token is verified with the suite's verifier, built once (its keys read once).
@@ -72,14 +68,14 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
             .get_or_insert_with(|| crate::input::id_token_verifier(v, base).map(std::rc::Rc::new))
             .clone()
             .and_then(|verifier| crate::input::verified_claims(&verifier, t, at)),
-        _ => crate::input::claims_from(token.as_deref(), obj.get("claims"), verify, base, at),
+        _ => crate::input::claims_from(token.as_deref(), obj.claims.as_ref(), verify, base, at),
     };
     // Decided on the engines prepared at load, without an explanation; a failing case is decided again
     // with one, for its report.
     let decide = |explain: bool| -> Result<identity_pool::PoolDecision, Failure> {
         let claims = claims.as_ref().map_err(Clone::clone)?;
-        let custom = obj.get("custom_role_arn").and_then(Value::as_str);
-        match obj.get("basic_flow_role").and_then(Value::as_str) {
+        let custom = obj.custom_role_arn.as_deref();
+        match obj.basic_flow_role.as_deref() {
             Some(role) => pool.decide_basic(claims.as_deref(), role, &req),
             None if explain => pool.decide(claims.as_deref(), custom, &req),
             None => pool.decide_fast(claims.as_deref(), custom, &req),
@@ -87,14 +83,14 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
         .map_err(|e| Failure::coded(&e))
     };
     let result = decide(false);
-    if let Some(want) = super::expected_error(obj, what)? {
+    if let Some(want) = super::expected_error(obj.expect_error.as_deref(), what)? {
         let got = match &result {
             Err(e) => Err(e.clone()),
             Ok(d) => Ok(format!("{}: {}", d.decision, d.reason)),
         };
         return super::error_row((name, case_name), want, got, what);
     }
-    let expect = super::expected_decision(obj, what)?;
+    let expect = super::expected_decision(obj.expect.as_deref(), what)?;
     let d = match result {
         Ok(d) => d,
         Err(e) => {
@@ -108,17 +104,9 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
             ));
         }
     };
-    let mut cmp = Compare::answer(obj, expect, &d.answer(), what)?;
-    match obj.get("role") {
-        None => {}
-        Some(Value::String(want)) => {
-            cmp.field("role", want, d.role.as_ref().map(|r| r.role_arn.as_str()));
-        }
-        Some(other) => {
-            return Err(Failure::from(format!(
-                "{what}: `role` must be a role ARN string, found {other}"
-            )));
-        }
+    let mut cmp = Compare::answer(obj.sid.as_deref(), None, expect, &d.answer());
+    if let Some(want) = &obj.role {
+        cmp.field("role", want, d.role.as_ref().map(|r| r.role_arn.as_str()));
     }
     let mut detail = cmp.detail;
     if !cmp.pass {
@@ -134,40 +122,16 @@ pub(crate) fn pool_case(case: &Case<'_>) -> Result<CaseResult, Failure> {
 /// "identity_ids": {…}}`: the pool of a CloudFormation template (paths relative to the suite; `template`,
 /// `parameters` and `physical_ids` default to the suite-level `template`'s).
 fn template_pool(
-    o: &serde_json::Map<String, Value>,
-    suite: &serde_json::Map<String, Value>,
+    o: &PoolPart,
+    suite: &SuiteDef,
     base: &std::path::Path,
 ) -> Result<identity_pool::IdentityPool, Failure> {
-    let known = [
-        "template",
-        "logical_id",
-        "parameters",
-        "physical_ids",
-        "identity_ids",
-    ];
-    if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(Failure::from(format!(
-            "unknown `identity_pool` field `{k}` (fields: {})",
-            known.join(", ")
-        )));
-    }
-    let (path, input) = super::template::spec(Some(o), suite, base, "identity_pool")?
+    let (path, input) = super::template::spec(super::template::Own::pool(o), suite, base)?
         .ok_or("`identity_pool.template` is required (or a suite-level `template`)")?;
-    let id = o
-        .get("logical_id")
-        .and_then(Value::as_str)
-        .ok_or("`identity_pool.logical_id` is required (a string)")?;
-    let ids = match o.get("identity_ids") {
-        None => Default::default(),
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, v)| {
-                v.as_str()
-                    .map(|s| (k.clone(), s.to_string()))
-                    .ok_or_else(|| format!("`identity_pool.identity_ids.{k}` is a string"))
-            })
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err("`identity_pool.identity_ids` is an object of strings".into()),
-    };
-    crate::commands::template::pool_from_template(&path, id, &input, ids)
+    crate::commands::template::pool_from_template(
+        &path,
+        &o.logical_id,
+        &input,
+        o.identity_ids.clone(),
+    )
 }

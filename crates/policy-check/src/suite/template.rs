@@ -11,83 +11,74 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use iam_policy::PolicyType;
-use serde_json::{Map, Value};
 
 use crate::Failure;
 use crate::commands::template::{TemplateInput, load, load_policy, role_policies};
 use crate::policies::{PolicyFiles, TypeChoice};
+use crate::suite::{IamCase, Pairs, PathOr, PoolPart, StorePart, SuiteDef};
 
-/// Fields of the suite-level `template` object.
-const FIELDS: &[&str] = &["file", "parameters", "physical_ids", "import_values"];
+/// What a part of a suite (`identity_pool`, `cedar_store` or `apigw`) says of its template.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Own<'a> {
+    /// Its own template, else the suite's.
+    pub template: Option<&'a str>,
+    /// Its parameters, after the suite's.
+    pub parameters: Option<&'a Pairs>,
+    /// Its physical ids, after the suite's.
+    pub physical_ids: Option<&'a Pairs>,
+}
 
-/// `NAME=VALUE` pairs of an object of strings at `o[k]`.
-fn pairs(o: Option<&Map<String, Value>>, k: &str, at: &str) -> Result<Vec<String>, Failure> {
-    match o.and_then(|o| o.get(k)) {
-        None => Ok(Vec::new()),
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(n, v)| {
-                v.as_str()
-                    .map(|s| format!("{n}={s}"))
-                    .ok_or_else(|| Failure::from(format!("`{at}.{k}.{n}` is a string")))
-            })
-            .collect(),
-        Some(_) => Err(Failure::from(format!("`{at}.{k}` is an object of strings"))),
+impl<'a> Own<'a> {
+    /// What a template's identity pool gives.
+    pub(crate) fn pool(p: &'a PoolPart) -> Self {
+        Own {
+            template: p.template.as_deref(),
+            parameters: Some(&p.parameters),
+            physical_ids: Some(&p.physical_ids),
+        }
+    }
+
+    /// What a template's store gives.
+    pub(crate) fn store(p: &'a StorePart) -> Self {
+        Own {
+            template: p.template.as_deref(),
+            parameters: Some(&p.parameters),
+            physical_ids: Some(&p.physical_ids),
+        }
     }
 }
 
+/// `NAME=VALUE` for each pair.
+fn pairs(p: Option<&Pairs>) -> Vec<String> {
+    p.into_iter()
+        .flatten()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect()
+}
+
 /// The template a part of a suite reads, and what it is resolved with: `own` (an `identity_pool`,
-/// `cedar_store` or `apigw` object, named `at` in messages) may give `template`, `parameters` and
-/// `physical_ids`; what it does not give comes from the suite-level `template` (its own values win).
-/// `None` when neither names a template.
+/// `cedar_store` or `apigw` object) may give `template`, `parameters` and `physical_ids`; what it does not
+/// give comes from the suite-level `template` (its own values win). `None` when neither names a template.
 pub(crate) fn spec(
-    own: Option<&Map<String, Value>>,
-    suite: &Map<String, Value>,
+    own: Own<'_>,
+    suite: &SuiteDef,
     base: &Path,
-    at: &str,
 ) -> Result<Option<(PathBuf, TemplateInput)>, Failure> {
-    let (suite_file, suite_obj) = match suite.get("template") {
+    let (suite_file, suite_obj) = match &suite.template {
         None => (None, None),
-        Some(Value::String(f)) => (Some(f.as_str()), None),
-        Some(Value::Object(o)) => {
-            if let Some(k) = o.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-                return Err(Failure::from(format!(
-                    "unknown `template` field `{k}` (fields: {})",
-                    FIELDS.join(", ")
-                )));
-            }
-            let f = o
-                .get("file")
-                .and_then(Value::as_str)
-                .ok_or("`template.file` is required (the template's path, a string)")?;
-            (Some(f), Some(o))
-        }
-        Some(_) => {
-            return Err(
-                "`template` is a path or {\"file\", \"parameters\", \"physical_ids\", \"import_values\"}"
-                    .into(),
-            );
-        }
+        Some(PathOr::Path(f)) => (Some(f.as_str()), None),
+        Some(PathOr::Object(o)) => (Some(o.file.as_str()), Some(o)),
     };
-    let own_file = match own.and_then(|o| o.get("template")) {
-        None => None,
-        Some(Value::String(f)) => Some(f.as_str()),
-        Some(_) => {
-            return Err(Failure::from(format!(
-                "`{at}.template` is a path (a string)"
-            )));
-        }
-    };
-    let Some(file) = own_file.or(suite_file) else {
+    let Some(file) = own.template.or(suite_file) else {
         return Ok(None);
     };
     // The suite's values first, the part's own after them: `TemplateInput` lets the last one win.
-    let mut parameter = pairs(suite_obj, "parameters", "template")?;
-    parameter.extend(pairs(own, "parameters", at)?);
-    let mut physical = pairs(suite_obj, "physical_ids", "template")?;
-    physical.extend(pairs(own, "physical_ids", at)?);
+    let mut parameter = pairs(suite_obj.map(|o| &o.parameters));
+    parameter.extend(pairs(own.parameters));
+    let mut physical = pairs(suite_obj.map(|o| &o.physical_ids));
+    physical.extend(pairs(own.physical_ids));
     let mut input = TemplateInput::with(parameter, physical);
-    input.import_value = pairs(suite_obj, "import_values", "template")?;
+    input.import_value = pairs(suite_obj.map(|o| &o.import_values));
     Ok(Some((base.join(file), input)))
 }
 
@@ -118,17 +109,21 @@ fn loaded(path: &Path, input: &TemplateInput) -> Result<Loaded, Failure> {
 
 /// `identity_of` and `resource_of` (the case's own, else the suite's) into `f`.
 pub(crate) fn iam_policies(
-    suite: &Map<String, Value>,
-    case: &Map<String, Value>,
+    suite: &SuiteDef,
+    case: Option<&IamCase>,
     base: &Path,
     f: &mut PolicyFiles,
 ) -> Result<(), Failure> {
-    let get = |k: &str| case.get(k).or_else(|| suite.get(k));
-    let (identity_of, resource_of) = (get("identity_of"), get("resource_of"));
+    let identity_of = case
+        .and_then(|c| c.identity_of.as_deref())
+        .or(suite.identity_of.as_deref());
+    let resource_of = case
+        .and_then(|c| c.resource_of.as_deref())
+        .or(suite.resource_of.as_deref());
     if identity_of.is_none() && resource_of.is_none() {
         return Ok(());
     }
-    let (path, input) = spec(None, suite, base, "template")?.ok_or_else(|| {
+    let (path, input) = spec(Own::default(), suite, base)?.ok_or_else(|| {
         Failure::from(
             "`identity_of` and `resource_of` name resources of the suite-level `template`, which is missing"
                 .to_string(),
@@ -136,18 +131,12 @@ pub(crate) fn iam_policies(
     })?;
     let l = loaded(&path, &input)?;
     let (t, found) = (&l.0, &l.1);
-    let id_text = |v: &Value, k: &str| {
-        v.as_str().map(str::to_string).ok_or_else(|| {
-            Failure::from(format!("`{k}` is a logical id of the template (a string)"))
-        })
-    };
-    if let Some(v) = identity_of {
-        let id = id_text(v, "identity_of")?;
+    if let Some(id) = identity_of {
         if let Some(role) = found.roles.iter().find(|r| r.logical_id == id) {
             let rp = role_policies(found, role);
             if let Some(arn) = &rp.foreign_boundary
-                && !case.contains_key("boundaries")
-                && !suite.contains_key("boundaries")
+                && case.is_none_or(|c| c.boundaries.is_none())
+                && suite.boundaries.is_none()
             {
                 return Err(Failure::from(format!(
                     "{}: the permissions boundary of `{id}`, {arn}, is not a managed policy of the template: give it with `boundaries`",
@@ -171,7 +160,7 @@ pub(crate) fn iam_policies(
                 .iter()
                 .filter(|p| p.logical_id == id && p.policy_type == PolicyType::Identity)
                 .collect();
-            let is_principal = t.resource(&id).is_some_and(|r| {
+            let is_principal = t.resource(id).is_some_and(|r| {
                 matches!(
                     r.kind.as_str(),
                     "AWS::IAM::User" | "AWS::IAM::Group" | "aws_iam_user" | "aws_iam_group"
@@ -194,8 +183,7 @@ pub(crate) fn iam_policies(
             }
         }
     }
-    if let Some(v) = resource_of {
-        let id = id_text(v, "resource_of")?;
+    if let Some(id) = resource_of {
         let side: Vec<&iac::Policy> = found
             .policies
             .iter()
