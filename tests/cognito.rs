@@ -439,6 +439,7 @@ fn role(
 ) -> Result<String, String> {
     p.resolve_role(c.map(|c| c as &dyn cognito::Claims), custom)
         .map(|r| r.role_arn.rsplit('/').next().unwrap().to_string())
+        .map_err(|e| e.reason)
 }
 
 #[test]

@@ -56,53 +56,134 @@ pub struct Config {
     pub simple: bool,
 }
 
+/// Why the function cannot start: a configuration it cannot use. Each kind keeps its code
+/// (`apigw::config` for the environment, `apigw::group-store` for the groups, `token::…` for the keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required variable is not set.
+    Missing(&'static str),
+    /// A variable's value is not one it takes.
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// What it holds.
+        value: String,
+        /// What it takes.
+        expected: &'static str,
+    },
+    /// The JWKS file cannot be read.
+    Read {
+        /// The file.
+        path: String,
+        /// The system's reason.
+        reason: String,
+    },
+    /// The keys cannot be used: not a JWKS, or a URL that is not `https://`.
+    Keys {
+        /// The file or URL.
+        source: String,
+        /// Why (its `token::` code is kept).
+        error: cognito::VerifyError,
+    },
+    /// The group store cannot be read.
+    Groups(apigw::ApigwError),
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::Missing(var) => write!(f, "set {var}"),
+            ConfigError::Invalid {
+                var,
+                value,
+                expected,
+            } => write!(f, "{var} is {expected}, not `{value}`"),
+            ConfigError::Read { path, reason } => write!(f, "cannot read `{path}`: {reason}"),
+            ConfigError::Keys { source, error } => write!(f, "{source}: {error}"),
+            ConfigError::Groups(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl diag::Coded for ConfigError {
+    fn code(&self) -> &'static str {
+        match self {
+            ConfigError::Missing(_) | ConfigError::Invalid { .. } | ConfigError::Read { .. } => {
+                diag::codes::APIGW_CONFIG
+            }
+            ConfigError::Keys { error, .. } => error.code(),
+            ConfigError::Groups(e) => diag::Coded::code(e),
+        }
+    }
+}
+
 impl Config {
     /// Reads the configuration from environment variables (`get` is `std::env::var` in the binary).
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let need = |k: &str| get(k).ok_or_else(|| format!("set {k}"));
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let need = |k: &'static str| get(k).ok_or(ConfigError::Missing(k));
+        let invalid =
+            |var: &'static str, value: &str, expected: &'static str| ConfigError::Invalid {
+                var,
+                value: value.to_string(),
+                expected,
+            };
+        let token_use = get("TOKEN_USE").unwrap_or_else(|| "access".into());
         Ok(Self {
             user_pool_id: need("USER_POOL_ID")?,
             client_id: need("CLIENT_ID")?,
-            token_use: get("TOKEN_USE")
-                .unwrap_or_else(|| "access".into())
+            token_use: token_use
                 .parse()
-                .map_err(|e| format!("TOKEN_USE: {e}"))?,
+                .map_err(|_| invalid("TOKEN_USE", &token_use, "access or id"))?,
             jwks: get("JWKS").unwrap_or_else(|| "jwks.json".into()),
             groups: get("GROUPS").unwrap_or_else(|| "groups".into()),
             invalid_token: match get("INVALID_TOKEN").as_deref() {
                 None | Some("401") => InvalidToken::Unauthorized,
                 Some("403") => InvalidToken::Deny,
-                Some(other) => return Err(format!("INVALID_TOKEN is 401 or 403, not `{other}`")),
+                Some(other) => return Err(invalid("INVALID_TOKEN", other, "401 or 403")),
             },
             simple: match get("RESPONSE").as_deref() {
                 None | Some("policy") => false,
                 Some("simple") => true,
-                Some(other) => return Err(format!("RESPONSE is policy or simple, not `{other}`")),
+                Some(other) => return Err(invalid("RESPONSE", other, "policy or simple")),
             },
         })
     }
 
     /// Builds the authorizer, reading the JWKS file (unless it is a URL) and the group store relative to
     /// `base` (the function's package directory).
-    pub fn load(&self, base: &Path) -> Result<GroupAuthorizer, String> {
+    pub fn load(&self, base: &Path) -> Result<GroupAuthorizer, ConfigError> {
         let jwks = if self.jwks.starts_with("https://") {
             JwksSource::remote(self.jwks.as_str())
         } else if self.jwks.starts_with("http://") {
             // Keys over plain HTTP can be replaced in transit.
-            return Err(cognito::check_jwks_url(&self.jwks)
-                .err()
-                .map_or_else(|| "JWKS must be https://".to_string(), |e| e.to_string()));
+            cognito::check_jwks_url(&self.jwks).map_err(|error| ConfigError::Keys {
+                source: self.jwks.clone(),
+                error,
+            })?;
+            return Err(ConfigError::Invalid {
+                var: "JWKS",
+                value: self.jwks.clone(),
+                expected: "a file or an https:// URL",
+            });
         } else {
             let p = base.join(&self.jwks);
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
-            JwksSource::from_json(&text).map_err(|e| format!("{}: {e}", p.display()))?
+            let text = std::fs::read_to_string(&p).map_err(|e| ConfigError::Read {
+                path: p.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            JwksSource::from_json(&text).map_err(|error| ConfigError::Keys {
+                source: p.display().to_string(),
+                error,
+            })?
         };
         let verifier = Verifier::new(
             VerifierConfig::for_pool(&self.user_pool_id, &self.client_id, self.token_use),
             jwks,
         );
-        let store = GroupStore::from_path(&base.join(&self.groups)).map_err(|e| e.to_string())?;
+        let store = GroupStore::from_path(&base.join(&self.groups)).map_err(ConfigError::Groups)?;
         Ok(GroupAuthorizer::new(verifier, store, self.invalid_token))
     }
 }
@@ -389,9 +470,45 @@ mod tests {
             handle(&auth, false, &bad, NOW),
             Err(HandlerError::Failed(_))
         ));
-        assert!(
-            Config::from_env(|_| None).is_err(),
+        assert_eq!(
+            Config::from_env(|_| None),
+            Err(ConfigError::Missing("USER_POOL_ID")),
             "USER_POOL_ID and CLIENT_ID are required"
+        );
+        let env = |over: &'static str, v: &'static str| {
+            move |k: &str| match k {
+                "USER_POOL_ID" => Some("us-east-1_Example".to_string()),
+                "CLIENT_ID" => Some("c".to_string()),
+                k if k == over => Some(v.to_string()),
+                _ => None,
+            }
+        };
+        for (var, value) in [
+            ("TOKEN_USE", "refresh"),
+            ("INVALID_TOKEN", "500"),
+            ("RESPONSE", "both"),
+        ] {
+            let e = Config::from_env(env(var, value)).unwrap_err();
+            assert!(
+                matches!(&e, ConfigError::Invalid { var: v, value: x, .. } if *v == var && x == value),
+                "{e:?}"
+            );
+            assert_eq!(diag::Coded::code(&e), diag::codes::APIGW_CONFIG);
+        }
+        // Keys over plain HTTP are refused with the keys' own code; a missing file says which.
+        let plain = Config::from_env(env("JWKS", "http://example.com/jwks.json")).unwrap();
+        let Err(e) = plain.load(&root()) else {
+            panic!("plain HTTP keys accepted")
+        };
+        assert!(matches!(e, ConfigError::Keys { .. }), "{e:?}");
+        assert!(diag::Coded::code(&e).starts_with("token::"), "{e}");
+        let missing = Config::from_env(env("JWKS", "nothere.json")).unwrap();
+        let Err(e) = missing.load(&root()) else {
+            panic!("a missing JWKS file accepted")
+        };
+        assert!(
+            matches!(&e, ConfigError::Read { path, .. } if path.ends_with("nothere.json")),
+            "{e:?}"
         );
     }
 }

@@ -34,17 +34,22 @@ const METHODS: [(&str, &str); 8] = [
 ];
 
 /// An export's document: JSON when it starts with `{`, YAML otherwise (YAML's own parser, so that
-/// anchors, block scalars and quoting are read as YAML means them).
-pub fn openapi_value(text: &str) -> Result<Value, String> {
+/// anchors, block scalars and quoting are read as YAML means them). A syntax error is an
+/// `apigw::config` error saying which syntax and where.
+pub fn openapi_value(text: &str) -> Result<Value, ApigwError> {
+    let bad = |m: String| ApigwError::Config(format!("OpenAPI export: {m}"));
     let t = text.trim_start_matches('\u{feff}').trim_start();
     if t.starts_with('{') {
-        serde_json::from_str(t).map_err(|e| format!("JSON: {e}"))
+        serde_json::from_str(t).map_err(|e| bad(format!("JSON: {e}")))
     } else {
         serde_saphyr::from_str::<Value>(t).map_err(|e| {
             // The parser's first line says where and what; the rest is its own snippet.
             let m = e.to_string();
             let first = m.lines().next().unwrap_or("").trim();
-            format!("YAML: {}", first.strip_prefix("error: ").unwrap_or(first))
+            bad(format!(
+                "YAML: {}",
+                first.strip_prefix("error: ").unwrap_or(first)
+            ))
         })
     }
 }
@@ -58,7 +63,7 @@ impl Api {
     /// and every refusal of [`Api::from_json`].
     pub fn from_openapi(text: &str, opts: &OpenApiOptions) -> Result<Api, ApigwError> {
         let bad = |m: String| ApigwError::Config(format!("OpenAPI export: {m}"));
-        let v = openapi_value(text).map_err(bad)?;
+        let v = openapi_value(text)?;
         let version = v.get("openapi").and_then(Value::as_str).unwrap_or("");
         if !version.starts_with("3.") {
             return Err(bad(format!(

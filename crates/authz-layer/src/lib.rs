@@ -131,16 +131,22 @@ pub struct Cedar {
 }
 
 impl Cedar {
-    /// A decider over `store` for `routes` (`"METHOD /path"`; the action id is the route's text).
-    pub fn new(store: cedar_bridge::PolicyStore, routes: &[&str]) -> Result<Self, String> {
+    /// A decider over `store` for `routes` (`"METHOD /path"`; the action id is the route's text). A
+    /// route that is not `METHOD /path` is an `apigw::config` error naming it.
+    pub fn new(
+        store: cedar_bridge::PolicyStore,
+        routes: &[&str],
+    ) -> Result<Self, apigw::ApigwError> {
         let routes = routes
             .iter()
             .map(|r| {
                 apigw::Route::parse(r)
                     .map(|route| (route, (*r).to_string()))
-                    .ok_or_else(|| format!("route `{r}` is not \"METHOD /path\""))
+                    .ok_or_else(|| {
+                        apigw::ApigwError::Config(format!("route `{r}` is not \"METHOD /path\""))
+                    })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             store,
             routes,

@@ -394,6 +394,15 @@ async fn cedar_store_with_verified_permissions_token_mapping() {
         cedar_bridge::StoreFiles::from_dir(&root().join("policies/photo-app-avp/store-location"))
             .unwrap();
     let store = cedar_bridge::PolicyStore::from_files(&files).unwrap();
+    // A route that is not `METHOD /path` is a configuration error naming it.
+    let again = cedar_bridge::PolicyStore::from_files(&files).unwrap();
+    match authz_layer::Cedar::new(again, &["GET /photos/{id}", "photos"]) {
+        Err(e) => assert!(
+            e.to_string().contains("route `photos`") && matches!(e, apigw::ApigwError::Config(_)),
+            "{e}"
+        ),
+        Ok(_) => panic!("a route without a method was accepted"),
+    }
     let cedar = authz_layer::Cedar::new(store, &["GET /photos/{id}", "DELETE /photos/{id}"])
         .unwrap()
         .action_names(&[

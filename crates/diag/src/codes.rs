@@ -387,6 +387,11 @@ registry! {
     /// The SMT solver did not answer in the time given.
     REASON_TIMEOUT = "reason::timeout";
 
+    // The `serve` command's configuration.
+    /// A configuration `serve` cannot start or reload with: an unreadable file, two stores under one id,
+    /// an `--iam` principal that is not a user or role ARN, a policy it names that is refused.
+    SERVE_CONFIG = "serve::config";
+
     // Token verification.
     /// `exp` has passed.
     TOKEN_EXPIRED = "token::expired";

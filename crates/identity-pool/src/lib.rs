@@ -46,8 +46,9 @@ mod pool;
 
 pub use pool::{
     Ambiguous, CognitoProvider, GUEST_SESSION_POLICY, GUEST_SESSION_POLICY_VERSION, IdentityPool,
-    MappingType, MatchType, PolicyFiles, PoolConfig, PoolDecision, PoolError, PrincipalTags,
-    RoleChoice, RoleConfig, RoleMapping, Rule, identity_id, is_session_key, no_files,
+    MappingType, MatchType, NoRole, PolicyFiles, PoolConfig, PoolDecision, PoolError,
+    PrincipalTags, RoleChoice, RoleConfig, RoleMapping, Rule, identity_id, is_session_key,
+    no_files,
 };
 
 /// A request made with identity-pool credentials (the IAM context of the identity is added to it).

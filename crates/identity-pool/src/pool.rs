@@ -138,6 +138,16 @@ impl std::fmt::Display for PoolError {
 
 impl std::error::Error for PoolError {}
 
+impl PoolError {
+    /// A configuration that cannot be used (`pool::config`).
+    pub fn config(message: impl Into<String>) -> Self {
+        Self {
+            code: codes::POOL_CONFIG,
+            message: message.into(),
+        }
+    }
+}
+
 impl diag::Coded for PoolError {
     fn code(&self) -> &'static str {
         self.code
@@ -288,13 +298,45 @@ impl std::fmt::Debug for IdentityPool {
 /// (and, for a policy resolved out of a template, with the template as its origin, so that explanations
 /// point into the template). The library does no file I/O; the caller decides where paths lead (the
 /// CLI: next to the config file).
-pub type PolicyFiles<'a> = &'a dyn Fn(&str) -> Result<iam_policy::Source, String>;
+pub type PolicyFiles<'a> = &'a dyn Fn(&str) -> Result<iam_policy::Source, PoolError>;
 
-/// For configurations whose policies are all inline: any path is refused.
-pub fn no_files(path: &str) -> Result<iam_policy::Source, String> {
-    Err(format!(
+/// For configurations whose policies are all inline: any path is refused (`pool::config`).
+pub fn no_files(path: &str) -> Result<iam_policy::Source, PoolError> {
+    Err(PoolError::config(format!(
         "`{path}`: this configuration must hold its policies inline (no files are read)"
-    ))
+    )))
+}
+
+/// Why no role could be chosen for an identity (enhanced flow): no mapping and no default role, a rule
+/// set that matches nothing with `AmbiguousRoleResolution` `Deny`, a `CustomRoleArn` the token does not
+/// offer, guests on a pool without them. Cognito gives such an identity no credentials: a refusal, not a
+/// configuration error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoRole {
+    /// Why.
+    pub reason: String,
+}
+
+impl std::fmt::Display for NoRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for NoRole {}
+
+impl From<String> for NoRole {
+    fn from(reason: String) -> Self {
+        Self { reason }
+    }
+}
+
+impl From<&str> for NoRole {
+    fn from(reason: &str) -> Self {
+        Self {
+            reason: reason.to_string(),
+        }
+    }
 }
 
 fn load_doc(
@@ -304,7 +346,7 @@ fn load_doc(
     what: &str,
 ) -> Result<PolicyDocument, String> {
     let src = match v {
-        Value::String(p) => files(p).map_err(|e| format!("{what}: {e}"))?,
+        Value::String(p) => files(p).map_err(|e| format!("{what}: {}", e.message))?,
         Value::Object(_) => iam_policy::Source::new(
             format!("{what} (inline)"),
             serde_json::to_string_pretty(v).map_err(|e| e.to_string())?,
@@ -557,7 +599,7 @@ impl IdentityPool {
         &self,
         claims: Option<&dyn Claims>,
         custom_role_arn: Option<&str>,
-    ) -> Result<RoleChoice, String> {
+    ) -> Result<RoleChoice, NoRole> {
         let Some(claims) = claims else {
             if !self.config.allow_unauthenticated {
                 return Err("unauthenticated identities are not enabled for this pool".into());
@@ -573,7 +615,7 @@ impl IdentityPool {
                 reason: "guest identity: the pool's unauthenticated role".into(),
             });
         };
-        let auth_default = |why: &str| -> Result<RoleChoice, String> {
+        let auth_default = |why: &str| -> Result<RoleChoice, NoRole> {
             let arn = self
                 .config
                 .authenticated_role
@@ -588,15 +630,13 @@ impl IdentityPool {
         let key = Self::provider_key(claims);
         let Some(mapping) = self.config.role_mappings.get(&key) else {
             if let Some(c) = custom_role_arn {
-                return Err(format!(
-                    "CustomRoleArn `{c}` needs a role mapping for `{key}`"
-                ));
+                return Err(format!("CustomRoleArn `{c}` needs a role mapping for `{key}`").into());
             }
             return auth_default(&format!("no role mapping for `{key}`"));
         };
         let ambiguous = |why: &str| match mapping.ambiguous_role_resolution {
             Ambiguous::AuthenticatedRole => auth_default(why),
-            Ambiguous::Deny => Err(format!("{why}, and AmbiguousRoleResolution is Deny")),
+            Ambiguous::Deny => Err(format!("{why}, and AmbiguousRoleResolution is Deny").into()),
         };
         match mapping.kind {
             MappingType::Token => {
@@ -609,9 +649,10 @@ impl IdentityPool {
                             reason: "CustomRoleArn listed in cognito:roles".into(),
                         })
                     } else {
-                        Err(format!(
-                            "CustomRoleArn `{c}` is not in the token's cognito:roles"
-                        ))
+                        Err(
+                            format!("CustomRoleArn `{c}` is not in the token's cognito:roles")
+                                .into(),
+                        )
                     };
                 }
                 if let Some(p) = claims.str("cognito:preferred_role") {
@@ -639,7 +680,7 @@ impl IdentityPool {
                             return Err(format!(
                                 "CustomRoleArn `{c}` differs from the role of the matching rule #{}",
                                 i + 1
-                            ));
+                            ).into());
                         }
                         return Ok(RoleChoice {
                             role_arn: r.role_arn.clone(),

@@ -91,6 +91,7 @@ coded_failures!(
     identity_pool::PoolError,
     lambda_local::InvokeError,
     lambda_local::LambdaError,
+    policy_serve::ServeError,
 );
 
 impl From<String> for Failure {

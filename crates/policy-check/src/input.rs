@@ -524,16 +524,17 @@ pub fn load_pool(path: &Path) -> Result<identity_pool::IdentityPool, Failure> {
 
     let config: identity_pool::PoolConfig = decode(&name, &text)?;
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let files = move |p: &str| -> Result<iam_policy::Source, String> {
+    let files = move |p: &str| -> Result<iam_policy::Source, identity_pool::PoolError> {
         let full = base.join(p);
-        let bytes =
-            std::fs::read(&full).map_err(|e| format!("cannot read `{}`: {e}", full.display()))?;
+        let bytes = std::fs::read(&full).map_err(|e| {
+            identity_pool::PoolError::config(format!("cannot read `{}`: {e}", full.display()))
+        })?;
         let name = full.display().to_string();
         let text = String::from_utf8(bytes).map_err(|e| {
-            format!(
+            identity_pool::PoolError::config(format!(
                 "{name}: invalid UTF-8 at byte {}",
                 e.utf8_error().valid_up_to()
-            )
+            ))
         })?;
         Ok(iam_policy::Source::new(name, text))
     };

@@ -61,10 +61,13 @@ struct PrincipalEntry {
 impl IamConfig {
     /// Reads a configuration file (read once; a syntax mistake, a duplicate key, an unknown field or a
     /// wrong type is an error at its line and column); every policy must be valid for its type.
-    pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
+    pub fn from_file(path: &std::path::Path) -> Result<Self, crate::ServeError> {
+        use crate::ServeError;
         let name = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+        let text = std::fs::read_to_string(path).map_err(|e| ServeError::Read {
+            path: name.clone(),
+            reason: e.to_string(),
+        })?;
         let at = |span: diag::Span| {
             let (l, c) = diag::Source::new(name.as_str(), text.as_str()).line_col(span.start);
             format!("{name}:{l}:{c}")
@@ -72,16 +75,21 @@ impl IamConfig {
         let mut diags = Vec::new();
         let tree = diag::json::read(&text, &mut diags);
         if let Some(d) = diags.iter().find(|d| d.is_error()) {
-            return Err(format!("{}: {} [{}]", at(d.span), d.message, d.code));
+            return Err(ServeError::Config {
+                at: at(d.span),
+                message: d.message.clone(),
+                code: d.code,
+            });
         }
-        let tree = tree.ok_or_else(|| format!("{name}: holds no JSON value"))?;
-        let file: ConfigFile = diag::de::from_value(&tree).map_err(|e| {
-            format!(
-                "{}: {} [{}]",
-                at(e.span.unwrap_or(tree.span)),
-                e.message,
-                diag::codes::JSON_SHAPE
-            )
+        let tree = tree.ok_or_else(|| ServeError::Config {
+            at: name.clone(),
+            message: "holds no JSON value".into(),
+            code: diag::codes::JSON_EMPTY,
+        })?;
+        let file: ConfigFile = diag::de::from_value(&tree).map_err(|e| ServeError::Config {
+            at: at(e.span.unwrap_or(tree.span)),
+            message: e.message,
+            code: diag::codes::JSON_SHAPE,
         })?;
         let base = path.parent().unwrap_or(std::path::Path::new("."));
         let mut principals = BTreeMap::new();
@@ -93,18 +101,28 @@ impl IamConfig {
             } else if arn.contains(":role/") {
                 "role"
             } else {
-                return Err(format!("{what}: `{arn}` is not a user or role ARN"));
+                return Err(ServeError::Config {
+                    at: what,
+                    message: format!("`{arn}` is not a user or role ARN"),
+                    code: diag::codes::SERVE_CONFIG,
+                });
             };
-            let load = |rel: &str, ty: PolicyType| -> Result<(String, String), String> {
+            let load = |rel: &str, ty: PolicyType| -> Result<(String, String), ServeError> {
                 let path = base.join(rel);
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("{what}: cannot read `{}`: {e}", path.display()))?;
+                let text = std::fs::read_to_string(&path).map_err(|e| ServeError::Read {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
                 let stem = path
                     .file_stem()
                     .and_then(|s| s.to_str())
                     .unwrap_or(rel)
                     .to_string();
-                read(stem.clone(), "", &text, ty).map_err(|e| format!("{what}: {}", e.message))?;
+                read(stem.clone(), "", &text, ty).map_err(|e| ServeError::Config {
+                    at: what.clone(),
+                    message: e.message,
+                    code: diag::codes::SERVE_CONFIG,
+                })?;
                 Ok((stem, text))
             };
             let policies = p
@@ -854,10 +872,19 @@ fn simulate_xml(
 
 /// `aws iam simulate-custom-policy --cli-input-json` → what that command prints (`EvaluationResults`,
 /// `IsTruncated`), decided by policy-check: the same simulation the server answers.
-pub fn simulate_custom_policy_json(input: &serde_json::Value) -> Result<serde_json::Value, String> {
-    let o = input
-        .as_object()
-        .ok_or("the input of simulate-custom-policy is a JSON object")?;
+pub fn simulate_custom_policy_json(
+    input: &serde_json::Value,
+) -> Result<serde_json::Value, crate::ServeError> {
+    simulate_custom(input).map_err(|e| crate::ServeError::Aws {
+        code: e.code,
+        message: e.message,
+    })
+}
+
+fn simulate_custom(input: &serde_json::Value) -> Result<serde_json::Value, QueryError> {
+    let o = input.as_object().ok_or_else(|| {
+        QueryError::invalid("the input of simulate-custom-policy is a JSON object")
+    })?;
     let known = [
         "PolicyInputList",
         "PermissionsBoundaryPolicyInputList",
@@ -872,12 +899,12 @@ pub fn simulate_custom_policy_json(input: &serde_json::Value) -> Result<serde_js
         "Marker",
     ];
     if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(format!(
+        return Err(QueryError::invalid(format!(
             "`{k}` is not a parameter of simulate-custom-policy"
-        ));
+        )));
     }
     let mut map = BTreeMap::new();
-    let strings = |k: &str| -> Result<Vec<String>, String> {
+    let strings = |k: &str| -> Result<Vec<String>, QueryError> {
         match o.get(k) {
             None => Ok(Vec::new()),
             Some(serde_json::Value::Array(a)) => a
@@ -885,10 +912,12 @@ pub fn simulate_custom_policy_json(input: &serde_json::Value) -> Result<serde_js
                 .map(|x| {
                     x.as_str()
                         .map(str::to_string)
-                        .ok_or_else(|| format!("`{k}` holds strings"))
+                        .ok_or_else(|| QueryError::invalid(format!("`{k}` holds strings")))
                 })
                 .collect(),
-            Some(_) => Err(format!("`{k}` must be a list of strings")),
+            Some(_) => Err(QueryError::invalid(format!(
+                "`{k}` must be a list of strings"
+            ))),
         }
     };
     for list in [
@@ -907,20 +936,22 @@ pub fn simulate_custom_policy_json(input: &serde_json::Value) -> Result<serde_js
             Some(serde_json::Value::String(v)) => {
                 map.insert(k.to_string(), v.clone());
             }
-            Some(_) => return Err(format!("`{k}` must be a string")),
+            Some(_) => return Err(QueryError::invalid(format!("`{k}` must be a string"))),
         }
     }
     let entries = match o.get("ContextEntries") {
         None => &[][..],
         Some(serde_json::Value::Array(a)) => a.as_slice(),
-        Some(_) => return Err("`ContextEntries` must be a list".into()),
+        Some(_) => return Err(QueryError::invalid("`ContextEntries` must be a list")),
     };
     for (i, e) in entries.iter().enumerate() {
         let base = format!("ContextEntries.member.{}", i + 1);
         let name = e
             .get("ContextKeyName")
             .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| format!("ContextEntries[{i}] needs `ContextKeyName`"))?;
+            .ok_or_else(|| {
+                QueryError::invalid(format!("ContextEntries[{i}] needs `ContextKeyName`"))
+            })?;
         map.insert(format!("{base}.ContextKeyName"), name.to_string());
         if let Some(t) = e.get("ContextKeyType").and_then(serde_json::Value::as_str) {
             map.insert(format!("{base}.ContextKeyType"), t.to_string());
@@ -928,11 +959,17 @@ pub fn simulate_custom_policy_json(input: &serde_json::Value) -> Result<serde_js
         let values = e
             .get("ContextKeyValues")
             .and_then(serde_json::Value::as_array)
-            .ok_or_else(|| format!("ContextEntries[{i}] needs `ContextKeyValues` (a list)"))?;
+            .ok_or_else(|| {
+                QueryError::invalid(format!(
+                    "ContextEntries[{i}] needs `ContextKeyValues` (a list)"
+                ))
+            })?;
         for (j, v) in values.iter().enumerate() {
-            let v = v
-                .as_str()
-                .ok_or_else(|| format!("ContextEntries[{i}].ContextKeyValues holds strings"))?;
+            let v = v.as_str().ok_or_else(|| {
+                QueryError::invalid(format!(
+                    "ContextEntries[{i}].ContextKeyValues holds strings"
+                ))
+            })?;
             map.insert(
                 format!("{base}.ContextKeyValues.member.{}", j + 1),
                 v.to_string(),
@@ -940,10 +977,8 @@ pub fn simulate_custom_policy_json(input: &serde_json::Value) -> Result<serde_js
         }
     }
     let p = Params(map);
-    let identity = inputs(&p, "PolicyInputList", "IAM Policy", PolicyType::Identity)
-        .map_err(|e| format!("{}: {}", e.code, e.message))?;
-    let results = simulate(&p, identity, Vec::new(), None)
-        .map_err(|e| format!("{}: {}", e.code, e.message))?;
+    let identity = inputs(&p, "PolicyInputList", "IAM Policy", PolicyType::Identity)?;
+    let results = simulate(&p, identity, Vec::new(), None)?;
     Ok(json!({"EvaluationResults": results, "IsTruncated": false}))
 }
 
@@ -1032,7 +1067,10 @@ mod tests {
             // Each mistake is refused before any policy path is followed.
             let f = dir.join(format!("iam-bad-{i}-{}.json", std::process::id()));
             std::fs::write(&f, text).unwrap_or_default();
-            let e = IamConfig::from_file(&f).err().unwrap_or_default();
+            let e = IamConfig::from_file(&f)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             let _ = std::fs::remove_file(&f);
             assert!(e.contains(says) && e.contains(code), "case {i}: {e}");
             assert!(

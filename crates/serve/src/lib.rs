@@ -41,11 +41,13 @@
 
 mod account;
 mod analyzer;
+mod error;
 mod iam;
 pub mod sigv4;
 mod strict_json;
 
 pub use account::aws_managed_policy;
+pub use error::ServeError;
 pub use iam::{IamConfig, simulate_custom_policy_json};
 
 use std::collections::BTreeMap;
@@ -69,7 +71,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 
 /// Reads a store's files from somewhere other than a directory (a CloudFormation template): called at
 /// load and at every reload.
-pub type StoreReader = Arc<dyn Fn() -> Result<StoreFiles, String> + Send + Sync>;
+pub type StoreReader = Arc<dyn Fn() -> Result<StoreFiles, ServeError> + Send + Sync>;
 
 /// `ID=DIR`: a policy store directory served under a `policyStoreId` (or, with [`StoreSpec::reading`],
 /// a store read by a function, such as one of a template).
@@ -150,13 +152,16 @@ struct Loaded {
     loaded_at: f64,
 }
 
-fn load_one(spec: &StoreSpec) -> Result<Loaded, String> {
-    let name = spec.dir.display();
-    let files = match &spec.reader {
-        Some(read) => read().map_err(|e| format!("store `{}`: {e}", spec.id))?,
-        None => StoreFiles::from_dir(&spec.dir).map_err(|e| format!("store `{}`: {e}", spec.id))?,
+fn load_one(spec: &StoreSpec) -> Result<Loaded, ServeError> {
+    let store_error = |error: BridgeError| ServeError::Store {
+        id: spec.id.clone(),
+        error,
     };
-    let store = PolicyStore::from_files(&files).map_err(|e| format!("store `{}`: {e}", spec.id))?;
+    let files = match &spec.reader {
+        Some(read) => read()?,
+        None => StoreFiles::from_dir(&spec.dir).map_err(store_error)?,
+    };
+    let store = PolicyStore::from_files(&files).map_err(store_error)?;
     let verifiers = match store.identity_source() {
         None => None,
         Some(src) => {
@@ -164,20 +169,14 @@ fn load_one(spec: &StoreSpec) -> Result<Loaded, String> {
             let text = match src.jwks.as_deref() {
                 Some(j) if !(j.starts_with("http://") || j.starts_with("https://")) => {
                     let p = spec.dir.join(j);
-                    Some(std::fs::read_to_string(&p).map_err(|e| {
-                        format!(
-                            "store `{}`: cannot read JWKS `{}`: {e}",
-                            spec.id,
-                            p.display()
-                        )
+                    Some(std::fs::read_to_string(&p).map_err(|e| ServeError::Read {
+                        path: p.display().to_string(),
+                        reason: e.to_string(),
                     })?)
                 }
                 _ => None,
             };
-            Some(
-                TokenVerifiers::new(&store, text.as_deref())
-                    .map_err(|e| format!("store `{}` ({name}): {e}", spec.id))?,
-            )
+            Some(TokenVerifiers::new(&store, text.as_deref()).map_err(store_error)?)
         }
     };
     Ok(Loaded {
@@ -216,7 +215,7 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 impl Server {
     /// Loads every store; any failure is an error naming the store (nothing is served half-loaded).
-    pub fn load(specs: Vec<StoreSpec>) -> Result<Self, String> {
+    pub fn load(specs: Vec<StoreSpec>) -> Result<Self, ServeError> {
         let stores = Self::load_all(&specs)?;
         Ok(Self {
             specs,
@@ -290,11 +289,11 @@ impl Server {
         self
     }
 
-    fn load_all(specs: &[StoreSpec]) -> Result<BTreeMap<String, Arc<Loaded>>, String> {
+    fn load_all(specs: &[StoreSpec]) -> Result<BTreeMap<String, Arc<Loaded>>, ServeError> {
         let mut out = BTreeMap::new();
         for s in specs {
             if out.insert(s.id.clone(), Arc::new(load_one(s)?)).is_some() {
-                return Err(format!("store id `{}` is given twice", s.id));
+                return Err(ServeError::DuplicateStore(s.id.clone()));
             }
         }
         Ok(out)
@@ -302,7 +301,7 @@ impl Server {
 
     /// Reloads every store from its directory: all are compiled before any replaces the old set; on an
     /// error the old set keeps serving and the error is returned (and logged).
-    pub fn reload(&self) -> Result<(), String> {
+    pub fn reload(&self) -> Result<(), ServeError> {
         match Self::load_all(&self.specs) {
             Ok(s) => {
                 self.stores.store(Arc::new(s));

@@ -420,7 +420,13 @@ fn a_broken_store_is_refused_on_reload_and_the_old_one_serves() {
     assert_eq!(ask(), "ALLOW");
     std::fs::write(dir.join("p.cedar"), "permit(principal, action, resource").unwrap();
     let e = server.reload().unwrap_err();
-    assert!(e.contains("store `s`"), "{e}");
+    assert!(e.to_string().contains("store `s`"), "{e}");
+    // Typed: the store's id and Cedar's own error, with its code.
+    assert!(
+        matches!(&e, policy_serve::ServeError::Store { id, .. } if id == "s"),
+        "{e:?}"
+    );
+    assert_eq!(diag::Coded::code(&e), "cedar::policy", "{e}");
     assert_eq!(ask(), "ALLOW", "the old store keeps serving");
     std::fs::write(
         dir.join("p.cedar"),

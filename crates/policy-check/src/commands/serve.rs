@@ -98,7 +98,11 @@ fn template_stores(a: &ServeArgs) -> Result<Vec<policy_serve::StoreSpec>, Failur
         let (t, input, jwks) = (t.clone(), input.clone(), a.jwks.clone());
         let read = move || {
             super::template::store_files_from_template(&t, &logical, &input, jwks.as_deref())
-                .map_err(|f| f.to_string())
+                .map_err(|f| policy_serve::ServeError::Config {
+                    at: format!("{} ({logical})", t.display()),
+                    code: f.code.unwrap_or(diag::codes::SERVE_CONFIG),
+                    message: f.message,
+                })
         };
         read()?;
         out.push(policy_serve::StoreSpec::reading(

@@ -455,11 +455,10 @@ pub(crate) fn pool_from_template(
         openid_connect_client_ids: BTreeMap::new(),
     };
     texts.extend(bundled);
-    let files = |name: &str| -> Result<iam_policy::Source, String> {
-        texts
-            .get(name)
-            .cloned()
-            .ok_or_else(|| format!("no policy `{name}` in the template"))
+    let files = |name: &str| -> Result<iam_policy::Source, identity_pool::PoolError> {
+        texts.get(name).cloned().ok_or_else(|| {
+            identity_pool::PoolError::config(format!("no policy `{name}` in the template"))
+        })
     };
     identity_pool::IdentityPool::from_config(config, &files)
         .map_err(|e| Failure::from(e).at(&t.name.to_string()))
