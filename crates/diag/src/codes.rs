@@ -444,7 +444,7 @@ mod tests {
         }
         let spaces = [
             "json", "iac", "iam", "eval", "token", "pool", "cedar", "apigw", "cognito", "lambda",
-            "lint", "python", "reason",
+            "lint", "python", "reason", "serve",
         ];
         for c in ALL {
             let (ns, name) = c.code.split_once("::").unwrap_or(("", ""));

@@ -257,7 +257,7 @@ impl GroupAuthorizer {
         };
         let auth = config
             .load(&base)
-            .map_err(|m| file_error(&base, m.into()))?;
+            .map_err(|e| file_error(&base, policy_check::Failure::coded(&e)))?;
         Ok(Self { auth, simple })
     }
 

@@ -426,7 +426,7 @@ fn a_broken_store_is_refused_on_reload_and_the_old_one_serves() {
         matches!(&e, policy_serve::ServeError::Store { id, .. } if id == "s"),
         "{e:?}"
     );
-    assert_eq!(diag::Coded::code(&e), "cedar::policy", "{e}");
+    assert_eq!(diag::Coded::code(&e), diag::codes::CEDAR_POLICY, "{e}");
     assert_eq!(ask(), "ALLOW", "the old store keeps serving");
     std::fs::write(
         dir.join("p.cedar"),
