@@ -1035,6 +1035,85 @@ fn suites_are_decoded_with_located_errors() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Request files (one object, an array, or JSON Lines) are decoded from their one read: a misspelt field,
+/// a wrong type, a duplicate key and a truncated file are each a coded error at their line and column
+/// (exit 1); in JSON Lines, at the line of the request in the whole file.
+#[test]
+fn request_files_are_decoded_with_located_errors() {
+    let dir = std::env::temp_dir().join(format!("pc-request-decode-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("p.json");
+    std::fs::write(
+        &policy,
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}"#,
+    )
+    .unwrap();
+    let good = "[\n  {\"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\"},\n  {\"action\": \"s3:PutObject\", \"resource\": \"arn:aws:s3:::b/k\", \"principal_has_boundary\": false}\n]";
+    let f = dir.join("good.json");
+    std::fs::write(&f, good).unwrap();
+    let (status, _, err) = run(&[
+        "eval",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--request",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(status, 2, "one allowed, one denied: {err}");
+    let lines = "{\"action\": \"s3:GetObject\", \"resource\": \"*\"}\n{\"action\": \"s3:GetObject\", \"resuorce\": \"*\"}\n";
+    let cases: Vec<(String, &str, &str, &str)> = vec![
+        (
+            good.replace(
+                "\"resource\": \"arn:aws:s3:::b/k\"}",
+                "\"resource\": \"arn:aws:s3:::b/k\", \"contxt\": {}}",
+            ),
+            "json::shape",
+            "request #1: unknown field `contxt`, expected one of",
+            ":2:62",
+        ),
+        (
+            good.replace("false", "\"no\""),
+            "json::shape",
+            "request #2: invalid type: string \"no\", expected a boolean",
+            ":3:88",
+        ),
+        (
+            good.replacen(
+                "{\"action\": \"s3:GetObject\",",
+                "{\"action\": \"s3:GetObject\", \"action\": \"s3:GetObject\",",
+                1,
+            ),
+            "json::duplicate-key",
+            "duplicate key `action`",
+            ":2:",
+        ),
+        (good[..good.len() - 20].to_string(), "json::", "", ":"),
+        (
+            lines.to_string(),
+            "json::shape",
+            "request #2: unknown field `resuorce`",
+            ":2:28",
+        ),
+    ];
+    for (i, (text, code, says, at)) in cases.iter().enumerate() {
+        let f = dir.join(format!("r{i}.json"));
+        std::fs::write(&f, text).unwrap();
+        let (status, _, err) = run(&[
+            "eval",
+            "--policy",
+            policy.to_str().unwrap(),
+            "--request",
+            f.to_str().unwrap(),
+        ]);
+        assert_eq!(status, 1, "case {i}: {err}");
+        assert!(err.contains(code) && err.contains(says), "case {i}: {err}");
+        assert!(
+            err.contains(&format!("r{i}.json{at}")),
+            "case {i}: want {at}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A policy that cannot be compiled says where (file, line, column of the statement) and keeps its code.
 /// The parser refuses every such document first; a program building documents itself can still hand one
 /// to the compiler (here: a statement whose `Action` was taken away).

@@ -42,57 +42,56 @@ impl OwnedRequest {
     }
 }
 
-pub(crate) const REQUEST_FIELDS: &[&str] = &[
-    "principal",
-    "action",
-    "resource",
-    "context",
-    "resource_account",
-    "principal_has_boundary",
-    "session_issuer",
-    "expect",
-    "sid",
-    "name",
-];
+/// A request as written (request files, suites, the Python package), decoded with its fields checked:
+/// `principal`, `action`, `resource`, `context`, `resource_account`, `principal_has_boundary`,
+/// `session_issuer` (and `expect`, `sid`, `name`, which request files may carry for people and which are
+/// not read). An unknown field, a wrong type or a missing `action`/`resource` is refused by the decode;
+/// [`RequestDef::into_request`] checks the values.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a request: an object with `action`, `resource` and optionally `principal`, `context`, `resource_account`, `principal_has_boundary`, `session_issuer`"
+)]
+pub struct RequestDef {
+    /// Principal ARN, service, provider; absent for the principal the identity policies belong to.
+    pub principal: Option<String>,
+    /// One concrete `service:Action`.
+    pub action: String,
+    /// The resource ARN (or `*`).
+    pub resource: String,
+    /// Context keys: strings, numbers, booleans, or lists of those.
+    #[serde(default)]
+    pub context: serde_json::Map<String, Value>,
+    /// The resource's account.
+    pub resource_account: Option<String>,
+    /// Whether the principal has a permissions boundary.
+    #[serde(default)]
+    pub principal_has_boundary: bool,
+    /// The IAM user behind a federated-user session.
+    pub session_issuer: Option<String>,
+    #[serde(rename = "expect")]
+    _expect: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "sid")]
+    _sid: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "name")]
+    _name: Option<serde::de::IgnoredAny>,
+}
 
-/// Reads a request object. Errors name the field.
-pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, Failure> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| format!("{what}: a request must be a JSON object"))?;
-    for k in obj.keys() {
-        if !REQUEST_FIELDS.contains(&k.as_str()) {
+impl RequestDef {
+    /// The request, its values checked: one concrete action, a resource, context values that are
+    /// scalars or lists of scalars. Errors start with `what`.
+    pub fn into_request(self, what: &str) -> Result<OwnedRequest, Failure> {
+        let action = self.action;
+        if !action.contains(':') || action.contains(['*', '?']) {
             return Err(Failure::from(format!(
-                "{what}: unknown field `{k}` (fields: principal, action, resource, context, resource_account, principal_has_boundary, session_issuer)"
+                "{what}: field `action` must be one concrete service:Action, found `{action}`"
             )));
         }
-    }
-    let string = |k: &str, required: bool| -> Result<Option<String>, Failure> {
-        match obj.get(k) {
-            None | Some(Value::Null) if !required => Ok(None),
-            None | Some(Value::Null) => Err(Failure::from(format!("{what}: missing field `{k}`"))),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(Failure::from(format!(
-                "{what}: field `{k}` must be a string, found {other}"
-            ))),
+        if self.resource.is_empty() {
+            return Err(Failure::from(format!("{what}: field `resource` is empty")));
         }
-    };
-    let action = string("action", true)?.unwrap_or_default();
-    if !action.contains(':') || action.contains(['*', '?']) {
-        return Err(Failure::from(format!(
-            "{what}: field `action` must be one concrete service:Action, found `{action}`"
-        )));
-    }
-    let resource = string("resource", true)?.unwrap_or_default();
-    if resource.is_empty() {
-        return Err(Failure::from(format!("{what}: field `resource` is empty")));
-    }
-    let mut context = Context::new();
-    if let Some(c) = obj.get("context") {
-        let c = c
-            .as_object()
-            .ok_or_else(|| format!("{what}: field `context` must be an object"))?;
-        for (k, v) in c {
+        let mut context = Context::new();
+        for (k, v) in &self.context {
             let scalar = |x: &Value| -> Result<String, Failure> {
                 match x {
                     Value::String(s) => Ok(s.clone()),
@@ -111,64 +110,82 @@ pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, Failure>
             };
             context.insert_value(k, cv);
         }
+        Ok(OwnedRequest {
+            principal: self.principal,
+            action: authz_core::Action::new(&action),
+            resource: self.resource,
+            resource_account: self.resource_account,
+            has_boundary: self.principal_has_boundary,
+            session_issuer: self.session_issuer,
+            context,
+        })
     }
-    let has_boundary = match obj.get("principal_has_boundary") {
-        None => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(Failure::from(format!(
-                "{what}: field `principal_has_boundary` must be a boolean, found {other}"
-            )));
-        }
-    };
-    Ok(OwnedRequest {
-        principal: string("principal", false)?,
-        action: authz_core::Action::new(&action),
-        resource,
-        resource_account: string("resource_account", false)?,
-        has_boundary,
-        session_issuer: string("session_issuer", false)?,
-        context,
-    })
 }
 
-/// Reads a request file: one object, an array, or JSON Lines.
-pub fn read_requests(path: &Path) -> Result<Vec<(Value, OwnedRequest)>, Failure> {
+/// Reads a request object (a JSON value without positions: the Python package's dicts). Errors name the
+/// field.
+pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, Failure> {
+    use serde::Deserialize;
+    RequestDef::deserialize(v)
+        .map_err(|e| Failure::new(codes::JSON_SHAPE, format!("{what}: {e}")))?
+        .into_request(what)
+}
+
+/// Reads a request file: one object, an array, or JSON Lines. Each request is decoded from the spanned
+/// tree: a misspelt field or a wrong type is a `json::shape` error at its line and column.
+pub fn read_requests(path: &Path) -> Result<Vec<OwnedRequest>, Failure> {
     let text = String::from_utf8(crate::read_file(path)?)
         .map_err(|_| format!("{}: not UTF-8", path.display()))?;
-    let name = path.display();
-    let values: Vec<Value> = match json_text(&name.to_string(), &text) {
-        Ok(Value::Array(items)) => items,
-        Ok(v) => vec![v],
-        Err(whole) => {
-            // Not one document: JSON Lines, each line read as its own document.
-            let mut out = Vec::new();
-            for (i, line) in text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty())
-            {
-                out.push(
-                    json_text(&format!("{name} line {}", i + 1), line).map_err(|e| {
-                        if i == 0 {
-                            whole.to_string()
-                        } else {
-                            e.to_string()
-                        }
-                    })?,
-                );
-            }
-            out
-        }
+    let name = path.display().to_string();
+    let decode = |n: &diag::json::Value, src: &str, what: &str| {
+        diag::de::from_value::<RequestDef>(n)
+            .map_err(|e| {
+                shape_error(
+                    &name,
+                    src,
+                    e.span.unwrap_or(n.span),
+                    format!("{what}: {}", e.message),
+                )
+            })?
+            .into_request(&format!("{name}: {what}"))
     };
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let r = request_from_json(&v, &format!("{name}: request #{}", i + 1))?;
-            Ok((v, r))
-        })
-        .collect()
+    match json_tree(&name, &text) {
+        Ok(tree) => match &tree.kind {
+            diag::json::Kind::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, n)| decode(n, &text, &format!("request #{}", i + 1)))
+                .collect(),
+            _ => Ok(vec![decode(&tree, &text, "request #1")?]),
+        },
+        Err(whole) => {
+            // Not one document: JSON Lines, each line read as its own document; a request that does not
+            // decode is located in the whole file.
+            let mut out = Vec::new();
+            let mut offset = 0;
+            for (i, line) in text.split_inclusive('\n').enumerate() {
+                let start = offset;
+                offset += line.len();
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let line_name = format!("{name} line {}", i + 1);
+                let tree = json_tree(&line_name, line)
+                    .map_err(|e| if out.is_empty() { whole.clone() } else { e })?;
+                let what = format!("request #{}", out.len() + 1);
+                let def = diag::de::from_value::<RequestDef>(&tree).map_err(|e| {
+                    let span = e.span.unwrap_or(tree.span);
+                    let shifted = diag::Span {
+                        start: span.start + start,
+                        end: span.end + start,
+                    };
+                    shape_error(&name, &text, shifted, format!("{what}: {}", e.message))
+                })?;
+                out.push(def.into_request(&format!("{name}: {what}"))?);
+            }
+            Ok(out)
+        }
+    }
 }
 
 pub(crate) fn token_text(arg: &str) -> Result<String, Failure> {
@@ -272,14 +289,18 @@ pub fn verified_claims(
 
 /// Turns a request JSON (as for `eval`) into a pool request.
 pub fn pool_request(v: &Value, what: &str) -> Result<PoolRequest, Failure> {
-    let r = crate::input::request_from_json(v, what)?;
-    Ok(PoolRequest {
+    Ok(to_pool_request(crate::input::request_from_json(v, what)?))
+}
+
+/// A request made with identity-pool credentials: the principal is the pool's.
+pub fn to_pool_request(r: OwnedRequest) -> PoolRequest {
+    PoolRequest {
         action: r.action.as_str().to_string(),
         resource: r.resource,
         resource_account: r.resource_account,
         context: r.context,
         guest_id: None,
-    })
+    }
 }
 
 pub(crate) fn read_json(p: &Path) -> Result<Value, Failure> {

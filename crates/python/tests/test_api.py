@@ -95,7 +95,7 @@ def test_a_policy_that_does_not_load_is_located(policy, code, line, column):
     "request_, why",
     [
         ({"resource": "arn:aws:s3:::b"}, "missing field `action`"),
-        ({"action": 5, "resource": "arn:aws:s3:::b"}, "must be a string"),
+        ({"action": 5, "resource": "arn:aws:s3:::b"}, "expected a string"),
         ({"action": "s3:Get*", "resource": "arn:aws:s3:::b"}, "one concrete"),
         ({"action": "s3:GetObject", "resource": "arn:aws:s3:::b", "colour": "red"}, "unknown field"),
         ({"action": "s3:GetObject", "resource": "arn:aws:s3:::b", "context": {"k": {"nested": 1}}}, "unsupported value"),

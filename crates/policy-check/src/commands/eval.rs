@@ -205,7 +205,7 @@ pub(crate) fn run_eval(
     }
     let mut requests = read_requests(request)?;
     let now = a.now.unwrap_or_else(crate::input::now);
-    for (_, r) in &mut requests {
+    for r in &mut requests {
         supply_time(r, now);
     }
     if requests.is_empty() {
@@ -215,7 +215,7 @@ pub(crate) fn run_eval(
     let auth = files.compile()?;
     crate::policies::print_accepted(err);
     let mut any_deny = false;
-    for (_, r) in &requests {
+    for r in &requests {
         let ex = auth.explain(&r.as_request());
         let note = resource_type.map(|t| t.explain(&r.as_request()));
         any_deny |= ex.outcome.decision.is_deny();

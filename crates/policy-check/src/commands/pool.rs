@@ -107,8 +107,8 @@ pub(crate) fn run_pool(
     )?;
     let requests = crate::input::read_requests(&a.request)?;
     let mut any_deny = false;
-    for (v, _) in &requests {
-        let req = pool_request(v, &a.request.display().to_string())?;
+    for r in requests {
+        let req = crate::input::to_pool_request(r);
         let d = match &a.basic_flow_role {
             Some(role) => pool.decide_basic(claims.as_deref(), role, &req),
             None => pool.decide(claims.as_deref(), a.custom_role_arn.as_deref(), &req),

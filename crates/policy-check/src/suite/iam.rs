@@ -4,7 +4,6 @@ use iam_eval::Authorizer;
 
 use super::{Case, CaseResult, Compare, IamCase, PropertyDef, files_for};
 use crate::Failure;
-use crate::input::request_from_json;
 use crate::policies::PolicyFiles;
 use crate::report::explain_text;
 
@@ -59,12 +58,11 @@ pub(crate) fn iam_case(
         return property_case(case, obj, prop, auth.map_err(|e| e.at(what))?);
     }
     let expect = super::expected_decision(obj.expect.as_deref(), what)?;
-    let req = request_from_json(
-        obj.request
-            .as_ref()
-            .ok_or_else(|| format!("{what}: missing `request`"))?,
-        what,
-    )?;
+    let req = obj
+        .request
+        .clone()
+        .ok_or_else(|| format!("{what}: missing `request`"))?
+        .into_request(what)?;
     // Policies that cannot be loaded leave the expectation uncheckable: bad input, not a failed test.
     let auth = auth.map_err(|e| e.at(what))?;
     // Decide on the hot path; build the explanation only for a failing case.

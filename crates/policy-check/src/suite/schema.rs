@@ -274,7 +274,7 @@ macro_rules! case_struct {
 case_struct!(
     /// An IAM case: a request against policies (its own, else the suite's).
     IamCase {
-        request: Option<Value>,
+        request: Option<crate::input::RequestDef>,
         property: Option<PropertyDef>,
         expect: Option<String>,
         sid: Option<String>,
@@ -294,7 +294,7 @@ case_struct!(
 case_struct!(
     /// An identity-pool case: claims, a token or a guest through the suite's pool.
     PoolCase {
-        request: Option<Value>,
+        request: Option<crate::input::RequestDef>,
         expect: Option<String>,
         sid: Option<String>,
         expect_error: Option<String>,
