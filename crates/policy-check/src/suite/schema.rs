@@ -374,10 +374,10 @@ has_policies!(IamCase);
 /// Cedar case, `claims`/`token`/`guest` an identity-pool case; anything else is an IAM case.
 #[derive(Debug)]
 pub(crate) enum CaseDef {
-    Iam(IamCase),
-    Pool(PoolCase),
-    Cedar(CedarCase),
-    Apigw(ApigwCase),
+    Iam(Box<IamCase>),
+    Pool(Box<PoolCase>),
+    Cedar(Box<CedarCase>),
+    Apigw(Box<ApigwCase>),
 }
 
 impl CaseDef {
@@ -387,20 +387,23 @@ impl CaseDef {
         let (kind, r) = if has("http_request") {
             (
                 "an API Gateway case",
-                diag::de::from_value(node).map(CaseDef::Apigw),
+                diag::de::from_value(node).map(|c| CaseDef::Apigw(Box::new(c))),
             )
         } else if has("avp_request") {
             (
                 "a Cedar case",
-                diag::de::from_value(node).map(CaseDef::Cedar),
+                diag::de::from_value(node).map(|c| CaseDef::Cedar(Box::new(c))),
             )
         } else if has("claims") || has("token") || has("guest") {
             (
                 "an identity-pool case",
-                diag::de::from_value(node).map(CaseDef::Pool),
+                diag::de::from_value(node).map(|c| CaseDef::Pool(Box::new(c))),
             )
         } else {
-            ("an IAM case", diag::de::from_value(node).map(CaseDef::Iam))
+            (
+                "an IAM case",
+                diag::de::from_value(node).map(|c| CaseDef::Iam(Box::new(c))),
+            )
         };
         r.map_err(|e| {
             (
