@@ -126,8 +126,15 @@ impl RequestDef {
 /// field.
 pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, Failure> {
     use serde::Deserialize;
+    if !v.is_object() {
+        return Err(Failure::from(format!(
+            "{what}: a request must be a JSON object"
+        )));
+    }
+    // Without positions there is no `json::shape` place to name: the caller gives the code (the Python
+    // package's `python::request`).
     RequestDef::deserialize(v)
-        .map_err(|e| Failure::new(codes::JSON_SHAPE, format!("{what}: {e}")))?
+        .map_err(|e| Failure::from(format!("{what}: {e}")))?
         .into_request(what)
 }
 
