@@ -124,6 +124,73 @@ fn identity_source_config() {
         )
         .is_err()
     );
+    // A value of the wrong type is refused, never read as absent (a numeric `group_claim` used to fall
+    // back to `cognito:groups` silently).
+    let e = IdentitySource::from_json(
+        &json!({"user_pool_id": "p", "principal_entity_type": "U", "group_claim": 7}),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("expected a string"), "{e}");
+    // The file form says where: unknown, repeated and mistyped fields with their line and column.
+    for (text, says) in [
+        (
+            "{\"user_pool_id\": \"p\",\n \"principal_entity_typ\": \"U\"}",
+            "unknown field `principal_entity_typ`",
+        ),
+        (
+            "{\"user_pool_id\": \"p\", \"principal_entity_type\": \"U\",\n \"user_pool_id\": \"q\"}",
+            "duplicate field `user_pool_id`",
+        ),
+        (
+            "{\"user_pool_id\": \"p\", \"principal_entity_type\": \"U\",\n \"client_ids\": \"c\"}",
+            "expected a sequence",
+        ),
+    ] {
+        let e = IdentitySource::from_json_text("identity-source.json", text).unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.starts_with("identity-source.json: ") && m.contains(says) && m.contains("line 2"),
+            "{m}"
+        );
+        assert_eq!(e.code(), diag::codes::CEDAR_CONFIG);
+    }
+}
+
+/// `links.json`: a link value that is not a string, or a misspelt field, is refused (a number used to
+/// become an empty entity id).
+#[test]
+fn links_are_decoded_strictly() {
+    let dir = std::env::temp_dir().join(format!("pc-links-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("t.cedar"),
+        "@id(\"T\") permit(principal == ?principal, action, resource);",
+    )
+    .unwrap();
+    for (links, says) in [
+        (
+            r#"[{"template": "T", "id": "L", "values": {"?principal": 5}}]"#,
+            "invalid type: integer `5`, expected a string",
+        ),
+        (
+            r#"[{"template": "T", "id": "L", "valeus": {"?principal": "U::\"a\""}}]"#,
+            "unknown field `valeus`",
+        ),
+    ] {
+        std::fs::write(dir.join("links.json"), links).unwrap();
+        let files = cedar_bridge::StoreFiles::from_dir(&dir).unwrap();
+        let e = cedar_bridge::PolicyStore::from_files(&files).unwrap_err();
+        assert!(e.to_string().contains(says), "{e}");
+        assert_eq!(e.code(), diag::codes::CEDAR_CONFIG);
+    }
+    std::fs::write(
+        dir.join("links.json"),
+        r#"[{"template": "T", "id": "L", "values": {"?principal": "U::\"a\""}}]"#,
+    )
+    .unwrap();
+    let files = cedar_bridge::StoreFiles::from_dir(&dir).unwrap();
+    assert!(cedar_bridge::PolicyStore::from_files(&files).is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

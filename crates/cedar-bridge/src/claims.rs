@@ -46,6 +46,23 @@ pub struct IdentitySource {
     pub token_selection: Option<cognito::TokenUse>,
 }
 
+/// The JSON form of an identity source, as written (see [`IdentitySource::from_json`]).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentitySourceDef {
+    user_pool_id: Option<String>,
+    issuer: Option<String>,
+    principal_entity_type: String,
+    group_entity_type: Option<String>,
+    client_ids: Option<Vec<String>>,
+    notation: Option<String>,
+    entity_id_prefix: Option<String>,
+    principal_id_claim: Option<String>,
+    group_claim: Option<String>,
+    jwks: Option<String>,
+    token_selection: Option<String>,
+}
+
 impl IdentitySource {
     /// A Cognito identity source with VP's defaults.
     pub fn cognito(
@@ -71,44 +88,37 @@ impl IdentitySource {
     /// Reads the JSON form:
     /// `{"user_pool_id" | "issuer", "principal_entity_type", "group_entity_type", "client_ids",
     ///   "notation", "entity_id_prefix", "principal_id_claim", "group_claim", "jwks",
-    ///   "token_selection": "access" | "id"}` (an OIDC source's `TokenSelection`).
+    ///   "token_selection": "access" | "id"}` (an OIDC source's `TokenSelection`). An unknown field or a
+    /// value of the wrong type is refused (`cedar::config`), never read as absent.
     pub fn from_json(v: &Value) -> Result<Self, BridgeError> {
-        let o = v.as_object().ok_or_else(|| {
-            BridgeError::Config("the identity source must be a JSON object".into())
-        })?;
-        let known = [
-            "user_pool_id",
-            "issuer",
-            "principal_entity_type",
-            "group_entity_type",
-            "client_ids",
-            "notation",
-            "entity_id_prefix",
-            "principal_id_claim",
-            "group_claim",
-            "jwks",
-            "token_selection",
-        ];
-        if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(BridgeError::Config(format!(
-                "unknown identity-source field `{k}`"
-            )));
-        }
-        let s = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
-        let pet = s("principal_entity_type")
-            .ok_or_else(|| BridgeError::Config("missing `principal_entity_type`".into()))?;
+        use serde::Deserialize;
+        let def = IdentitySourceDef::deserialize(v)
+            .map_err(|e| BridgeError::Config(format!("identity source: {e}")))?;
+        Self::from_def(def)
+    }
+
+    /// Reads an `identity-source.json` file's text: the form of [`IdentitySource::from_json`], its
+    /// mistakes (unknown or repeated fields, wrong types, syntax) said with their line and column.
+    pub fn from_json_text(name: &str, text: &str) -> Result<Self, BridgeError> {
+        let def: IdentitySourceDef =
+            serde_json::from_str(text).map_err(|e| BridgeError::Config(format!("{name}: {e}")))?;
+        Self::from_def(def)
+    }
+
+    fn from_def(d: IdentitySourceDef) -> Result<Self, BridgeError> {
+        let pet = d.principal_entity_type;
         check_type_name(&pet)?;
-        if let Some(g) = s("group_entity_type") {
-            check_type_name(&g)?;
+        if let Some(g) = &d.group_entity_type {
+            check_type_name(g)?;
         }
-        let mut src = match (s("user_pool_id"), s("issuer")) {
-            (Some(p), None) => IdentitySource::cognito(&p, &pet, s("group_entity_type").as_deref()),
+        let mut src = match (d.user_pool_id, d.issuer) {
+            (Some(p), None) => IdentitySource::cognito(&p, &pet, d.group_entity_type.as_deref()),
             (None, Some(iss)) => IdentitySource {
                 user_pool_id: None,
                 entity_id_prefix: iss.trim_start_matches("https://").to_string(),
                 issuer: Some(iss),
                 principal_entity_type: pet,
-                group_entity_type: s("group_entity_type"),
+                group_entity_type: d.group_entity_type,
                 group_claim: "groups".into(),
                 principal_id_claim: "sub".into(),
                 client_ids: Vec::new(),
@@ -122,17 +132,17 @@ impl IdentitySource {
                 ));
             }
         };
-        if let Some(p) = s("entity_id_prefix") {
+        if let Some(p) = d.entity_id_prefix {
             src.entity_id_prefix = p;
         }
-        if let Some(c) = s("principal_id_claim") {
+        if let Some(c) = d.principal_id_claim {
             src.principal_id_claim = c;
         }
-        if let Some(c) = s("group_claim") {
+        if let Some(c) = d.group_claim {
             src.group_claim = c;
         }
-        src.jwks = s("jwks");
-        src.token_selection = match s("token_selection").as_deref() {
+        src.jwks = d.jwks;
+        src.token_selection = match d.token_selection.as_deref() {
             None => None,
             Some(_) if src.issuer.is_none() => {
                 return Err(BridgeError::Config(
@@ -153,19 +163,10 @@ impl IdentitySource {
             cognito::check_jwks_url(j)
                 .map_err(|e| BridgeError::Config(format!("identity source `jwks`: {e}")))?;
         }
-        if let Some(ids) = o.get("client_ids") {
-            src.client_ids = ids
-                .as_array()
-                .ok_or_else(|| BridgeError::Config("`client_ids` must be an array".into()))?
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| BridgeError::Config("client ids are strings".into()))
-                })
-                .collect::<Result<_, _>>()?;
+        if let Some(ids) = d.client_ids {
+            src.client_ids = ids;
         }
-        if let Some(n) = s("notation") {
+        if let Some(n) = d.notation {
             src.notation = match n.as_str() {
                 "bracket" => Notation::Bracket,
                 "dot" if src.user_pool_id.is_some() => Notation::Dot,

@@ -404,11 +404,7 @@ impl PolicyStore {
             None
         };
         let identity_source = match read("identity-source.json")? {
-            Some(t) => {
-                let v: Value = serde_json::from_str(&t)
-                    .map_err(|e| BridgeError::Config(format!("identity-source.json: {e}")))?;
-                Some(IdentitySource::from_json(&v)?)
-            }
+            Some(t) => Some(IdentitySource::from_json_text("identity-source.json", &t)?),
             None => None,
         };
         let links = match read("links.json")? {
@@ -632,34 +628,28 @@ fn slot_values(l: &Link) -> Result<HashMap<SlotId, EntityUid>, BridgeError> {
     Ok(m)
 }
 
+/// A template link as `links.json` writes it: `{"template", "id", "values": {"?principal": uid, …}}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkDef {
+    template: String,
+    id: String,
+    values: std::collections::BTreeMap<String, String>,
+}
+
+/// `links.json`: an array of links; an unknown field, a missing one or a value that is not a string is
+/// refused with its line and column.
 fn parse_links(text: &str) -> Result<Vec<Link>, BridgeError> {
-    let v: Value =
+    let defs: Vec<LinkDef> =
         serde_json::from_str(text).map_err(|e| BridgeError::Config(format!("links.json: {e}")))?;
-    let arr = v
-        .as_array()
-        .ok_or_else(|| BridgeError::Config("links.json must be an array".into()))?;
-    arr.iter()
-        .map(|l| {
-            let s = |k: &str| {
-                l.get(k)
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .ok_or_else(|| BridgeError::Config(format!("links.json: a link needs `{k}`")))
-            };
-            let values = l
-                .get("values")
-                .and_then(Value::as_object)
-                .ok_or_else(|| BridgeError::Config("links.json: a link needs `values`".into()))?
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect();
-            Ok(Link {
-                template: s("template")?,
-                id: s("id")?,
-                values,
-            })
+    Ok(defs
+        .into_iter()
+        .map(|l| Link {
+            template: l.template,
+            id: l.id,
+            values: l.values.into_iter().collect(),
         })
-        .collect()
+        .collect())
 }
 
 fn index_entry(p: &Policy) -> IndexEntry {
