@@ -32,7 +32,32 @@ fn parse_benches(c: &mut Criterion) {
         .map(|(n, t)| Source::new(n.as_str(), t.as_str()))
         .collect();
     let opts = ValidateOptions::default();
+    // The grammar alone: syntax, spans, the document tree (what `compile` needs). The documents are
+    // kept and dropped after the timing, as a loader keeps what it parsed.
+    c.bench_function("parse-only/all-managed", |b| {
+        b.iter_with_large_drop(|| {
+            sources
+                .iter()
+                .map(|s| iam_policy::parse_source(black_box(s)))
+                .collect::<Vec<_>>()
+        })
+    });
+    // Parsing and validating every rule for the identity type (what `validate` does per file).
     c.bench_function("parse/all-managed", |b| {
+        b.iter_with_large_drop(|| {
+            sources
+                .iter()
+                .map(|s| {
+                    let (doc, diags) = iam_policy::parse_source(black_box(s));
+                    let doc = doc.unwrap_or_else(|| panic!("{}", s.name()));
+                    let findings = iam_policy::validate(&doc, PolicyType::Identity, &opts);
+                    (doc, diags, findings)
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    // The same, each document dropped as soon as it is validated (`validate` over many files).
+    c.bench_function("parse-drop/all-managed", |b| {
         b.iter(|| {
             let mut n = 0;
             for s in &sources {
@@ -142,7 +167,17 @@ fn eval_benches(c: &mut Criterion) {
 
 fn compile_benches(c: &mut Criterion) {
     let all = managed();
+    // Compiling alone: the documents are parsed before the timing (compile consumes them) and the set is
+    // dropped after it (criterion drops a batched routine's outputs outside the measurement).
     c.bench_function("compile/all-managed", |b| {
+        b.iter_batched(
+            || all.iter().map(|(n, t)| doc(n, t)).collect::<Vec<_>>(),
+            |docs| PolicySet::compile(Layer::Identity, docs).unwrap(),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    // Parsing (no validation) and compiling, as a service loading its policies does.
+    c.bench_function("parse-compile/all-managed", |b| {
         b.iter(|| {
             let docs: Vec<_> = all.iter().map(|(n, t)| doc(n, t)).collect();
             black_box(PolicySet::compile(Layer::Identity, docs).unwrap().len())

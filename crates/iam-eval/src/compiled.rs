@@ -8,14 +8,18 @@ use crate::matcher::{P, Unresolved, compile_pieces, is_match, split_arn};
 use crate::principal::*;
 use crate::{HashMap, HashSet};
 
+/// A lower-case action or service name, shared by a statement's matcher and the set's index (one
+/// allocation per name, however many places hold it).
+pub(crate) type Key = std::sync::Arc<str>;
+
 /// Action patterns of one statement, grouped for lookup by service.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ActionMatcher {
     pub(crate) any: bool,
     /// `service:action` exact, lower case.
-    pub(crate) exact: HashSet<Box<str>>,
+    pub(crate) exact: HashSet<Key>,
     /// Services with `service:*`.
-    pub(crate) whole_service: HashSet<Box<str>>,
+    pub(crate) whole_service: HashSet<Key>,
     /// Other wildcard patterns, by service.
     pub(crate) globs: HashMap<Box<str>, Vec<Box<[P]>>>,
 }
@@ -159,10 +163,10 @@ pub(crate) struct CStatement {
 /// cost does not grow with the number of patterns or statements that cannot match.
 #[derive(Debug, Default)]
 pub(crate) struct ActionIndex {
-    pub(crate) exact: HashMap<Box<str>, Vec<u32>>,
-    pub(crate) whole_service: HashMap<Box<str>, Vec<u32>>,
-    pub(crate) glob_prefix: HashMap<Box<str>, Vec<u32>>,
-    pub(crate) glob_short: HashMap<Box<str>, Vec<u32>>,
+    pub(crate) exact: HashMap<Key, Vec<u32>>,
+    pub(crate) whole_service: HashMap<Key, Vec<u32>>,
+    pub(crate) glob_prefix: HashMap<Key, Vec<u32>>,
+    pub(crate) glob_short: HashMap<Key, Vec<u32>>,
     pub(crate) always: Vec<u32>,
 }
 

@@ -124,7 +124,12 @@ impl PolicySet {
                                     .or_default()
                                     .push(compile_pieces(&t));
                             } else {
-                                actions.exact.insert(format!("{svc}:{}", a.action).into());
+                                // Built at its exact size: no reallocation on the way to the key.
+                                let mut k = String::with_capacity(svc.len() + 1 + a.action.len());
+                                k.push_str(svc.as_str());
+                                k.push(':');
+                                k.push_str(&a.action);
+                                actions.exact.insert(Key::from(k));
                             }
                         }
                     }
@@ -133,7 +138,7 @@ impl PolicySet {
                 if ab.negated || actions.any {
                     index.always.push(id);
                 } else {
-                    let push = |map: &mut HashMap<Box<str>, Vec<u32>>, key: Box<str>| {
+                    let push = |map: &mut HashMap<Key, Vec<u32>>, key: Key| {
                         let v = map.entry(key).or_default();
                         if v.last() != Some(&id) {
                             v.push(id);
@@ -310,7 +315,7 @@ impl PolicySet {
     ) -> LayerResult {
         let ix = &self.inner.index;
         let empty: &[u32] = &[];
-        fn get<'m>(m: &'m HashMap<Box<str>, Vec<u32>>, k: &str, empty: &'m [u32]) -> &'m [u32] {
+        fn get<'m>(m: &'m HashMap<Key, Vec<u32>>, k: &str, empty: &'m [u32]) -> &'m [u32] {
             // Most sets use few kinds of pattern: skip hashing for maps that are empty.
             if m.is_empty() {
                 empty
