@@ -1019,6 +1019,10 @@ fn suites_are_decoded_with_located_errors() {
             r#"{"cedar_store": {"logical_id": "S", "jkws": "k.json"}, "cases": [{"name": "c", "avp_request": {}, "expect": "Allow"}]}"#,
             "unknown field `jkws`",
         ),
+        (
+            r#"{"apigw": {"api": "a.json", "groups": "g"}, "cases": [{"name": "c", "http_request": {"method": "GET", "path": "/", "source_ip": 5}, "now": 1, "expect_status": 200}]}"#,
+            "invalid type: integer `5`, expected a string",
+        ),
     ];
     for (i, (text, says)) in nested.iter().enumerate() {
         let f = dir.join(format!("nested-{i}.suite.json"));

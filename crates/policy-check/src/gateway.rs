@@ -189,41 +189,87 @@ fn load_function(
     Ok(FunctionAuthorizer::new(function))
 }
 
-/// One HTTP request from JSON: `{"method", "path", "headers": {name: value}, "source_ip", "token"}`
-/// (`token`: a JWT or a file next to `base`, sent as `Authorization: Bearer …`).
-pub fn http_request(v: &Value, base: &Path, what: &str) -> Result<HttpRequest, Failure> {
-    let o = v
-        .as_object()
-        .ok_or_else(|| format!("{what}: a request is a JSON object"))?;
-    let known = ["method", "path", "headers", "source_ip", "token", "now"];
-    if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(Failure::from(format!(
-            "{what}: unknown request field `{k}` (fields: {})",
-            known.join(", ")
-        )));
-    }
-    let s = |k: &str| o.get(k).and_then(Value::as_str);
-    let mut req = HttpRequest::new(
-        s("method").ok_or_else(|| format!("{what}: missing `method`"))?,
-        s("path").ok_or_else(|| format!("{what}: missing `path`"))?,
-    );
-    if let Some(h) = o.get("headers") {
-        let h = h
-            .as_object()
-            .ok_or_else(|| format!("{what}: `headers` is an object of strings"))?;
-        for (k, x) in h {
-            let x = x
-                .as_str()
-                .ok_or_else(|| format!("{what}: header `{k}` must be a string"))?;
-            req = req.header(k, x);
+/// One HTTP request as written: `{"method", "path", "headers": {name: value}, "source_ip", "token",
+/// "now"}` (`token`: a JWT or a file next to the request's file, sent as `Authorization: Bearer …`;
+/// `now`: Unix seconds, for `apigw invoke --requests`). Decoded with its fields checked: a misspelt field
+/// or a value of the wrong type is refused, never ignored.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an HTTP request: an object with `method`, `path` and optionally `headers`, `source_ip`, `token`, `now`"
+)]
+pub struct HttpRequestDef {
+    /// The HTTP method.
+    pub method: String,
+    /// The path (and query string).
+    pub path: String,
+    /// Header values by name.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// The caller's IP address.
+    pub source_ip: Option<String>,
+    /// A bearer token (inline, or a file).
+    pub token: Option<String>,
+    /// When it is sent (Unix seconds).
+    pub now: Option<i64>,
+}
+
+impl HttpRequestDef {
+    /// The request, its `token` read (relative to `base` when it is a file).
+    pub fn to_request(&self, base: &Path, what: &str) -> Result<HttpRequest, Failure> {
+        let mut req = HttpRequest::new(&self.method, &self.path);
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
         }
+        if let Some(t) = &self.token {
+            let token = crate::input::token_text_at(t, base).map_err(|e| e.at(what))?;
+            req = req.header("Authorization", &format!("Bearer {token}"));
+        }
+        if let Some(ip) = &self.source_ip {
+            req = req.source_ip(ip);
+        }
+        Ok(req)
     }
-    if let Some(t) = s("token") {
-        let token = crate::input::token_text_at(t, base).map_err(|e| e.at(what))?;
-        req = req.header("Authorization", &format!("Bearer {token}"));
-    }
-    if let Some(ip) = s("source_ip") {
-        req = req.source_ip(ip);
-    }
-    Ok(req)
+}
+
+/// One HTTP request from a JSON value without positions (built from the command line); see
+/// [`HttpRequestDef`].
+pub fn http_request(v: &Value, base: &Path, what: &str) -> Result<HttpRequest, Failure> {
+    use serde::Deserialize;
+    HttpRequestDef::deserialize(v)
+        .map_err(|e| Failure::from(format!("{what}: {e}")))?
+        .to_request(base, what)
+}
+
+/// A file of HTTP requests (a JSON array), read once: each request with its JSON (for reports) and its
+/// decoded form; a mistake is a `json::shape` error at its line and column.
+pub fn read_http_requests(path: &Path) -> Result<Vec<(Value, HttpRequestDef)>, Failure> {
+    let text = crate::read_text(path)?;
+    let name = path.display().to_string();
+    let tree = crate::input::json_tree(&name, &text)?;
+    let diag::json::Kind::Array(items) = &tree.kind else {
+        return Err(crate::input::shape_error(
+            &name,
+            &text,
+            tree.span,
+            "a JSON array of requests".into(),
+        ));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let located = |e: diag::de::DecodeError| {
+                crate::input::shape_error(
+                    &name,
+                    &text,
+                    e.span.unwrap_or(n.span),
+                    format!("request #{}: {}", i + 1, e.message),
+                )
+            };
+            let def: HttpRequestDef = diag::de::from_value(n).map_err(located)?;
+            let raw: Value = diag::de::from_value(n).map_err(located)?;
+            Ok((raw, def))
+        })
+        .collect()
 }

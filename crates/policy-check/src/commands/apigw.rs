@@ -285,18 +285,14 @@ pub(crate) fn run(
     let mut requests: Vec<(Value, apigw::HttpRequest, Option<i64>)> = Vec::new();
     match (&a.requests, &a.method, &a.path) {
         (Some(f), _, _) => {
-            let v = crate::input::read_json(f)?;
-            let list = v
-                .as_array()
-                .ok_or_else(|| format!("{}: a JSON array of requests", f.display()))?;
             let base = f.parent().unwrap_or(Path::new("."));
-            for (i, r) in list.iter().enumerate() {
+            for (i, (raw, def)) in crate::gateway::read_http_requests(f)?
+                .into_iter()
+                .enumerate()
+            {
                 let what = format!("{} request #{}", f.display(), i + 1);
-                requests.push((
-                    r.clone(),
-                    http_request(r, base, &what)?,
-                    r.get("now").and_then(Value::as_i64),
-                ));
+                let req = def.to_request(base, &what)?;
+                requests.push((raw, req, def.now));
             }
         }
         (None, Some(m), Some(p)) => {

@@ -6,9 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::gateway::{
-    AuthorizerChoice, FunctionChoice, TokenCheck, http_request, load_api, load_authorizer,
-};
+use crate::gateway::{AuthorizerChoice, FunctionChoice, TokenCheck, load_api, load_authorizer};
 use crate::suite::{ApigwCase, Case, CaseResult, FunctionDef, SuiteDef};
 
 /// The suite's API, authorizer and cache, built at its first API Gateway case.
@@ -137,7 +135,7 @@ pub(crate) fn apigw_case(
         what,
         ..
     } = *case;
-    let req = http_request(&obj.http_request, base, what)?;
+    let req = obj.http_request.to_request(base, what)?;
     let now = obj.now.ok_or_else(|| {
         format!("{what}: an API Gateway case needs `now` (Unix seconds): the cache and the token depend on it")
     })?;

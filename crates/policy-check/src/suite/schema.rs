@@ -325,7 +325,7 @@ case_struct!(
 case_struct!(
     /// An API Gateway case: an HTTP request through the suite's API.
     ApigwCase {
-        http_request: Value,
+        http_request: crate::gateway::HttpRequestDef,
         now: Option<i64>,
         expect_status: Option<u16>,
         sid: Option<String>,
