@@ -60,16 +60,35 @@ impl fmt::Display for Decision {
     }
 }
 
+/// A decision's name that is not one (`Allow`, `ExplicitDeny`/`Deny`, `ImplicitDeny`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseDecisionError {
+    /// What was given.
+    pub input: String,
+}
+
+impl fmt::Display for ParseDecisionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown decision `{}`; expected Allow, ExplicitDeny or ImplicitDeny",
+            self.input
+        )
+    }
+}
+
+impl std::error::Error for ParseDecisionError {}
+
 impl std::str::FromStr for Decision {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseDecisionError;
+    fn from_str(s: &str) -> Result<Self, ParseDecisionError> {
         match s {
             "Allow" => Ok(Decision::Allow),
             "ExplicitDeny" | "Deny" => Ok(Decision::ExplicitDeny),
             "ImplicitDeny" => Ok(Decision::ImplicitDeny),
-            other => Err(format!(
-                "unknown decision `{other}`; expected Allow, ExplicitDeny or ImplicitDeny"
-            )),
+            other => Err(ParseDecisionError {
+                input: other.to_string(),
+            }),
         }
     }
 }

@@ -44,8 +44,8 @@ pub use jwks::{DEFAULT_COOLDOWN, JwksSource, RemoteJwks, check_jwks_url, check_j
 pub use mint::{KeyDir, MintError, MintOptions, SigningKey, mint};
 pub use oidc::OidcDiscovery;
 pub use verify::{
-    Claims, GivenClaims, MAX_TOKEN_BYTES, Profile, TokenCache, TokenUse, VerifiedClaims, Verifier,
-    VerifierConfig, pool_issuers, pool_region, string_list,
+    Claims, GivenClaims, MAX_TOKEN_BYTES, ParseTokenUseError, Profile, TokenCache, TokenUse,
+    VerifiedClaims, Verifier, VerifierConfig, pool_issuers, pool_region, string_list,
 };
 
 /// Installs jsonwebtoken's aws-lc-rs crypto provider for the process (idempotent). Called by every

@@ -32,13 +32,34 @@ impl TokenUse {
     }
 }
 
+/// A token use that is neither `id` nor `access`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseTokenUseError {
+    /// What was given.
+    pub input: String,
+}
+
+impl std::fmt::Display for ParseTokenUseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "token use must be `id` or `access`, not `{}`",
+            self.input
+        )
+    }
+}
+
+impl std::error::Error for ParseTokenUseError {}
+
 impl std::str::FromStr for TokenUse {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseTokenUseError;
+    fn from_str(s: &str) -> Result<Self, ParseTokenUseError> {
         match s {
             "id" => Ok(TokenUse::Id),
             "access" => Ok(TokenUse::Access),
-            o => Err(format!("token use must be `id` or `access`, not `{o}`")),
+            o => Err(ParseTokenUseError {
+                input: o.to_string(),
+            }),
         }
     }
 }

@@ -45,7 +45,9 @@ pub mod value;
 pub use ast::*;
 pub use diag::{Diagnostic, Located, Severity, Source, Span, Spanned, codes, json, printable};
 pub use parse::{MAX_DOCUMENT_BYTES, parse_bytes, parse_node, parse_source};
-pub use validate::{PARTITIONS, PolicyType, ValidateOptions, partition_of_region, validate};
+pub use validate::{
+    PARTITIONS, ParsePolicyTypeError, PolicyType, ValidateOptions, partition_of_region, validate,
+};
 
 /// A document that failed to parse: every diagnostic found (at least one error), with the source.
 #[derive(Debug, Clone)]

@@ -124,13 +124,34 @@ impl fmt::Display for PolicyType {
     }
 }
 
+/// A policy type's name that is not one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsePolicyTypeError {
+    /// What was given.
+    pub input: String,
+}
+
+impl fmt::Display for ParsePolicyTypeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown policy type `{}`; expected identity, resource, trust, boundary, scp, rcp or session",
+            self.input
+        )
+    }
+}
+
+impl std::error::Error for ParsePolicyTypeError {}
+
 impl FromStr for PolicyType {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParsePolicyTypeError;
+    fn from_str(s: &str) -> Result<Self, ParsePolicyTypeError> {
         PolicyType::ALL
             .into_iter()
             .find(|t| t.as_str() == s)
-            .ok_or_else(|| format!("unknown policy type `{s}`; expected identity, resource, trust, boundary, scp, rcp or session"))
+            .ok_or_else(|| ParsePolicyTypeError {
+                input: s.to_string(),
+            })
     }
 }
 

@@ -94,6 +94,23 @@ coded_failures!(
     policy_serve::ServeError,
 );
 
+/// Values the command line or a file names wrongly (a decision, a token use, a policy type): no code,
+/// like any input the CLI could not read.
+macro_rules! uncoded_failures {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                Self::from(e.to_string())
+            }
+        }
+    )*};
+}
+uncoded_failures!(
+    authz_core::ParseDecisionError,
+    cognito::ParseTokenUseError,
+    iam_policy::ParsePolicyTypeError,
+);
+
 impl From<String> for Failure {
     fn from(message: String) -> Self {
         Self {

@@ -33,6 +33,14 @@ pub enum ServeError {
     },
     /// Two stores under one id (`serve::config`).
     DuplicateStore(String),
+    /// A store given as something other than `ID=DIR`, or an id with other characters than letters,
+    /// digits, `-` and `_` (`serve::config`).
+    StoreSpec {
+        /// What was given (the whole `ID=DIR`, or the id).
+        given: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// Input AWS refuses (`InvalidInput`, `MalformedPolicyDocument`, …), answered with AWS's code.
     Aws {
         /// AWS's error code.
@@ -49,6 +57,7 @@ impl std::fmt::Display for ServeError {
             ServeError::Config { at, message, code } => write!(f, "{at}: {message} [{code}]"),
             ServeError::Store { id, error } => write!(f, "store `{id}`: {error}"),
             ServeError::DuplicateStore(id) => write!(f, "store id `{id}` is given twice"),
+            ServeError::StoreSpec { given, reason } => write!(f, "`{given}`: {reason}"),
             ServeError::Aws { code, message } => write!(f, "{code}: {message}"),
         }
     }
@@ -59,7 +68,9 @@ impl std::error::Error for ServeError {}
 impl diag::Coded for ServeError {
     fn code(&self) -> &'static str {
         match self {
-            ServeError::Read { .. } | ServeError::DuplicateStore(_) => diag::codes::SERVE_CONFIG,
+            ServeError::Read { .. }
+            | ServeError::DuplicateStore(_)
+            | ServeError::StoreSpec { .. } => diag::codes::SERVE_CONFIG,
             ServeError::Config { code, .. } => code,
             ServeError::Store { error, .. } => error.code(),
             ServeError::Aws { .. } => diag::codes::SERVE_CONFIG,

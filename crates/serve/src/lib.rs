@@ -122,19 +122,23 @@ impl PartialEq for StoreSpec {
 impl Eq for StoreSpec {}
 
 impl std::str::FromStr for StoreSpec {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ServeError;
+    fn from_str(s: &str) -> Result<Self, ServeError> {
         let (id, dir) = s
             .split_once('=')
             .filter(|(id, dir)| !id.is_empty() && !dir.is_empty())
-            .ok_or_else(|| format!("`{s}`: a store is ID=DIR"))?;
+            .ok_or_else(|| ServeError::StoreSpec {
+                given: s.to_string(),
+                reason: "a store is ID=DIR",
+            })?;
         if !id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return Err(format!(
-                "`{id}`: a policy store id has letters, digits, `-` and `_` only"
-            ));
+            return Err(ServeError::StoreSpec {
+                given: id.to_string(),
+                reason: "a policy store id has letters, digits, `-` and `_` only",
+            });
         }
         Ok(Self {
             id: id.to_string(),

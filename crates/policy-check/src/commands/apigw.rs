@@ -247,7 +247,7 @@ pub(crate) fn run(
             token_use: a
                 .token_use
                 .parse()
-                .map_err(|e: String| format!("--token-use: {e}"))?,
+                .map_err(|e: cognito::ParseTokenUseError| format!("--token-use: {e}"))?,
             invalid_token: match a.invalid_token {
                 401 => apigw::InvalidToken::Unauthorized,
                 403 => apigw::InvalidToken::Deny,
