@@ -46,7 +46,7 @@ impl OwnedRequest {
 /// `principal`, `action`, `resource`, `context`, `resource_account`, `principal_has_boundary`,
 /// `session_issuer` (and `expect`, `sid`, `name`, which request files may carry for people and which are
 /// not read). An unknown field, a wrong type or a missing `action`/`resource` is refused by the decode;
-/// [`RequestDef::into_request`] checks the values.
+/// [`RequestDef::to_request`] checks the values.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(
     deny_unknown_fields,
@@ -79,9 +79,10 @@ pub struct RequestDef {
 
 impl RequestDef {
     /// The request, its values checked: one concrete action, a resource, context values that are
-    /// scalars or lists of scalars. Errors start with `what`.
-    pub fn into_request(self, what: &str) -> Result<OwnedRequest, Failure> {
-        let action = self.action;
+    /// scalars or lists of scalars. Errors start with `what`. Borrowed: a suite's decoded request is
+    /// not copied whole (its context map included) for each run.
+    pub fn to_request(&self, what: &str) -> Result<OwnedRequest, Failure> {
+        let action = &self.action;
         if !action.contains(':') || action.contains(['*', '?']) {
             return Err(Failure::from(format!(
                 "{what}: field `action` must be one concrete service:Action, found `{action}`"
@@ -111,12 +112,12 @@ impl RequestDef {
             context.insert_value(k, cv);
         }
         Ok(OwnedRequest {
-            principal: self.principal,
-            action: authz_core::Action::new(&action),
-            resource: self.resource,
-            resource_account: self.resource_account,
+            principal: self.principal.clone(),
+            action: authz_core::Action::new(action),
+            resource: self.resource.clone(),
+            resource_account: self.resource_account.clone(),
             has_boundary: self.principal_has_boundary,
-            session_issuer: self.session_issuer,
+            session_issuer: self.session_issuer.clone(),
             context,
         })
     }
@@ -135,7 +136,7 @@ pub fn request_from_json(v: &Value, what: &str) -> Result<OwnedRequest, Failure>
     // package's `python::request`).
     RequestDef::deserialize(v)
         .map_err(|e| Failure::from(format!("{what}: {e}")))?
-        .into_request(what)
+        .to_request(what)
 }
 
 /// Reads a request file: one object, an array, or JSON Lines. Each request is decoded from the spanned
@@ -154,7 +155,7 @@ pub fn read_requests(path: &Path) -> Result<Vec<OwnedRequest>, Failure> {
                     format!("{what}: {}", e.message),
                 )
             })?
-            .into_request(&format!("{name}: {what}"))
+            .to_request(&format!("{name}: {what}"))
     };
     match json_tree(&name, &text) {
         Ok(tree) => match &tree.kind {
@@ -188,7 +189,7 @@ pub fn read_requests(path: &Path) -> Result<Vec<OwnedRequest>, Failure> {
                     };
                     shape_error(&name, &text, shifted, format!("{what}: {}", e.message))
                 })?;
-                out.push(def.into_request(&format!("{name}: {what}"))?);
+                out.push(def.to_request(&format!("{name}: {what}"))?);
             }
             Ok(out)
         }

@@ -60,9 +60,9 @@ pub(crate) fn iam_case(
     let expect = super::expected_decision(obj.expect.as_deref(), what)?;
     let req = obj
         .request
-        .clone()
+        .as_ref()
         .ok_or_else(|| format!("{what}: missing `request`"))?
-        .into_request(what)?;
+        .to_request(what)?;
     // Policies that cannot be loaded leave the expectation uncheckable: bad input, not a failed test.
     let auth = auth.map_err(|e| e.at(what))?;
     // Decide on the hot path; build the explanation only for a failing case.

@@ -32,9 +32,9 @@ pub(crate) fn pool_case(case: &Case<'_>, obj: &PoolCase) -> Result<CaseResult, F
         .map_err(|e| e.at(what))?;
     let req = crate::input::to_pool_request(
         obj.request
-            .clone()
+            .as_ref()
             .ok_or_else(|| format!("{what}: missing `request`"))?
-            .into_request(what)?,
+            .to_request(what)?,
     );
     let verify = suite.token_verifier.as_ref().map(TokenVerifierDef::parts);
     // A token may be given inline or as a file next to the suite.
