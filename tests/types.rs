@@ -325,3 +325,38 @@ fn forallvalues_allow_on_a_key_that_can_be_absent() {
     let deny = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "dynamodb:GetItem", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["a"]}}}]}"#;
     assert!(warnings(deny).is_empty());
 }
+
+/// An engine about to evaluate a policy gets its errors and the warnings that change a decision (an
+/// unknown condition key), not `validate`'s advice (an unknown action, `ForAllValues:` without `Null`,
+/// a key of another service): the same document, checked both ways, differs by exactly those.
+#[test]
+fn evaluation_skips_advice_but_keeps_what_decides() {
+    use iam_policy::codes::*;
+    let doc = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":["s3:GetObjekt","dynamodb:GetItem"],"Resource":"*",
+         "Condition":{"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["a"]},
+                      "StringEquals":{"aws:PrincipalTagg/team":"x","ec2:InstanceType":"t3.micro"}}}]}"#;
+    let full = codes(PolicyType::Identity, doc);
+    let eval: Vec<&str> =
+        iam_policy::check_for_evaluation("t.json", doc.as_bytes(), PolicyType::Identity)
+            .diagnostics
+            .iter()
+            .map(|d| d.code)
+            .collect();
+    for advice in [
+        IAM_UNKNOWN_ACTION,
+        IAM_FORALLVALUES_ABSENT_KEY,
+        IAM_CONDITION_KEY_SERVICE,
+    ] {
+        assert!(full.contains(&advice), "validate gives {advice}: {full:?}");
+        assert!(
+            !eval.contains(&advice),
+            "evaluation skips {advice}: {eval:?}"
+        );
+    }
+    assert!(eval.contains(&IAM_UNKNOWN_CONDITION_KEY), "{eval:?}");
+    // Errors are still found: a Resource in a trust policy, `Version` required for variables in an RCP.
+    let bad = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity","Resource":"*"}]}"#;
+    let c = iam_policy::check_for_evaluation("t.json", bad.as_bytes(), PolicyType::Trust);
+    assert!(c.has_errors(), "{:?}", c.diagnostics);
+}

@@ -352,6 +352,12 @@ impl Context {
     pub fn new() -> Self {
         Self::default()
     }
+    /// An empty context with room for `n` keys (a request's keys are known before they are inserted).
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            map: hashbrown::HashTable::with_capacity(n),
+        }
+    }
     /// Sets a single-valued key.
     pub fn insert(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
         self.insert_value(key, ContextValue::single(value))

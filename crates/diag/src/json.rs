@@ -296,9 +296,8 @@ impl Reader<'_> {
             }
             Some(b'-' | b'0'..=b'9' | b'+' | b'.') => self.number(),
             Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b'$' => {
-                let word = self.word().to_string();
-                let span = Span::new(start, self.pos);
-                let kind = match word.as_str() {
+                let word = self.word();
+                let kind = match word {
                     "true" => Kind::Bool(true),
                     "false" => Kind::Bool(false),
                     "null" => Kind::Null,
@@ -306,7 +305,7 @@ impl Reader<'_> {
                         let other = other.to_string();
                         self.err(
                             codes::JSON_UNQUOTED_STRING,
-                            span,
+                            Span::new(start, self.pos),
                             format!("`{other}` is not a JSON value"),
                         )
                         .label("unquoted text")
@@ -314,7 +313,10 @@ impl Reader<'_> {
                         Kind::String(other)
                     }
                 };
-                Ok(Value { kind, span })
+                Ok(Value {
+                    kind,
+                    span: Span::new(start, self.pos),
+                })
             }
             Some(_) => {
                 let end = next_char_end(self.src, start);

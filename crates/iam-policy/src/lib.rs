@@ -129,8 +129,26 @@ impl Checked {
 /// SCP (IAM's `CreatePolicy` refuses it for managed policies, but inline and older stored policies carry
 /// it; `${…}` is then literal text, IAM User Guide, "Policy variables"). RCPs keep the error: Organizations requires 2012-10-17.
 /// `validate` and `lint` keep the errors ([`check`]).
+///
+/// Only what changes the decision is checked: errors, and the warnings that say a request may be decided
+/// otherwise than the author meant (an unknown condition key, a multivalued variable). The advice-only
+/// warnings of [`validate`] (unknown actions, `ForAllValues:` without `Null`, …) are left to `validate`
+/// and `lint`: an engine loading thousands of policies does not compute findings it never shows.
 pub fn check_for_evaluation(name: &str, bytes: &[u8], ty: PolicyType) -> Checked {
-    let mut c = check(name, bytes, ty, &ValidateOptions::default());
+    let (source, document, diagnostics) = parse_bytes(name, bytes);
+    let mut c = Checked {
+        source,
+        document,
+        diagnostics,
+    };
+    if let Some(doc) = &c.document {
+        c.diagnostics.extend(validate::validate_with(
+            doc,
+            ty,
+            &ValidateOptions::default(),
+            validate::Advice::Skip,
+        ));
+    }
     for d in &mut c.diagnostics {
         if d.is_error() && evaluated_anyway(d.code, ty) {
             d.severity = diag::Severity::Warning;
@@ -148,7 +166,12 @@ pub fn check_node_for_evaluation(
 ) -> Checked {
     let (document, mut diagnostics) = parse::parse_node(src, node);
     if let Some(doc) = &document {
-        diagnostics.extend(validate(doc, ty, &ValidateOptions::default()));
+        diagnostics.extend(validate::validate_with(
+            doc,
+            ty,
+            &ValidateOptions::default(),
+            validate::Advice::Skip,
+        ));
     }
     for d in &mut diagnostics {
         if d.is_error() && evaluated_anyway(d.code, ty) {

@@ -165,11 +165,31 @@ pub struct ValidateOptions {
 
 /// Checks a parsed document against the rules of one policy type.
 pub fn validate(doc: &PolicyDocument, ty: PolicyType, opts: &ValidateOptions) -> Vec<Diagnostic> {
+    validate_with(doc, ty, opts, Advice::Give)
+}
+
+/// Whether the advice-only rules run: warnings that do not change how a request is decided (an unknown
+/// action or service, a condition key the statement's actions do not carry, `ForAllValues:` without a
+/// `Null` guard). An engine about to evaluate a policy reads only its errors and the warnings that do
+/// change the decision (an unknown condition key, a multivalued variable), so it skips them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Advice {
+    Give,
+    Skip,
+}
+
+/// [`validate`] with or without the advice-only rules.
+pub(crate) fn validate_with(
+    doc: &PolicyDocument,
+    ty: PolicyType,
+    opts: &ValidateOptions,
+    advice: Advice,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     version_rules(doc, ty, &mut out);
     for s in &doc.statements {
         statement_rules(s, ty, &mut out);
-        catalog_rules(s, &mut out);
+        catalog_rules(s, advice, &mut out);
         if let Some(r) = &s.resource {
             for item in &r.items {
                 if let ResourceKind::Arn(p) = &item.kind {
@@ -193,10 +213,12 @@ fn version_rules(doc: &PolicyDocument, ty: PolicyType, out: &mut Vec<Diagnostic>
     // The document's own text: a policy built from a node of a larger file (an inline policy in a test
     // suite) shares that file's source.
     let text = doc.source.text();
-    let uses_vars = text
-        .get(doc.span.start..doc.span.end)
-        .unwrap_or(text)
-        .contains("${");
+    // Read only for a document without `Version` (the common case has one).
+    let uses_vars = || {
+        text.get(doc.span.start..doc.span.end)
+            .unwrap_or(text)
+            .contains("${")
+    };
     match doc.version.as_ref().map(|v| v.value) {
         Some(Version::V2008_10_17) if iam_managed || ty == PolicyType::Rcp => out.push(
             Diagnostic::error(
@@ -207,7 +229,7 @@ fn version_rules(doc: &PolicyDocument, ty: PolicyType, out: &mut Vec<Diagnostic>
             .label("2008-10-17 is accepted only in older resource policies")
             .help("write \"Version\": \"2012-10-17\""),
         ),
-        None if ty == PolicyType::Rcp || (iam_managed && uses_vars) => out.push(
+        None if ty == PolicyType::Rcp || (iam_managed && uses_vars()) => out.push(
             Diagnostic::error(
                 codes::IAM_VERSION_REQUIRED,
                 at,
@@ -596,12 +618,12 @@ fn arn_rules(
 /// of the service, so a statement of many thousand unknown actions stays linear and fast.
 const MAX_SUGGESTIONS: usize = 100;
 
-fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
+fn catalog_rules(s: &Statement, advice: Advice, out: &mut Vec<Diagnostic>) {
     let c = catalog();
     let mut suggestions = 0usize;
     // The services the statement's actions name; `None` when it can apply to any (`*`, `NotAction`).
     let mut services: Option<Vec<&str>> = Some(Vec::new());
-    if let Some(a) = &s.action {
+    if let Some(a) = s.action.as_ref().filter(|_| advice == Advice::Give) {
         if a.negated {
             services = None;
         }
@@ -716,7 +738,8 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
                     "INVALID_SERVICE_CONDITION_KEY"
                 }),
             );
-        } else if known
+        } else if advice == Advice::Give
+            && known
             && c.is_service(prefix)
             && let Some(svcs) = &services
             && !svcs.is_empty()
@@ -744,7 +767,8 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
         // AWS managed policies stay quiet when another action of the statement supports the key, on
         // `Null` (which tests for absence), and on keys the reference lists for no action at all
         // (service-wide keys such as `ec2:SourceInstanceARN`); so does this check.
-        if prefix != "aws"
+        if advice == Advice::Give
+            && prefix != "aws"
             && cond.operator.value.base != BaseOperator::Null
             && let Some(a) = s.action.as_ref().filter(|a| !a.negated)
         {
@@ -788,7 +812,8 @@ fn catalog_rules(s: &Statement, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        if s.effect.value == Effect::Allow
+        if advice == Advice::Give
+            && s.effect.value == Effect::Allow
             && cond.operator.value.qualifier == Some(Qualifier::ForAllValues)
             && !cond.operator.value.if_exists
         {

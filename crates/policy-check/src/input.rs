@@ -1,6 +1,7 @@
 //! Reading what users give: request files, tokens and claims, AVP request documents.
 
 use crate::Failure;
+use std::borrow::Cow;
 use std::path::Path;
 
 use diag::codes;
@@ -52,16 +53,17 @@ impl OwnedRequest {
     deny_unknown_fields,
     expecting = "a request: an object with `action`, `resource` and optionally `principal`, `context`, `resource_account`, `principal_has_boundary`, `session_issuer`"
 )]
-pub struct RequestDef {
+pub struct RequestDef<'a> {
     /// Principal ARN, service, provider; absent for the principal the identity policies belong to.
     pub principal: Option<String>,
     /// One concrete `service:Action`.
     pub action: String,
     /// The resource ARN (or `*`).
     pub resource: String,
-    /// Context keys: strings, numbers, booleans, or lists of those.
-    #[serde(default)]
-    pub context: serde_json::Map<String, Value>,
+    /// Context keys: strings, numbers, booleans, or lists of those; strings borrowed from the document
+    /// they were decoded from.
+    #[serde(default, borrow)]
+    pub context: ContextDef<'a>,
     /// The resource's account.
     pub resource_account: Option<String>,
     /// Whether the principal has a permissions boundary.
@@ -77,7 +79,7 @@ pub struct RequestDef {
     _name: Option<serde::de::IgnoredAny>,
 }
 
-impl RequestDef {
+impl RequestDef<'_> {
     /// The request, its values checked: one concrete action, a resource, context values that are
     /// scalars or lists of scalars. Errors start with `what`. Borrowed: a suite's decoded request is
     /// not copied whole (its context map included) for each run.
@@ -91,20 +93,21 @@ impl RequestDef {
         if self.resource.is_empty() {
             return Err(Failure::from(format!("{what}: field `resource` is empty")));
         }
-        let mut context = Context::new();
-        for (k, v) in &self.context {
-            let scalar = |x: &Value| -> Result<String, Failure> {
+        let mut context = Context::with_capacity(self.context.0.len());
+        for (k, v) in &self.context.0 {
+            let scalar = |x: &CtxValue<'_>| -> Result<String, Failure> {
                 match x {
-                    Value::String(s) => Ok(s.clone()),
-                    Value::Number(n) => Ok(n.to_string()),
-                    Value::Bool(b) => Ok(b.to_string()),
+                    CtxValue::Str(s) => Ok(String::from(s.as_ref())),
+                    CtxValue::Other(Value::Number(n)) => Ok(n.to_string()),
+                    CtxValue::Other(Value::Bool(b)) => Ok(b.to_string()),
                     other => Err(Failure::from(format!(
-                        "{what}: context key `{k}` has an unsupported value {other}"
+                        "{what}: context key `{k}` has an unsupported value {}",
+                        other.to_json()
                     ))),
                 }
             };
             let cv = match v {
-                Value::Array(items) => {
+                CtxValue::List(items) => {
                     ContextValue::multi(items.iter().map(scalar).collect::<Result<Vec<_>, _>>()?)
                 }
                 other => ContextValue::single(scalar(other)?),
@@ -120,6 +123,140 @@ impl RequestDef {
             session_issuer: self.session_issuer.clone(),
             context,
         })
+    }
+}
+
+/// A request's `context` as written: its keys in order, each with its value, strings borrowed from the
+/// document (a suite's 30,000 requests were decoded into `serde_json` maps and then copied again into
+/// their [`Context`]; now each string is copied once, into the context).
+#[derive(Debug, Clone, Default)]
+pub struct ContextDef<'a>(Vec<(Cow<'a, str>, CtxValue<'a>)>);
+
+/// One context value as written: a string, a list, or anything else (a number or a boolean, taken as
+/// its text; an object or `null`, refused by [`RequestDef::to_request`] with the value shown).
+#[derive(Debug, Clone)]
+enum CtxValue<'a> {
+    Str(Cow<'a, str>),
+    List(Vec<CtxValue<'a>>),
+    Other(Value),
+}
+
+impl CtxValue<'_> {
+    /// The value as JSON, for messages.
+    fn to_json(&self) -> Value {
+        match self {
+            CtxValue::Str(s) => Value::String(s.to_string()),
+            CtxValue::List(items) => Value::Array(items.iter().map(CtxValue::to_json).collect()),
+            CtxValue::Other(v) => v.clone(),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for ContextDef<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = ContextDef<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of context keys")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut out = Vec::with_capacity(m.size_hint().unwrap_or(0));
+                while let Some(k) = m.next_key::<CowStr<'a>>()? {
+                    out.push((k.0, m.next_value::<CtxValue<'a>>()?));
+                }
+                Ok(ContextDef(out))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+/// A string, borrowed when the document allows it.
+struct CowStr<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for CowStr<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = CowStr<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(Visit(std::marker::PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for CtxValue<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = CtxValue<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a context value")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(CtxValue::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(CtxValue::Str(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+                Ok(CtxValue::Str(Cow::Owned(s)))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+                Ok(CtxValue::Other(Value::Bool(b)))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
+                Ok(CtxValue::Other(Value::from(n)))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
+                Ok(CtxValue::Other(Value::from(n)))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<Self::Value, E> {
+                Ok(CtxValue::Other(Value::from(n)))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(CtxValue::Other(Value::Null))
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(CtxValue::Other(Value::Null))
+            }
+            fn visit_seq<S: serde::de::SeqAccess<'de>>(
+                self,
+                mut s: S,
+            ) -> Result<Self::Value, S::Error> {
+                let mut out = Vec::with_capacity(s.size_hint().unwrap_or(0));
+                while let Some(v) = s.next_element::<CtxValue<'a>>()? {
+                    out.push(v);
+                }
+                Ok(CtxValue::List(out))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                m: M,
+            ) -> Result<Self::Value, M::Error> {
+                // Refused later, shown as written.
+                let v: Value = serde::Deserialize::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(m),
+                )?;
+                Ok(CtxValue::Other(v))
+            }
+        }
+        d.deserialize_any(Visit(std::marker::PhantomData))
     }
 }
 

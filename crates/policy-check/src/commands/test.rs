@@ -97,7 +97,7 @@ pub(crate) fn run_test(
             // overrides are shown escaped, never sent to the terminal.
             let p = diag::printable;
             for r in &results {
-                if r.suite != current {
+                if *r.suite != *current {
                     let _ = writeln!(out, "{}", p(&r.suite));
                     current = &r.suite;
                 }
@@ -130,7 +130,7 @@ fn junit(results: &[CaseResult]) -> String {
     let mut suites: Vec<(&str, Vec<&CaseResult>)> = Vec::new();
     for r in results {
         match suites.last_mut() {
-            Some((name, list)) if *name == r.suite => list.push(r),
+            Some((name, list)) if **name == *r.suite => list.push(r),
             _ => suites.push((&r.suite, vec![r])),
         }
     }

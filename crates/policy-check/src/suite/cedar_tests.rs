@@ -74,6 +74,7 @@ impl CedarPolicies {
 pub fn run_cedar_tests(tests: &Path, policies: &CedarPolicies) -> Result<Vec<CaseResult>, Failure> {
     let CedarPolicies { set, schema } = policies;
     let (name, body) = text(tests)?;
+    let suite: std::sync::Arc<str> = name.as_str().into();
     let authorizer = Authorizer::new();
     let one = |i: usize, c: Value| -> Result<CaseResult, Failure> {
         let case_name = c
@@ -82,7 +83,7 @@ pub fn run_cedar_tests(tests: &Path, policies: &CedarPolicies) -> Result<Vec<Cas
             .map_or_else(|| format!("#{}", i + 1), str::to_string);
         let what = format!("{name}: case `{case_name}`");
         let case = parse_case(c, schema.as_ref()).map_err(|e| e.at(&what))?;
-        Ok(run_case(&authorizer, set, &case, &name, &case_name))
+        Ok(run_case(&authorizer, set, &case, &suite, &case_name))
     };
     let not_array = || {
         Failure::from(format!(
@@ -256,7 +257,7 @@ fn run_case(
     authorizer: &Authorizer,
     set: &PolicySet,
     case: &TestCase,
-    suite: &str,
+    suite: &std::sync::Arc<str>,
     name: &str,
 ) -> CaseResult {
     let resp = authorizer.is_authorized(&case.request, set, &case.entities);

@@ -42,7 +42,7 @@ pub(crate) fn expected_error<'o>(
 /// name. A failure without a code (a file the CLI could not read) leaves the expectation uncheckable: an
 /// error, not a failed case.
 pub(crate) fn error_row(
-    (name, case_name): (&str, &str),
+    (name, case_name): (&std::sync::Arc<str>, &str),
     want: &str,
     got: Result<String, Failure>,
     what: &str,

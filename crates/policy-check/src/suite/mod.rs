@@ -20,7 +20,7 @@ pub(crate) use schema::*;
 
 impl CaseResult {
     fn new(
-        suite: &str,
+        suite: &std::sync::Arc<str>,
         name: &str,
         expect: String,
         actual: String,
@@ -28,7 +28,7 @@ impl CaseResult {
         detail: String,
     ) -> Self {
         Self {
-            suite: suite.to_string(),
+            suite: std::sync::Arc::clone(suite),
             name: name.to_string(),
             expect,
             actual,
@@ -45,7 +45,7 @@ pub(crate) struct Case<'a> {
     /// The suite's folder: paths in the suite are relative to it.
     pub base: &'a Path,
     /// The suite file's name.
-    pub name: &'a str,
+    pub name: &'a std::sync::Arc<str>,
     /// The case's name.
     pub case_name: &'a str,
     /// `suite: case `name``, for error messages.
@@ -75,8 +75,8 @@ pub(crate) struct Prepared {
 /// The result of one suite case.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
-    /// Suite file.
-    pub suite: String,
+    /// Suite file (one string shared by the suite's cases).
+    pub suite: std::sync::Arc<str>,
     /// Case name.
     pub name: String,
     /// Expected decision (or `Error`).
@@ -93,7 +93,7 @@ pub struct CaseResult {
 pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, Failure> {
     let text = String::from_utf8(crate::read_file(path)?)
         .map_err(|_| format!("{}: not UTF-8", path.display()))?;
-    let name = path.display().to_string();
+    let name: std::sync::Arc<str> = path.display().to_string().into();
     // One read: the tree keeps positions (inline policies are built from it and located on the suite's
     // lines) and is decoded into the suite's types, every mistake located.
     let tree = crate::input::json_tree(&name, &text)?;
@@ -102,7 +102,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, Failure> {
             "{name}: a JSON array is the cedar CLI's `run-tests` format: give its policies with `--policies FILE` (and `--schema FILE`)"
         )));
     }
-    let source = diag::Source::new(name.as_str(), text);
+    let source = diag::Source::new(&*name, text);
     let shape =
         |span: diag::Span, m: String| crate::input::shape_error(&name, source.text(), span, m);
     let suite: SuiteDef = diag::de::from_value(&tree).map_err(|e| {

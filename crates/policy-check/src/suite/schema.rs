@@ -256,11 +256,11 @@ pub(crate) struct ApigwVerifierDef {
 
 /// What every kind of case may say.
 macro_rules! case_struct {
-    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+    ($(#[$m:meta])* $name:ident $(<$lt:lifetime>)? { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Deserialize)]
         #[serde(deny_unknown_fields)]
-        pub(crate) struct $name {
+        pub(crate) struct $name $(<$lt>)? {
             /// Shown in reports.
             pub name: Option<String>,
             /// For the reader (a string: checked, not used).
@@ -273,8 +273,9 @@ macro_rules! case_struct {
 
 case_struct!(
     /// An IAM case: a request against policies (its own, else the suite's).
-    IamCase {
-        request: Option<crate::input::RequestDef>,
+    IamCase<'a> {
+        #[serde(borrow)]
+        request: Option<crate::input::RequestDef<'a>>,
         property: Option<PropertyDef>,
         expect: Option<String>,
         sid: Option<String>,
@@ -293,8 +294,9 @@ case_struct!(
 
 case_struct!(
     /// An identity-pool case: claims, a token or a guest through the suite's pool.
-    PoolCase {
-        request: Option<crate::input::RequestDef>,
+    PoolCase<'a> {
+        #[serde(borrow)]
+        request: Option<crate::input::RequestDef<'a>>,
         expect: Option<String>,
         sid: Option<String>,
         expect_error: Option<String>,
@@ -368,21 +370,22 @@ macro_rules! has_policies {
     };
 }
 has_policies!(SuiteDef);
-has_policies!(IamCase);
+has_policies!(IamCase<'_>);
 
 /// One case, decoded by its kind: an `http_request` makes it an API Gateway case, an `avp_request` a
 /// Cedar case, `claims`/`token`/`guest` an identity-pool case; anything else is an IAM case.
 #[derive(Debug)]
-pub(crate) enum CaseDef {
-    Iam(Box<IamCase>),
-    Pool(Box<PoolCase>),
+pub(crate) enum CaseDef<'a> {
+    Iam(Box<IamCase<'a>>),
+    Pool(Box<PoolCase<'a>>),
     Cedar(Box<CedarCase>),
     Apigw(Box<ApigwCase>),
 }
 
-impl CaseDef {
-    /// Decodes the case at `node`: `Err((span, message))` names the kind it was read as.
-    pub(crate) fn decode(node: &diag::json::Value) -> Result<Self, (diag::Span, String)> {
+impl<'a> CaseDef<'a> {
+    /// Decodes the case at `node` (its strings borrowed from it where they can be): `Err((span,
+    /// message))` names the kind it was read as.
+    pub(crate) fn decode(node: &'a diag::json::Value) -> Result<Self, (diag::Span, String)> {
         let has = |k: &str| super::fields::member(Some(node), k).is_some();
         let (kind, r) = if has("http_request") {
             (
