@@ -399,16 +399,25 @@ impl Reader<'_> {
     fn string(&mut self, quote: u8) -> Result<String, Fatal> {
         let start = self.pos;
         self.pos += 1;
-        let mut out = String::new();
+        let plain = |r: &Self, from: usize| {
+            r.bytes.get(from..).map_or(0, |rest| {
+                rest.iter()
+                    .position(|&c| c == quote || c == b'\\' || c < 0x20)
+                    .unwrap_or(rest.len())
+            })
+        };
+        // Most strings have no escape: copied once, at their exact size.
+        let first = plain(self, self.pos);
+        if self.bytes.get(self.pos + first) == Some(&quote) {
+            let s = self.src.get(self.pos..self.pos + first).unwrap_or("");
+            self.pos += first + 1;
+            return Ok(s.to_string());
+        }
+        let mut out = String::with_capacity(first + 8);
         loop {
             // Copy the run of plain bytes at once.
             let run_start = self.pos;
-            while let Some(c) = self.peek() {
-                if c == quote || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos += plain(self, self.pos);
             out.push_str(self.src.get(run_start..self.pos).unwrap_or(""));
             match self.peek() {
                 Some(c) if c == quote => {

@@ -57,30 +57,46 @@ impl ResourceMatcher {
         let ResourceKind::Arn(p) = kind else {
             return ResourceMatcher::Any;
         };
-        let segs: Box<[Box<[P]>]> = p.segments.iter().map(compile_pieces).collect();
+        let segs = || -> Box<[Box<[P]>]> { p.segments.iter().map(compile_pieces).collect() };
         if p.open_ended {
-            return ResourceMatcher::Open(segs);
+            return ResourceMatcher::Open(segs());
         }
         // The literal text comes from the pieces, not the raw string: `${*}` stands for a literal `*`.
-        let literals: Vec<Option<String>> = p
-            .segments
-            .iter()
-            .map(iam_policy::Template::as_literal)
-            .collect();
-        if literals.iter().all(Option::is_some) {
-            return ResourceMatcher::Exact(
-                literals
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(":")
-                    .into(),
-            );
+        // Written straight into one string (compiling thousands of policies built and joined a list of
+        // strings per resource).
+        let is_literal = |t: &iam_policy::Template| {
+            t.pieces
+                .iter()
+                .all(|x| matches!(x, iam_policy::Piece::Literal(_)))
+        };
+        let join = |templates: &[iam_policy::Template]| {
+            let lit = |x: &iam_policy::Piece| match x {
+                iam_policy::Piece::Literal(l) => l.len(),
+                _ => 0,
+            };
+            let len = templates
+                .iter()
+                .map(|t| t.pieces.iter().map(lit).sum::<usize>() + 1)
+                .sum();
+            let mut out = String::with_capacity(len);
+            for (i, t) in templates.iter().enumerate() {
+                if i > 0 {
+                    out.push(':');
+                }
+                for piece in &t.pieces {
+                    if let iam_policy::Piece::Literal(l) = piece {
+                        out.push_str(l);
+                    }
+                }
+            }
+            out
+        };
+        if p.segments.iter().all(is_literal) {
+            return ResourceMatcher::Exact(join(&p.segments).into());
         }
         // `arn:…:prefix*` with nothing else variable: a prefix test on the whole ARN.
-        let head_literal = p.segments.iter().take(5).all(|s| s.as_literal().is_some());
         if let Some(last) = p.segments.get(5)
-            && head_literal
+            && p.segments.iter().take(5).all(is_literal)
             && matches!(last.pieces.last(), Some(iam_policy::Piece::Star))
             && last
                 .pieces
@@ -89,17 +105,9 @@ impl ResourceMatcher {
                 .skip(1)
                 .all(|x| matches!(x, iam_policy::Piece::Literal(_)))
         {
-            let mut prefix: Vec<String> = literals.iter().take(5).flatten().cloned().collect();
-            let mut tail = String::new();
-            for piece in &last.pieces {
-                if let iam_policy::Piece::Literal(l) = piece {
-                    tail.push_str(l);
-                }
-            }
-            prefix.push(tail);
-            return ResourceMatcher::Prefix(prefix.join(":").into());
+            return ResourceMatcher::Prefix(join(p.segments.get(..6).unwrap_or_default()).into());
         }
-        ResourceMatcher::Segments(segs)
+        ResourceMatcher::Segments(segs())
     }
 
     /// `Err(Unresolved)`: a variable could not be resolved.

@@ -195,14 +195,24 @@ pub struct Template {
 impl Template {
     /// Whether the template is plain text (no wildcard, no variable).
     pub fn as_literal(&self) -> Option<String> {
-        let mut s = String::new();
-        for p in &self.pieces {
-            match p {
-                Piece::Literal(l) => s.push_str(l),
-                _ => return None,
+        self.literal().map(std::borrow::Cow::into_owned)
+    }
+    /// [`Template::as_literal`], borrowed when the text is one piece (nearly always).
+    pub fn literal(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self.pieces.as_slice() {
+            [] => Some(std::borrow::Cow::Borrowed("")),
+            [Piece::Literal(l)] => Some(std::borrow::Cow::Borrowed(l.as_str())),
+            pieces => {
+                let mut s = String::new();
+                for p in pieces {
+                    match p {
+                        Piece::Literal(l) => s.push_str(l),
+                        _ => return None,
+                    }
+                }
+                Some(std::borrow::Cow::Owned(s))
             }
         }
-        Some(s)
     }
     /// Whether any piece is a policy variable.
     pub fn has_variables(&self) -> bool {

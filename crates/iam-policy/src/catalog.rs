@@ -266,43 +266,56 @@ fn glob_slice<T: PartialEq + Copy>(p: &[T], t: &[T], star: T, one: T) -> bool {
 
 /// Whether a literal resource part fits a format's resource part (placeholders match any text).
 pub fn resource_fits(format: &str, resource: &str) -> bool {
-    // Turn the format into literal chunks separated by placeholders and match greedily left to right.
-    let mut chunks = Vec::new();
+    // The format is literal chunks separated by placeholders, matched greedily left to right, walked in
+    // place (no list of chunks built per call: validation asks this for every resource of every policy).
+    let placeholder = |s: &str| {
+        let b = s.as_bytes();
+        let mut from = 0;
+        while let Some(i) = b.get(from..)?.iter().position(|&c| c == b'$') {
+            if b.get(from + i + 1) == Some(&b'{') {
+                return Some(from + i);
+            }
+            from += i + 1;
+        }
+        None
+    };
     let mut rest = format;
-    while let Some(i) = rest.find("${") {
-        chunks.push(rest.get(..i).unwrap_or(""));
-        rest = rest
-            .get(i..)
-            .and_then(|r| r.find('}').map(|j| r.get(j + 1..).unwrap_or("")))
-            .unwrap_or("");
-        chunks.push("\u{0}");
-    }
-    chunks.push(rest);
     let mut pos = 0;
     let mut after_placeholder = false;
-    let last = chunks.len().saturating_sub(1);
-    for (i, c) in chunks.iter().enumerate() {
-        if *c == "\u{0}" {
-            after_placeholder = true;
-            continue;
-        }
+    loop {
+        let (chunk, tail) = match placeholder(rest) {
+            Some(i) => (
+                rest.get(..i).unwrap_or(""),
+                Some(
+                    rest.get(i..)
+                        .and_then(|r| r.find('}').map(|j| r.get(j + 1..).unwrap_or("")))
+                        .unwrap_or(""),
+                ),
+            ),
+            None => (rest, None),
+        };
         let hay = resource.get(pos..).unwrap_or("");
         if after_placeholder {
-            if i == last {
-                return hay.ends_with(c) && hay.len() > c.len();
+            if tail.is_none() {
+                return hay.ends_with(chunk) && hay.len() > chunk.len();
             }
-            match hay.get(1..).and_then(|h| h.find(c)) {
-                Some(j) => pos += 1 + j + c.len(),
+            match hay.get(1..).and_then(|h| h.find(chunk)) {
+                Some(j) => pos += 1 + j + chunk.len(),
                 None => return false,
             }
-        } else if hay.starts_with(c) {
-            pos += c.len();
+        } else if hay.starts_with(chunk) {
+            pos += chunk.len();
         } else {
             return false;
         }
-        after_placeholder = false;
+        match tail {
+            Some(t) => {
+                rest = t;
+                after_placeholder = true;
+            }
+            None => return pos == resource.len(),
+        }
     }
-    after_placeholder && pos < resource.len() || pos == resource.len()
 }
 
 #[cfg(test)]

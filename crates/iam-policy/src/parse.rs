@@ -656,7 +656,7 @@ impl Builder<'_> {
             }
             sv.span
         };
-        let lit = |i: usize| p.segments.get(i).and_then(Template::as_literal);
+        let lit = |i: usize| p.segments.get(i).and_then(Template::literal);
         if let Some(svc) = lit(2)
             && svc.chars().any(|c| c.is_ascii_uppercase())
         {

@@ -466,7 +466,7 @@ fn arn_rules(
     opts: &ValidateOptions,
     out: &mut Vec<Diagnostic>,
 ) {
-    let lit = |i: usize| p.segments.get(i).and_then(Template::as_literal);
+    let lit = |i: usize| p.segments.get(i).and_then(Template::literal);
     if let (Some(want), Some(part)) = (&opts.partition, lit(1))
         && &part != want
     {
@@ -517,6 +517,7 @@ fn arn_rules(
     let raw_resource = p
         .segments
         .get(5)
+        .filter(|_| resource.is_none())
         .map(|t| {
             t.pieces
                 .iter()
@@ -538,7 +539,8 @@ fn arn_rules(
         })
         .collect();
     let Some(resource) = resource.or_else(|| {
-        (!fitting.is_empty()).then(|| item.raw.splitn(6, ':').nth(5).unwrap_or("").to_string())
+        (!fitting.is_empty())
+            .then(|| std::borrow::Cow::Borrowed(item.raw.splitn(6, ':').nth(5).unwrap_or("")))
     }) else {
         return;
     };

@@ -47,6 +47,14 @@ pub(crate) fn run_test(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Failure> {
+    if a.policies.is_none() {
+        // Suites' IAM policies read the Service Authorization Reference (a few milliseconds to load,
+        // once): loaded on another core while the suites are found, not by a worker that the other
+        // would wait for.
+        std::thread::spawn(|| {
+            iam_policy::catalog::catalog();
+        });
+    }
     let suites = find_suites(&a.suites)?;
     let pb = crate::progress(suites.len(), "suites");
     let results = match &a.policies {
