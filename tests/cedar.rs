@@ -380,6 +380,90 @@ fn index_gives_the_same_decisions_and_determining_policies() {
     assert_eq!(checked, 12 * 15 * 3 * 2);
 }
 
+/// The index also narrows by the entities a scope names (`principal == X`, `principal in X`,
+/// `resource == X`, `resource in X`), against the request's entities: through a hierarchy two levels
+/// deep, for an entity the request does not describe (only `in` itself), for a template-linked policy
+/// (kept whole) and with errors in conditions, every answer (decision, determining policies, error
+/// count) equals the unindexed one, and a narrowed set is really narrower.
+#[test]
+fn index_narrows_by_scope_entities_without_changing_answers() {
+    use std::str::FromStr;
+    let text = r#"
+@id("eq-alice") permit(principal == U::"alice", action == Action::"read", resource);
+@id("in-team") permit(principal in G::"team", action == Action::"read", resource) when { context.n > 1 };
+@id("in-org") forbid(principal in G::"org", action == Action::"read", resource in F::"secret");
+@id("res-doc") permit(principal, action == Action::"read", resource == D::"d1");
+@id("res-tree") permit(principal is U, action == Action::"read", resource in F::"root") when { context.bad.x };
+@id("any") permit(principal, action == Action::"read", resource is D) when { context.n > 5 };
+@id("tpl") permit(principal == ?principal, action == Action::"read", resource);
+"#;
+    let links = vec![cedar_bridge::Link {
+        id: "link-bob".into(),
+        template: "tpl".into(),
+        values: vec![("?principal".into(), "U::\"bob\"".into())],
+    }];
+    let store = cedar_bridge::PolicyStore::from_parts(
+        &[("t.cedar".into(), text.to_string())],
+        None,
+        None,
+        links,
+        false,
+    )
+    .unwrap();
+    let ents = cedar_policy::Entities::from_json_value(
+        json!([
+            {"uid": {"type": "U", "id": "alice"}, "attrs": {}, "parents": [{"type": "G", "id": "team"}]},
+            {"uid": {"type": "U", "id": "bob"}, "attrs": {}, "parents": []},
+            {"uid": {"type": "G", "id": "team"}, "attrs": {}, "parents": [{"type": "G", "id": "org"}]},
+            {"uid": {"type": "D", "id": "d1"}, "attrs": {}, "parents": [{"type": "F", "id": "sub"}]},
+            {"uid": {"type": "D", "id": "d2"}, "attrs": {}, "parents": []},
+            {"uid": {"type": "F", "id": "sub"}, "attrs": {}, "parents": [{"type": "F", "id": "secret"}, {"type": "F", "id": "root"}]}
+        ]),
+        None,
+    )
+    .unwrap();
+    let uid = |s: &str| cedar_policy::EntityUid::from_str(s).unwrap();
+    let mut narrowed = 0;
+    let mut checked = 0;
+    for p in ["U::\"alice\"", "U::\"bob\"", "U::\"carol\"", "G::\"team\""] {
+        for r in ["D::\"d1\"", "D::\"d2\"", "D::\"d9\"", "F::\"sub\""] {
+            for n in [0, 3, 9] {
+                let ctx = cedar_policy::Context::from_json_value(json!({"n": n, "bad": {}}), None)
+                    .unwrap();
+                let req =
+                    cedar_policy::Request::new(uid(p), uid("Action::\"read\""), uid(r), ctx, None)
+                        .unwrap();
+                let fast = store.is_authorized(&req, &ents).unwrap();
+                let full = store.is_authorized_unindexed(&req, &ents);
+                let ids = |x: &cedar_policy::Response| {
+                    let mut v: Vec<String> =
+                        x.diagnostics().reason().map(ToString::to_string).collect();
+                    v.sort();
+                    v
+                };
+                assert_eq!(fast.decision(), full.decision(), "{p} {r} {n}");
+                assert_eq!(ids(&fast), ids(&full), "{p} {r} {n}");
+                assert_eq!(
+                    fast.diagnostics().errors().count(),
+                    full.diagnostics().errors().count(),
+                    "{p} {r} {n}"
+                );
+                let whole = store
+                    .subset(&uid(p), &uid("Action::\"read\""), &uid(r))
+                    .unwrap()
+                    .policies()
+                    .count();
+                if store.candidates(&req, &ents).unwrap().policies().count() < whole {
+                    narrowed += 1;
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4 * 4 * 3);
+    assert!(narrowed > 0, "no request was narrowed");
+}
+
 #[test]
 fn authorize_cli_formats_and_exit_codes() {
     use crate::cli::run;

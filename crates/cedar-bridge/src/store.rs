@@ -38,12 +38,46 @@ enum ActionKey {
     Set(Vec<String>),
 }
 
+/// Which entity a scope names, when it names one: `== X` is that entity alone, `in X` the entity and
+/// its descendants. Only static policies are keyed (a template-linked policy is `Any`: kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum UidKey {
+    Any,
+    Eq(EntityUid),
+    In(EntityUid),
+}
+
+impl UidKey {
+    /// Whether `uid` can satisfy the scope, given the request's entities (`in` is true for the entity
+    /// itself and for its descendants; an entity absent from `entities` is only `in` itself, as in
+    /// Cedar).
+    fn admits(&self, uid: &EntityUid, entities: &Entities) -> bool {
+        match self {
+            UidKey::Any => true,
+            UidKey::Eq(x) => x == uid,
+            UidKey::In(x) => x == uid || entities.is_ancestor_of(x, uid),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct IndexEntry {
     id: String,
     action: ActionKey,
     principal: ScopeKey,
     resource: ScopeKey,
+    principal_uid: UidKey,
+    resource_uid: UidKey,
+}
+
+/// The policies whose action and scope types can match one (action, principal type, resource type):
+/// their set, their places in the index, and whether any names its principal or resource entity (then
+/// each request narrows the set further to the policies its principal and resource can satisfy).
+#[derive(Debug)]
+struct Subset {
+    set: Arc<PolicySet>,
+    entries: Box<[u32]>,
+    narrows: bool,
 }
 
 type SubsetKey = (
@@ -68,7 +102,9 @@ pub struct PolicyStore {
     identity_source: Option<IdentitySource>,
     links: Vec<Link>,
     index: Vec<IndexEntry>,
-    subsets: RwLock<FastMap<SubsetKey, Arc<PolicySet>>>,
+    subsets: RwLock<FastMap<SubsetKey, Arc<Subset>>>,
+    /// Sets narrowed by principal and resource entity, by the index places they hold.
+    narrowed: RwLock<FastMap<Box<[u32]>, Arc<PolicySet>>>,
     /// Principals already mapped from token claims, by principal entity id (see [`MappedPrincipal`]).
     principals: RwLock<FastMap<String, Arc<MappedPrincipal>>>,
     authorizer: Authorizer,
@@ -360,6 +396,7 @@ impl PolicyStore {
             links,
             index,
             subsets: RwLock::new(FastMap::default()),
+            narrowed: RwLock::new(FastMap::default()),
             principals: RwLock::new(FastMap::default()),
             authorizer: Authorizer::new(),
         })
@@ -478,6 +515,16 @@ impl PolicyStore {
         a: &EntityUid,
         r: &EntityUid,
     ) -> Result<Arc<PolicySet>, BridgeError> {
+        Ok(self.coarse(p, a, r)?.set.clone())
+    }
+
+    /// [`PolicyStore::subset`] with the places of its policies in the index.
+    fn coarse(
+        &self,
+        p: &EntityUid,
+        a: &EntityUid,
+        r: &EntityUid,
+    ) -> Result<Arc<Subset>, BridgeError> {
         let key: SubsetKey = (a.clone(), p.type_name().clone(), r.type_name().clone());
         if let Some(s) = self.subsets.read().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(s);
@@ -488,9 +535,8 @@ impl PolicyStore {
             p.type_name().to_string(),
             r.type_name().to_string(),
         );
-        let mut sub = PolicySet::new();
-        let mut templates_added: Vec<String> = Vec::new();
-        for e in &self.index {
+        let mut entries = Vec::new();
+        for (i, e) in self.index.iter().enumerate() {
             let action_ok = match &e.action {
                 ActionKey::Any => true,
                 ActionKey::Set(s) => s.contains(&names.0),
@@ -499,9 +545,35 @@ impl PolicyStore {
                 ScopeKey::Any => true,
                 ScopeKey::Type(x) => x == t,
             };
-            if !(action_ok && scope_ok(&e.principal, &names.1) && scope_ok(&e.resource, &names.2)) {
-                continue;
+            if action_ok && scope_ok(&e.principal, &names.1) && scope_ok(&e.resource, &names.2) {
+                entries.push(u32::try_from(i).map_err(|_| {
+                    BridgeError::Policy("more policies than the index can hold".into())
+                })?);
             }
+        }
+        let narrows = entries.iter().any(|&i| {
+            self.index
+                .get(i as usize)
+                .is_some_and(|e| e.principal_uid != UidKey::Any || e.resource_uid != UidKey::Any)
+        });
+        let sub = Arc::new(Subset {
+            set: Arc::new(self.build_set(&entries)?),
+            entries: entries.into(),
+            narrows,
+        });
+        if let Ok(mut m) = self.subsets.write()
+            && m.len() < 4096
+        {
+            m.insert(key, sub.clone());
+        }
+        Ok(sub)
+    }
+
+    /// The policies at these places of the index, as one set (templates added once, links linked).
+    fn build_set(&self, entries: &[u32]) -> Result<PolicySet, BridgeError> {
+        let mut sub = PolicySet::new();
+        let mut templates_added: Vec<String> = Vec::new();
+        for e in entries.iter().filter_map(|&i| self.index.get(i as usize)) {
             let pid = PolicyId::new(&e.id);
             let Some(policy) = self.policies.policy(&pid) else {
                 continue;
@@ -528,13 +600,48 @@ impl PolicyStore {
                 }
             }
         }
-        let sub = Arc::new(sub);
-        if let Ok(mut m) = self.subsets.write()
+        Ok(sub)
+    }
+
+    /// The policies of the request's subset that its principal and resource can satisfy: a policy whose
+    /// scope names another entity (`principal == X`, `principal in X` for an `X` the principal is not
+    /// in, the same for the resource) can be neither satisfied nor in error, so it is left out. The
+    /// sets are kept by the places they hold (at most 4,096; past that each is built for its request).
+    fn narrow(
+        &self,
+        sub: &Subset,
+        p: &EntityUid,
+        r: &EntityUid,
+        entities: &Entities,
+    ) -> Result<Arc<PolicySet>, BridgeError> {
+        let kept: Vec<u32> = sub
+            .entries
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.index.get(i as usize).is_some_and(|e| {
+                    e.principal_uid.admits(p, entities) && e.resource_uid.admits(r, entities)
+                })
+            })
+            .collect();
+        if kept.len() == sub.entries.len() {
+            return Ok(sub.set.clone());
+        }
+        if let Some(s) = self
+            .narrowed
+            .read()
+            .ok()
+            .and_then(|m| m.get(kept.as_slice()).cloned())
+        {
+            return Ok(s);
+        }
+        let set = Arc::new(self.build_set(&kept)?);
+        if let Ok(mut m) = self.narrowed.write()
             && m.len() < 4096
         {
-            m.insert(key, sub.clone());
+            m.insert(kept.into(), set.clone());
         }
-        Ok(sub)
+        Ok(set)
     }
 
     /// The principal mapped from exactly these claims, mapping it with `map` on a miss. The claims are
@@ -563,17 +670,35 @@ impl PolicyStore {
         Ok(mapped)
     }
 
+    /// The policies the index leaves for this request: those whose action and scope types can match
+    /// ([`PolicyStore::subset`]), then those its principal and resource entities can satisfy. Evaluating
+    /// them gives the same decision, determining policies and errors as evaluating every policy.
+    pub fn candidates(
+        &self,
+        req: &Request,
+        entities: &Entities,
+    ) -> Result<Arc<PolicySet>, BridgeError> {
+        let (Some(p), Some(a), Some(r)) = (req.principal(), req.action(), req.resource()) else {
+            return Ok(Arc::new(self.policies.clone()));
+        };
+        let sub = self.coarse(p, a, r)?;
+        if !sub.narrows {
+            return Ok(sub.set.clone());
+        }
+        self.narrow(&sub, p, r, entities)
+    }
+
     /// Authorizes with the index. Same decisions and determining policies as the whole set.
     pub fn is_authorized(
         &self,
         req: &Request,
         entities: &Entities,
     ) -> Result<cedar_policy::Response, BridgeError> {
-        let (Some(p), Some(a), Some(r)) = (req.principal(), req.action(), req.resource()) else {
+        if req.principal().is_none() || req.action().is_none() || req.resource().is_none() {
             return Ok(self.authorizer.is_authorized(req, &self.policies, entities));
-        };
-        let sub = self.subset(p, a, r)?;
-        Ok(self.authorizer.is_authorized(req, &sub, entities))
+        }
+        let set = self.candidates(req, entities)?;
+        Ok(self.authorizer.is_authorized(req, &set, entities))
     }
 
     /// Authorizes against every policy (no index): the reference the index is tested against.
@@ -673,11 +798,25 @@ fn index_entry(p: &Policy) -> IndexEntry {
         ActionConstraint::Eq(u) => ActionKey::Set(vec![u.to_string()]),
         ActionConstraint::In(_) => ActionKey::Any,
     };
+    // Linked policies keep `Any`: their entity comes from the link, kept whole.
+    let linked = p.template_id().is_some();
+    let principal_uid = match p.principal_constraint() {
+        PrincipalConstraint::Eq(u) if !linked => UidKey::Eq(u),
+        PrincipalConstraint::In(u) | PrincipalConstraint::IsIn(_, u) if !linked => UidKey::In(u),
+        _ => UidKey::Any,
+    };
+    let resource_uid = match p.resource_constraint() {
+        ResourceConstraint::Eq(u) if !linked => UidKey::Eq(u),
+        ResourceConstraint::In(u) | ResourceConstraint::IsIn(_, u) if !linked => UidKey::In(u),
+        _ => UidKey::Any,
+    };
     IndexEntry {
         id: p.id().to_string(),
         action,
         principal: scope_p,
         resource: scope_r,
+        principal_uid,
+        resource_uid,
     }
 }
 
