@@ -2,6 +2,11 @@
 
 use std::hint::black_box;
 
+/// The allocator the `policy-check` binary ships with (mimalloc, without transparent huge pages), so
+/// each figure is what the CLI and `serve` see; a library embedding the crates chooses its own.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use authz_core::{Context, Decision, Layer, Request};
 use criterion::{Criterion, criterion_group, criterion_main};
 use iam_eval::PolicySet;
