@@ -1258,7 +1258,15 @@ fn cedar_run_tests_format() {
     for (body, want) in [
         (
             r#"[{"request": {"principal": "User::\"a\"", "action": "Action::\"view\"", "resource": "Document::\"d\""}, "entities": [], "decision": "allow", "reason": [], "num_errors": 0, "expect": "x"}]"#,
-            "unknown field `expect`",
+            "t.json:1:180: unknown field `expect`, expected one of `name`, `request`, `entities`, `decision`, `reason`, `num_errors`",
+        ),
+        (
+            r#"[{"request": {"principal": "User::\"a\"", "action": "Action::\"view\"", "resource": "Document::\"d\"", "contxt": {}}, "entities": [], "decision": "allow", "reason": [], "num_errors": 0}]"#,
+            "t.json:1:111: unknown field `contxt`",
+        ),
+        (
+            r#"[{"request": {"principal": "User::\"a\"", "action": "Action::\"view\"", "resource": "Document::\"d\""}, "entities": [], "decision": "allow", "reason": "p", "num_errors": 0}]"#,
+            "t.json:1:154: invalid type: string \"p\", expected a sequence",
         ),
         (
             r#"[{"request": {"principal": "not an euid", "action": "Action::\"view\"", "resource": "Document::\"d\""}, "entities": [], "decision": "allow", "reason": [], "num_errors": 0}]"#,
@@ -1266,11 +1274,11 @@ fn cedar_run_tests_format() {
         ),
         (
             r#"[{"request": {"principal": "User::\"a\"", "action": "Action::\"view\"", "resource": "Document::\"d\""}, "entities": [], "decision": "allow", "reason": []}]"#,
-            "missing `num_errors`",
+            "t.json:1:154: missing field `num_errors`",
         ),
         (
             r#"[{"request": {"principal": "User::\"a\"", "action": "Action::\"view\"", "resource": "Document::\"d\""}, "entities": [], "decision": "maybe", "reason": [], "num_errors": 0}]"#,
-            "`decision` must be",
+            "t.json:1:139: unknown variant `maybe`, expected `allow` or `deny`",
         ),
         ("[]", "no test cases"),
     ] {
@@ -1546,8 +1554,11 @@ fn large_run_tests_files_stream_in_order() {
         &policies,
     ]);
     assert_eq!(code, 1);
+    // The first mistake in file order (case 1200's decision, located; not case 1900's request).
     assert!(
-        err.contains("case `case 1200`") && err.contains("`decision`"),
+        err.contains("broken.tests.json:1:")
+            && err.contains("unknown variant `maybe`, expected `allow` or `deny`")
+            && !err.contains("not an object"),
         "{err}"
     );
     // A repeated key and a syntax error: refused at their place, coded, as the spanned reader says.

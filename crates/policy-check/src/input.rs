@@ -482,17 +482,18 @@ pub fn json_data(name: &str, text: &str) -> Result<Value, Failure> {
     }
 }
 
-/// Reads a JSON array element by element, handing each to `each` (with its index) as soon as it is read:
-/// a large file's elements never all exist at once. `each` returns `false` to stop. Returns how many
-/// elements were read, or the refusal ([`json_data`]'s, located) when the text is not an array of JSON
-/// values with no repeated keys; `Ok(None)` when it is valid JSON but not an array.
-pub fn json_array_stream(
+/// Reads a JSON array element by element, each decoded as a `T`, handing each to `each` (with its index)
+/// as soon as it is read: a large file's elements never all exist at once. `each` returns `false` to
+/// stop. Returns how many elements were read, or the refusal when the text is not an array of JSON
+/// values with no repeated keys ([`json_data`]'s, located) or an element does not decode as a `T` (a
+/// `json::shape` error at its line and column); `Ok(None)` when it is valid JSON but not an array.
+pub fn json_array_stream<T: serde::de::DeserializeOwned>(
     name: &str,
     text: &str,
-    each: &mut dyn FnMut(usize, Value) -> bool,
+    each: &mut dyn FnMut(usize, T) -> bool,
 ) -> Result<Option<usize>, Failure> {
-    struct Elements<'f>(&'f mut dyn FnMut(usize, Value) -> bool);
-    impl<'de> serde::de::Visitor<'de> for Elements<'_> {
+    struct Elements<'f, T>(&'f mut dyn FnMut(usize, T) -> bool);
+    impl<'de, T: serde::de::DeserializeOwned> serde::de::Visitor<'de> for Elements<'_, T> {
         type Value = Option<usize>;
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a JSON array")
@@ -502,7 +503,7 @@ pub fn json_array_stream(
             mut seq: A,
         ) -> Result<Option<usize>, A::Error> {
             let mut n = 0;
-            while let Some(StrictValue(v)) = seq.next_element()? {
+            while let Some(v) = seq.next_element::<T>()? {
                 if !(self.0)(n, v) {
                     // Stopped: the rest is not read (no refusal for what was never looked at).
                     return Ok(Some(n + 1));
@@ -521,17 +522,24 @@ pub fn json_array_stream(
         Ok(n) => Ok(n),
         Err(e) => match json_text(name, text) {
             Err(located) => Err(located),
-            Ok(Value::Array(_)) => Err(Failure::new(
-                codes::JSON_SHAPE,
-                format!("`{name}`:{}:{}: {e}", e.line(), e.column()),
-            )),
+            Ok(Value::Array(_)) => {
+                // serde_json's message ends with the position, given here as `file:line:column`.
+                let message = e.to_string();
+                let message = message
+                    .rsplit_once(" at line ")
+                    .map_or(message.as_str(), |(m, _)| m);
+                Err(Failure::new(
+                    codes::JSON_SHAPE,
+                    format!("{name}:{}:{}: {message}", e.line(), e.column()),
+                ))
+            }
             Ok(_) => Ok(None),
         },
     }
 }
 
 /// A `serde_json` value whose objects may not repeat a key.
-struct StrictValue(Value);
+pub(crate) struct StrictValue(pub(crate) Value);
 
 impl<'de> serde::Deserialize<'de> for StrictValue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

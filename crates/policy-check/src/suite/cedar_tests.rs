@@ -22,15 +22,39 @@ use serde_json::Value;
 
 use crate::suite::CaseResult;
 
-const CASE_FIELDS: &[&str] = &[
-    "name",
-    "request",
-    "entities",
-    "decision",
-    "reason",
-    "num_errors",
-];
-const REQUEST_FIELDS: &[&str] = &["principal", "action", "resource", "context"];
+use crate::input::StrictValue;
+
+/// One case as the cedar CLI writes it, decoded as it is read (an unknown field, a wrong type or a
+/// missing one is a `json::shape` error at its line and column).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseDef {
+    name: Option<String>,
+    request: RequestDef,
+    entities: StrictValue,
+    decision: DecisionDef,
+    /// The policy ids expected to determine the decision.
+    reason: Vec<String>,
+    /// The number of policies expected to fail to evaluate.
+    num_errors: usize,
+}
+
+/// `request`: entity uids written as Cedar text (`User::"alice"`), and a context.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestDef {
+    principal: String,
+    action: String,
+    resource: String,
+    context: Option<StrictValue>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum DecisionDef {
+    Allow,
+    Deny,
+}
 
 fn text(path: &Path) -> Result<(String, String), Failure> {
     let name = crate::display_name(path);
@@ -76,11 +100,8 @@ pub fn run_cedar_tests(tests: &Path, policies: &CedarPolicies) -> Result<Vec<Cas
     let (name, body) = text(tests)?;
     let suite: std::sync::Arc<str> = name.as_str().into();
     let authorizer = Authorizer::new();
-    let one = |i: usize, c: Value| -> Result<CaseResult, Failure> {
-        let case_name = c
-            .get("name")
-            .and_then(Value::as_str)
-            .map_or_else(|| format!("#{}", i + 1), str::to_string);
+    let one = |i: usize, c: CaseDef| -> Result<CaseResult, Failure> {
+        let case_name = c.name.clone().unwrap_or_else(|| format!("#{}", i + 1));
         let what = format!("{name}: case `{case_name}`");
         let case = parse_case(c, schema.as_ref()).map_err(|e| e.at(&what))?;
         Ok(run_case(&authorizer, set, &case, &suite, &case_name))
@@ -98,11 +119,14 @@ pub fn run_cedar_tests(tests: &Path, policies: &CedarPolicies) -> Result<Vec<Cas
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     if body.len() < PARALLEL_BYTES || workers <= 1 {
         // Small files (most): read whole, run here (files themselves run side by side).
-        let Value::Array(cases) = crate::input::json_data(&name, &body)? else {
-            return Err(not_array());
-        };
-        if cases.is_empty() {
-            return Err(empty());
+        let mut cases = Vec::new();
+        match crate::input::json_array_stream(&name, &body, &mut |_, c: CaseDef| {
+            cases.push(c);
+            true
+        })? {
+            None => return Err(not_array()),
+            Some(0) => return Err(empty()),
+            Some(_) => {}
         }
         return cases
             .into_iter()
@@ -114,7 +138,7 @@ pub fn run_cedar_tests(tests: &Path, policies: &CedarPolicies) -> Result<Vec<Cas
     // exist at once (a whole 10,000-case file as a JSON tree outweighed the cedar CLI's memory) and the
     // reading overlaps the deciding. Results are put back in the file's order; the first error in that
     // order is reported.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Value)>(256);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, CaseDef)>(256);
     // Only the workers hold the receiving end: should they all stop, sending fails and reading stops
     // (it can never wait on a full channel nobody empties).
     let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
@@ -133,7 +157,9 @@ pub fn run_cedar_tests(tests: &Path, policies: &CedarPolicies) -> Result<Vec<Cas
             .collect();
         drop(rx);
         let read =
-            crate::input::json_array_stream(&name, &body, &mut |i, c| tx.send((i, c)).is_ok());
+            crate::input::json_array_stream(&name, &body, &mut |i, c: CaseDef| {
+                tx.send((i, c)).is_ok()
+            });
         drop(tx);
         let done: Vec<_> = handles
             .into_iter()
@@ -168,82 +194,43 @@ struct TestCase {
     num_errors: usize,
 }
 
-fn uid(req: &serde_json::Map<String, Value>, k: &str) -> Result<EntityUid, Failure> {
-    let s = req
-        .get(k)
-        .ok_or_else(|| format!("`request` is missing `{k}`"))?
-        .as_str()
-        .ok_or_else(|| format!("`request.{k}` must be a string such as `User::\"alice\"`"))?;
+fn uid(s: &str, k: &str) -> Result<EntityUid, Failure> {
     EntityUid::from_str(s)
         .map_err(|e| format!("failed to parse {k} `{s}`: {e}"))
         .map_err(Failure::from)
 }
 
-fn parse_case(c: Value, schema: Option<&Schema>) -> Result<TestCase, Failure> {
-    let Value::Object(mut obj) = c else {
-        return Err(Failure::from("a test case is a JSON object"));
-    };
-    for k in obj.keys() {
-        if !CASE_FIELDS.contains(&k.as_str()) {
-            return Err(Failure::from(format!(
-                "unknown field `{k}` (fields: {})",
-                CASE_FIELDS.join(", ")
-            )));
-        }
-    }
-    let Some(Value::Object(mut req)) = obj.remove("request") else {
-        return Err(Failure::from("missing `request` object"));
-    };
-    for k in req.keys() {
-        if !REQUEST_FIELDS.contains(&k.as_str()) {
-            return Err(Failure::from(format!(
-                "unknown request field `{k}` (fields: {})",
-                REQUEST_FIELDS.join(", ")
-            )));
-        }
-    }
+fn parse_case(c: CaseDef, schema: Option<&Schema>) -> Result<TestCase, Failure> {
+    let CaseDef {
+        request: req,
+        entities,
+        decision,
+        reason,
+        num_errors,
+        ..
+    } = c;
     let (principal, action, resource) = (
-        uid(&req, "principal")?,
-        uid(&req, "action")?,
-        uid(&req, "resource")?,
+        uid(&req.principal, "principal")?,
+        uid(&req.action, "action")?,
+        uid(&req.resource, "resource")?,
     );
     let context_json = req
-        .remove("context")
-        .unwrap_or_else(|| Value::Object(Default::default()));
+        .context
+        .map_or_else(|| Value::Object(Default::default()), |c| c.0);
     // Shown when Cedar refuses it (the value itself goes to Cedar).
     let shown = context_json.to_string();
     let context = Context::from_json_value(context_json, schema.zip(Some(&action)))
         .map_err(|e| format!("failed to parse context `{shown}`: {e}"))?;
     let request = Request::new(principal, action, resource, context, schema)
         .map_err(|e| format!("failed to create request: {e}"))?;
-    let entities_value = obj.remove("entities").ok_or("missing `entities` array")?;
+    let entities_value = entities.0;
     // Cedar walks the hierarchy recursively: cycles and over-deep hierarchies are refused first.
     if let Some(list) = entities_value.as_array() {
         cedar_bridge::avp::check_entity_graph(list).map_err(|e| format!("entities: {e}"))?;
     }
     let entities = Entities::from_json_value(entities_value, schema)
         .map_err(|e| format!("failed to parse entities: {e}"))?;
-    let allow = match obj.get("decision").and_then(Value::as_str) {
-        Some("allow") => true,
-        Some("deny") => false,
-        _ => return Err("`decision` must be \"allow\" or \"deny\"".into()),
-    };
-    let reason = obj
-        .get("reason")
-        .and_then(Value::as_array)
-        .ok_or("missing `reason` array (the policy ids expected to determine the decision)")?
-        .iter()
-        .map(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .ok_or("`reason` lists policy ids as strings")
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let num_errors = obj
-        .get("num_errors")
-        .and_then(Value::as_u64)
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or("missing `num_errors` (the number of policies expected to fail to evaluate)")?;
+    let allow = matches!(decision, DecisionDef::Allow);
     Ok(TestCase {
         request,
         entities,
