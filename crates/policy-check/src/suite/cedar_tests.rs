@@ -156,10 +156,9 @@ pub fn run_cedar_tests(tests: &Path, policies: &CedarPolicies) -> Result<Vec<Cas
             })
             .collect();
         drop(rx);
-        let read =
-            crate::input::json_array_stream(&name, &body, &mut |i, c: CaseDef| {
-                tx.send((i, c)).is_ok()
-            });
+        let read = crate::input::json_array_stream(&name, &body, &mut |i, c: CaseDef| {
+            tx.send((i, c)).is_ok()
+        });
         drop(tx);
         let done: Vec<_> = handles
             .into_iter()
