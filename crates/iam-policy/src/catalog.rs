@@ -158,12 +158,12 @@ impl Catalog {
     /// an unknown service.
     pub fn action_matches(&self, service: &str, pattern: &str) -> Option<bool> {
         let (_, lower) = self.actions.get(service)?;
-        if !pattern.contains(['*', '?']) {
+        let Some(wild) = pattern.bytes().position(|b| b == b'*' || b == b'?') else {
             return Some(lower.set.contains(pattern));
-        }
+        };
         // Only names that start with the pattern's literal prefix can match: in the sorted names they
         // are one run, found by binary search.
-        let prefix = pattern.split(['*', '?']).next().unwrap_or("");
+        let prefix = pattern.get(..wild).unwrap_or("");
         let from = lower.sorted.partition_point(|a| *a < prefix);
         Some(
             lower

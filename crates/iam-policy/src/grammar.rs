@@ -201,10 +201,21 @@ pub fn template(
     base: Option<usize>,
     fallback: Span,
 ) -> Result<Template, GrammarError> {
+    let bytes = s.as_bytes();
+    let special = |b: u8| (mode.variables && b == b'$') || (mode.wildcards && (b == b'*' || b == b'?'));
+    // Most texts (an account id, a Region, a bucket name) are one literal: copied once.
+    if !bytes.iter().any(|&b| special(b)) {
+        return Ok(Template {
+            pieces: if s.is_empty() {
+                Vec::new()
+            } else {
+                vec![Piece::Literal(s.to_string())]
+            },
+        });
+    }
     let mut pieces = Vec::new();
     let mut lit = String::new();
     let mut i = 0;
-    let bytes = s.as_bytes();
     while let Some(&b) = bytes.get(i) {
         if mode.variables && b == b'$' && bytes.get(i + 1) == Some(&b'{') {
             let rest = s.get(i..).unwrap_or("");
@@ -243,25 +254,21 @@ pub fn template(
             i += 1;
             continue;
         }
-        let ch_end = s
-            .get(i..)
-            .and_then(|r| r.chars().next())
-            .map_or(i + 1, |c| i + c.len_utf8());
-        lit.push_str(s.get(i..ch_end).unwrap_or(""));
-        i = ch_end;
+        // The run of plain text up to the next special byte (ASCII: never inside a character).
+        let run = bytes
+            .get(i + 1..)
+            .and_then(|r| r.iter().position(|&c| special(c)))
+            .map_or(bytes.len(), |n| i + 1 + n);
+        lit.push_str(s.get(i..run).unwrap_or(""));
+        i = run;
     }
     if !lit.is_empty() {
         pieces.push(Piece::Literal(lit));
     }
-    // Merge adjacent literals (a `${*}` between two literals) so equal texts give equal templates.
-    let mut merged: Vec<Piece> = Vec::with_capacity(pieces.len());
-    for p in pieces {
-        match (merged.last_mut(), p) {
-            (Some(Piece::Literal(a)), Piece::Literal(b)) => a.push_str(&b),
-            (_, p) => merged.push(p),
-        }
-    }
-    Ok(Template { pieces: merged })
+    // A literal is pushed only before a variable or a wildcard and at the end (`${*}` and the other
+    // special variables join the literal text), so no two literals are adjacent: equal texts give
+    // equal templates.
+    Ok(Template { pieces })
 }
 
 fn service_prefix(i: &str) -> IResult<&str, &str> {
@@ -278,7 +285,7 @@ pub fn action(raw: &str, span: Span) -> Result<ActionPattern, GrammarError> {
             span,
         });
     }
-    if raw.contains("${") {
+    if raw.as_bytes().windows(2).any(|w| w == b"${") {
         return Err(GrammarError::new(
             0,
             raw.len(),
@@ -307,7 +314,7 @@ pub fn action(raw: &str, span: Span) -> Result<ActionPattern, GrammarError> {
         )
         .help("an action is service:Action with exactly one colon"));
     }
-    if svc.contains(['*', '?']) {
+    if svc.bytes().any(|b| b == b'*' || b == b'?') {
         return Err(GrammarError::new(
             0,
             svc.len(),
@@ -339,7 +346,12 @@ pub fn action(raw: &str, span: Span) -> Result<ActionPattern, GrammarError> {
     Ok(ActionPattern {
         raw: raw.to_string(),
         service: Some(svc.to_ascii_lowercase()),
-        action: act.to_lowercase(),
+        // Action names are ASCII (the Unicode lower-casing gives the same text for them, slower).
+        action: if act.is_ascii() {
+            act.to_ascii_lowercase()
+        } else {
+            act.to_lowercase()
+        },
         span,
     })
 }
@@ -550,7 +562,12 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     for c in candidates {
         // The edit distance is at least the difference in length: skip the candidates it rules out
         // before paying for the distance.
-        if c.chars().count().abs_diff(w.len()) > MAX {
+        let len = if c.is_ascii() {
+            c.len()
+        } else {
+            c.chars().count()
+        };
+        if len.abs_diff(w.len()) > MAX {
             continue;
         }
         cand.clear();

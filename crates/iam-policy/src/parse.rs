@@ -512,7 +512,12 @@ impl Builder<'_> {
                 }
                 let mut out = Vec::with_capacity(items.len());
                 for it in items {
-                    if let Some(s) = self.expect_string(it, &format!("each `{what}` entry")) {
+                    // The label is written only for an entry that is not a string.
+                    let s = match &it.kind {
+                        Kind::String(s) => Some(s.as_str()),
+                        _ => self.expect_string(it, &format!("each `{what}` entry")),
+                    };
+                    if let Some(s) = s {
                         out.push((s, it));
                     }
                 }
