@@ -1039,6 +1039,61 @@ fn suites_are_decoded_with_located_errors() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A request file's context values, read from the file's own strings: strings, numbers and booleans
+/// as their text, a list as a multivalued key; an object, `null` or a list inside a list is refused
+/// naming the key and showing the value.
+#[test]
+fn request_context_values_are_read_as_written() {
+    let dir = std::env::temp_dir().join(format!("pc-request-context-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("ok.json");
+    std::fs::write(
+        &f,
+        r#"{"action": "s3:GetObject", "resource": "*", "context": {"aws:SecureTransport": true, "aws:MultiFactorAuthAge": 7200, "s3:max-keys": 1.5, "aws:TagKeys": ["a", "b\u0041"], "aws:username": "al\"ice"}}"#,
+    )
+    .unwrap();
+    let r = policy_check::input::read_requests(&f).unwrap();
+    let ctx = &r[0].context;
+    let one = |k: &str| ctx.get(k).map(|v| (v.values().to_vec(), v.is_multi()));
+    assert_eq!(
+        one("aws:securetransport"),
+        Some((vec!["true".to_string()], false))
+    );
+    assert_eq!(
+        one("aws:MultiFactorAuthAge"),
+        Some((vec!["7200".to_string()], false))
+    );
+    assert_eq!(one("s3:max-keys"), Some((vec!["1.5".to_string()], false)));
+    assert_eq!(
+        one("aws:TagKeys"),
+        Some((vec!["a".to_string(), "bA".to_string()], true))
+    );
+    assert_eq!(
+        one("aws:username"),
+        Some((vec!["al\"ice".to_string()], false))
+    );
+    for (value, shown) in [
+        (r#"{"x": 1}"#, r#"{"x":1}"#),
+        ("null", "null"),
+        (r#"[["a"]]"#, r#"["a"]"#),
+    ] {
+        std::fs::write(
+            &f,
+            format!(
+                r#"{{"action": "s3:GetObject", "resource": "*", "context": {{"k": {value}}}}}"#
+            ),
+        )
+        .unwrap();
+        let e = policy_check::input::read_requests(&f)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!("context key `k` has an unsupported value {shown}")),
+            "{value}: {e}"
+        );
+    }
+}
+
 /// Request files (one object, an array, or JSON Lines) are decoded from their one read: a misspelt field,
 /// a wrong type, a duplicate key and a truncated file are each a coded error at their line and column
 /// (exit 1); in JSON Lines, at the line of the request in the whole file.

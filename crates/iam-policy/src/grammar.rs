@@ -202,7 +202,8 @@ pub fn template(
     fallback: Span,
 ) -> Result<Template, GrammarError> {
     let bytes = s.as_bytes();
-    let special = |b: u8| (mode.variables && b == b'$') || (mode.wildcards && (b == b'*' || b == b'?'));
+    let special =
+        |b: u8| (mode.variables && b == b'$') || (mode.wildcards && (b == b'*' || b == b'?'));
     // Most texts (an account id, a Region, a bucket name) are one literal: copied once.
     if !bytes.iter().any(|&b| special(b)) {
         return Ok(Template {
